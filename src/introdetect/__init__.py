@@ -1,0 +1,47 @@
+"""introdetect: find where the opening intro of a TV episode starts and ends, from its audio.
+
+The public API, re-exported explicitly::
+
+    from introdetect import read_labels, extract_many, features_many, compute_features, build_windows
+"""
+
+__version__ = "0.1.0"
+
+from .features.compute import EpisodeFeatures, compute_features
+from .features.store import load_features, save_features
+from .labels import Defect, Label, LabelSet, parse_episode_name, read_labels, recommend_window
+from .media import MediaError, decode_audio, extract_audio, probe
+from .runner import BatchResult, extract_many, features_many
+from .settings import AudioOptions, FeatureOptions, WindowOptions
+from .timecode import Segment, format_timecode, parse_timecode
+from .windows import build_windows, episode_windows, window_grid
+
+__all__ = [
+    "AudioOptions",
+    "BatchResult",
+    "Defect",
+    "EpisodeFeatures",
+    "FeatureOptions",
+    "Label",
+    "LabelSet",
+    "MediaError",
+    "Segment",
+    "WindowOptions",
+    "__version__",
+    "build_windows",
+    "compute_features",
+    "decode_audio",
+    "episode_windows",
+    "extract_audio",
+    "extract_many",
+    "features_many",
+    "format_timecode",
+    "load_features",
+    "parse_episode_name",
+    "parse_timecode",
+    "probe",
+    "read_labels",
+    "recommend_window",
+    "save_features",
+    "window_grid",
+]

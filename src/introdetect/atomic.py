@@ -1,0 +1,53 @@
+"""Atomic file output: write to a temporary file in the same folder, then rename over the target.
+
+A reader (or a crash) never sees a half-written file: either the old file or the new one is there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str], suffix: str = "", durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it is renamed onto ``target``.
+
+    On any exception the temporary file is removed and ``target`` is left as it was. ``suffix`` lets a tool
+    that picks its format by extension (ffmpeg) see the right one. ``durable`` fsyncs before the rename, so
+    the file also survives a power cut; bulk outputs that can be recomputed (audio, features) skip it, since
+    the rename alone already protects them against a killed process, and their readers check their size.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.part-", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def write_json_atomic(target: str | os.PathLike[str], obj: Any) -> None:
+    write_text_atomic(target, json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n")

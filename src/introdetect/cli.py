@@ -1,0 +1,254 @@
+"""The command line: parse, call the library, print. No logic of its own.
+
+Exit codes: 0 success; 1 some input failed (each failure printed as one line at the end); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import USER_ERRORS
+from .labels import ERROR, NOTE, read_labels
+from .runner import BatchResult, extract_many, features_many
+from .settings import DEFAULT_WINDOW_S, AudioOptions, FeatureOptions, WindowOptions
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find where the opening intro of a TV episode starts and ends, from its audio.",
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+MEDIA_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mp3", ".m4a", ".aac", ".ac3", ".opus",
+                  ".ogg", ".oga", ".flac", ".wav", ".wma", ".wmv", ".mpg", ".mpeg", ".flv"}  # fmt: skip
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"introdetect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """introdetect: intro detection from audio."""
+
+
+def _expand(paths: list[Path], suffixes: set[str]) -> list[Path]:
+    """Files as given; folders expanded to the media files inside them (recursively, sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes))
+        else:
+            files.append(path)
+    return files
+
+
+def _finish(result: BatchResult, what: str) -> None:
+    out.print(f"{what}: {len(result.done)} done, {len(result.up_to_date)} up to date, {len(result.failed)} failed")
+    if result.failed:
+        err.print(f"[bold red]{len(result.failed)} failed:[/]")
+        for _, message in result.failed:
+            err.print(f"  {message}", markup=False)
+        raise typer.Exit(1)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def labels(
+    files: Annotated[list[Path], typer.Argument(help="Label files in the VK JSON format.")],
+    policy: Annotated[str, typer.Option(help="Rows with errors: keep (flagged), skip, or fail.")] = "keep",
+    window: Annotated[float, typer.Option(help="Analysis window in seconds, for the beyond-window check.")] = DEFAULT_WINDOW_S,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+    notes: Annotated[bool, typer.Option(help="Also list note-level findings (look-alike letters).")] = False,
+) -> None:
+    """Read label files: seconds and durations, series/season/episode, every defect by id, statistics."""
+    if policy not in ("keep", "skip", "fail"):
+        raise typer.BadParameter("policy must be keep, skip or fail", param_hint="--policy")
+    try:
+        label_set = read_labels(files, policy=policy, window_s=window, skip_bad_files=True)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    report = label_set.report()
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_label_report(label_set, report, notes)
+    if label_set.failed_files:
+        for file, message in label_set.failed_files:
+            err.print(f"error: {message}", markup=False)
+        raise typer.Exit(1)
+
+
+def _print_label_report(label_set, report, show_notes: bool) -> None:  # noqa: ANN001
+    stats = report["stats"]
+    out.print(f"[bold]{stats['rows']} rows, {stats['ids']} distinct ids[/] in {len(label_set.files)} file(s); "
+              f"usable as truth: {stats['usable']} ({stats['with_intro']} with an intro, {stats['no_intro']} without); "
+              f"policy: {label_set.policy}")  # fmt: skip
+    if label_set.skipped:
+        out.print(f"skipped by policy: {len(label_set.skipped)} ids")
+    table = Table(title="Defects by kind")
+    for column in ("kind", "severity", "count", "ids"):
+        table.add_column(column)
+    by_kind: dict[str, list[str]] = {}
+    for defect in label_set.defects:
+        by_kind.setdefault(defect.kind, []).append(defect.id)
+    for kind, ids in by_kind.items():
+        severity = next(d.severity for d in label_set.defects if d.kind == kind)
+        shown = ", ".join(ids[:4]) + (f" … (+{len(ids) - 4})" if len(ids) > 4 else "")
+        table.add_row(kind, severity, str(len(ids)), shown)
+    out.print(table)
+    for defect in label_set.defects:
+        if defect.severity != NOTE or show_notes:
+            colour = "red" if defect.severity == ERROR else "yellow" if defect.severity != NOTE else "dim"
+            out.print(f"[{colour}]{defect.severity:7}[/] {defect}", markup=True, soft_wrap=True)
+    series = Table(title="Episodes per series")
+    series.add_column("series")
+    series.add_column("episodes", justify="right")
+    for name, count in stats["series"].items():
+        series.add_row(name, str(count))
+    out.print(series)
+    dur = stats["duration_s"]
+    if dur:
+        out.print("Intro duration (s): " + ", ".join(f"{k} {v:.1f}" for k, v in dur.items()))
+        out.print("Duration buckets: " + ", ".join(f"{k}: {v}" for k, v in stats["duration_buckets"].items()))
+    st = stats["start_s"]
+    if st:
+        out.print("Intro start (s): " + ", ".join(f"{k} {v:.1f}" for k, v in st.items()))
+    share = stats["share_ending_within"]
+    out.print("Intros within the first 60 / 300 / 600 s: "
+              + " / ".join(f"{share[k] * 100:.1f} %" for k in ("60s", "300s", "600s")))  # fmt: skip
+    if stats["recommended_window_s"] is not None:
+        out.print(f"Smallest whole-minute window holding ≥ 95 % of these intros: {stats['recommended_window_s']:g} s")
+
+
+def _audio_options(window: float, stream: int) -> AudioOptions:
+    try:
+        return AudioOptions(window_s=window, stream=stream)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def extract(
+    videos: Annotated[list[Path], typer.Argument(help="Video files or folders of them.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for <id>.wav and mapping.json.")],
+    window: Annotated[float, typer.Option(help="Seconds decoded from the start of each file.")] = DEFAULT_WINDOW_S,
+    stream: Annotated[int, typer.Option(help="Audio stream to use (0 = first audio stream).")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="Parallel ffmpeg processes.")] = None,
+    force: Annotated[bool, typer.Option(help="Redo files whose output is up to date.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Decode the first WINDOW seconds of each video's audio to mono float WAV at 22.05 kHz."""
+    options = _audio_options(window, stream)
+    files = _expand(videos, MEDIA_SUFFIXES)
+    if not files:
+        _fail("no media files found in " + ", ".join(map(str, videos)))
+    result = extract_many(files, out_dir, options, workers=workers, force=force, show_progress=progress)
+    _finish(result, "extract")
+
+
+@app.command()
+def features(
+    audio: Annotated[list[Path], typer.Argument(help="WAV files from `extract` (or any media), or folders.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for <id>.npz and mapping.json.")],
+    window: Annotated[float, typer.Option(help="Seconds analysed from the start of each file.")] = DEFAULT_WINDOW_S,
+    workers: Annotated[Optional[int], typer.Option(help="Parallel processes.")] = None,
+    force: Annotated[bool, typer.Option(help="Recompute files whose features are up to date.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Compute frame features (MFCC, contrast, RMS, centroid, spread, flatness, chroma, rhythm, repetition)."""
+    options = FeatureOptions()
+    audio_options = _audio_options(window, 0)
+    files = _expand(audio, {".wav"} if all(p.is_dir() for p in audio) else MEDIA_SUFFIXES)
+    if not files:
+        _fail("no audio files found in " + ", ".join(map(str, audio)))
+    result = features_many(files, out_dir, options, audio_options, workers=workers, force=force, show_progress=progress)
+    _finish(result, "features")
+
+
+@app.command("features-json")
+def features_json(
+    feature_file: Annotated[Path, typer.Argument(help="One episode's .npz from `features`.")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Output JSON (default: beside the .npz).")] = None,
+) -> None:
+    """Export one episode's features as JSON (the design's format; the .npz stays the storage)."""
+    from .features.store import export_json
+
+    target = out_file or feature_file.with_suffix(".json")
+    try:
+        export_json(feature_file, target)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+    out.print(f"wrote {target}")
+
+
+@app.command()
+def windows(
+    feature_dir: Annotated[Path, typer.Argument(help="Feature folder from `features`.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Output .npz with the window arrays.")],
+    label_files: Annotated[Optional[list[Path]], typer.Option("--labels", help="Label file(s); omit for unlabelled windows.")] = None,
+    policy: Annotated[str, typer.Option(help="Label rows with errors: keep, skip, or fail.")] = "skip",
+    length: Annotated[float, typer.Option(help="Window length in seconds.")] = 10.0,
+    step: Annotated[float, typer.Option(help="Window step in seconds.")] = 5.0,
+) -> None:
+    """Cut features into windows labelled by whether their centre lies in the intro; per-frame targets too."""
+    from .windows import build_windows, feature_files, save_windows
+
+    try:
+        options = WindowOptions(length_s=length, step_s=step)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        label_set = read_labels(label_files, policy=policy) if label_files else None
+        files = feature_files(feature_dir)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    if not files:
+        _fail(f"{feature_dir}: no feature files (run `introdetect features` first)")
+    window_set = build_windows(files, label_set, options)
+    if window_set.parts:
+        save_windows(out_file, window_set, options)
+    summary = window_set.summary()
+    out.print(f"windows: {summary['episodes']} episodes, {summary['windows']} windows "
+              f"({summary['intro_windows']} intro, {summary['other_windows']} other, "
+              f"{summary['unlabelled_windows']} unlabelled)" + (f" → {out_file}" if window_set.parts else ""))  # fmt: skip
+    for vid, why in window_set.skipped:
+        err.print(f"skipped {vid}: {why}", markup=False)
+    if window_set.failed or not window_set.parts:
+        for _, message in window_set.failed:
+            err.print(f"  {message}", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Working folder for the demo's files.")] = Path("demo-output"),
+    labels_dir: Annotated[Optional[Path], typer.Option(help="Folder of VK label files (default: the built-in copy).")] = None,
+) -> None:
+    """Run the pipeline on the built-in sample: label statistics, then extract → features → windows."""
+    from .demo import run_demo
+
+    try:
+        run_demo(out_dir, labels_dir, out)
+    except USER_ERRORS as exc:
+        _fail(str(exc))

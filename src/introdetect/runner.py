@@ -1,0 +1,257 @@
+"""Batch execution of per-episode stages: parallel, resumable, with a progress bar and a failure list.
+
+A batch never stops at a bad file: each failure is kept as one line naming the file, and the caller prints
+them all at the end. Outputs are written atomically and recorded in the folder's manifest as each episode
+finishes, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .features.compute import compute_features, row_names
+from .features.store import FeatureFileError, save_features
+from .manifest import Manifest, ManifestError, SourceStamp
+from .media import MediaError, extract_audio, load_audio
+from .settings import AudioOptions, FeatureOptions
+
+MANIFEST_FLUSH_S = 1.0
+"""Finished entries are merged into the manifest at most once a second: per-episode resume granularity
+without rewriting a large manifest for every one of thousands of episodes."""
+
+
+@dataclass
+class BatchResult:
+    done: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def episode_id(path: str | os.PathLike[str]) -> str:
+    """An episode's id is its file name without the extension (the VK id for the real data)."""
+    return Path(path).stem
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )
+
+
+def _assign_ids(paths: Sequence[str | os.PathLike[str]], result: BatchResult) -> list[tuple[str, Path]]:
+    seen: dict[str, Path] = {}
+    items: list[tuple[str, Path]] = []
+    for raw in paths:
+        path = Path(raw)
+        vid = episode_id(path)
+        if vid in seen:
+            result.failed.append((str(path), f"episode id {vid!r} already used by {seen[vid]}; rename one file"))
+            continue
+        seen[vid] = path
+        items.append((vid, path))
+    return items
+
+
+def _run(
+    items: list[tuple[str, Path]],
+    work: Callable[..., dict[str, Any]],
+    args: tuple[Any, ...],
+    manifest: Manifest,
+    result: BatchResult,
+    workers: int,
+    use_processes: bool,
+    description: str,
+    show_progress: bool,
+) -> None:
+    pool: Executor
+    pool = ProcessPoolExecutor(max_workers=workers) if use_processes and workers > 1 else ThreadPoolExecutor(workers)
+    pending: dict[str, dict[str, Any]] = {}
+    last_flush = time.monotonic()
+    with pool, _progress(show_progress) as progress:
+        task = progress.add_task(description, total=len(items))
+        futures: dict[Future[dict[str, Any]], tuple[str, Path]] = {
+            pool.submit(work, vid, path, *args): (vid, path) for vid, path in items
+        }
+        try:
+            for future in as_completed(futures):
+                vid, path = futures[future]
+                try:
+                    pending[vid] = future.result()
+                    result.done.append(vid)
+                except (MediaError, FeatureFileError, ValueError, OSError) as exc:
+                    result.failed.append((str(path), _one_line(exc, path)))
+                except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
+                    result.failed.append((str(path), f"{path}: internal error: {type(exc).__name__}: {exc}"))
+                progress.advance(task)
+                if time.monotonic() - last_flush >= MANIFEST_FLUSH_S:
+                    manifest.update(pending)
+                    pending.clear()
+                    last_flush = time.monotonic()
+        finally:
+            manifest.update(pending)
+
+
+def _one_line(exc: BaseException, path: Path) -> str:
+    text = " ".join(str(exc).split())
+    return text if str(path) in text else f"{path}: {text}"
+
+
+def _extract_one(vid: str, video: Path, out_dir: Path, options: AudioOptions) -> dict[str, Any]:
+    out_path = out_dir / f"{vid}.wav"
+    stamp = SourceStamp.of(video)
+    extracted = extract_audio(video, out_path, options)
+    return {
+        "video": str(video.resolve()),
+        "audio": out_path.name,
+        "duration_s": round(extracted.duration_s, 6),
+        "source_duration_s": extracted.source_duration_s,
+        "sample_rate": options.sample_rate,
+        "window_s": options.window_s,
+        "stream": {
+            "index": extracted.stream.index,
+            "codec": extracted.stream.codec,
+            "channels": extracted.stream.channels,
+            "language": extracted.stream.language,
+        },
+        "settings_hash": options.settings_hash,
+        "source_size": stamp.size,
+        "source_mtime_ns": stamp.mtime_ns,
+    }
+
+
+def extract_many(
+    videos: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    options: AudioOptions | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    show_progress: bool = False,
+) -> BatchResult:
+    """Decode the analysis window of every video to ``out_dir/<id>.wav`` and record it in mapping.json."""
+    options = options or AudioOptions()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out_dir, "audio")
+    result = BatchResult()
+    entries = _load_manifest(manifest, result)
+    todo: list[tuple[str, Path]] = []
+    for vid, video in _assign_ids(list(videos), result):
+        try:
+            stamp = SourceStamp.of(video)
+        except OSError:
+            result.failed.append((str(video), f"{video}: no such file"))
+            continue
+        if not force and manifest.is_current(entries.get(vid), "audio", options.settings_hash, stamp):
+            result.up_to_date.append(vid)
+        else:
+            todo.append((vid, video))
+    _run(todo, _extract_one, (out_dir, options), manifest, result, workers or default_workers(), False,
+         "extract", show_progress)  # fmt: skip
+    return result
+
+
+def _load_manifest(manifest: Manifest, result: BatchResult) -> dict[str, dict[str, Any]]:
+    try:
+        return manifest.load()
+    except ManifestError as exc:
+        result.failed.append((str(manifest.path), str(exc)))
+        return {}
+
+
+def _audio_links(audio: Path) -> dict[str, Any]:
+    """What the audio folder's manifest says of this file (its video), when it has one."""
+    try:
+        entries = Manifest(audio.parent, "audio").load()
+    except ManifestError:
+        return {}
+    return entries.get(audio.stem, {})
+
+
+def _features_one(
+    vid: str, audio: Path, out_dir: Path, options: FeatureOptions, audio_options: AudioOptions
+) -> dict[str, Any]:
+    stamp = SourceStamp.of(audio)
+    y = load_audio(audio, audio_options)
+    features = compute_features(y, options)
+    links = _audio_links(audio)
+    video = links.get("video") or (None if audio.suffix.lower() == ".wav" else str(audio.resolve()))
+    out_path = out_dir / f"{vid}.npz"
+    save_features(out_path, features, meta={"id": vid, "video": video, "audio": str(audio.resolve())})
+    return {
+        "video": video,
+        "audio": str(audio.resolve()),
+        "features": out_path.name,
+        "duration_s": round(features.duration_s, 6),
+        "n_frames": features.n_frames,
+        "sample_rate": options.sample_rate,
+        "hop_length": options.hop_length,
+        "feature_names": row_names(options),
+        "scalars": {k: (None if v != v else round(v, 6)) for k, v in features.scalars.items()},
+        "settings_hash": _features_hash(options, audio_options),
+        "source_size": stamp.size,
+        "source_mtime_ns": stamp.mtime_ns,
+    }
+
+
+def _features_hash(options: FeatureOptions, audio_options: AudioOptions) -> str:
+    # the window matters too when features are computed straight from a video or a longer WAV
+    return f"{options.settings_hash}-{audio_options.settings_hash}"
+
+
+def features_many(
+    audios: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    options: FeatureOptions | None = None,
+    audio_options: AudioOptions | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    show_progress: bool = False,
+) -> BatchResult:
+    """Compute features of every audio (WAV from ``extract``, or any media file) into ``out_dir/<id>.npz``."""
+    options = options or FeatureOptions()
+    audio_options = audio_options or AudioOptions(sample_rate=options.sample_rate)
+    if audio_options.sample_rate != options.sample_rate:
+        raise ValueError("audio and feature sample rates differ")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out_dir, "features")
+    result = BatchResult()
+    entries = _load_manifest(manifest, result)
+    settings_hash = _features_hash(options, audio_options)
+    todo: list[tuple[str, Path]] = []
+    for vid, audio in _assign_ids(list(audios), result):
+        try:
+            stamp = SourceStamp.of(audio)
+        except OSError:
+            result.failed.append((str(audio), f"{audio}: no such file"))
+            continue
+        if not force and manifest.is_current(entries.get(vid), "features", settings_hash, stamp):
+            result.up_to_date.append(vid)
+        else:
+            todo.append((vid, audio))
+    _run(todo, _features_one, (out_dir, options, audio_options), manifest, result, workers or default_workers(),
+         True, "features", show_progress)  # fmt: skip
+    return result

@@ -1,0 +1,96 @@
+"""Shared fixtures: media made with ffmpeg at test time (known answers) and real recordings from Debian.
+
+Real recordings come from Debian packages fetched with ``apt-get download`` into ``.cache/debs`` once and
+unpacked with ``dpkg-deb -x``; nothing is installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from introdetect.samples import SampleEpisode, make_sample_episode
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".cache" / "debs"
+SHARED_LABELS = REPO.parent / "shared" / "data" / "vk_labels"
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def debian_package(name: str) -> Path:
+    """Unpacked contents of a Debian package (architecture-independent data), cached across runs."""
+    root = CACHE / name
+    if (root / ".done").exists():
+        return root
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["apt-get", "download", name], cwd=CACHE, check=True, capture_output=True)
+    deb = sorted(CACHE.glob(f"{name}_*.deb"))[-1]
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    deb.unlink()
+    (root / ".done").touch()
+    return root
+
+
+@pytest.fixture(scope="session")
+def sample_episode(tmp_path_factory: pytest.TempPathFactory) -> SampleEpisode:
+    """72 s H.264/AAC mp4: 20 s pink-noise cold open, 12 s arpeggio jingle (the intro, 20–32 s), 40 s noise."""
+    return make_sample_episode(tmp_path_factory.mktemp("sample") / "Сериал S01E01.mp4")
+
+
+@pytest.fixture(scope="session")
+def music_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """First 60 s of "Awakening" from Debian's singularity-music (orchestral game score, Ogg Vorbis)."""
+    root = debian_package("singularity-music")
+    src = root / "usr/share/games/singularity/music/Awakening.ogg"
+    out = tmp_path_factory.mktemp("real") / "awakening.ogg"
+    shutil.copy(src, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def speech_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Several recorded English prompts from Debian's asterisk-core-sounds-en-wav, joined (8 kHz speech)."""
+    root = debian_package("asterisk-core-sounds-en-wav")
+    folder = root / "usr/share/asterisk/sounds/en_US_f_Allison"
+    parts = [folder / f"{name}.wav" for name in ("agent-loginok", "conf-onlyperson", "vm-intro", "queue-thankyou")]
+    out = tmp_path_factory.mktemp("real") / "prompts.wav"
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p}'\n" for p in parts))
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-ar", "22050", str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def bad_media(tmp_path_factory: pytest.TempPathFactory, sample_episode: SampleEpisode) -> dict[str, Path]:
+    """Broken and awkward inputs, each with a known expected failure (or success)."""
+    folder = tmp_path_factory.mktemp("bad media")
+    files: dict[str, Path] = {}
+    files["zero"] = folder / "zero.mp4"
+    files["zero"].write_bytes(b"")
+    files["text"] = folder / "notes.mp4"
+    files["text"].write_text("this is not a video\n" * 50)
+    files["no_audio"] = folder / "silent film.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=3", "-c:v", "libx264", "-preset",
+           "ultrafast", "-pix_fmt", "yuv420p", str(files["no_audio"]))  # fmt: skip
+    data = sample_episode.path.read_bytes()
+    files["truncated_no_index"] = folder / "cut.mp4"  # moov atom at the end, so the cut loses the index
+    files["truncated_no_index"].write_bytes(data[: len(data) // 2])
+    faststart = folder / "faststart.mp4"
+    ffmpeg("-i", str(sample_episode.path), "-c", "copy", "-movflags", "+faststart", str(faststart))
+    fs = faststart.read_bytes()
+    files["truncated_data"] = folder / "cut faststart.mp4"  # index intact, second half of the data missing
+    files["truncated_data"].write_bytes(fs[: len(fs) // 2])
+    files["missing"] = folder / "does-not-exist.mp4"
+    return files
+
+
+@pytest.fixture
+def noise() -> np.ndarray:
+    return np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32) * 0.1
