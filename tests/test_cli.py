@@ -1,0 +1,110 @@
+"""The command line end to end: a tiny run, resumability, and bad input as one line with no traceback."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_LABELS
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "introdetect", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env)  # fmt: skip
+
+
+def test_help_lists_only_working_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("labels", "extract", "features", "features-json", "windows", "demo"):
+        assert command in result.stdout
+
+
+def test_labels_text_and_json():
+    text = run("labels", SHARED_LABELS / "train_labels.json", SHARED_LABELS / "test_labels.json")
+    assert text.returncode == 0, text.stderr
+    assert "125 rows, 110 distinct ids" in text.stdout and "end_not_after_start" in text.stdout
+    assert "-220020068_456241671" in text.stdout
+    data = json.loads(run("labels", "--json", SHARED_LABELS / "train_labels.json").stdout)
+    assert data["stats"]["ids"] == 80 and len(data["defects"]) > 0
+
+
+def test_labels_policy_fail_and_bad_file(tmp_path):
+    result = run("labels", "--policy", "fail", SHARED_LABELS / "train_labels.json")
+    assert result.returncode == 1 and "end_not_after_start" in result.stderr and "Traceback" not in result.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": {"start": "0:00:01", "end": "0:00:0')
+    result = run("labels", bad, SHARED_LABELS / "test_labels.json")
+    assert result.returncode == 1
+    assert f"{bad}: invalid JSON" in result.stderr and "Traceback" not in result.stderr
+    assert "45 rows" in result.stdout  # the good file was still read
+
+
+def test_pipeline_end_to_end_and_resume(tmp_path, sample_episode, bad_media):
+    videos = tmp_path / "Мой сериал" / "Сезон 1"
+    videos.mkdir(parents=True)
+    shutil.copy(sample_episode.path, videos / "Серия 1.mp4")
+    audio, feats = tmp_path / "audio", tmp_path / "features"
+
+    first = run("extract", videos, "--out", audio, "--window", "60", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    assert "1 done, 0 up to date" in first.stdout
+    again = run("extract", videos, "--out", audio, "--window", "60", "--no-progress")
+    assert "0 done, 1 up to date" in again.stdout
+    changed = run("extract", videos, "--out", audio, "--window", "50", "--no-progress")
+    assert "1 done, 0 up to date" in changed.stdout  # other settings: recomputed
+    manifest = json.loads((audio / "mapping.json").read_text())
+    entry = manifest["episodes"]["Серия 1"]
+    assert entry["window_s"] == 50 and entry["video"].endswith("Серия 1.mp4") and entry["sample_rate"] == 22050
+
+    result = run("features", audio, "--out", feats, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    entry = json.loads((feats / "mapping.json").read_text())["episodes"]["Серия 1"]
+    assert entry["video"].endswith("Серия 1.mp4") and entry["audio"].endswith("Серия 1.wav")
+    assert entry["hop_length"] == 1024 and entry["feature_names"][0] == "mfcc_0" and len(entry["feature_names"]) == 47
+    assert "1 up to date" in run("features", audio, "--out", feats, "--no-progress").stdout
+
+    exported = run("features-json", feats / "Серия 1.npz", "--out", tmp_path / "ep.json")
+    assert exported.returncode == 0, exported.stderr
+    assert len(json.loads((tmp_path / "ep.json").read_text())["frame_features"]["contrast"]) == 7
+
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"Серия 1": {"name": "Мой сериал. 1 сезон, 1 серия",
+                                              "start": "0:00:20", "end": "0:00:32"}}, ensure_ascii=False))  # fmt: skip
+    result = run("windows", feats, "--labels", labels, "--out", tmp_path / "windows.npz")
+    assert result.returncode == 0, result.stderr
+    with np.load(tmp_path / "windows.npz") as data:
+        assert data["label"].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]  # 50 s: windows at 0…40 s, centres 20/25/30 in
+        assert data["x_mfcc"].shape == (9, 20, 215)
+
+
+def test_batch_goes_on_past_bad_files(tmp_path, sample_episode, bad_media):
+    files = [bad_media[k] for k in ("zero", "text", "no_audio", "truncated_no_index", "truncated_data", "missing")]
+    result = run("extract", sample_episode.path, *files, "--out", tmp_path / "audio", "--no-progress")
+    assert result.returncode == 1
+    assert "1 done, 0 up to date, 6 failed" in result.stdout
+    assert "Traceback" not in result.stderr
+    for path in files:
+        lines = [line for line in result.stderr.splitlines() if str(path) in line]
+        assert len(lines) == 1, (path, result.stderr)
+    leftovers = sorted(p.name for p in (tmp_path / "audio").iterdir())
+    assert leftovers == [".mapping.lock", "mapping.json", "Сериал S01E01.wav"]
+
+
+def test_bad_options_are_usage_errors(tmp_path, sample_episode):
+    result = run("extract", sample_episode.path, "--out", tmp_path, "--window", "-5")
+    assert result.returncode == 2 and "window must be a positive number" in result.stderr
+    result = run("windows", tmp_path / "nothing", "--out", tmp_path / "w.npz")
+    assert result.returncode == 1 and "no feature files" in result.stderr
+
+
+def test_module_and_script_agree():
+    exe = shutil.which("introdetect", path=os.path.dirname(sys.executable))
+    assert exe is not None
+    script = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert script.returncode == 0 and script.stdout == run("--version").stdout
