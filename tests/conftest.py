@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from introdetect.debsources import package_root
 from introdetect.samples import SampleEpisode, make_sample_episode
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,16 +27,7 @@ def ffmpeg(*args: str) -> None:
 
 def debian_package(name: str) -> Path:
     """Unpacked contents of a Debian package (architecture-independent data), cached across runs."""
-    root = CACHE / name
-    if (root / ".done").exists():
-        return root
-    CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", name], cwd=CACHE, check=True, capture_output=True)
-    deb = sorted(CACHE.glob(f"{name}_*.deb"))[-1]
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    deb.unlink()
-    (root / ".done").touch()
-    return root
+    return package_root(name, CACHE)
 
 
 @pytest.fixture(scope="session")

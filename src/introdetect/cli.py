@@ -153,16 +153,21 @@ def extract(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for <id>.wav and mapping.json.")],
     window: Annotated[float, typer.Option(help="Seconds decoded from the start of each file.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream to use (0 = first audio stream).")] = 0,
+    features_dir: Annotated[Optional[Path], typer.Option("--features", help="Also compute features from the same decode into this folder.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parallel ffmpeg processes.")] = None,
     force: Annotated[bool, typer.Option(help="Redo files whose output is up to date.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Decode the first WINDOW seconds of each video's audio to mono float WAV at 22.05 kHz."""
+    """Decode the first WINDOW seconds of each video's audio to mono float WAV at 22.05 kHz.
+
+    With --features DIR, features are computed while decoding (one pass, as `features` would compute them).
+    """
     options = _audio_options(window, stream)
     files = _expand(videos, MEDIA_SUFFIXES)
     if not files:
         _fail("no media files found in " + ", ".join(map(str, videos)))
-    result = extract_many(files, out_dir, options, workers=workers, force=force, show_progress=progress)
+    result = extract_many(files, out_dir, options, workers=workers, force=force, show_progress=progress,
+                          features_dir=features_dir)  # fmt: skip
     _finish(result, "extract")
 
 

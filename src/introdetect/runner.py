@@ -18,10 +18,11 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .features.compute import compute_features, row_names
+from .features.compute import EpisodeFeatures, compute_features, row_names
 from .features.store import FeatureFileError, save_features
+from .features.stream import FeatureAccumulator, decoding_alongside
 from .manifest import Manifest, ManifestError, SourceStamp
-from .media import MediaError, extract_audio, load_audio
+from .media import MediaError, extract_audio, load_audio, stream_audio
 from .settings import AudioOptions, FeatureOptions
 
 MANIFEST_FLUSH_S = 1.0
@@ -79,16 +80,23 @@ def _run(
     items: list[tuple[str, Path]],
     work: Callable[..., dict[str, Any]],
     args: tuple[Any, ...],
-    manifest: Manifest,
+    manifests: dict[str, Manifest],
     result: BatchResult,
     workers: int,
     use_processes: bool,
     description: str,
     show_progress: bool,
 ) -> None:
+    """Run ``work(vid, path, *args)`` over ``items``; it returns {manifest kind: entry} for each episode."""
     pool: Executor
     pool = ProcessPoolExecutor(max_workers=workers) if use_processes and workers > 1 else ThreadPoolExecutor(workers)
-    pending: dict[str, dict[str, Any]] = {}
+    pending: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in manifests}
+
+    def flush() -> None:
+        for kind, entries in pending.items():
+            manifests[kind].update(entries)
+            entries.clear()
+
     last_flush = time.monotonic()
     with pool, _progress(show_progress) as progress:
         task = progress.add_task(description, total=len(items))
@@ -99,7 +107,8 @@ def _run(
             for future in as_completed(futures):
                 vid, path = futures[future]
                 try:
-                    pending[vid] = future.result()
+                    for kind, entry in future.result().items():
+                        pending[kind][vid] = entry
                     result.done.append(vid)
                 except (MediaError, FeatureFileError, ValueError, OSError) as exc:
                     result.failed.append((str(path), _one_line(exc, path)))
@@ -107,11 +116,10 @@ def _run(
                     result.failed.append((str(path), f"{path}: internal error: {type(exc).__name__}: {exc}"))
                 progress.advance(task)
                 if time.monotonic() - last_flush >= MANIFEST_FLUSH_S:
-                    manifest.update(pending)
-                    pending.clear()
+                    flush()
                     last_flush = time.monotonic()
         finally:
-            manifest.update(pending)
+            flush()
 
 
 def _one_line(exc: BaseException, path: Path) -> str:
@@ -119,11 +127,21 @@ def _one_line(exc: BaseException, path: Path) -> str:
     return text if str(path) in text else f"{path}: {text}"
 
 
-def _extract_one(vid: str, video: Path, out_dir: Path, options: AudioOptions) -> dict[str, Any]:
+def _extract_one(
+    vid: str,
+    video: Path,
+    out_dir: Path,
+    options: AudioOptions,
+    features_dir: Path | None,
+    feature_options: FeatureOptions,
+) -> dict[str, dict[str, Any]]:
     out_path = out_dir / f"{vid}.wav"
     stamp = SourceStamp.of(video)
-    extracted = extract_audio(video, out_path, options)
-    return {
+    accumulator = FeatureAccumulator(feature_options) if features_dir is not None else None
+    sinks = [accumulator.push] if accumulator is not None else []
+    with decoding_alongside():
+        extracted = extract_audio(video, out_path, options, sinks=sinks)
+    entries: dict[str, dict[str, Any]] = {"audio": {
         "video": str(video.resolve()),
         "audio": out_path.name,
         "duration_s": round(extracted.duration_s, 6),
@@ -139,7 +157,13 @@ def _extract_one(vid: str, video: Path, out_dir: Path, options: AudioOptions) ->
         "settings_hash": options.settings_hash,
         "source_size": stamp.size,
         "source_mtime_ns": stamp.mtime_ns,
-    }
+    }}  # fmt: skip
+    if accumulator is not None and features_dir is not None:
+        features = accumulator.finish()
+        # the features' source is the WAV just written: `features` on that folder then finds them up to date
+        entries["features"] = _store_features(vid, features, features_dir, feature_options, options,
+                                              video=str(video.resolve()), audio=out_path.resolve())  # fmt: skip
+    return entries
 
 
 def extract_many(
@@ -149,14 +173,29 @@ def extract_many(
     workers: int | None = None,
     force: bool = False,
     show_progress: bool = False,
+    features_dir: str | os.PathLike[str] | None = None,
+    feature_options: FeatureOptions | None = None,
 ) -> BatchResult:
-    """Decode the analysis window of every video to ``out_dir/<id>.wav`` and record it in mapping.json."""
+    """Decode the analysis window of every video to ``out_dir/<id>.wav`` and record it in mapping.json.
+
+    With ``features_dir``, features are computed from the same decode, while it runs, into that folder.
+    """
     options = options or AudioOptions()
+    feature_options = feature_options or FeatureOptions(sample_rate=options.sample_rate)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out_dir, "audio")
+    manifests = {"audio": manifest}
+    feature_manifest = None
+    if features_dir is not None:
+        features_dir = Path(features_dir)
+        features_dir.mkdir(parents=True, exist_ok=True)
+        feature_manifest = Manifest(features_dir, "features")
+        manifests["features"] = feature_manifest
     result = BatchResult()
     entries = _load_manifest(manifest, result)
+    feature_entries = _load_manifest(feature_manifest, result) if feature_manifest else {}
+    feature_hash = _features_hash(feature_options, options)
     todo: list[tuple[str, Path]] = []
     for vid, video in _assign_ids(list(videos), result):
         try:
@@ -164,12 +203,16 @@ def extract_many(
         except OSError:
             result.failed.append((str(video), f"{video}: no such file"))
             continue
-        if not force and manifest.is_current(entries.get(vid), "audio", options.settings_hash, stamp):
+        current = not force and manifest.is_current(entries.get(vid), "audio", options.settings_hash, stamp)
+        if current and feature_manifest is not None:
+            wav = out_dir / f"{vid}.wav"
+            current = feature_manifest.is_current(feature_entries.get(vid), "features", feature_hash, SourceStamp.of(wav))
+        if current:
             result.up_to_date.append(vid)
         else:
             todo.append((vid, video))
-    _run(todo, _extract_one, (out_dir, options), manifest, result, workers or default_workers(), False,
-         "extract", show_progress)  # fmt: skip
+    _run(todo, _extract_one, (out_dir, options, features_dir, feature_options), manifests, result,
+         workers or default_workers(), False, "extract", show_progress)  # fmt: skip
     return result
 
 
@@ -190,14 +233,17 @@ def _audio_links(audio: Path) -> dict[str, Any]:
     return entries.get(audio.stem, {})
 
 
-def _features_one(
-    vid: str, audio: Path, out_dir: Path, options: FeatureOptions, audio_options: AudioOptions
+def _store_features(
+    vid: str,
+    features: EpisodeFeatures,
+    out_dir: Path,
+    options: FeatureOptions,
+    audio_options: AudioOptions,
+    video: str | None,
+    audio: Path,
 ) -> dict[str, Any]:
+    """Save one episode's features and return its manifest entry (its source stamp is ``audio``'s)."""
     stamp = SourceStamp.of(audio)
-    y = load_audio(audio, audio_options)
-    features = compute_features(y, options)
-    links = _audio_links(audio)
-    video = links.get("video") or (None if audio.suffix.lower() == ".wav" else str(audio.resolve()))
     out_path = out_dir / f"{vid}.npz"
     save_features(out_path, features, meta={"id": vid, "video": video, "audio": str(audio.resolve())})
     return {
@@ -214,6 +260,24 @@ def _features_one(
         "source_size": stamp.size,
         "source_mtime_ns": stamp.mtime_ns,
     }
+
+
+def _features_one(
+    vid: str, audio: Path, out_dir: Path, options: FeatureOptions, audio_options: AudioOptions
+) -> dict[str, dict[str, Any]]:
+    links = _audio_links(audio)
+    is_wav = audio.suffix.lower() == ".wav"
+    video = links.get("video") or (None if is_wav else str(audio.resolve()))
+    y = load_audio(audio, audio_options) if is_wav else None
+    if y is not None:
+        features = compute_features(y, options)
+    else:  # a video or other media: decode and compute in one pass, no WAV in between
+        accumulator = FeatureAccumulator(options)
+        with decoding_alongside():
+            for block in stream_audio(audio, audio_options):
+                accumulator.push(block)
+        features = accumulator.finish()
+    return {"features": _store_features(vid, features, out_dir, options, audio_options, video, audio)}
 
 
 def _features_hash(options: FeatureOptions, audio_options: AudioOptions) -> str:
@@ -252,6 +316,6 @@ def features_many(
             result.up_to_date.append(vid)
         else:
             todo.append((vid, audio))
-    _run(todo, _features_one, (out_dir, options, audio_options), manifest, result, workers or default_workers(),
-         True, "features", show_progress)  # fmt: skip
+    _run(todo, _features_one, (out_dir, options, audio_options), {"features": manifest}, result,
+         workers or default_workers(), True, "features", show_progress)  # fmt: skip
     return result

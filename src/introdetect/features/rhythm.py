@@ -40,8 +40,8 @@ def tempogram(onset_env: np.ndarray, win_length: int) -> np.ndarray:
     window = scipy.signal.get_window("hann", win_length, fftbins=True)
     windowed = frames * window
     n_pad = scipy.fft.next_fast_len(2 * win_length - 1, real=True)
-    spectrum = scipy.fft.rfft(windowed, n=n_pad, axis=1)
-    autocorr = scipy.fft.irfft(np.abs(spectrum) ** 2, n=n_pad, axis=1)[:, :win_length]
+    spectrum = scipy.fft.rfft(windowed, n=n_pad, axis=1, workers=-1)
+    autocorr = scipy.fft.irfft(np.abs(spectrum) ** 2, n=n_pad, axis=1, workers=-1)[:, :win_length]
     peak = np.max(np.abs(autocorr), axis=1, keepdims=True)
     autocorr = autocorr / np.where(peak < np.finfo(np.float64).tiny, 1.0, peak)
     return autocorr.T
@@ -92,16 +92,19 @@ def beat_track(onset_env: np.ndarray, bpm: float, frame_rate: float, tightness: 
     cumscore = np.zeros(n)
     backlink = np.full(n, -1, dtype=np.int64)
     block = max(near, 1)
+    rows = np.arange(block)
+    base = rows[:, None] - offsets[None, :]  # (block, candidates): predecessor of frame start + r
     for start in range(0, n, block):
-        idx = np.arange(start, min(start + block, n))
-        locs = idx[:, None] - offsets[None, :]
+        count = min(block, n - start)
+        locs = base[:count] + start
         valid = locs >= 0
         scores = np.where(valid, cumscore[np.maximum(locs, 0)] - penalty, -np.inf)
         # ties go to the nearest predecessor, as in librosa's loop that walks back from i - near
         best = np.argmax(scores, axis=1)
-        has = valid[np.arange(idx.size), best]
-        cumscore[idx] = localscore[idx] + np.where(has, scores[np.arange(idx.size), best], 0.0)
-        backlink[idx] = np.where(has, locs[np.arange(idx.size), best], -1)
+        r = rows[:count]
+        has = valid[r, best]
+        cumscore[start : start + count] = localscore[start : start + count] + np.where(has, scores[r, best], 0.0)
+        backlink[start : start + count] = np.where(has, locs[r, best], -1)
     # frames before the first onset above 1 % of the strongest cannot be linked to: they start no chain
     above = np.flatnonzero(localscore >= 0.01 * localscore.max())
     first_strong = above[0] if above.size else n

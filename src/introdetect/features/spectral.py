@@ -19,7 +19,11 @@ TINY32 = np.finfo(np.float32).tiny
 
 
 def stft_magnitude(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
-    """|STFT| as librosa.stft(center=True, pad_mode="constant", window="hann"): (n_fft//2+1, 1+len(y)//hop)."""
+    """|STFT| as librosa.stft(center=True, pad_mode="constant", window="hann"): (n_fft//2+1, 1+len(y)//hop).
+
+    Returned in float64 (the precision the FFT ran in), so that the per-frame sums of centroid, spread and
+    RMS need no second conversion; callers that want float32 cast once.
+    """
     y = np.ascontiguousarray(y, dtype=np.float32)
     padded = np.pad(y, n_fft // 2, mode="constant")
     n_frames = 1 + (padded.size - n_fft) // hop_length
@@ -30,7 +34,7 @@ def stft_magnitude(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
     # precision the quietest bins (the valleys of spectral contrast) carry a few per cent of rounding error.
     window = _hann(n_fft)
     spectrum = scipy.fft.rfft(frames * window, axis=1, workers=-1)
-    return np.abs(spectrum).T.astype(np.float32, copy=False)
+    return np.abs(spectrum).T
 
 
 @lru_cache(maxsize=8)
@@ -120,23 +124,26 @@ def spectral_contrast(
         if k < n_bands:
             rows = rows[:-1]
         count = max(int(np.rint(quantile * np.sum(band))), 1)
-        sub = magnitude[rows]
-        if 2 * count < sub.shape[0]:
-            part = np.partition(sub, (count - 1, sub.shape[0] - count), axis=0)
-        else:
-            part = np.sort(sub, axis=0)
-        valley[k] = part[:count].mean(axis=0)
-        peak[k] = part[-count:].mean(axis=0)
+        sub = magnitude[rows[0] : rows[-1] + 1]  # rows are contiguous: a view, no copy
+        if count == 1:
+            valley[k] = sub.min(axis=0)
+            peak[k] = sub.max(axis=0)
+            continue
+        part = np.partition(np.ascontiguousarray(sub.T), (count - 1, sub.shape[0] - count), axis=1)
+        valley[k] = part[:, :count].mean(axis=1)
+        peak[k] = part[:, -count:].mean(axis=1)
     return (power_to_db(peak) - power_to_db(valley)).astype(np.float32)
 
 
-def rms(magnitude: np.ndarray, n_fft: int) -> np.ndarray:
-    """librosa.feature.rms(S=magnitude, frame_length=n_fft)[0]: (n_frames,)."""
-    power = np.square(magnitude, dtype=np.float64)
-    power[0] *= 0.5
+def rms(power: np.ndarray, n_fft: int) -> np.ndarray:
+    """librosa.feature.rms(S=sqrt(power), frame_length=n_fft)[0]: (n_frames,).
+
+    The DC and Nyquist bins count half, as they have no mirror image in the one-sided spectrum.
+    """
+    total = power.sum(axis=0, dtype=np.float64) - 0.5 * power[0]
     if n_fft % 2 == 0:
-        power[-1] *= 0.5
-    return np.sqrt(2.0 * power.sum(axis=0) / n_fft**2).astype(np.float32)
+        total = total - 0.5 * power[-1]
+    return np.sqrt(2.0 * total / n_fft**2).astype(np.float32)
 
 
 def _l1_columns(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +174,7 @@ def spectral_bandwidth(magnitude: np.ndarray, sample_rate: int, n_fft: int, cent
 
 def spectral_flatness(power: np.ndarray) -> np.ndarray:
     """librosa.feature.spectral_flatness(S=magnitude, power=2)[0]: geometric over arithmetic mean of power."""
-    thresholded = np.maximum(AMIN, power)
+    thresholded = np.maximum(np.asarray(AMIN, dtype=power.dtype), power)
     gmean = np.exp(np.mean(np.log(thresholded), axis=0, dtype=np.float64))
     amean = np.mean(thresholded, axis=0, dtype=np.float64)
     return (gmean / amean).astype(np.float32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import zipfile
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,30 @@ def save_features(path: str | os.PathLike[str], features: EpisodeFeatures, meta:
         "meta": meta or {},
     }
     arrays = {name: np.asarray(features.frames[name], dtype=np.float32) for name in FRAME_FEATURES}
+    arrays["header"] = np.array(json.dumps(header))
     with atomic_path(path, suffix=".npz", durable=False) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, header=np.array(json.dumps(header)), **arrays)
+        write_npz(tmp, arrays)
+
+
+NPZ_COMPRESSLEVEL = 1
+"""zlib level of stored features: level 1 is within 1 % of np.savez_compressed's level 6 here, at 3/4 the time."""
+
+STORED_UNCOMPRESSED = frozenset({"mfcc", "contrast", "chroma"})
+"""Dense float members that zlib shrinks by only 9–15 % (measured on a 480 s episode) for 40 ms, most of
+the save's time: kept as stored zip members. The sparse series (beats, local tempo, repetition: 1–11 % of
+their raw size) and the rest are deflated. The file stays an ordinary .npz for np.load."""
+
+
+def write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
+    """A compressed .npz (readable by np.load): members deflated at NPZ_COMPRESSLEVEL where it pays."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=NPZ_COMPRESSLEVEL) as archive:
+        for name, array in arrays.items():
+            target: str | zipfile.ZipInfo = f"{name}.npy"  # a name: the archive's deflate at its level
+            if name in STORED_UNCOMPRESSED:
+                target = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                target.compress_type = zipfile.ZIP_STORED
+            with archive.open(target, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def load_features(path: str | os.PathLike[str]) -> EpisodeFeatures:
