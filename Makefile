@@ -1,36 +1,44 @@
-# The two commands of the README: `make demo` and `make test`. Both install what is missing first
-# (ffmpeg from Debian's packages, Python packages into .venv), so they work on a fresh Debian machine as root.
+# The README's two commands, `make demo` and `make test`, install what is missing first (ffmpeg from
+# Debian's packages, Python packages into .venv), so they work on a fresh Debian machine as root.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-CACHE := .cache
 
-.PHONY: demo test system venv bench clean
+.PHONY: demo test system apt-lists bench clean
 
+# ffmpeg and a Python with venv support, from Debian's packages when missing
 system:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; }
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' || \
+	  { echo "introdetect needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; }
 
+# the tests' real recordings come from Debian packages (apt-get download): the package lists must be there
+apt-lists:
+	@apt-cache show singularity-music >/dev/null 2>&1 || apt-get update -qq
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.base
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-venv: system $(VENV)/.installed
-
-demo: venv
+demo: system $(VENV)/.base
 	$(BIN)/introdetect demo --out demo-output
 
-test: venv
+test: system apt-lists $(VENV)/.test
 	$(BIN)/python -m pytest -q
 
-bench: venv
-	$(BIN)/python bench/bench_pipeline.py
+bench: system apt-lists $(VENV)/.test
+	$(BIN)/python bench/bench_pipeline.py --write-docs
 
 clean:
 	rm -rf demo-output .pytest_cache

@@ -159,7 +159,7 @@ def main() -> None:
 
     rows = [
         ("ffmpeg decode of the window (floor)", med["floor"], 1.0),
-        ("`extract`: probe + decode + resample + WAV", med["extract"], med["extract"] / med["floor"]),
+        ("`extract`: decode + resample + WAV", med["extract"], med["extract"] / med["floor"]),
         ("`features` on that WAV: read + compute + save .npz", med["features"], med["features"] / med["floor"]),
         ("  compute_features alone, samples in memory", med["compute"], med["compute"] / med["floor"]),
         ("`extract` then `features` (two commands, two passes)", med["extract"] + med["features"], two_commands),

@@ -83,6 +83,37 @@ def test_pipeline_end_to_end_and_resume(tmp_path, sample_episode, bad_media):
         assert data["x_mfcc"].shape == (9, 20, 215)
 
 
+def test_one_pass_equals_two_passes(tmp_path, sample_episode):
+    one = run("extract", sample_episode.path, "--out", tmp_path / "a1", "--features", tmp_path / "f1",
+              "--window", "40", "--no-progress")  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    run("extract", sample_episode.path, "--out", tmp_path / "a2", "--window", "40", "--no-progress")
+    two = run("features", tmp_path / "a2", "--out", tmp_path / "f2", "--window", "40", "--no-progress")
+    assert two.returncode == 0, two.stderr
+    stem = sample_episode.path.stem
+    with np.load(tmp_path / "f1" / f"{stem}.npz") as a, np.load(tmp_path / "f2" / f"{stem}.npz") as b:
+        for name in ("mfcc", "contrast", "chroma", "rms", "beats", "repetition"):
+            np.testing.assert_allclose(a[name], b[name], rtol=1e-5, atol=1e-4)
+    # the one-pass features are recorded against the WAV, so `features` on that folder has nothing to do
+    again = run("features", tmp_path / "a1", "--out", tmp_path / "f1", "--window", "40", "--no-progress")
+    assert "0 done, 1 up to date" in again.stdout
+    # features straight from the video, no WAV
+    direct = run("features", sample_episode.path, "--out", tmp_path / "f3", "--window", "40", "--no-progress")
+    assert direct.returncode == 0, direct.stderr
+    with np.load(tmp_path / "f3" / f"{stem}.npz") as c, np.load(tmp_path / "f2" / f"{stem}.npz") as b:
+        np.testing.assert_allclose(c["mfcc"], b["mfcc"], rtol=1e-5, atol=1e-4)
+
+
+def test_features_batch_goes_on_past_bad_files(tmp_path, bad_media):
+    fake = tmp_path / "fake.wav"
+    fake.write_text("not audio")
+    result = run("features", fake, bad_media["zero"], bad_media["no_audio"], "--out", tmp_path / "f", "--no-progress")
+    assert result.returncode == 1 and "0 done, 0 up to date, 3 failed" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert f"{fake}: not a readable media file" in result.stderr
+    assert not list((tmp_path / "f").glob("*.npz")) and not list((tmp_path / "f").glob(".*part*"))
+
+
 def test_batch_goes_on_past_bad_files(tmp_path, sample_episode, bad_media):
     files = [bad_media[k] for k in ("zero", "text", "no_audio", "truncated_no_index", "truncated_data", "missing")]
     result = run("extract", sample_episode.path, *files, "--out", tmp_path / "audio", "--no-progress")

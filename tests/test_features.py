@@ -133,3 +133,22 @@ def test_mel_filterbank_matches_librosa():
     np.testing.assert_allclose(
         spectral.chroma_filterbank(SR, N_FFT), librosa.filters.chroma(sr=SR, n_fft=N_FFT), rtol=1e-5, atol=1e-8
     )
+
+
+def test_streaming_in_any_blocks_equals_one_shot(music_clip):
+    from introdetect.features.stream import FeatureAccumulator
+
+    y = decode_audio(music_clip, AudioOptions(window_s=30))
+    whole = compute_features(y)
+    rng = np.random.default_rng(7)
+    accumulator = FeatureAccumulator()
+    position = 0
+    while position < y.size:
+        size = int(rng.choice([1, 100, 1023, 1024, 1025, 5000, 70000]))
+        accumulator.push(y[position : position + size])
+        position += size
+    streamed = accumulator.finish()
+    assert streamed.n_frames == whole.n_frames
+    for name in FRAME_FEATURES:
+        np.testing.assert_allclose(streamed.frames[name], whole.frames[name], rtol=1e-5, atol=1e-4, err_msg=name)
+    assert streamed.scalars == pytest.approx(whole.scalars)

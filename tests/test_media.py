@@ -75,3 +75,46 @@ def test_options_validated():
     with pytest.raises(ValueError):
         AudioOptions(sample_rate=100)
     assert AudioOptions().settings_hash != AudioOptions(window_s=300).settings_hash
+
+
+def test_parse_log_reads_ffmpeg_input_summary():
+    from introdetect.media import parse_log
+
+    text = b"""[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'x.mp4':
+[info]   Duration: 00:22:00.50, start: 0.000000, bitrate: 1465 kb/s
+[info]   Stream #0:0[0x1](und): Video: h264 (Constrained Baseline) (avc1 / 0x31637661), yuv420p, 640x360
+[info]   Stream #0:1[0x2](rus): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, 5.1(side), fltp, 384 kb/s (default)
+[info]   Stream #0:2[0x3](eng): Audio: ac3, 48000 Hz, stereo, fltp, 192 kb/s
+[info] Stream mapping:
+[info]   Stream #0:1 -> #0:0 (aac (native) -> pcm_f32le (native))
+[aac @ 0x55] [error] Input buffer exhausted before END element found
+"""
+    log = parse_log(text)
+    info = log.media_info("x.mp4")
+    assert log.duration_s == 1320.5 and log.format_name.startswith("mov,mp4")
+    assert [(s.codec, s.channels, s.sample_rate, s.language) for s in info.audio_streams] == [
+        ("aac", 6, 48000, "rus"), ("ac3", 2, 48000, "eng")]  # fmt: skip
+    assert info.other_streams == ("video h264",)
+    assert log.last_problem == "Input buffer exhausted before END element found"
+    assert not parse_log(b"[error] x.mp4: Invalid data found when processing input").has_input
+
+
+def test_extract_feeds_sinks_with_the_same_samples(sample_episode, tmp_path):
+    blocks = []
+    extract_audio(sample_episode.path, tmp_path / "a.wav", AudioOptions(window_s=30), sinks=[blocks.append])
+    y, _ = read_wav(tmp_path / "a.wav")
+    np.testing.assert_array_equal(np.concatenate(blocks), y)
+
+
+def test_wav_is_readable_by_ffprobe(sample_episode, tmp_path):
+    extract_audio(sample_episode.path, tmp_path / "a.wav", AudioOptions(window_s=10))
+    info = probe(tmp_path / "a.wav")
+    assert info.audio_streams[0].codec == "pcm_f32le" and info.audio_streams[0].sample_rate == 22050
+    assert info.duration_s == pytest.approx(10, abs=0.01)
+
+
+def test_media_error_survives_pickling():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(MediaError("a b.mp4", "no audio stream")))
+    assert str(error) == "a b.mp4: no audio stream" and error.problem == "no audio stream"

@@ -51,6 +51,9 @@ class MediaError(Exception):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # noqa: ANN204 - so that errors cross the process pool intact
+        return (type(self), (self.path, self.problem))
+
 
 @dataclass(frozen=True)
 class AudioStream:
