@@ -18,7 +18,11 @@ from introdetect.samples import SampleEpisode, make_sample_episode
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache" / "debs"
-SHARED_LABELS = REPO.parent / "shared" / "data" / "vk_labels"
+# the real VK label files: shared/ beside the checkout (as on developers' machines and in CI), else the copy
+# the package ships for its demo (test_labels checks that the two are the same files)
+SHARED_LABELS_ORIGINAL = REPO.parent / "shared" / "data" / "vk_labels"
+PACKAGED_LABELS = REPO / "src" / "introdetect" / "data" / "vk_labels"
+SHARED_LABELS = SHARED_LABELS_ORIGINAL if SHARED_LABELS_ORIGINAL.is_dir() else PACKAGED_LABELS
 
 
 def ffmpeg(*args: str) -> None:

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import SHARED_LABELS
+from conftest import PACKAGED_LABELS, SHARED_LABELS, SHARED_LABELS_ORIGINAL
 from introdetect.labels import (
     LabelDefectError,
     LabelFileError,
@@ -45,6 +45,12 @@ def test_real_files_counts_verified_by_hand(both):
     assert stats.usable == 86 and stats.with_intro == 86
     assert stats.series["24 часа"] == 30 and stats.series["Баскетс"] == 19 and len(stats.series) == 18
     assert stats.duration_s["min"] == 2.0 and stats.duration_s["max"] == 15.0
+
+
+@pytest.mark.skipif(not SHARED_LABELS_ORIGINAL.is_dir(), reason="no shared/ beside this checkout")
+def test_packaged_copy_is_the_shared_files():
+    for name in ("train_labels.json", "test_labels.json"):
+        assert (PACKAGED_LABELS / name).read_bytes() == (SHARED_LABELS_ORIGINAL / name).read_bytes()
 
 
 def test_train_alone_has_no_duplicates():

@@ -196,24 +196,40 @@ def extract_many(
     entries = _load_manifest(manifest, result)
     feature_entries = _load_manifest(feature_manifest, result) if feature_manifest else {}
     feature_hash = _features_hash(feature_options, options)
-    todo: list[tuple[str, Path]] = []
-    for vid, video in _assign_ids(list(videos), result):
-        try:
-            stamp = SourceStamp.of(video)
-        except OSError:
-            result.failed.append((str(video), f"{video}: no such file"))
-            continue
-        current = not force and manifest.is_current(entries.get(vid), "audio", options.settings_hash, stamp)
-        if current and feature_manifest is not None:
-            wav = out_dir / f"{vid}.wav"
-            current = feature_manifest.is_current(feature_entries.get(vid), "features", feature_hash, SourceStamp.of(wav))
-        if current:
-            result.up_to_date.append(vid)
-        else:
-            todo.append((vid, video))
+
+    def current(vid: str, stamp: SourceStamp) -> bool:
+        if not manifest.is_current(entries.get(vid), "audio", options.settings_hash, stamp):
+            return False
+        if feature_manifest is None:
+            return True
+        wav_stamp = SourceStamp.of(out_dir / f"{vid}.wav")
+        return feature_manifest.is_current(feature_entries.get(vid), "features", feature_hash, wav_stamp)
+
+    todo = _plan(videos, result, current, force)
     _run(todo, _extract_one, (out_dir, options, features_dir, feature_options), manifests, result,
          workers or default_workers(), False, "extract", show_progress)  # fmt: skip
     return result
+
+
+def _plan(
+    paths: Iterable[str | os.PathLike[str]],
+    result: BatchResult,
+    is_current: Callable[[str, SourceStamp], bool],
+    force: bool,
+) -> list[tuple[str, Path]]:
+    """The (id, path) pairs that need work; up-to-date ones and missing files go into ``result``."""
+    todo: list[tuple[str, Path]] = []
+    for vid, path in _assign_ids(list(paths), result):
+        try:
+            stamp = SourceStamp.of(path)
+        except OSError:
+            result.failed.append((str(path), f"{path}: no such file"))
+            continue
+        if not force and is_current(vid, stamp):
+            result.up_to_date.append(vid)
+        else:
+            todo.append((vid, path))
+    return todo
 
 
 def _load_manifest(manifest: Manifest, result: BatchResult) -> dict[str, dict[str, Any]]:
@@ -305,17 +321,7 @@ def features_many(
     result = BatchResult()
     entries = _load_manifest(manifest, result)
     settings_hash = _features_hash(options, audio_options)
-    todo: list[tuple[str, Path]] = []
-    for vid, audio in _assign_ids(list(audios), result):
-        try:
-            stamp = SourceStamp.of(audio)
-        except OSError:
-            result.failed.append((str(audio), f"{audio}: no such file"))
-            continue
-        if not force and manifest.is_current(entries.get(vid), "features", settings_hash, stamp):
-            result.up_to_date.append(vid)
-        else:
-            todo.append((vid, audio))
+    todo = _plan(audios, result, lambda vid, stamp: manifest.is_current(entries.get(vid), "features", settings_hash, stamp), force)
     _run(todo, _features_one, (out_dir, options, audio_options), {"features": manifest}, result,
          workers or default_workers(), True, "features", show_progress)  # fmt: skip
     return result

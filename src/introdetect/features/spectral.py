@@ -100,19 +100,19 @@ def mfcc(log_mel_db: np.ndarray, n_mfcc: int) -> np.ndarray:
     return scipy.fft.dct(log_mel_db, type=2, axis=0, norm="ortho")[:n_mfcc].astype(np.float32)
 
 
-def spectral_contrast(
-    magnitude: np.ndarray, sample_rate: int, n_fft: int, n_bands: int, fmin: float, quantile: float = 0.02
-) -> np.ndarray:
-    """librosa.feature.spectral_contrast(S=magnitude, fmin, n_bands, quantile=0.02): (n_bands+1, n_frames).
+@lru_cache(maxsize=8)
+def contrast_bands(
+    sample_rate: int, n_fft: int, n_bands: int, fmin: float, quantile: float = 0.02
+) -> tuple[tuple[int, int, int], ...]:
+    """(first bin, end bin, bins averaged) of each octave band, as librosa.feature.spectral_contrast cuts them.
 
-    Peak and valley are the means of the top and bottom ``quantile`` of each octave band; np.partition
-    finds them without sorting whole bands.
+    A band's edges overlap its neighbour's by one bin, the top band runs to Nyquist, and peak and valley
+    are the means of the top and bottom ``quantile`` of its bins (at least one).
     """
     freq = fft_frequencies(sample_rate, n_fft)
     octa = np.zeros(n_bands + 2)
     octa[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
-    valley = np.zeros((n_bands + 1, magnitude.shape[1]))
-    peak = np.zeros_like(valley)
+    bands = []
     for k, (f_low, f_high) in enumerate(zip(octa[:-1], octa[1:])):
         band = (freq >= f_low) & (freq <= f_high)
         idx = np.flatnonzero(band)
@@ -124,15 +124,36 @@ def spectral_contrast(
         if k < n_bands:
             rows = rows[:-1]
         count = max(int(np.rint(quantile * np.sum(band))), 1)
-        sub = magnitude[rows[0] : rows[-1] + 1]  # rows are contiguous: a view, no copy
+        bands.append((int(rows[0]), int(rows[-1]) + 1, count))
+    return tuple(bands)
+
+
+def band_peaks_valleys(frames: np.ndarray, bands: tuple[tuple[int, int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Peak and valley magnitude of each band for frame-major magnitudes (n_frames, n_bins).
+
+    np.partition finds the extremes without sorting whole bands; with one bin, min and max suffice.
+    """
+    peak = np.empty((frames.shape[0], len(bands)))
+    valley = np.empty_like(peak)
+    for k, (lo, hi, count) in enumerate(bands):
+        sub = frames[:, lo:hi]
         if count == 1:
-            valley[k] = sub.min(axis=0)
-            peak[k] = sub.max(axis=0)
-            continue
-        part = np.partition(np.ascontiguousarray(sub.T), (count - 1, sub.shape[0] - count), axis=1)
-        valley[k] = part[:, :count].mean(axis=1)
-        peak[k] = part[:, -count:].mean(axis=1)
-    return (power_to_db(peak) - power_to_db(valley)).astype(np.float32)
+            valley[:, k] = sub.min(axis=1)
+            peak[:, k] = sub.max(axis=1)
+        else:
+            part = np.partition(sub, (count - 1, sub.shape[1] - count), axis=1)
+            valley[:, k] = part[:, :count].mean(axis=1)
+            peak[:, k] = part[:, -count:].mean(axis=1)
+    return peak, valley
+
+
+def spectral_contrast(
+    magnitude: np.ndarray, sample_rate: int, n_fft: int, n_bands: int, fmin: float, quantile: float = 0.02
+) -> np.ndarray:
+    """librosa.feature.spectral_contrast(S=magnitude, fmin, n_bands, quantile=0.02): (n_bands+1, n_frames)."""
+    bands = contrast_bands(sample_rate, n_fft, n_bands, fmin, quantile)
+    peak, valley = band_peaks_valleys(np.ascontiguousarray(magnitude.T, dtype=np.float32), bands)
+    return (power_to_db(peak.T) - power_to_db(valley.T)).astype(np.float32)
 
 
 def rms(power: np.ndarray, n_fft: int) -> np.ndarray:

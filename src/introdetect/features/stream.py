@@ -40,27 +40,7 @@ def _tables(sample_rate: int, n_fft: int, n_mels: int, n_chroma: int, bands: int
     mel_t = np.ascontiguousarray(spectral.mel_filterbank(sample_rate, n_fft, n_mels).T)
     chroma_t = np.ascontiguousarray(spectral.chroma_filterbank(sample_rate, n_fft, n_chroma).T)
     moments = np.stack([np.ones_like(freq), freq, freq**2], axis=1)  # (bins, 3): sum S, sum S f, sum S f²
-    return freq, mel_t, chroma_t, moments, _contrast_bands(freq, bands, fmin)
-
-
-def _contrast_bands(freq: np.ndarray, n_bands: int, fmin: float) -> list[tuple[int, int, int]]:
-    """(first bin, end bin, quantile count) of each contrast band, as librosa.feature.spectral_contrast."""
-    octa = np.zeros(n_bands + 2)
-    octa[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
-    bands = []
-    for k, (f_low, f_high) in enumerate(zip(octa[:-1], octa[1:])):
-        band = (freq >= f_low) & (freq <= f_high)
-        idx = np.flatnonzero(band)
-        if k > 0:
-            band[idx[0] - 1] = True
-        if k == n_bands:
-            band[idx[-1] + 1 :] = True
-        rows = np.flatnonzero(band)
-        if k < n_bands:
-            rows = rows[:-1]
-        count = max(int(np.rint(0.02 * np.sum(band))), 1)
-        bands.append((int(rows[0]), int(rows[-1]) + 1, count))
-    return bands
+    return freq, mel_t, chroma_t, moments, spectral.contrast_bands(sample_rate, n_fft, bands, fmin)
 
 
 class FeatureAccumulator:
@@ -129,17 +109,7 @@ class FeatureAccumulator:
         thresholded = np.maximum(np.float32(spectral.AMIN), power32)
         gmean = np.exp(np.mean(np.log(thresholded), axis=1, dtype=np.float64))
         b["flatness"].append(gmean / np.mean(thresholded, axis=1, dtype=np.float64))
-        peak = np.empty((frames.shape[0], len(bands)))
-        valley = np.empty_like(peak)
-        for k, (lo, hi, count) in enumerate(bands):
-            sub = magnitude32[:, lo:hi]
-            if count == 1:
-                valley[:, k] = sub.min(axis=1)
-                peak[:, k] = sub.max(axis=1)
-            else:
-                part = np.partition(sub, (count - 1, sub.shape[1] - count), axis=1)
-                valley[:, k] = part[:, :count].mean(axis=1)
-                peak[:, k] = part[:, -count:].mean(axis=1)
+        peak, valley = spectral.band_peaks_valleys(magnitude32, bands)
         b["peak"].append(peak)
         b["valley"].append(valley)
 
