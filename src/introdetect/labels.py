@@ -463,8 +463,9 @@ def read_labels(
             earlier = first[video_id]
             where = "in the same file" if earlier.file == file else f"also in {earlier.file}"
             if (earlier.start_text, earlier.end_text) == (label.start_text, label.end_text):
+                leak = "" if earlier.file == file else "; if the files are train and test splits, it leaks between them"
                 extra[video_id].append(
-                    Defect(video_id, file, "duplicate_id", f"repeated {where} with the same times (one kept)")
+                    Defect(video_id, file, "duplicate_id", f"repeated {where} with the same times (one kept{leak})")
                 )
             else:
                 conflicting.add(video_id)
