@@ -20,7 +20,7 @@ def run(*args, cwd=None):
 def test_help_lists_only_working_commands():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("labels", "extract", "features", "features-json", "windows", "demo"):
+    for command in ("labels", "extract", "features", "features-json", "windows", "evaluate", "demo"):
         assert command in result.stdout
 
 
@@ -138,3 +138,21 @@ def test_module_and_script_agree():
     assert exe is not None
     script = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert script.returncode == 0 and script.stdout == run("--version").stdout
+
+
+def test_evaluate_command(tmp_path):
+    truth = tmp_path / "truth.json"
+    pred = tmp_path / "pred.json"
+    truth.write_text(json.dumps({"a": {"start": "0:00:20", "end": "0:00:30", "duration_sec": 60},
+                                 "b": {"start": None, "end": None, "duration_sec": 60}}))  # fmt: skip
+    pred.write_text(json.dumps({"a": {"start": "0:00:21.0", "end": "0:00:30.5", "confidence": 0.9},
+                                "b": {"start": "0:00:05", "end": "0:00:08"}}))  # fmt: skip
+    result = run("evaluate", pred, truth, "--out", tmp_path / "eval.json")
+    assert result.returncode == 0, result.stderr
+    assert "overall" in result.stdout and "no_intro" in result.stdout
+    data = json.loads((tmp_path / "eval.json").read_text())
+    assert data["overall"]["tp"] == 1 and data["overall"]["false_intro_rate"] == 1.0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"a": {"start": "0:00:30", "end": "0:00:20"}}))
+    result = run("evaluate", bad, truth)
+    assert result.returncode == 1 and "is not after start" in result.stderr and "Traceback" not in result.stderr

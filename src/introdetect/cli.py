@@ -246,6 +246,49 @@ def windows(
 
 
 @app.command()
+def evaluate(
+    predictions: Annotated[Path, typer.Argument(help="Predictions in the label format (keyed by id).")],
+    truth: Annotated[Path, typer.Argument(help="Truth in the label format (null start/end: no intro).")],
+    window: Annotated[float, typer.Option(help="Analysis window in seconds (span of the window figures).")] = DEFAULT_WINDOW_S,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole evaluation as JSON.")] = False,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
+) -> None:
+    """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum."""
+    from .metrics import evaluate_files, write_evaluation
+
+    try:
+        result = evaluate_files(predictions, truth, window)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    if out_file:
+        write_evaluation(out_file, result)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"{predictions.name} against {truth.name}")
+    columns = ("stratum", "episodes", "win acc", "win F1", "start MAE", "end MAE", "±0.5s", "±1s", "±2s",
+               "P", "R", "F1", "false intro")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column == "stratum" else "right")
+
+    def cell(value: float, digits: int = 3) -> str:
+        return "–" if value != value else f"{value:.{digits}f}"
+
+    for name, fig in [("overall", result.overall), *result.strata.items()]:
+        table.add_row(name, str(fig.episodes), cell(fig.window_accuracy), cell(fig.window_f1),
+                      cell(fig.start_mae_s, 2), cell(fig.end_mae_s, 2),
+                      *(cell(fig.hits.get(k, float("nan"))) for k in ("±0.5s", "±1s", "±2s")),
+                      cell(fig.precision), cell(fig.recall), cell(fig.f1), cell(fig.false_intro_rate))  # fmt: skip
+    out.print(table)
+    if result.missing_predictions:
+        out.print(f"{len(result.missing_predictions)} truth ids without a prediction (scored as 'no intro'): "
+                  + ", ".join(result.missing_predictions[:8]) + (" …" if len(result.missing_predictions) > 8 else ""))  # fmt: skip
+    if result.unknown_predictions:
+        out.print(f"{len(result.unknown_predictions)} predicted ids not in the truth (ignored)")
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Working folder for the demo's files.")] = Path("demo-output"),
     labels_dir: Annotated[Optional[Path], typer.Option(help="Folder of VK label files (default: the built-in copy).")] = None,

@@ -1,0 +1,299 @@
+"""Scoring predictions against truth: the design's window figures, boundary errors, and detection figures.
+
+Conventions (every figure below follows them; tests/test_metrics.py works examples out by hand):
+
+* An episode's answer is an intro ``Segment`` or ``None`` ("no intro"). An id in the truth without a
+  prediction counts as a prediction of "no intro" and is listed in ``missing_predictions``; predictions for
+  ids not in the truth are ignored and listed in ``unknown_predictions``.
+* **Windows** (the design's figures): each episode is cut into 10 s windows every 5 s over its analysis span
+  (the truth row's ``duration_sec`` capped at the analysis window, else the analysis window); a window is
+  intro when its centre lies in the intro (as in ``windows.py``), for truth and prediction alike. Accuracy
+  and F1 (positive class: intro) are pooled over all windows of all episodes. A missed intro makes its
+  windows false negatives; a false intro makes its windows false positives.
+* **Boundary errors**: |Δstart| and |Δend| in seconds, only where truth and prediction both have an intro
+  (MAE is their mean over those episodes; misses and false intros are counted, not averaged in).
+* **IoU** per episode: of the two segments; 1.0 when both say "no intro"; 0.0 when only one does.
+* **Hits within ±t s**: share of the episodes whose truth has an intro where the prediction has an intro
+  with both |Δstart| ≤ t and |Δend| ≤ t.
+* **Detection** at IoU ≥ 0.5: TP when both have an intro and IoU ≥ 0.5; a predicted intro that is not a TP
+  is a FP (on a no-intro episode, or misplaced); a true intro that is not a TP is a FN. A misplaced intro is
+  therefore both a FP and a FN. Precision, recall, F1 from these counts (0 when undefined).
+* **False-intro rate**: share of the no-intro episodes (in the truth) where an intro was predicted.
+* **Strata**: ``short`` (true intro ≤ 15 s), ``long`` (> 15 s), ``late`` (true start past 300 s),
+  ``no_intro``, and one per tag found in the truth rows' ``tags`` (e.g. ``dialogue_over_intro``,
+  ``pal_speedup``). Every figure is computed again within each stratum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import write_json_atomic
+from .labels import LabelError, load_label_rows
+from .settings import DEFAULT_WINDOW_S, WindowOptions
+from .timecode import Segment, TimecodeError, parse_timecode
+
+SHORT_INTRO_S = 15.0
+"""Intros up to this long count as short title stings (the real labels' longest is 15 s), longer as themes."""
+
+LATE_START_S = 300.0
+"""Intros starting after this are 'late' (past the design's original 5-minute window)."""
+
+HIT_TOLERANCES_S = (0.5, 1.0, 2.0)
+DETECTION_IOU = 0.5
+
+
+class PredictionError(LabelError):
+    """A prediction or truth file cannot be used."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One episode's answer: an intro segment or None, with optional confidence, method and metadata."""
+
+    intro: Segment | None
+    confidence: float | None = None
+    method: str | None = None
+    duration_s: float | None = None
+    tags: tuple[str, ...] = ()
+
+
+def _seconds(row: Mapping[str, Any], key: str, file: str, video_id: str) -> float | None:
+    exact = row.get(f"{key}_sec")
+    if isinstance(exact, (int, float)) and not isinstance(exact, bool) and math.isfinite(exact):
+        return float(exact)
+    text = row.get(key)
+    if text is None:
+        return None
+    try:
+        return parse_timecode(text)
+    except TimecodeError as exc:
+        raise PredictionError(f"{file}: {video_id}: {key}: {exc}") from None
+
+
+def read_answers(path: str | Path) -> dict[str, Answer]:
+    """Read predictions or truth in the label format: ``start``/``end`` (``H:MM:SS[.s]`` or null), optional
+    ``start_sec``/``end_sec`` (preferred when present), ``confidence``, ``method``, ``duration_sec``, ``tags``.
+
+    Unlike ``read_labels`` (which reports defects and lets a policy decide), a row that cannot be read here is
+    an error: scoring must not quietly score something else than what was written.
+    """
+    rows, duplicates = load_label_rows(path)
+    file = str(path)
+    if duplicates:
+        raise PredictionError(f"{file}: id {duplicates[0]} appears more than once")
+    answers: dict[str, Answer] = {}
+    for video_id, row in rows:
+        if not isinstance(row, dict):
+            raise PredictionError(f"{file}: {video_id}: expected an object, got {type(row).__name__}")
+        start, end = _seconds(row, "start", file, video_id), _seconds(row, "end", file, video_id)
+        if (start is None) != (end is None):
+            raise PredictionError(f"{file}: {video_id}: start and end must both be times or both null")
+        intro = None
+        if start is not None and end is not None:
+            if end <= start or start < 0:
+                raise PredictionError(f"{file}: {video_id}: end {end:g} s is not after start {start:g} s")
+            intro = Segment(start, end)
+        confidence = row.get("confidence")
+        if confidence is not None and not (isinstance(confidence, (int, float)) and 0.0 <= confidence <= 1.0):
+            raise PredictionError(f"{file}: {video_id}: confidence must be a number in [0, 1], got {confidence!r}")
+        duration = row.get("duration_sec")
+        tags = row.get("tags") or ()
+        answers[video_id] = Answer(
+            intro=intro,
+            confidence=float(confidence) if confidence is not None else None,
+            method=row.get("method") if isinstance(row.get("method"), str) else None,
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        )
+    return answers
+
+
+@dataclass(frozen=True)
+class EpisodeScore:
+    id: str
+    truth: Segment | None
+    predicted: Segment | None
+    iou: float
+    start_error_s: float | None
+    end_error_s: float | None
+    confidence: float | None
+    method: str | None
+    strata: tuple[str, ...]
+
+
+@dataclass
+class Figures:
+    episodes: int = 0
+    with_intro: int = 0
+    no_intro: int = 0
+    window_accuracy: float = float("nan")
+    window_f1: float = float("nan")
+    start_mae_s: float = float("nan")
+    end_mae_s: float = float("nan")
+    median_boundary_error_s: float = float("nan")
+    mean_iou: float = float("nan")
+    hits: dict[str, float] = field(default_factory=dict)
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    precision: float = 0.0
+    recall: float = 0.0
+    f1: float = 0.0
+    false_intro_rate: float = float("nan")
+
+
+@dataclass
+class Evaluation:
+    overall: Figures
+    strata: dict[str, Figures]
+    episodes: list[EpisodeScore]
+    missing_predictions: list[str]
+    unknown_predictions: list[str]
+    window_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        def clean(value: Any) -> Any:
+            if isinstance(value, float):
+                return None if math.isnan(value) else round(value, 6)
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            return value
+
+        return clean({
+            "window_s": self.window_s,
+            "overall": asdict(self.overall),
+            "strata": {name: asdict(fig) for name, fig in self.strata.items()},
+            "missing_predictions": self.missing_predictions,
+            "unknown_predictions": self.unknown_predictions,
+            "episodes": [
+                {"id": e.id, "truth": _pair(e.truth), "predicted": _pair(e.predicted), "iou": e.iou,
+                 "start_error_s": e.start_error_s, "end_error_s": e.end_error_s,
+                 "confidence": e.confidence, "method": e.method, "strata": list(e.strata)}
+                for e in self.episodes
+            ],
+        })  # fmt: skip
+
+
+def _pair(segment: Segment | None) -> list[float] | None:
+    return None if segment is None else [segment.start_s, segment.end_s]
+
+
+def window_truth(span_s: float, intro: Segment | None, options: WindowOptions) -> np.ndarray:
+    """0/1 per window (centre rule) over ``span_s`` seconds; at least one window."""
+    count = max(1, math.floor((span_s - options.length_s) / options.step_s + 1e-9) + 1) if span_s >= options.length_s else 1
+    centres = np.arange(count) * options.step_s + options.length_s / 2
+    if intro is None:
+        return np.zeros(count, dtype=bool)
+    return (centres >= intro.start_s) & (centres <= intro.end_s)
+
+
+def _stratum_names(truth: Answer) -> tuple[str, ...]:
+    names: list[str] = []
+    if truth.intro is None:
+        names.append("no_intro")
+    else:
+        names.append("short" if truth.intro.duration_s <= SHORT_INTRO_S else "long")
+        if truth.intro.start_s > LATE_START_S:
+            names.append("late")
+    names.extend(truth.tags)
+    return tuple(dict.fromkeys(names))
+
+
+def _safe_div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _figures(scores: list[EpisodeScore], windows: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figures:
+    fig = Figures(episodes=len(scores))
+    if not scores:
+        return fig
+    fig.with_intro = sum(s.truth is not None for s in scores)
+    fig.no_intro = fig.episodes - fig.with_intro
+    truth_w = np.concatenate([windows[s.id][0] for s in scores])
+    pred_w = np.concatenate([windows[s.id][1] for s in scores])
+    fig.window_accuracy = float(np.mean(truth_w == pred_w))
+    w_tp = float(np.sum(truth_w & pred_w))
+    w_fp = float(np.sum(~truth_w & pred_w))
+    w_fn = float(np.sum(truth_w & ~pred_w))
+    fig.window_f1 = _safe_div(2 * w_tp, 2 * w_tp + w_fp + w_fn)
+    both = [s for s in scores if s.start_error_s is not None]
+    if both:
+        fig.start_mae_s = float(np.mean([s.start_error_s for s in both]))
+        fig.end_mae_s = float(np.mean([s.end_error_s for s in both]))  # type: ignore[misc]
+        fig.median_boundary_error_s = float(np.median([e for s in both for e in (s.start_error_s, s.end_error_s)]))
+    fig.mean_iou = float(np.mean([s.iou for s in scores]))
+    with_truth = [s for s in scores if s.truth is not None]
+    for tol in HIT_TOLERANCES_S:
+        hits = sum(
+            s.start_error_s is not None and s.start_error_s <= tol and s.end_error_s <= tol  # type: ignore[operator]
+            for s in with_truth
+        )
+        fig.hits[f"±{tol:g}s"] = _safe_div(hits, len(with_truth)) if with_truth else float("nan")
+    fig.tp = sum(s.truth is not None and s.predicted is not None and s.iou >= DETECTION_IOU for s in scores)
+    fig.fp = sum(s.predicted is not None for s in scores) - fig.tp
+    fig.fn = sum(s.truth is not None for s in scores) - fig.tp
+    fig.precision = _safe_div(fig.tp, fig.tp + fig.fp)
+    fig.recall = _safe_div(fig.tp, fig.tp + fig.fn)
+    fig.f1 = _safe_div(2 * fig.precision * fig.recall, fig.precision + fig.recall)
+    no_intro = [s for s in scores if s.truth is None]
+    if no_intro:
+        fig.false_intro_rate = sum(s.predicted is not None for s in no_intro) / len(no_intro)
+    return fig
+
+
+def evaluate(
+    predictions: Mapping[str, Answer],
+    truth: Mapping[str, Answer],
+    window_s: float = DEFAULT_WINDOW_S,
+    options: WindowOptions | None = None,
+) -> Evaluation:
+    """Score ``predictions`` against ``truth`` (both id → Answer) by the conventions in this module's doc."""
+    options = options or WindowOptions()
+    episodes: list[EpisodeScore] = []
+    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    missing = sorted(set(truth) - set(predictions))
+    for video_id in sorted(truth):
+        t = truth[video_id]
+        p = predictions.get(video_id, Answer(None))
+        span = min(t.duration_s, window_s) if t.duration_s else window_s
+        windows[video_id] = (window_truth(span, t.intro, options), window_truth(span, p.intro, options))
+        if t.intro is not None and p.intro is not None:
+            iou = t.intro.iou(p.intro)
+            start_error = abs(t.intro.start_s - p.intro.start_s)
+            end_error: float | None = abs(t.intro.end_s - p.intro.end_s)
+        else:
+            iou = 1.0 if t.intro is None and p.intro is None else 0.0
+            start_error = end_error = None
+        episodes.append(EpisodeScore(video_id, t.intro, p.intro, iou, start_error, end_error, p.confidence, p.method,
+                                     _stratum_names(t)))  # fmt: skip
+    by_stratum: dict[str, list[EpisodeScore]] = defaultdict(list)
+    for score in episodes:
+        for name in score.strata:
+            by_stratum[name].append(score)
+    return Evaluation(
+        overall=_figures(episodes, windows),
+        strata={name: _figures(scores, windows) for name, scores in sorted(by_stratum.items())},
+        episodes=episodes,
+        missing_predictions=missing,
+        unknown_predictions=sorted(set(predictions) - set(truth)),
+        window_s=window_s,
+    )
+
+
+def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: float = DEFAULT_WINDOW_S) -> Evaluation:
+    return evaluate(read_answers(pred_path), read_answers(truth_path), window_s)
+
+
+def write_evaluation(path: str | Path, evaluation: Evaluation) -> None:
+    write_json_atomic(path, evaluation.to_json())
+

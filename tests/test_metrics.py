@@ -1,0 +1,145 @@
+"""evaluate on hand-made cases whose figures were worked out by hand (the working is in the comments)."""
+
+import json
+
+import pytest
+
+from introdetect.metrics import Answer, PredictionError, evaluate, evaluate_files, read_answers, window_truth
+from introdetect.settings import WindowOptions
+from introdetect.timecode import Segment
+
+S = Segment
+
+TRUTH = {
+    # 60 s → 11 windows (centres 5…55); intro windows: centres 20, 25, 30
+    "A": Answer(S(20, 30), duration_s=60),
+    # 400 s → 79 windows; intro windows: centres 310, 315, 320 (late)
+    "B": Answer(S(310, 320), duration_s=400),
+    # 30 s → 5 windows, no intro
+    "C": Answer(None, duration_s=30),
+    "D": Answer(None, duration_s=30),
+    # 120 s → 23 windows; intro windows: centres 40…100 (13); a long, sped-up intro
+    "E": Answer(S(40, 100), duration_s=120, tags=("pal_speedup",)),
+    # 20 s → 3 windows (centres 5, 10, 15); intro window: centre 5
+    "F": Answer(S(0, 5), duration_s=20),
+}
+PRED = {
+    "A": Answer(S(21, 30.5), confidence=0.9),  # windows 25, 30 → TP 2, FN 1, TN 8; IoU 9/10.5; Δ 1 and 0.5
+    "B": Answer(None),  # missed: FN 3, TN 76
+    "C": Answer(S(10, 14)),  # false intro: window 10 → FP 1, TN 4
+    "D": Answer(None),  # right: TN 5, IoU 1
+    "E": Answer(S(70, 130)),  # misplaced: IoU 30/90; windows 70…115: TP 7, FP 3, FN 6, TN 7; Δ 30 and 30
+    # F has no prediction: counts as "no intro": FN 1, TN 2
+    "Z": Answer(S(1, 2)),  # not in the truth: ignored
+}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return evaluate(PRED, TRUTH)
+
+
+def test_window_figures(result):
+    o = result.overall
+    # TP 9, FP 4, FN 11, TN 8+76+4+5+7+2 = 102; 126 windows in all
+    assert o.window_accuracy == pytest.approx(111 / 126)
+    assert o.window_f1 == pytest.approx(18 / 33)
+
+
+def test_boundary_and_iou(result):
+    o = result.overall
+    assert o.start_mae_s == pytest.approx((1 + 30) / 2)
+    assert o.end_mae_s == pytest.approx((0.5 + 30) / 2)
+    assert o.median_boundary_error_s == pytest.approx(15.5)  # median of 1, 0.5, 30, 30
+    assert o.mean_iou == pytest.approx((9 / 10.5 + 0 + 0 + 1 + 30 / 90 + 0) / 6)
+    scores = {e.id: e for e in result.episodes}
+    assert scores["A"].iou == pytest.approx(9 / 10.5) and scores["D"].iou == 1.0 and scores["F"].iou == 0.0
+    # hits over the 4 episodes with an intro: only A, and only from ±1 s (its start is 1 s off)
+    assert o.hits == {"±0.5s": 0.0, "±1s": 0.25, "±2s": 0.25}
+
+
+def test_detection_figures(result):
+    o = result.overall
+    # TP: A. Predicted intros A, C, E → FP 2 (C false, E misplaced). True intros A, B, E, F → FN 3
+    assert (o.tp, o.fp, o.fn) == (1, 2, 3)
+    assert o.precision == pytest.approx(1 / 3) and o.recall == pytest.approx(1 / 4)
+    assert o.f1 == pytest.approx(2 / 7)
+    assert o.false_intro_rate == pytest.approx(0.5)  # C of C, D
+    assert (o.episodes, o.with_intro, o.no_intro) == (6, 4, 2)
+
+
+def test_strata(result):
+    assert set(result.strata) == {"short", "long", "late", "no_intro", "pal_speedup"}
+    assert [e.id for e in result.episodes if "short" in e.strata] == ["A", "B", "F"]
+    late = result.strata["late"]
+    assert (late.episodes, late.tp, late.fn, late.recall) == (1, 0, 1, 0.0)
+    long = result.strata["pal_speedup"]
+    assert long.window_f1 == pytest.approx(14 / 23)  # E alone: TP 7, FP 3, FN 6
+    assert result.strata["no_intro"].false_intro_rate == 0.5
+    short = result.strata["short"]
+    assert (short.tp, short.fp, short.fn) == (1, 0, 2)
+
+
+def test_missing_and_unknown(result):
+    assert result.missing_predictions == ["F"]
+    assert result.unknown_predictions == ["Z"]
+
+
+def test_perfect_and_empty():
+    perfect = evaluate(TRUTH, TRUTH)
+    assert perfect.overall.f1 == 1.0 and perfect.overall.window_accuracy == 1.0
+    assert perfect.overall.false_intro_rate == 0.0 and perfect.overall.hits["±0.5s"] == 1.0
+    nothing = evaluate({}, TRUTH)
+    assert nothing.overall.tp == 0 and nothing.overall.recall == 0.0 and nothing.overall.precision == 0.0
+
+
+def test_window_truth_matches_windows_module():
+    from introdetect.windows import window_grid, window_labels
+
+    for span, intro in ((60, S(20, 30)), (3, S(0, 2)), (481, S(470, 480)), (100, None)):
+        grid = window_grid(span, 21.5, WindowOptions())
+        assert window_truth(span, intro, WindowOptions()).tolist() == window_labels(grid, intro).astype(bool).tolist()
+
+
+def test_read_answers(tmp_path):
+    path = tmp_path / "pred.json"
+    path.write_text(json.dumps({
+        "a": {"start": "0:00:20.5", "end": "0:00:30.25", "confidence": 0.8, "method": "match"},
+        "b": {"start": "0:00:20", "end": "0:00:30", "start_sec": 19.9, "end_sec": 30.1},
+        "c": {"start": None, "end": None, "confidence": 0.6},
+        "d": {"start": "0:01:00", "end": "0:01:10", "duration_sec": 900, "tags": ["dialogue_over_intro"]},
+    }))  # fmt: skip
+    answers = read_answers(path)
+    assert answers["a"].intro == S(20.5, 30.25) and answers["a"].method == "match"
+    assert answers["b"].intro == S(19.9, 30.1)  # the exact seconds win over the rounded text
+    assert answers["c"].intro is None and answers["c"].confidence == 0.6
+    assert answers["d"].tags == ("dialogue_over_intro",) and answers["d"].duration_s == 900
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [({"start": "0:00:20", "end": None}, "both be times or both null"),
+     ({"start": "0:00:30", "end": "0:00:20"}, "is not after start"),
+     ({"start": "1:2", "end": "0:00:20"}, "H:MM:SS"),
+     ({"start": "0:00:01", "end": "0:00:02", "confidence": 2}, "confidence"),
+     ("x", "expected an object")],
+)  # fmt: skip
+def test_bad_prediction_rows(tmp_path, row, problem):
+    path = tmp_path / "pred.json"
+    path.write_text(json.dumps({"a": row}))
+    with pytest.raises(PredictionError, match=problem) as info:
+        read_answers(path)
+    assert str(path) in str(info.value)
+
+
+def test_files_round_trip(tmp_path):
+    def dump(answers, name):
+        rows = {k: {"start_sec": a.intro.start_s if a.intro else None, "end_sec": a.intro.end_s if a.intro else None,
+                    "start": None if a.intro is None else "0:00:00", "end": None if a.intro is None else "0:00:01",
+                    "duration_sec": a.duration_s, "tags": list(a.tags)} for k, a in answers.items()}  # fmt: skip
+        (tmp_path / name).write_text(json.dumps(rows))
+        return tmp_path / name
+
+    result = evaluate_files(dump(PRED, "p.json"), dump(TRUTH, "t.json"))
+    assert result.overall.f1 == pytest.approx(2 / 7)
+    assert json.loads(json.dumps(result.to_json()))["overall"]["tp"] == 1
