@@ -1,0 +1,167 @@
+"""Build a corpus: plan it, render every episode in parallel, write the truth files and the manifest.
+
+Layout of the output folder::
+
+    corpus.json              manifest: seed, size, sources (package, path, licence), series, episodes
+    truth_train.json         VK-format truth per split (null start/end: no intro), with start_sec, end_sec,
+    truth_validation.json    duration_sec and tags (the episode's variations) for the evaluation's strata
+    truth_test.json
+    truth_seen.json          new episodes of train series (for detecting known intros)
+    train/<series>/<id>.<ext>, validation/…, test/…, seen/…
+
+A rebuild with the same seed and size skips episodes whose file exists and whose plan is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..atomic import write_json_atomic
+from ..debsources import DEFAULT_CACHE
+from ..timecode import format_timecode
+from .plan import SIZES, EpisodePlan, SeriesPlan, plan_corpus, plan_summary
+from .render import render_episode
+from .sources import Catalog, SourceLibrary, build_catalog
+
+MANIFEST = "corpus.json"
+SPLITS = ("train", "validation", "test", "seen")
+
+
+@dataclass
+class CorpusResult:
+    folder: Path
+    episodes: int = 0
+    rendered: int = 0
+    up_to_date: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def episode_path(folder: Path, plan: EpisodePlan) -> Path:
+    return folder / plan.split / plan.series / f"{plan.id}.{plan.encoding.container}"
+
+
+def _truth_row(plan: EpisodePlan) -> dict[str, Any]:
+    truth = plan.truth
+    return {
+        "name": plan.name,
+        "start": None if truth is None else format_timecode(truth.start_s, 2),
+        "end": None if truth is None else format_timecode(truth.end_s, 2),
+        "start_sec": None if truth is None else round(truth.start_s, 4),
+        "end_sec": None if truth is None else round(truth.end_s, 4),
+        "duration_sec": round(plan.file_duration_s, 3),
+        "tags": list(plan.tags),
+    }
+
+
+def _source_ref(catalog: Catalog, package: str, path: str) -> dict[str, str]:
+    return {"package": package, "path": path, "licence": catalog.licences.get(package, "?")}
+
+
+def _manifest(folder: Path, seed: int, size: str, catalog: Catalog, series: list[SeriesPlan],
+              episodes: list[EpisodePlan]) -> dict[str, Any]:  # fmt: skip
+    used: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for plan in episodes:
+        for event in plan.events:
+            used[(event.source.package, event.source.path)].add(event.kind)
+    return {
+        "seed": seed,
+        "size": size,
+        "packages": {name: {"licence": catalog.licences[name]} for name in catalog.roots},
+        "sources": [{**_source_ref(catalog, p, f), "used_as": sorted(kinds)} for (p, f), kinds in sorted(used.items())],
+        "series": [
+            {"slug": s.slug, "name": s.name, "split": s.split, "intro_kind": s.intro_kind,
+             "intro": {**_source_ref(catalog, s.intro.source.package, s.intro.source.path),
+                       "offset_s": s.intro.offset_s, "length_s": s.intro.length_s},
+             "network_logo": None if s.logo is None else s.logo.source.path,
+             "dialogue_groups": list(s.dialogue_groups), "typical_cold_open_s": round(s.cold_open_s, 2)}
+            for s in series
+        ],
+        "episodes": [
+            {"id": e.id, "split": e.split, "series": e.series, "file": str(episode_path(folder, e).relative_to(folder)),
+             "plan_hash": e.plan_hash(), "duration_s": round(e.file_duration_s, 3),
+             "truth": None if e.truth is None else [round(e.truth.start_s, 4), round(e.truth.end_s, 4)],
+             "variations": e.variations, "encoding": asdict(e.encoding),
+             "events": [{"kind": ev.kind, "start_s": ev.start_s, "length_s": ev.length_s, "package": ev.source.package,
+                         "path": ev.source.path, "offset_s": ev.offset_s} for ev in e.events if ev.kind != "dialogue"],
+             "dialogue_lines": sum(ev.kind == "dialogue" for ev in e.events)}
+            for e in episodes
+        ],
+        "summary": plan_summary(episodes),
+    }  # fmt: skip
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _render_worker(catalog: Catalog, plan: EpisodePlan, out: str) -> str:
+    library = _WORKER.get("library")
+    if library is None or _WORKER.get("catalog") is not catalog:
+        library = _WORKER["library"] = SourceLibrary(catalog)
+        _WORKER["catalog"] = catalog
+    render_episode(plan, library, Path(out))
+    return plan.id
+
+
+def build_corpus(
+    folder: str | os.PathLike[str],
+    size: str = "tiny",
+    seed: int = 0,
+    workers: int | None = None,
+    cache: Path = DEFAULT_CACHE,
+    show_progress: bool = False,
+) -> CorpusResult:
+    """Build (or bring up to date) the corpus of ``size`` from ``seed`` in ``folder``."""
+    if size not in SIZES:
+        raise ValueError(f"corpus size must be one of {', '.join(SIZES)}, got {size!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = SIZES[size]
+    catalog = build_catalog(spec.packages, cache)
+    library = SourceLibrary(catalog)
+    series, episodes = plan_corpus(spec, catalog, library, seed)
+    previous: dict[str, str] = {}
+    if (folder / MANIFEST).exists():
+        try:
+            old = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            previous = {e["id"]: e["plan_hash"] for e in old.get("episodes", [])}
+        except (json.JSONDecodeError, KeyError, TypeError):
+            previous = {}
+    result = CorpusResult(folder, episodes=len(episodes))
+    todo = []
+    for plan in episodes:
+        path = episode_path(folder, plan)
+        if path.exists() and previous.get(plan.id) == plan.plan_hash():
+            result.up_to_date += 1
+        else:
+            todo.append((plan, path))
+    progress = Progress(TextColumn("corpus"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TimeRemainingColumn(), console=Console(stderr=True), disable=not show_progress)  # fmt: skip
+    with progress, ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1)) as pool:
+        task = progress.add_task("corpus", total=len(todo))
+        futures = {pool.submit(_render_worker, catalog, plan, str(path)): plan for plan, path in todo}
+        for future in as_completed(futures):
+            plan = futures[future]
+            try:
+                future.result()
+                result.rendered += 1
+            except Exception as exc:  # noqa: BLE001 - a batch goes on; reported at the end
+                result.failed.append((plan.id, f"{plan.id}: {exc}"))
+            progress.advance(task)
+    for split in SPLITS:
+        rows = {e.id: _truth_row(e) for e in episodes if e.split == split}
+        if rows:
+            write_json_atomic(folder / f"truth_{split}.json", rows)
+    manifest = _manifest(folder, seed, size, catalog, series, episodes)
+    write_json_atomic(folder / MANIFEST, manifest)
+    result.summary = manifest["summary"]
+    return result

@@ -1,0 +1,388 @@
+"""The corpus design: series and episodes as plain data, decided by a seeded random generator.
+
+Nothing here touches audio: a plan says which excerpt of which source plays where, how loud, and which
+real-world variations an episode has. ``render.py`` turns a plan into a media file. The same seed, size
+and catalog give the same plans.
+
+Where the numbers come from: intro lengths of title stings are drawn from the real VK labels' durations
+(2–15 s, median 9 s); classic theme songs are 15–90 s; cold-open lengths are drawn from the real labels'
+start times (0 s to 12:48), scaled to the episode length of the corpus size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..labels import read_labels
+from ..timecode import Segment
+from .sources import Catalog, SourceFile, SourceLibrary, speaker_of
+
+PAL_SPEEDUP = 25 / 24
+"""Film at 24 fps shown at PAL's 25 fps: everything 4.17 % faster and higher (the issue's '+4 %')."""
+
+LEVEL_DB = {
+    "dialogue": -20.0, "intro": -16.0, "credits": -17.0, "score": -28.0, "ambience": -40.0,
+    "effect": -24.0, "logo": -17.0, "recap": -18.0,
+}  # fmt: skip
+"""RMS level of each kind of sound in the mix, dBFS: dialogue on top, score well under it, ambience as a bed;
+the intro is mixed louder than the score, as broadcasts do, but not far above the dialogue."""
+
+VARIATIONS = ("no_intro", "trimmed_intro", "dialogue_over_intro", "effects_over_intro", "pal_speedup",
+              "volume_change", "eq_change", "recap")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CorpusSize:
+    name: str
+    series: dict[str, int]  # split → number of series
+    episodes_per_series: tuple[int, int]
+    seen_episodes_per_train_series: int
+    episode_s: tuple[float, float]
+    packages: tuple[str, ...]
+    max_cold_open_share: float  # cold opens at most this share of the episode
+    theme_s: tuple[float, float]
+
+
+def _sizes() -> dict[str, CorpusSize]:
+    from .sources import ALL_PACKAGES, TINY_PACKAGES
+
+    return {
+        "tiny": CorpusSize("tiny", {"train": 2, "validation": 1, "test": 2}, (3, 3), 1, (100.0, 150.0),
+                           TINY_PACKAGES, 0.35, (15.0, 30.0)),
+        "small": CorpusSize("small", {"train": 6, "validation": 3, "test": 4}, (4, 5), 1, (300.0, 720.0),
+                            ALL_PACKAGES, 0.5, (15.0, 90.0)),
+        "full": CorpusSize("full", {"train": 24, "validation": 8, "test": 12}, (6, 8), 2, (600.0, 2700.0),
+                           ALL_PACKAGES, 0.6, (15.0, 90.0)),
+    }  # fmt: skip
+
+
+SIZES = _sizes()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One sound placed in an episode's mix (times in seconds of the mix, before any speed-up)."""
+
+    kind: str  # a LEVEL_DB key
+    start_s: float
+    source: SourceFile
+    offset_s: float
+    length_s: float
+    gain_db: float = 0.0  # on top of the kind's level (per-episode variations)
+    fade_in_s: float = 0.01
+    fade_out_s: float = 0.05
+    loop: bool = False
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.length_s
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    source: SourceFile
+    offset_s: float
+    length_s: float
+
+
+@dataclass(frozen=True)
+class SeriesPlan:
+    slug: str
+    name: str
+    split: str
+    intro_kind: str  # "sting" or "theme"
+    intro: Excerpt
+    cues: tuple[Excerpt, ...]
+    ambience: SourceFile
+    logo: Excerpt | None  # the network's logo sound, shared with the network's other series
+    recap_sting: Excerpt
+    dialogue_groups: tuple[str, ...]
+    cold_open_s: float  # typical start of the intro in this series
+
+
+@dataclass(frozen=True)
+class Encoding:
+    container: str  # file extension: mp4, mkv, mp3
+    audio_codec: str
+    sample_rate: int
+    bitrate: str
+    channels: int
+    video: bool
+
+
+@dataclass(frozen=True)
+class EpisodePlan:
+    id: str
+    series: str
+    split: str
+    season: int
+    episode: int
+    name: str
+    duration_s: float  # of the mix; the file is shorter by PAL_SPEEDUP when sped up
+    intro: Segment | None  # in mix time
+    variations: dict[str, float | bool | str]
+    encoding: Encoding
+    events: tuple[Event, ...] = field(repr=False)
+
+    @property
+    def speed(self) -> float:
+        return PAL_SPEEDUP if self.variations.get("pal_speedup") else 1.0
+
+    @property
+    def truth(self) -> Segment | None:
+        """The intro in the file's own time."""
+        if self.intro is None:
+            return None
+        return Segment(self.intro.start_s / self.speed, self.intro.end_s / self.speed)
+
+    @property
+    def file_duration_s(self) -> float:
+        return self.duration_s / self.speed
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(k for k in VARIATIONS if self.variations.get(k) is True)
+
+    def plan_hash(self) -> str:
+        payload = json.dumps([asdict(e) for e in self.events] + [self.variations, asdict(self.encoding)],
+                             sort_keys=True, default=str)  # fmt: skip
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _real_label_stats() -> tuple[np.ndarray, np.ndarray]:
+    """Durations of the real labelled intros and the starts of all real labels (packaged copy)."""
+    from ..demo import builtin_label_files
+
+    labels = read_labels(builtin_label_files())
+    durations = np.array([lb.segment.duration_s for lb in labels if lb.segment is not None])
+    starts = np.array([lb.start_s for lb in labels if lb.start_s is not None])
+    return durations, starts
+
+
+def _excerpt(rng: np.random.Generator, library: SourceLibrary, source: SourceFile, length_s: float) -> Excerpt:
+    total = library.duration(source)
+    length_s = min(length_s, max(total - 0.5, 0.5))
+    # avoid the first seconds of a track, which are often silence or a slow fade-in
+    lead = min(5.0, max(total - length_s, 0.0) / 2)
+    offset = float(rng.uniform(lead, max(lead, total - length_s)))
+    return Excerpt(source, round(offset, 3), round(length_s, 3))
+
+
+def _encoding(rng: np.random.Generator) -> Encoding:
+    choice = rng.choice(4, p=[0.45, 0.25, 0.15, 0.15])
+    if choice == 0:
+        return Encoding("mp4", "aac", int(rng.choice([44100, 48000])), str(rng.choice(["96k", "128k", "192k"])), 2, True)
+    if choice == 1:
+        return Encoding("mkv", "libopus", 48000, str(rng.choice(["64k", "96k", "128k"])), 2, True)
+    if choice == 2:
+        return Encoding("mp3", "libmp3lame", int(rng.choice([44100, 48000])), str(rng.choice(["128k", "192k"])), 2, False)
+    return Encoding("mkv", "ac3", 48000, "384k", 6, True)
+
+
+def plan_corpus(
+    size: CorpusSize, catalog: Catalog, library: SourceLibrary, seed: int
+) -> tuple[list[SeriesPlan], list[EpisodePlan]]:
+    """Design every series and episode of a corpus."""
+    rng = np.random.default_rng([seed, 1])
+    durations, starts = _real_label_stats()
+    music = list(catalog.by_role("music"))
+    rng.shuffle(music)  # type: ignore[arg-type]
+    dialogue_groups = [g for g, files in catalog.groups("dialogue").items() if len(files) >= 4]
+    rng.shuffle(dialogue_groups)
+    stings = catalog.by_role("sting")
+    ambiences = catalog.by_role("ambience")
+    n_series = sum(size.series.values())
+    splits = [split for split, count in size.series.items() for _ in range(count)]
+    rng.shuffle(splits)
+    # a few networks, each with its logo sound, shared by its series: a hard negative that recurs everywhere
+    networks = [Excerpt(s, 0.0, 0.0) for s in rng.choice(stings, size=max(2, n_series // 6), replace=False)]  # type: ignore[arg-type]
+    tracks_per_series = max(1, min(3, len(music) // n_series))
+    groups_per_series = max(1, min(4, len(dialogue_groups) // n_series))
+    series: list[SeriesPlan] = []
+    for index in range(n_series):
+        srng = np.random.default_rng([seed, 2, index])
+        own_tracks = music[index * tracks_per_series : (index + 1) * tracks_per_series] or [music[index % len(music)]]
+        kind = "sting" if srng.random() < 0.6 else "theme"
+        if kind == "sting":
+            length = float(np.clip(srng.choice(durations) + srng.uniform(-0.5, 0.5), 2.0, 15.0))
+        else:
+            length = float(srng.uniform(*size.theme_s))
+        intro = _excerpt(srng, library, own_tracks[0], length)
+        cue_tracks = own_tracks[1:] or own_tracks
+        cues = tuple(_excerpt(srng, library, cue_tracks[i % len(cue_tracks)], float(srng.uniform(15, 45)))
+                     for i in range(3))  # fmt: skip
+        logo_source = networks[index % len(networks)].source if srng.random() < 0.7 else None
+        logo = None
+        if logo_source is not None:
+            logo = Excerpt(logo_source, 0.0, round(min(library.duration(logo_source), 3.0), 3))
+        recap_source = stings[int(srng.integers(len(stings)))]
+        recap = Excerpt(recap_source, 0.0, round(min(library.duration(recap_source), 2.0), 3))
+        groups = tuple(dialogue_groups[(index * groups_per_series + i) % len(dialogue_groups)]
+                       for i in range(groups_per_series))  # fmt: skip
+        style = srng.random()
+        if style < 0.3:
+            cold_open = 0.0  # the intro opens the episode (after the logo, if any)
+        else:
+            cold_open = float(srng.choice(starts[starts > 20])) * float(srng.uniform(0.8, 1.2))
+        slug = f"show{index + 1:02d}"
+        series.append(SeriesPlan(
+            slug=slug, name=f"Сериал {index + 1:02d}", split=splits[index], intro_kind=kind, intro=intro,
+            cues=cues, ambience=ambiences[int(srng.integers(len(ambiences)))], logo=logo, recap_sting=recap,
+            dialogue_groups=groups, cold_open_s=cold_open,
+        ))  # fmt: skip
+
+    episodes: list[EpisodePlan] = []
+    # every split gets at least one episode without an intro, however small the corpus
+    forced = {next(i for i, s in enumerate(series) if s.split == split) for split in size.series}
+    for s_index, plan in enumerate(series):
+        erng = np.random.default_rng([seed, 3, s_index])
+        count = int(erng.integers(size.episodes_per_series[0], size.episodes_per_series[1] + 1))
+        seen = size.seen_episodes_per_train_series if plan.split == "train" else 0
+        for number in range(1, count + seen + 1):
+            split = "seen" if number > count else plan.split
+            episodes.append(_plan_episode(np.random.default_rng([seed, 4, s_index, number]), size, plan, split,
+                                          number, catalog, library,
+                                          force_no_intro=s_index in forced and number == count))  # fmt: skip
+    return series, episodes
+
+
+def _scenes(
+    rng: np.random.Generator,
+    catalog: Catalog,
+    library: SourceLibrary,
+    groups: tuple[str, ...],
+    start_s: float,
+    end_s: float,
+    gain_db: float = 0.0,
+) -> list[Event]:
+    """Dialogue filling [start_s, end_s): scenes of consecutive lines of one group, with natural gaps."""
+    grouped = catalog.groups("dialogue")
+    events: list[Event] = []
+    t = max(0.0, start_s) + float(rng.uniform(0.3, 1.5))
+    while t < end_s - 1.0:
+        lines = grouped[groups[int(rng.integers(len(groups)))]]
+        first = int(rng.integers(len(lines)))
+        scene_lines = int(rng.integers(4, 14))
+        previous_speaker = None
+        for k in range(scene_lines):
+            line = lines[(first + k) % len(lines)]
+            length = library.duration(line)
+            if t + length > end_s - 0.2:
+                return events
+            speaker = speaker_of(line)
+            # a change of speaker leaves a longer gap than one speaker's next sentence
+            gap = float(rng.uniform(0.25, 0.9) if speaker != previous_speaker else rng.uniform(0.1, 0.4))
+            events.append(Event("dialogue", round(t, 3), line, 0.0, round(length, 3), gain_db))
+            previous_speaker = speaker
+            t += length + gap
+        t += float(rng.uniform(1.5, 5.0))  # between scenes
+    return events
+
+
+def _plan_episode(
+    rng: np.random.Generator,
+    size: CorpusSize,
+    series: SeriesPlan,
+    split: str,
+    number: int,
+    catalog: Catalog,
+    library: SourceLibrary,
+    force_no_intro: bool = False,
+) -> EpisodePlan:
+    duration = round(float(rng.uniform(*size.episode_s)), 2)
+    variations: dict[str, float | bool | str] = {k: False for k in VARIATIONS}
+    variations["no_intro"] = (number > 1 and rng.random() < 0.08) or force_no_intro
+    variations["trimmed_intro"] = not variations["no_intro"] and series.intro.length_s >= 4 and rng.random() < 0.15
+    variations["dialogue_over_intro"] = not variations["no_intro"] and rng.random() < 0.2
+    variations["effects_over_intro"] = not variations["no_intro"] and rng.random() < 0.15
+    variations["pal_speedup"] = rng.random() < 0.15
+    variations["recap"] = number > 1 and rng.random() < 0.4
+    if rng.random() < 0.4:
+        variations["volume_change"] = True
+        variations["gain_db"] = round(float(rng.uniform(-9.0, 5.0)), 1)
+    if rng.random() < 0.3:
+        variations["eq_change"] = True
+        variations["eq"] = str(rng.choice(["lowpass=f=6500", "highpass=f=250", "equalizer=f=120:t=q:w=1:g=6",
+                                           "equalizer=f=3000:t=q:w=1.5:g=-6"]))  # fmt: skip
+
+    events: list[Event] = [Event("ambience", 0.0, series.ambience, 0.0, duration, loop=True, fade_in_s=1.0, fade_out_s=1.0)]
+    t = 0.0
+    if series.logo is not None:
+        events.append(Event("logo", 0.0, series.logo.source, 0.0, series.logo.length_s))
+        t = series.logo.length_s + float(rng.uniform(0.3, 1.2))
+    if variations["recap"]:
+        events.append(Event("recap", round(t, 3), series.recap_sting.source, 0.0, series.recap_sting.length_s))
+        t += series.recap_sting.length_s + 0.5
+        recap_end = t + float(rng.uniform(15, 40))
+        events += _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end)
+        t = recap_end
+
+    intro_length = series.intro.length_s
+    if variations["trimmed_intro"]:
+        intro_length = round(intro_length * float(rng.uniform(0.5, 0.85)), 3)
+    cold_open = series.cold_open_s * float(rng.uniform(0.8, 1.2))
+    cold_open = min(cold_open, size.max_cold_open_share * duration)
+    intro_start = round(max(t, cold_open), 3)
+    credits_length = round(min(float(rng.uniform(30, 60)), 0.15 * duration), 3)
+    intro: Segment | None = None
+    if not variations["no_intro"]:
+        intro = Segment(intro_start, round(intro_start + intro_length, 3))
+        events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start)
+        fade_out = min(0.4, intro_length / 6) if not variations["trimmed_intro"] else min(0.8, intro_length / 4)
+        events.append(Event("intro", intro.start_s, series.intro.source, series.intro.offset_s, intro_length,
+                            fade_in_s=0.02, fade_out_s=round(fade_out, 3)))  # fmt: skip
+        if variations["dialogue_over_intro"]:
+            events += _scenes(rng, catalog, library, series.dialogue_groups, intro.start_s - 0.5, intro.end_s)
+        if variations["effects_over_intro"]:
+            for _ in range(int(rng.integers(1, 4))):
+                effect = catalog.by_role("effect")[int(rng.integers(len(catalog.by_role("effect"))))]
+                at = float(rng.uniform(intro.start_s, intro.end_s))
+                events.append(Event("effect", round(at, 3), effect, 0.0, round(min(library.duration(effect), 4.0), 3)))
+        content_start = intro.end_s + float(rng.uniform(0.5, 2.0))
+    else:
+        content_start = t
+    credits_start = round(duration - credits_length, 3)
+    events += _scenes(rng, catalog, library, series.dialogue_groups, content_start, credits_start - 1.0)
+    # score cues, the same excerpts in every episode of the series, at other times: recurring non-intro music
+    for cue in series.cues:
+        if rng.random() < 0.7:
+            at = float(rng.uniform(content_start, max(content_start, credits_start - cue.length_s)))
+            if at + cue.length_s < credits_start:
+                events.append(Event("score", round(at, 3), cue.source, cue.offset_s, cue.length_s,
+                                    fade_in_s=1.5, fade_out_s=2.0))  # fmt: skip
+    if intro is None or intro.start_s > 30 and rng.random() < 0.5:
+        cue = series.cues[0]
+        length = min(cue.length_s, max(intro_start - t, 0.0))
+        if length > 5:
+            events.append(Event("score", round(t, 3), cue.source, cue.offset_s, round(length, 3), fade_in_s=1.5,
+                                fade_out_s=1.5))  # fmt: skip
+    # end credits: the theme again, from the intro's excerpt on
+    events.append(Event("credits", credits_start, series.intro.source, series.intro.offset_s,
+                        round(min(credits_length, library.duration(series.intro.source) - series.intro.offset_s), 3),
+                        fade_in_s=0.5, fade_out_s=2.0))  # fmt: skip
+    episode_id = f"{series.slug}_s01e{number:02d}"
+    name = f"{series.name}. 1 сезон, {number} серия"
+    events.sort(key=lambda e: (e.start_s, e.kind))
+    return EpisodePlan(episode_id, series.slug, split, 1, number, name, duration, intro, variations,
+                       _encoding(rng), tuple(events))  # fmt: skip
+
+
+def plan_summary(episodes: list[EpisodePlan]) -> dict[str, object]:
+    """Counts a person checks against the intended statistics (printed by the builder)."""
+    with_intro = [e for e in episodes if e.truth is not None]
+    lengths = np.array([e.truth.duration_s for e in with_intro]) if with_intro else np.zeros(0)  # type: ignore[union-attr]
+    starts = np.array([e.truth.start_s for e in with_intro]) if with_intro else np.zeros(0)  # type: ignore[union-attr]
+    return {
+        "episodes": len(episodes),
+        "no_intro": len(episodes) - len(with_intro),
+        "short_intros_le_15s": int(np.sum(lengths <= 15)),
+        "long_intros": int(np.sum(lengths > 15)),
+        "starts_past_300s": int(np.sum(starts > 300)),
+        "median_intro_s": float(np.median(lengths)) if lengths.size else math.nan,
+        "variations": {k: sum(bool(e.variations.get(k)) for e in episodes) for k in VARIATIONS},
+    }
