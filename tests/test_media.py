@@ -118,3 +118,16 @@ def test_media_error_survives_pickling():
 
     error = pickle.loads(pickle.dumps(MediaError("a b.mp4", "no audio stream")))
     assert str(error) == "a b.mp4: no audio stream" and error.problem == "no audio stream"
+
+
+def test_video_longer_than_audio_is_not_truncation(tmp_path):
+    """An mp4 whose picture runs 1.5 s past its 20 s of audio: the container says 21.5 s; not an error."""
+    from conftest import ffmpeg
+
+    path = tmp_path / "long video.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x36:rate=4:duration=21.5", "-f", "lavfi", "-i",
+           "anoisesrc=color=pink:d=20:r=48000", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", str(path))  # fmt: skip
+    assert probe(path).duration_s == pytest.approx(21.5, abs=0.1)
+    audio = decode_audio(path, AudioOptions(window_s=480))
+    assert audio.size / 22050 == pytest.approx(20, abs=0.1)

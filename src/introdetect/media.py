@@ -39,8 +39,13 @@ one core here, so this leaves a 25× margin for slow disks and busy machines, ye
 of a 480 s window is cut off after 2.5 minutes instead of never."""
 
 TRUNCATION_TOLERANCE_S = 1.0
-"""Decoded audio may fall this far short of what the container promises before we call the file truncated
-(containers round their durations, and encoder priming trims a few frames)."""
+"""Decoded audio may fall this far short of what the container promises before we suspect truncation:
+containers round their durations, and encoder priming trims a few frames."""
+
+SHORT_AUDIO_SHARE = 0.1
+"""The container's duration is the longest stream's, and a video may outlast its audio by a second or two.
+So a shortfall counts as truncation when ffmpeg also reported decoding errors, or when the audio misses
+more than this share of what was expected (a file cut short loses far more)."""
 
 
 class MediaError(Exception):
@@ -196,7 +201,8 @@ def _expected_s(info: MediaInfo, options: AudioOptions) -> float | None:
 def _check_length(path: Path, decoded_s: float, expected_s: float | None, stderr: bytes) -> None:
     if decoded_s <= 0:
         raise MediaError(path, f"no audio could be decoded ({_last_line(stderr)})")
-    if expected_s is not None and decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
+    shortfall = 0.0 if expected_s is None else expected_s - decoded_s
+    if shortfall > TRUNCATION_TOLERANCE_S and (stderr.strip() or shortfall > SHORT_AUDIO_SHARE * expected_s):  # type: ignore[operator]
         detail = _last_line(stderr) if stderr.strip() else "stream ends early"
         raise MediaError(
             path, f"truncated or corrupt: decoded {decoded_s:.1f} s of the expected {expected_s:.1f} s ({detail})"

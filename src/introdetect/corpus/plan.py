@@ -32,6 +32,9 @@ LEVEL_DB = {
 """RMS level of each kind of sound in the mix, dBFS: dialogue on top, score well under it, ambience as a bed;
 the intro is mixed louder than the score, as broadcasts do, but not far above the dialogue."""
 
+RENDER_VERSION = 2
+"""Bump when render.py changes what it writes, so that a rebuild re-renders every episode."""
+
 VARIATIONS = ("no_intro", "trimmed_intro", "dialogue_over_intro", "effects_over_intro", "pal_speedup",
               "volume_change", "eq_change", "recap")  # fmt: skip
 
@@ -149,7 +152,8 @@ class EpisodePlan:
         return tuple(k for k in VARIATIONS if self.variations.get(k) is True)
 
     def plan_hash(self) -> str:
-        payload = json.dumps([asdict(e) for e in self.events] + [self.variations, asdict(self.encoding)],
+        """Changes when anything about the file would: its events, variations, encoding, or the renderer."""
+        payload = json.dumps([asdict(e) for e in self.events] + [self.variations, asdict(self.encoding), RENDER_VERSION],
                              sort_keys=True, default=str)  # fmt: skip
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

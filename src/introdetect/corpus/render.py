@@ -85,12 +85,11 @@ def encode_command(plan: EpisodePlan, path: Path) -> list[str]:
     filters.append("alimiter=limit=0.97:level=false")
     cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
            "-f", "f32le", "-ar", str(MIX_RATE_HZ), "-ac", "1", "-i", "pipe:0"]  # fmt: skip
-    if enc.video:
-        cmd += ["-f", "lavfi", "-i", "color=c=0x203848:size=64x36:rate=2"]
+    if enc.video:  # a picture as long as the audio, so that the container's duration is the audio's
+        cmd += ["-f", "lavfi", "-i", f"color=c=0x203848:size=64x36:rate=4:duration={plan.file_duration_s:.3f}"]
     cmd += ["-filter:a", ",".join(filters), "-map", "0:a"]
     if enc.video:
-        cmd += ["-map", "1:v", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
-                "-shortest"]  # fmt: skip
+        cmd += ["-map", "1:v", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
     cmd += ["-c:a", enc.audio_codec, "-b:a", enc.bitrate, "-ar", str(enc.sample_rate), "-ac", str(enc.channels)]
     cmd += ENCODER_SPEED.get(enc.audio_codec, [])
     cmd += ["-metadata", f"title={plan.name}", str(path)]

@@ -1,0 +1,131 @@
+"""The tiny corpus: built from real recordings, deterministic, split by series, and its truth is where the
+intro audio really is (found again by cross-correlating the decoded file with the source excerpt)."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.signal
+
+from introdetect.corpus import build_corpus
+from introdetect.corpus.build import episode_path
+from introdetect.corpus.plan import SIZES, plan_corpus
+from introdetect.corpus.sources import MIX_RATE_HZ, SourceLibrary, build_catalog
+from introdetect.labels import read_labels
+from introdetect.media import decode_audio, probe
+from introdetect.metrics import read_answers
+from introdetect.settings import AudioOptions
+
+from conftest import CACHE
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    result = build_corpus(folder, "tiny", seed=0, cache=CACHE)
+    assert not result.failed, result.failed
+    return folder, result
+
+
+@pytest.fixture(scope="module")
+def plans():
+    size = SIZES["tiny"]
+    catalog = build_catalog(size.packages, CACHE)
+    library = SourceLibrary(catalog)
+    series, episodes = plan_corpus(size, catalog, library, 0)
+    return catalog, library, series, episodes
+
+
+def test_builds_every_episode_and_resumes(corpus):
+    folder, result = corpus
+    assert result.rendered == result.episodes == 17
+    again = build_corpus(folder, "tiny", seed=0, cache=CACHE)
+    assert again.rendered == 0 and again.up_to_date == 17
+
+
+def test_deterministic_from_seed(plans):
+    catalog, library, _, episodes = plans
+    _, same = plan_corpus(SIZES["tiny"], catalog, library, 0)
+    _, other = plan_corpus(SIZES["tiny"], catalog, library, 1)
+    assert [e.plan_hash() for e in same] == [e.plan_hash() for e in episodes]
+    assert [e.plan_hash() for e in other] != [e.plan_hash() for e in episodes]
+
+
+def test_splits_by_series(corpus, plans):
+    folder, _ = corpus
+    _, _, series, episodes = plans
+    splits = {s.slug: s.split for s in series}
+    for split in ("train", "validation", "test"):
+        truth = json.loads((folder / f"truth_{split}.json").read_text())
+        assert {splits[vid.split("_")[0]] for vid in truth} == {split}
+        assert any(row["start"] is None for row in truth.values())  # each split has a no-intro episode
+    seen = json.loads((folder / "truth_seen.json").read_text())
+    assert seen and {splits[vid.split("_")[0]] for vid in seen} == {"train"}
+    # the series' intros come from different tracks (no theme shared between splits)
+    themes = {s.intro.source.path for s in series}
+    assert len(themes) == len(series)
+
+
+def test_truth_files_read_cleanly(corpus):
+    folder, _ = corpus
+    for split in ("train", "validation", "test", "seen"):
+        path = folder / f"truth_{split}.json"
+        labels = read_labels(path)
+        assert not [d for d in labels.defects if d.severity == "error"], labels.defects
+        assert all(label.episode is not None for label in labels)  # "Сериал 01. 1 сезон, 2 серия"
+        answers = read_answers(path)
+        assert all(a.duration_s and a.duration_s > 60 for a in answers.values())
+
+
+def test_manifest_names_every_source_with_licence(corpus, plans):
+    folder, _ = corpus
+    manifest = json.loads((folder / "corpus.json").read_text())
+    assert set(manifest["packages"]) == {"singularity-music", "asterisk-core-sounds-en-wav", "sonic-pi-samples"}
+    assert all(p["licence"] and p["licence"] != "see copyright file" for p in manifest["packages"].values())
+    used = {(s["package"], s["path"]) for s in manifest["sources"]}
+    _, _, _, episodes = plans
+    assert {(ev.source.package, ev.source.path) for e in episodes for ev in e.events} == used
+    assert all(s["licence"] for s in manifest["sources"])
+
+
+def test_files_decode_with_their_codecs(corpus, plans):
+    folder, _ = corpus
+    _, _, _, episodes = plans
+    codecs = set()
+    for plan in episodes:
+        info = probe(episode_path(folder, plan))
+        assert info.duration_s == pytest.approx(plan.file_duration_s, abs=0.2)
+        codecs.add(info.audio_streams[0].codec)
+    assert len(codecs) >= 3  # the tiny corpus already mixes containers and codecs
+
+
+def _locate(y: np.ndarray, template: np.ndarray, around_s: float, rate: int) -> tuple[float, float]:
+    """Where ``template`` best matches ``y`` within ±1 s of ``around_s`` (normalised cross-correlation)."""
+    first = max(int((around_s - 1.0) * rate), 0)
+    segment = y[first : int((around_s + 1.0) * rate) + template.size]
+    corr = scipy.signal.correlate(segment, template, mode="valid", method="fft")
+    energy = scipy.signal.correlate(segment**2, np.ones_like(template), mode="valid", method="fft")
+    ncc = corr / np.maximum(np.sqrt(np.maximum(energy, 0)) * np.linalg.norm(template), 1e-9)
+    best = int(np.argmax(ncc))
+    return (first + best) / rate, float(ncc[best])
+
+
+def test_truth_is_where_the_intro_plays(corpus, plans):
+    folder, _ = corpus
+    _, library, _, episodes = plans
+    rate = 22050
+    checked = 0
+    for plan in episodes:
+        if plan.truth is None:
+            continue
+        intro = next(e for e in plan.events if e.kind == "intro")
+        excerpt = library.audio(intro.source, intro.offset_s, intro.length_s)
+        ratio = Fraction(rate * 1000, round(MIX_RATE_HZ * plan.speed * 1000)).limit_denominator(2000)
+        excerpt = scipy.signal.resample_poly(excerpt, ratio.numerator, ratio.denominator)
+        template = excerpt[int(0.1 * rate) : int(min(3.0, intro.length_s / plan.speed) * rate)]
+        y = decode_audio(episode_path(folder, plan), AudioOptions(window_s=plan.truth.end_s + 5))
+        found, score = _locate(y, template, plan.truth.start_s + 0.1, rate)
+        assert found - 0.1 == pytest.approx(plan.truth.start_s, abs=0.02), (plan.id, found, score)
+        checked += 1
+    assert checked >= 10
