@@ -95,7 +95,7 @@ def test_files_decode_with_their_codecs(corpus, plans):
     codecs = set()
     for plan in episodes:
         info = probe(episode_path(folder, plan))
-        assert info.duration_s == pytest.approx(plan.file_duration_s, abs=0.2)
+        assert info.duration_s == pytest.approx(plan.file_duration_s, abs=0.3)  # a picture frame is 0.25 s
         codecs.add(info.audio_streams[0].codec)
     assert len(codecs) >= 3  # the tiny corpus already mixes containers and codecs
 
