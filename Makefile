@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test system apt-lists bench clean
+.PHONY: demo test system apt-lists bench corpus clean
 
 # ffmpeg and a Python with venv support, from Debian's packages when missing
 system:
@@ -39,6 +39,11 @@ test: system apt-lists $(VENV)/.test
 
 bench: system apt-lists $(VENV)/.test
 	$(BIN)/python bench/bench_pipeline.py --write-docs
+
+# the evaluation corpus (SIZE=tiny|small|full), from real recordings in Debian packages
+SIZE ?= small
+corpus: system apt-lists $(VENV)/.base
+	$(BIN)/introdetect corpus --size $(SIZE) --out bench/out/corpus-$(SIZE)
 
 clean:
 	rm -rf demo-output .pytest_cache

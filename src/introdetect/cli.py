@@ -289,6 +289,38 @@ def evaluate(
 
 
 @app.command()
+def corpus(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the corpus (media, truth files, corpus.json).")],
+    size: Annotated[str, typer.Option(help="tiny (tests), small, or full (≥ 40 series, ≥ 300 episodes).")] = "tiny",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed and size give the same corpus.")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="Parallel encoders.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Build the evaluation corpus from real recordings in Debian packages (apt-get download, no install)."""
+    from .corpus import SIZES, build_corpus
+    from .debsources import PackageError
+
+    if size not in SIZES:
+        raise typer.BadParameter(f"size must be one of {', '.join(SIZES)}", param_hint="--size")
+    try:
+        result = build_corpus(out_dir, size, seed, workers=workers, show_progress=progress)
+    except PackageError as exc:
+        _fail(str(exc))
+        return
+    summary = result.summary
+    out.print(f"corpus {size} (seed {seed}) in {out_dir}: {result.episodes} episodes, {result.rendered} rendered, "
+              f"{result.up_to_date} up to date, {len(result.failed)} failed")  # fmt: skip
+    out.print(f"intros: {summary['short_intros_le_15s']} short (≤ 15 s), {summary['long_intros']} long, "
+              f"{summary['no_intro']} episodes without, {summary['starts_past_300s']} starting past 300 s; "
+              f"median {summary['median_intro_s']:.1f} s")  # fmt: skip
+    out.print("variations: " + ", ".join(f"{k} {v}" for k, v in summary["variations"].items()))
+    for _, message in result.failed:
+        err.print(f"  {message}", markup=False)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Working folder for the demo's files.")] = Path("demo-output"),
     labels_dir: Annotated[Optional[Path], typer.Option(help="Folder of VK label files (default: the built-in copy).")] = None,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import scipy.signal
 
 from ..atomic import atomic_path
 from ..media import FFMPEG
@@ -34,7 +36,17 @@ class RenderError(Exception):
 
 def _event_audio(event: Event, library: SourceLibrary) -> np.ndarray:
     """The event's samples at their level, faded; a looped bed is levelled once, then repeated."""
-    base = library.audio(event.source) if event.loop else library.audio(event.source, event.offset_s, event.length_s)
+    if event.loop:
+        base = library.audio(event.source)
+        phase = int(event.offset_s * MIX_RATE_HZ) % max(base.size, 1)
+        base = np.concatenate([base[phase:], base[:phase]])
+    elif event.rate != 1.0:
+        # played faster or slower (pitch follows, as with tape): resample the line by 1 / rate
+        source = library.audio(event.source, event.offset_s, event.length_s * event.rate)
+        ratio = Fraction(1 / event.rate).limit_denominator(200)
+        base = scipy.signal.resample_poly(source, ratio.numerator, ratio.denominator).astype(np.float32)
+    else:
+        base = library.audio(event.source, event.offset_s, event.length_s)
     if base.size == 0:
         return base
     rms = float(np.sqrt(np.mean(np.square(base, dtype=np.float64))))

@@ -1,0 +1,1 @@
+"""Baselines every detector must beat: a position prior and a re-implementation of Intro Skipper's matcher."""
