@@ -31,7 +31,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-demo: system $(VENV)/.base
+demo: system apt-lists $(VENV)/.base
 	$(BIN)/introdetect demo --out demo-output
 
 test: system apt-lists $(VENV)/.test

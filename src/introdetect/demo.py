@@ -1,7 +1,10 @@
-"""``introdetect demo``: the main job on the built-in sample, until detection lands.
+"""``introdetect demo``: the main job on a built-in sample season, until detection lands.
 
-Label statistics on the real VK label files, then extract → features → windows on a sample episode made
-with ffmpeg, whose intro position is known by construction.
+1. Statistics of the real VK label files (the packaged copy).
+2. The tiny corpus: a few series of short episodes generated from real recordings in Debian packages
+   (about 90 MB of downloads on the first run), with truth.
+3. extract → features (one decode per episode) → windows on the test series.
+4. The two baselines scored on the test series, as `introdetect evaluate` scores any prediction file.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from .labels import read_labels
-from .runner import extract_many, features_many
-from .samples import make_sample_episode
+from .metrics import read_answers
+from .runner import extract_many
 from .settings import DEFAULT_WINDOW_S, AudioOptions, WindowOptions
-from .timecode import format_timecode
 from .windows import build_windows, feature_files, save_windows
 
 
@@ -26,6 +29,11 @@ def builtin_label_files() -> list[Path]:
 
 
 def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
+    from .baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint
+    from .baselines.prior import PositionPrior
+    from .corpus import build_corpus
+    from .metrics import evaluate
+
     files = sorted(labels_dir.glob("*.json")) if labels_dir else builtin_label_files()
     label_set = read_labels(files)
     stats = label_set.stats()
@@ -36,30 +44,55 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
                   f"{stats.share_ending_within['300s'] * 100:.1f} %; window for ≥95 %: {stats.recommended_window_s:g} s "
                   f"(default {DEFAULT_WINDOW_S:g} s)")  # fmt: skip
 
-    console.rule("2. Sample episode (made with ffmpeg)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    video_dir = out_dir / "videos"
-    video_dir.mkdir(exist_ok=True)
-    sample = make_sample_episode(video_dir / "sample_S01E01.mp4")
-    console.print(f"{sample.path}: {sample.duration_s:g} s, intro {sample.intro}")
-    truth = out_dir / "sample_labels.json"
-    truth.write_text(json.dumps({"sample_S01E01": {"name": "Sample. 1 сезон, 1 серия",
-                                 "start": format_timecode(sample.intro.start_s),
-                                 "end": format_timecode(sample.intro.end_s)}}, ensure_ascii=False))  # fmt: skip
+    console.rule("2. A sample season from the corpus generator (real recordings from Debian packages)")
+    corpus_dir = out_dir / "corpus"
+    corpus = build_corpus(corpus_dir, "tiny", seed=0)
+    console.print(f"{corpus.episodes} episodes in {corpus_dir} ({corpus.rendered} rendered, {corpus.up_to_date} up to date)")
+    manifest = json.loads((corpus_dir / "corpus.json").read_text(encoding="utf-8"))
+    test = {e["id"]: e for e in manifest["episodes"] if e["split"] == "test"}
+    truth = read_answers(corpus_dir / "truth_test.json")
+    table = Table(title="Test split: truth")
+    for column in ("episode", "file", "intro (truth)", "variations"):
+        table.add_column(column)
+    for vid, entry in sorted(test.items()):
+        intro = truth[vid].intro
+        table.add_row(vid, entry["file"], str(intro) if intro else "no intro", ", ".join(truth[vid].tags) or "–")
+    console.print(table)
 
-    console.rule("3. extract → features → windows")
-    audio = extract_many([sample.path], out_dir / "audio", AudioOptions())
-    console.print(f"extract: {len(audio.done)} done, {len(audio.up_to_date)} up to date, {len(audio.failed)} failed")
-    feats = features_many(sorted((out_dir / "audio").glob("*.wav")), out_dir / "features")
-    console.print(f"features: {len(feats.done)} done, {len(feats.up_to_date)} up to date, {len(feats.failed)} failed")
-    for _, message in audio.failed + feats.failed:
-        console.print(f"[red]{message}[/]")
+    console.rule("3. extract → features (one decode) → windows")
+    audio_dir, feature_dir = out_dir / "audio", out_dir / "features"
+    videos = [corpus_dir / e["file"] for e in test.values()]
+    result = extract_many(videos, audio_dir, AudioOptions(), features_dir=feature_dir)
+    console.print(f"extract + features: {len(result.done)} done, {len(result.up_to_date)} up to date, "
+                  f"{len(result.failed)} failed")  # fmt: skip
+    for _, message in result.failed:
+        console.print(f"[red]{message}[/]", markup=True)
     options = WindowOptions()
-    window_set = build_windows(feature_files(out_dir / "features"), read_labels(truth), options)
+    window_set = build_windows(feature_files(feature_dir), read_labels(corpus_dir / "truth_test.json"), options)
     save_windows(out_dir / "windows.npz", window_set, options)
-    part = window_set.parts[0]
-    console.print(f"{part.label.size} windows of {options.length_s:g} s every {options.step_s:g} s; "
-                  f"x_mfcc {part.x['mfcc'].shape}, x_contrast {part.x['contrast'].shape}, x_series {part.x['series'].shape}")  # fmt: skip
-    intro_windows = [f"{s:g}–{e:g} s" for s, e, y in zip(part.start_s, part.end_s, part.label) if y == 1]
-    console.print(f"windows labelled intro (centre inside {sample.intro}): {', '.join(intro_windows)}")
-    console.print(f"outputs in {out_dir}/: audio/, features/ (mapping.json), windows.npz")
+    summary = window_set.summary()
+    console.print(f"{summary['windows']} windows of {options.length_s:g} s every {options.step_s:g} s from "
+                  f"{summary['episodes']} episodes: {summary['intro_windows']} intro, {summary['other_windows']} other "
+                  f"→ {out_dir / 'windows.npz'}")  # fmt: skip
+
+    console.rule("4. Baselines on the test split")
+    prior = PositionPrior.fit(read_answers(corpus_dir / "truth_train.json")).predict(test)
+    skipper_options = IntroSkipperOptions()
+    prints = {vid: fingerprint(corpus_dir / e["file"], min(0.25 * e["duration_s"], 600)) for vid, e in test.items()}
+    skipper: dict = {}
+    for series in sorted({e["series"] for e in test.values()}):
+        skipper.update(detect_season(prints, sorted(v for v, e in test.items() if e["series"] == series), skipper_options))
+    scores = Table(title="Baselines on the test split")
+    for column in ("detector", "F1 @IoU≥0.5", "hits ±1 s", "start MAE s", "window F1", "false-intro rate"):
+        scores.add_column(column)
+    for name, answers in (("position prior", prior), ("Intro Skipper's method", skipper)):
+        fig = evaluate(answers, truth).overall
+
+        def cell(value: float, digits: int = 2) -> str:
+            return "–" if value != value else f"{value:.{digits}f}"
+
+        scores.add_row(name, cell(fig.f1), cell(fig.hits["±1s"]), cell(fig.start_mae_s, 1), cell(fig.window_f1),
+                       cell(fig.false_intro_rate))  # fmt: skip
+    console.print(scores)
+    console.print("These are the baselines that introdetect's detectors (next issues) must beat; "
+                  "`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way.")
