@@ -38,6 +38,7 @@ test: system apt-lists $(VENV)/.test
 	$(BIN)/python -m pytest -q
 
 bench: system apt-lists $(VENV)/.test
+	@command -v fpcalc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libchromaprint-tools
 	$(BIN)/python bench/bench_pipeline.py --write-docs
 
 # the evaluation corpus (SIZE=tiny|small|full), from real recordings in Debian packages

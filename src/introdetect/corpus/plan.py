@@ -32,7 +32,7 @@ LEVEL_DB = {
 """RMS level of each kind of sound in the mix, dBFS: dialogue on top, score well under it, ambience as a bed;
 the intro is mixed louder than the score, as broadcasts do, but not far above the dialogue."""
 
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 """Bump when render.py changes what it writes, so that a rebuild re-renders every episode."""
 
 VARIATIONS = ("no_intro", "trimmed_intro", "dialogue_over_intro", "effects_over_intro", "pal_speedup",
@@ -59,7 +59,7 @@ def _sizes() -> dict[str, CorpusSize]:
                            TINY_PACKAGES, 0.35, (15.0, 30.0)),
         "small": CorpusSize("small", {"train": 6, "validation": 3, "test": 4}, (4, 5), 1, (300.0, 720.0),
                             ALL_PACKAGES, 0.5, (15.0, 90.0)),
-        "full": CorpusSize("full", {"train": 24, "validation": 8, "test": 12}, (6, 8), 2, (600.0, 2700.0),
+        "full": CorpusSize("full", {"train": 24, "validation": 8, "test": 10}, (6, 7), 2, (600.0, 2700.0),
                            ALL_PACKAGES, 0.6, (15.0, 90.0)),
     }  # fmt: skip
 
@@ -107,6 +107,7 @@ class SeriesPlan:
     recap_sting: Excerpt
     dialogue_groups: tuple[str, ...]
     cold_open_s: float  # typical start of the intro in this series
+    episode_s: tuple[float, float]  # the series' format: its episodes' length range
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _excerpt(rng: np.random.Generator, library: SourceLibrary, source: SourceFil
 
 
 def _encoding(rng: np.random.Generator) -> Encoding:
-    choice = rng.choice(4, p=[0.45, 0.25, 0.15, 0.15])
+    choice = rng.choice(4, p=[0.35, 0.3, 0.2, 0.15])
     if choice == 0:
         return Encoding("mp4", "aac", int(rng.choice([44100, 48000])), str(rng.choice(["96k", "128k", "192k"])), 2, True)
     if choice == 1:
@@ -187,6 +188,17 @@ def _encoding(rng: np.random.Generator) -> Encoding:
     if choice == 2:
         return Encoding("mp3", "libmp3lame", int(rng.choice([44100, 48000])), str(rng.choice(["128k", "192k"])), 2, False)
     return Encoding("mkv", "ac3", 48000, "384k", 6, True)
+
+
+def _series_format(rng: np.random.Generator, size: CorpusSize) -> tuple[float, float]:
+    """A series' episode length: TV comes in formats (a half-hour show runs 20–26 min, an hour show 38–45),
+    so episodes of one series are alike in length; sizes whose range is narrower keep their own range."""
+    low, high = size.episode_s
+    if high - low < 1200:
+        return size.episode_s
+    formats = [(1200.0, 1560.0), (2280.0, 2700.0), (600.0, 900.0)]
+    chosen = formats[int(rng.choice(3, p=[0.6, 0.15, 0.25]))]
+    return (max(low, chosen[0]), min(high, chosen[1]))
 
 
 def plan_corpus(
@@ -238,7 +250,7 @@ def plan_corpus(
         series.append(SeriesPlan(
             slug=slug, name=f"Сериал {index + 1:02d}", split=splits[index], intro_kind=kind, intro=intro,
             cues=cues, ambience=ambiences[int(srng.integers(len(ambiences)))], logo=logo, recap_sting=recap,
-            dialogue_groups=groups, cold_open_s=cold_open,
+            dialogue_groups=groups, cold_open_s=cold_open, episode_s=_series_format(srng, size),
         ))  # fmt: skip
 
     episodes: list[EpisodePlan] = []
@@ -306,7 +318,7 @@ def _plan_episode(
     library: SourceLibrary,
     force_no_intro: bool = False,
 ) -> EpisodePlan:
-    duration = round(float(rng.uniform(*size.episode_s)), 2)
+    duration = round(float(rng.uniform(*series.episode_s)), 2)
     variations: dict[str, float | bool | str] = {k: False for k in VARIATIONS}
     variations["no_intro"] = (number > 1 and rng.random() < 0.08) or force_no_intro
     variations["trimmed_intro"] = not variations["no_intro"] and series.intro.length_s >= 4 and rng.random() < 0.15

@@ -165,25 +165,33 @@ class SourceLibrary:
             self._durations[key] = info.frames / info.samplerate
         return self._durations[key]
 
-    def audio(self, source: SourceFile, offset_s: float = 0.0, length_s: float | None = None) -> np.ndarray:
-        """Mono float32 at MIX_RATE_HZ of ``source`` from ``offset_s`` for ``length_s`` (None: to the end)."""
+    def raw(self, source: SourceFile, offset_s: float = 0.0, length_s: float | None = None) -> tuple[np.ndarray, int]:
+        """Mono float32 of ``source`` at its own rate, from ``offset_s`` for ``length_s`` (None: to the end)."""
         import soundfile
 
         key = (source.package, source.path, round(offset_s, 4), -1.0 if length_s is None else round(length_s, 4))
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        path = str(self.catalog.absolute(source))
-        with soundfile.SoundFile(path) as handle:
+        with soundfile.SoundFile(str(self.catalog.absolute(source))) as handle:
             rate = handle.samplerate
             handle.seek(min(int(offset_s * rate), handle.frames))
             frames = -1 if length_s is None else int(round(length_s * rate))
             data = handle.read(frames, dtype="float32", always_2d=True)
-        mono = data.mean(axis=1)
-        if rate != MIX_RATE_HZ:
-            ratio = Fraction(MIX_RATE_HZ, rate)
-            mono = scipy.signal.resample_poly(mono, ratio.numerator, ratio.denominator).astype(np.float32)
-        self._cache[key] = mono
+        entry = (data.mean(axis=1), rate)
+        self._cache[key] = entry
         if len(self._cache) > self._max:
             self._cache.popitem(last=False)
-        return mono
+        return entry
+
+    def audio(
+        self, source: SourceFile, offset_s: float = 0.0, length_s: float | None = None, speed: float = 1.0
+    ) -> np.ndarray:
+        """Mono float32 at MIX_RATE_HZ of ``source`` from ``offset_s`` for ``length_s`` of the source, played
+        ``speed`` times faster (and higher), with one resampling."""
+        mono, rate = self.raw(source, offset_s, length_s)
+        ratio = Fraction(MIX_RATE_HZ, rate) / Fraction(speed).limit_denominator(1000)
+        ratio = ratio.limit_denominator(400)
+        if ratio == 1:
+            return mono
+        return scipy.signal.resample_poly(mono, ratio.numerator, ratio.denominator).astype(np.float32)
