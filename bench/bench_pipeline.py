@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from common import machine  # noqa: E402
 from introdetect.debsources import package_root  # noqa: E402
 from introdetect.features.compute import compute_features  # noqa: E402
 from introdetect.media import FFMPEG, extract_audio, read_wav  # noqa: E402
@@ -98,20 +97,6 @@ def librosa_features(y: np.ndarray) -> None:
     onset = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
     librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=hop, aggregate=None)
     librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=hop)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ffmpeg_version = subprocess.run([FFMPEG, "-version"], capture_output=True, text=True).stdout.split("\n")[0]
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, numpy {np.__version__}, "
-            f"{ffmpeg_version.split(' Copyright')[0]}")  # fmt: skip
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from common import machine  # noqa: E402
 from introdetect.atomic import write_json_atomic  # noqa: E402
 from introdetect.baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint  # noqa: E402
 from introdetect.baselines.prior import PositionPrior  # noqa: E402
@@ -153,7 +154,7 @@ def main() -> None:
 
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"Run {date}; command: `.venv/bin/python bench/run.py --corpus {corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus} "
+        f"Run {date} on {machine()}; command: `.venv/bin/python bench/run.py --corpus {corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus} "
         f"--split {args.split}`; corpus: size {manifest['size']}, seed {manifest['seed']}, {len(episodes)} {args.split} "
         f"episodes of {len({e['series'] for e in episodes.values()})} series (none seen in training).",
         "",

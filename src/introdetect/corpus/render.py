@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import scipy.signal
 
 from ..atomic import atomic_path
 from ..media import FFMPEG
