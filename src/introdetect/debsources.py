@@ -10,7 +10,17 @@ import os
 import subprocess
 from pathlib import Path
 
-DEFAULT_CACHE = Path(os.environ.get("INTRODETECT_DEB_CACHE", Path(__file__).resolve().parents[2] / ".cache" / "debs"))
+def _default_cache() -> Path:
+    """INTRODETECT_DEB_CACHE, else .cache/debs in a source checkout, else ~/.cache/introdetect/debs."""
+    if os.environ.get("INTRODETECT_DEB_CACHE"):
+        return Path(os.environ["INTRODETECT_DEB_CACHE"])
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").exists():
+        return checkout / ".cache" / "debs"
+    return Path.home() / ".cache" / "introdetect" / "debs"
+
+
+DEFAULT_CACHE = _default_cache()
 
 
 class PackageError(Exception):
