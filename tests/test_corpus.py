@@ -129,3 +129,13 @@ def test_truth_is_where_the_intro_plays(corpus, plans):
         assert found - 0.1 == pytest.approx(plan.truth.start_s, abs=0.02), (plan.id, found, score)
         checked += 1
     assert checked >= 10
+
+
+def test_variations_can_be_switched_off(plans):
+    catalog, library, _, episodes = plans
+    _, plain = plan_corpus(SIZES["tiny"], catalog, library, 0, frozenset({"pal_speedup", "codecs", "no_intro"}))
+    assert not any(e.variations["pal_speedup"] or e.variations["no_intro"] for e in plain)
+    assert {e.encoding.container for e in plain} == {"mp4"}
+    assert any(e.variations["pal_speedup"] for e in episodes)  # on by default
+    with pytest.raises(ValueError, match="unknown variation"):
+        plan_corpus(SIZES["tiny"], catalog, library, 0, frozenset({"laugh_track"}))

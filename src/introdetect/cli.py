@@ -294,16 +294,21 @@ def corpus(
     size: Annotated[str, typer.Option(help="tiny (tests), small, or full (≥ 40 series, ≥ 300 episodes).")] = "tiny",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed and size give the same corpus.")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="Parallel encoders.")] = None,
+    without: Annotated[Optional[list[str]], typer.Option(help="Switch a variation off (repeatable): no_intro, trimmed_intro, dialogue_over_intro, effects_over_intro, pal_speedup, volume_change, eq_change, recap, codecs.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Build the evaluation corpus from real recordings in Debian packages (apt-get download, no install)."""
     from .corpus import SIZES, build_corpus
+    from .corpus.plan import SWITCHES
     from .debsources import PackageError
 
     if size not in SIZES:
         raise typer.BadParameter(f"size must be one of {', '.join(SIZES)}", param_hint="--size")
+    for name in without or []:
+        if name not in SWITCHES:
+            raise typer.BadParameter(f"unknown variation {name!r}; known: {', '.join(SWITCHES)}", param_hint="--without")
     try:
-        result = build_corpus(out_dir, size, seed, workers=workers, show_progress=progress)
+        result = build_corpus(out_dir, size, seed, workers=workers, show_progress=progress, without=set(without or []))
     except PackageError as exc:
         _fail(str(exc))
         return

@@ -119,8 +119,10 @@ def build_corpus(
     workers: int | None = None,
     cache: Path = DEFAULT_CACHE,
     show_progress: bool = False,
+    without: frozenset[str] | set[str] = frozenset(),
 ) -> CorpusResult:
-    """Build (or bring up to date) the corpus of ``size`` from ``seed`` in ``folder``."""
+    """Build (or bring up to date) the corpus of ``size`` from ``seed`` in ``folder``; ``without`` names
+    variations switched off (plan.SWITCHES)."""
     if size not in SIZES:
         raise ValueError(f"corpus size must be one of {', '.join(SIZES)}, got {size!r}")
     folder = Path(folder)
@@ -128,7 +130,7 @@ def build_corpus(
     spec = SIZES[size]
     catalog = build_catalog(spec.packages, cache)
     library = SourceLibrary(catalog)
-    series, episodes = plan_corpus(spec, catalog, library, seed)
+    series, episodes = plan_corpus(spec, catalog, library, seed, frozenset(without))
     previous: dict[str, str] = {}
     if (folder / MANIFEST).exists():
         try:
@@ -162,6 +164,7 @@ def build_corpus(
         if rows:
             write_json_atomic(folder / f"truth_{split}.json", rows)
     manifest = _manifest(folder, seed, size, catalog, series, episodes)
+    manifest["without"] = sorted(without)
     write_json_atomic(folder / MANIFEST, manifest)
     result.summary = manifest["summary"]
     return result

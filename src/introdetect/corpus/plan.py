@@ -37,6 +37,9 @@ RENDER_VERSION = 4
 
 VARIATIONS = ("no_intro", "trimmed_intro", "dialogue_over_intro", "effects_over_intro", "pal_speedup",
               "volume_change", "eq_change", "recap")  # fmt: skip
+SWITCHES = (*VARIATIONS, "codecs")
+"""What can be switched off for a corpus (``--without``): each variation, and the mix of codecs (then every
+episode is H.264/AAC mp4 at 48 kHz)."""
 
 
 @dataclass(frozen=True)
@@ -202,9 +205,12 @@ def _series_format(rng: np.random.Generator, size: CorpusSize) -> tuple[float, f
 
 
 def plan_corpus(
-    size: CorpusSize, catalog: Catalog, library: SourceLibrary, seed: int
+    size: CorpusSize, catalog: Catalog, library: SourceLibrary, seed: int, without: frozenset[str] = frozenset()
 ) -> tuple[list[SeriesPlan], list[EpisodePlan]]:
-    """Design every series and episode of a corpus."""
+    """Design every series and episode of a corpus; ``without`` switches variations off (see SWITCHES)."""
+    unknown = set(without) - set(SWITCHES)
+    if unknown:
+        raise ValueError(f"unknown variation {sorted(unknown)[0]!r}; known: {', '.join(SWITCHES)}")
     rng = np.random.default_rng([seed, 1])
     durations, starts = _real_label_stats()
     music = list(catalog.by_role("music"))
@@ -264,7 +270,8 @@ def plan_corpus(
             split = "seen" if number > count else plan.split
             episodes.append(_plan_episode(np.random.default_rng([seed, 4, s_index, number]), size, plan, split,
                                           number, catalog, library,
-                                          force_no_intro=s_index in forced and number == count))  # fmt: skip
+                                          force_no_intro=s_index in forced and number == count,
+                                          without=without))  # fmt: skip
     return series, episodes
 
 
@@ -317,6 +324,7 @@ def _plan_episode(
     catalog: Catalog,
     library: SourceLibrary,
     force_no_intro: bool = False,
+    without: frozenset[str] = frozenset(),
 ) -> EpisodePlan:
     duration = round(float(rng.uniform(*series.episode_s)), 2)
     variations: dict[str, float | bool | str] = {k: False for k in VARIATIONS}
@@ -333,6 +341,10 @@ def _plan_episode(
         variations["eq_change"] = True
         variations["eq"] = str(rng.choice(["lowpass=f=6500", "highpass=f=250", "equalizer=f=120:t=q:w=1:g=6",
                                            "equalizer=f=3000:t=q:w=1.5:g=-6"]))  # fmt: skip
+    # switched-off variations are drawn all the same, so that the rest of the corpus stays as it was
+    for name in without & set(VARIATIONS):
+        variations[name] = False
+        variations.pop({"volume_change": "gain_db", "eq_change": "eq"}.get(name, ""), None)
 
     # the series' ambience bed, entered at a different point of its loop in every episode
     bed_phase = round(float(rng.uniform(0.0, library.duration(series.ambience))), 3)
@@ -395,8 +407,11 @@ def _plan_episode(
     episode_id = f"{series.slug}_s01e{number:02d}"
     name = f"{series.name}. 1 сезон, {number} серия"
     events.sort(key=lambda e: (e.start_s, e.kind))
+    encoding = _encoding(rng)
+    if "codecs" in without:
+        encoding = Encoding("mp4", "aac", 48000, "128k", 2, True)
     return EpisodePlan(episode_id, series.slug, split, 1, number, name, duration, intro, variations,
-                       _encoding(rng), tuple(events))  # fmt: skip
+                       encoding, tuple(events))  # fmt: skip
 
 
 def plan_summary(episodes: list[EpisodePlan]) -> dict[str, object]:
