@@ -47,7 +47,31 @@ def package_root(name: str, cache: Path = DEFAULT_CACHE) -> Path:
     return root
 
 
+_LICENCE_WORDS = (
+    ("creative commons", "Creative Commons"),
+    ("gnu general public license", "GPL"),
+    ("common-licenses/gpl-2", "GPL-2"),
+    ("common-licenses/gpl-3", "GPL-3"),
+    ("public domain", "public domain"),
+)
+
+
 def package_licence(name: str, cache: Path = DEFAULT_CACHE) -> str:
-    """The package's copyright file (its licence terms), for recording beside derived data."""
+    """The licences stated in the package's copyright file: its DEP-5 'License:' names or, in a free-text
+    file, the licences it names; the file itself is usr/share/doc/<package>/copyright in the package."""
     copyright_file = package_root(name, cache) / "usr" / "share" / "doc" / name / "copyright"
-    return copyright_file.read_text(encoding="utf-8", errors="replace") if copyright_file.exists() else ""
+    if not copyright_file.exists():
+        return "unknown (no copyright file)"
+    text = copyright_file.read_text(encoding="utf-8", errors="replace")
+    names: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("License:"):
+            licence = line.split(":", 1)[1].strip()
+            if licence and licence not in names:
+                names.append(licence)
+    if not names:
+        lowered = text.lower()
+        names = [label for word, label in _LICENCE_WORDS if word in lowered]
+        names = [n for n in names if not (n == "GPL" and any(m.startswith("GPL-") for m in names))]
+        names = [f"{n} (from the copyright text)" for n in names]
+    return ", ".join(names) or "see copyright file"

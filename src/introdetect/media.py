@@ -198,12 +198,13 @@ def _expected_s(info: MediaInfo, options: AudioOptions) -> float | None:
     return min(info.duration_s, options.window_s)
 
 
-def _check_length(path: Path, decoded_s: float, expected_s: float | None, stderr: bytes) -> None:
+def _check_length(path: Path, decoded_s: float, expected_s: float | None, problem: str) -> None:
+    """``problem``: ffmpeg's last error-level message while decoding, or "" when it reported none."""
     if decoded_s <= 0:
-        raise MediaError(path, f"no audio could be decoded ({_last_line(stderr)})")
+        raise MediaError(path, f"no audio could be decoded ({problem or 'no message'})")
     shortfall = 0.0 if expected_s is None else expected_s - decoded_s
-    if shortfall > TRUNCATION_TOLERANCE_S and (stderr.strip() or shortfall > SHORT_AUDIO_SHARE * expected_s):  # type: ignore[operator]
-        detail = _last_line(stderr) if stderr.strip() else "stream ends early"
+    if shortfall > TRUNCATION_TOLERANCE_S and (problem or shortfall > SHORT_AUDIO_SHARE * expected_s):  # type: ignore[operator]
+        detail = problem or "stream ends early"
         raise MediaError(
             path, f"truncated or corrupt: decoded {decoded_s:.1f} s of the expected {expected_s:.1f} s ({detail})"
         )
@@ -357,7 +358,7 @@ def stream_audio(
         if on_info is not None:
             on_info(info)
         problem = log.last_problem if log.problems else ""
-        _check_length(path, decoded / options.sample_rate, _expected_s(info, options), problem.encode())
+        _check_length(path, decoded / options.sample_rate, _expected_s(info, options), problem)
         finished = True
     finally:
         if not finished and process.poll() is None:

@@ -39,6 +39,7 @@ from .atomic import write_json_atomic
 from .labels import LabelError, load_label_rows
 from .settings import DEFAULT_WINDOW_S, WindowOptions
 from .timecode import Segment, TimecodeError, parse_timecode
+from .windows import window_grid, window_labels
 
 SHORT_INTRO_S = 15.0
 """Intros up to this long count as short title stings (the real labels' longest is 15 s), longer as themes."""
@@ -189,12 +190,9 @@ def _pair(segment: Segment | None) -> list[float] | None:
 
 
 def window_truth(span_s: float, intro: Segment | None, options: WindowOptions) -> np.ndarray:
-    """0/1 per window (centre rule) over ``span_s`` seconds; at least one window."""
-    count = max(1, math.floor((span_s - options.length_s) / options.step_s + 1e-9) + 1) if span_s >= options.length_s else 1
-    centres = np.arange(count) * options.step_s + options.length_s / 2
-    if intro is None:
-        return np.zeros(count, dtype=bool)
-    return (centres >= intro.start_s) & (centres <= intro.end_s)
+    """Intro or not per window over ``span_s`` seconds, by the same grid and centre rule as ``windows.py``."""
+    # the frame rate only places each window's first frame, which the labels do not use
+    return window_labels(window_grid(span_s, 1.0, options), intro).astype(bool)
 
 
 def _stratum_names(truth: Answer) -> tuple[str, ...]:

@@ -86,8 +86,9 @@ def _run(
     use_processes: bool,
     description: str,
     show_progress: bool,
+    item_args: dict[str, tuple[Any, ...]] | None = None,
 ) -> None:
-    """Run ``work(vid, path, *args)`` over ``items``; it returns {manifest kind: entry} for each episode."""
+    """Run ``work(vid, path, *args, *item_args[vid])`` over ``items``; it returns {manifest kind: entry}."""
     pool: Executor
     pool = ProcessPoolExecutor(max_workers=workers) if use_processes and workers > 1 else ThreadPoolExecutor(workers)
     pending: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in manifests}
@@ -101,7 +102,7 @@ def _run(
     with pool, _progress(show_progress) as progress:
         task = progress.add_task(description, total=len(items))
         futures: dict[Future[dict[str, Any]], tuple[str, Path]] = {
-            pool.submit(work, vid, path, *args): (vid, path) for vid, path in items
+            pool.submit(work, vid, path, *args, *(item_args or {}).get(vid, ())): (vid, path) for vid, path in items
         }
         try:
             for future in as_completed(futures):
@@ -240,13 +241,20 @@ def _load_manifest(manifest: Manifest, result: BatchResult) -> dict[str, dict[st
         return {}
 
 
-def _audio_links(audio: Path) -> dict[str, Any]:
-    """What the audio folder's manifest says of this file (its video), when it has one."""
-    try:
-        entries = Manifest(audio.parent, "audio").load()
-    except ManifestError:
-        return {}
-    return entries.get(audio.stem, {})
+def _videos_of(paths: list[tuple[str, Path]]) -> dict[str, str | None]:
+    """The video behind each audio file, from its folder's manifest (each folder's read once)."""
+    manifests: dict[Path, dict[str, dict[str, Any]]] = {}
+    videos: dict[str, str | None] = {}
+    for vid, audio in paths:
+        folder = audio.parent
+        if folder not in manifests:
+            try:
+                manifests[folder] = Manifest(folder, "audio").load()
+            except ManifestError:
+                manifests[folder] = {}
+        entry = manifests[folder].get(audio.stem, {})
+        videos[vid] = entry.get("video") or (None if audio.suffix.lower() == ".wav" else str(audio.resolve()))
+    return videos
 
 
 def _store_features(
@@ -279,11 +287,10 @@ def _store_features(
 
 
 def _features_one(
-    vid: str, audio: Path, out_dir: Path, options: FeatureOptions, audio_options: AudioOptions
+    vid: str, audio: Path, out_dir: Path, options: FeatureOptions, audio_options: AudioOptions,
+    video: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    links = _audio_links(audio)
     is_wav = audio.suffix.lower() == ".wav"
-    video = links.get("video") or (None if is_wav else str(audio.resolve()))
     y = load_audio(audio, audio_options) if is_wav else None
     if y is not None:
         features = compute_features(y, options)
@@ -322,6 +329,7 @@ def features_many(
     entries = _load_manifest(manifest, result)
     settings_hash = _features_hash(options, audio_options)
     todo = _plan(audios, result, lambda vid, stamp: manifest.is_current(entries.get(vid), "features", settings_hash, stamp), force)
+    videos = {vid: (video,) for vid, video in _videos_of(todo).items()}
     _run(todo, _features_one, (out_dir, options, audio_options), {"features": manifest}, result,
-         workers or default_workers(), True, "features", show_progress)  # fmt: skip
+         workers or default_workers(), True, "features", show_progress, videos)  # fmt: skip
     return result

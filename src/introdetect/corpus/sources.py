@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 
-from ..debsources import DEFAULT_CACHE, package_root
+from ..debsources import DEFAULT_CACHE, package_licence, package_root
 
 MIX_RATE_HZ = 48_000
 """Rate the corpus is mixed at: the common rate of broadcast audio; the encoder converts for 44.1 kHz files."""
@@ -82,36 +82,6 @@ class Catalog:
         return self.roots[source.package] / source.path
 
 
-_LICENCE_WORDS = (
-    ("creative commons", "Creative Commons"),
-    ("gnu general public license", "GPL"),
-    ("common-licenses/gpl-2", "GPL-2"),
-    ("common-licenses/gpl-3", "GPL-3"),
-    ("public domain", "public domain"),
-)
-
-
-def _licence(root: Path, package: str) -> str:
-    """The licences stated in the package's copyright file: its DEP-5 'License:' names, or, in a free-text
-    file, the licences it names; the file itself is /usr/share/doc/<package>/copyright in the package."""
-    copyright_file = root / "usr" / "share" / "doc" / package / "copyright"
-    if not copyright_file.exists():
-        return "unknown (no copyright file)"
-    text = copyright_file.read_text(encoding="utf-8", errors="replace")
-    names: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("License:"):
-            name = line.split(":", 1)[1].strip()
-            if name and name not in names:
-                names.append(name)
-    if not names:
-        lowered = text.lower()
-        names = [label for word, label in _LICENCE_WORDS if word in lowered]
-        names = [n for n in names if not (n == "GPL" and any(m.startswith("GPL-") for m in names))]
-        names = [f"{n} (from the copyright text)" for n in names]
-    return ", ".join(names) or "see copyright file"
-
-
 def _group(package: str, relative: str) -> str:
     parts = relative.split("/")
     if package.startswith("fillets"):
@@ -127,7 +97,7 @@ def build_catalog(packages: tuple[str, ...], cache: Path = DEFAULT_CACHE) -> Cat
     for package in packages:
         root = package_root(package, cache)
         catalog.roots[package] = root
-        catalog.licences[package] = _licence(root, package)
+        catalog.licences[package] = package_licence(package, cache)
         for role, pattern in PACKAGES[package]:
             for path in sorted(root.glob(pattern)):
                 if path.is_file() and path.suffix.lower() in AUDIO_SUFFIXES and "/silence/" not in str(path):

@@ -37,35 +37,23 @@ def tempogram(onset_env: np.ndarray, win_length: int) -> np.ndarray:
     The autocorrelation of the Hann-windowed onset envelope around each frame: (win_length, n_frames).
     """
     n = onset_env.shape[-1]
-    return tempogram_columns(pad_onset(onset_env, win_length), 0, n, win_length).T
-
-
-def pad_onset(onset_env: np.ndarray, win_length: int) -> np.ndarray:
-    """The onset envelope padded as tempogram(center=True) pads it: linear ramps to 0 at both ends."""
-    return np.pad(onset_env.astype(np.float64), win_length // 2, mode="linear_ramp", end_values=(0, 0))
-
-
-def tempogram_columns(padded: np.ndarray, first: int, stop: int, win_length: int, workers: int = -1) -> np.ndarray:
-    """Tempogram columns ``first`` … ``stop - 1`` from the padded envelope, frame-major: (stop - first, win).
-
-    Column t is the normalised autocorrelation of padded[t : t + win_length], i.e. of the envelope around
-    frame t; so columns can be computed as soon as the envelope is known far enough ahead.
-    """
+    # center=True: linear ramps to 0 at both ends, so column t is the envelope around frame t
+    padded = np.pad(onset_env.astype(np.float64), win_length // 2, mode="linear_ramp", end_values=(0, 0))
     frames = np.lib.stride_tricks.sliding_window_view(padded, win_length)
     n_pad = scipy.fft.next_fast_len(2 * win_length - 1, real=True)
-    out = np.empty((max(stop - first, 0), win_length))
+    out = np.empty((n, win_length))
     window = _ac_window(win_length)
     # in chunks: a whole episode at once would zero-pad ~60 MB for the FFT, twice as slow as cache-sized parts
-    for start in range(first, stop, TEMPOGRAM_CHUNK):
-        end = min(start + TEMPOGRAM_CHUNK, stop)
+    for start in range(0, n, TEMPOGRAM_CHUNK):
+        end = min(start + TEMPOGRAM_CHUNK, n)
         windowed = np.zeros((end - start, n_pad))
         np.multiply(frames[start:end], window, out=windowed[:, :win_length])
-        spectrum = scipy.fft.rfft(windowed, axis=1, workers=workers)
-        autocorr = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=n_pad, axis=1, workers=workers)
+        spectrum = scipy.fft.rfft(windowed, axis=1, workers=-1)
+        autocorr = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=n_pad, axis=1, workers=-1)
         autocorr = autocorr[:, :win_length]
         peak = np.max(np.abs(autocorr), axis=1, keepdims=True)
-        out[start - first : end - first] = autocorr / np.where(peak < np.finfo(np.float64).tiny, 1.0, peak)
-    return out
+        out[start:end] = autocorr / np.where(peak < np.finfo(np.float64).tiny, 1.0, peak)
+    return out.T
 
 
 TEMPOGRAM_CHUNK = 1024

@@ -40,7 +40,7 @@ def _tables(sample_rate: int, n_fft: int, n_mels: int, n_chroma: int, bands: int
     mel_t = np.ascontiguousarray(spectral.mel_filterbank(sample_rate, n_fft, n_mels).T)
     chroma_t = np.ascontiguousarray(spectral.chroma_filterbank(sample_rate, n_fft, n_chroma).T)
     moments = np.stack([np.ones_like(freq), freq, freq**2], axis=1)  # (bins, 3): sum S, sum S f, sum S f²
-    return freq, mel_t, chroma_t, moments, spectral.contrast_bands(sample_rate, n_fft, bands, fmin)
+    return mel_t, chroma_t, moments, spectral.contrast_bands(sample_rate, n_fft, bands, fmin)
 
 
 class FeatureAccumulator:
@@ -50,7 +50,7 @@ class FeatureAccumulator:
         self.options = options or FeatureOptions()
         o = self.options
         self._fft_workers = fft_workers
-        self._window = spectral._hann(o.n_fft)
+        self._window = spectral.hann_window(o.n_fft)
         self._tables = _tables(o.sample_rate, o.n_fft, o.n_mels, o.n_chroma, o.contrast_bands, o.contrast_fmin_hz)
         self._pending = np.zeros(o.n_fft // 2, dtype=np.float32)  # center=True: n_fft/2 zeros before sample 0
         self._samples = 0
@@ -94,7 +94,7 @@ class FeatureAccumulator:
 
     def _frame_block(self, frames: np.ndarray) -> None:
         """Frame-local features of (count, n_fft) frames."""
-        freq, mel_t, chroma_t, moments, bands = self._tables
+        mel_t, chroma_t, moments, bands = self._tables
         # double-precision FFT, as librosa's: in float32 the quietest bins (contrast valleys) lose a few %
         spectrum = scipy.fft.rfft(frames * self._window, axis=1, workers=self._fft_workers)
         magnitude = np.abs(spectrum)  # (count, bins) float64
@@ -102,10 +102,13 @@ class FeatureAccumulator:
         power32 = power.astype(np.float32)
         magnitude32 = magnitude.astype(np.float32)
         b = self._blocks
-        b["mel"].append(power32 @ mel_t)
-        b["chroma"].append(power32 @ chroma_t)
+        b["mel"].append(power32 @ mel_t)  # librosa.feature.melspectrogram(S=power)
+        b["chroma"].append(power32 @ chroma_t)  # chroma_stft(S=power, tuning=0) before its max normalisation
+        # librosa.feature.rms(S=magnitude): the DC and Nyquist bins count half (no mirror image)
         b["power_sum"].append(power.sum(axis=1) - 0.5 * power[:, 0] - 0.5 * power[:, -1])
+        # spectral_centroid / spectral_bandwidth(p=2) need only sum S, sum S·f and sum S·f² per frame
         b["moments"].append(magnitude @ moments)
+        # librosa.feature.spectral_flatness(power=2): geometric over arithmetic mean of the power
         thresholded = np.maximum(np.float32(spectral.AMIN), power32)
         gmean = np.exp(np.mean(np.log(thresholded), axis=1, dtype=np.float64))
         b["flatness"].append(gmean / np.mean(thresholded, axis=1, dtype=np.float64))
