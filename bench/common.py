@@ -22,3 +22,32 @@ def machine(ffmpeg: str = "ffmpeg") -> str:
     version = subprocess.run([ffmpeg, "-version"], capture_output=True, text=True).stdout.split("\n")[0]
     return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, numpy {np.__version__}, "
             f"{version.split(' Copyright')[0]}")  # fmt: skip
+
+
+def corpus_prints(corpus, split: str, workers: int = 2):
+    """Every episode of a corpus split analysed for matching (EpisodePrint), cached under bench/out/prints-*."""
+    import json
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    from introdetect.detect import analyse_episode
+
+    corpus = Path(corpus)
+    manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
+    import hashlib
+
+    from introdetect.matching import landmarks, profile
+
+    # analyses made by other fingerprint settings are not reused
+    version = hashlib.sha256(Path(landmarks.__file__).read_bytes() + Path(profile.__file__).read_bytes()).hexdigest()[
+        :8
+    ]
+    cache = Path(__file__).resolve().parent / "out" / f"prints-{manifest['size']}-{manifest['seed']}-{version}"
+    cache.mkdir(parents=True, exist_ok=True)
+    episodes = [e for e in manifest["episodes"] if e["split"] == split]
+    todo = [e for e in episodes if not (cache / f"{e['id']}-{e['plan_hash']}.pkl").exists()]
+    with ProcessPoolExecutor(workers) as pool:
+        for e, p in zip(todo, pool.map(analyse_episode, [corpus / e["file"] for e in todo]), strict=True):
+            (cache / f"{e['id']}-{e['plan_hash']}.pkl").write_bytes(pickle.dumps(p))
+    return {e["id"]: pickle.loads((cache / f"{e['id']}-{e['plan_hash']}.pkl").read_bytes()) for e in episodes}, episodes

@@ -19,6 +19,7 @@ from .errors import USER_ERRORS
 from .labels import ERROR, NOTE, read_labels
 from .runner import BatchResult, extract_many, features_many
 from .settings import DEFAULT_WINDOW_S, AudioOptions, FeatureOptions, WindowOptions
+from .timecode import format_timecode
 
 app = typer.Typer(
     add_completion=False,
@@ -337,3 +338,103 @@ def demo(
         run_demo(out_dir, labels_dir, out)
     except USER_ERRORS as exc:
         _fail(str(exc))
+
+
+def _detection_table(detections, title: str) -> Table:  # noqa: ANN001
+    from .detect import METHOD_FAILED
+
+    table = Table(title=title)
+    for column in ("id", "start", "end", "confidence", "method", "series"):
+        table.add_column(column, justify="right" if column in ("start", "end", "confidence") else "left")
+    for d in detections:
+        if d.method == METHOD_FAILED:
+            continue
+        table.add_row(d.id, format_timecode(d.intro.start_s, 1) if d.intro else "–",
+                      format_timecode(d.intro.end_s, 1) if d.intro else "–",
+                      "–" if d.confidence is None else f"{d.confidence:.2f}", d.method, d.series or "")  # fmt: skip
+    return table
+
+
+@app.command()
+def detect(
+    paths: Annotated[list[Path], typer.Argument(help="Episode files or folders of them (searched recursively).")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the answers here (label format + start_sec, end_sec, confidence, method).")] = None,
+    labels_file: Annotated[Optional[list[Path]], typer.Option("--labels", help="VK label file(s): episode names give the series; with --videos, labelled intros become known intros.")] = None,
+    videos: Annotated[Optional[list[Path]], typer.Option(help="Where the labelled episodes' videos are (files or folders; id = file name stem).")] = None,
+    library_file: Annotated[Optional[Path], typer.Option("--library", help="A saved library of known intros (introdetect library build).")] = None,
+    series: Annotated[Optional[str], typer.Option(help="Treat every episode as one series of this name.")] = None,
+    window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
+    stream: Annotated[int, typer.Option(help="Audio stream index among the file's audio streams.")] = 0,
+    policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
+    workers: Annotated[Optional[int], typer.Option(help="Parallel decoders.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Find the intro of every episode: by the known intros of its series, else by what recurs across its series."""
+    from .detect import METHOD_FAILED, METHOD_NONE_LONE, write_detections
+    from .detect import detect as run_detect
+    from .library import IntroLibrary
+
+    files = _expand(paths, MEDIA_SUFFIXES)
+    if not files:
+        _fail("no media files found in " + ", ".join(map(str, paths)))
+    try:
+        label_set = read_labels(labels_file, policy=policy) if labels_file else None
+        library = IntroLibrary.load(library_file) if library_file else None
+        detections = run_detect(files, labels=label_set, series=series, options=_audio_options(window, stream),
+                                workers=workers, show_progress=progress, library=library,
+                                videos=_expand(videos or [], MEDIA_SUFFIXES))  # fmt: skip
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    out.print(_detection_table(detections, f"intros of {len(files)} episode(s)"))
+    lone = [d for d in detections if d.method == METHOD_NONE_LONE]
+    if lone:
+        out.print(f"{len(lone)} episode(s) cannot be matched: each is the only episode of its series and no known "
+                  "intro covers it (add its siblings, or --labels/--library for its series): "
+                  + ", ".join(d.id for d in lone[:8]))  # fmt: skip
+    if out_file:
+        write_detections(out_file, detections)
+        out.print(f"answers written to {out_file}")
+    failures = [d for d in detections if d.method == METHOD_FAILED]
+    if failures:
+        err.print(f"[bold red]{len(failures)} failed:[/]")
+        for d in failures:
+            err.print(f"  {d.note}", markup=False)
+        raise typer.Exit(1)
+
+
+library_app = typer.Typer(help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True)
+app.add_typer(library_app, name="library")
+
+
+@library_app.command("build")
+def library_build(
+    labels_file: Annotated[list[Path], typer.Option("--labels", help="VK label file(s) of the labelled episodes.")],
+    videos: Annotated[list[Path], typer.Option(help="The labelled episodes' videos (files or folders; id = file stem).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Library file to write (.introlib).")],
+    window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
+    policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
+    workers: Annotated[Optional[int], typer.Option(help="Parallel decoders.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Fingerprint every labelled intro once (refined from the audio where a series has several) and save them."""
+    from .library import build_library
+
+    try:
+        label_set = read_labels(labels_file, policy=policy)
+        library, failed, missing = build_library(label_set, _expand(videos, MEDIA_SUFFIXES),
+                                                 _audio_options(window, 0), workers, progress)  # fmt: skip
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    library.save(out_file)
+    refined = sum(e.refined for e in library.entries)
+    out.print(f"library {out_file}: {len(library)} known intros of {len(library.series)} series "
+              f"({refined} refined from the audio); {sum(a.flagged for a in library.audits)} labels flagged")  # fmt: skip
+    if missing:
+        out.print(f"{len(missing)} labelled ids have no video: " + ", ".join(missing[:8]) + (" …" if len(missing) > 8 else ""))
+    if failed:
+        err.print(f"[bold red]{len(failed)} failed:[/]")
+        for _, message in failed:
+            err.print(f"  {message}", markup=False)
+        raise typer.Exit(1)

@@ -14,18 +14,15 @@ out are (rows, n_frames) as in librosa.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 from threadpoolctl import threadpool_limits
 
 from ..settings import FeatureOptions
 from . import repetition, rhythm, spectral
-
-FRAMES_PER_BLOCK = 256
-"""Frames per FFT batch (~12 s at hop 1024): big enough to amortise numpy's call overhead, small enough
-(256 × 1025 complex doubles = 4 MB) to stay in cache."""
+from .frames import FrameStream, SpectrumSink
 
 
 def decoding_alongside():  # noqa: ANN201 - a context manager
@@ -44,60 +41,33 @@ def _tables(sample_rate: int, n_fft: int, n_mels: int, n_chroma: int, bands: int
 
 
 class FeatureAccumulator:
-    """Feed mono float32 audio with ``push``; ``finish`` returns the episode's ``EpisodeFeatures``."""
+    """Feed mono float32 audio with ``push``; ``finish`` returns the episode's ``EpisodeFeatures``.
 
-    def __init__(self, options: FeatureOptions | None = None, fft_workers: int = 1) -> None:
+    ``spectrum_sinks`` receive the same magnitude spectra the features are made from (e.g. a fingerprinter),
+    so that one decode and one FFT serve both.
+    """
+
+    def __init__(self, options: FeatureOptions | None = None, fft_workers: int = 1,
+                 spectrum_sinks: Sequence[SpectrumSink] = ()) -> None:  # fmt: skip
         self.options = options or FeatureOptions()
         o = self.options
-        self._fft_workers = fft_workers
-        self._window = spectral.hann_window(o.n_fft)
         self._tables = _tables(o.sample_rate, o.n_fft, o.n_mels, o.n_chroma, o.contrast_bands, o.contrast_fmin_hz)
-        self._pending = np.zeros(o.n_fft // 2, dtype=np.float32)  # center=True: n_fft/2 zeros before sample 0
-        self._samples = 0
-        self._frames = 0
+        self._stream = FrameStream(o.n_fft, o.hop_length, [self._frame_block, *spectrum_sinks], fft_workers)
         self._blocks: dict[str, list[np.ndarray]] = {k: [] for k in
             ("mel", "chroma", "peak", "valley", "power_sum", "moments", "flatness")}  # fmt: skip
         self._finished = False
 
     @property
     def samples(self) -> int:
-        return self._samples
+        return self._stream.samples
 
     def push(self, samples: np.ndarray) -> None:
         """Add the next samples (mono float32 at the options' rate)."""
-        if self._finished:
-            raise RuntimeError("push after finish")
-        samples = np.asarray(samples, dtype=np.float32).ravel()
-        if samples.size == 0:
-            return
-        if not np.all(np.isfinite(samples)):
-            samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
-        self._samples += samples.size
-        buffer = np.concatenate([self._pending, samples])
-        self._pending = self._consume(buffer, None)
+        self._stream.push(samples)
 
-    def _consume(self, buffer: np.ndarray, limit: int | None) -> np.ndarray:
-        """Process every complete frame in ``buffer`` (up to ``limit`` frames); return the unconsumed tail."""
-        n_fft, hop = self.options.n_fft, self.options.hop_length
-        ready = 0 if buffer.size < n_fft else 1 + (buffer.size - n_fft) // hop
-        if limit is not None:
-            ready = min(ready, limit)
-        for start in range(0, ready, FRAMES_PER_BLOCK):
-            count = min(FRAMES_PER_BLOCK, ready - start)
-            segment = buffer[start * hop : (start + count - 1) * hop + n_fft]
-            frames = np.lib.stride_tricks.as_strided(
-                segment, shape=(count, n_fft), strides=(segment.strides[0] * hop, segment.strides[0]), writeable=False
-            )
-            self._frame_block(frames)
-        self._frames += ready
-        return buffer[ready * hop :].copy()
-
-    def _frame_block(self, frames: np.ndarray) -> None:
-        """Frame-local features of (count, n_fft) frames."""
+    def _frame_block(self, magnitude: np.ndarray) -> None:
+        """Frame-local features of a (count, bins) float64 magnitude block."""
         mel_t, chroma_t, moments, bands = self._tables
-        # double-precision FFT, as librosa's: in float32 the quietest bins (contrast valleys) lose a few %
-        spectrum = scipy.fft.rfft(frames * self._window, axis=1, workers=self._fft_workers)
-        magnitude = np.abs(spectrum)  # (count, bins) float64
         power = magnitude * magnitude
         power32 = power.astype(np.float32)
         magnitude32 = magnitude.astype(np.float32)
@@ -125,9 +95,7 @@ class FeatureAccumulator:
         self._finished = True
         o = self.options
         n_fft, hop, sr = o.n_fft, o.hop_length, o.sample_rate
-        total_frames = 1 + self._samples // hop
-        tail = np.concatenate([self._pending, np.zeros(n_fft // 2 + n_fft, dtype=np.float32)])
-        self._consume(tail, total_frames - self._frames)
+        total_frames = self._stream.finish()
 
         def stack(name: str) -> np.ndarray:
             return np.concatenate(self._blocks[name], axis=0)
@@ -177,7 +145,7 @@ class FeatureAccumulator:
             "beat_interval_cv": rhythm.beat_interval_cv(beat_frames),
             "repetition_score": repetition.repetition_score(rep_curve),
         }
-        return EpisodeFeatures(frames=frames, scalars=scalars, options=o, duration_s=self._samples / sr)
+        return EpisodeFeatures(frames=frames, scalars=scalars, options=o, duration_s=self._stream.samples / sr)
 
 
 def _zscore_rows(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,292 @@
+"""The pipeline: episodes → series → fingerprints → recurring motifs → the intro of every episode.
+
+    detections = introdetect.detect(paths)              # series from names and folders
+    detections = introdetect.detect(paths, labels=...)  # names from a label file, known intros looked up
+
+Only ``analyse_episode`` touches media (one ffmpeg decode per episode, shared by every consumer of the
+spectrum); the rest works on arrays and dataclasses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import write_json_atomic
+from .features.frames import FrameStream
+from .features.stream import decoding_alongside
+from .labels import LabelSet, parse_episode_name
+from .library import IntroLibrary, build_library_from_prints, labelled_videos
+from .matching.landmarks import LandmarkSink
+from .matching.profile import ProfileSink
+from .matching.recurring import EpisodePrint
+from .matching.refine import Refiner
+from .matching.scoring import MotifScorer
+from .matching.series import analyse_series
+from .media import MediaError, stream_audio
+from .runner import _progress, default_workers, episode_id
+from .settings import HOP_LENGTH, N_FFT, AudioOptions
+from .timecode import Segment, format_timecode
+
+MIN_INTRO_PROBABILITY = 0.5
+"""A series' best motif is taken for its intro only when the scorer gives it at least even odds; below,
+every episode is answered "no intro" (some series have none)."""
+
+END_SLACK_S = 1.0
+"""Audio shorter than the window by more than this means the episode ended inside the window."""
+
+METHOD_RECURRING = "recurring"
+REFINE = True
+METHOD_NONE_LONE = "unmatched"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One episode's answer. ``intro`` None means no intro (or none found); confidence in [0, 1]."""
+
+    id: str
+    intro: Segment | None
+    confidence: float | None
+    method: str
+    series: str | None = None
+    path: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        intro = self.intro
+        return {
+            "start": format_timecode(intro.start_s, 1) if intro else None,
+            "end": format_timecode(intro.end_s, 1) if intro else None,
+            "start_sec": round(intro.start_s, 3) if intro else None,
+            "end_sec": round(intro.end_s, 3) if intro else None,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "method": self.method,
+            **({"series": self.series} if self.series else {}),
+            **({"note": self.note} if self.note else {}),
+        }
+
+
+# --- series -------------------------------------------------------------------------------------------------
+
+_SEASON_DIR = re.compile(r"^(season|series|saison|staffel|сезон|s)\s*\d+$|^\d+\s*(season|сезон)$", re.IGNORECASE)
+
+
+def series_of(path: str | os.PathLike[str], labels: LabelSet | None = None) -> str:
+    """The series an episode belongs to: its label's name, else S01E02 / 1x02 in the file name, else its
+    folder (skipping a "Season 1" level)."""
+    path = Path(path)
+    vid = episode_id(path)
+    if labels is not None and vid in labels:
+        parsed = parse_episode_name(labels[vid].name or "")
+        if parsed is not None:
+            return parsed.series_key
+    parsed = parse_episode_name(path.stem)
+    if parsed is not None:
+        return parsed.series_key
+    folder = path.resolve().parent
+    if _SEASON_DIR.match(folder.name.strip()) and folder.parent != folder:
+        folder = folder.parent
+    return " ".join(folder.name.casefold().split()) or "(no series)"
+
+
+def group_series(paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None,
+                 series: str | None = None) -> dict[str, list[Path]]:  # fmt: skip
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for p in paths:
+        groups[series or series_of(p, labels)].append(Path(p))
+    return dict(groups)
+
+
+# --- the media edge -----------------------------------------------------------------------------------------
+
+
+class EpisodeAnalyser:
+    """Collects what matching needs while audio is pushed in blocks (one FFT shared by fingerprints and profile)."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.frame_rate = sample_rate / HOP_LENGTH
+        self._landmarks = LandmarkSink(self.frame_rate)
+        self._profile = ProfileSink(sample_rate, N_FFT)
+        self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile])
+
+    def push(self, samples: np.ndarray) -> None:
+        self._stream.push(samples)
+
+    def finish(self, episode: str, window_s: float) -> EpisodePrint:
+        self._stream.finish()
+        duration = self._stream.samples / self.sample_rate
+        return EpisodePrint(episode, self._landmarks.finish(), self._profile.finish(self.frame_rate), duration,
+                            reached_end=duration < window_s - END_SLACK_S)  # fmt: skip
+
+
+def analyse_samples(samples: np.ndarray, sample_rate: int, episode: str, window_s: float = np.inf) -> EpisodePrint:
+    """An EpisodePrint of decoded mono audio (the pure core of ``analyse_episode``)."""
+    analyser = EpisodeAnalyser(sample_rate)
+    analyser.push(samples)
+    return analyser.finish(episode, window_s)
+
+
+def analyse_episode(path: str | os.PathLike[str], options: AudioOptions | None = None) -> EpisodePrint:
+    """Decode an episode's window once and collect its landmark peaks and frame profile."""
+    options = options or AudioOptions()
+    analyser = EpisodeAnalyser(options.sample_rate)
+    with decoding_alongside():
+        for block in stream_audio(path, options):
+            analyser.push(block)
+    return analyser.finish(episode_id(path), options.window_s)
+
+
+def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, show_progress: bool,
+                 failed: list[tuple[str, str]]) -> dict[Path, EpisodePrint]:  # fmt: skip
+    prints: dict[Path, EpisodePrint] = {}
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool, _progress(show_progress) as progress:
+        task = progress.add_task("analyse", total=len(paths))
+        futures = {pool.submit(analyse_episode, p, options): p for p in paths}
+        for future in as_completed(futures):
+            path = futures[future]
+            try:
+                prints[path] = future.result()
+            except MediaError as exc:
+                failed.append((str(path), str(exc)))
+            except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
+                failed.append((str(path), f"{path}: internal error: {type(exc).__name__}: {exc}"))
+            progress.advance(task)
+    return prints
+
+
+# --- one series -----------------------------------------------------------------------------------------------
+
+
+def detect_series(prints: Sequence[EpisodePrint], scorer: MotifScorer, series: str | None = None) -> list[Detection]:
+    """Every episode's intro from what recurs across the series' episodes."""
+    prints = list(prints)
+    if len(prints) < 2:
+        return [Detection(p.id, None, None, METHOD_NONE_LONE, series,
+                          note="a lone episode of an unknown series cannot be matched: add its siblings or "
+                               "labelled episodes of its series") for p in prints]  # fmt: skip
+    analysis = analyse_series(prints, scorer)
+    if not analysis.motifs or analysis.probabilities.max() < MIN_INTRO_PROBABILITY:
+        best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
+        return [Detection(p.id, None, 1.0 - best, METHOD_RECURRING, series) for p in prints]
+    k = int(np.argmax(analysis.probabilities))
+    motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
+    detections = []
+    refiner = Refiner(prints)
+    for e, p in enumerate(prints):
+        if e not in motif.regions:
+            detections.append(Detection(p.id, None, probability * (1 - len(motif.episodes) / len(prints)) + 0.0,
+                                        METHOD_RECURRING, series))  # fmt: skip
+            continue
+        region = motif.main_region(e)
+        segment = (
+            refiner.refine(region)
+            if REFINE
+            else Segment(region.start / p.profile.frame_rate, region.end / p.profile.frame_rate)
+        )
+        detections.append(Detection(p.id, segment, probability, METHOD_RECURRING, series))
+    return detections
+
+
+# --- the whole job ------------------------------------------------------------------------------------------
+
+METHOD_KNOWN = "known"
+METHOD_FAILED = "failed"
+
+
+def detect(
+    paths: Iterable[str | os.PathLike[str]],
+    labels: LabelSet | None = None,
+    series: str | None = None,
+    options: AudioOptions | None = None,
+    workers: int | None = None,
+    show_progress: bool = False,
+    scorer: MotifScorer | None = None,
+    library: IntroLibrary | None = None,
+    videos: Iterable[str | os.PathLike[str]] = (),
+) -> list[Detection]:
+    """Find the intro of every episode in ``paths``, in their order.
+
+    ``labels`` name the episodes (their series) and, with ``videos`` (where the labelled episodes are), teach
+    the known intros; a saved ``library`` does the same without re-analysing them. Episodes of a known
+    series are answered by lookup; the others by what recurs among the episodes of their series. A file
+    that cannot be read is answered with method "failed" and the reason in ``note``: never skipped.
+    """
+    options = options or AudioOptions()
+    scorer = scorer or MotifScorer.load()
+    workers = workers or default_workers()
+    failed: list[tuple[str, str]] = []
+    unique: list[Path] = []
+    seen: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        vid = episode_id(path)
+        if vid in seen:
+            failed.append((str(path), f"{path}: episode id {vid!r} already used by {seen[vid]}; rename one file"))
+            continue
+        seen[vid] = path
+        unique.append(path)
+    references: list[Path] = []
+    pairs: list = []
+    if labels is not None and videos:
+        pairs, _ = labelled_videos(labels, [Path(v) for v in videos])
+        references = [v for _, v in pairs if episode_id(v) not in seen]
+    prints = analyse_many(unique + references, options, workers, show_progress, failed)
+    if pairs:
+        known = build_library_from_prints([(label, prints[v]) for label, v in pairs if v in prints])
+        library = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
+    answers: dict[str, Detection] = {}
+    groups = group_series([p for p in unique if p in prints], labels, series)
+    for name, members in groups.items():
+        members = sorted(members, key=lambda p: p.name)
+        unknown: list[Path] = []
+        for path in members:
+            vid = episode_id(path)
+            if library is not None and len(library) and name in library.series:
+                found = library.lookup(prints[path], name)
+                if found is not None and found.intro is not None:
+                    answers[vid] = Detection(vid, found.intro, found.confidence, METHOD_KNOWN, name,
+                                             note="matched " + ", ".join(found.references[:3]))  # fmt: skip
+                else:
+                    answers[vid] = Detection(vid, None, 0.5, METHOD_KNOWN, name,
+                                             note="none of the series' known intros is heard")  # fmt: skip
+                continue
+            unknown.append(path)
+        if len(unknown) == 1 and library is not None and len(library):
+            # a lone episode of an unnamed series: try every known intro before giving up
+            found = library.lookup(prints[unknown[0]], None)
+            if found is not None and found.intro is not None:
+                vid = episode_id(unknown[0])
+                answers[vid] = Detection(vid, found.intro, found.confidence, METHOD_KNOWN, name,
+                                         note="matched " + ", ".join(found.references[:3]))  # fmt: skip
+                unknown = []
+        for det in detect_series([prints[p] for p in unknown], scorer, name):
+            answers[det.id] = det
+    for path_text, message in failed:
+        vid = episode_id(path_text)
+        if vid in seen and seen[vid] == Path(path_text):
+            answers[vid] = Detection(vid, None, None, METHOD_FAILED, None, path_text, note=message)
+    result = []
+    for path in unique:
+        d = answers.get(episode_id(path))
+        if d is not None:
+            result.append(Detection(d.id, d.intro, d.confidence, d.method, d.series, str(path), d.note))
+    # duplicates of an id are answered too, as failures
+    for path_text, message in failed:
+        if Path(path_text) not in unique:
+            result.append(Detection(episode_id(path_text), None, None, METHOD_FAILED, None, path_text, note=message))
+    return result
+
+
+def write_detections(path: str | os.PathLike[str], detections: Iterable[Detection]) -> None:
+    """The label format keyed by id, with exact seconds, confidence and method (written atomically).
+    Failed files are left out: they have no answer (the CLI lists them)."""
+    write_json_atomic(Path(path), {d.id: d.to_json() for d in detections if d.method != METHOD_FAILED})

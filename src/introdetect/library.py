@@ -1,0 +1,316 @@
+"""Known intros: labelled episodes fingerprinted once, so that a new episode of a known series is answered by
+lookup alone, even when it is the only new episode.
+
+    library = build_library(labels, videos)        # analyses each labelled video once
+    library.save("shows.introlib")                 # one .npz file, written atomically
+    answer = library.lookup(episode_print, series)
+
+Labels are whole seconds and sometimes off by a second or more. Where a series has two or more labelled
+episodes, their intros are found again in the audio (the recurring motif that best overlaps the labels)
+and the audio's extent is kept; how far each label is from it is reported (``LabelAudit``), and labels the
+audio contradicts are flagged. A lookup maps the known extent through the alignment of the new episode to
+each reference, then refines it where the new episode and the references still sound alike.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_path
+from .labels import Label, LabelSet, parse_episode_name
+from .matching.align import shared_segments
+from .matching.index import InvertedIndex
+from .matching.landmarks import Landmarks, hash_reach, landmark_hashes
+from .matching.profile import Profile
+from .matching.recurring import SPEEDS, EpisodePrint, build_regions
+from .matching.refine import Refiner
+from .matching.series import analyse_series
+from .settings import AudioOptions
+from .timecode import Segment
+
+LIBRARY_FORMAT = 1
+
+MARGIN_S = 5.0
+"""Audio kept on each side of a known intro: labels can be off by a few seconds, and the lookup needs some
+of what surrounds the intro to see where the shared sound stops."""
+
+LABEL_SLACK_S = 2.0
+"""A boundary found in the audio replaces the label's (mapped through the alignment) when within 2 s of it;
+further away, the audio has probably latched onto a neighbouring sound and the label is kept."""
+
+AUDIT_TOLERANCE_S = 1.0
+"""A label whose start or end is more than 1 s from the audio's is flagged by the audit: whole-second labels
+are at most 0.5 s off by rounding, so more is a labelling slip."""
+
+MIN_LOOKUP_VOTES = 12
+"""Fewest matching hashes with a reference for a lookup to count: a 2 s sting leaves 20 or more, chance
+alignments 8–10 at most."""
+
+
+@dataclass(frozen=True)
+class KnownIntro:
+    """One labelled episode's intro: where it is (audio-refined when possible) and the audio around it."""
+
+    id: str
+    series: str
+    intro: Segment  # in the reference episode's time
+    label: Segment  # as labelled
+    refined: bool  # intro found again in the audio of the series' labelled episodes
+    first_frame: int  # frame of the reference episode where the stored slice starts
+    reference: EpisodePrint  # peaks and profile of the slice, frames counted from first_frame
+
+
+@dataclass(frozen=True)
+class LabelAudit:
+    id: str
+    series: str
+    label: Segment
+    audio: Segment | None  # the intro as the audio shows it (None: not found again)
+    flagged: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    intro: Segment | None
+    confidence: float
+    references: tuple[str, ...]
+
+
+def series_key(label: Label) -> str:
+    parsed = parse_episode_name(label.name or "")
+    return parsed.series_key if parsed is not None else label.id
+
+
+def _slice(p: EpisodePrint, intro: Segment, label_id: str, series: str, label: Segment, refined: bool) -> KnownIntro:
+    rate = p.profile.frame_rate
+    lo = max(0, int((intro.start_s - MARGIN_S) * rate))
+    hi = min(p.profile.n_frames, int(np.ceil((intro.end_s + MARGIN_S) * rate)) + 1)
+    peaks = p.landmarks.peaks
+    keep = (peaks[:, 0] >= lo) & (peaks[:, 0] < hi)
+    sliced = peaks[keep].copy()
+    sliced[:, 0] -= lo
+    reference = EpisodePrint(
+        label_id,
+        Landmarks(sliced, rate, hi - lo),
+        Profile(p.profile.log_mel[lo:hi].copy(), p.profile.loudness_db[lo:hi].copy(), rate),
+        (hi - lo) / rate,
+    )
+    return KnownIntro(label_id, series, intro, label, refined, lo, reference)
+
+
+def refine_labels(prints: Sequence[EpisodePrint], labels: Sequence[Label]) -> list[tuple[Segment | None, str]]:
+    """The intro of each labelled episode of one series as its audio shows it: the recurring motif that best
+    overlaps the labels, refined. (None, reason) where the audio does not show it."""
+    if len(prints) < 2:
+        return [(None, "only labelled episode of its series: nothing to compare with") for _ in prints]
+    analysis = analyse_series(prints, None)
+    rate = prints[0].profile.frame_rate
+    best, best_score = None, 0.0
+    for motif in analysis.motifs:
+        score = 0.0
+        for e in motif.episodes:
+            segment = labels[e].segment
+            if segment is None:
+                continue
+            r = motif.main_region(e)
+            score += Segment(r.start / rate, max(r.end, r.start + 1) / rate).iou(segment)
+        if score > best_score:
+            best, best_score = motif, score
+    if best is None:
+        return [(None, "no recurring audio overlaps the labels") for _ in prints]
+    refiner = Refiner(prints)
+    result: list[tuple[Segment | None, str]] = []
+    for e, label in enumerate(labels):
+        if e not in best.regions or label.segment is None:
+            result.append((None, "the series' recurring intro is not heard in this episode"))
+            continue
+        audio = refiner.refine(best.main_region(e))
+        if audio.iou(label.segment) < 0.3:
+            result.append((None, f"the recurring intro is heard at {audio}, far from the label"))
+        else:
+            result.append((audio, ""))
+    return result
+
+
+class IntroLibrary:
+    """Known intros by series; ``lookup`` answers a new episode from them."""
+
+    def __init__(self, entries: Iterable[KnownIntro] = (), audits: Iterable[LabelAudit] = ()) -> None:
+        self.entries = list(entries)
+        self.audits = list(audits)
+        self._indexes: dict[str | None, tuple[list[KnownIntro], InvertedIndex]] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def series(self) -> set[str]:
+        return {e.series for e in self.entries}
+
+    def _index(self, series: str | None) -> tuple[list[KnownIntro], InvertedIndex] | None:
+        if series not in self._indexes:
+            chosen = [e for e in self.entries if series is None or e.series == series]
+            if not chosen:
+                return None
+            index = InvertedIndex([landmark_hashes(e.reference.landmarks.peaks) for e in chosen])
+            self._indexes[series] = (chosen, index)
+        return self._indexes[series]
+
+    def lookup(self, episode: EpisodePrint, series: str | None) -> Lookup | None:
+        """The episode's intro from the known intros of its series (of every series when it is unknown).
+        None when no reference is heard in it."""
+        found = self._index(series if series in self.series else None)
+        if found is None:
+            return None
+        chosen, index = found
+        rate = episode.profile.frame_rate
+        segments = []
+        for speed in SPEEDS:
+            frames, hashes = landmark_hashes(episode.landmarks.peaks, speed)
+            matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, speed))
+            segments += [s for s in shared_segments(matches, speed, rate) if s.votes >= MIN_LOOKUP_VOTES]
+        if not segments:
+            return None
+        # the region of the episode that the references share the most with
+        regions = build_regions(0, segments)
+        region = max(regions, key=lambda r: (len({m.other for m in r.members}), r.votes))
+        partners = {}
+        for m in sorted(region.members, key=lambda s: -s.votes):
+            partners.setdefault(m.other, m)
+        mapped = []
+        for ref_index, seg in partners.items():
+            entry = chosen[ref_index]
+            start = (entry.intro.start_s * rate - entry.first_frame - seg.offset) / seg.speed / rate
+            end = (entry.intro.end_s * rate - entry.first_frame - seg.offset) / seg.speed / rate
+            mapped.append((start, end))
+        m = np.median(np.array(mapped), axis=0)
+        expected = Segment(max(0.0, float(m[0])), max(float(m[1]), float(m[0]) + 0.1))
+        # refine against the references, as a series' episodes are refined against each other
+        prints = [episode] + [e.reference for e in chosen]
+        from .matching.recurring import Region
+
+        shifted = Region(0, region.start, region.end,
+                         [type(s)(s.other + 1, s.start, s.end, s.offset, s.speed, s.votes) for s in region.members],
+                         region.votes)  # fmt: skip
+        audio = Refiner(prints).refine(shifted)
+        start = audio.start_s if abs(audio.start_s - expected.start_s) <= LABEL_SLACK_S else expected.start_s
+        end = audio.end_s if abs(audio.end_s - expected.end_s) <= LABEL_SLACK_S else expected.end_s
+        agreeing = len(partners)
+        confidence = 1.0 - 0.5 ** (agreeing + min(region.votes, 400) / 100)
+        return Lookup(Segment(start, max(end, start + 0.1)), float(confidence),
+                      tuple(chosen[i].id for i in partners))  # fmt: skip
+
+    # --- storage ----------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        meta: list[dict[str, Any]] = []
+        for k, e in enumerate(self.entries):
+            arrays[f"peaks_{k}"] = e.reference.landmarks.peaks.astype(np.int32)
+            arrays[f"log_mel_{k}"] = e.reference.profile.log_mel.astype(np.float16)
+            arrays[f"loudness_{k}"] = e.reference.profile.loudness_db.astype(np.float16)
+            meta.append({"id": e.id, "series": e.series, "intro": [e.intro.start_s, e.intro.end_s],
+                         "label": [e.label.start_s, e.label.end_s], "refined": e.refined,
+                         "first_frame": e.first_frame, "frame_rate": e.reference.profile.frame_rate})  # fmt: skip
+        header = {"format": LIBRARY_FORMAT, "entries": meta,
+                  "audits": [{"id": a.id, "series": a.series, "label": [a.label.start_s, a.label.end_s],
+                              "audio": [a.audio.start_s, a.audio.end_s] if a.audio else None,
+                              "flagged": a.flagged, "reason": a.reason} for a in self.audits]}  # fmt: skip
+        arrays["header"] = np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        with atomic_path(Path(path)) as tmp:
+            Path(tmp).write_bytes(buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> IntroLibrary:
+        from .labels import LabelFileError
+
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                header = json.loads(bytes(data["header"]).decode())
+                if header.get("format") != LIBRARY_FORMAT:
+                    raise LabelFileError(
+                        f"{path}: intro library format {header.get('format')}, expected {LIBRARY_FORMAT}"
+                    )
+                entries = []
+                for k, m in enumerate(header["entries"]):
+                    rate = float(m["frame_rate"])
+                    log_mel = data[f"log_mel_{k}"].astype(np.float32)
+                    reference = EpisodePrint(m["id"], Landmarks(data[f"peaks_{k}"], rate, log_mel.shape[0]),
+                                             Profile(log_mel, data[f"loudness_{k}"].astype(np.float32), rate),
+                                             log_mel.shape[0] / rate)  # fmt: skip
+                    entries.append(KnownIntro(m["id"], m["series"], Segment(*m["intro"]), Segment(*m["label"]),
+                                              bool(m["refined"]), int(m["first_frame"]), reference))  # fmt: skip
+                audits = [LabelAudit(a["id"], a["series"], Segment(*a["label"]),
+                                     Segment(*a["audio"]) if a["audio"] else None, a["flagged"], a["reason"])
+                          for a in header.get("audits", [])]  # fmt: skip
+        except (OSError, ValueError, KeyError) as exc:
+            raise LabelFileError(f"{path}: not an introdetect intro library ({exc})") from None
+        return cls(entries, audits)
+
+
+def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint]]) -> IntroLibrary:
+    """Known intros from analysed labelled episodes; labels refined and audited per series."""
+    by_series: dict[str, list[tuple[Label, EpisodePrint]]] = defaultdict(list)
+    for label, p in labelled:
+        if label.segment is not None:
+            by_series[series_key(label)].append((label, p))
+    entries: list[KnownIntro] = []
+    audits: list[LabelAudit] = []
+    for series, members in sorted(by_series.items()):
+        members.sort(key=lambda lp: lp[0].id)
+        found = refine_labels([p for _, p in members], [lb for lb, _ in members])
+        for (label, p), (audio, reason) in zip(members, found, strict=True):
+            assert label.segment is not None
+            flagged = False
+            if audio is not None:
+                off = max(abs(audio.start_s - label.segment.start_s), abs(audio.end_s - label.segment.end_s))
+                flagged = off > AUDIT_TOLERANCE_S
+                reason = f"label is {off:.1f} s from the audio" if flagged else f"label within {off:.1f} s of the audio"
+            elif len(members) >= 2:
+                flagged = True
+            audits.append(LabelAudit(label.id, series, label.segment, audio, flagged, reason))
+            intro = audio if audio is not None else label.segment
+            entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None))
+    return IntroLibrary(entries, audits)
+
+
+def labelled_videos(labels: LabelSet, videos: Iterable[Path]) -> tuple[list[tuple[Label, Path]], list[str]]:
+    """Pairs of usable labels and their video (matched by file stem = id); ids without a video are listed."""
+    by_id = {}
+    for v in videos:
+        by_id.setdefault(v.stem, v)
+    pairs, missing = [], []
+    for label in labels.usable():
+        if label.segment is None:
+            continue
+        if label.id in by_id:
+            pairs.append((label, by_id[label.id]))
+        else:
+            missing.append(label.id)
+    return pairs, missing
+
+
+def build_library(labels: LabelSet, videos: Sequence[Path], options: AudioOptions | None = None,
+                  workers: int | None = None, show_progress: bool = False,
+                  ) -> tuple[IntroLibrary, list[tuple[str, str]], list[str]]:  # fmt: skip
+    """Analyse every labelled video once and build the library: (library, failed files, ids without video)."""
+    from .detect import analyse_many
+    from .runner import default_workers
+
+    pairs, missing = labelled_videos(labels, videos)
+    failed: list[tuple[str, str]] = []
+    prints = analyse_many([v for _, v in pairs], options or AudioOptions(), workers or default_workers(),
+                          show_progress, failed)  # fmt: skip
+    return build_library_from_prints([(label, prints[v]) for label, v in pairs if v in prints]), failed, missing

@@ -1,0 +1,140 @@
+"""Landmark fingerprints (the Shazam / dejavu scheme) from the STFT the features already compute.
+
+Three small stages, each a pure function on arrays: ``find_peaks`` (local maxima of the log spectrogram),
+``landmark_hashes`` (pairs of nearby peaks packed into 22-bit hashes), and ``LandmarkSink`` that collects
+what they need from a ``FrameStream`` while ffmpeg decodes. Peaks, not hashes, are kept per episode: hashes
+of a sped-up copy (PAL 25/24) are made by scaling the peaks' time and frequency before hashing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+MIN_BIN = 3
+MAX_BIN = 512
+"""Peaks are looked for in FFT bins 3..511 (32 Hz – 5.5 kHz at 22.05 kHz / 2048): below, hum and rumble; above,
+little that survives low bit-rate codecs and a low-pass EQ (the corpus has 6.5 kHz)."""
+
+PEAK_TIME_FRAMES = 3
+PEAK_FREQ_BINS = 8
+"""A peak is the largest value within ±3 frames (±0.14 s) and ±8 bins (±86 Hz): wide enough that noise
+does not make a peak of every ripple, narrow enough to keep peaks in sparse music (a few chimes a second);
+±4 frames and ±12 bins left some themes 5 peaks a second, too few after a lossy codec."""
+
+PEAKS_PER_SECOND = 40
+"""At most this many peaks (the strongest) per second: caps the cost of dense music while leaving a 2 s sting
+about 60 peaks, i.e. ~300 hashes to vote with."""
+
+PEAK_FLOOR_DB = 25.0
+"""Peaks more than 25 dB below the episode's loud frames (the 90th percentile of each frame's strongest bin)
+are ignored: they belong to room tone and ambience beds, which a series may loop in every episode and which
+would then "recur" everywhere. Dialogue, themes and effects sit within ~10 dB of the loud frames."""
+
+LOUD_FRAME_PERCENTILE = 90.0
+
+FANOUT = 5
+TARGET_MAX_FRAMES = 40
+TARGET_MAX_BINS = 63
+"""Each peak is paired with the next 5 peaks that lie within 40 frames (1.9 s) after it and ±63 bins: the
+pairs cover the rhythm of a phrase; more pairs cost memory for little gain."""
+
+HASH_BITS_DT = 6
+HASH_BITS_DF = 7
+
+MAX_REPEATS_IN_EPISODE = 4
+"""A hash that occurs more than 4 times within one episode's window comes from a loop or a steady sound (a
+looped ambience bed repeats every few seconds) and would match everywhere; it is dropped. A theme repeats
+its phrases too, but rarely the same exact peak pair more than a few times within 8 minutes."""
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """One episode's peaks: (n, 2) int32 rows of (frame, bin), sorted by frame, plus the frame rate."""
+
+    peaks: np.ndarray
+    frame_rate: float
+    n_frames: int
+
+
+def find_peaks(log_spec: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Peaks of a (frames, bins) log-magnitude array (dB) whose column 0 is FFT bin ``MIN_BIN``.
+
+    Returns (n, 2) int32 rows of (frame, FFT bin), sorted by frame then bin.
+    """
+    if log_spec.size == 0:
+        return np.zeros((0, 2), dtype=np.int32)
+    spec = np.asarray(log_spec, dtype=np.float32)
+    local_max = ndimage.maximum_filter(spec, size=(2 * PEAK_TIME_FRAMES + 1, 2 * PEAK_FREQ_BINS + 1), mode="nearest")
+    floor = float(np.percentile(spec.max(axis=1), LOUD_FRAME_PERCENTILE)) - PEAK_FLOOR_DB
+    frames, bins = np.nonzero((spec == local_max) & (spec > floor))
+    values = spec[frames, bins]
+    # strongest PEAKS_PER_SECOND in each second
+    second = (frames / frame_rate).astype(np.int64)
+    order = np.lexsort((-values, second))
+    second_sorted = second[order]
+    first_of_second = np.searchsorted(second_sorted, second_sorted, side="left")
+    rank = np.arange(order.size) - first_of_second
+    keep = order[rank < PEAKS_PER_SECOND]
+    peaks = np.stack([frames[keep], bins[keep] + MIN_BIN], axis=1).astype(np.int32)
+    return peaks[np.lexsort((peaks[:, 1], peaks[:, 0]))]
+
+
+def landmark_hashes(peaks: np.ndarray, speed: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of peak pairs: (anchor frames int32, hashes uint32), sorted by frame.
+
+    ``speed`` > 1 hashes the audio as it would sound slowed down to normal speed from a copy played
+    ``speed`` times faster (frames × speed, bins ÷ speed); the returned frames stay in the episode's own time.
+    """
+    if peaks.shape[0] < 2:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint32)
+    own_t = peaks[:, 0].astype(np.int64)
+    t = np.rint(own_t * speed).astype(np.int64) if speed != 1.0 else own_t
+    f = np.rint(peaks[:, 1] / speed).astype(np.int64) if speed != 1.0 else peaks[:, 1].astype(np.int64)
+    n = t.size
+    anchors, hashes = [], []
+    taken = np.zeros(n, dtype=np.int64)
+    # look ahead up to 3 × FANOUT peaks in time order; keep the first FANOUT that fall inside the target zone
+    for k in range(1, 3 * FANOUT + 1):
+        i = np.arange(n - k)
+        j = i + k
+        dt = t[j] - t[i]
+        df = f[j] - f[i]
+        ok = (dt >= 1) & (dt < min(TARGET_MAX_FRAMES, 1 << HASH_BITS_DT)) & (np.abs(df) <= TARGET_MAX_BINS)
+        ok &= taken[i] < FANOUT
+        i, dt, df = i[ok], dt[ok], df[ok]
+        taken[i] += 1
+        anchors.append(i)
+        hashes.append((f[i] << (HASH_BITS_DF + HASH_BITS_DT)) | ((df + TARGET_MAX_BINS) << HASH_BITS_DT) | dt)
+    idx = np.concatenate(anchors)
+    h = np.concatenate(hashes).astype(np.uint32)
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    keep = counts[inverse] <= MAX_REPEATS_IN_EPISODE
+    idx, h = idx[keep], h[keep]
+    order = np.argsort(idx, kind="stable")
+    return own_t[idx[order]].astype(np.int32), h[order]
+
+
+def hash_reach(frames: np.ndarray, hashes: np.ndarray, speed: float = 1.0) -> np.ndarray:
+    """The frame of each hash's second peak, in the episode's own time (its span is in the low bits)."""
+    span = (hashes & ((1 << HASH_BITS_DT) - 1)).astype(np.float64) / speed
+    return (frames + np.rint(span)).astype(np.int32)
+
+
+class LandmarkSink:
+    """A ``FrameStream`` sink: keeps the log magnitude of bins MIN_BIN..MAX_BIN; ``finish`` finds the peaks."""
+
+    def __init__(self, frame_rate: float) -> None:
+        self.frame_rate = frame_rate
+        self._blocks: list[np.ndarray] = []
+
+    def __call__(self, magnitude: np.ndarray) -> None:
+        band = magnitude[:, MIN_BIN:MAX_BIN]
+        self._blocks.append((20.0 * np.log10(np.maximum(band, 1e-10))).astype(np.float16))
+
+    def finish(self) -> Landmarks:
+        spec = np.concatenate(self._blocks) if self._blocks else np.zeros((0, MAX_BIN - MIN_BIN), np.float16)
+        self._blocks = []
+        return Landmarks(find_peaks(spec, self.frame_rate), self.frame_rate, spec.shape[0])

@@ -1,0 +1,220 @@
+"""From shared segments to recurring motifs of a series: what recurs, where, in which episodes.
+
+1. Every episode is queried against the series' inverted index (at normal speed and at PAL's ±4 %), and
+   offset voting gives its shared segments with each other episode (``align.shared_segments``).
+2. Within an episode, shared segments that cover the same stretch (whoever they are shared with) form a
+   *region*: the intro of episode 3 is one region, supported by every other episode that has the intro.
+3. Regions of different episodes linked by shared segments form a *motif*: the intro, the network logo, a
+   recap sting, a score cue, a reused theme. A motif grows as a star around its best-linked region; the
+   design's DBSCAN over the regions' MFCC / contrast summaries then drops members that do not sound like
+   the seed (a chance link between an intro and a reused line of dialogue).
+
+Which motif is the intro is decided elsewhere (``scoring.py``) from the motif's ``MotifFeatures``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.cluster import DBSCAN
+
+from .align import OFFSET_TOLERANCE_FRAMES, SharedSegment, shared_segments
+from .index import InvertedIndex
+from .landmarks import Landmarks, hash_reach, landmark_hashes
+from .profile import Profile
+
+SPEEDS = (1.0, 25 / 24, 24 / 25)
+"""Speed hypotheses a query is hashed at: the same speed, and PAL's 25/24 speed-up either way (film shown at
+25 fps in one release and 24 in another); other speeds are rare in broadcast."""
+
+REGION_OVERLAP = 0.5
+"""Two stretches of one episode are the same region when they overlap by half the shorter one."""
+
+DBSCAN_EPS = 1.2
+"""Largest distance, in standard deviations of the series' region summaries (RMS over dimensions), at which
+two regions still sound alike. Regions of one motif differ only by what is mixed over them (~0.3–0.8);
+an intro and a line of dialogue differ by 2 or more."""
+
+
+MIN_AGREEMENT = 0.5
+"""In a motif of 4 or more episodes, a member must share a segment with at least half of the others: the
+intro of one episode matches the intros of all the others, while a reused cue or a chance match that the
+seed picked up matches the seed alone."""
+
+
+@dataclass(frozen=True)
+class EpisodePrint:
+    """What matching needs of one episode: its landmark peaks and its frame profile."""
+
+    id: str
+    landmarks: Landmarks
+    profile: Profile
+    duration_s: float  # of the analysed audio
+    reached_end: bool = False  # the episode ended inside the analysis window (its end credits may be in it)
+
+
+@dataclass
+class Region:
+    episode: int
+    start: int  # frames
+    end: int
+    members: list[SharedSegment] = field(default_factory=list)
+    votes: int = 0
+
+    def overlap(self, start: int, end: int) -> float:
+        """Shared length over the shorter of this region and [start, end]."""
+        inter = min(self.end, end) - max(self.start, start)
+        return inter / max(1, min(self.end - self.start, end - start))
+
+
+@dataclass
+class Motif:
+    """Regions of several episodes that hold the same recurring sound; ``regions[e]`` lists episode e's."""
+
+    regions: dict[int, list[Region]]
+    repeats: float = 1.0  # regions per partner episode that the seed links to (a cue used twice → 2)
+    agreement: dict[int, float] = field(default_factory=dict)  # per episode: share of other members it links to
+
+    @property
+    def episodes(self) -> list[int]:
+        return sorted(self.regions)
+
+    def main_region(self, episode: int) -> Region:
+        """The episode's region with the most votes (a theme reused later in the score comes second)."""
+        return max(self.regions[episode], key=lambda r: (r.votes, -r.start))
+
+
+def query_segments(
+    index: InvertedIndex, prints: Sequence[EpisodePrint], frame_rate: float
+) -> list[list[SharedSegment]]:
+    """Shared segments of every episode with every other one, at each speed hypothesis."""
+    result: list[list[SharedSegment]] = []
+    for i, p in enumerate(prints):
+        segments: list[SharedSegment] = []
+        for speed in SPEEDS:
+            frames, hashes = landmark_hashes(p.landmarks.peaks, speed)
+            matches = index.query(frames, hashes, exclude=i, reach=hash_reach(frames, hashes, speed))
+            segments += shared_segments(matches, speed, frame_rate)
+        result.append(segments)
+    return result
+
+
+def _dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, SharedSegment]:
+    """Per partner, the alignment (speed, offset) with the most votes summed over its pieces: a theme with
+    repeated sections matches its partner at several offsets, but only the true one holds all of it."""
+    totals: dict[tuple[int, float, int], int] = defaultdict(int)
+    first: dict[tuple[int, float, int], SharedSegment] = {}
+    for m in members:
+        key = next((k for k in first if k[0] == m.other and k[1] == m.speed
+                    and abs(k[2] - m.offset) <= OFFSET_TOLERANCE_FRAMES), (m.other, m.speed, m.offset))  # fmt: skip
+        first.setdefault(key, m)
+        totals[key] += m.votes
+    best: dict[int, tuple[int, SharedSegment]] = {}
+    for key, votes in totals.items():
+        if key[0] not in best or votes > best[key[0]][0]:
+            best[key[0]] = (votes, first[key])
+    return {other: seg for other, (_, seg) in best.items()}
+
+
+def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Region]:
+    """Group one episode's shared segments into regions, strongest first."""
+    regions: list[Region] = []
+    for seg in sorted(segments, key=lambda s: (-s.votes, s.other, s.start)):
+        best = max(regions, key=lambda r: r.overlap(seg.start, seg.end), default=None)
+        if best is not None and best.overlap(seg.start, seg.end) >= REGION_OVERLAP:
+            best.members.append(seg)
+            best.votes += seg.votes
+        else:
+            regions.append(Region(episode, seg.start, seg.end, [seg], seg.votes))
+    for region in regions:
+        # one extent per partner (its pieces joined), then what partners agree on: the start is their median
+        # (a partner whose logo happens to sit at the intro's offset reaches back into the logo), the end a
+        # high quantile (a trimmed partner stops early)
+        dominant = _dominant_alignments(region.members)
+        extent: dict[int, list[int]] = {}
+        for m in region.members:
+            d = dominant[m.other]
+            if m.speed != d.speed or abs(m.offset - d.offset) > OFFSET_TOLERANCE_FRAMES:
+                continue  # another alignment with that partner: a repeated section, or its logo nearby
+            lo, hi = extent.get(m.other, [m.start, m.end])
+            extent[m.other] = [min(lo, m.start), max(hi, m.end)]
+        starts = np.array([v[0] for v in extent.values()])
+        ends = np.array([v[1] for v in extent.values()])
+        region.start = int(np.percentile(starts, 50))
+        region.end = int(np.percentile(ends, 75))
+    return regions
+
+
+def region_summary(profile: Profile, region: Region) -> np.ndarray:
+    """Mean MFCC (2..13) and mean band contrast of a region: what it sounds like, not how loud it is."""
+    start, end = region.start, max(region.end, region.start + 1)
+    return np.concatenate([profile.mfcc(start, end, 13)[:, 1:].mean(axis=0), profile.contrast(start, end).mean(axis=0)])
+
+
+def _links(regions: Sequence[Sequence[Region]]) -> dict[int, dict[int, dict[int, int]]]:
+    """For every region (by id), the regions of other episodes it shares a segment with: {other episode:
+    {region id: votes}}; a link found from either side counts for both."""
+    links: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for episode_regions in regions:
+        for region in episode_regions:
+            for seg in region.members:
+                lo, hi = int(seg.other_frame(seg.start)), int(seg.other_frame(seg.end))
+                target = max(regions[seg.other], key=lambda r: r.overlap(lo, hi), default=None)
+                if target is None or target.overlap(lo, hi) < REGION_OVERLAP:
+                    continue
+                links[id(region)][seg.other][id(target)] += seg.votes
+                links[id(target)][region.episode][id(region)] += seg.votes
+    return links
+
+
+def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[SharedSegment]]) -> list[Motif]:
+    """Recurring motifs of a series, from every episode's shared segments.
+
+    A motif grows from a seed region as a star: the seed and, in every other episode, the region it shares
+    the most with. Stars, not chains: a chain of chance links (intro ~ line A ~ line B) would merge what
+    does not recur together. Seeds are taken in order of how many episodes they link to, so the motifs
+    that recur most widely are formed first and keep their regions.
+    """
+    regions = [build_regions(e, segs) for e, segs in enumerate(segments)]
+    by_id = {id(r): r for rs in regions for r in rs}
+    if not by_id:
+        return []
+    links = _links(regions)
+    summaries = {rid: region_summary(prints[r.episode].profile, r) for rid, r in by_id.items()}
+    scale = np.array(list(summaries.values())).std(axis=0) + 1e-6
+    seeds = sorted(by_id, key=lambda rid: (-len(links[rid]), -by_id[rid].votes, by_id[rid].episode, by_id[rid].start))
+    assigned: set[int] = set()
+    motifs: list[Motif] = []
+    for seed in seeds:
+        if seed in assigned:
+            continue
+        members = {by_id[seed].episode: seed}
+        repeats = []
+        for other, targets in links[seed].items():
+            free = {rid: v for rid, v in targets.items() if rid not in assigned}
+            repeats.append(len(targets))
+            if free and other not in members:
+                members[other] = max(free, key=lambda rid: free[rid])
+        if len(members) < 2:
+            continue
+        if len(members) >= 3:
+            ids = list(members.values())
+            x = np.array([summaries[rid] for rid in ids]) / scale
+            labels = DBSCAN(eps=DBSCAN_EPS * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
+            seed_label = labels[ids.index(seed)]
+            if seed_label >= 0:
+                members = {e: rid for e, rid in members.items() if labels[ids.index(rid)] == seed_label}
+        # how many of the other members each member shares a segment with: the seed's own links are the
+        # reason it is there; a member that nobody else recognises came in by a chance link
+        agreement = {e: sum(1 for o, other in members.items() if o != e and other in links[rid].get(o, {}))
+                        / (len(members) - 1) for e, rid in members.items()}  # fmt: skip
+        if len(members) >= 4:
+            members = {e: rid for e, rid in members.items() if rid == seed or agreement[e] >= MIN_AGREEMENT}
+        assigned.update(members.values())
+        if len(members) >= 2:
+            motifs.append(Motif({e: [by_id[rid]] for e, rid in members.items()}, float(np.mean(repeats)),
+                                {e: agreement[e] for e in members}))  # fmt: skip
+    return motifs

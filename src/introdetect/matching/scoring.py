@@ -1,0 +1,128 @@
+"""Which recurring motif is the intro: features of a motif, and a logistic model that weighs them.
+
+The intro is not simply the longest thing that recurs: a network logo opens every episode, a recap sting
+opens some, score cues and reused themes recur later, and a reused line can match by chance. What tells
+them apart is described by ``MotifFeatures``; the weights come from the corpus's training series
+(``bench/train_scorer.py``, provenance inside the JSON) and the model's probability is the motif's score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .recurring import EpisodePrint, Motif
+
+SCORER_FILE = "motif_scorer.json"
+
+END_S = 8.0
+"""A region ending within 8 s of the end of an episode (that ended inside the window) closes the episode:
+end credits, which replay the theme, end there after a short fade."""
+
+
+@dataclass(frozen=True)
+class MotifFeatures:
+    support: float  # share of the series' episodes that hold the motif
+    log_duration: float  # log of the median region length, s
+    log_start: float  # log(1 + median start, s)
+    at_zero: float  # share of its regions that start within 0.5 s of the file's start
+    loudness: float  # median of (region loudness − episode's median frame loudness), dB
+    start_spread: float  # spread of starts across episodes: IQR / (median + 10 s)
+    order: float  # rank by median start among the series' well-supported motifs (0 = first)
+    repeats: float  # regions per episode (a cue used twice per episode → 2)
+    density: float  # hash votes per second and partner: how much of the sound survives
+    at_end: float  # share of its regions that end the episode (end credits of an episode shorter than the window)
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
+
+
+FEATURE_NAMES = tuple(f.name for f in fields(MotifFeatures))
+
+
+def motif_features(motifs: list[Motif], prints: list[EpisodePrint]) -> list[MotifFeatures]:
+    n = len(prints)
+    rate = prints[0].profile.frame_rate if prints else 1.0
+    starts = [float(np.median([m.main_region(e).start for e in m.episodes])) / rate for m in motifs]
+    supported = [i for i, m in enumerate(motifs) if len(m.episodes) >= max(2, 0.5 * n)]
+    ranked = sorted(supported, key=lambda i: starts[i])
+    order = {i: k for k, i in enumerate(ranked)}
+    result = []
+    for i, motif in enumerate(motifs):
+        mains = [motif.main_region(e) for e in motif.episodes]
+        lengths = np.array([(r.end - r.start) / rate for r in mains])
+        region_starts = np.array([r.start / rate for r in mains])
+        loud = []
+        dens = []
+        for r in mains:
+            profile = prints[r.episode].profile
+            seg = profile.loudness_db[r.start : max(r.end, r.start + 1)]
+            loud.append(float(np.mean(seg)) - float(np.median(profile.loudness_db)))
+            partners = max(1, len({m.other for m in r.members}))
+            dens.append(r.votes / partners / max(lengths.mean(), 0.5))
+        q75, q25 = np.percentile(region_starts, [75, 25])
+        result.append(MotifFeatures(
+            support=len(motif.episodes) / n,
+            log_duration=math.log(max(float(np.median(lengths)), 0.1)),
+            log_start=math.log1p(float(np.median(region_starts))),
+            at_zero=float(np.mean(region_starts < 0.5)),
+            loudness=float(np.median(loud)),
+            start_spread=float((q75 - q25) / (np.median(region_starts) + 10.0)),
+            order=float(order.get(i, len(ranked))),
+            repeats=motif.repeats,
+            density=float(np.median(dens)),
+            at_end=float(np.mean([prints[r.episode].reached_end and prints[r.episode].duration_s - r.end / rate < END_S
+                                  for r in mains])),
+        ))  # fmt: skip
+    return result
+
+
+@dataclass(frozen=True)
+class MotifScorer:
+    """Logistic regression over standardised ``MotifFeatures``."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    provenance: dict[str, Any]
+
+    def probability(self, features: list[MotifFeatures]) -> np.ndarray:
+        if not features:
+            return np.zeros(0)
+        x = (np.array([f.vector() for f in features]) - np.array(self.mean)) / np.array(self.scale)
+        return 1.0 / (1.0 + np.exp(-(x @ np.array(self.coef) + self.intercept)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(FEATURE_NAMES), **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MotifScorer:
+        if tuple(data.get("features", ())) != FEATURE_NAMES:
+            raise ValueError(f"motif scorer was made for features {data.get('features')}, not {list(FEATURE_NAMES)}")
+        return cls(tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]),
+                   dict(data.get("provenance", {})))  # fmt: skip
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> MotifScorer:
+        if path is None:
+            text = (resources.files("introdetect") / "data" / SCORER_FILE).read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        return cls.from_json(json.loads(text))
+
+    @classmethod
+    def fit(cls, features: list[MotifFeatures], is_intro: list[bool], provenance: dict[str, Any]) -> MotifScorer:
+        from sklearn.linear_model import LogisticRegression
+
+        x = np.array([f.vector() for f in features])
+        mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-3)  # a constant feature stays harmless
+        model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit((x - mean) / scale, is_intro)
+        return cls(tuple(mean.round(6)), tuple(scale.round(6)), tuple(model.coef_[0].round(6)),
+                   round(float(model.intercept_[0]), 6), provenance)  # fmt: skip

@@ -1,0 +1,121 @@
+"""Matching on arrays: landmark peaks and hashes, the inverted index, offset voting, motifs, refinement.
+
+Episodes here are made in memory: an excerpt of a real recording (Debian's singularity-music "Awakening")
+played as the intro at a known time over noise that differs in every episode, so every answer is known
+to the sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal
+
+from introdetect.detect import Detection, analyse_samples, detect_series
+from introdetect.matching.align import shared_segments
+from introdetect.matching.index import InvertedIndex
+from introdetect.matching.landmarks import find_peaks, hash_reach, landmark_hashes
+from introdetect.matching.scoring import MotifScorer
+from introdetect.media import decode_audio
+from introdetect.settings import AudioOptions
+
+SR = 22_050
+FRAME_RATE = SR / 1024
+
+
+def test_find_peaks_keeps_local_maxima_above_the_floor():
+    spec = np.full((200, 300), -80.0, dtype=np.float32)
+    spec[50, 100] = 0.0  # a strong peak
+    spec[52, 102] = -5.0  # inside its neighbourhood: not a peak of its own
+    spec[120, 40] = -10.0  # far away: a peak
+    spec[150, 200] = -70.0  # below the floor (25 dB under the loud frames): ignored
+    spec[:, 250] = np.linspace(-20, -19, 200)  # a loud steady tone keeps the loud-frame level up
+    peaks = find_peaks(spec, FRAME_RATE)
+    found = {tuple(p) for p in peaks.tolist()}
+    assert (50, 100 + 3) in found and (120, 40 + 3) in found  # column 0 is FFT bin MIN_BIN (3)
+    assert (52, 102 + 3) not in found and (150, 200 + 3) not in found
+
+
+def test_hashes_are_the_same_wherever_the_sound_is():
+    rng = np.random.default_rng(1)
+    peaks = np.stack([np.sort(rng.integers(0, 400, 300)), rng.integers(10, 500, 300)], axis=1).astype(np.int32)
+    f1, h1 = landmark_hashes(peaks)
+    shifted = peaks + np.array([1000, 0], dtype=np.int32)
+    f2, h2 = landmark_hashes(shifted)
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(f2 - f1, 1000)
+    assert np.all(hash_reach(f1, h1) > f1)
+
+
+def test_pal_speed_hashes_undo_the_speed_up():
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.choice(np.arange(0, 2000, 3), 400, replace=False))
+    f = rng.integers(40, 480, 400)
+    normal = np.stack([t, f], axis=1).astype(np.int32)
+    # the same sound 25/24 faster and higher: frames shrink, bins grow
+    fast = np.stack([np.rint(t * 24 / 25), np.rint(f * 25 / 24)], axis=1).astype(np.int32)
+    _, h_normal = landmark_hashes(normal)
+    _, h_fast_plain = landmark_hashes(fast)
+    _, h_fast_undone = landmark_hashes(fast, speed=25 / 24)
+    plain = np.isin(h_fast_plain, h_normal).mean()
+    undone = np.isin(h_fast_undone, h_normal).mean()
+    assert undone > 0.3 > plain + 0.2
+
+
+def test_index_and_votes_find_the_offset_and_extent():
+    rng = np.random.default_rng(3)
+    shared = np.stack([np.sort(rng.integers(0, 200, 120)), rng.integers(20, 480, 120)], axis=1)
+    noise_a = np.stack([np.sort(rng.integers(0, 3000, 600)), rng.integers(20, 480, 600)], axis=1)
+    noise_b = np.stack([np.sort(rng.integers(0, 3000, 600)), rng.integers(20, 480, 600)], axis=1)
+    a = np.concatenate([noise_a, shared + [500, 0]])  # the shared sound at frame 500 of episode A …
+    b = np.concatenate([noise_b, shared + [1700, 0]])  # … and at frame 1700 of episode B
+    a, b = (x[np.lexsort((x[:, 1], x[:, 0]))].astype(np.int32) for x in (a, b))
+    index = InvertedIndex([landmark_hashes(a), landmark_hashes(b)])
+    frames, hashes = landmark_hashes(a)
+    segments = shared_segments(index.query(frames, hashes, exclude=0, reach=hash_reach(frames, hashes)), 1.0, FRAME_RATE)
+    best = max(segments, key=lambda s: s.votes)
+    assert best.other == 1 and best.offset == 1200
+    assert abs(best.start - (500 + shared[0, 0])) <= 2 and abs(best.end - (500 + shared[-1, 0])) <= 2
+
+
+@pytest.fixture(scope="module")
+def theme(music_clip) -> np.ndarray:
+    """22.05 kHz mono of the real recording; its seconds 20–27 are the intro below."""
+    return decode_audio(music_clip, AudioOptions(window_s=40))
+
+
+def _episode(theme: np.ndarray, seed: int, length_s: float, intro_at_s: float | None, intro_s: float = 7.0,
+             speed: float = 1.0) -> np.ndarray:  # fmt: skip
+    """Noise that differs per episode (−35 dBFS), with seconds 20..20+intro_s of the theme at ``intro_at_s``."""
+    rng = np.random.default_rng(seed)
+    y = scipy.signal.lfilter([1.0], [1.0, -0.95], rng.standard_normal(int(length_s * SR))).astype(np.float32)
+    y *= 10 ** (-35 / 20) / (np.sqrt(np.mean(y**2)) + 1e-9)
+    if intro_at_s is not None:
+        intro = theme[20 * SR : int((20 + intro_s) * SR)]
+        at = int(intro_at_s * SR)
+        y[at : at + intro.size] += intro
+    if speed != 1.0:  # PAL: everything faster and higher
+        y = scipy.signal.resample_poly(y, 24, 25).astype(np.float32)
+    return y
+
+
+def test_series_intro_found_with_its_boundaries(theme):
+    """Five episodes: intro at 30, 95, 61, 140 s; one sped up 25/24 (intro at 80 s of its mix); one without."""
+    plan = [(30.0, 1.0), (95.0, 1.0), (61.0, 1.0), (80.0, 25 / 24), (None, 1.0), (140.0, 1.0)]
+    prints = [analyse_samples(_episode(theme, k, 200, at, speed=speed), SR, f"e{k}")
+              for k, (at, speed) in enumerate(plan)]  # fmt: skip
+    detections: list[Detection] = detect_series(prints, MotifScorer.load(), "synthetic")
+    for (at, speed), d in zip(plan, detections, strict=True):
+        if at is None:
+            assert d.intro is None, d
+            continue
+        assert d.intro is not None, d
+        assert abs(d.intro.start_s - at / speed) < 0.3, d
+        assert abs(d.intro.end_s - (at + 7.0) / speed) < 0.5, d
+        assert d.confidence is not None and 0.5 < d.confidence <= 1.0
+
+
+def test_lone_unknown_episode_says_it_cannot_be_matched(theme):
+    only = analyse_samples(_episode(theme, 9, 120, 40.0), SR, "alone")
+    [d] = detect_series([only], MotifScorer.load(), "solo")
+    assert d.intro is None and d.method == "unmatched" and "cannot be matched" in (d.note or "")
