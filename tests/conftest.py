@@ -87,6 +87,25 @@ def bad_media(tmp_path_factory: pytest.TempPathFactory, sample_episode: SampleEp
     return files
 
 
+@pytest.fixture(scope="session")
+def tiny_corpus_build(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - (folder, BuildResult)
+    """The tiny corpus (seed 0), built once per run from real recordings: 5 series of 3–4 episodes of
+    100–150 s (stings of 3.6–5 s, a 25 s theme; PAL speed-up, speech and effects over intros, no-intro
+    episodes, five codecs); truth in truth_<split>.json."""
+    from introdetect.corpus import build_corpus
+
+    folder = tmp_path_factory.mktemp("corpus")
+    result = build_corpus(folder, "tiny", seed=0, cache=CACHE)
+    assert not result.failed, result.failed
+    return folder, result
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tiny_corpus_build) -> Path:  # noqa: ANN001
+    """The tiny corpus's folder (see tiny_corpus_build)."""
+    return tiny_corpus_build[0]
+
+
 @pytest.fixture
 def noise() -> np.ndarray:
     return np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32) * 0.1

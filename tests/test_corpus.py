@@ -21,11 +21,8 @@ from conftest import CACHE
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    result = build_corpus(folder, "tiny", seed=0, cache=CACHE)
-    assert not result.failed, result.failed
-    return folder, result
+def corpus(tiny_corpus_build):
+    return tiny_corpus_build
 
 
 @pytest.fixture(scope="module")

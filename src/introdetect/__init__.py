@@ -2,14 +2,18 @@
 
 The public API, re-exported explicitly::
 
-    from introdetect import read_labels, extract_many, features_many, compute_features, build_windows
+    from introdetect import detect, Detection, IntroLibrary, read_labels, extract_many, features_many
+
+    detections = detect(["S01E01.mkv", "S01E02.mkv", "S01E03.mkv"])  # -> list[Detection]
 """
 
 __version__ = "0.1.0"
 
+from .detect import Detection, detect, write_detections
 from .features.compute import EpisodeFeatures, compute_features
 from .features.store import load_features, save_features
 from .labels import Defect, Label, LabelSet, parse_episode_name, read_labels, recommend_window
+from .library import IntroLibrary, build_library
 from .media import MediaError, decode_audio, extract_audio, probe
 from .runner import BatchResult, extract_many, features_many
 from .settings import AudioOptions, FeatureOptions, WindowOptions
@@ -20,17 +24,21 @@ __all__ = [
     "AudioOptions",
     "BatchResult",
     "Defect",
+    "Detection",
     "EpisodeFeatures",
     "FeatureOptions",
+    "IntroLibrary",
     "Label",
     "LabelSet",
     "MediaError",
     "Segment",
     "WindowOptions",
     "__version__",
+    "build_library",
     "build_windows",
     "compute_features",
     "decode_audio",
+    "detect",
     "episode_windows",
     "extract_audio",
     "extract_many",
@@ -44,4 +52,5 @@ __all__ = [
     "recommend_window",
     "save_features",
     "window_grid",
+    "write_detections",
 ]

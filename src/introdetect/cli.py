@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay one line
 
 MEDIA_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mp3", ".m4a", ".aac", ".ac3", ".opus",
                   ".ogg", ".oga", ".flac", ".wav", ".wma", ".wmv", ".mpg", ".mpeg", ".flv"}  # fmt: skip
@@ -79,6 +79,8 @@ def labels(
     window: Annotated[float, typer.Option(help="Analysis window in seconds, for the beyond-window check.")] = DEFAULT_WINDOW_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
     notes: Annotated[bool, typer.Option(help="Also list note-level findings (look-alike letters).")] = False,
+    audit: Annotated[bool, typer.Option(help="Check the labels against the audio of --videos: flag labels it contradicts.")] = False,
+    videos: Annotated[Optional[list[Path]], typer.Option(help="The labelled episodes' videos, for --audit (files or folders; id = file stem).")] = None,
 ) -> None:
     """Read label files: seconds and durations, series/season/episode, every defect by id, statistics."""
     if policy not in ("keep", "skip", "fail"):
@@ -93,9 +95,35 @@ def labels(
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         _print_label_report(label_set, report, notes)
+    if audit:
+        _audit(label_set, videos or [], window)
     if label_set.failed_files:
         for file, message in label_set.failed_files:
             err.print(f"error: {message}", markup=False)
+        raise typer.Exit(1)
+
+
+def _audit(label_set, videos: list[Path], window: float) -> None:  # noqa: ANN001
+    """Labels against the audio: each labelled intro found again among its series' episodes, or flagged."""
+    from .library import AUDIT_TOLERANCE_S, build_library
+
+    if not videos:
+        raise typer.BadParameter("--audit needs --videos (where the labelled episodes are)", param_hint="--videos")
+    library, failed, missing = build_library(label_set, _expand(videos, MEDIA_SUFFIXES), _audio_options(window, 0),
+                                             show_progress=True)  # fmt: skip
+    table = Table(title=f"labels against the audio (flagged when more than {AUDIT_TOLERANCE_S:g} s off)")
+    for column in ("id", "series", "label", "audio", "verdict"):
+        table.add_column(column)
+    for a in library.audits:
+        table.add_row(a.id, a.series, str(a.label), str(a.audio) if a.audio else "–",
+                      ("FLAGGED: " if a.flagged else "ok: ") + a.reason)  # fmt: skip
+    out.print(table)
+    out.print(f"{sum(a.flagged for a in library.audits)} of {len(library.audits)} labels flagged")
+    if missing:
+        out.print(f"{len(missing)} labelled ids have no video: " + ", ".join(missing[:8]) + (" …" if len(missing) > 8 else ""))
+    for _, message in failed:
+        err.print(f"  {message}", markup=False)
+    if failed:
         raise typer.Exit(1)
 
 

@@ -31,9 +31,9 @@ from .matching.align import shared_segments
 from .matching.index import InvertedIndex
 from .matching.landmarks import Landmarks, hash_reach, landmark_hashes
 from .matching.profile import Profile
-from .matching.recurring import SPEEDS, EpisodePrint, build_regions
+from .matching.recurring import SPEEDS, EpisodePrint, build_regions, query_segments
 from .matching.refine import Refiner
-from .matching.series import analyse_series
+from .matching.scoring import END_S
 from .settings import AudioOptions
 from .timecode import Segment
 
@@ -109,37 +109,38 @@ def _slice(p: EpisodePrint, intro: Segment, label_id: str, series: str, label: S
 
 
 def refine_labels(prints: Sequence[EpisodePrint], labels: Sequence[Label]) -> list[tuple[Segment | None, str]]:
-    """The intro of each labelled episode of one series as its audio shows it: the recurring motif that best
-    overlaps the labels, refined. (None, reason) where the audio does not show it."""
+    """The intro of each labelled episode of one series as its audio shows it: of the stretches it shares
+    with the series' other labelled episodes, the one that best overlaps its label, refined frame by frame.
+    (None, reason) where no shared stretch overlaps the label."""
     if len(prints) < 2:
         return [(None, "only labelled episode of its series: nothing to compare with") for _ in prints]
-    analysis = analyse_series(prints, None)
     rate = prints[0].profile.frame_rate
-    best, best_score = None, 0.0
-    for motif in analysis.motifs:
-        score = 0.0
-        for e in motif.episodes:
-            segment = labels[e].segment
-            if segment is None:
-                continue
-            r = motif.main_region(e)
-            score += Segment(r.start / rate, max(r.end, r.start + 1) / rate).iou(segment)
-        if score > best_score:
-            best, best_score = motif, score
-    if best is None:
-        return [(None, "no recurring audio overlaps the labels") for _ in prints]
+    index = InvertedIndex([landmark_hashes(p.landmarks.peaks) for p in prints])
+    segments = query_segments(index, prints, rate)
     refiner = Refiner(prints)
     result: list[tuple[Segment | None, str]] = []
     for e, label in enumerate(labels):
-        if e not in best.regions or label.segment is None:
-            result.append((None, "the series' recurring intro is not heard in this episode"))
+        segment = label.segment
+        regions = build_regions(e, segments[e]) if segment is not None else []
+        scored = [(Segment(r.start / rate, max(r.end, r.start + 1) / rate).iou(segment), r) for r in regions]
+        best = max(scored, key=lambda x: x[0], default=(0.0, None))
+        if best[1] is None or best[0] < 0.3:
+            result.append((None, "no audio shared with the series' other labelled episodes overlaps the label"))
             continue
-        audio = refiner.refine(best.main_region(e))
-        if audio.iou(label.segment) < 0.3:
-            result.append((None, f"the recurring intro is heard at {audio}, far from the label"))
-        else:
-            result.append((audio, ""))
+        result.append((refiner.refine(best[1]), ""))
     return result
+
+
+def _intro_region(episode: EpisodePrint, regions: Sequence) -> object:  # noqa: ANN001
+    """Of the stretches that match the known intros well (half the best's references and a third of its
+    votes), the first one that does not end the episode: end credits replay the theme after the intro."""
+    rate = episode.profile.frame_rate
+    partners = {id(r): len({m.other for m in r.members}) for r in regions}
+    top_partners = max(partners.values())
+    top_votes = max(r.votes for r in regions)
+    good = [r for r in regions if 2 * partners[id(r)] >= top_partners and 3 * r.votes >= top_votes]
+    opening = [r for r in good if not (episode.reached_end and episode.duration_s - r.end / rate < END_S)]
+    return min(opening or good, key=lambda r: r.start)
 
 
 class IntroLibrary:
@@ -181,9 +182,7 @@ class IntroLibrary:
             segments += [s for s in shared_segments(matches, speed, rate) if s.votes >= MIN_LOOKUP_VOTES]
         if not segments:
             return None
-        # the region of the episode that the references share the most with
-        regions = build_regions(0, segments)
-        region = max(regions, key=lambda r: (len({m.other for m in r.members}), r.votes))
+        region = _intro_region(episode, build_regions(0, segments))
         partners = {}
         for m in sorted(region.members, key=lambda s: -s.votes):
             partners.setdefault(m.other, m)

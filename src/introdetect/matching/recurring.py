@@ -103,20 +103,28 @@ def query_segments(
 
 
 def _dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, SharedSegment]:
-    """Per partner, the alignment (speed, offset) with the most votes summed over its pieces: a theme with
-    repeated sections matches its partner at several offsets, but only the true one holds all of it."""
-    totals: dict[tuple[int, float, int], int] = defaultdict(int)
-    first: dict[tuple[int, float, int], SharedSegment] = {}
+    """Per partner, the alignment (speed, offset) that spans the most of the region, its pieces joined.
+
+    A partner can match one stretch at several offsets: a theme with repeated sections, or end credits that
+    replay the intro and go on. Only the true alignment holds all of it, so the widest one wins, provided it
+    has at least a third of the strongest one's votes (a wide but thin alignment is chance)."""
+    groups: dict[tuple[int, float, int], list[SharedSegment]] = {}
     for m in members:
-        key = next((k for k in first if k[0] == m.other and k[1] == m.speed
+        key = next((k for k in groups if k[0] == m.other and k[1] == m.speed
                     and abs(k[2] - m.offset) <= OFFSET_TOLERANCE_FRAMES), (m.other, m.speed, m.offset))  # fmt: skip
-        first.setdefault(key, m)
-        totals[key] += m.votes
-    best: dict[int, tuple[int, SharedSegment]] = {}
-    for key, votes in totals.items():
-        if key[0] not in best or votes > best[key[0]][0]:
-            best[key[0]] = (votes, first[key])
-    return {other: seg for other, (_, seg) in best.items()}
+        groups.setdefault(key, []).append(m)
+    strongest: dict[int, int] = defaultdict(int)
+    for key, segs in groups.items():
+        strongest[key[0]] = max(strongest[key[0]], sum(s.votes for s in segs))
+    best: dict[int, tuple[int, int, SharedSegment]] = {}
+    for key, segs in groups.items():
+        votes = sum(s.votes for s in segs)
+        if 3 * votes < strongest[key[0]]:
+            continue
+        span = max(s.end for s in segs) - min(s.start for s in segs)
+        if key[0] not in best or (span, votes) > best[key[0]][:2]:
+            best[key[0]] = (span, votes, max(segs, key=lambda s: s.votes))
+    return {other: seg for other, (_, _, seg) in best.items()}
 
 
 def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Region]:

@@ -97,7 +97,10 @@ class MotifScorer:
         if not features:
             return np.zeros(0)
         x = (np.array([f.vector() for f in features]) - np.array(self.mean)) / np.array(self.scale)
-        return 1.0 / (1.0 + np.exp(-(x @ np.array(self.coef) + self.intercept)))
+        p = 1.0 / (1.0 + np.exp(-(x @ np.array(self.coef) + self.intercept)))
+        # an opening intro never ends the episode: what does is the end credits replaying the theme. Few
+        # training episodes end inside the window, so this is a rule rather than a learned weight.
+        return p * (1.0 - np.array([f.at_end for f in features]))
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(FEATURE_NAMES), **asdict(self)}

@@ -1,0 +1,141 @@
+"""detect on media: the tiny corpus's series (real recordings, five codecs, PAL speed-up, speech and effects
+over intros, no-intro episodes), the output contract, known intros, series grouping, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from introdetect import detect
+from introdetect.cli import app
+from introdetect.detect import group_series, series_of
+from introdetect.labels import read_labels
+from introdetect.library import IntroLibrary, build_library
+from introdetect.metrics import read_answers
+from introdetect.timecode import parse_timecode
+
+runner = CliRunner()
+
+
+def _truth(corpus: Path) -> dict:
+    truth = {}
+    for split in ("train", "validation", "test", "seen"):
+        truth.update(read_answers(corpus / f"truth_{split}.json"))
+    return truth
+
+
+def _within(found, expected, tolerance_s: float) -> bool:
+    if expected is None or found is None:
+        return expected is None and found is None
+    return abs(found.start_s - expected.start_s) <= tolerance_s and abs(found.end_s - expected.end_s) <= tolerance_s
+
+
+@pytest.fixture(scope="module")
+def season_answers(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """`introdetect detect` over the whole tiny corpus (no labels): series come from the S01E02 file names."""
+    out = tmp_path_factory.mktemp("detect") / "result.json"
+    result = runner.invoke(app, ["detect", str(tiny_corpus), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text(encoding="utf-8")), out
+
+
+def test_output_is_the_label_format_with_seconds_confidence_and_method(season_answers, tiny_corpus):
+    answers, _ = season_answers
+    assert set(answers) == set(_truth(tiny_corpus))
+    for vid, row in answers.items():
+        assert set(row) >= {"start", "end", "start_sec", "end_sec", "confidence", "method"}, vid
+        assert 0.0 <= row["confidence"] <= 1.0
+        if row["start"] is None:
+            assert row["end"] is None and row["start_sec"] is None
+        else:
+            assert abs(parse_timecode(row["start"]) - row["start_sec"]) <= 0.05  # H:MM:SS.s
+            assert row["end_sec"] > row["start_sec"]
+
+
+def test_stings_and_themes_found_within_half_a_second(season_answers, tiny_corpus):
+    """show01: 5.1 s sting, speech over it in e02, e03 without intro (and sped up); show03: 3.7 s sting with
+    EQ and volume changes, e03 without; show05: 25 s theme, effects over it, e02 sped up (PAL)."""
+    answers, out = season_answers
+    found = read_answers(out)
+    truth = _truth(tiny_corpus)
+    for vid in ("show01_s01e01", "show01_s01e02", "show01_s01e03", "show03_s01e01", "show03_s01e02",
+                "show03_s01e03", "show03_s01e04", "show05_s01e01", "show05_s01e02", "show05_s01e03",
+                "show05_s01e04"):  # fmt: skip
+        assert _within(found[vid].intro, truth[vid].intro, 0.5), (vid, found[vid].intro, truth[vid].intro)
+
+
+def test_no_false_intros_where_there_is_none(season_answers, tiny_corpus):
+    found = read_answers(season_answers[1])
+    for vid, t in _truth(tiny_corpus).items():
+        if t.intro is None:
+            assert found[vid].intro is None, vid
+
+
+def test_known_series_one_new_episode_by_lookup(tiny_corpus, tmp_path):
+    """The train split's labels and videos teach show03 and show05; their unseen episodes come one at a time."""
+    labels = read_labels(tiny_corpus / "truth_train.json")
+    library, failed, missing = build_library(labels, sorted((tiny_corpus / "train").rglob("*.*")))
+    assert not failed and not missing and library.series == {"сериал 03", "сериал 05"}
+    assert all(e.refined for e in library.entries)  # each series has 2 labelled intros to refine from
+    library.save(tmp_path / "known.introlib")
+    loaded = IntroLibrary.load(tmp_path / "known.introlib")
+    truth = read_answers(tiny_corpus / "truth_seen.json")
+    seen_labels = read_labels(tiny_corpus / "truth_seen.json")
+    for video in sorted((tiny_corpus / "seen").rglob("*.*")):
+        [d] = detect([video], labels=seen_labels, library=loaded)
+        assert d.method == "known" and d.series in library.series, d
+        assert _within(d.intro, truth[video.stem].intro, 0.5), (d, truth[video.stem])
+
+
+def test_lone_unknown_episode_is_said_to_be_unmatchable(tiny_corpus):
+    video = next((tiny_corpus / "test").rglob("show02_s01e01.*"))
+    result = runner.invoke(app, ["detect", str(video), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "cannot be matched" in result.output
+
+
+def test_label_audit_flags_a_label_the_audio_contradicts(tiny_corpus, tmp_path):
+    rows = json.loads((tiny_corpus / "truth_train.json").read_text(encoding="utf-8"))
+    rows["show05_s01e01"]["start"] = "0:00:39"  # 4 s late: the theme starts at 35.3 s
+    rows["show05_s01e01"]["end"] = "0:01:04"
+    for row in rows.values():  # as real labels: whole seconds only
+        row.pop("start_sec", None), row.pop("end_sec", None)
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(app, ["labels", str(path), "--audit", "--videos", str(tiny_corpus / "train")])
+    assert result.exit_code == 0, result.output
+    flagged = [line for line in result.output.splitlines() if "show05_s01e01" in line]
+    assert flagged and "flag" in flagged[0].lower(), result.output
+
+
+def test_a_bad_file_fails_alone_and_is_listed(tiny_corpus, tmp_path):
+    folder = tmp_path / "season"
+    folder.mkdir()
+    for video in sorted((tiny_corpus / "test" / "show01").glob("*.*")):
+        shutil.copy(video, folder / video.name)
+    (folder / "show01_s01e09.mp4").write_bytes(b"not a video at all" * 100)
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["detect", str(folder), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 1
+    assert "show01_s01e09.mp4" in result.output and "1 failed" in result.output
+    answers = json.loads(out.read_text(encoding="utf-8"))
+    assert set(answers) == {"show01_s01e01", "show01_s01e02", "show01_s01e03"}
+
+
+def test_series_from_names_folders_and_override(tmp_path):
+    labels_file = tmp_path / "l.json"
+    labels_file.write_text(json.dumps({"a1": {"name": "Берлин. 8 серия (финал)", "start": "0:01:00", "end": "0:01:10"},
+                                       "b2": {"name": "Бывaeт и xyжe. 1 сезон, 2 серия", "start": None, "end": None}},
+                                      ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    labels = read_labels(labels_file)
+    assert series_of(tmp_path / "a1.mp4", labels) == "берлин"
+    assert series_of(tmp_path / "b2.mkv", labels) == "бывает и хуже"
+    assert series_of(Path("/media/Doctor Who/Season 1/x.mkv")) == "doctor who"
+    assert series_of(Path("/media/x/The.Office.S02E03.mkv")) == "the office"
+    assert series_of(Path("/media/x/Friends 1x02.avi")) == "friends"
+    groups = group_series([Path("/a/Show/S01/1.mkv"), Path("/b/other.mkv")], series="mine")
+    assert list(groups) == ["mine"] and len(groups["mine"]) == 2
