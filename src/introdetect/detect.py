@@ -9,6 +9,7 @@ spectrum); the rest works on arrays and dataclasses.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import defaultdict
@@ -25,6 +26,7 @@ from .features.frames import FrameStream
 from .features.stream import decoding_alongside
 from .labels import LabelSet, parse_episode_name
 from .library import IntroLibrary, build_library_from_prints, labelled_videos
+from .matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from .matching.landmarks import LandmarkSink
 from .matching.profile import ProfileSink
 from .matching.recurring import EpisodePrint
@@ -44,7 +46,6 @@ END_SLACK_S = 1.0
 """Audio shorter than the window by more than this means the episode ended inside the window."""
 
 METHOD_RECURRING = "recurring"
-REFINE = True
 METHOD_NONE_LONE = "unmatched"
 
 
@@ -166,34 +167,45 @@ def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, sho
 # --- one series -----------------------------------------------------------------------------------------------
 
 
-def detect_series(prints: Sequence[EpisodePrint], scorer: MotifScorer, series: str | None = None) -> list[Detection]:
+def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer) -> list[tuple[Segment | None, AnswerFeatures]]:
+    """Every episode's answer from what recurs across the series (two or more episodes), with what the
+    matcher saw for it (``AnswerFeatures``, from which its confidence is computed)."""
+    prints = list(prints)
+    n = len(prints)
+    analysis = analyse_series(prints, scorer)
+    if not analysis.motifs or analysis.probabilities.max() < MIN_INTRO_PROBABILITY:
+        best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
+        return [(None, AnswerFeatures(0.0, logit(best), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints]
+    k = int(np.argmax(analysis.probabilities))
+    motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
+    refiner = Refiner(prints)
+    share = len(motif.episodes) / n
+    answers: list[tuple[Segment | None, AnswerFeatures]] = []
+    for e, p in enumerate(prints):
+        if e not in motif.regions:
+            answers.append((None, AnswerFeatures(0.0, logit(probability), share, 0.0, 0.0, 0.0, math.log(n), 0.0)))
+            continue
+        region = motif.main_region(e)
+        partners = len({m.other for m in region.members})
+        seconds = max((region.end - region.start) / p.profile.frame_rate, 0.5)
+        features = AnswerFeatures(1.0, logit(probability), share, motif.agreement.get(e, 0.0), partners / (n - 1),
+                                  math.log1p(region.votes / seconds / max(partners, 1)), math.log(n),
+                                  math.log1p(region.spread / p.profile.frame_rate))  # fmt: skip
+        answers.append((refiner.refine(region), features))
+    return answers
+
+
+def detect_series(prints: Sequence[EpisodePrint], scorer: MotifScorer, series: str | None = None,
+                  confidence: ConfidenceModel | None = None) -> list[Detection]:  # fmt: skip
     """Every episode's intro from what recurs across the series' episodes."""
     prints = list(prints)
     if len(prints) < 2:
         return [Detection(p.id, None, None, METHOD_NONE_LONE, series,
                           note="a lone episode of an unknown series cannot be matched: add its siblings or "
                                "labelled episodes of its series") for p in prints]  # fmt: skip
-    analysis = analyse_series(prints, scorer)
-    if not analysis.motifs or analysis.probabilities.max() < MIN_INTRO_PROBABILITY:
-        best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
-        return [Detection(p.id, None, 1.0 - best, METHOD_RECURRING, series) for p in prints]
-    k = int(np.argmax(analysis.probabilities))
-    motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
-    detections = []
-    refiner = Refiner(prints)
-    for e, p in enumerate(prints):
-        if e not in motif.regions:
-            detections.append(Detection(p.id, None, probability * (1 - len(motif.episodes) / len(prints)) + 0.0,
-                                        METHOD_RECURRING, series))  # fmt: skip
-            continue
-        region = motif.main_region(e)
-        segment = (
-            refiner.refine(region)
-            if REFINE
-            else Segment(region.start / p.profile.frame_rate, region.end / p.profile.frame_rate)
-        )
-        detections.append(Detection(p.id, segment, probability, METHOD_RECURRING, series))
-    return detections
+    confidence = confidence or ConfidenceModel.load()
+    return [Detection(p.id, segment, confidence.confidence(features), METHOD_RECURRING, series)
+            for p, (segment, features) in zip(prints, series_answers(prints, scorer), strict=True)]  # fmt: skip
 
 
 # --- the whole job ------------------------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def _sizes() -> dict[str, CorpusSize]:
                             ALL_PACKAGES, 0.5, (15.0, 90.0)),
         "full": CorpusSize("full", {"train": 24, "validation": 8, "test": 10}, (6, 7), 2, (600.0, 2700.0),
                            ALL_PACKAGES, 0.6, (15.0, 90.0)),
+        # one long season, for measuring how the cost of matching grows with the number of episodes
+        "season": CorpusSize("season", {"test": 1}, (40, 40), 0, (1200.0, 1560.0), ALL_PACKAGES, 0.6, (15.0, 90.0)),
     }  # fmt: skip
 
 

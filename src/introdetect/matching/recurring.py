@@ -63,6 +63,7 @@ class Region:
     end: int
     members: list[SharedSegment] = field(default_factory=list)
     votes: int = 0
+    spread: float = 0.0  # how far its partners disagree on where it starts and ends: mean IQR, frames
 
     def overlap(self, start: int, end: int) -> float:
         """Shared length over the shorter of this region and [start, end]."""
@@ -153,6 +154,7 @@ def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Regio
         ends = np.array([v[1] for v in extent.values()])
         region.start = int(np.percentile(starts, 50))
         region.end = int(np.percentile(ends, 75))
+        region.spread = float(np.subtract(*np.percentile(starts, [75, 25])) + np.subtract(*np.percentile(ends, [75, 25]))) / 2
     return regions
 
 
