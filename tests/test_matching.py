@@ -100,18 +100,20 @@ def _episode(theme: np.ndarray, seed: int, length_s: float, intro_at_s: float | 
 
 
 def test_series_intro_found_with_its_boundaries(theme):
-    """Five episodes: intro at 30, 95, 61, 140 s; one sped up 25/24 (intro at 80 s of its mix); one without."""
-    plan = [(30.0, 1.0), (95.0, 1.0), (61.0, 1.0), (80.0, 25 / 24), (None, 1.0), (140.0, 1.0)]
-    prints = [analyse_samples(_episode(theme, k, 200, at, speed=speed), SR, f"e{k}")
-              for k, (at, speed) in enumerate(plan)]  # fmt: skip
+    """Seven episodes with a 7 s intro at 30, 95, 61 and 140 s; one sped up 25/24 (intro at 80 s of its mix);
+    one without; one after a cold open of more than five minutes (at 330 s); one trimmed to 4 s."""
+    plan = [(30.0, 1.0, 7.0), (95.0, 1.0, 7.0), (61.0, 1.0, 7.0), (80.0, 25 / 24, 7.0), (None, 1.0, 7.0),
+            (330.0, 1.0, 7.0), (140.0, 1.0, 4.0)]  # fmt: skip
+    prints = [analyse_samples(_episode(theme, k, 400, at, intro_s=length, speed=speed), SR, f"e{k}")
+              for k, (at, speed, length) in enumerate(plan)]  # fmt: skip
     detections: list[Detection] = detect_series(prints, MotifScorer.load(), "synthetic")
-    for (at, speed), d in zip(plan, detections, strict=True):
+    for (at, speed, length), d in zip(plan, detections, strict=True):
         if at is None:
             assert d.intro is None, d
             continue
         assert d.intro is not None, d
         assert abs(d.intro.start_s - at / speed) < 0.3, d
-        assert abs(d.intro.end_s - (at + 7.0) / speed) < 0.5, d
+        assert abs(d.intro.end_s - (at + length) / speed) < 0.5, d
         assert d.confidence is not None and 0.0 < d.confidence <= 1.0
 
 
@@ -119,3 +121,40 @@ def test_lone_unknown_episode_says_it_cannot_be_matched(theme):
     only = analyse_samples(_episode(theme, 9, 120, 40.0), SR, "alone")
     [d] = detect_series([only], MotifScorer.load(), "solo")
     assert d.intro is None and d.method == "unmatched" and "cannot be matched" in (d.note or "")
+
+
+def test_streaming_peaks_are_the_whole_spectrogram_peaks(theme):
+    """LandmarkSink finds peaks block by block while decoding; they must equal find_peaks on the whole array."""
+    from introdetect.features.frames import FrameStream
+    from introdetect.matching.landmarks import MAX_BIN, MIN_BIN, LandmarkSink
+
+    blocks: list[np.ndarray] = []
+
+    def keep(magnitude: np.ndarray) -> None:
+        band = magnitude[:, MIN_BIN:MAX_BIN]
+        blocks.append((20.0 * np.log10(np.maximum(band, 1e-10))).astype(np.float16))
+
+    sink = LandmarkSink(FRAME_RATE)
+    stream = FrameStream(2048, 1024, [sink, keep])
+    for start in range(0, theme.size, 7_777):  # odd block sizes: peaks near every block edge
+        stream.push(theme[start : start + 7_777])
+    stream.finish()
+    whole = find_peaks(np.concatenate(blocks), FRAME_RATE)
+    streamed = sink.finish()
+    assert whole.shape[0] > 200
+    np.testing.assert_array_equal(streamed.peaks, whole)
+
+
+def test_chromaprint_points_from_the_same_samples(theme):
+    """Chromaprint through its library, fed our decoded samples: ~8 points a second, the same for the same
+    audio, and a 7 s excerpt's points found again inside the longer recording."""
+    from introdetect.matching.chromaprint import SECONDS_PER_POINT, chromaprint_points
+
+    whole = chromaprint_points(theme, SR)
+    assert abs(whole.size * SECONDS_PER_POINT - theme.size / SR) < 3.0
+    np.testing.assert_array_equal(whole, chromaprint_points(theme, SR))
+    excerpt = chromaprint_points(theme[20 * SR : 27 * SR], SR)
+    offset = round(20 / SECONDS_PER_POINT)
+    middle = excerpt[5:-5]
+    near = [np.mean(np.bitwise_count(middle ^ whole[offset + 5 + d : offset + 5 + d + middle.size]) <= 6) for d in (-1, 0, 1)]
+    assert max(near) > 0.5

@@ -320,7 +320,7 @@ def evaluate(
 @app.command()
 def corpus(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the corpus (media, truth files, corpus.json).")],
-    size: Annotated[str, typer.Option(help="tiny (tests), small, or full (≥ 40 series, ≥ 300 episodes).")] = "tiny",
+    size: Annotated[str, typer.Option(help="tiny (tests), small, full (≥ 40 series, ≥ 300 episodes), or season (40 episodes of one series, for cost scaling).")] = "tiny",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed and size give the same corpus.")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="Parallel encoders.")] = None,
     without: Annotated[Optional[list[str]], typer.Option(help="Switch a variation off (repeatable): no_intro, trimmed_intro, dialogue_over_intro, effects_over_intro, pal_speedup, volume_change, eq_change, recap, codecs.")] = None,

@@ -1,10 +1,11 @@
-"""``introdetect demo``: the main job on a built-in sample season, until detection lands.
+"""``introdetect demo``: the main job on a built-in sample season.
 
 1. Statistics of the real VK label files (the packaged copy).
 2. The tiny corpus: a few series of short episodes generated from real recordings in Debian packages
    (about 90 MB of downloads on the first run), with truth.
 3. extract → features (one decode per episode) → windows on the test series.
-4. The two baselines scored on the test series, as `introdetect evaluate` scores any prediction file.
+4. `detect` on the test series (no labels), its table of answers.
+5. detect and the two baselines scored on the test series, as `introdetect evaluate` scores any file.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from .labels import read_labels
-from .metrics import read_answers
+from .metrics import Answer, read_answers
 from .runner import extract_many
 from .settings import DEFAULT_WINDOW_S, AudioOptions, WindowOptions
+from .timecode import format_timecode
 from .windows import build_windows, feature_files, save_windows
 
 
@@ -75,17 +77,35 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
                   f"{summary['episodes']} episodes: {summary['intro_windows']} intro, {summary['other_windows']} other "
                   f"→ {out_dir / 'windows.npz'}")  # fmt: skip
 
-    console.rule("4. Baselines on the test split")
+    console.rule("4. introdetect detect on the sample seasons (no labels: what recurs in each series)")
+    from .detect import detect, write_detections
+
+    detections = detect(videos)
+    found = Table(title="introdetect detect (series from the S01E02 file names)")
+    for column in ("id", "start", "end", "confidence", "method", "truth"):
+        found.add_column(column)
+    for d in detections:
+        intro = truth[d.id].intro
+        found.add_row(d.id, format_timecode(d.intro.start_s, 1) if d.intro else "–",
+                      format_timecode(d.intro.end_s, 1) if d.intro else "–",
+                      "–" if d.confidence is None else f"{d.confidence:.2f}", d.method,
+                      str(intro) if intro else "no intro")  # fmt: skip
+    console.print(found)
+    write_detections(out_dir / "detections.json", detections)
+    console.print(f"answers → {out_dir / 'detections.json'}")
+
+    console.rule("5. Against the baselines on the test split")
     prior = PositionPrior.fit(read_answers(corpus_dir / "truth_train.json")).predict(test)
     skipper_options = IntroSkipperOptions()
     prints = {vid: fingerprint(corpus_dir / e["file"], min(0.25 * e["duration_s"], 600)) for vid, e in test.items()}
     skipper: dict = {}
     for series in sorted({e["series"] for e in test.values()}):
         skipper.update(detect_season(prints, sorted(v for v, e in test.items() if e["series"] == series), skipper_options))
-    scores = Table(title="Baselines on the test split")
+    scores = Table(title="Detectors on the test split")
     for column in ("detector", "F1 @IoU≥0.5", "hits ±1 s", "start MAE s", "window F1", "false-intro rate"):
         scores.add_column(column)
-    for name, answers in (("position prior", prior), ("Intro Skipper's method", skipper)):
+    ours = {d.id: Answer(d.intro, d.confidence, d.method) for d in detections}
+    for name, answers in (("position prior", prior), ("Intro Skipper's method", skipper), ("introdetect", ours)):
         fig = evaluate(answers, truth).overall
 
         def cell(value: float, digits: int = 2) -> str:
@@ -94,5 +114,5 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
         scores.add_row(name, cell(fig.f1), cell(fig.hits["±1s"]), cell(fig.start_mae_s, 1), cell(fig.window_f1),
                        cell(fig.false_intro_rate))  # fmt: skip
     console.print(scores)
-    console.print("These are the baselines that introdetect's detectors (next issues) must beat; "
-                  "`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way.")
+    console.print("`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way; "
+                  "docs/BENCHMARKS.md has the same comparison on the full corpus.")

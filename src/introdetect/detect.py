@@ -27,7 +27,7 @@ from .features.stream import decoding_alongside
 from .labels import LabelSet, parse_episode_name
 from .library import IntroLibrary, build_library_from_prints, labelled_videos
 from .matching.confidence import AnswerFeatures, ConfidenceModel, logit
-from .matching.landmarks import LandmarkSink
+from .matching.landmarks import FFT_DOUBLE, LandmarkSink
 from .matching.profile import ProfileSink
 from .matching.recurring import EpisodePrint
 from .matching.refine import Refiner
@@ -117,7 +117,7 @@ class EpisodeAnalyser:
         self.frame_rate = sample_rate / HOP_LENGTH
         self._landmarks = LandmarkSink(self.frame_rate)
         self._profile = ProfileSink(sample_rate, N_FFT)
-        self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile])
+        self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=FFT_DOUBLE)
 
     def push(self, samples: np.ndarray) -> None:
         self._stream.push(samples)

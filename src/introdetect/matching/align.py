@@ -62,41 +62,49 @@ def shared_segments(
     votes = np.bincount(key, minlength=n_others * span).reshape(n_others, span)
     # votes within the tolerance, and only offsets that are the local maximum of their neighbourhood
     width = 2 * OFFSET_TOLERANCE_FRAMES + 1
-    kernel = np.ones(width, dtype=np.int64)
-    smoothed = (
-        np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), 1, votes) if span >= width else votes
-    )
-    candidates = np.argwhere(smoothed >= min_votes)
-    # among neighbouring offsets with equal smoothed votes, the one with the most exact votes is the peak
+    smoothed = votes.copy()
+    for d in range(1, OFFSET_TOLERANCE_FRAMES + 1):
+        smoothed[:, d:] += votes[:, :-d]
+        smoothed[:, :-d] += votes[:, d:]
+    # the peaks: offsets with enough votes that beat every neighbour within ``width`` (among equal smoothed
+    # votes, the one with the most exact votes; exact ties go to the earliest offset)
     rank = smoothed * (votes.max() + 1) + votes
+    is_peak = smoothed >= min_votes
+    for d in range(1, width + 1):
+        is_peak[:, d:] &= rank[:, :-d] < rank[:, d:]  # the one d to the left must be lower
+        is_peak[:, :-d] &= rank[:, d:] <= rank[:, :-d]  # the one d to the right must not be higher
+    peak_other, peak_column = np.nonzero(is_peak)
+    if peak_other.size == 0:
+        return []
+    peak_id = np.full(votes.shape, -1, dtype=np.int64)
+    peak_id[peak_other, peak_column] = np.arange(peak_other.size)
+    # each match votes for the peak within the tolerance of its offset (peaks are more than 2 × tolerance apart)
+    column = offset - lo
+    other = matches.other.astype(np.int64)
+    pid = np.full(matches.size, -1, dtype=np.int64)
+    for d in range(-OFFSET_TOLERANCE_FRAMES, OFFSET_TOLERANCE_FRAMES + 1):
+        c = np.clip(column + d, 0, span - 1)
+        hit = (pid < 0) & (peak_id[other, c] >= 0) & (column + d >= 0) & (column + d < span)
+        pid[hit] = peak_id[other[hit], c[hit]]
+    voted = pid >= 0
+    pid, frames, reach = pid[voted], matches.query_frame[voted].astype(np.int64), matches.query_reach[voted].astype(np.int64)
+    order = np.lexsort((frames, pid))
+    pid, frames, reach = pid[order], frames[order], reach[order]
+    # a lone vote (none other within a second at its offset) is chance: it must not stretch a segment
+    same = pid[1:] == pid[:-1]
+    close = same & (np.diff(frames) <= max(1, round(LONE_VOTE_S * frame_rate)))
+    keep = np.concatenate([[False], close]) | np.concatenate([close, [False]])
+    pid, frames, reach = pid[keep], frames[keep], reach[keep]
+    if pid.size == 0:
+        return []
     max_gap = max(1, round(MAX_GAP_S * frame_rate))
-    lone = max(1, round(LONE_VOTE_S * frame_rate))
-    segments: list[SharedSegment] = []
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    for other, column in candidates:
-        value = rank[other, column]
-        left = rank[other, max(0, column - width) : column]
-        right = rank[other, column + 1 : column + width + 1]
-        if (left.size and left.max() >= value) or (right.size and right.max() > value):
-            continue  # not the peak (exact ties go to the earliest offset)
-        centre = other * span + column
-        a = np.searchsorted(sorted_key, centre - OFFSET_TOLERANCE_FRAMES, side="left")
-        b = np.searchsorted(sorted_key, centre + OFFSET_TOLERANCE_FRAMES, side="right")
-        picked = order[a:b]
-        by_frame = np.argsort(matches.query_frame[picked], kind="stable")
-        frames = matches.query_frame[picked][by_frame]
-        reach = matches.query_reach[picked][by_frame]
-        # a lone vote (none other within a second at this offset) is chance: it must not stretch a segment
-        gaps = np.diff(frames)
-        near_prev = np.concatenate([[False], gaps <= lone])
-        near_next = np.concatenate([gaps <= lone, [False]])
-        keep = near_prev | near_next
-        frames, reach = frames[keep], reach[keep]
-        breaks = np.flatnonzero(np.diff(frames) > max_gap)
-        for run, run_reach in zip(np.split(frames, breaks + 1), np.split(reach, breaks + 1), strict=True):
-            if run.size >= min_votes:
-                # the shared stretch runs from the first matching anchor to the last matching peak
-                segments.append(SharedSegment(int(other), int(run[0]), int(run_reach.max()), int(column + lo), speed,
-                                              int(run.size)))  # fmt: skip
+    starts = np.flatnonzero(np.concatenate([[True], (pid[1:] != pid[:-1]) | (np.diff(frames) > max_gap)]))
+    counts = np.diff(np.concatenate([starts, [pid.size]]))
+    ends = np.maximum.reduceat(reach, starts)
+    segments = [
+        # the shared stretch runs from the first matching anchor to the last matching peak
+        SharedSegment(int(peak_other[pid[i]]), int(frames[i]), int(end), int(peak_column[pid[i]] + lo), speed, int(n))
+        for i, end, n in zip(starts, ends, counts, strict=True)
+        if n >= min_votes
+    ]
     return segments

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+FFT_DOUBLE = False
+"""Matching's FFT runs in float32: peaks and band energies need no more, and it halves the FFT's cost (the
+frame features, checked against librosa, keep float64)."""
+
 MIN_BIN = 3
 MAX_BIN = 512
 """Peaks are looked for in FFT bins 3..511 (32 Hz – 5.5 kHz at 22.05 kHz / 2048): below, hum and rumble; above,
@@ -62,16 +66,31 @@ class Landmarks:
 def find_peaks(log_spec: np.ndarray, frame_rate: float) -> np.ndarray:
     """Peaks of a (frames, bins) log-magnitude array (dB) whose column 0 is FFT bin ``MIN_BIN``.
 
-    Returns (n, 2) int32 rows of (frame, FFT bin), sorted by frame then bin.
+    Returns (n, 2) int32 rows of (frame, FFT bin), sorted by frame then bin. ``LandmarkSink`` finds the same
+    peaks block by block while the audio is decoded.
     """
     if log_spec.size == 0:
         return np.zeros((0, 2), dtype=np.int32)
     spec = np.asarray(log_spec, dtype=np.float32)
+    frames, bins, values = _local_maxima(spec)
+    return select_peaks(frames, bins, values, spec.max(axis=1), frame_rate)
+
+
+def _local_maxima(spec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     local_max = ndimage.maximum_filter(spec, size=(2 * PEAK_TIME_FRAMES + 1, 2 * PEAK_FREQ_BINS + 1), mode="nearest")
-    floor = float(np.percentile(spec.max(axis=1), LOUD_FRAME_PERCENTILE)) - PEAK_FLOOR_DB
-    frames, bins = np.nonzero((spec == local_max) & (spec > floor))
-    values = spec[frames, bins]
-    # strongest PEAKS_PER_SECOND in each second
+    frames, bins = np.nonzero(spec == local_max)
+    return frames, bins, spec[frames, bins]
+
+
+def select_peaks(frames: np.ndarray, bins: np.ndarray, values: np.ndarray, frame_max: np.ndarray,
+                 frame_rate: float) -> np.ndarray:  # fmt: skip
+    """Of the local maxima (frame, column, dB), those above the loudness floor, at most PEAKS_PER_SECOND a
+    second (the strongest); (n, 2) int32 rows of (frame, FFT bin) sorted by frame then bin."""
+    if frame_max.size == 0:
+        return np.zeros((0, 2), dtype=np.int32)
+    floor = float(np.percentile(frame_max, LOUD_FRAME_PERCENTILE)) - PEAK_FLOOR_DB
+    above = values > floor
+    frames, bins, values = frames[above], bins[above], values[above]
     second = (frames / frame_rate).astype(np.int64)
     order = np.lexsort((-values, second))
     second_sorted = second[order]
@@ -124,17 +143,49 @@ def hash_reach(frames: np.ndarray, hashes: np.ndarray, speed: float = 1.0) -> np
 
 
 class LandmarkSink:
-    """A ``FrameStream`` sink: keeps the log magnitude of bins MIN_BIN..MAX_BIN; ``finish`` finds the peaks."""
+    """A ``FrameStream`` sink that finds the local maxima of each block as it arrives (so the work overlaps
+    ffmpeg's decoding), keeping a few frames of each block for the next one's neighbourhood; ``finish``
+    applies the episode-wide loudness floor and the per-second cap. Same peaks as ``find_peaks`` on the
+    whole spectrogram."""
 
     def __init__(self, frame_rate: float) -> None:
         self.frame_rate = frame_rate
-        self._blocks: list[np.ndarray] = []
+        self._tail: np.ndarray | None = None  # frames from self._offset on; the first self._halo are decided
+        self._offset = 0
+        self._halo = 0
+        self._frames: list[np.ndarray] = []
+        self._bins: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+        self._frame_max: list[np.ndarray] = []
 
     def __call__(self, magnitude: np.ndarray) -> None:
         band = magnitude[:, MIN_BIN:MAX_BIN]
-        self._blocks.append((20.0 * np.log10(np.maximum(band, 1e-10))).astype(np.float16))
+        # rounded through float16 as the spectrogram was once stored: peaks stay those the models were fitted on
+        block = (20.0 * np.log10(np.maximum(band, 1e-10))).astype(np.float16).astype(np.float32)
+        self._frame_max.append(block.max(axis=1))
+        self._decide(block if self._tail is None else np.concatenate([self._tail, block]), final=False)
+
+    def _decide(self, buffer: np.ndarray, final: bool) -> None:
+        reach = PEAK_TIME_FRAMES
+        end = buffer.shape[0] if final else buffer.shape[0] - reach  # rows whose whole neighbourhood is here
+        if end > self._halo:
+            frames, bins, values = _local_maxima(buffer)
+            keep = (frames >= self._halo) & (frames < end)
+            self._frames.append(frames[keep] + self._offset)
+            self._bins.append(bins[keep])
+            self._values.append(values[keep])
+            cut = max(end - reach, 0)
+            self._tail, self._offset, self._halo = buffer[cut:], self._offset + cut, end - cut
+        else:
+            self._tail = buffer
 
     def finish(self) -> Landmarks:
-        spec = np.concatenate(self._blocks) if self._blocks else np.zeros((0, MAX_BIN - MIN_BIN), np.float16)
-        self._blocks = []
-        return Landmarks(find_peaks(spec, self.frame_rate), self.frame_rate, spec.shape[0])
+        if self._tail is not None and self._tail.shape[0] > self._halo:
+            self._decide(self._tail, final=True)
+        n_frames = int(sum(m.size for m in self._frame_max))
+        if not n_frames:
+            return Landmarks(np.zeros((0, 2), dtype=np.int32), self.frame_rate, 0)
+        peaks = select_peaks(np.concatenate(self._frames), np.concatenate(self._bins), np.concatenate(self._values),
+                             np.concatenate(self._frame_max), self.frame_rate)  # fmt: skip
+        self._tail, self._frames, self._bins, self._values, self._frame_max = None, [], [], [], []
+        return Landmarks(peaks, self.frame_rate, n_frames)

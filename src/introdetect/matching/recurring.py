@@ -103,6 +103,12 @@ def query_segments(
     return result
 
 
+def _overlaps(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> np.ndarray:
+    """``Region.overlap`` of [start, end] with many regions at once."""
+    inter = np.minimum(ends, end) - np.maximum(starts, start)
+    return inter / np.maximum(1, np.minimum(ends - starts, end - start))
+
+
 def _dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, SharedSegment]:
     """Per partner, the alignment (speed, offset) that spans the most of the region, its pieces joined.
 
@@ -131,13 +137,19 @@ def _dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, SharedSe
 def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Region]:
     """Group one episode's shared segments into regions, strongest first."""
     regions: list[Region] = []
-    for seg in sorted(segments, key=lambda s: (-s.votes, s.other, s.start)):
-        best = max(regions, key=lambda r: r.overlap(seg.start, seg.end), default=None)
-        if best is not None and best.overlap(seg.start, seg.end) >= REGION_OVERLAP:
-            best.members.append(seg)
-            best.votes += seg.votes
-        else:
-            regions.append(Region(episode, seg.start, seg.end, [seg], seg.votes))
+    ordered = sorted(segments, key=lambda s: (-s.votes, s.other, s.start))
+    starts = np.zeros(len(ordered), dtype=np.int64)  # each region's extent while grouping: its first segment's
+    ends = np.zeros(len(ordered), dtype=np.int64)
+    for seg in ordered:
+        k = len(regions)
+        if k:
+            best = int(np.argmax(_overlaps(starts[:k], ends[:k], seg.start, seg.end)))
+            if _overlaps(starts[best : best + 1], ends[best : best + 1], seg.start, seg.end)[0] >= REGION_OVERLAP:
+                regions[best].members.append(seg)
+                regions[best].votes += seg.votes
+                continue
+        starts[k], ends[k] = seg.start, seg.end
+        regions.append(Region(episode, seg.start, seg.end, [seg], seg.votes))
     for region in regions:
         # one extent per partner (its pieces joined), then what partners agree on: the start is their median
         # (a partner whose logo happens to sit at the intro's offset reaches back into the logo), the end a
@@ -158,9 +170,12 @@ def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Regio
     return regions
 
 
-def region_summary(profile: Profile, region: Region) -> np.ndarray:
-    """Mean MFCC (2..13) and mean band contrast of a region: what it sounds like, not how loud it is."""
+def region_summary(profile: Profile, region: Region, frames: int | None = None) -> np.ndarray:
+    """Mean MFCC (2..13) and mean band contrast of a region (of its first ``frames`` frames when given): what
+    it sounds like, not how loud it is."""
     start, end = region.start, max(region.end, region.start + 1)
+    if frames is not None:
+        end = min(end, start + max(frames, 1))
     return np.concatenate([profile.mfcc(start, end, 13)[:, 1:].mean(axis=0), profile.contrast(start, end).mean(axis=0)])
 
 
@@ -168,13 +183,19 @@ def _links(regions: Sequence[Sequence[Region]]) -> dict[int, dict[int, dict[int,
     """For every region (by id), the regions of other episodes it shares a segment with: {other episode:
     {region id: votes}}; a link found from either side counts for both."""
     links: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    extents = [(np.array([r.start for r in rs], dtype=np.int64), np.array([r.end for r in rs], dtype=np.int64))
+               for rs in regions]  # fmt: skip
     for episode_regions in regions:
         for region in episode_regions:
             for seg in region.members:
-                lo, hi = int(seg.other_frame(seg.start)), int(seg.other_frame(seg.end))
-                target = max(regions[seg.other], key=lambda r: r.overlap(lo, hi), default=None)
-                if target is None or target.overlap(lo, hi) < REGION_OVERLAP:
+                if not regions[seg.other]:
                     continue
+                lo, hi = int(seg.other_frame(seg.start)), int(seg.other_frame(seg.end))
+                overlaps = _overlaps(*extents[seg.other], lo, hi)
+                best = int(np.argmax(overlaps))
+                if overlaps[best] < REGION_OVERLAP:
+                    continue
+                target = regions[seg.other][best]
                 links[id(region)][seg.other][id(target)] += seg.votes
                 links[id(target)][region.episode][id(region)] += seg.votes
     return links
@@ -212,7 +233,9 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
             continue
         if len(members) >= 3:
             ids = list(members.values())
-            x = np.array([summaries[rid] for rid in ids]) / scale
+            # compared over the length they all have: an intro trimmed in one episode keeps its beginning
+            common = min(by_id[rid].end - by_id[rid].start for rid in ids)
+            x = np.array([region_summary(prints[by_id[rid].episode].profile, by_id[rid], common) for rid in ids]) / scale
             labels = DBSCAN(eps=DBSCAN_EPS * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
             seed_label = labels[ids.index(seed)]
             if seed_label >= 0:
