@@ -25,12 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from common import machine  # noqa: E402
+from common import machine, write_docs_block  # noqa: E402
 from introdetect.media import FFMPEG  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
 
-DOCS = REPO / "docs" / "BENCHMARKS.md"
-BEGIN, END = "<!-- bench_detect:begin -->", "<!-- bench_detect:end -->"
 
 
 def _child(paths: list[str], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
@@ -107,13 +105,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write_docs:
-        doc = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc += "\n## detect: cost on one season (bench/bench_detect.py)\n\n" + block + "\n"
-        DOCS.write_text(doc, encoding="utf-8")
+        write_docs_block("bench_detect", text, "detect: cost on one season (bench/bench_detect.py)")
 
 
 if __name__ == "__main__":

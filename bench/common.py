@@ -51,3 +51,20 @@ def corpus_prints(corpus, split: str, workers: int = 2):
         for e, p in zip(todo, pool.map(analyse_episode, [corpus / e["file"] for e in todo]), strict=True):
             (cache / f"{e['id']}-{e['plan_hash']}.pkl").write_bytes(pickle.dumps(p))
     return {e["id"]: pickle.loads((cache / f"{e['id']}-{e['plan_hash']}.pkl").read_bytes()) for e in episodes}, episodes
+
+
+def write_docs_block(name: str, text: str, heading: str) -> None:
+    """Put ``text`` between the ``<!-- name:begin/end -->`` markers of docs/BENCHMARKS.md (a new section
+    titled ``heading`` at the end when the markers are not there yet)."""
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    doc = docs.read_text(encoding="utf-8")
+    block = f"{begin}\n{text}\n{end}"
+    if begin in doc:
+        doc = doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end) :]
+    else:
+        doc += f"\n## {heading}\n\n{block}\n"
+    docs.write_text(doc, encoding="utf-8")
+    print(f"updated {docs}")

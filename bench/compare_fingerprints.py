@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from common import machine  # noqa: E402
+from common import machine, write_docs_block  # noqa: E402
 from introdetect.detect import analyse_samples  # noqa: E402
 from introdetect.matching.chromaprint import SECONDS_PER_POINT, chromaprint_points  # noqa: E402
 from introdetect.matching.index import InvertedIndex  # noqa: E402
@@ -36,8 +36,6 @@ from introdetect.matching.recurring import query_segments  # noqa: E402
 from introdetect.media import decode_audio  # noqa: E402
 from introdetect.timecode import Segment  # noqa: E402
 
-DOCS = REPO / "docs" / "BENCHMARKS.md"
-BEGIN, END = "<!-- compare_fingerprints:begin -->", "<!-- compare_fingerprints:end -->"
 SR = 22_050
 
 
@@ -145,13 +143,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write_docs:
-        doc = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc += "\n## Landmarks or Chromaprint for short stings (bench/compare_fingerprints.py)\n\n" + block + "\n"
-        DOCS.write_text(doc, encoding="utf-8")
+        write_docs_block("compare_fingerprints", text, "Landmarks or Chromaprint for short stings (bench/compare_fingerprints.py)")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from common import machine  # noqa: E402
+from common import machine, write_docs_block  # noqa: E402
 from introdetect.atomic import write_json_atomic  # noqa: E402
 from introdetect.baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint  # noqa: E402
 from introdetect.baselines.prior import PositionPrior  # noqa: E402
@@ -38,8 +38,6 @@ from introdetect.media import FFMPEG  # noqa: E402
 from introdetect.metrics import Answer, Evaluation, evaluate, read_answers  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
 
-DOCS = REPO / "docs" / "BENCHMARKS.md"
-BEGIN, END = "<!-- bench_run:begin -->", "<!-- bench_run:end -->"
 
 
 def _episodes(corpus: Path, split: str) -> dict[str, dict[str, Any]]:
@@ -230,14 +228,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write_docs:
-        doc = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc += "\n## Detectors on the corpus (bench/run.py)\n\n" + block + "\n"
-        DOCS.write_text(doc, encoding="utf-8")
-        print(f"updated {DOCS}")
+        write_docs_block("bench_run", text, "Detectors on the corpus (bench/run.py)")
 
 
 if __name__ == "__main__":

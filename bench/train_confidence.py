@@ -19,15 +19,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from common import corpus_prints, machine  # noqa: E402
+from common import corpus_prints, machine, write_docs_block  # noqa: E402
 from introdetect.atomic import write_json_atomic  # noqa: E402
 from introdetect.detect import series_answers  # noqa: E402
 from introdetect.matching.confidence import CONFIDENCE_FILE, ConfidenceModel, reliability  # noqa: E402
 from introdetect.matching.scoring import MotifScorer  # noqa: E402
 from introdetect.timecode import Segment  # noqa: E402
 
-DOCS = REPO / "docs" / "BENCHMARKS.md"
-BEGIN, END = "<!-- reliability:begin -->", "<!-- reliability:end -->"
 TOLERANCE_S = 1.0
 
 
@@ -80,13 +78,7 @@ def main() -> None:
     if args.write:
         write_json_atomic(REPO / "src" / "introdetect" / "data" / CONFIDENCE_FILE, model.to_json())
     if args.write_docs:
-        doc = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc += "\n## Confidence: reliability (bench/train_confidence.py)\n\n" + block + "\n"
-        DOCS.write_text(doc, encoding="utf-8")
+        write_docs_block("reliability", text, "Confidence: reliability (bench/train_confidence.py)")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,14 @@ AUDIT_TOLERANCE_S = 1.0
 """A label whose start or end is more than 1 s from the audio's is flagged by the audit: whole-second labels
 are at most 0.5 s off by rounding, so more is a labelling slip."""
 
+QUIET_DB = 20.0
+"""Sound more than 20 dB under the episode's loud frames is quiet: a fade-out or a soft first bar, which the
+audio cannot place to the second (as refine.SILENCE_DB)."""
+
+MIN_COVERAGE = 0.4
+"""A lookup must hear at least 40 % of the known intro's length: trimmed intros keep half or more; a quoted
+bar of the theme in a score cue, or a chance match, much less."""
+
 MIN_LOOKUP_VOTES = 12
 """Fewest matching hashes with a reference for a lookup to count: a 2 s sting leaves 20 or more, chance
 alignments 8–10 at most."""
@@ -202,12 +210,32 @@ class IntroLibrary:
                          [type(s)(s.other + 1, s.start, s.end, s.offset, s.speed, s.votes) for s in region.members],
                          region.votes)  # fmt: skip
         audio = Refiner(prints).refine(shifted)
-        start = audio.start_s if abs(audio.start_s - expected.start_s) <= LABEL_SLACK_S else expected.start_s
-        end = audio.end_s if abs(audio.end_s - expected.end_s) <= LABEL_SLACK_S else expected.end_s
         agreeing = len(partners)
         confidence = 1.0 - 0.5 ** (agreeing + min(region.votes, 400) / 100)
-        return Lookup(Segment(start, max(end, start + 0.1)), float(confidence),
-                      tuple(chosen[i].id for i in partners))  # fmt: skip
+        references = tuple(chosen[i].id for i in partners)
+        if audio.duration_s < MIN_COVERAGE * expected.duration_s:
+            # a few seconds of the theme, not the intro: a quoted bar in a score cue, or a chance match
+            return Lookup(None, float(confidence), references)
+        start, end = expected.start_s, expected.end_s
+        best_ref, best_seg = max(partners.items(), key=lambda item: item[1].votes)
+        reference = chosen[best_ref].reference
+        for side, heard, said in (("start", audio.start_s, expected.start_s), ("end", audio.end_s, expected.end_s)):
+            if abs(heard - said) <= AUDIT_TOLERANCE_S:
+                start, end = (heard, end) if side == "start" else (start, heard)
+                continue
+            if side == "start":
+                continue  # intros are cut at the end; a start that the audio misplaces has speech over it
+            # the new episode and its known intro part ways at the end: believe the audio where the reference
+            # still sounds there (this episode's intro was cut short), the mapping where the reference is
+            # quiet too (a fade, which the audio cannot place)
+            lo, hi = sorted((heard, said))
+            ref_lo, ref_hi = (int(round(t * rate * best_seg.speed + best_seg.offset)) for t in (lo, hi))
+            ref_loudness = reference.profile.loudness_db
+            stretch = ref_loudness[max(ref_lo, 0) : max(min(ref_hi, ref_loudness.size), max(ref_lo, 0) + 1)]
+            loud = stretch.size and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - QUIET_DB
+            if loud:
+                start, end = (heard, end) if side == "start" else (start, heard)
+        return Lookup(Segment(start, max(end, start + 0.1)), float(confidence), references)
 
     # --- storage ----------------------------------------------------------------------------------------
 
@@ -259,6 +287,35 @@ class IntroLibrary:
         return cls(entries, audits)
 
 
+def reconcile(label: Segment, audio: Segment, episode: EpisodePrint) -> tuple[Segment, bool, str]:
+    """Where a label (or a known intro mapped onto a new episode) and the audio disagree, which to believe.
+
+    Per boundary: within AUDIT_TOLERANCE_S the audio's (it is precise to a frame); further apart, the label's
+    when what lies between the two is quiet (a fade or a soft first bar is part of an intro, yet gives the
+    audio nothing to match), the audio's when it is loud (the label cuts into other sound, or the intro was
+    trimmed in this episode): then the label is contradicted. Returns (segment, contradicted, reason)."""
+    rate = episode.profile.frame_rate
+    loudness = episode.profile.loudness_db
+    quiet_below = float(np.percentile(loudness, 95)) - QUIET_DB if loudness.size else 0.0
+    chosen, notes = [], []
+    for name, said, heard in (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s)):
+        if abs(said - heard) <= AUDIT_TOLERANCE_S:
+            chosen.append(heard)
+            continue
+        lo, hi = sorted((int(said * rate), int(heard * rate)))
+        between = loudness[max(lo, 0) : max(hi, lo + 1)]
+        # quiet throughout (a fade): its loud quarter still quiet; speech has pauses, but its loud quarter is not
+        if between.size and float(np.percentile(between, 75)) < quiet_below:
+            chosen.append(said)
+            notes.append(f"{name} {said - heard:+.1f} s from the audio over quiet sound (kept)")
+        else:
+            chosen.append(heard)
+            notes.append(f"{name} {said - heard:+.1f} s from the audio, over other sound")
+    contradicted = any("other sound" in n for n in notes)
+    segment = Segment(chosen[0], max(chosen[1], chosen[0] + 0.1))
+    return segment, contradicted, "; ".join(notes) or "label agrees with the audio"
+
+
 def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint]]) -> IntroLibrary:
     """Known intros from analysed labelled episodes; labels refined and audited per series."""
     by_series: dict[str, list[tuple[Label, EpisodePrint]]] = defaultdict(list)
@@ -272,15 +329,16 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint]]) ->
         found = refine_labels([p for _, p in members], [lb for lb, _ in members])
         for (label, p), (audio, reason) in zip(members, found, strict=True):
             assert label.segment is not None
-            flagged = False
+            if label.segment.start_s >= p.duration_s - 1.0:
+                audits.append(LabelAudit(label.id, series, label.segment, None, False,
+                                         f"intro lies beyond the analysed {p.duration_s:.0f} s: not checked, not stored"))  # fmt: skip
+                continue
+            intro, flagged = label.segment, False
             if audio is not None:
-                off = max(abs(audio.start_s - label.segment.start_s), abs(audio.end_s - label.segment.end_s))
-                flagged = off > AUDIT_TOLERANCE_S
-                reason = f"label is {off:.1f} s from the audio" if flagged else f"label within {off:.1f} s of the audio"
+                intro, flagged, reason = reconcile(label.segment, audio, p)
             elif len(members) >= 2:
                 flagged = True
             audits.append(LabelAudit(label.id, series, label.segment, audio, flagged, reason))
-            intro = audio if audio is not None else label.segment
             entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None))
     return IntroLibrary(entries, audits)
 
