@@ -14,7 +14,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,10 +146,25 @@ def analyse_episode(path: str | os.PathLike[str], options: AudioOptions | None =
     return analyser.finish(episode_id(path), options.window_s)
 
 
+class _InProcess(Executor):
+    """An executor that runs each call at once, in this process."""
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
 def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, show_progress: bool,
                  failed: list[tuple[str, str]]) -> dict[Path, EpisodePrint]:  # fmt: skip
+    """Analyse episodes in parallel processes (in this one for a single episode or worker: a process pool
+    costs more to start than one decode); failures go to ``failed`` as one line each."""
     prints: dict[Path, EpisodePrint] = {}
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool, _progress(show_progress) as progress:
+    pool: Executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(paths) > 1 else _InProcess()
+    with pool, _progress(show_progress) as progress:
         task = progress.add_task("analyse", total=len(paths))
         futures = {pool.submit(analyse_episode, p, options): p for p in paths}
         for future in as_completed(futures):
