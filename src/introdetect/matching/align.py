@@ -87,7 +87,8 @@ def shared_segments(
         hit = (pid < 0) & (peak_id[other, c] >= 0) & (column + d >= 0) & (column + d < span)
         pid[hit] = peak_id[other[hit], c[hit]]
     voted = pid >= 0
-    pid, frames, reach = pid[voted], matches.query_frame[voted].astype(np.int64), matches.query_reach[voted].astype(np.int64)
+    pid = pid[voted]
+    frames, reach = matches.query_frame[voted].astype(np.int64), matches.query_reach[voted].astype(np.int64)
     order = np.lexsort((frames, pid))
     pid, frames, reach = pid[order], frames[order], reach[order]
     # a lone vote (none other within a second at its offset) is chance: it must not stretch a segment

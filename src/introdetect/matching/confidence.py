@@ -9,14 +9,13 @@ the reliability table on the validation and test splits is in docs/BENCHMARKS.md
 from __future__ import annotations
 
 import itertools
-import json
 import math
-from dataclasses import asdict, dataclass, fields
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+
+from .logistic import LogisticModel
 
 CONFIDENCE_FILE = "answer_confidence.json"
 
@@ -49,42 +48,18 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-@dataclass(frozen=True)
-class ConfidenceModel:
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    provenance: dict[str, Any]
+class ConfidenceModel(LogisticModel):
+    """Logistic regression over ``AnswerFeatures``: P(this answer is right)."""
+
+    FILE = CONFIDENCE_FILE
+    FEATURES = FEATURE_NAMES
 
     def confidence(self, features: AnswerFeatures) -> float:
-        x = (features.vector() - np.array(self.mean)) / np.array(self.scale)
-        return float(1.0 / (1.0 + np.exp(-(x @ np.array(self.coef) + self.intercept))))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"features": list(FEATURE_NAMES), **asdict(self)}
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> ConfidenceModel:
-        if path is None:
-            text = (resources.files("introdetect") / "data" / CONFIDENCE_FILE).read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text)
-        if tuple(data.get("features", ())) != FEATURE_NAMES:
-            raise ValueError(f"confidence model was made for {data.get('features')}, not {list(FEATURE_NAMES)}")
-        return cls(tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]),
-                   dict(data.get("provenance", {})))  # fmt: skip
+        return float(self.predict(features.vector())[0])
 
     @classmethod
     def fit(cls, features: list[AnswerFeatures], right: list[bool], provenance: dict[str, Any]) -> ConfidenceModel:
-        from sklearn.linear_model import LogisticRegression
-
-        x = np.array([f.vector() for f in features])
-        mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-3)
-        model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, right)
-        return cls(tuple(mean.round(6)), tuple(scale.round(6)), tuple(model.coef_[0].round(6)),
-                   round(float(model.intercept_[0]), 6), provenance)  # fmt: skip
+        return cls.fit_rows(np.array([f.vector() for f in features]), right, provenance)
 
 
 def reliability(confidences: list[float], right: list[bool], bins: int = 5) -> list[tuple[str, int, float, float]]:

@@ -166,7 +166,8 @@ def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Regio
         ends = np.array([v[1] for v in extent.values()])
         region.start = int(np.percentile(starts, 50))
         region.end = int(np.percentile(ends, 75))
-        region.spread = float(np.subtract(*np.percentile(starts, [75, 25])) + np.subtract(*np.percentile(ends, [75, 25]))) / 2
+        iqr = np.subtract(*np.percentile(starts, [75, 25])) + np.subtract(*np.percentile(ends, [75, 25]))
+        region.spread = float(iqr) / 2
     return regions
 
 
@@ -235,7 +236,8 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
             ids = list(members.values())
             # compared over the length they all have: an intro trimmed in one episode keeps its beginning
             common = min(by_id[rid].end - by_id[rid].start for rid in ids)
-            x = np.array([region_summary(prints[by_id[rid].episode].profile, by_id[rid], common) for rid in ids]) / scale
+            x = np.array([region_summary(prints[by_id[rid].episode].profile, by_id[rid], common) for rid in ids])
+            x = x / scale
             labels = DBSCAN(eps=DBSCAN_EPS * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
             seed_label = labels[ids.index(seed)]
             if seed_label >= 0:

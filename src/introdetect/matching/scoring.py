@@ -8,15 +8,13 @@ them apart is described by ``MotifFeatures``; the weights come from the corpus's
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, fields
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
+from .logistic import LogisticModel
 from .recurring import EpisodePrint, Motif
 
 SCORER_FILE = "motif_scorer.json"
@@ -83,49 +81,21 @@ def motif_features(motifs: list[Motif], prints: list[EpisodePrint]) -> list[Moti
     return result
 
 
-@dataclass(frozen=True)
-class MotifScorer:
-    """Logistic regression over standardised ``MotifFeatures``."""
+class MotifScorer(LogisticModel):
+    """Logistic regression over standardised ``MotifFeatures``: P(this motif is the series' intro)."""
 
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    provenance: dict[str, Any]
+    FILE = SCORER_FILE
+    FEATURES = FEATURE_NAMES
+    BALANCED = True  # one intro among dozens of motifs per series
 
     def probability(self, features: list[MotifFeatures]) -> np.ndarray:
         if not features:
             return np.zeros(0)
-        x = (np.array([f.vector() for f in features]) - np.array(self.mean)) / np.array(self.scale)
-        p = 1.0 / (1.0 + np.exp(-(x @ np.array(self.coef) + self.intercept)))
+        p = self.predict(np.array([f.vector() for f in features]))
         # an opening intro never ends the episode: what does is the end credits replaying the theme. Few
         # training episodes end inside the window, so this is a rule rather than a learned weight.
         return p * (1.0 - np.array([f.at_end for f in features]))
 
-    def to_json(self) -> dict[str, Any]:
-        return {"features": list(FEATURE_NAMES), **asdict(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MotifScorer:
-        if tuple(data.get("features", ())) != FEATURE_NAMES:
-            raise ValueError(f"motif scorer was made for features {data.get('features')}, not {list(FEATURE_NAMES)}")
-        return cls(tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]),
-                   dict(data.get("provenance", {})))  # fmt: skip
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> MotifScorer:
-        if path is None:
-            text = (resources.files("introdetect") / "data" / SCORER_FILE).read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        return cls.from_json(json.loads(text))
-
     @classmethod
     def fit(cls, features: list[MotifFeatures], is_intro: list[bool], provenance: dict[str, Any]) -> MotifScorer:
-        from sklearn.linear_model import LogisticRegression
-
-        x = np.array([f.vector() for f in features])
-        mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-3)  # a constant feature stays harmless
-        model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit((x - mean) / scale, is_intro)
-        return cls(tuple(mean.round(6)), tuple(scale.round(6)), tuple(model.coef_[0].round(6)),
-                   round(float(model.intercept_[0]), 6), provenance)  # fmt: skip
+        return cls.fit_rows(np.array([f.vector() for f in features]), is_intro, provenance)
