@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..settings import MIN_PLAUSIBLE_INTRO_S
 from .logistic import LogisticModel
 from .recurring import EpisodePrint, Motif
 
@@ -94,7 +95,9 @@ class MotifScorer(LogisticModel):
         p = self.predict(np.array([f.vector() for f in features]))
         # an opening intro never ends the episode: what does is the end credits replaying the theme. Few
         # training episodes end inside the window, so this is a rule rather than a learned weight.
-        return p * (1.0 - np.array([f.at_end for f in features]))
+        p = p * (1.0 - np.array([f.at_end for f in features]))
+        # nor is it shorter than the shortest plausible intro (settings.MIN_PLAUSIBLE_INTRO_S)
+        return np.where(np.exp([f.log_duration for f in features]) < MIN_PLAUSIBLE_INTRO_S, 0.0, p)
 
     @classmethod
     def fit(cls, features: list[MotifFeatures], is_intro: list[bool], provenance: dict[str, Any]) -> MotifScorer:
