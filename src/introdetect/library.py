@@ -51,6 +51,10 @@ AUDIT_TOLERANCE_S = 1.0
 """A label whose start or end is more than 1 s from the audio's is flagged by the audit: whole-second labels
 are at most 0.5 s off by rounding, so more is a labelling slip."""
 
+CLOSING_SHARE = 0.8
+"""In an episode that ends inside the window, a match starting in its last fifth is its end credits, which
+replay the theme (they take the last 5–15 % of an episode)."""
+
 QUIET_DB = 20.0
 """Sound more than 20 dB under the episode's loud frames is quiet: a fade-out or a soft first bar, which the
 audio cannot place to the second (as refine.SILENCE_DB)."""
@@ -139,16 +143,31 @@ def refine_labels(prints: Sequence[EpisodePrint], labels: Sequence[Label]) -> li
     return result
 
 
+def _intro_hashes(entry: KnownIntro) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes anchored inside the known intro only: the margins kept around it (for refinement) may hold a
+    network logo or a recap sting that other episodes share, which must not be looked up as the intro."""
+    frames, hashes = landmark_hashes(entry.reference.landmarks.peaks)
+    rate = entry.reference.profile.frame_rate
+    lo, hi = entry.intro.start_s * rate - entry.first_frame, entry.intro.end_s * rate - entry.first_frame
+    inside = (frames >= lo) & (frames < hi)
+    return frames[inside], hashes[inside]
+
+
 def _intro_region(episode: EpisodePrint, regions: Sequence) -> object:  # noqa: ANN001
     """Of the stretches that match the known intros well (half the best's references and a third of its
-    votes), the first one that does not end the episode: end credits replay the theme after the intro."""
+    votes), the strongest that does not end the episode: end credits replay the theme after the intro, and
+    a score cue that quotes the theme, under speech, matches less of it."""
     rate = episode.profile.frame_rate
     partners = {id(r): len({m.other for m in r.members}) for r in regions}
     top_partners = max(partners.values())
     top_votes = max(r.votes for r in regions)
     good = [r for r in regions if 2 * partners[id(r)] >= top_partners and 3 * r.votes >= top_votes]
-    opening = [r for r in good if not (episode.reached_end and episode.duration_s - r.end / rate < END_S)]
-    return min(opening or good, key=lambda r: r.start)
+    def closing(r) -> bool:  # noqa: ANN001 - end credits: ends the episode, or starts in its last fifth
+        return episode.reached_end and (episode.duration_s - r.end / rate < END_S
+                                        or r.start / rate > CLOSING_SHARE * episode.duration_s)  # fmt: skip
+
+    opening = [r for r in good if not closing(r)]
+    return max(opening or good, key=lambda r: (r.votes, -r.start))
 
 
 class IntroLibrary:
@@ -171,7 +190,7 @@ class IntroLibrary:
             chosen = [e for e in self.entries if series is None or e.series == series]
             if not chosen:
                 return None
-            index = InvertedIndex([landmark_hashes(e.reference.landmarks.peaks) for e in chosen])
+            index = InvertedIndex([_intro_hashes(e) for e in chosen])
             self._indexes[series] = (chosen, index)
         return self._indexes[series]
 
