@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from common import machine, write_docs_block  # noqa: E402
+
 from introdetect.media import FFMPEG  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
-
 
 
 def _child(paths: list[str], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]

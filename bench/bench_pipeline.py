@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from common import machine  # noqa: E402
+
 from introdetect.debsources import package_root  # noqa: E402
 from introdetect.features.compute import compute_features  # noqa: E402
 from introdetect.media import FFMPEG, extract_audio, read_wav  # noqa: E402

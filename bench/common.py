@@ -37,12 +37,11 @@ def corpus_prints(corpus, split: str, workers: int = 2):
     manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
     import hashlib
 
+    from introdetect.features import frames
     from introdetect.matching import landmarks, profile
 
     # analyses made by other fingerprint settings are not reused
-    version = hashlib.sha256(Path(landmarks.__file__).read_bytes() + Path(profile.__file__).read_bytes()).hexdigest()[
-        :8
-    ]
+    version = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (frames, landmarks, profile))).hexdigest()[:8]
     cache = Path(__file__).resolve().parent / "out" / f"prints-{manifest['size']}-{manifest['seed']}-{version}"
     cache.mkdir(parents=True, exist_ok=True)
     episodes = [e for e in manifest["episodes"] if e["split"] == split]

@@ -31,13 +31,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from common import machine, write_docs_block  # noqa: E402
+
 from introdetect.atomic import write_json_atomic  # noqa: E402
 from introdetect.baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint  # noqa: E402
 from introdetect.baselines.prior import PositionPrior  # noqa: E402
 from introdetect.media import FFMPEG  # noqa: E402
 from introdetect.metrics import Answer, Evaluation, evaluate, read_answers  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
-
 
 
 def _episodes(corpus: Path, split: str) -> dict[str, dict[str, Any]]:

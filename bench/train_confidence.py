@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from common import corpus_prints, machine, write_docs_block  # noqa: E402
+
 from introdetect.atomic import write_json_atomic  # noqa: E402
 from introdetect.detect import series_answers  # noqa: E402
 from introdetect.matching.confidence import CONFIDENCE_FILE, ConfidenceModel, reliability  # noqa: E402

@@ -21,8 +21,8 @@ sys.path.insert(0, str(REPO / "src"))
 from common import corpus_prints, machine
 
 from introdetect.atomic import write_json_atomic
-from introdetect.matching.series import analyse_series
 from introdetect.matching.scoring import FEATURE_NAMES, SCORER_FILE, MotifScorer
+from introdetect.matching.series import analyse_series
 from introdetect.timecode import Segment
 
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import scipy.signal
+from conftest import CACHE
 
 from introdetect.corpus import build_corpus
 from introdetect.corpus.build import episode_path
@@ -16,8 +17,6 @@ from introdetect.labels import read_labels
 from introdetect.media import decode_audio, probe
 from introdetect.metrics import read_answers
 from introdetect.settings import AudioOptions
-
-from conftest import CACHE
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from introdetect import detect
 from introdetect.cli import app
-from introdetect.detect import group_series, series_of
+from introdetect.grouping import group_series, series_of
 from introdetect.labels import read_labels
 from introdetect.library import IntroLibrary, build_library
 from introdetect.metrics import read_answers

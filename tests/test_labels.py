@@ -4,8 +4,8 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import PACKAGED_LABELS, SHARED_LABELS, SHARED_LABELS_ORIGINAL
+
 from introdetect.labels import (
     LabelDefectError,
     LabelFileError,

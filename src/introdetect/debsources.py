@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+
 def _default_cache() -> Path:
     """INTRODETECT_DEB_CACHE, else .cache/debs in a source checkout, else ~/.cache/introdetect/debs."""
     if os.environ.get("INTRODETECT_DEB_CACHE"):

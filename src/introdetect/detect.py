@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -24,17 +22,18 @@ import numpy as np
 from .atomic import write_json_atomic
 from .features.frames import FrameStream
 from .features.stream import decoding_alongside
-from .labels import LabelSet, parse_episode_name
+from .grouping import group_series, series_of
+from .labels import LabelSet
 from .library import IntroLibrary, build_library_from_prints, labelled_videos
 from .matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from .matching.landmarks import FFT_DOUBLE, LandmarkSink
 from .matching.profile import ProfileSink
-from .matching.recurring import EpisodePrint
+from .matching.recurring import EpisodePrint, alignment_groups, span
 from .matching.refine import Refiner
 from .matching.scoring import MotifScorer
 from .matching.series import analyse_series
 from .media import MediaError, stream_audio
-from .runner import _progress, default_workers, episode_id
+from .runner import BatchResult, _assign_ids, _one_line, _progress, default_workers, episode_id
 from .settings import HOP_LENGTH, N_FFT, AudioOptions
 from .timecode import Segment, format_timecode
 
@@ -79,37 +78,6 @@ class Detection:
             **({"series": self.series} if self.series else {}),
             **({"note": self.note} if self.note else {}),
         }
-
-
-# --- series -------------------------------------------------------------------------------------------------
-
-_SEASON_DIR = re.compile(r"^(season|series|saison|staffel|сезон|s)\s*\d+$|^\d+\s*(season|сезон)$", re.IGNORECASE)
-
-
-def series_of(path: str | os.PathLike[str], labels: LabelSet | None = None) -> str:
-    """The series an episode belongs to: its label's name, else S01E02 / 1x02 in the file name, else its
-    folder (skipping a "Season 1" level)."""
-    path = Path(path)
-    vid = episode_id(path)
-    if labels is not None and vid in labels:
-        parsed = parse_episode_name(labels[vid].name or "")
-        if parsed is not None:
-            return parsed.series_key
-    parsed = parse_episode_name(path.stem)
-    if parsed is not None:
-        return parsed.series_key
-    folder = path.resolve().parent
-    if _SEASON_DIR.match(folder.name.strip()) and folder.parent != folder:
-        folder = folder.parent
-    return " ".join(folder.name.casefold().split()) or "(no series)"
-
-
-def group_series(paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None,
-                 series: str | None = None) -> dict[str, list[Path]]:  # fmt: skip
-    groups: dict[str, list[Path]] = defaultdict(list)
-    for p in paths:
-        groups[series or series_of(p, labels)].append(Path(p))
-    return dict(groups)
 
 
 # --- the media edge -----------------------------------------------------------------------------------------
@@ -178,7 +146,7 @@ def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, sho
             try:
                 prints[path] = future.result()
             except MediaError as exc:
-                failed.append((str(path), str(exc)))
+                failed.append((str(path), _one_line(exc, path)))
             except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
                 failed.append((str(path), f"{path}: internal error: {type(exc).__name__}: {exc}"))
             progress.advance(task)
@@ -201,7 +169,7 @@ def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer) -> list[
     motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
     refiner = Refiner(prints)
     share = len(motif.episodes) / n
-    reach = {e: _longest_partner_span(motif.main_region(e)) for e in motif.regions}
+    reach = {e: max(map(span, alignment_groups(motif.main_region(e).members))) for e in motif.regions}
     typical = float(np.median([r.end - r.start for r in (motif.main_region(e) for e in motif.regions)]))
     answers: list[tuple[Segment | None, AnswerFeatures]] = []
     for e, p in enumerate(prints):
@@ -216,16 +184,6 @@ def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer) -> list[
                                   math.log1p(region.spread / p.profile.frame_rate))  # fmt: skip
         answers.append((refiner.refine(region), features))
     return answers
-
-
-def _longest_partner_span(region) -> int:  # noqa: ANN001 - a Region
-    """Frames of the longest stretch the region shares with any one partner (its pieces at one alignment)."""
-    spans: dict[tuple[int, float, int], list[int]] = {}
-    for m in region.members:
-        key = (m.other, m.speed, m.offset // 3)
-        lo, hi = spans.get(key, [m.start, m.end])
-        spans[key] = [min(lo, m.start), max(hi, m.end)]
-    return max((hi - lo for lo, hi in spans.values()), default=0)
 
 
 def detect_series(prints: Sequence[EpisodePrint], scorer: MotifScorer, series: str | None = None,
@@ -267,18 +225,12 @@ def detect(
     """
     options = options or AudioOptions()
     scorer = scorer or MotifScorer.load()
+    confidence = ConfidenceModel.load()
     workers = workers or default_workers()
-    failed: list[tuple[str, str]] = []
-    unique: list[Path] = []
-    seen: dict[str, Path] = {}
-    for raw in paths:
-        path = Path(raw)
-        vid = episode_id(path)
-        if vid in seen:
-            failed.append((str(path), f"{path}: episode id {vid!r} already used by {seen[vid]}; rename one file"))
-            continue
-        seen[vid] = path
-        unique.append(path)
+    batch = BatchResult()
+    unique = [path for _, path in _assign_ids(list(paths), batch)]
+    failed = batch.failed
+    seen = {episode_id(p): p for p in unique}
     references: list[Path] = []
     pairs: list = []
     if labels is not None and videos:
@@ -286,7 +238,7 @@ def detect(
         references = [v for _, v in pairs if episode_id(v) not in seen]
     prints = analyse_many(unique + references, options, workers, show_progress, failed)
     if pairs:
-        known = build_library_from_prints([(label, prints[v]) for label, v in pairs if v in prints])
+        known = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints])
         library = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
     answers: dict[str, Detection] = {}
     groups = group_series([p for p in unique if p in prints], labels, series)
@@ -313,7 +265,7 @@ def detect(
                 answers[vid] = Detection(vid, found.intro, found.confidence, METHOD_KNOWN, name,
                                          note="matched " + ", ".join(found.references[:3]))  # fmt: skip
                 unknown = []
-        for det in detect_series([prints[p] for p in unknown], scorer, name):
+        for det in detect_series([prints[p] for p in unknown], scorer, name, confidence):
             answers[det.id] = det
     for path_text, message in failed:
         vid = episode_id(path_text)
@@ -324,7 +276,7 @@ def detect(
         d = answers.get(episode_id(path))
         if d is not None:
             result.append(Detection(d.id, d.intro, d.confidence, d.method, d.series, str(path), d.note))
-    # duplicates of an id are answered too, as failures
+    # failures of files outside the answered ones (a repeated id, a labelled video) are listed too
     for path_text, message in failed:
         if Path(path_text) not in unique:
             result.append(Detection(episode_id(path_text), None, None, METHOD_FAILED, None, path_text, note=message))

@@ -19,19 +19,20 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .atomic import atomic_path
-from .labels import Label, LabelSet, parse_episode_name
+from .grouping import series_of
+from .labels import Label, LabelSet
 from .matching.align import shared_segments
 from .matching.index import InvertedIndex
 from .matching.landmarks import Landmarks, hash_reach, landmark_hashes
 from .matching.profile import Profile
-from .matching.recurring import SPEEDS, EpisodePrint, build_regions, query_segments
+from .matching.recurring import SPEEDS, EpisodePrint, Region, build_regions, query_segments
 from .matching.refine import Refiner
 from .matching.scoring import END_S
 from .settings import AudioOptions
@@ -98,11 +99,6 @@ class Lookup:
     references: tuple[str, ...]
 
 
-def series_key(label: Label) -> str:
-    parsed = parse_episode_name(label.name or "")
-    return parsed.series_key if parsed is not None else label.id
-
-
 def _slice(p: EpisodePrint, intro: Segment, label_id: str, series: str, label: Segment, refined: bool) -> KnownIntro:
     rate = p.profile.frame_rate
     lo = max(0, int((intro.start_s - MARGIN_S) * rate))
@@ -153,7 +149,7 @@ def _intro_hashes(entry: KnownIntro) -> tuple[np.ndarray, np.ndarray]:
     return frames[inside], hashes[inside]
 
 
-def _intro_region(episode: EpisodePrint, regions: Sequence) -> object:  # noqa: ANN001
+def _intro_region(episode: EpisodePrint, regions: Sequence[Region]) -> Region:
     """Of the stretches that match the known intros well (half the best's references and a third of its
     votes), the strongest that does not end the episode: end credits replay the theme after the intro, and
     a score cue that quotes the theme, under speech, matches less of it."""
@@ -162,7 +158,7 @@ def _intro_region(episode: EpisodePrint, regions: Sequence) -> object:  # noqa: 
     top_partners = max(partners.values())
     top_votes = max(r.votes for r in regions)
     good = [r for r in regions if 2 * partners[id(r)] >= top_partners and 3 * r.votes >= top_votes]
-    def closing(r) -> bool:  # noqa: ANN001 - end credits: ends the episode, or starts in its last fifth
+    def closing(r: Region) -> bool:  # end credits: end the episode, or start in its last fifth
         return episode.reached_end and (episode.duration_s - r.end / rate < END_S
                                         or r.start / rate > CLOSING_SHARE * episode.duration_s)  # fmt: skip
 
@@ -223,11 +219,8 @@ class IntroLibrary:
         expected = Segment(max(0.0, float(m[0])), max(float(m[1]), float(m[0]) + 0.1))
         # refine against the references, as a series' episodes are refined against each other
         prints = [episode] + [e.reference for e in chosen]
-        from .matching.recurring import Region
-
-        shifted = Region(0, region.start, region.end,
-                         [type(s)(s.other + 1, s.start, s.end, s.offset, s.speed, s.votes) for s in region.members],
-                         region.votes)  # fmt: skip
+        # the references follow the episode in ``prints``: their indices move up by one
+        shifted = replace(region, members=[replace(m, other=m.other + 1) for m in region.members])
         audio = Refiner(prints).refine(shifted)
         agreeing = len(partners)
         confidence = 1.0 - 0.5 ** (agreeing + min(region.votes, 400) / 100)
@@ -335,12 +328,13 @@ def reconcile(label: Segment, audio: Segment, episode: EpisodePrint) -> tuple[Se
     return segment, contradicted, "; ".join(notes) or "label agrees with the audio"
 
 
-def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint]]) -> IntroLibrary:
-    """Known intros from analysed labelled episodes; labels refined and audited per series."""
+def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]]) -> IntroLibrary:
+    """Known intros from analysed labelled episodes (label, print, series as ``grouping.series_of`` names
+    it); labels refined and audited per series."""
     by_series: dict[str, list[tuple[Label, EpisodePrint]]] = defaultdict(list)
-    for label, p in labelled:
+    for label, p, series in labelled:
         if label.segment is not None:
-            by_series[series_key(label)].append((label, p))
+            by_series[series].append((label, p))
     entries: list[KnownIntro] = []
     audits: list[LabelAudit] = []
     for series, members in sorted(by_series.items()):
@@ -389,4 +383,5 @@ def build_library(labels: LabelSet, videos: Sequence[Path], options: AudioOption
     failed: list[tuple[str, str]] = []
     prints = analyse_many([v for _, v in pairs], options or AudioOptions(), workers or default_workers(),
                           show_progress, failed)  # fmt: skip
-    return build_library_from_prints([(label, prints[v]) for label, v in pairs if v in prints]), failed, missing
+    library = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints])
+    return library, failed, missing

@@ -69,7 +69,7 @@ def _assign_ids(paths: Sequence[str | os.PathLike[str]], result: BatchResult) ->
         path = Path(raw)
         vid = episode_id(path)
         if vid in seen:
-            result.failed.append((str(path), f"episode id {vid!r} already used by {seen[vid]}; rename one file"))
+            result.failed.append((str(path), f"{path}: episode id {vid!r} already used by {seen[vid]}; rename one file"))
             continue
         seen[vid] = path
         items.append((vid, path))

@@ -18,10 +18,10 @@ import numpy as np
 
 from .atomic import atomic_path
 from .features.compute import EpisodeFeatures
+from .features.rhythm import beat_interval_cv
 from .features.store import FeatureFileError, load_features
 from .labels import LabelSet
 from .manifest import Manifest
-from .features.rhythm import beat_interval_cv
 from .settings import WindowOptions
 from .timecode import Segment
 

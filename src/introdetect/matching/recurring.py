@@ -109,29 +109,38 @@ def _overlaps(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> np.
     return inter / np.maximum(1, np.minimum(ends - starts, end - start))
 
 
-def _dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, SharedSegment]:
-    """Per partner, the alignment (speed, offset) that spans the most of the region, its pieces joined.
-
-    A partner can match one stretch at several offsets: a theme with repeated sections, or end credits that
-    replay the intro and go on. Only the true alignment holds all of it, so the widest one wins, provided it
-    has at least a third of the strongest one's votes (a wide but thin alignment is chance)."""
+def alignment_groups(members: Sequence[SharedSegment]) -> list[list[SharedSegment]]:
+    """The pieces of a region shared with one partner at one alignment (same speed, offset within the
+    tolerance), each group a list of pieces."""
     groups: dict[tuple[int, float, int], list[SharedSegment]] = {}
     for m in members:
         key = next((k for k in groups if k[0] == m.other and k[1] == m.speed
                     and abs(k[2] - m.offset) <= OFFSET_TOLERANCE_FRAMES), (m.other, m.speed, m.offset))  # fmt: skip
         groups.setdefault(key, []).append(m)
+    return list(groups.values())
+
+
+def span(pieces: Sequence[SharedSegment]) -> int:
+    """Frames from the first piece's start to the last piece's end."""
+    return max(s.end for s in pieces) - min(s.start for s in pieces)
+
+
+def dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, list[SharedSegment]]:
+    """Per partner, the pieces of the alignment (speed, offset) that spans the most of the region.
+
+    A partner can match one stretch at several offsets: a theme with repeated sections, or end credits that
+    replay the intro and go on. Only the true alignment holds all of it, so the widest one wins, provided it
+    has at least a third of the strongest one's votes (a wide but thin alignment is chance)."""
+    groups = alignment_groups(members)
     strongest: dict[int, int] = defaultdict(int)
-    for key, segs in groups.items():
-        strongest[key[0]] = max(strongest[key[0]], sum(s.votes for s in segs))
-    best: dict[int, tuple[int, int, SharedSegment]] = {}
-    for key, segs in groups.items():
-        votes = sum(s.votes for s in segs)
-        if 3 * votes < strongest[key[0]]:
-            continue
-        span = max(s.end for s in segs) - min(s.start for s in segs)
-        if key[0] not in best or (span, votes) > best[key[0]][:2]:
-            best[key[0]] = (span, votes, max(segs, key=lambda s: s.votes))
-    return {other: seg for other, (_, _, seg) in best.items()}
+    for pieces in groups:
+        strongest[pieces[0].other] = max(strongest[pieces[0].other], sum(s.votes for s in pieces))
+    best: dict[int, tuple[int, int, list[SharedSegment]]] = {}
+    for pieces in groups:
+        other, votes = pieces[0].other, sum(s.votes for s in pieces)
+        if 3 * votes >= strongest[other] and (other not in best or (span(pieces), votes) > best[other][:2]):
+            best[other] = (span(pieces), votes, pieces)
+    return {other: pieces for other, (_, _, pieces) in best.items()}
 
 
 def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Region]:
@@ -154,16 +163,10 @@ def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Regio
         # one extent per partner (its pieces joined), then what partners agree on: the start is their median
         # (a partner whose logo happens to sit at the intro's offset reaches back into the logo), the end a
         # high quantile (a trimmed partner stops early)
-        dominant = _dominant_alignments(region.members)
-        extent: dict[int, list[int]] = {}
-        for m in region.members:
-            d = dominant[m.other]
-            if m.speed != d.speed or abs(m.offset - d.offset) > OFFSET_TOLERANCE_FRAMES:
-                continue  # another alignment with that partner: a repeated section, or its logo nearby
-            lo, hi = extent.get(m.other, [m.start, m.end])
-            extent[m.other] = [min(lo, m.start), max(hi, m.end)]
-        starts = np.array([v[0] for v in extent.values()])
-        ends = np.array([v[1] for v in extent.values()])
+        # (other alignments with a partner, a repeated section or its logo nearby, do not count)
+        dominant = dominant_alignments(region.members).values()
+        starts = np.array([min(s.start for s in pieces) for pieces in dominant])
+        ends = np.array([max(s.end for s in pieces) for pieces in dominant])
         region.start = int(np.percentile(starts, 50))
         region.end = int(np.percentile(ends, 75))
         iqr = np.subtract(*np.percentile(starts, [75, 25])) + np.subtract(*np.percentile(ends, [75, 25]))

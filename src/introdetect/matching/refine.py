@@ -15,7 +15,7 @@ import numpy as np
 
 from ..timecode import Segment
 from .align import SharedSegment
-from .recurring import EpisodePrint, Region, _dominant_alignments
+from .recurring import EpisodePrint, Region, dominant_alignments
 
 REACH_OUT_S = 2.0
 """How far beyond the hashes' span a boundary may move: a fade-out or a soft first note lasts a second or
@@ -64,8 +64,8 @@ class Refiner:
         return self._frames[episode]
 
     def partners(self, region: Region) -> list[SharedSegment]:
-        dominant = _dominant_alignments(region.members)
-        return sorted(dominant.values(), key=lambda s: -s.votes)[:MAX_PARTNERS]
+        strongest = [max(pieces, key=lambda s: s.votes) for pieces in dominant_alignments(region.members).values()]
+        return sorted(strongest, key=lambda s: -s.votes)[:MAX_PARTNERS]
 
     def similarity(self, region: Region, lo: int, hi: int, quantile: float) -> np.ndarray:
         """(hi − lo,) per-frame similarity of frames lo..hi with the partners' aligned frames."""

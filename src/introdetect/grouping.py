@@ -1,0 +1,39 @@
+"""Which series an episode belongs to: one rule for detect and for the library of known intros, so that a
+labelled episode and a new one of the same series land under the same name."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from .labels import LabelSet, parse_episode_name
+
+_SEASON_DIR = re.compile(r"^(season|series|saison|staffel|сезон|s)\s*\d+$|^\d+\s*(season|сезон)$", re.IGNORECASE)
+
+
+def series_of(path: str | os.PathLike[str], labels: LabelSet | None = None) -> str:
+    """The series an episode belongs to: its label's name (as read, look-alike letters mended), else
+    S01E02 / 1x02 in the file name, else its folder (skipping a "Season 1" level)."""
+    path = Path(path)
+    label = labels.get(path.stem) if labels is not None else None
+    if label is not None and label.episode is not None:
+        return label.episode.series_key
+    parsed = parse_episode_name(path.stem)
+    if parsed is not None:
+        return parsed.series_key
+    folder = path.resolve().parent
+    if _SEASON_DIR.match(folder.name.strip()) and folder.parent != folder:
+        folder = folder.parent
+    return " ".join(folder.name.casefold().split()) or "(no series)"
+
+
+def group_series(paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None,
+                 series: str | None = None) -> dict[str, list[Path]]:  # fmt: skip
+    """Episodes by series (``series`` puts them all in one)."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for p in paths:
+        groups[series or series_of(p, labels)].append(Path(p))
+    return dict(groups)
