@@ -139,3 +139,8 @@ def test_series_from_names_folders_and_override(tmp_path):
     assert series_of(Path("/media/x/Friends 1x02.avi")) == "friends"
     groups = group_series([Path("/a/Show/S01/1.mkv"), Path("/b/other.mkv")], series="mine")
     assert list(groups) == ["mine"] and len(groups["mine"]) == 2
+
+
+def test_unknown_label_policy_is_a_usage_error(tiny_corpus):
+    result = runner.invoke(app, ["detect", str(tiny_corpus / "test"), "--policy", "bogus", "--no-progress"])
+    assert result.exit_code == 2 and "policy" in result.output

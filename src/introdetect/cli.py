@@ -18,7 +18,7 @@ from . import __version__
 from .errors import USER_ERRORS
 from .labels import ERROR, NOTE, read_labels
 from .runner import BatchResult, extract_many, features_many
-from .settings import DEFAULT_WINDOW_S, AudioOptions, FeatureOptions, WindowOptions
+from .settings import DEFAULT_WINDOW_S, LABEL_POLICIES, AudioOptions, FeatureOptions, WindowOptions
 from .timecode import format_timecode
 
 app = typer.Typer(
@@ -67,6 +67,11 @@ def _finish(result: BatchResult, what: str) -> None:
         raise typer.Exit(1)
 
 
+def _check_policy(policy: str) -> None:
+    if policy not in LABEL_POLICIES:
+        raise typer.BadParameter(f"policy must be one of {', '.join(LABEL_POLICIES)}", param_hint="--policy")
+
+
 def _fail(message: str) -> None:
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(1)
@@ -83,8 +88,7 @@ def labels(
     videos: Annotated[Optional[list[Path]], typer.Option(help="The labelled episodes' videos, for --audit (files or folders; id = file stem).")] = None,
 ) -> None:
     """Read label files: seconds and durations, series/season/episode, every defect by id, statistics."""
-    if policy not in ("keep", "skip", "fail"):
-        raise typer.BadParameter("policy must be keep, skip or fail", param_hint="--policy")
+    _check_policy(policy)
     try:
         label_set = read_labels(files, policy=policy, window_s=window, skip_bad_files=True)
     except USER_ERRORS as exc:
@@ -402,6 +406,7 @@ def detect(
     from .detect import detect as run_detect
     from .library import IntroLibrary
 
+    _check_policy(policy)
     files = _expand(paths, MEDIA_SUFFIXES)
     if not files:
         _fail("no media files found in " + ", ".join(map(str, paths)))
@@ -446,6 +451,7 @@ def library_build(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Fingerprint every labelled intro once (refined from the audio where a series has several) and save them."""
+    _check_policy(policy)
     from .library import build_library
 
     try:
