@@ -426,7 +426,10 @@ def detect(
                   "intro covers it (add its siblings, or --labels/--library for its series): "
                   + ", ".join(d.id for d in lone[:8]))  # fmt: skip
     if out_file:
-        write_detections(out_file, detections)
+        try:
+            write_detections(out_file, detections)
+        except OSError as exc:
+            _fail(f"{out_file}: cannot write the answers ({exc.strerror or exc})")
         out.print(f"answers written to {out_file}")
     failures = [d for d in detections if d.method == METHOD_FAILED]
     if failures:
@@ -461,7 +464,10 @@ def library_build(
     except USER_ERRORS as exc:
         _fail(str(exc))
         return
-    library.save(out_file)
+    try:
+        library.save(out_file)
+    except OSError as exc:
+        _fail(f"{out_file}: cannot write the library ({exc.strerror or exc})")
     refined = sum(e.refined for e in library.entries)
     out.print(f"library {out_file}: {len(library)} known intros of {len(library.series)} series "
               f"({refined} refined from the audio); {sum(a.flagged for a in library.audits)} labels flagged")  # fmt: skip
