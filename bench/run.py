@@ -6,7 +6,8 @@ Build the corpus first (`make corpus SIZE=full`, or bench/corpus.py). Detectors:
 position prior fitted on the train split; the re-implementation of Intro Skipper's Chromaprint matcher, per
 series) and introdetect itself: with no labels (what recurs across each series' episodes), and for known
 series (a library from the train split's labels and videos; each unseen episode of those series answered
-alone, the library's build time left out of the per-episode cost). Cost: seconds per episode, against ffmpeg
+alone, the library's build time left out of the per-episode cost); the shipped model alone, each episode on
+its own; and the default, matching and the model fused. Cost: seconds per episode, against ffmpeg
 decoding the same 480 s windows (the floor) and against Chromaprint's own `fpcalc` on the same files
 (Debian's libchromaprint-tools), and each detector's peak memory (its own process; the ffmpeg processes
 it starts are not counted).
@@ -66,13 +67,28 @@ def run_intro_skipper(corpus: Path, split: str) -> dict[str, Answer]:
     return answers
 
 
-def run_introdetect(corpus: Path, split: str) -> dict[str, Answer]:
-    """introdetect with no labels: every episode of the split, series from the file names (show07_s01e02)."""
+def _run_detect(corpus: Path, split: str, use: str) -> dict[str, Answer]:
     from introdetect import detect
 
     episodes = _episodes(corpus, split)
-    found = detect([corpus / e["file"] for e in episodes.values()], workers=2)
+    found = detect([corpus / e["file"] for e in episodes.values()], workers=2, use=use)
     return {d.id: Answer(d.intro, d.confidence, d.method) for d in found}
+
+
+def run_introdetect(corpus: Path, split: str) -> dict[str, Answer]:
+    """introdetect's matching with no labels: every episode of the split, series from the file names
+    (show07_s01e02), answered by what recurs across each series."""
+    return _run_detect(corpus, split, "matching")
+
+
+def run_model(corpus: Path, split: str) -> dict[str, Answer]:
+    """The shipped model alone: each episode answered on its own (no siblings, no labels)."""
+    return _run_detect(corpus, split, "model")
+
+
+def run_fused(corpus: Path, split: str) -> dict[str, Answer]:
+    """detect's default: matching and the model fused (fusion.py), no labels."""
+    return _run_detect(corpus, split, "fused")
 
 
 def run_known(corpus: Path, split: str) -> tuple[dict[str, Answer], float]:
@@ -91,7 +107,7 @@ def run_known(corpus: Path, split: str) -> tuple[dict[str, Answer], float]:
     labels = read_labels(corpus / f"truth_{split}.json")
     answers = {}
     for vid, entry in _episodes(corpus, split).items():
-        [d] = detect([corpus / entry["file"]], labels=labels, library=library, workers=1)
+        [d] = detect([corpus / entry["file"]], labels=labels, library=library, workers=1, use="matching")
         answers[vid] = Answer(d.intro, d.confidence, d.method)
     return answers, build_s
 
@@ -100,6 +116,8 @@ DETECTORS = {  # name: (function, split it answers; None: the --split argument)
     "position_prior": (run_prior, None),
     "intro_skipper": (run_intro_skipper, None),
     "introdetect": (run_introdetect, None),
+    "introdetect_model": (run_model, None),
+    "introdetect_fused": (run_fused, None),
     "introdetect_known": (run_known, "seen"),
 }
 

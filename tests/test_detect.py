@@ -91,9 +91,15 @@ def test_known_series_one_new_episode_by_lookup(tiny_corpus, tmp_path):
         assert _within(d.intro, truth[video.stem].intro, 0.5), (d, truth[video.stem])
 
 
-def test_lone_unknown_episode_is_said_to_be_unmatchable(tiny_corpus):
+def test_lone_unknown_episode_is_answered_by_the_model_alone(tiny_corpus, tmp_path):
+    """No siblings, no labels: the model answers (the design's rule); matching alone says it cannot match it."""
     video = next((tiny_corpus / "test").rglob("show02_s01e01.*"))
-    result = runner.invoke(app, ["detect", str(video), "--no-progress"])
+    out = tmp_path / "lone.json"
+    result = runner.invoke(app, ["detect", str(video), "--no-progress", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "answered by the model alone" in result.output
+    assert json.loads(out.read_text(encoding="utf-8"))[video.stem]["method"] == "model"
+    result = runner.invoke(app, ["detect", str(video), "--no-progress", "--use", "matching"])
     assert result.exit_code == 0, result.output
     assert "cannot be matched" in result.output
 

@@ -395,18 +395,23 @@ def detect(
     videos: Annotated[Optional[list[Path]], typer.Option(help="Where the labelled episodes' videos are (files or folders; id = file name stem).")] = None,
     library_file: Annotated[Optional[Path], typer.Option("--library", help="A saved library of known intros (introdetect library build).")] = None,
     series: Annotated[Optional[str], typer.Option(help="Treat every episode as one series of this name.")] = None,
+    model_file: Annotated[Optional[Path], typer.Option("--model", help="Model file from `introdetect train` (default: the shipped model).")] = None,
+    use: Annotated[str, typer.Option(help="fused (every detector), matching (known intros and recurrence only), or model (the model alone, episode by episode).")] = "fused",
     window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream index among the file's audio streams.")] = 0,
     policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
     workers: Annotated[Optional[int], typer.Option(help="Parallel decoders.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Find the intro of every episode: by the known intros of its series, else by what recurs across its series."""
-    from .detect import METHOD_FAILED, METHOD_NONE_LONE, write_detections
+    """Find the intro of every episode: known intros of its series, what recurs across its series, and the
+    model, fused into one answer each (the method that decided is recorded)."""
+    from .detect import DEFAULT_MODEL, METHOD_FAILED, METHOD_NONE_LONE, USES, write_detections
     from .detect import detect as run_detect
     from .library import IntroLibrary
 
     _check_policy(policy)
+    if use not in USES:
+        raise typer.BadParameter(f"must be one of {', '.join(USES)}", param_hint="--use")
     files = _expand(paths, MEDIA_SUFFIXES)
     if not files:
         _fail("no media files found in " + ", ".join(map(str, paths)))
@@ -415,11 +420,19 @@ def detect(
         library = IntroLibrary.load(library_file) if library_file else None
         detections = run_detect(files, labels=label_set, series=series, options=_audio_options(window, stream),
                                 workers=workers, show_progress=progress, library=library,
-                                videos=_expand(videos or [], MEDIA_SUFFIXES))  # fmt: skip
+                                videos=_expand(videos or [], MEDIA_SUFFIXES),
+                                model=model_file or DEFAULT_MODEL, use=use)  # fmt: skip
     except USER_ERRORS as exc:
         _fail(str(exc))
         return
     out.print(_detection_table(detections, f"intros of {len(files)} episode(s)"))
+    from .fusion import NOTE_MODEL_ALONE
+
+    alone = [d for d in detections if d.note == NOTE_MODEL_ALONE]
+    if alone:
+        out.print(f"{len(alone)} episode(s) answered by the model alone: each is the only episode of its series "
+                  "(add its siblings, or --labels/--library for its series, for matching): "
+                  + ", ".join(d.id for d in alone[:8]))  # fmt: skip
     lone = [d for d in detections if d.method == METHOD_NONE_LONE]
     if lone:
         out.print(f"{len(lone)} episode(s) cannot be matched: each is the only episode of its series and no known "
@@ -437,6 +450,154 @@ def detect(
         for d in failures:
             err.print(f"  {d.note}", markup=False)
         raise typer.Exit(1)
+
+
+def _training():  # noqa: ANN202 - the job module, or a clear message when torch is missing
+    try:
+        from .model import job
+    except ImportError as exc:
+        _fail(f"training needs torch ({exc.name} is missing): pip install 'introdetect[train]' "
+              "(torch 2.13.0, CPU)")  # fmt: skip
+    return job
+
+
+def _training_data(job, labels_file: list[Path], videos: list[Path], policy: str, cache: Optional[Path],
+                   window: float, workers: Optional[int], progress: bool):  # noqa: ANN001, ANN202
+    _check_policy(policy)
+    try:
+        inputs = job.InputOptions(span_s=window)
+        label_set = read_labels(labels_file, policy=policy)
+        data = job.prepare(label_set, _expand(videos, MEDIA_SUFFIXES), inputs, cache,
+                           _audio_options(window, 0), workers, progress)  # fmt: skip
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+    out.print(f"training data: {len(data.episodes)} labelled episodes of {len(set(data.series))} series"
+              + (f"; {len(data.missing)} labelled ids have no video" if data.missing else ""))  # fmt: skip
+    for _, message in data.failed:
+        err.print(f"  skipped: {message}", markup=False)
+    if not data.episodes:
+        _fail("no labelled episode could be used (check --videos: ids are file names without extension)")
+    return data, inputs
+
+
+def _dims(channels: str, lstm: int) -> dict:
+    try:
+        parts = tuple(int(c) for c in channels.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3 or min(parts) < 1:
+        raise typer.BadParameter("three positive filter counts, e.g. 32,32,64", param_hint="--channels")
+    return {"channels": parts, "lstm_units": lstm}
+
+
+# options shared by `train` and `cv`
+_Videos = Annotated[list[Path], typer.Option(help="The labelled episodes' videos (files or folders; id = file stem).")]
+_Cache = Annotated[Optional[Path], typer.Option(help="Feature cache folder (default ~/.cache/introdetect/features).")]
+_Channels = Annotated[str, typer.Option(help="CNN filters of its three layers.")]
+_Lstm = Annotated[int, typer.Option(help="LSTM units (per direction).")]
+_BoundaryWeight = Annotated[float, typer.Option(help="Weight of the boundary regression in the loss.")]
+_Window = Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")]
+_Policy = Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")]
+_Seed = Annotated[int, typer.Option(help="Random seed.")]
+_Workers = Annotated[Optional[int], typer.Option(help="Parallel decoders for features.")]
+_Progress = Annotated[bool, typer.Option(help="Show progress.")]
+
+
+@app.command()
+def train(
+    labels_file: Annotated[list[Path], typer.Argument(help="VK label file(s) of the training episodes.")],
+    videos: _Videos,
+    out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.idmodel); its training curve goes beside it (.png).")],
+    valid_file: Annotated[Optional[list[Path]], typer.Option("--valid", help="Label file(s) for early stopping and calibration (default: a fifth of the series held out).")] = None,
+    cache: _Cache = None,
+    epochs: Annotated[int, typer.Option(help="Most epochs (early stopping usually ends sooner).")] = 40,
+    channels: _Channels = "32,32,64",
+    lstm: _Lstm = 64,
+    boundary_weight: _BoundaryWeight = 10.0,
+    window: _Window = DEFAULT_WINDOW_S,
+    policy: _Policy = "skip",
+    seed: _Seed = 0,
+    workers: _Workers = None,
+    progress: _Progress = True,
+) -> None:
+    """Train the CNN + LSTM on labelled episodes (features extracted and cached as needed)."""
+    job = _training()
+    dims = _dims(channels, lstm)
+    data, inputs = _training_data(job, labels_file, videos, policy, cache, window, workers, progress)
+    valid = None
+    if valid_file:
+        valid, _ = _training_data(job, valid_file, videos, policy, cache, window, workers, progress)
+    options = job.TrainOptions(epochs=epochs, boundary_weight=boundary_weight, seed=seed)
+
+    def epoch_line(row: dict) -> None:
+        if progress:
+            out.print(f"epoch {row['epoch']:3d}  train {row['train_loss']:.4f}  validation {row['val_loss']:.4f}  "
+                      f"lr {row['lr']:.1e}  {row['seconds']:.0f} s")  # fmt: skip
+
+    report = job.train_model(data, inputs, options, valid=valid, on_epoch=epoch_line,
+                             source={"labels": [str(p) for p in labels_file]}, **dims)  # fmt: skip
+    try:
+        report.model.save(out_file)
+        curve = out_file.with_suffix(".png")
+        job.plot_history(report.fitted.history, curve, f"{out_file.name}: best epoch {report.fitted.best_epoch}")
+    except OSError as exc:
+        _fail(f"{out_file}: cannot write the model ({exc.strerror or exc})")
+    v = report.validation
+    if v:
+        out.print(f"validation ({len(report.held_out_series)} series): window F1 {v['window_f1']:.3f}, "
+                  f"detection F1 {v['detection_f1']:.3f}, start MAE {v['start_mae_s']:.2f} s, "
+                  f"end MAE {v['end_mae_s']:.2f} s, median boundary error {v['median_boundary_error_s']:.2f} s")  # fmt: skip
+    out.print(f"model written to {out_file} (training curve {curve})")
+
+
+@app.command()
+def cv(
+    labels_file: Annotated[list[Path], typer.Argument(help="VK label file(s).")],
+    videos: _Videos,
+    folds: Annotated[int, typer.Option(help="Folds (whole series per fold).")] = 5,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write every fold's figures here (JSON).")] = None,
+    cache: _Cache = None,
+    epochs: Annotated[int, typer.Option(help="Most epochs per fold.")] = 40,
+    channels: _Channels = "32,32,64",
+    lstm: _Lstm = 64,
+    boundary_weight: _BoundaryWeight = 10.0,
+    window: _Window = DEFAULT_WINDOW_S,
+    policy: _Policy = "skip",
+    seed: _Seed = 0,
+    workers: _Workers = None,
+    progress: _Progress = True,
+) -> None:
+    """Cross-validate the model by series (no series in two folds): the design's figures per fold."""
+    from .atomic import write_json_atomic
+
+    job = _training()
+    dims = _dims(channels, lstm)
+    data, inputs = _training_data(job, labels_file, videos, policy, cache, window, workers, progress)
+    options = job.TrainOptions(epochs=epochs, boundary_weight=boundary_weight, seed=seed)
+    columns = ("window_accuracy", "window_f1", "detection_f1", "start_mae_s", "end_mae_s", "median_boundary_error_s")
+    table = Table(title=f"{folds}-fold cross-validation by series ({len(data.episodes)} episodes)")
+    for column in ("fold", "episodes", *columns):
+        table.add_column(column, justify="right")
+
+    def fold_line(k: int, figures: dict) -> None:
+        if progress:
+            out.print(f"fold {k + 1}/{folds}: detection F1 {figures['detection_f1']:.3f}, "
+                      f"median boundary error {figures['median_boundary_error_s']:.2f} s")  # fmt: skip
+
+    try:
+        result = job.cross_validate(data, folds, inputs, options, on_fold=fold_line, **dims)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    for k, figures in enumerate(result["folds"]):
+        table.add_row(str(k + 1), str(figures["episodes"]), *(f"{figures[c]:.3f}" for c in columns))
+    table.add_row("mean", "", *(f"{result['mean'][c]:.3f} ± {result['std'][c]:.3f}" for c in columns))
+    out.print(table)
+    if out_file:
+        from .model.file import finite
+
+        write_json_atomic(out_file, finite(result))
+        out.print(f"figures written to {out_file}")
 
 
 library_app = typer.Typer(help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True)

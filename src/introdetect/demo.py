@@ -77,11 +77,13 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
                   f"{summary['episodes']} episodes: {summary['intro_windows']} intro, {summary['other_windows']} other "
                   f"→ {out_dir / 'windows.npz'}")  # fmt: skip
 
-    console.rule("4. introdetect detect on the sample seasons (no labels: what recurs in each series)")
+    console.rule("4. introdetect detect on the sample seasons (no labels: what recurs, and the shipped model)")
     from .detect import detect, write_detections
 
     detections = detect(videos)
-    found = Table(title="introdetect detect (series from the S01E02 file names)")
+    matching_only = {d.id: d for d in detect(videos, use="matching")}
+    model_only = {d.id: d for d in detect(videos, use="model")}
+    found = Table(title="introdetect detect, fused (series from the S01E02 file names; method = what decided)")
     for column in ("id", "start", "end", "confidence", "method", "truth"):
         found.add_column(column)
     for d in detections:
@@ -105,7 +107,13 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     for column in ("detector", "F1 @IoU≥0.5", "hits ±1 s", "start MAE s", "window F1", "false-intro rate"):
         scores.add_column(column)
     ours = {d.id: Answer(d.intro, d.confidence, d.method) for d in detections}
-    for name, answers in (("position prior", prior), ("Intro Skipper's method", skipper), ("introdetect", ours)):
+    def as_answers(found: dict) -> dict:
+        return {vid: Answer(d.intro, d.confidence, d.method) for vid, d in found.items()}
+
+    for name, answers in (("position prior", prior), ("Intro Skipper's method", skipper),
+                          ("introdetect: matching alone", as_answers(matching_only)),
+                          ("introdetect: the model alone", as_answers(model_only)),
+                          ("introdetect (fused, the default)", ours)):  # fmt: skip
         fig = evaluate(answers, truth).overall
 
         def cell(value: float, digits: int = 2) -> str:

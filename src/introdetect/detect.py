@@ -21,7 +21,8 @@ import numpy as np
 
 from .atomic import write_json_atomic
 from .features.frames import FrameStream
-from .features.stream import decoding_alongside
+from .features.compute import EpisodeFeatures
+from .features.stream import FeatureAccumulator, decoding_alongside
 from .grouping import group_series, series_of
 from .labels import LabelSet
 from .library import IntroLibrary, build_library_from_prints, labelled_videos
@@ -33,8 +34,10 @@ from .matching.refine import Refiner
 from .matching.scoring import MotifScorer
 from .matching.series import analyse_series
 from .media import MediaError, stream_audio
+from .model.file import ModelFileError
+from .model.infer import IntroModel, ModelAnswer
 from .runner import BatchResult, _assign_ids, _one_line, _progress, default_workers, episode_id
-from .settings import HOP_LENGTH, N_FFT, AudioOptions
+from .settings import HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, SettingsError
 from .timecode import Segment, format_timecode
 
 MIN_INTRO_PROBABILITY = 0.5
@@ -49,6 +52,12 @@ none lost); 1.3 began to drop genuine intros."""
 
 END_SLACK_S = 1.0
 """Audio shorter than the window by more than this means the episode ended inside the window."""
+
+DEFAULT_MODEL = "default"
+"""``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
+
+USES = ("fused", "matching", "model")
+"""What answers: every detector fused (default), matching alone (known intros and recurrence), the model alone."""
 
 METHOD_RECURRING = "recurring"
 METHOD_NONE_LONE = "unmatched"
@@ -84,21 +93,34 @@ class Detection:
 
 
 class EpisodeAnalyser:
-    """Collects what matching needs while audio is pushed in blocks (one FFT shared by fingerprints and profile)."""
+    """Collects what matching needs while audio is pushed in blocks (one FFT shared by fingerprints and profile);
+    with ``features``, the model's frame features too, from the same FFT."""
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, features: bool = False) -> None:
         self.sample_rate = sample_rate
         self.frame_rate = sample_rate / HOP_LENGTH
         self._landmarks = LandmarkSink(self.frame_rate)
         self._profile = ProfileSink(sample_rate, N_FFT)
-        self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=FFT_DOUBLE)
+        self._features: FeatureAccumulator | None = None
+        if features:  # the features need the FFT in float64 (see FrameStream); the fingerprints take it as it comes
+            self._features = FeatureAccumulator(FeatureOptions(sample_rate=sample_rate),
+                                                spectrum_sinks=[self._landmarks, self._profile])  # fmt: skip
+            self._stream = None
+        else:
+            self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=FFT_DOUBLE)
+        self.features: EpisodeFeatures | None = None
 
     def push(self, samples: np.ndarray) -> None:
-        self._stream.push(samples)
+        (self._features or self._stream).push(samples)  # type: ignore[union-attr]
 
     def finish(self, episode: str, window_s: float) -> EpisodePrint:
-        self._stream.finish()
-        duration = self._stream.samples / self.sample_rate
+        if self._features is not None:
+            self.features = self._features.finish()
+            samples = self._features.samples
+        else:
+            self._stream.finish()  # type: ignore[union-attr]
+            samples = self._stream.samples  # type: ignore[union-attr]
+        duration = samples / self.sample_rate
         return EpisodePrint(episode, self._landmarks.finish(), self._profile.finish(self.frame_rate), duration,
                             reached_end=duration < window_s - END_SLACK_S)  # fmt: skip
 
@@ -112,12 +134,32 @@ def analyse_samples(samples: np.ndarray, sample_rate: int, episode: str, window_
 
 def analyse_episode(path: str | os.PathLike[str], options: AudioOptions | None = None) -> EpisodePrint:
     """Decode an episode's window once and collect its landmark peaks and frame profile."""
+    return analyse_with_model(path, options, None)[0]
+
+
+_MODELS: dict[str, IntroModel] = {}
+
+
+def _model(source: str) -> IntroModel:
+    """The model of ``source`` (a path, or DEFAULT_MODEL), loaded once per process."""
+    if source not in _MODELS:
+        _MODELS[source] = IntroModel.load(None if source == DEFAULT_MODEL else source)
+    return _MODELS[source]
+
+
+def analyse_with_model(path: str | os.PathLike[str], options: AudioOptions | None,
+                       model: str | None) -> tuple[EpisodePrint, ModelAnswer | None]:  # fmt: skip
+    """One decode of the episode's window: its print for matching and, with ``model``, the model's answer."""
     options = options or AudioOptions()
-    analyser = EpisodeAnalyser(options.sample_rate)
+    analyser = EpisodeAnalyser(options.sample_rate, features=model is not None)
     with decoding_alongside():
         for block in stream_audio(path, options):
             analyser.push(block)
-    return analyser.finish(episode_id(path), options.window_s)
+    vid = episode_id(path)
+    result = analyser.finish(vid, options.window_s)
+    if model is None or analyser.features is None:
+        return result, None
+    return result, _model(model).predict(analyser.features, vid)
 
 
 class _InProcess(Executor):
@@ -133,20 +175,26 @@ class _InProcess(Executor):
 
 
 def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, show_progress: bool,
-                 failed: list[tuple[str, str]]) -> dict[Path, EpisodePrint]:  # fmt: skip
+                 failed: list[tuple[str, str]], model: str | None = None,
+                 answers: dict[Path, ModelAnswer] | None = None) -> dict[Path, EpisodePrint]:  # fmt: skip
     """Analyse episodes in parallel processes (in this one for a single episode or worker: a process pool
-    costs more to start than one decode); failures go to ``failed`` as one line each."""
+    costs more to start than one decode); failures go to ``failed`` as one line each. With ``model``, each
+    episode's model answer goes to ``answers``."""
     prints: dict[Path, EpisodePrint] = {}
     pool: Executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(paths) > 1 else _InProcess()
     with pool, _progress(show_progress) as progress:
         task = progress.add_task("analyse", total=len(paths))
-        futures = {pool.submit(analyse_episode, p, options): p for p in paths}
+        futures = {pool.submit(analyse_with_model, p, options, model): p for p in paths}
         for future in as_completed(futures):
             path = futures[future]
             try:
-                prints[path] = future.result()
+                prints[path], answer = future.result()
+                if answer is not None and answers is not None:
+                    answers[path] = answer
             except MediaError as exc:
                 failed.append((str(path), _one_line(exc, path)))
+            except ModelFileError:
+                raise  # the model, not the episode: every episode would fail the same way
             except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
                 failed.append((str(path), f"{path}: internal error: {type(exc).__name__}: {exc}"))
             progress.advance(task)
@@ -215,6 +263,8 @@ def detect(
     scorer: MotifScorer | None = None,
     library: IntroLibrary | None = None,
     videos: Iterable[str | os.PathLike[str]] = (),
+    model: str | os.PathLike[str] | None = DEFAULT_MODEL,
+    use: str = "fused",
 ) -> list[Detection]:
     """Find the intro of every episode in ``paths``, in their order.
 
@@ -222,7 +272,20 @@ def detect(
     the known intros; a saved ``library`` does the same without re-analysing them. Episodes of a known
     series are answered by lookup; the others by what recurs among the episodes of their series. A file
     that cannot be read is answered with method "failed" and the reason in ``note``: never skipped.
+
+    ``model``: the supervised model's file (DEFAULT_MODEL: the shipped one; None: none). ``use``: "fused" (every
+    detector, see ``fusion.py``), "matching" (known intros and recurrence only) or "model" (the model alone,
+    each episode on its own).
     """
+    from .fusion import METHOD_MODEL, fuse
+
+    if use not in USES:
+        raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
+    model_source = None if model is None or use == "matching" else str(model)
+    if use == "model" and model_source is None:
+        raise SettingsError("use='model' needs a model")
+    if model_source is not None:
+        _model(model_source)  # a bad model file fails here, once, before any decoding
     options = options or AudioOptions()
     scorer = scorer or MotifScorer.load()
     confidence = ConfidenceModel.load()
@@ -236,7 +299,10 @@ def detect(
     if labels is not None and videos:
         pairs, _ = labelled_videos(labels, [Path(v) for v in videos])
         references = [v for _, v in pairs if episode_id(v) not in seen]
-    prints = analyse_many(unique + references, options, workers, show_progress, failed)
+    model_answers: dict[Path, ModelAnswer] = {}
+    prints = analyse_many(unique, options, workers, show_progress, failed, model_source, model_answers)
+    if references:
+        prints.update(analyse_many(references, options, workers, show_progress, failed))
     if pairs:
         known = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints])
         library = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
@@ -271,6 +337,12 @@ def detect(
         vid = episode_id(path_text)
         if vid in seen and seen[vid] == Path(path_text):
             answers[vid] = Detection(vid, None, None, METHOD_FAILED, None, path_text, note=message)
+    for path, answer in model_answers.items():
+        vid = episode_id(path)
+        if use == "model":
+            answers[vid] = Detection(vid, answer.intro, answer.confidence, METHOD_MODEL, answers[vid].series)
+        elif vid in answers:
+            answers[vid] = fuse(answers[vid], answer)
     result = []
     for path in unique:
         d = answers.get(episode_id(path))

@@ -6,12 +6,14 @@ from .features.store import FeatureFileError
 from .labels import LabelError
 from .manifest import ManifestError
 from .media import MediaError
+from .model.file import ModelFileError
 from .settings import SettingsError
 from .timecode import TimecodeError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     LabelError,
     MediaError,
+    ModelFileError,
     FeatureFileError,
     ManifestError,
     SettingsError,

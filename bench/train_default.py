@@ -1,0 +1,80 @@
+"""Train the model shipped in the package, on the train splits of the generated corpora only.
+
+    .venv/bin/python bench/train_default.py --corpus /tmp/corpus-full --corpus /tmp/corpus-small \\
+        --corpus /tmp/corpus-tiny --out src/introdetect/data/default.idmodel
+
+Never the test splits, never the "seen" episodes, never the reserved packages (the corpora use only the
+packages in introdetect.corpus.sources). Early stopping and calibration on the corpora's validation splits.
+Corpora of several sizes: the full corpus's episodes all outlast the 480 s window, the small and tiny
+corpora's often do not (their end credits lie inside it), and a user's episodes can be either. The corpora
+reuse episode ids (show01_s01e01 in each), so each corpus keeps its own feature cache and its ids are
+prefixed with its size here; ``introdetect train`` does the same job for one label file set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from common import machine
+
+from introdetect.labels import read_labels
+from introdetect.model import job
+from introdetect.model.train import TrainOptions
+
+
+def corpus_data(corpus: Path, split: str, inputs: job.InputOptions, cache_root: Path) -> job.TrainingData:
+    size = json.loads((corpus / "corpus.json").read_text())["size"]
+    labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
+    videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
+    data = job.prepare(labels, videos, inputs, cache_root / f"features-{size}", workers=2, show_progress=True)
+    if data.failed:
+        raise SystemExit(f"{corpus}: {len(data.failed)} episodes failed: {data.failed[:2]}")
+    out = job.TrainingData()
+    out.episodes = [replace(e, id=f"{size}:{e.id}") for e in data.episodes]
+    out.series = [f"{size}:{s}" for s in data.series]
+    out.labels = {f"{size}:{k}": v for k, v in data.labels.items()}
+    return out
+
+
+def merge(parts: list[job.TrainingData]) -> job.TrainingData:
+    out = job.TrainingData()
+    for p in parts:
+        out.episodes += p.episodes
+        out.series += p.series
+        out.labels.update(p.labels)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, action="append", required=True)
+    parser.add_argument("--out", type=Path, default=REPO / "src" / "introdetect" / "data" / "default.idmodel")
+    parser.add_argument("--cache", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--epochs", type=int, default=40)
+    args = parser.parse_args()
+    inputs = job.InputOptions()
+    train = merge([corpus_data(c, "train", inputs, args.cache) for c in args.corpus])
+    valid = merge([corpus_data(c, "validation", inputs, args.cache) for c in args.corpus])
+    print(f"train: {len(train.episodes)} episodes of {len(set(train.series))} series; "
+          f"validation: {len(valid.episodes)} of {len(set(valid.series))}", flush=True)  # fmt: skip
+    command = "bench/train_default.py " + " ".join(f"--corpus {c}" for c in args.corpus)
+    report = job.train_model(train, inputs, TrainOptions(epochs=args.epochs), valid=valid,
+                             on_epoch=lambda r: print({k: round(v, 4) for k, v in r.items()}, flush=True),
+                             source={"command": command, "machine": machine(),
+                                     "corpora": [json.loads((c / "corpus.json").read_text())["size"] for c in args.corpus],
+                                     "splits": {"train": "train", "validation (early stopping, calibration)": "validation"}})  # fmt: skip
+    report.model.save(args.out)
+    job.plot_history(report.fitted.history, REPO / "docs" / "model_training.png",
+                     f"default model: best epoch {report.fitted.best_epoch} of {len(report.fitted.history)}")  # fmt: skip
+    print(f"wrote {args.out}; validation: {report.validation}; {report.fitted.seconds:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
