@@ -290,3 +290,21 @@ def test_the_shipped_model_finds_the_tiny_corpus_intros(tiny_corpus: Path) -> No
 
 def corpus_labels(corpus: Path, split: str) -> Path:
     return corpus / f"truth_{split}.json"
+
+
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--channels", "32,x"], ["--channels", "32,32"]])
+def test_training_options_out_of_range_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    labels = tmp_path / "l.json"
+    labels.write_text("{}")
+    result = runner.invoke(app, ["train", str(labels), "--videos", str(tmp_path), "--out", str(tmp_path / "m"), *args])
+    assert result.exit_code == 2, result.output
+
+
+def test_detect_with_a_bad_model_file_is_one_line_naming_it(tiny_corpus: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.idmodel"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    video = next((tiny_corpus / "test").rglob("show02_s01e01.*"))
+    result = runner.invoke(app, ["detect", str(video), "--model", str(junk), "--no-progress"])
+    assert result.exit_code == 1
+    assert "junk.idmodel: not an introdetect model file" in result.output
+    assert "Traceback" not in result.output

@@ -480,6 +480,13 @@ def _training_data(job, labels_file: list[Path], videos: list[Path], policy: str
     return data, inputs
 
 
+def _train_options(job, epochs: int, boundary_weight: float, seed: int):  # noqa: ANN001, ANN202
+    try:
+        return job.TrainOptions(epochs=epochs, boundary_weight=boundary_weight, seed=seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def _dims(channels: str, lstm: int) -> dict:
     try:
         parts = tuple(int(c) for c in channels.split(","))
@@ -523,11 +530,11 @@ def train(
     """Train the CNN + LSTM on labelled episodes (features extracted and cached as needed)."""
     job = _training()
     dims = _dims(channels, lstm)
+    options = _train_options(job, epochs, boundary_weight, seed)
     data, inputs = _training_data(job, labels_file, videos, policy, cache, window, workers, progress)
     valid = None
     if valid_file:
         valid, _ = _training_data(job, valid_file, videos, policy, cache, window, workers, progress)
-    options = job.TrainOptions(epochs=epochs, boundary_weight=boundary_weight, seed=seed)
 
     def epoch_line(row: dict) -> None:
         if progress:
@@ -572,8 +579,8 @@ def cv(
 
     job = _training()
     dims = _dims(channels, lstm)
+    options = _train_options(job, epochs, boundary_weight, seed)
     data, inputs = _training_data(job, labels_file, videos, policy, cache, window, workers, progress)
-    options = job.TrainOptions(epochs=epochs, boundary_weight=boundary_weight, seed=seed)
     columns = ("window_accuracy", "window_f1", "detection_f1", "start_mae_s", "end_mae_s", "median_boundary_error_s")
     table = Table(title=f"{folds}-fold cross-validation by series ({len(data.episodes)} episodes)")
     for column in ("fold", "episodes", *columns):

@@ -1,11 +1,12 @@
 """What the model sees and what it learns, as plain arrays: one episode → a sequence of windows.
 
 Pure numpy, shared by training (torch) and inference (ONNX Runtime), so the two can never disagree about
-the inputs. Shapes, for an episode cut into T windows of F model frames each:
+the inputs. Shapes, for an episode cut into T windows of two steps each (N = (T + 1) · step frames):
 
-* ``patch``  (T, PATCH_ROWS, F): MFCC and spectral contrast, the design's 2-D image per window;
-* ``series`` (T, n_series, F): the 1-D frame series (RMS in dB, centroid, spread, flatness, onset strength,
-  local tempo, beats, repetition) and chroma;
+* ``patch``  (27, N): MFCC (20) and spectral contrast (7), the design's 2-D image, which the network cuts
+  into windows after its convolutions;
+* ``series`` (20, N): the 1-D frame series (RMS in dB, centroid, spread, flatness, onset strength, local
+  tempo, beats, repetition) and chroma (12);
 * ``extra``  (T, len(EXTRA)): per-window scalars (the design's tempo, beat variation and repetition
   measures) and the window's position in the analysis span.
 
@@ -26,21 +27,20 @@ from ..features.compute import EpisodeFeatures
 from ..features.spectral import power_to_db
 from ..settings import DEFAULT_WINDOW_S, SettingsError, WindowOptions
 from ..timecode import Segment
-from ..windows import WINDOW_SCALARS, window_grid, window_labels
+from ..windows import WINDOW_SCALARS, WindowGrid, window_grid, window_labels
 
 PATCH_FEATURES = ("mfcc", "contrast")
 SERIES_FEATURES = ("rms", "centroid", "bandwidth", "flatness", "onset", "tempo_local", "beats", "repetition", "chroma")
 EXTRA = (*WINDOW_SCALARS, "position")
 CONTRAST_ROWS = 7  # spectral contrast rows at the default 6 bands (the last rows of the patch)
 
-FEATURE_GROUPS = ("mfcc", "contrast", "loudness", "spectral_shape", "rhythm", "repetition", "chroma", "position")
+FEATURE_GROUPS = ("mfcc", "contrast", "level_and_shape", "rhythm_and_repetition", "chroma", "position")
 """Groups that ablations switch off (their inputs set to zero): which of the design's features earn their place."""
 
 GROUP_ROWS = {
-    "loudness": ("rms",),
-    "spectral_shape": ("centroid", "bandwidth", "flatness"),
-    "rhythm": ("onset", "tempo_local", "beats", "tempo_bpm", "beat_interval_cv"),
-    "repetition": ("repetition", "repetition_mean"),
+    "level_and_shape": ("rms", "centroid", "bandwidth", "flatness"),
+    "rhythm_and_repetition": ("onset", "tempo_local", "beats", "tempo_bpm", "beat_interval_cv", "repetition",
+                              "repetition_mean"),
     "position": ("position",),
 }
 
@@ -87,10 +87,6 @@ class InputOptions:
     @classmethod
     def from_json(cls, data: dict) -> InputOptions:
         return cls(**{**data, "drop": tuple(data.get("drop", ()))})
-
-
-def n_series_rows(n_chroma: int = 12) -> int:
-    return len(SERIES_FEATURES) - 1 + n_chroma
 
 
 @dataclass(frozen=True)
@@ -205,7 +201,8 @@ def boundary_targets(start_s: np.ndarray, length_s: float, intro: Segment | None
     """The training targets of one episode's windows (see the module's docstring)."""
     n = start_s.size
     end_s = start_s + length_s
-    label = window_labels(type("G", (), {"start_s": start_s, "end_s": end_s})(), intro).astype(np.int64)
+    grid = WindowGrid(start_s, end_s, np.zeros(n, dtype=np.int64), 0)  # only the times matter to the centre rule
+    label = window_labels(grid, intro).astype(np.int64)
     out = {"label": label, "start_in": np.zeros(n, np.float32), "end_in": np.zeros(n, np.float32),
            "start_at": np.zeros(n, np.float32), "end_at": np.zeros(n, np.float32)}  # fmt: skip
     if intro is not None:

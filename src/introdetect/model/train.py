@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..settings import SettingsError
 from .inputs import EpisodeInputs
 from .network import IntroNet, NetworkDims
 
@@ -46,6 +47,12 @@ class TrainOptions:
     ``inputs.shifted``)."""
     seed: int = 0
     threads: int = 2
+
+    def __post_init__(self) -> None:
+        if not (self.lr > 0 and self.weight_decay >= 0 and self.boundary_weight >= 0):
+            raise SettingsError("learning rate must be > 0; weight decay and boundary weight >= 0")
+        if min(self.epochs, self.patience, self.batch_size, self.threads) < 1 or self.plateau_patience < 0:
+            raise SettingsError("epochs, patience, batch size and threads must be >= 1")
 
     def to_json(self) -> dict:
         return asdict(self)
