@@ -4,7 +4,9 @@ The public API, re-exported explicitly::
 
     from introdetect import detect, Detection, IntroLibrary, read_labels, extract_many, features_many
 
-    detections = detect(["S01E01.mkv", "S01E02.mkv", "S01E03.mkv"])  # -> list[Detection]
+    detections = detect(["S01E01.mkv", "S01E02.mkv", "S01E03.mkv"])  # -> list[Detection], fused
+    detections = detect(["lone.mkv"], use="model")                     # the shipped model alone
+    answer = IntroModel.load().predict(compute_features(samples), "S01E01")  # on features you computed
 """
 
 __version__ = "0.1.0"
@@ -15,6 +17,7 @@ from .features.store import load_features, save_features
 from .labels import Defect, Label, LabelSet, parse_episode_name, read_labels, recommend_window
 from .library import IntroLibrary, build_library
 from .media import MediaError, decode_audio, extract_audio, probe
+from .model.infer import IntroModel, ModelAnswer
 from .runner import BatchResult, extract_many, features_many
 from .settings import AudioOptions, FeatureOptions, WindowOptions
 from .timecode import Segment, format_timecode, parse_timecode
@@ -28,9 +31,11 @@ __all__ = [
     "EpisodeFeatures",
     "FeatureOptions",
     "IntroLibrary",
+    "IntroModel",
     "Label",
     "LabelSet",
     "MediaError",
+    "ModelAnswer",
     "Segment",
     "WindowOptions",
     "__version__",
