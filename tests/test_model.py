@@ -308,3 +308,15 @@ def test_detect_with_a_bad_model_file_is_one_line_naming_it(tiny_corpus: Path, t
     assert result.exit_code == 1
     assert "junk.idmodel: not an introdetect model file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_saved_model_is_readable_like_any_new_file(tiny_model: Path, tmp_path: Path) -> None:
+    """Written through a private temporary file, but not left private: another user (a media server) reads it."""
+    import os
+    import stat
+
+    target = tmp_path / "copy.idmodel"
+    ModelFile.load(tiny_model).save(target)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask

@@ -30,6 +30,8 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "", durable: bool 
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); the output gets the permissions any new file would get
+        os.chmod(tmp, 0o666 & ~_umask())
         if durable:
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
@@ -38,6 +40,12 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "", durable: bool 
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
