@@ -30,7 +30,7 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay one line
 
-MEDIA_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mp3", ".m4a", ".aac", ".ac3", ".opus",
+MEDIA_SUFFIXES = {".mp4", ".mkv", ".mka", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mp3", ".m4a", ".aac", ".ac3", ".opus",
                   ".ogg", ".oga", ".flac", ".wav", ".wma", ".wmv", ".mpg", ".mpeg", ".flv"}  # fmt: skip
 
 
@@ -605,6 +605,57 @@ def cv(
 
         write_json_atomic(out_file, finite(result))
         out.print(f"figures written to {out_file}")
+
+
+@app.command()
+def export(
+    result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (the label format).")],
+    fmt: Annotated[str, typer.Option("--format", help="json, csv, edl, ffmetadata, vtt (chapters) or jellyfin.")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Whole-result formats: the file to write (default: beside RESULT).")] = None,
+    videos: Annotated[Optional[list[Path]], typer.Option(help="Per-episode formats: where the videos are (files or folders; id = file stem); each side file goes next to its video.")] = None,
+) -> None:
+    """Write the answers for media players and servers: one file, or one side file next to each video."""
+    from .export import get_writer
+    from .metrics import read_answers
+
+    try:
+        writer = get_writer(fmt)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format") from None
+    try:
+        answers = read_answers(result)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    if not writer.per_episode:
+        target = out_file or result.with_name(f"{result.stem}.{writer.name}{writer.extension}")
+        try:
+            writer.write_all(answers, target)
+        except OSError as exc:
+            _fail(f"{target}: cannot write ({exc.strerror or exc})")
+        out.print(f"{writer.name}: {len(answers)} episodes → {target}")
+        return
+    if not videos:
+        raise typer.BadParameter(f"{writer.name} writes a file next to each video: give --videos", param_hint="--videos")
+    by_id: dict[str, Path] = {}
+    for video in _expand(videos, MEDIA_SUFFIXES):
+        by_id.setdefault(video.stem, video)
+    written, failed = 0, []
+    for vid, answer in answers.items():
+        if vid not in by_id:
+            failed.append(f"{vid}: no video with this name under " + ", ".join(map(str, videos)))
+            continue
+        try:
+            written += writer.write_episode(vid, answer, by_id[vid]) is not None
+        except OSError as exc:
+            failed.append(f"{by_id[vid]}: cannot write its {writer.extension} file ({exc.strerror or exc})")
+    out.print(f"{writer.name}: {written} side files written ({len(answers) - written - len(failed)} episodes "
+              "without an intro need none)")  # fmt: skip
+    if failed:
+        err.print(f"[bold red]{len(failed)} failed:[/]")
+        for message in failed:
+            err.print(f"  {message}", markup=False)
+        raise typer.Exit(1)
 
 
 library_app = typer.Typer(help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True)
