@@ -265,6 +265,21 @@ def test_train_then_detect_with_the_model_alone(tiny_corpus: Path, tmp_path: Pat
     assert again.exit_code == 0, again.output
     folds = json.loads((tmp_path / "cv.json").read_text())["folds"]
     assert len(folds) == 2 and all(f["episodes"] > 0 for f in folds)
+    # reviewed labels (here: the test split's truth) fine-tune it; before/after on held-out episodes
+    tuned = tmp_path / "tuned.idmodel"
+    result = runner.invoke(app, ["finetune", str(model), str(corpus_labels(tiny_corpus, "test")), "--videos",
+                                 str(tiny_corpus), "--out", str(tuned), "--epochs", "2", "--force", "--no-progress",
+                                 "--cache", str(tmp_path / "cache")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "before" in result.output and "after" in result.output
+    record = ModelFile.load(tuned).meta["finetuned"]
+    assert len(record) == 1 and record[0]["held_out"] >= 1 and "detection_f1" in record[0]["after"]
+    inference_only = tmp_path / "lean.idmodel"
+    lean = ModelFile.load(model)
+    ModelFile(lean.meta, lean.onnx).save(inference_only)
+    result = runner.invoke(app, ["finetune", str(inference_only), str(corpus_labels(tiny_corpus, "test")),
+                                 "--videos", str(tiny_corpus), "--no-progress", "--cache", str(tmp_path / "cache")])  # fmt: skip
+    assert result.exit_code == 1 and "no torch weights" in result.output
 
 
 def test_training_without_videos_for_the_labels_is_a_clear_error(tiny_corpus: Path, tmp_path: Path) -> None:

@@ -608,6 +608,54 @@ def cv(
 
 
 @app.command()
+def finetune(
+    model_file: Annotated[Path, typer.Argument(help="The model to fine-tune (.idmodel from `train`, or the shipped one's copy).")],
+    reviewed: Annotated[list[Path], typer.Argument(help="Reviewed or corrected labels (the label format).")],
+    videos: _Videos,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the fine-tuned model (default: over MODEL).")] = None,
+    force: Annotated[bool, typer.Option(help="Write the model even when it got worse on the held-out episodes.")] = False,
+    epochs: Annotated[int, typer.Option(help="Epochs of fine-tuning.")] = 10,
+    cache: _Cache = None,
+    policy: _Policy = "skip",
+    seed: _Seed = 0,
+    workers: _Workers = None,
+    progress: _Progress = True,
+) -> None:
+    """Fine-tune a model on reviewed labels; print before/after on held-out episodes; keep the old model when
+    the new one is worse (unless --force)."""
+    job = _training()
+    try:
+        options = job.TrainOptions(lr=job.FINETUNE_LR, epochs=epochs, seed=seed)
+        model = job.ModelFile.load(model_file)
+        window = float(model.meta["inputs"]["span_s"])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    data, _ = _training_data(job, reviewed, videos, policy, cache, window, workers, progress)
+    try:
+        report = job.finetune(model, data, options)
+    except (ValueError, *USER_ERRORS) as exc:
+        _fail(f"{model_file}: {exc}")
+        return
+    table = Table(title=f"held-out reviewed episodes ({len(report.held_out)})")
+    for column in ("", "detection F1", "median boundary error s", "window F1"):
+        table.add_column(column, justify="right")
+    for name, f in (("before", report.before), ("after", report.after)):
+        table.add_row(name, f"{f['detection_f1']:.3f}", f"{f['median_boundary_error_s']:.2f}", f"{f['window_f1']:.3f}")
+    out.print(table)
+    target = out_file or model_file
+    if not report.improved and not force:
+        _fail(f"the fine-tuned model is worse on the held-out episodes: {target} left as it was (--force writes it)")
+    try:
+        report.model.save(target)
+    except OSError as exc:
+        _fail(f"{target}: cannot write the model ({exc.strerror or exc})")
+    out.print(f"fine-tuned model written to {target}")
+
+
+@app.command()
 def export(
     result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (the label format).")],
     fmt: Annotated[str, typer.Option("--format", help="json, csv, edl, ffmetadata, vtt (chapters) or jellyfin.")],

@@ -377,3 +377,82 @@ def plot_history(history: list[dict[str, float]], path: Path, title: str) -> Non
     with atomic_path(path, suffix=".png", durable=False) as tmp:
         fig.savefig(tmp)
     plt.close(fig)
+
+
+# --- fine-tuning on reviewed labels ------------------------------------------------------------------------------
+
+FINETUNE_LR = 1e-4
+"""A tenth of training's: the reviewed episodes adjust the model, they do not retrain it."""
+
+FINETUNE_EPOCHS = 10
+
+
+@dataclass(frozen=True)
+class FinetuneReport:
+    model: ModelFile
+    before: dict[str, float]
+    after: dict[str, float]
+    held_out: list[str]
+
+    @property
+    def improved(self) -> bool:
+        """Not worse on the held-out episodes: detection F1 at least as high, and where equal, boundaries no worse."""
+        b, a = self.before["detection_f1"], self.after["detection_f1"]
+        if a != b:
+            return a > b
+        eb, ea = self.before["median_boundary_error_s"], self.after["median_boundary_error_s"]
+        return not (math.isfinite(eb) and math.isfinite(ea) and ea > eb)
+
+
+def network_of(model: ModelFile):  # noqa: ANN201 - IntroNet (torch)
+    """The torch network stored in a model file (its weights.pt)."""
+    import torch
+
+    from .file import ModelFileError
+    from .network import IntroNet
+
+    if model.weights is None:
+        raise ModelFileError("the model file holds no torch weights (an inference-only file): it cannot be fine-tuned")
+    net = IntroNet(NetworkDims.from_json(model.meta["dims"]))
+    net.load_state_dict(torch.load(io.BytesIO(model.weights)))
+    return net.eval()
+
+
+def finetune(model: ModelFile, data: TrainingData, options: TrainOptions | None = None,
+             held_share: float = 0.25) -> FinetuneReport:  # fmt: skip
+    """Fine-tune ``model`` on reviewed episodes: a quarter of them (whole series where there are several)
+    held out to compare before and after; the inputs keep the model's normalisation and calibration."""
+    import torch
+
+    options = options or TrainOptions(lr=FINETUNE_LR, epochs=FINETUNE_EPOCHS)
+    inputs = InputOptions.from_json(model.meta["inputs"])
+    if len(set(data.series)) >= 2:
+        train_idx, held_idx = split_by_series(data.series, held_share, options.seed)
+    else:  # one series: hold out episodes
+        order = np.random.default_rng(options.seed).permutation(len(data.episodes))
+        cut = max(1, round(held_share * len(order)))
+        held_idx, train_idx = sorted(order[:cut].tolist()), sorted(order[cut:].tolist())
+    if not train_idx or not held_idx:
+        raise ValueError("fine-tuning needs at least two reviewed episodes (one to learn from, one to check)")
+    normaliser = Normaliser.from_json(model.meta["normaliser"])
+    calibration = Calibration(**model.meta.get("calibration", {}))
+    train_eps = [normaliser.apply(data.episodes[i], inputs.drop) for i in train_idx]
+    held_eps = [normaliser.apply(data.episodes[i], inputs.drop) for i in held_idx]
+    net = network_of(model)
+
+    def figures(network: Any) -> dict[str, float]:
+        raws = predict_raw(network, held_eps)
+        answers, _, _ = answers_of(raws, held_eps, inputs.window_length_s, calibration)
+        return summary(evaluate(answers, truth_of(data, held_eps), inputs.span_s), window_figures(raws, held_eps))
+
+    before = figures(net)
+    fitted = fit(train_eps, [], net.dims, options, init=net)
+    after = figures(fitted.net)
+    weights = io.BytesIO()
+    torch.save(fitted.net.state_dict(), weights)
+    history = list(model.meta.get("finetuned", []))
+    history.append({"created": datetime.now(UTC).isoformat(timespec="seconds"), "episodes": len(train_idx),
+                    "held_out": len(held_idx), "before": before, "after": after, "options": options.to_json()})  # fmt: skip
+    meta = {**model.meta, "finetuned": history}
+    tuned = ModelFile(meta, export_onnx(fitted, train_eps[0]), weights.getvalue())
+    return FinetuneReport(tuned, before, after, [data.episodes[i].id for i in held_idx])
