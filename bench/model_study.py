@@ -50,29 +50,7 @@ ROW_GROUPS = {
 def load(corpus: Path, split: str, cache: Path, inputs: InputOptions, features: FeatureOptions | None = None):
     labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
     videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
-    if features is None:
-        return job.prepare(labels, videos, inputs, cache, workers=2)
-    return prepare_with(labels, videos, inputs, cache, features)
-
-
-def prepare_with(labels, videos, inputs, cache, features: FeatureOptions):
-    """job.prepare with other feature settings (the hop sweep)."""
-    from introdetect.features.store import load_features
-    from introdetect.grouping import series_of
-    from introdetect.model.inputs import episode_inputs
-    from introdetect.runner import features_many
-    from introdetect.settings import AudioOptions
-
-    by_id = {v.stem: v for v in videos}
-    pairs = [(label, by_id[label.id]) for label in labels.usable() if label.id in by_id]
-    features_many([v for _, v in pairs], cache, features, AudioOptions(window_s=inputs.span_s), workers=2)
-    data = job.TrainingData()
-    for label, video in pairs:
-        data.episodes.append(episode_inputs(label.id, load_features(cache / f"{label.id}.npz"), inputs,
-                                            label.segment, True))  # fmt: skip
-        data.series.append(series_of(video, labels))
-        data.labels[label.id] = label
-    return data
+    return job.prepare(labels, videos, inputs, cache, workers=2, features=features)
 
 
 def auc_table(train) -> list[dict]:

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/train_fused_confidence.py --corpus /tmp/corpus-full --corpus /tmp/corpus-small [--write] [--write-docs]
 
-For every episode of a split: matching alone (``detect(use="matching")``, seasons as the corpus has them) and
-the shipped model alone (``use="model"``), fused by ``fusion.decide``; "right" = both boundaries within 1 s,
+For every episode of a split: the matcher's answer (seasons as the corpus has them) and the shipped model's,
+from one decode (``detect.candidates``), fused by ``fusion.decide``; "right" = both boundaries within 1 s,
 or "no intro" where there is none (as for the matcher's own confidence). The fitted weights go to
 src/introdetect/data/fused_confidence.json with this command, the date and the machine.
 """
@@ -22,12 +22,11 @@ sys.path.insert(0, str(REPO / "src"))
 import numpy as np
 from common import machine, write_docs_block
 
-from introdetect import detect
+from introdetect.detect import candidates
 from introdetect.atomic import write_json_atomic
 from introdetect.fusion import FusedConfidence, decide
 from introdetect.matching.confidence import reliability
 from introdetect.metrics import read_answers
-from introdetect.model.infer import ModelAnswer
 
 TOLERANCE_S = 1.0
 
@@ -37,15 +36,11 @@ def rows(corpus: Path, split: str) -> list[tuple[object, bool, float]]:
     manifest = json.loads((corpus / "corpus.json").read_text())
     videos = [corpus / e["file"] for e in manifest["episodes"] if e["split"] == split]
     truth = read_answers(corpus / f"truth_{split}.json")
-    matched = {d.id: d for d in detect(videos, use="matching", workers=2)}
-    modelled = {d.id: d for d in detect(videos, use="model", workers=2)}
+    found = candidates(videos, workers=2)  # one decode per episode: matcher's and model's answers
     out = []
-    for vid, m in matched.items():
-        d = modelled[vid]
-        presence = d.confidence if d.intro is not None else 1.0 - d.confidence
-        answer = ModelAnswer(vid, d.intro, d.confidence, presence, d.intro, None)  # type: ignore[arg-type]
-        fused, features = decide(m, answer)
-        t = truth[vid].intro
+    for m in found.matched:
+        fused, features = decide(m, found.model[m.id])
+        t = truth[m.id].intro
         if t is None or fused.intro is None:
             right = t is None and fused.intro is None
         else:

@@ -150,3 +150,21 @@ def test_series_from_names_folders_and_override(tmp_path):
 def test_unknown_label_policy_is_a_usage_error(tiny_corpus):
     result = runner.invoke(app, ["detect", str(tiny_corpus / "test"), "--policy", "bogus", "--no-progress"])
     assert result.exit_code == 2 and "policy" in result.output
+
+
+def test_one_decode_gives_every_detectors_answer(tiny_corpus):
+    """candidates(): the matcher's and the model's answers from one decode; each view of them keeps every
+    episode, in order; the model view is the model's alone, the fused one takes the matcher's where it is sure."""
+    from introdetect.detect import candidates
+
+    videos = sorted((tiny_corpus / "test").rglob("*.m*"))
+    found = candidates(videos, workers=1)
+    assert set(found.model) == {v.stem for v in videos}
+    views = {use: found.answers(use) for use in ("fused", "matching", "model")}
+    for answers in views.values():
+        assert [d.id for d in answers] == [v.stem for v in videos]
+    assert all(d.method == "model" for d in views["model"])
+    assert all(d.method == "recurring" for d in views["matching"])
+    for fused, matched in zip(views["fused"], views["matching"], strict=True):
+        if matched.intro is not None and (matched.confidence or 0) >= 0.5:
+            assert fused.intro == matched.intro

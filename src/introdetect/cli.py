@@ -17,7 +17,7 @@ from rich.table import Table
 from . import __version__
 from .errors import USER_ERRORS
 from .labels import ERROR, NOTE, read_labels
-from .runner import BatchResult, extract_many, features_many
+from .runner import BatchResult, extract_many, features_many, videos_by_id
 from .settings import DEFAULT_WINDOW_S, LABEL_POLICIES, AudioOptions, FeatureOptions, WindowOptions
 from .timecode import format_timecode
 
@@ -603,7 +603,10 @@ def cv(
     if out_file:
         from .model.file import finite
 
-        write_json_atomic(out_file, finite(result))
+        try:
+            write_json_atomic(out_file, finite(result))
+        except OSError as exc:
+            _fail(f"{out_file}: cannot write the figures ({exc.strerror or exc})")
         out.print(f"figures written to {out_file}")
 
 
@@ -685,9 +688,7 @@ def export(
         return
     if not videos:
         raise typer.BadParameter(f"{writer.name} writes a file next to each video: give --videos", param_hint="--videos")
-    by_id: dict[str, Path] = {}
-    for video in _expand(videos, MEDIA_SUFFIXES):
-        by_id.setdefault(video.stem, video)
+    by_id = videos_by_id(_expand(videos, MEDIA_SUFFIXES))
     written, failed = 0, []
     for vid, answer in answers.items():
         if vid not in by_id:

@@ -78,11 +78,12 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
                   f"→ {out_dir / 'windows.npz'}")  # fmt: skip
 
     console.rule("4. introdetect detect on the sample seasons (no labels: what recurs, and the shipped model)")
-    from .detect import detect, write_detections
+    from .detect import candidates, write_detections
 
-    detections = detect(videos)
-    matching_only = {d.id: d for d in detect(videos, use="matching")}
-    model_only = {d.id: d for d in detect(videos, use="model")}
+    found_by = candidates(videos)  # one decode per episode: the matcher's and the model's answers
+    detections = found_by.answers("fused")
+    matching_only = {d.id: d for d in found_by.answers("matching")}
+    model_only = {d.id: d for d in found_by.answers("model")}
     found = Table(title="introdetect detect, fused (series from the S01E02 file names; method = what decided)")
     for column in ("id", "start", "end", "confidence", "method", "truth"):
         found.add_column(column)

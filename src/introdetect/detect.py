@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -277,15 +277,60 @@ def detect(
     detector, see ``fusion.py``), "matching" (known intros and recurrence only) or "model" (the model alone,
     each episode on its own).
     """
-    from .fusion import METHOD_MODEL, fuse
-
     if use not in USES:
         raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
     model_source = None if model is None or use == "matching" else str(model)
     if use == "model" and model_source is None:
         raise SettingsError("use='model' needs a model")
-    if model_source is not None:
-        _model(model_source)  # a bad model file fails here, once, before any decoding
+    found = candidates(paths, labels, series, options, workers, show_progress, scorer, library, videos,
+                       model_source, match=use != "model")  # fmt: skip
+    return found.answers(use)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What each detector said of every episode, from one decode each: the matcher's answers (known intros,
+    recurrence; failures too), in the order of the paths, and the model's answers by id."""
+
+    matched: list[Detection]
+    model: dict[str, ModelAnswer]
+
+    def answers(self, use: str = "fused") -> list[Detection]:
+        """One answer per episode: fused (see fusion.py), matching alone, or the model alone."""
+        from .fusion import METHOD_MODEL, fuse
+
+        if use == "matching" or not self.model:
+            return list(self.matched)
+        out = []
+        for d in self.matched:
+            answer = self.model.get(d.id)
+            if answer is None or d.method == METHOD_FAILED:
+                out.append(d)
+            elif use == "model":
+                out.append(replace(d, intro=answer.intro, confidence=answer.confidence, method=METHOD_MODEL,
+                                   note=None))  # fmt: skip
+            else:
+                out.append(fuse(d, answer))
+        return out
+
+
+def candidates(
+    paths: Iterable[str | os.PathLike[str]],
+    labels: LabelSet | None = None,
+    series: str | None = None,
+    options: AudioOptions | None = None,
+    workers: int | None = None,
+    show_progress: bool = False,
+    scorer: MotifScorer | None = None,
+    library: IntroLibrary | None = None,
+    videos: Iterable[str | os.PathLike[str]] = (),
+    model: str | None = DEFAULT_MODEL,
+    match: bool = True,
+) -> Candidates:
+    """Every detector's answer for every episode (``detect`` combines them). ``model``: its source (None: no
+    model); ``match=False``: the model alone is wanted, so no matching or lookup is done."""
+    if model is not None:
+        _model(model)  # a bad model file fails here, once, before any decoding
     options = options or AudioOptions()
     scorer = scorer or MotifScorer.load()
     confidence = ConfidenceModel.load()
@@ -296,11 +341,11 @@ def detect(
     seen = {episode_id(p): p for p in unique}
     references: list[Path] = []
     pairs: list = []
-    if labels is not None and videos:
+    if labels is not None and videos and match:
         pairs, _ = labelled_videos(labels, [Path(v) for v in videos])
         references = [v for _, v in pairs if episode_id(v) not in seen]
     model_answers: dict[Path, ModelAnswer] = {}
-    prints = analyse_many(unique, options, workers, show_progress, failed, model_source, model_answers)
+    prints = analyse_many(unique, options, workers, show_progress, failed, model, model_answers)
     if references:
         prints.update(analyse_many(references, options, workers, show_progress, failed))
     if pairs:
@@ -311,6 +356,9 @@ def detect(
     for name, members in groups.items():
         members = sorted(members, key=lambda p: p.name)
         unknown: list[Path] = []
+        if not match:  # placeholders that the model's answers replace
+            answers.update((episode_id(p), Detection(episode_id(p), None, None, METHOD_NONE_LONE, name)) for p in members)
+            continue
         for path in members:
             vid = episode_id(path)
             if library is not None and len(library) and name in library.series:
@@ -337,12 +385,6 @@ def detect(
         vid = episode_id(path_text)
         if vid in seen and seen[vid] == Path(path_text):
             answers[vid] = Detection(vid, None, None, METHOD_FAILED, None, path_text, note=message)
-    for path, answer in model_answers.items():
-        vid = episode_id(path)
-        if use == "model":
-            answers[vid] = Detection(vid, answer.intro, answer.confidence, METHOD_MODEL, answers[vid].series)
-        elif vid in answers:
-            answers[vid] = fuse(answers[vid], answer)
     result = []
     for path in unique:
         d = answers.get(episode_id(path))
@@ -352,7 +394,7 @@ def detect(
     for path_text, message in failed:
         if Path(path_text) not in unique:
             result.append(Detection(episode_id(path_text), None, None, METHOD_FAILED, None, path_text, note=message))
-    return result
+    return Candidates(result, {episode_id(p): a for p, a in model_answers.items()})
 
 
 def write_detections(path: str | os.PathLike[str], detections: Iterable[Detection]) -> None:

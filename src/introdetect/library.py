@@ -356,14 +356,16 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]
     return IntroLibrary(entries, audits)
 
 
-def labelled_videos(labels: LabelSet, videos: Iterable[Path]) -> tuple[list[tuple[Label, Path]], list[str]]:
-    """Pairs of usable labels and their video (matched by file stem = id); ids without a video are listed."""
-    by_id = {}
-    for v in videos:
-        by_id.setdefault(v.stem, v)
+def labelled_videos(labels: LabelSet, videos: Iterable[Path],
+                    no_intro: bool = False) -> tuple[list[tuple[Label, Path]], list[str]]:  # fmt: skip
+    """Pairs of usable labels and their video (matched by file stem = id); ids without a video are listed.
+    ``no_intro``: labels that say "no intro" count too (a model learns from them; a library has no use)."""
+    from .runner import videos_by_id
+
+    by_id = videos_by_id(videos)
     pairs, missing = [], []
     for label in labels.usable():
-        if label.segment is None:
+        if label.segment is None and not (no_intro and label.no_intro):
             continue
         if label.id in by_id:
             pairs.append((label, by_id[label.id]))

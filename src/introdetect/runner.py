@@ -46,6 +46,14 @@ def episode_id(path: str | os.PathLike[str]) -> str:
     return Path(path).stem
 
 
+def videos_by_id(videos: Iterable[str | os.PathLike[str]]) -> dict[str, Path]:
+    """id (file stem) → video; where two files share an id, the first one given."""
+    by_id: dict[str, Path] = {}
+    for video in videos:
+        by_id.setdefault(episode_id(video), Path(video))
+    return by_id
+
+
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..features.compute import EpisodeFeatures
+from ..features.rhythm import beat_interval_cv
 from ..features.spectral import power_to_db
 from ..settings import DEFAULT_WINDOW_S, SettingsError, WindowOptions
 from ..timecode import Segment
@@ -172,9 +173,8 @@ def window_extra(series: np.ndarray, start_s: np.ndarray, options: InputOptions,
         lo = w * options.step_frames
         hi = max(lo + 1, min(lo + 2 * options.step_frames, audio_frames))
         extra[w, 0] = np.median(series[tempo_row, lo:hi])
-        beat_at = np.flatnonzero(series[beats_row, lo:hi] > 0)
-        gaps = np.diff(beat_at)
-        extra[w, 1] = float(gaps.std() / gaps.mean()) if gaps.size >= 2 and gaps.mean() > 0 else 0.0
+        cv = beat_interval_cv(np.flatnonzero(series[beats_row, lo:hi] > 0))
+        extra[w, 1] = 0.0 if math.isnan(cv) else cv  # fewer than three beats: no variation to measure
         extra[w, 2] = series[rep_row, lo:hi].mean()
     extra[:, 3] = (start_s + 0.5 * options.window_length_s) / options.span_s
     return extra

@@ -22,6 +22,7 @@ import numpy as np
 from ..features.store import FeatureFileError, load_features
 from ..grouping import series_of
 from ..labels import Label, LabelSet
+from ..library import labelled_videos
 from ..metrics import DETECTION_IOU, Answer, Evaluation, evaluate
 from ..runner import features_many
 from ..settings import AudioOptions, FeatureOptions
@@ -64,8 +65,10 @@ def prepare(
     audio: AudioOptions | None = None,
     workers: int | None = None,
     show_progress: bool = False,
+    features: FeatureOptions | None = None,
 ) -> TrainingData:
-    """Features of every labelled video (computed once, then read from ``cache``) cut into model inputs.
+    """Features of every labelled video (computed once, then read from ``cache``) cut into model inputs
+    (``features``: other feature settings than the defaults, for the hop sweep).
 
     Labels for "no intro" episodes are used (their windows are all negatives); unusable rows were already
     handled by the label policy when ``labels`` was read.
@@ -74,13 +77,8 @@ def prepare(
     audio = audio or AudioOptions(window_s=inputs.span_s)
     cache = cache or default_cache()
     data = TrainingData()
-    by_id = {}
-    for v in videos:
-        by_id.setdefault(v.stem, v)
-    usable = [label for label in labels.usable() if label.segment is not None or label.no_intro]
-    pairs = [(label, by_id[label.id]) for label in usable if label.id in by_id]
-    data.missing = [label.id for label in usable if label.id not in by_id]
-    batch = features_many([v for _, v in pairs], cache, FeatureOptions(), audio, workers=workers,
+    pairs, data.missing = labelled_videos(labels, videos, no_intro=True)
+    batch = features_many([v for _, v in pairs], cache, features or FeatureOptions(), audio, workers=workers,
                           show_progress=show_progress)  # fmt: skip
     data.failed = list(batch.failed)
     for label, video in pairs:
