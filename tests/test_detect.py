@@ -168,3 +168,26 @@ def test_one_decode_gives_every_detectors_answer(tiny_corpus):
     for fused, matched in zip(views["fused"], views["matching"], strict=True):
         if matched.intro is not None and (matched.confidence or 0) >= 0.5:
             assert fused.intro == matched.intro
+
+
+def test_the_result_keeps_each_answers_evidence_and_reads_back(season_answers):
+    """Every answer carries what it rests on (analysed seconds, the model's curve and answer, what recurred,
+    matching's own answer where fusion decided); reading the file back gives the same rows."""
+    from introdetect.detect import read_detections
+
+    answers, path = season_answers
+    detections = read_detections(path)
+    assert [d.id for d in detections] == list(answers)
+    for d in detections:
+        e = d.evidence
+        assert e is not None and e.analysed_s and e.analysed_s > 30, d.id
+        assert e.curve is not None and len(e.curve.values) >= e.analysed_s / e.curve.step_s - 2, d.id
+        assert all(0.0 <= v <= 1.0 for v in e.curve.values) and e.model is not None
+        assert Path(d.path).is_file()
+        assert d.to_json() == answers[d.id], d.id
+    recurring = [d for d in detections if d.method == "recurring" and d.intro is not None]
+    assert recurring and all(d.evidence.matches for d in recurring)
+    for d in recurring:  # the answer is one of the segments that recur, refined
+        best = max(d.evidence.matches, key=lambda m: m.segment.iou(d.intro))
+        assert best.segment.iou(d.intro) >= 0.5 and best.partners and d.id not in best.partners
+    assert all(d.evidence.matcher is not None for d in detections if d.method in ("recurring", "model"))

@@ -287,7 +287,7 @@ def evaluate(
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
 ) -> None:
     """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum."""
-    from .metrics import evaluate_files, write_evaluation
+    from .metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, write_evaluation
 
     try:
         result = evaluate_files(predictions, truth, window)
@@ -300,19 +300,10 @@ def evaluate(
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(title=f"{predictions.name} against {truth.name}")
-    columns = ("stratum", "episodes", "win acc", "win F1", "start MAE", "end MAE", "±0.5s", "±1s", "±2s",
-               "P", "R", "F1", "false intro")  # fmt: skip
-    for column in columns:
+    for column in FIGURE_COLUMNS:
         table.add_column(column, justify="left" if column == "stratum" else "right")
-
-    def cell(value: float, digits: int = 3) -> str:
-        return "–" if value != value else f"{value:.{digits}f}"
-
-    for name, fig in [("overall", result.overall), *result.strata.items()]:
-        table.add_row(name, str(fig.episodes), cell(fig.window_accuracy), cell(fig.window_f1),
-                      cell(fig.start_mae_s, 2), cell(fig.end_mae_s, 2),
-                      *(cell(fig.hits.get(k, float("nan"))) for k in ("±0.5s", "±1s", "±2s")),
-                      cell(fig.precision), cell(fig.recall), cell(fig.f1), cell(fig.false_intro_rate))  # fmt: skip
+    for row in figure_rows(result):
+        table.add_row(*row)
     out.print(table)
     if result.missing_predictions:
         out.print(f"{len(result.missing_predictions)} truth ids without a prediction (scored as 'no intro'): "
@@ -705,6 +696,78 @@ def export(
         for message in failed:
             err.print(f"  {message}", markup=False)
         raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (their evidence is drawn).")],
+    truth: Annotated[Optional[Path], typer.Option(help="Truth in the label format: adds the evaluation tables and marks wrong answers.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="The HTML file to write (default: RESULT.html beside RESULT).")] = None,
+    window: Annotated[float, typer.Option(help="Analysis window in seconds (span of the window figures).")] = DEFAULT_WINDOW_S,
+) -> None:
+    """A self-contained HTML report: one timeline per episode (model curve, recurring segments, answer, truth)."""
+    from .atomic import write_text_atomic
+    from .detect import read_detections
+    from .metrics import read_answers
+    from .report import build_report
+
+    try:
+        detections = read_detections(result)
+        truth_answers = read_answers(truth) if truth is not None else None
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    target = out_file or result.with_suffix(".html")
+    html = build_report(detections, truth_answers, title=f"introdetect: {result.name}", window_s=window)
+    try:
+        write_text_atomic(target, html)
+    except OSError as exc:
+        _fail(f"{target}: cannot write ({exc.strerror or exc})")
+    out.print(f"report of {len(detections)} episodes → {target}")
+
+
+@app.command()
+def review(
+    result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (with their evidence).")],
+    videos: Annotated[Optional[list[Path]], typer.Option(help="Where the videos are (files or folders; id = file stem), when not where the result says.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="The reviewed-labels file (default: RESULT.reviewed.json beside RESULT); decisions already in it are kept.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback requires the printed token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    reviewer: Annotated[Optional[str], typer.Option(help="Name recorded with each decision (default: the login name; the page can change it).")] = None,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")] = True,
+) -> None:
+    """The review page: confirm or correct each answer in a browser; every decision is saved at once."""
+    try:
+        from .review.app import LOOPBACK_HOSTS, ReviewSession, media_of, new_token, serve
+    except ImportError as exc:
+        _fail(f"the review page needs the review extra (pip install 'introdetect[review]'): {exc}")
+        return
+    from .detect import read_detections
+    from .review import ReviewStore
+
+    try:
+        detections = read_detections(result)
+        store = ReviewStore(out_file or result.with_name(result.stem + ".reviewed.json"))
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    by_id = videos_by_id(_expand(videos, MEDIA_SUFFIXES)) if videos else None
+    media = media_of(detections, by_id)
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    token = None if loopback else new_token()
+    session = ReviewSession(detections, store, media, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback else ())
+    if reviewer:
+        session.reviewer = reviewer
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a name to print, not to bind
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    missing = len(session.by_id) - len(media)
+    out.print(f"{len(session.by_id)} episodes ({missing} without a media file), decisions saved to {store.path}")
+    out.print(f"review at {url}  (Ctrl+C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    serve(session, host, port)
 
 
 library_app = typer.Typer(help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True)

@@ -20,19 +20,19 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_json_atomic
-from .features.frames import FrameStream
 from .features.compute import EpisodeFeatures
+from .features.frames import FrameStream
 from .features.stream import FeatureAccumulator, decoding_alongside
 from .grouping import group_series, series_of
 from .labels import LabelSet
-from .library import IntroLibrary, build_library_from_prints, labelled_videos
+from .library import IntroLibrary, Lookup, build_library_from_prints, labelled_videos
 from .matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from .matching.landmarks import FFT_DOUBLE, LandmarkSink
 from .matching.profile import ProfileSink
 from .matching.recurring import EpisodePrint, alignment_groups, span
 from .matching.refine import Refiner
 from .matching.scoring import MotifScorer
-from .matching.series import analyse_series
+from .matching.series import SeriesAnalysis, analyse_series
 from .media import MediaError, stream_audio
 from .model.file import ModelFileError
 from .model.infer import IntroModel, ModelAnswer
@@ -63,6 +63,118 @@ METHOD_RECURRING = "recurring"
 METHOD_NONE_LONE = "unmatched"
 
 
+MAX_MATCHES = 3
+"""Recurring motifs kept per episode as evidence (the best by the scorer's probability): the intro and the
+other candidates a reviewer may want to see (end credits, a recap's music)."""
+
+
+def _seconds(value: float) -> float:
+    return round(float(value), 3)
+
+
+def _segment_json(segment: Segment | None) -> dict[str, Any]:
+    return {"start_sec": _seconds(segment.start_s) if segment else None,
+            "end_sec": _seconds(segment.end_s) if segment else None}  # fmt: skip
+
+
+def _segment_of(row: dict[str, Any]) -> Segment | None:
+    start, end = row.get("start_sec"), row.get("end_sec")
+    return Segment(float(start), float(end)) if start is not None and end is not None else None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A piece of the episode heard elsewhere: in its siblings (``kind`` "recurring", ``probability`` the
+    scorer's that this motif is the intro) or in a known intro of its series ("known", the lookup's confidence)."""
+
+    segment: Segment
+    partners: tuple[str, ...]
+    probability: float
+    kind: str = "recurring"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**_segment_json(self.segment), "with": list(self.partners), "probability": round(self.probability, 4),
+                "kind": self.kind}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Match:
+        segment = _segment_of(row)
+        if segment is None:
+            raise ValueError("a match needs start_sec and end_sec")
+        return cls(segment, tuple(str(x) for x in row.get("with", [])), float(row.get("probability", 0.0)),
+                   str(row.get("kind", "recurring")))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The model's P(intro) per window (by the centre rule), at window centres ``start_s + i * step_s``."""
+
+    start_s: float
+    step_s: float
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, answer: ModelAnswer) -> Curve:
+        out = answer.outputs
+        step = float(out.start_s[1] - out.start_s[0]) if len(out.start_s) > 1 else out.length_s / 2
+        start = float(out.start_s[0]) + out.length_s / 2 if len(out.start_s) else out.length_s / 2
+        return cls(start, step, tuple(round(float(v), 3) for v in out.intro))
+
+    def times(self) -> np.ndarray:
+        return self.start_s + self.step_s * np.arange(len(self.values))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What an answer rests on, kept in the result for the review page and the report: how much audio was
+    analysed, what recurred, the model's curve and answer, and what matching alone answered."""
+
+    analysed_s: float | None = None
+    matches: tuple[Match, ...] = ()
+    curve: Curve | None = None
+    model: tuple[Segment | None, float] | None = None  # the model's answer and its confidence
+    matcher: tuple[Segment | None, float | None, str] | None = None  # matching's answer, confidence, method
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.analysed_s is not None:
+            out["analysed_sec"] = _seconds(self.analysed_s)
+        if self.matches:
+            out["matches"] = [m.to_json() for m in self.matches]
+        if self.curve is not None:
+            out["curve"] = {"start_sec": self.curve.start_s, "step_sec": self.curve.step_s,
+                            "intro_probability": list(self.curve.values)}  # fmt: skip
+        if self.model is not None:
+            out["model"] = {**_segment_json(self.model[0]), "confidence": round(self.model[1], 4)}
+        if self.matcher is not None:
+            segment, confidence, method = self.matcher
+            out["matcher"] = {**_segment_json(segment),
+                              "confidence": None if confidence is None else round(confidence, 4), "method": method}
+        return out
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Evidence:
+        """The inverse of ``to_json`` (ValueError/TypeError/KeyError on a malformed row)."""
+        curve, model, matcher = row.get("curve"), row.get("model"), row.get("matcher")
+        analysed = row.get("analysed_sec")
+        return cls(
+            analysed_s=None if analysed is None else float(analysed),
+            matches=tuple(Match.from_json(m) for m in row.get("matches", [])),
+            curve=None if curve is None else _curve_of(curve),
+            model=None if model is None else (_segment_of(model), float(model["confidence"])),
+            matcher=None if matcher is None else _matcher_of(matcher),
+        )
+
+
+def _curve_of(row: dict[str, Any]) -> Curve:
+    return Curve(float(row["start_sec"]), float(row["step_sec"]), tuple(float(v) for v in row["intro_probability"]))
+
+
+def _matcher_of(row: dict[str, Any]) -> tuple[Segment | None, float | None, str]:
+    confidence = row.get("confidence")
+    return _segment_of(row), None if confidence is None else float(confidence), str(row.get("method"))
+
+
 @dataclass(frozen=True)
 class Detection:
     """One episode's answer. ``intro`` None means no intro (or none found); confidence in [0, 1]."""
@@ -74,6 +186,7 @@ class Detection:
     series: str | None = None
     path: str | None = None
     note: str | None = None
+    evidence: Evidence | None = None
 
     def to_json(self) -> dict[str, Any]:
         intro = self.intro
@@ -85,7 +198,9 @@ class Detection:
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "method": self.method,
             **({"series": self.series} if self.series else {}),
+            **({"path": str(Path(self.path).resolve())} if self.path else {}),
             **({"note": self.note} if self.note else {}),
+            **({"evidence": self.evidence.to_json()} if self.evidence else {}),
         }
 
 
@@ -204,12 +319,29 @@ def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, sho
 # --- one series -----------------------------------------------------------------------------------------------
 
 
-def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer) -> list[tuple[Segment | None, AnswerFeatures]]:
+def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis,
+                   limit: int = MAX_MATCHES) -> list[tuple[Match, ...]]:  # fmt: skip
+    """Per episode, the recurring motifs heard in it (its main region of each), best first, at most ``limit``."""
+    order = np.argsort(-analysis.probabilities, kind="stable")[:limit] if analysis.motifs else []
+    found: list[list[Match]] = [[] for _ in prints]
+    for k in order:
+        motif = analysis.motifs[int(k)]
+        for e in motif.regions:
+            region = motif.main_region(e)
+            rate = prints[e].profile.frame_rate
+            partners = tuple(sorted({prints[m.other].id for m in region.members}))
+            found[e].append(Match(Segment(region.start / rate, max(region.end, region.start + 1) / rate), partners,
+                                  float(analysis.probabilities[int(k)])))  # fmt: skip
+    return [tuple(m) for m in found]
+
+
+def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer,
+                   analysis: SeriesAnalysis | None = None) -> list[tuple[Segment | None, AnswerFeatures]]:  # fmt: skip
     """Every episode's answer from what recurs across the series (two or more episodes), with what the
     matcher saw for it (``AnswerFeatures``, from which its confidence is computed)."""
     prints = list(prints)
     n = len(prints)
-    analysis = analyse_series(prints, scorer)
+    analysis = analysis or analyse_series(prints, scorer)
     if not analysis.motifs or analysis.probabilities.max() < MIN_INTRO_PROBABILITY:
         best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
         return [(None, AnswerFeatures(0.0, logit(best), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints]
@@ -243,8 +375,12 @@ def detect_series(prints: Sequence[EpisodePrint], scorer: MotifScorer, series: s
                           note="a lone episode of an unknown series cannot be matched: add its siblings or "
                                "labelled episodes of its series") for p in prints]  # fmt: skip
     confidence = confidence or ConfidenceModel.load()
-    return [Detection(p.id, segment, confidence.confidence(features), METHOD_RECURRING, series)
-            for p, (segment, features) in zip(prints, series_answers(prints, scorer), strict=True)]  # fmt: skip
+    analysis = analyse_series(prints, scorer)
+    answers = series_answers(prints, scorer, analysis)
+    matches = series_matches(prints, analysis)
+    return [Detection(p.id, segment, confidence.confidence(features), METHOD_RECURRING, series,
+                      evidence=Evidence(matches=found))
+            for p, (segment, features), found in zip(prints, answers, matches, strict=True)]  # fmt: skip
 
 
 # --- the whole job ------------------------------------------------------------------------------------------
@@ -306,12 +442,23 @@ class Candidates:
             answer = self.model.get(d.id)
             if answer is None or d.method == METHOD_FAILED:
                 out.append(d)
-            elif use == "model":
+                continue
+            evidence = replace(d.evidence or Evidence(), curve=Curve.of(answer), model=(answer.intro, answer.confidence))
+            if use == "model":
                 out.append(replace(d, intro=answer.intro, confidence=answer.confidence, method=METHOD_MODEL,
-                                   note=None))  # fmt: skip
+                                   note=None, evidence=replace(evidence, matches=())))  # fmt: skip
             else:
-                out.append(fuse(d, answer))
+                matcher = None if d.method == METHOD_NONE_LONE else (d.intro, d.confidence, d.method)
+                out.append(replace(fuse(d, answer), evidence=replace(evidence, matcher=matcher)))
         return out
+
+
+def _known(vid: str, found: Lookup, series: str) -> Detection:
+    """An answer by lookup in the series' known intros; the matched known intro is its evidence."""
+    assert found.intro is not None
+    match = Match(found.intro, found.references, found.confidence, kind="known")
+    return Detection(vid, found.intro, found.confidence, METHOD_KNOWN, series,
+                     note="matched " + ", ".join(found.references[:3]), evidence=Evidence(matches=(match,)))  # fmt: skip
 
 
 def candidates(
@@ -364,8 +511,7 @@ def candidates(
             if library is not None and len(library) and name in library.series:
                 found = library.lookup(prints[path], name)
                 if found is not None and found.intro is not None:
-                    answers[vid] = Detection(vid, found.intro, found.confidence, METHOD_KNOWN, name,
-                                             note="matched " + ", ".join(found.references[:3]))  # fmt: skip
+                    answers[vid] = _known(vid, found, name)
                 else:
                     answers[vid] = Detection(vid, None, 0.5, METHOD_KNOWN, name,
                                              note="none of the series' known intros is heard")  # fmt: skip
@@ -376,8 +522,7 @@ def candidates(
             found = library.lookup(prints[unknown[0]], None)
             if found is not None and found.intro is not None:
                 vid = episode_id(unknown[0])
-                answers[vid] = Detection(vid, found.intro, found.confidence, METHOD_KNOWN, name,
-                                         note="matched " + ", ".join(found.references[:3]))  # fmt: skip
+                answers[vid] = _known(vid, found, name)
                 unknown = []
         for det in detect_series([prints[p] for p in unknown], scorer, name, confidence):
             answers[det.id] = det
@@ -389,7 +534,8 @@ def candidates(
     for path in unique:
         d = answers.get(episode_id(path))
         if d is not None:
-            result.append(Detection(d.id, d.intro, d.confidence, d.method, d.series, str(path), d.note))
+            evidence = replace(d.evidence or Evidence(), analysed_s=prints[path].duration_s) if path in prints else None
+            result.append(replace(d, path=str(path), evidence=evidence))
     # failures of files outside the answered ones (a repeated id, a labelled video) are listed too
     for path_text, message in failed:
         if Path(path_text) not in unique:
@@ -401,3 +547,24 @@ def write_detections(path: str | os.PathLike[str], detections: Iterable[Detectio
     """The label format keyed by id, with exact seconds, confidence and method (written atomically).
     Failed files are left out: they have no answer (the CLI lists them)."""
     write_json_atomic(Path(path), {d.id: d.to_json() for d in detections if d.method != METHOD_FAILED})
+
+
+def read_detections(path: str | os.PathLike[str]) -> list[Detection]:
+    """A result file of ``write_detections`` (or any file in the label format: the answers without evidence),
+    in file order. A row that cannot be read is a PredictionError naming the file and the id."""
+    from .labels import load_label_rows
+    from .metrics import PredictionError, read_answers
+
+    answers = read_answers(path)
+    rows, _ = load_label_rows(path)
+    out = []
+    for vid, row in rows:
+        answer = answers[vid]
+        try:
+            evidence = Evidence.from_json(row["evidence"]) if isinstance(row.get("evidence"), dict) else None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PredictionError(f"{path}: {vid}: evidence: {exc}") from None
+        text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path", "note")}
+        out.append(Detection(vid, answer.intro, answer.confidence, answer.method or "label", text["series"],
+                             text["path"], text["note"], evidence))  # fmt: skip
+    return out

@@ -288,6 +288,23 @@ def evaluate(
     )
 
 
+FIGURE_COLUMNS = ("stratum", "episodes", "win acc", "win F1", "start MAE", "end MAE", "±0.5s", "±1s", "±2s",
+                  "P", "R", "F1", "false intro")  # fmt: skip
+"""The columns of an evaluation table (``evaluate`` on the terminal, the report's HTML)."""
+
+
+def figure_rows(evaluation: Evaluation) -> list[list[str]]:
+    """One row of FIGURE_COLUMNS per stratum, overall first, as text ("–" where a figure has no cases)."""
+
+    def cell(value: float, digits: int = 3) -> str:
+        return "–" if value != value else f"{value:.{digits}f}"
+
+    return [[name, str(fig.episodes), cell(fig.window_accuracy), cell(fig.window_f1), cell(fig.start_mae_s, 2),
+             cell(fig.end_mae_s, 2), *(cell(fig.hits.get(k, float("nan"))) for k in ("±0.5s", "±1s", "±2s")),
+             cell(fig.precision), cell(fig.recall), cell(fig.f1), cell(fig.false_intro_rate)]
+            for name, fig in [("overall", evaluation.overall), *evaluation.strata.items()]]  # fmt: skip
+
+
 def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: float = DEFAULT_WINDOW_S) -> Evaluation:
     return evaluate(read_answers(pred_path), read_answers(truth_path), window_s)
 

@@ -1,0 +1,239 @@
+"""The review page's server (FastAPI): the result file's episodes, their media and timelines, and the decisions.
+
+What it will serve, and to whom:
+
+* media: only the files the result file (or ``--videos``) names for its episodes, looked up by episode id; no
+  path from the request ever reaches the file system, so there is nothing to traverse;
+* on 127.0.0.1 (the default) only requests whose Host is this machine's loopback name are answered (a web page
+  elsewhere cannot reach the server by rebinding a name of its own to 127.0.0.1), and writes must come from the
+  page itself (same Origin);
+* bound to any other address, every request must also carry a random token (in the address the command prints,
+  then a cookie), since others on the network can reach it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import os
+import secrets
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..detect import Detection
+from ..settings import DEFAULT_WINDOW_S
+from ..timecode import Segment
+from ..timeline import Span, episode_span, timeline_svg, zoom_span
+from .store import Decision, ReviewStore, StaleDecision
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+COOKIE = "introdetect_review"
+SAME_BOUNDARY_S = 0.0005
+"""A saved boundary this close to the detected one is the detected one (the file keeps milliseconds)."""
+
+PREVIEW_BITRATE = "64k"
+"""Opus at 64 kbit/s: speech and music are clear enough to place a boundary; a 10-minute preview is ~5 MB."""
+
+PREVIEW_TIMEOUT_PER_S = 0.5
+"""ffmpeg time allowed per second of preview (encoding runs at >20× real time here; a hung decode stops)."""
+
+
+@dataclass
+class ReviewSession:
+    """What one review server works on."""
+
+    detections: list[Detection]
+    store: ReviewStore
+    media: dict[str, Path]
+    reviewer: str = field(default_factory=getpass.getuser)
+    token: str | None = None
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    preview_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="introdetect-review-")))
+
+    def __post_init__(self) -> None:
+        self.by_id = {d.id: d for d in self.detections if d.method != "failed"}
+
+
+def media_of(detections: list[Detection], videos: Mapping[str, Path] | None = None) -> dict[str, Path]:
+    """Episode id → media file: ``videos`` (by id) where given, else the path the result recorded; only files
+    that exist, and only for episodes of the result."""
+    found: dict[str, Path] = {}
+    for d in detections:
+        path = videos.get(d.id) if videos is not None and d.id in videos else (Path(d.path) if d.path else None)
+        if path is not None and path.is_file():
+            found[d.id] = path.resolve()
+    return found
+
+
+def host_name(header: str) -> str:
+    """The host of a Host header, without its port ("[::1]:8765" → "[::1]", "localhost:80" → "localhost")."""
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -> dict[str, Any]:
+    evidence = d.evidence
+    return {
+        "id": d.id,
+        "series": d.series or "(no series)",
+        "method": d.method,
+        "confidence": d.confidence,
+        "intro": None if d.intro is None else [round(d.intro.start_s, 3), round(d.intro.end_s, 3)],
+        "note": d.note,
+        "analysed_s": evidence.analysed_s if evidence and evidence.analysed_s else None,
+        "span": [episode_span(d).start_s, episode_span(d).end_s],
+        "media": has_media,
+        "review": entry,
+    }
+
+
+def _detected(d: Detection) -> dict[str, Any]:
+    return {"start_sec": None if d.intro is None else round(d.intro.start_s, 3),
+            "end_sec": None if d.intro is None else round(d.intro.end_s, 3),
+            "confidence": d.confidence, "method": d.method}  # fmt: skip
+
+
+def _static(name: str) -> str:
+    return resources.files("introdetect.review").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def create_app(session: ReviewSession):  # noqa: ANN201 - a FastAPI app (imported here: the review extra)
+    from fastapi import Body, FastAPI, HTTPException, Request
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+    app = FastAPI(title="introdetect review", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):  # noqa: ANN001, ANN202
+        host = host_name(request.headers.get("host") or "")
+        if session.allowed_hosts and host not in session.allowed_hosts:
+            return JSONResponse({"error": f"host {host!r} not served"}, status_code=403)
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD") and origin is not None:
+            if urlsplit(origin).netloc != request.headers.get("host"):
+                return JSONResponse({"error": "requests from other sites are refused"}, status_code=403)
+        if session.token is not None:
+            given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
+            if not hmac.compare_digest(given.encode(), session.token.encode()):
+                return JSONResponse({"error": "this server needs the token it printed at start"}, status_code=403)
+        response = await call_next(request)
+        if session.token is not None and request.query_params.get("token"):
+            response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return _static("index.html")
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        kinds = {"review.js": "text/javascript", "review.css": "text/css"}
+        if name not in kinds:
+            raise HTTPException(404)
+        return Response(_static(name), media_type=kinds[name])
+
+    def episode(vid: str) -> Detection:
+        d = session.by_id.get(vid)
+        if d is None:
+            raise HTTPException(404, f"no episode {vid!r} in this result")
+        return d
+
+    @app.get("/api/episodes")
+    def episodes() -> dict[str, Any]:
+        entries = session.store.load()
+        return {"reviewer": session.reviewer, "file": str(session.store.path),
+                "episodes": [_episode_json(d, entries.get(d.id), d.id in session.media) for d in session.by_id.values()]}  # fmt: skip
+
+    @app.get("/api/episodes/{vid}/timeline.svg")
+    def timeline(vid: str, start: float | None = None, end: float | None = None, zoom: bool = False) -> Response:
+        d = episode(vid)
+        around = Segment(start, end) if start is not None and end is not None and end > start >= 0 else d.intro
+        span: Span | None = zoom_span(d, around) if zoom else None
+        return Response(timeline_svg(d, span=span), media_type="image/svg+xml")
+
+    @app.post("/api/episodes/{vid}/decision")
+    def decide(vid: str, body: dict[str, Any] = Body(...)) -> JSONResponse:  # noqa: B008 - FastAPI's idiom
+        d = episode(vid)
+        action = body.get("action")
+        revision = body.get("revision")
+        if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
+            raise HTTPException(422, "revision must be an integer or null")
+        reviewer = body.get("reviewer")
+        reviewer = reviewer.strip()[:100] if isinstance(reviewer, str) and reviewer.strip() else session.reviewer
+        try:
+            if action == "undo":
+                session.store.undo(vid, revision)
+                return JSONResponse({"review": None})
+            if action == "no_intro":
+                decision = Decision("no_intro", None, reviewer, _detected(d))
+            elif action == "save":
+                start, end = body.get("start_sec"), body.get("end_sec")
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end)):
+                    raise HTTPException(422, "save needs start_sec and end_sec (seconds)")
+                intro = Segment(float(start), float(end)) if float(end) > float(start) >= 0 else None
+                if intro is None:
+                    raise HTTPException(422, f"the intro must end after it starts (got {start}–{end})")
+                same = d.intro is not None and abs(d.intro.start_s - intro.start_s) < SAME_BOUNDARY_S \
+                    and abs(d.intro.end_s - intro.end_s) < SAME_BOUNDARY_S  # fmt: skip
+                decision = Decision("confirmed" if same else "corrected", intro, reviewer, _detected(d))
+            else:
+                raise HTTPException(422, "action must be save, no_intro or undo")
+            return JSONResponse({"review": session.store.decide(vid, decision, revision)})
+        except StaleDecision as exc:
+            return JSONResponse({"error": str(exc), "review": exc.current}, status_code=409)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        except OSError as exc:
+            return JSONResponse({"error": f"{session.store.path}: cannot save ({exc.strerror or exc})"}, status_code=507)
+
+    @app.get("/media/{vid}")
+    def media(vid: str) -> FileResponse:
+        episode(vid)
+        path = session.media.get(vid)
+        if path is None:
+            raise HTTPException(404, f"no media file for {vid!r}")
+        return FileResponse(path, filename=path.name, content_disposition_type="inline")
+
+    @app.get("/media/{vid}/preview.webm")
+    def preview(vid: str) -> FileResponse:
+        """The analysed window's audio as Opus/WebM, for media the browser cannot play (made once, cached)."""
+        d = episode(vid)
+        path = session.media.get(vid)
+        if path is None:
+            raise HTTPException(404, f"no media file for {vid!r}")
+        target = session.preview_dir / f"{hashlib.sha1(vid.encode()).hexdigest()}.webm"
+        if not target.exists():
+            seconds = d.evidence.analysed_s if d.evidence and d.evidence.analysed_s else DEFAULT_WINDOW_S
+            tmp = target.with_suffix(".part.webm")
+            command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path), "-t",
+                       f"{seconds:.3f}", "-vn", "-c:a", "libopus", "-b:a", PREVIEW_BITRATE, str(tmp)]  # fmt: skip
+            try:
+                subprocess.run(command, check=True, capture_output=True, timeout=30 + PREVIEW_TIMEOUT_PER_S * seconds)
+                os.replace(tmp, target)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                tmp.unlink(missing_ok=True)
+                detail = exc.stderr.decode(errors="replace").strip().splitlines()[-1:] if exc.stderr else ["timed out"]
+                raise HTTPException(500, f"{path}: cannot make an audio preview: {' '.join(detail)}") from None
+        return FileResponse(target, media_type="audio/webm")
+
+    return app
+
+
+def serve(session: ReviewSession, host: str, port: int) -> None:  # pragma: no cover - the CLI's edge
+    import uvicorn
+
+    uvicorn.run(create_app(session), host=host, port=port, log_level="warning")

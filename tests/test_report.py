@@ -1,0 +1,97 @@
+"""The timeline picture and the HTML report: pure functions of detections (and truth)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+from typer.testing import CliRunner
+
+from introdetect.cli import app
+from introdetect.detect import Curve, Detection, Evidence, Match
+from introdetect.metrics import Answer
+from introdetect.report import build_report
+from introdetect.timecode import Segment
+from introdetect.timeline import MIN_BAR_PX, Span, timeline_svg, zoom_span
+
+runner = CliRunner()
+
+
+def _detection(intro: Segment | None = Segment(60.0, 62.0), **kw) -> Detection:  # noqa: B008
+    curve = Curve(5.0, 5.0, tuple([0.0] * 11 + [0.9, 0.8] + [0.0] * 80))
+    evidence = Evidence(analysed_s=480.0, curve=curve, model=(Segment(59.0, 63.0), 0.8),
+                        matches=(Match(Segment(60.2, 62.1), ("a", "b"), 0.95), Match(Segment(400, 430), ("a",), 0.2)))
+    return Detection(kw.pop("id", "show_s01e01"), intro, kw.pop("confidence", 0.9), kw.pop("method", "recurring"),
+                     "show", evidence=evidence, **kw)
+
+
+def _rects(svg: str) -> list[dict]:
+    root = ElementTree.fromstring(svg)
+    return [el.attrib for el in root.iter("{http://www.w3.org/2000/svg}rect")]
+
+
+def test_the_timeline_maps_seconds_to_x_and_draws_every_lane() -> None:
+    d = _detection()
+    svg = timeline_svg(d, Segment(60.5, 62.0), has_truth=True)
+    root = ElementTree.fromstring(svg)  # well-formed XML
+    x0, x1, t1 = float(root.get("data-x0")), float(root.get("data-x1")), float(root.get("data-t1"))
+    assert float(root.get("data-t0")) == 0.0 and t1 == 480.0
+    titles = {el.text.split(":")[0] for el in root.iter("{http://www.w3.org/2000/svg}title")}
+    assert {"recurring", "answer", "truth", "model"} <= titles
+    answer = next(r for r in _rects(svg) if r.get("fill") == "#2e9d4f")  # right (IoU 0.75): green
+    assert answer is not None
+    # a 2 s intro over 480 s is drawn at least MIN_BAR_PX wide, where 60 s falls
+    assert abs(float(answer["x"]) - (x0 + 60 / 480 * (x1 - x0))) < 0.1 and float(answer["width"]) >= MIN_BAR_PX
+    assert "<polyline" in svg  # the curve
+
+
+def test_a_wrong_answer_is_drawn_red_and_no_intro_is_said_in_words() -> None:
+    svg = timeline_svg(_detection(), Segment(100.0, 130.0), has_truth=True)
+    assert any(r.get("fill") == "#d0342c" for r in _rects(svg))
+    svg = timeline_svg(_detection(None, confidence=0.4), None, has_truth=True)
+    assert "no intro (recurring 0.40)" in svg and svg.count(">no intro<") == 1  # the truth lane says it too
+
+
+def test_a_zoom_covers_the_intro_with_margins_and_finer_ticks() -> None:
+    d = _detection()
+    span = zoom_span(d, d.intro)
+    assert span == Span(45.0, 77.0)
+    svg = timeline_svg(d, span=span)
+    ticks = re.findall(r">(\d+:\d\d(?:\.\d)?)</text>", svg)
+    assert "1:00" in ticks and "0:50" in ticks
+
+
+def test_text_from_the_result_is_escaped() -> None:
+    svg = timeline_svg(_detection(id='<script>alert("x")</script>'))
+    assert "<script>" not in svg
+    html = build_report([_detection(id="<b>x</b>", note="<img src=x onerror=alert(1)>")])
+    assert "<img src=x" not in html and "<b>x</b>" not in html
+
+
+def test_the_report_with_truth_has_the_tables_and_lists_the_wrong_answers() -> None:
+    right, wrong = _detection(id="e1"), _detection(Segment(200.0, 230.0), id="e2", confidence=0.5)
+    truth = {"e1": Answer(Segment(60.0, 62.0)), "e2": Answer(Segment(60.0, 62.0)), "e3": Answer(None)}
+    html = build_report([right, wrong], truth)
+    assert "Evaluation against the truth" in html and "Wrong answers (1)" in html
+    assert '<a href="#e2">e2</a>' in html and '<a href="#e1">' not in html
+    assert 'class="episode unsure wrong" id="e2"' in html and 'class="episode" id="e1"' in html
+    assert "1 truth ids have no answer" in html and html.count("<svg") == 2
+    assert "http" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from elsewhere
+
+
+def test_report_command_writes_html_and_bad_input_is_one_line(tmp_path: Path) -> None:
+    import json
+
+    result_file = tmp_path / "r.json"
+    result_file.write_text(json.dumps({"e1": {**_detection(id="e1").to_json(), "path": None}}), encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(result_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"e1": {"start": "0:00:10", "end": "0:00:05"}}', encoding="utf-8")
+    result = runner.invoke(app, ["report", str(bad)])
+    assert result.exit_code == 1 and "bad.json: e1: end" in result.output
+    result = runner.invoke(app, ["report", str(result_file), "--truth", str(tmp_path / "none.json")])
+    assert result.exit_code == 1 and "none.json: no such file" in result.output

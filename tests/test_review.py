@@ -1,0 +1,309 @@
+"""The review page: the reviewed-labels store (atomic, merging, stale views refused), the server's rules (which
+media it serves, to whom), the page in a real browser (Debian's chromium driven by Playwright), and the whole
+journey detect → review → finetune with the commands alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from introdetect.cli import app as cli
+from introdetect.detect import read_detections
+from introdetect.labels import read_labels
+from introdetect.metrics import read_answers
+from introdetect.review import Decision, ReviewFileError, ReviewStore, StaleDecision
+from introdetect.review.app import ReviewSession, create_app, media_of
+from introdetect.timecode import Segment
+
+runner = CliRunner()
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make test installs it); Playwright cannot download one here
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+# --- the store ---------------------------------------------------------------------------------------------------
+
+
+def test_decisions_are_saved_in_the_label_format_with_who_when_how(tmp_path: Path) -> None:
+    store = ReviewStore(tmp_path / "reviewed.json")
+    entry = store.decide("ep1", Decision("corrected", Segment(41.7, 46.85), "ann", {"method": "recurring"}), None)
+    store.decide("ep2", Decision("no_intro", None, "bob"), None)
+    assert entry["revision"] == 1 and entry["decision"] == "corrected" and entry["reviewed_by"] == "ann"
+    assert entry["reviewed_at"].endswith("Z") and entry["method"] == "review"
+    labels = read_labels(tmp_path / "reviewed.json")  # what train/finetune read
+    assert labels.get("ep1").segment == Segment(41.7, 46.85) and labels.get("ep2").no_intro
+    answers = read_answers(tmp_path / "reviewed.json")
+    assert answers["ep1"].intro.start_s == 41.7 and answers["ep2"].intro is None
+    assert not list(tmp_path.glob(".reviewed.json.part-*"))  # nothing left half-way
+
+
+def test_two_views_never_lose_each_others_decisions(tmp_path: Path) -> None:
+    path = tmp_path / "reviewed.json"
+    tab_a, tab_b = ReviewStore(path), ReviewStore(path)  # two servers (or tabs) on one file
+    tab_a.decide("ep1", Decision("confirmed", Segment(1, 5), "ann"), None)
+    tab_b.decide("ep2", Decision("confirmed", Segment(2, 6), "bob"), None)  # B never saw ep1: still kept
+    assert set(tab_a.load()) == {"ep1", "ep2"}
+    with pytest.raises(StaleDecision) as stale:  # B decides ep1 from a view that predates A's decision
+        tab_b.decide("ep1", Decision("no_intro", None, "bob"), None)
+    assert stale.value.current["reviewed_by"] == "ann"
+    assert tab_b.load()["ep1"]["decision"] == "confirmed"
+    tab_b.decide("ep1", Decision("no_intro", None, "bob"), 1)  # having seen it, B may change it
+    assert tab_a.load()["ep1"]["revision"] == 2
+    with pytest.raises(StaleDecision):
+        tab_a.undo("ep1", 1)
+    tab_a.undo("ep1", 2)
+    assert set(tab_b.load()) == {"ep2"}
+
+
+def test_concurrent_decisions_from_threads_all_land(tmp_path: Path) -> None:
+    store = ReviewStore(tmp_path / "reviewed.json")
+    threads = [threading.Thread(target=store.decide, args=(f"ep{i}", Decision("confirmed", Segment(i, i + 5), "t"), None))
+               for i in range(24)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.load()) == 24
+
+
+def test_a_file_that_is_not_ours_is_refused_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "reviewed.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReviewFileError, match="reviewed.json: not JSON.*refusing"):
+        ReviewStore(path)
+    path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ReviewFileError, match="not a label file"):
+        ReviewStore(path)
+    assert path.read_text(encoding="utf-8") == "[1, 2]"
+
+
+def test_a_decision_must_be_a_real_intro_or_none() -> None:
+    with pytest.raises(ValueError, match="decision must be one of"):
+        Decision("maybe", None, "x")
+    with pytest.raises(ValueError, match="no start and end"):
+        Decision("no_intro", Segment(1, 2), "x")
+    with pytest.raises(ValueError, match="need both"):
+        Decision("confirmed", None, "x")
+
+
+# --- a result to review: detect over the tiny corpus's test split -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def result(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("review") / "result.json"
+    done = runner.invoke(cli, ["detect", str(tiny_corpus / "test"), "--out", str(out), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    return out
+
+
+def _session(result: Path, reviewed: Path, **kw) -> ReviewSession:
+    detections = read_detections(result)
+    return ReviewSession(detections, ReviewStore(reviewed), media_of(detections), reviewer="tester", **kw)
+
+
+def _client(session: ReviewSession, host: str = "127.0.0.1:8765") -> TestClient:
+    return TestClient(create_app(session), base_url=f"http://{host}")
+
+
+# --- the server's rules ------------------------------------------------------------------------------------------
+
+
+def test_only_the_results_media_are_served(result: Path, tmp_path: Path) -> None:
+    session = _session(result, tmp_path / "r.json")
+    client = _client(session)
+    first = next(iter(session.media))
+    response = client.get(f"/media/{first}", headers={"Range": "bytes=0-99"})
+    assert response.status_code == 206 and len(response.content) == 100  # seeking needs ranges
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret", encoding="utf-8")
+    for attempt in ("/media/..%2F..%2Fetc%2Fpasswd", "/media/../../etc/passwd", f"/media/{secret}",
+                    "/media/%2Fetc%2Fpasswd", f"/media/{first}%2F..%2F..%2Fsecret.txt", "/static/..%2Fstore.py",
+                    "/static/%2Fetc%2Fpasswd", "/media/unknown_id"):  # fmt: skip
+        response = client.get(attempt)
+        assert response.status_code == 404, attempt
+        assert b"root:" not in response.content and b"secret" not in response.content
+
+
+def test_loopback_answers_only_its_own_names_and_its_own_page(result: Path, tmp_path: Path) -> None:
+    session = _session(result, tmp_path / "r.json")
+    assert _client(session).get("/api/episodes").status_code == 200
+    assert _client(session, "localhost:8765").get("/api/episodes").status_code == 200
+    assert _client(session, "evil.example:8765").get("/api/episodes").status_code == 403  # DNS rebinding
+    vid = session.detections[0].id
+    cross = _client(session).post(f"/api/episodes/{vid}/decision", json={"action": "no_intro", "revision": None},
+                                  headers={"Origin": "http://evil.example"})  # fmt: skip
+    assert cross.status_code == 403 and not (tmp_path / "r.json").exists()
+
+
+def test_another_address_needs_the_token(result: Path, tmp_path: Path) -> None:
+    session = _session(result, tmp_path / "r.json", token="s3cret-token", allowed_hosts=())
+    client = _client(session, "192.168.1.5:8765")
+    assert client.get("/").status_code == 403 and client.get(f"/media/{next(iter(session.media))}").status_code == 403
+    assert client.get("/?token=wrong").status_code == 403
+    page = client.get("/?token=s3cret-token")
+    assert page.status_code == 200 and "introdetect review" in page.text
+    assert client.get("/api/episodes").status_code == 200  # the cookie set by the first page carries it
+
+
+def test_decisions_through_the_api(result: Path, tmp_path: Path) -> None:
+    session = _session(result, tmp_path / "r.json")
+    client = _client(session)
+    episodes = client.get("/api/episodes").json()["episodes"]
+    ep = next(e for e in episodes if e["intro"])
+    vid, (start, end) = ep["id"], ep["intro"]
+    saved = client.post(f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start, "end_sec": end,
+                                                                 "revision": None})  # fmt: skip
+    assert saved.status_code == 200 and saved.json()["review"]["decision"] == "confirmed"
+    again = client.post(f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start + 0.1,
+                                                                 "end_sec": end, "revision": None})  # fmt: skip
+    assert again.status_code == 409 and again.json()["review"]["revision"] == 1  # a stale view
+    fixed = client.post(f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start + 0.1,
+                                                                 "end_sec": end, "revision": 1, "reviewer": "ann"})  # fmt: skip
+    assert fixed.json()["review"]["decision"] == "corrected" and fixed.json()["review"]["reviewed_by"] == "ann"
+    for bad in ({"action": "save", "start_sec": 5, "end_sec": 3}, {"action": "save"}, {"action": "drop"},
+                {"action": "no_intro", "revision": "x"}):  # fmt: skip
+        assert client.post(f"/api/episodes/{vid}/decision", json=bad).status_code == 422, bad
+    assert client.post("/api/episodes/nope/decision", json={"action": "no_intro"}).status_code == 404
+    svg = client.get(f"/api/episodes/{vid}/timeline.svg?zoom=true&start={start}&end={end}")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "<polyline" in svg.text
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))[vid]["start_sec"] == round(start + 0.1, 3)
+
+
+def test_review_command_refuses_a_broken_reviewed_file(result: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "reviewed.json"
+    broken.write_text("{", encoding="utf-8")
+    done = runner.invoke(cli, ["review", str(result), "--out", str(broken), "--no-open"])
+    assert done.exit_code == 1 and "reviewed.json: not JSON" in done.output
+
+
+# --- the page in a real browser ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(result: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """The review server on a free loopback port: (its address, the reviewed file, the result it serves)."""
+    import uvicorn
+
+    reviewed = tmp_path / "reviewed.json"
+    port = _free_port()
+    config = uvicorn.Config(create_app(_session(result, reviewed)), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}/", reviewed, result
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser():  # noqa: ANN201 - a Playwright Browser
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install chromium (make test does)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def test_the_page_nudges_a_boundary_confirms_and_saves(server, browser, tmp_path: Path) -> None:
+    url, reviewed, result = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("#episodes li")
+    # the least sure episode first, shown with its timelines
+    page.wait_for_selector("#full svg")
+    page.wait_for_selector("#zoom svg .overlay", state="attached")
+    confidences = [float(t) if t != "–" else -1 for t in page.locator("#episodes li .conf").all_inner_texts()]
+    assert confidences == sorted(confidences)
+    page.locator("#episodes li", has_text="show01_s01e01").click()
+    page.wait_for_function("document.getElementById('title').textContent.startsWith('show01_s01e01')")
+    before = page.locator("#start").inner_text()
+    page.locator("[data-nudge=start][data-by='0.1']").click()  # +0.1 s by the button
+    page.keyboard.press("x")  # +0.1 s by the key
+    page.keyboard.press("V")  # end +1 s
+    assert page.locator("#start").inner_text() != before
+    page.screenshot(path=str(tmp_path / "review.png"))
+    page.locator("#confirm").click()
+    page.wait_for_function("document.getElementById('status').textContent.includes('saved')")
+    saved = json.loads(reviewed.read_text(encoding="utf-8"))["show01_s01e01"]
+    detected = next(d for d in read_detections(result) if d.id == "show01_s01e01")
+    assert saved["decision"] == "corrected" and saved["reviewed_by"] == "tester"
+    assert abs(saved["start_sec"] - (detected.intro.start_s + 0.2)) < 0.002
+    assert abs(saved["end_sec"] - (detected.intro.end_s + 1.0)) < 0.002
+    # it moved on to the next episode not yet reviewed; "no intro" by its key is saved too
+    page.wait_for_function("!document.getElementById('title').textContent.startsWith('show01_s01e01')")
+    current = page.locator("#title").inner_text().split(" ")[0]
+    page.keyboard.press("n")
+    page.wait_for_function(f"document.querySelector('#episodes li[data-id=\"{current}\"] .badge').textContent == 'no intro'")
+    assert json.loads(reviewed.read_text(encoding="utf-8"))[current]["start"] is None
+    assert not errors, errors
+
+
+def test_two_tabs_keep_each_others_decisions(server, browser) -> None:
+    url, reviewed, _ = server
+    context = browser.new_context()
+    tab_a, tab_b = context.new_page(), context.new_page()
+    for tab in (tab_a, tab_b):
+        tab.goto(url)
+        tab.wait_for_selector("#zoom svg")
+    first = tab_a.locator("#title").inner_text().split(" ")[0]
+    assert tab_b.locator("#title").inner_text().split(" ")[0] == first  # both opened the same episode
+    tab_a.keyboard.press("Enter")  # A confirms it
+    tab_a.wait_for_function("document.getElementById('status').textContent.includes('saved')")
+    decided = json.loads(reviewed.read_text(encoding="utf-8"))[first]
+    tab_b.keyboard.press("n")  # B, from its stale view, decides too: refused, and shown A's decision
+    tab_b.wait_for_function("document.getElementById('status').textContent.includes('another tab')")
+    assert json.loads(reviewed.read_text(encoding="utf-8"))[first] == decided
+    assert "reviewed: " in tab_b.locator("#answer").inner_text()
+    other = tab_a.locator("#title").inner_text().split(" ")[0]  # A moved on; B decides another episode
+    tab_b.locator("#episodes li", has_text=other).click()
+    tab_b.wait_for_function(f"document.getElementById('title').textContent.startsWith('{other}')")
+    tab_b.keyboard.press("n")
+    tab_b.wait_for_function("document.getElementById('status').textContent.includes('saved')")
+    entries = json.loads(reviewed.read_text(encoding="utf-8"))
+    assert set(entries) == {first, other}
+
+
+# --- the whole journey with the commands alone -------------------------------------------------------------------
+
+
+def test_detect_review_finetune_with_the_commands_alone(result: Path, tiny_corpus: Path, tmp_path: Path) -> None:
+    """detect (done by the fixture) → decisions on the review server → finetune a copy of the shipped model."""
+    session = _session(result, tmp_path / "reviewed.json")
+    client = _client(session)
+    truth = read_answers(tiny_corpus / "truth_test.json")
+    for ep in client.get("/api/episodes").json()["episodes"]:  # the reviewer gives the right answer everywhere
+        t = truth[ep["id"]].intro
+        body = {"action": "no_intro"} if t is None else {"action": "save", "start_sec": t.start_s, "end_sec": t.end_s}
+        assert client.post(f"/api/episodes/{ep['id']}/decision", json=body).status_code == 200
+    model = tmp_path / "model.idmodel"
+    shutil.copy(Path(__file__).parent.parent / "src/introdetect/data/default.idmodel", model)
+    done = runner.invoke(cli, ["finetune", str(model), str(tmp_path / "reviewed.json"), "--videos",
+                               str(tiny_corpus / "test"), "--epochs", "1", "--force", "--no-progress", "--cache",
+                               str(tmp_path / "cache")])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "before" in done.output and "after" in done.output and os.path.getsize(model) > 0
