@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test system apt-lists bench corpus clean
+.PHONY: demo test system apt-lists browser bench corpus clean
 
 # ffmpeg and a Python with venv support, from Debian's packages when missing
 system:
@@ -18,6 +18,10 @@ system:
 # the tests' real recordings come from Debian packages (apt-get download): the package lists must be there
 apt-lists:
 	@apt-cache show singularity-music >/dev/null 2>&1 || apt-get update -qq
+
+# the review page's browser test drives Debian's chromium (Playwright cannot download a browser here)
+browser: apt-lists
+	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +38,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.base
 demo: system apt-lists $(VENV)/.base
 	$(BIN)/introdetect demo --out demo-output
 
-test: system apt-lists $(VENV)/.test
+test: system apt-lists browser $(VENV)/.test
 	$(BIN)/python -m pytest -q
 
 bench: system apt-lists $(VENV)/.test

@@ -5,7 +5,6 @@ journey detect → review → finetune with the commands alone."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import threading
@@ -21,6 +20,7 @@ from introdetect.cli import app as cli
 from introdetect.detect import read_detections
 from introdetect.labels import read_labels
 from introdetect.metrics import read_answers
+from introdetect.model.file import ModelFile
 from introdetect.review import Decision, ReviewFileError, ReviewStore, StaleDecision
 from introdetect.review.app import ReviewSession, create_app, media_of
 from introdetect.timecode import Segment
@@ -217,7 +217,7 @@ def server(result: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
 
 
 @pytest.fixture
-def browser():  # noqa: ANN201 - a Playwright Browser
+def browser():  # a Playwright Browser
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install chromium (make test does)"
@@ -304,6 +304,55 @@ def test_detect_review_finetune_with_the_commands_alone(result: Path, tiny_corpu
     shutil.copy(Path(__file__).parent.parent / "src/introdetect/data/default.idmodel", model)
     done = runner.invoke(cli, ["finetune", str(model), str(tmp_path / "reviewed.json"), "--videos",
                                str(tiny_corpus / "test"), "--epochs", "1", "--force", "--no-progress", "--cache",
-                               str(tmp_path / "cache")])  # fmt: skip
+                               str(tmp_path / "cache"), "--base", str(tiny_corpus / "truth_train.json"),
+                               "--base-videos", str(tiny_corpus / "train"), "--retrain-epochs", "2"])  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert "before" in done.output and "after" in done.output and os.path.getsize(model) > 0
+    assert "before" in done.output and "after: finetuned" in done.output and "after: retrained" in done.output
+    record = ModelFile.load(model).meta["finetuned"][-1]
+    assert set(record["candidates"]) == {"finetuned", "retrained"} and record["chosen"] in record["candidates"]
+    assert record["retrained_on"] > record["episodes"]  # the base's episodes and the reviewed ones
+    assert record["after"] == record["candidates"][record["chosen"]]
+
+
+_DECIDER = """
+import sys
+from introdetect.review import Decision, ReviewStore
+from introdetect.timecode import Segment
+store = ReviewStore(sys.argv[1])
+for i in range(int(sys.argv[2]), 10_000):
+    store.decide(f"ep{i:05d}", Decision("confirmed", Segment(i % 50, i % 50 + 20), "killer"), None)
+    print(i, flush=True)  # only after decide returned: the page is told "saved" at this point
+"""
+
+
+def test_a_killed_server_never_loses_a_saved_decision_or_leaves_a_broken_file(tmp_path: Path) -> None:
+    """SIGKILL at random moments while decisions are being saved (a bounded loop): the file always reads, and
+    every decision acknowledged before the kill is in it."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "reviewed.json"
+    rng = random.Random(7)
+    acknowledged: list[int] = []
+    kills = 0
+    for _ in range(8):
+        start = acknowledged[-1] + 1 if acknowledged else 0
+        child = subprocess.Popen([sys.executable, "-c", _DECIDER, str(path), str(start)], stdout=subprocess.PIPE, text=True)
+        wanted = rng.randint(1, 25)
+        for line in child.stdout:  # let it save a random number of decisions, then kill it mid-way
+            acknowledged.append(int(line))
+            if len(acknowledged) - start >= wanted:
+                time.sleep(rng.random() * 0.01)
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        kills += 1
+        entries = ReviewStore(path).load()  # never half-written
+        missing = [i for i in acknowledged if f"ep{i:05d}" not in entries]
+        assert not missing, missing
+    assert kills == 8 and len(acknowledged) >= 8
+    # a kill mid-write leaves a temporary file beside it; the next save (under the lock) sweeps them away
+    ReviewStore(path).decide("last", Decision("no_intro", None, "t"), None)
+    assert not [p.name for p in tmp_path.iterdir() if ".part-" in p.name]

@@ -609,17 +609,22 @@ def finetune(
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the fine-tuned model (default: over MODEL).")] = None,
     force: Annotated[bool, typer.Option(help="Write the model even when it got worse on the held-out episodes.")] = False,
     epochs: Annotated[int, typer.Option(help="Epochs of fine-tuning.")] = 10,
+    base: Annotated[Optional[list[Path]], typer.Option(help="The model's original training labels: a from-scratch retraining on them plus the reviewed episodes competes with fine-tuning.")] = None,
+    base_videos: Annotated[Optional[list[Path]], typer.Option(help="Videos of the --base labels (files or folders; default: --videos).")] = None,
+    retrain: Annotated[Optional[bool], typer.Option("--retrain/--no-retrain", help="Also retrain from scratch and keep the better (default: with --base, or from 30 reviewed episodes).")] = None,
+    retrain_epochs: Annotated[int, typer.Option(help="Epochs of retraining (early stopping ends it sooner).")] = 40,
     cache: _Cache = None,
     policy: _Policy = "skip",
     seed: _Seed = 0,
     workers: _Workers = None,
     progress: _Progress = True,
 ) -> None:
-    """Fine-tune a model on reviewed labels; print before/after on held-out episodes; keep the old model when
-    the new one is worse (unless --force)."""
+    """Fine-tune a model on reviewed labels (or retrain it, when that is better on held-out reviewed episodes);
+    print before/after; keep the old model when the new one is worse (unless --force)."""
     job = _training()
     try:
         options = job.TrainOptions(lr=job.FINETUNE_LR, epochs=epochs, seed=seed)
+        retrain_options = job.TrainOptions(epochs=retrain_epochs, seed=seed)
         model = job.ModelFile.load(model_file)
         window = float(model.meta["inputs"]["span_s"])
     except ValueError as exc:
@@ -628,25 +633,30 @@ def finetune(
         _fail(str(exc))
         return
     data, _ = _training_data(job, reviewed, videos, policy, cache, window, workers, progress)
+    base_data = _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress)[0] if base else None
+    if retrain is None:
+        retrain = base_data is not None or len(data.episodes) >= job.RETRAIN_MIN_EPISODES
     try:
-        report = job.finetune(model, data, options)
+        report = job.finetune(model, data, options, base=base_data, retrain=retrain_options if retrain else None)
     except (ValueError, *USER_ERRORS) as exc:
         _fail(f"{model_file}: {exc}")
         return
     table = Table(title=f"held-out reviewed episodes ({len(report.held_out)})")
     for column in ("", "detection F1", "median boundary error s", "window F1"):
         table.add_column(column, justify="right")
-    for name, f in (("before", report.before), ("after", report.after)):
+    rows = [("before", report.before), *((f"after: {name}" + (" (kept)" if name == report.chosen else ""), f)
+                                        for name, f in report.candidates.items())]  # fmt: skip
+    for name, f in rows:
         table.add_row(name, f"{f['detection_f1']:.3f}", f"{f['median_boundary_error_s']:.2f}", f"{f['window_f1']:.3f}")
     out.print(table)
     target = out_file or model_file
     if not report.improved and not force:
-        _fail(f"the fine-tuned model is worse on the held-out episodes: {target} left as it was (--force writes it)")
+        _fail(f"the {report.chosen} model is worse on the held-out episodes: {target} left as it was (--force writes it)")
     try:
         report.model.save(target)
     except OSError as exc:
         _fail(f"{target}: cannot write the model ({exc.strerror or exc})")
-    out.print(f"fine-tuned model written to {target}")
+    out.print(f"{report.chosen} model written to {target}")
 
 
 @app.command()

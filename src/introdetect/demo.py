@@ -125,3 +125,14 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     console.print(scores)
     console.print("`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way; "
                   "docs/BENCHMARKS.md has the same comparison on the full corpus.")
+
+    console.rule("6. A report to look at, and the review page")
+    from .atomic import write_text_atomic
+    from .report import build_report
+
+    report = out_dir / "report.html"
+    write_text_atomic(report, build_report(detections, truth, title="introdetect demo: the test split"))
+    console.print(f"one timeline per episode (model curve, what recurs, answer, truth) → {report}")
+    console.print(f"confirm or correct the answers in a browser: introdetect review {out_dir / 'detections.json'} "
+                  "(pip install -e '.[review]'), then introdetect finetune MODEL REVIEWED.json --videos DIR",
+                  markup=False)  # fmt: skip

@@ -87,9 +87,10 @@ def build_report(detections: Sequence[Detection], truth: Mapping[str, Answer] | 
                  window_s: float = DEFAULT_WINDOW_S, generated: datetime | None = None) -> str:  # fmt: skip
     """The report's HTML. ``truth`` (id → Answer): adds the evaluation tables and marks wrong answers."""
     generated = generated or datetime.now(UTC)
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-             f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
-             f"<p>Made by introdetect on {generated:%Y-%m-%d %H:%M} UTC.</p>", _summary(detections)]  # fmt: skip
+    head = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
+            f"<p>Made by introdetect on {generated:%Y-%m-%d %H:%M} UTC.</p>")  # fmt: skip
+    parts = [head, _summary(detections)]
     scores = {}
     if truth is not None:
         answers = {d.id: Answer(d.intro, d.confidence, d.method) for d in detections if d.method != "failed"}

@@ -109,21 +109,20 @@ def _static(name: str) -> str:
     return resources.files("introdetect.review").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def create_app(session: ReviewSession):  # noqa: ANN201 - a FastAPI app (imported here: the review extra)
+def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported here: the review extra)
     from fastapi import Body, FastAPI, HTTPException, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
     app = FastAPI(title="introdetect review", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def guard(request: Request, call_next):
         host = host_name(request.headers.get("host") or "")
         if session.allowed_hosts and host not in session.allowed_hosts:
             return JSONResponse({"error": f"host {host!r} not served"}, status_code=403)
         origin = request.headers.get("origin")
-        if request.method not in ("GET", "HEAD") and origin is not None:
-            if urlsplit(origin).netloc != request.headers.get("host"):
-                return JSONResponse({"error": "requests from other sites are refused"}, status_code=403)
+        if request.method not in ("GET", "HEAD") and origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            return JSONResponse({"error": "requests from other sites are refused"}, status_code=403)
         if session.token is not None:
             given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
             if not hmac.compare_digest(given.encode(), session.token.encode()):

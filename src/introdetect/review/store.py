@@ -46,7 +46,7 @@ class ReviewFileError(LabelError):
     """The reviewed-labels file cannot be used (unreadable, not ours): refused rather than overwritten."""
 
 
-class StaleDecision(Exception):  # noqa: N818 - a condition the page handles, not a failure
+class StaleDecision(Exception):  # a condition the page handles, not a failure
     """The episode was decided elsewhere since this view of it was loaded."""
 
     def __init__(self, current: dict[str, Any] | None) -> None:
@@ -118,7 +118,7 @@ class ReviewStore:
                 raise StaleDecision(current)
             entry = _entry(decision, _revision(current) + 1)
             entries[episode] = entry
-            write_json_atomic(self.path, entries)
+            self._write(entries)
             return entry
 
     def undo(self, episode: str, revision: int | None) -> None:
@@ -130,7 +130,14 @@ class ReviewStore:
                 raise StaleDecision(current)
             if current is not None:
                 del entries[episode]
-                write_json_atomic(self.path, entries)
+                self._write(entries)
+
+    def _write(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Write every entry (under the lock); temporary files a killed writer left are removed first (no
+        writer can be using them: writers hold the lock)."""
+        for stale in self.path.parent.glob(f".{self.path.name}.part-*"):
+            stale.unlink(missing_ok=True)
+        write_json_atomic(self.path, entries)
 
 
 def _revision(entry: dict[str, Any] | None) -> int:
