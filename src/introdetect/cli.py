@@ -5,8 +5,10 @@ Exit codes: 0 success; 1 some input failed (each failure printed as one line at 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -75,6 +77,15 @@ def _check_policy(policy: str) -> None:
 def _fail(message: str) -> None:
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _writing(target: Path, what: str = "") -> Iterator[None]:
+    """An output that cannot be written is one line naming it (the write itself is atomic: nothing half-way)."""
+    try:
+        yield
+    except OSError as exc:
+        _fail(f"{target}: cannot write{' ' + what if what else ''} ({exc.strerror or exc})")
 
 
 @app.command()
@@ -430,10 +441,8 @@ def detect(
                   "intro covers it (add its siblings, or --labels/--library for its series): "
                   + ", ".join(d.id for d in lone[:8]))  # fmt: skip
     if out_file:
-        try:
+        with _writing(out_file, "the answers"):
             write_detections(out_file, detections)
-        except OSError as exc:
-            _fail(f"{out_file}: cannot write the answers ({exc.strerror or exc})")
         out.print(f"answers written to {out_file}")
     failures = [d for d in detections if d.method == METHOD_FAILED]
     if failures:
@@ -534,12 +543,10 @@ def train(
 
     report = job.train_model(data, inputs, options, valid=valid, on_epoch=epoch_line,
                              source={"labels": [str(p) for p in labels_file]}, **dims)  # fmt: skip
-    try:
+    with _writing(out_file, "the model"):
         report.model.save(out_file)
         curve = out_file.with_suffix(".png")
         job.plot_history(report.fitted.history, curve, f"{out_file.name}: best epoch {report.fitted.best_epoch}")
-    except OSError as exc:
-        _fail(f"{out_file}: cannot write the model ({exc.strerror or exc})")
     v = report.validation
     if v:
         out.print(f"validation ({len(report.held_out_series)} series): window F1 {v['window_f1']:.3f}, "
@@ -594,10 +601,8 @@ def cv(
     if out_file:
         from .model.file import finite
 
-        try:
+        with _writing(out_file, "the figures"):
             write_json_atomic(out_file, finite(result))
-        except OSError as exc:
-            _fail(f"{out_file}: cannot write the figures ({exc.strerror or exc})")
         out.print(f"figures written to {out_file}")
 
 
@@ -652,10 +657,8 @@ def finetune(
     target = out_file or model_file
     if not report.improved and not force:
         _fail(f"the {report.chosen} model is worse on the held-out episodes: {target} left as it was (--force writes it)")
-    try:
+    with _writing(target, "the model"):
         report.model.save(target)
-    except OSError as exc:
-        _fail(f"{target}: cannot write the model ({exc.strerror or exc})")
     out.print(f"{report.chosen} model written to {target}")
 
 
@@ -681,10 +684,8 @@ def export(
         return
     if not writer.per_episode:
         target = out_file or result.with_name(f"{result.stem}.{writer.name}{writer.extension}")
-        try:
+        with _writing(target):
             writer.write_all(answers, target)
-        except OSError as exc:
-            _fail(f"{target}: cannot write ({exc.strerror or exc})")
         out.print(f"{writer.name}: {len(answers)} episodes → {target}")
         return
     if not videos:
@@ -729,10 +730,8 @@ def report(
         return
     target = out_file or result.with_suffix(".html")
     html = build_report(detections, truth_answers, title=f"introdetect: {result.name}", window_s=window)
-    try:
+    with _writing(target):
         write_text_atomic(target, html)
-    except OSError as exc:
-        _fail(f"{target}: cannot write ({exc.strerror or exc})")
     out.print(f"report of {len(detections)} episodes → {target}")
 
 
@@ -768,7 +767,7 @@ def review(
     session = ReviewSession(detections, store, media, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback else ())
     if reviewer:
         session.reviewer = reviewer
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a name to print, not to bind
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # a name to print, not to bind
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     missing = len(session.by_id) - len(media)
     out.print(f"{len(session.by_id)} episodes ({missing} without a media file), decisions saved to {store.path}")
@@ -805,10 +804,8 @@ def library_build(
     except USER_ERRORS as exc:
         _fail(str(exc))
         return
-    try:
+    with _writing(out_file, "the library"):
         library.save(out_file)
-    except OSError as exc:
-        _fail(f"{out_file}: cannot write the library ({exc.strerror or exc})")
     refined = sum(e.refined for e in library.entries)
     out.print(f"library {out_file}: {len(library)} known intros of {len(library.series)} series "
               f"({refined} refined from the audio); {sum(a.flagged for a in library.audits)} labels flagged")  # fmt: skip
