@@ -25,6 +25,23 @@ PACKAGED_LABELS = REPO / "src" / "introdetect" / "data" / "vk_labels"
 SHARED_LABELS = SHARED_LABELS_ORIGINAL if SHARED_LABELS_ORIGINAL.is_dir() else PACKAGED_LABELS
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Caches the commands keep by default (analyses under $XDG_CACHE_HOME) go to a folder of this run, not
+    the user's home: every run starts cold, and nothing is left behind in ~/.cache."""
+    import os
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="introdetect-tests-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+
+    folder = os.environ.get("XDG_CACHE_HOME", "")
+    if "introdetect-tests-cache-" in folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 

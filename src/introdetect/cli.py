@@ -402,11 +402,16 @@ def detect(
     window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream index among the file's audio streams.")] = 0,
     policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
-    workers: Annotated[Optional[int], typer.Option(help="Parallel decoders.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Parallel decoders (local processes).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler (tcp://HOST:PORT) to run the work on instead (the dask extra).")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Where analyses are cached by content (default: ~/.cache/introdetect/analysis; ~1.7 MB per episode): an unchanged episode is not decoded again.")] = None,
+    use_cache: Annotated[bool, typer.Option("--use-cache/--no-cache", help="Reuse and store cached analyses.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Find the intro of every episode: known intros of its series, what recurs across its series, and the
     model, fused into one answer each (the method that decided is recorded)."""
+    from .cache import AnalysisCache
+
     from .detect import DEFAULT_MODEL, METHOD_FAILED, METHOD_NONE_LONE, USES, write_detections
     from .detect import detect as run_detect
     from .library import IntroLibrary
@@ -423,7 +428,8 @@ def detect(
         detections = run_detect(files, labels=label_set, series=series, options=_audio_options(window, stream),
                                 workers=workers, show_progress=progress, library=library,
                                 videos=_expand(videos or [], MEDIA_SUFFIXES),
-                                model=model_file or DEFAULT_MODEL, use=use)  # fmt: skip
+                                model=model_file or DEFAULT_MODEL, use=use, scheduler=scheduler,
+                                cache=AnalysisCache(cache) if use_cache else None)  # fmt: skip
     except USER_ERRORS as exc:
         _fail(str(exc))
         return

@@ -9,10 +9,11 @@ spectrum); the rest works on arrays and dataclasses.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_json_atomic
+from .cache import AnalysisCache, EpisodeKey, digest
 from .features.compute import EpisodeFeatures
 from .features.frames import FrameStream
 from .features.stream import FeatureAccumulator, decoding_alongside
@@ -36,7 +38,7 @@ from .matching.series import SeriesAnalysis, analyse_series
 from .media import MediaError, stream_audio
 from .model.file import ModelFileError
 from .model.infer import IntroModel, ModelAnswer
-from .runner import BatchResult, _assign_ids, _one_line, _progress, default_workers, episode_id
+from .runner import BatchResult, _assign_ids, _one_line, _progress, default_workers, episode_id, executor
 from .settings import HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, SettingsError
 from .timecode import Segment, format_timecode
 
@@ -277,41 +279,66 @@ def analyse_with_model(path: str | os.PathLike[str], options: AudioOptions | Non
     return result, _model(model).predict(analyser.features, vid)
 
 
-class _InProcess(Executor):
-    """An executor that runs each call at once, in this process."""
+def analysis_settings(options: AudioOptions, model: str | None) -> str:
+    """A hash of everything that shapes an episode's analysis (the cache key's settings part): decoding, the
+    shared spectrum, the package version, and the model file's content (with its feature settings)."""
+    from . import __version__
+    from .cache import digest, file_digest
+    from .model.file import default_model_path
 
-    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(exc)
-        return future
+    model_hash = None if model is None else file_digest(default_model_path() if model == DEFAULT_MODEL else model)
+    features = FeatureOptions(sample_rate=options.sample_rate).settings_hash if model is not None else None
+    return digest("analysis", __version__, options.settings_hash, HOP_LENGTH, N_FFT, FFT_DOUBLE, features, model_hash)
 
 
-def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int, show_progress: bool,
+def _analyse_task(path: Path, options: AudioOptions, model: str | None) -> tuple[Any, ...]:
+    """One episode's analysis as a task result: ("ok", print, answer), or ("failed", one line) for a file that
+    cannot be read (a result, not an exception: a cluster would retry an exception)."""
+    try:
+        return ("ok", *analyse_with_model(path, options, model))
+    except MediaError as exc:
+        return ("failed", _one_line(exc, path))
+
+
+def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int | Executor, show_progress: bool,
                  failed: list[tuple[str, str]], model: str | None = None,
-                 answers: dict[Path, ModelAnswer] | None = None) -> dict[Path, EpisodePrint]:  # fmt: skip
-    """Analyse episodes in parallel processes (in this one for a single episode or worker: a process pool
-    costs more to start than one decode); failures go to ``failed`` as one line each. With ``model``, each
-    episode's model answer goes to ``answers``."""
+                 answers: dict[Path, ModelAnswer] | None = None, cache: AnalysisCache | None = None,
+                 keys: dict[Path, EpisodeKey] | None = None) -> dict[Path, EpisodePrint]:  # fmt: skip
+    """Analyse episodes on ``workers`` (a number of local processes, or an executor: a Dask cluster's);
+    failures go to ``failed`` as one line each. With ``model``, each episode's model answer goes to
+    ``answers``. With ``cache`` (and each path's ``keys``), an episode analysed before with the same file and
+    settings is read back instead of decoded, and a new analysis is stored."""
     prints: dict[Path, EpisodePrint] = {}
-    pool: Executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(paths) > 1 else _InProcess()
-    with pool, _progress(show_progress) as progress:
-        task = progress.add_task("analyse", total=len(paths))
-        futures = {pool.submit(analyse_with_model, p, options, model): p for p in paths}
+    todo: list[Path] = []
+    for path in paths:
+        key = keys.get(path) if keys is not None else None
+        hit = cache.episode(key) if cache is not None and key is not None else None
+        if hit is None:
+            todo.append(path)
+            continue
+        prints[path], answer = hit
+        if answer is not None and answers is not None:
+            answers[path] = answer
+    pool = contextlib.nullcontext(workers) if isinstance(workers, Executor) else executor(workers, None, len(todo))
+    with pool as run, _progress(show_progress and bool(todo)) as progress:
+        task = progress.add_task("analyse", total=len(todo))
+        futures = {run.submit(_analyse_task, p, options, model): p for p in todo}
         for future in as_completed(futures):
             path = futures[future]
             try:
-                prints[path], answer = future.result()
-                if answer is not None and answers is not None:
-                    answers[path] = answer
-            except MediaError as exc:
-                failed.append((str(path), _one_line(exc, path)))
+                outcome = future.result()
             except ModelFileError:
                 raise  # the model, not the episode: every episode would fail the same way
             except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
-                failed.append((str(path), f"{path}: internal error: {type(exc).__name__}: {exc}"))
+                outcome = ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+            if outcome[0] == "failed":
+                failed.append((str(path), outcome[1]))
+            else:
+                _, prints[path], answer = outcome
+                if answer is not None and answers is not None:
+                    answers[path] = answer
+                if cache is not None and keys is not None and path in keys:
+                    cache.put_episode(keys[path], (prints[path], answer))
             progress.advance(task)
     return prints
 
@@ -401,6 +428,8 @@ def detect(
     videos: Iterable[str | os.PathLike[str]] = (),
     model: str | os.PathLike[str] | None = DEFAULT_MODEL,
     use: str = "fused",
+    cache: AnalysisCache | None = None,
+    scheduler: Any = None,
 ) -> list[Detection]:
     """Find the intro of every episode in ``paths``, in their order.
 
@@ -411,7 +440,9 @@ def detect(
 
     ``model``: the supervised model's file (DEFAULT_MODEL: the shipped one; None: none). ``use``: "fused" (every
     detector, see ``fusion.py``), "matching" (known intros and recurrence only) or "model" (the model alone,
-    each episode on its own).
+    each episode on its own). ``cache``: an ``AnalysisCache``: unchanged episodes are not decoded again, unchanged
+    series not matched again. ``scheduler``: a Dask scheduler (``tcp://HOST:PORT`` or a ``distributed.Client``)
+    to run the per-episode and per-series tasks on, instead of ``workers`` local processes.
     """
     if use not in USES:
         raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
@@ -419,7 +450,7 @@ def detect(
     if use == "model" and model_source is None:
         raise SettingsError("use='model' needs a model")
     found = candidates(paths, labels, series, options, workers, show_progress, scorer, library, videos,
-                       model_source, match=use != "model")  # fmt: skip
+                       model_source, match=use != "model", cache=cache, scheduler=scheduler)  # fmt: skip
     return found.answers(use)
 
 
@@ -461,6 +492,89 @@ def _known(vid: str, found: Lookup, series: str) -> Detection:
                      note="matched " + ", ".join(found.references[:3]), evidence=Evidence(matches=(match,)))  # fmt: skip
 
 
+def _keys(paths: Sequence[Path], options: AudioOptions, model: str | None,
+          cache: AnalysisCache | None) -> dict[Path, EpisodeKey]:  # fmt: skip
+    """Each readable file's cache key (none without a cache; a file that cannot be read is decoded, and fails,
+    as usual)."""
+    if cache is None or not paths:
+        return {}
+    settings = analysis_settings(options, model)
+    keys = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            keys[path] = EpisodeKey.of(path, settings)
+    return keys
+
+
+def _lookup(members: list[Path], name: str, prints: dict[Path, EpisodePrint],
+            library: IntroLibrary | None) -> tuple[dict[str, Detection], list[Path]]:  # fmt: skip
+    """Answers by lookup in the known intros (a known series; a lone episode of an unnamed one), and the
+    members left for matching."""
+    answers: dict[str, Detection] = {}
+    if library is None or not len(library):
+        return answers, members
+    unknown: list[Path] = []
+    for path in members:
+        vid = episode_id(path)
+        if name in library.series:
+            found = library.lookup(prints[path], name)
+            if found is not None and found.intro is not None:
+                answers[vid] = _known(vid, found, name)
+            else:
+                answers[vid] = Detection(vid, None, 0.5, METHOD_KNOWN, name,
+                                         note="none of the series' known intros is heard")  # fmt: skip
+            continue
+        unknown.append(path)
+    if len(unknown) == 1:  # a lone episode of an unnamed series: try every known intro before giving up
+        found = library.lookup(prints[unknown[0]], None)
+        if found is not None and found.intro is not None:
+            vid = episode_id(unknown[0])
+            answers[vid] = _known(vid, found, name)
+            unknown = []
+    return answers, unknown
+
+
+def _match_series(jobs: list[tuple[str, list[Path]]], prints: dict[Path, EpisodePrint], scorer: MotifScorer,
+                  confidence: ConfidenceModel, pool: Executor, cache: AnalysisCache | None,
+                  keys: dict[Path, EpisodeKey], show_progress: bool) -> list[Detection]:  # fmt: skip
+    """Every series matched (a task each on ``pool``); with a cache, a series whose episodes and models are
+    unchanged is read back, not matched again."""
+    out: list[Detection] = []
+    todo: dict[Any, tuple[str, str | None]] = {}
+    models = _models_digest(scorer, confidence) if cache is not None else ""
+    with _progress(show_progress and len(jobs) > 1) as progress:
+        task = progress.add_task("match", total=len(jobs))
+        for name, members in jobs:
+            if not members:
+                progress.advance(task)
+                continue
+            key = None
+            if cache is not None and all(p in keys for p in members):
+                key = digest("series", name, [keys[p].digest for p in members], models)
+                hit = cache.series(key)
+                if hit is not None:
+                    out.extend(hit)
+                    progress.advance(task)
+                    continue
+            future = pool.submit(detect_series, [prints[p] for p in members], scorer, name, confidence)
+            todo[future] = (name, key)
+        for future in as_completed(todo):
+            name, key = todo[future]
+            found = future.result()
+            if cache is not None and key is not None:
+                cache.put_series(key, found)
+            out.extend(found)
+            progress.advance(task)
+    return out
+
+
+def _models_digest(scorer: MotifScorer, confidence: ConfidenceModel) -> str:
+    import hashlib
+    import pickle
+
+    return hashlib.sha256(pickle.dumps((scorer, confidence), protocol=5)).hexdigest()
+
+
 def candidates(
     paths: Iterable[str | os.PathLike[str]],
     labels: LabelSet | None = None,
@@ -473,9 +587,14 @@ def candidates(
     videos: Iterable[str | os.PathLike[str]] = (),
     model: str | None = DEFAULT_MODEL,
     match: bool = True,
+    cache: AnalysisCache | None = None,
+    scheduler: Any = None,
 ) -> Candidates:
     """Every detector's answer for every episode (``detect`` combines them). ``model``: its source (None: no
-    model); ``match=False``: the model alone is wanted, so no matching or lookup is done."""
+    model); ``match=False``: the model alone is wanted, so no matching or lookup is done. ``cache``: reuse
+    (and store) episode analyses and series results (see ``cache.py``). ``scheduler``: a Dask scheduler's
+    address or client: per-episode analyses and per-series matching run there (else ``workers`` local
+    processes)."""
     if model is not None:
         _model(model)  # a bad model file fails here, once, before any decoding
     options = options or AudioOptions()
@@ -491,40 +610,29 @@ def candidates(
     if labels is not None and videos and match:
         pairs, _ = labelled_videos(labels, [Path(v) for v in videos])
         references = [v for _, v in pairs if episode_id(v) not in seen]
+    keys = _keys(unique, options, model, cache) | _keys(references, options, None, cache)
     model_answers: dict[Path, ModelAnswer] = {}
-    prints = analyse_many(unique, options, workers, show_progress, failed, model, model_answers)
-    if references:
-        prints.update(analyse_many(references, options, workers, show_progress, failed))
-    if pairs:
-        known = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints])
-        library = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
-    answers: dict[str, Detection] = {}
-    groups = group_series([p for p in unique if p in prints], labels, series)
-    for name, members in groups.items():
-        members = sorted(members, key=lambda p: p.name)
-        unknown: list[Path] = []
-        if not match:  # placeholders that the model's answers replace
-            answers.update((episode_id(p), Detection(episode_id(p), None, None, METHOD_NONE_LONE, name)) for p in members)
-            continue
-        for path in members:
-            vid = episode_id(path)
-            if library is not None and len(library) and name in library.series:
-                found = library.lookup(prints[path], name)
-                if found is not None and found.intro is not None:
-                    answers[vid] = _known(vid, found, name)
-                else:
-                    answers[vid] = Detection(vid, None, 0.5, METHOD_KNOWN, name,
-                                             note="none of the series' known intros is heard")  # fmt: skip
+    with executor(workers, scheduler, len(unique) + len(references)) as pool:
+        prints = analyse_many(unique, options, pool, show_progress, failed, model, model_answers, cache, keys)
+        if references:
+            prints.update(analyse_many(references, options, pool, show_progress, failed, None, None, cache, keys))
+        if pairs:
+            known = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs
+                                               if v in prints])  # fmt: skip
+            library = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
+        answers: dict[str, Detection] = {}
+        to_match: list[tuple[str, list[Path]]] = []
+        groups = group_series([p for p in unique if p in prints], labels, series)
+        for name, members in groups.items():
+            members = sorted(members, key=lambda p: p.name)
+            if not match:  # placeholders that the model's answers replace
+                answers.update((episode_id(p), Detection(episode_id(p), None, None, METHOD_NONE_LONE, name))
+                               for p in members)  # fmt: skip
                 continue
-            unknown.append(path)
-        if len(unknown) == 1 and library is not None and len(library):
-            # a lone episode of an unnamed series: try every known intro before giving up
-            found = library.lookup(prints[unknown[0]], None)
-            if found is not None and found.intro is not None:
-                vid = episode_id(unknown[0])
-                answers[vid] = _known(vid, found, name)
-                unknown = []
-        for det in detect_series([prints[p] for p in unknown], scorer, name, confidence):
+            known_answers, unknown = _lookup(members, name, prints, library)
+            answers.update(known_answers)
+            to_match.append((name, unknown))
+        for det in _match_series(to_match, prints, scorer, confidence, pool, cache, keys, show_progress):
             answers[det.id] = det
     for path_text, message in failed:
         vid = episode_id(path_text)

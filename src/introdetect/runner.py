@@ -7,9 +7,10 @@ finishes, so a killed run resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from .features.store import FeatureFileError, save_features
 from .features.stream import FeatureAccumulator, decoding_alongside
 from .manifest import Manifest, ManifestError, SourceStamp
 from .media import MediaError, extract_audio, load_audio, stream_audio
-from .settings import AudioOptions, FeatureOptions
+from .settings import AudioOptions, FeatureOptions, SettingsError
 
 MANIFEST_FLUSH_S = 1.0
 """Finished entries are merged into the manifest at most once a second: per-episode resume granularity
@@ -56,6 +57,54 @@ def videos_by_id(videos: Iterable[str | os.PathLike[str]]) -> dict[str, Path]:
 
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+TASK_RETRIES = 2
+"""On a Dask cluster, a task that raised is run again twice (a worker's transient fault: memory, a network
+file system); a bad file does not raise there (its failure is a result), so it is not retried. A task whose
+worker died is rescheduled by Dask itself (``distributed.scheduler.allowed-failures``, default 3)."""
+
+SCHEDULER_TIMEOUT_S = 30
+"""How long to wait for a Dask scheduler to answer before saying it cannot be reached."""
+
+
+class InProcess(Executor):
+    """An executor that runs each call at once, in this process (one worker, or one task: a process pool
+    costs more to start than one decode)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # a concurrent.futures.Executor
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+@contextlib.contextmanager
+def executor(workers: int, scheduler: Any = None, tasks: int = 2) -> Iterator[Executor]:
+    """Where per-episode and per-series tasks run: a Dask cluster (``scheduler``: its address
+    ``tcp://HOST:PORT``, or a ``distributed.Client``), local processes (``workers`` > 1), or this process."""
+    if scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SettingsError("a Dask scheduler needs the dask extra: pip install 'introdetect[dask]'") from None
+        own = not isinstance(scheduler, Client)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S) if own else scheduler
+        except OSError as exc:
+            raise SettingsError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        try:
+            yield client.get_executor(pure=False, retries=TASK_RETRIES)
+        finally:
+            if own:
+                client.close()
+    elif workers > 1 and tasks > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+    else:
+        yield InProcess()
 
 
 def _progress(enabled: bool) -> Progress:

@@ -1,0 +1,126 @@
+"""Work cached by content, so that a library is processed incrementally: a second run over an unchanged library
+decodes nothing, and one new episode in a season costs about one episode.
+
+Two levels:
+
+* an episode's analysis (its fingerprints and frame profile for matching, the model's answer), keyed by the
+  file (resolved path, size, modification time) and a hash of every setting that shapes it (decoding, the
+  spectrum, the model file's content);
+* a series' matching result, keyed by the keys of its episodes and the fitted scorer and confidence models:
+  the season is matched again only when one of its episodes (or a model) changed.
+
+Entries are pickles of our own dataclasses, written atomically (a killed run leaves the old entry or none);
+each carries its key, and an entry that does not read back (truncated, another format, another key) is a miss
+and is removed. The cache is local and trusted: it is never read from a path a user did not choose. An
+episode's entry is ~1.7 MB (its 40-band log-mel profile over the 480 s window dominates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_path
+
+CACHE_FORMAT = 1
+"""Bumped whenever what an entry holds changes shape; older entries are then misses."""
+
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/introdetect/analysis`` (``~/.cache/…`` where unset), read when asked."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "introdetect" / "analysis"
+
+
+def digest(*parts: Any) -> str:
+    """A stable hash of JSON-able parts."""
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """The content hash of a (small) file: the model files and the fitted scorers."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class EpisodeKey:
+    """What an episode's analysis depends on: the file as it is now and the settings."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    settings: str
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str], settings: str) -> EpisodeKey:
+        resolved = Path(path).resolve()
+        st = resolved.stat()
+        return cls(str(resolved), st.st_size, st.st_mtime_ns, settings)
+
+    @property
+    def digest(self) -> str:
+        return digest(CACHE_FORMAT, self.path, self.size, self.mtime_ns, self.settings)
+
+
+class AnalysisCache:
+    """Episode analyses and series results under ``root``."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.hits = 0
+        self.misses = 0
+
+    def _file(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / f"{key}.pkl"
+
+    def _get(self, kind: str, key: str) -> Any | None:
+        path = self._file(kind, key)
+        try:
+            with open(path, "rb") as handle:
+                entry = pickle.load(handle)
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except Exception:  # noqa: BLE001 - truncated, foreign or stale: a miss, and the entry goes
+            with contextlib.suppress(OSError):
+                path.unlink()
+            self.misses += 1
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry["value"]
+
+    def _put(self, kind: str, key: str, value: Any) -> None:
+        """Store ``value``; a cache that cannot be written (disk full, read-only) costs only speed, never the run."""
+        try:
+            with atomic_path(self._file(kind, key), durable=False) as tmp, open(tmp, "wb") as handle:
+                pickle.dump({"format": CACHE_FORMAT, "key": key, "value": value}, handle, protocol=5)
+        except OSError:
+            pass
+
+    def episode(self, key: EpisodeKey) -> Any | None:
+        return self._get("episodes", key.digest)
+
+    def put_episode(self, key: EpisodeKey, value: Any) -> None:
+        self._put("episodes", key.digest, value)
+
+    def series(self, key: str) -> Any | None:
+        return self._get("series", key)
+
+    def put_series(self, key: str, value: Any) -> None:
+        self._put("series", key, value)

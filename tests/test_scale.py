@@ -1,0 +1,140 @@
+"""Whole libraries: the content cache (a re-run decodes nothing; a new episode costs one decode and its series'
+matching), and the same work on a Dask cluster (a LocalCluster of 2 worker processes), with a worker lost
+mid-run."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from introdetect.cache import AnalysisCache
+from introdetect.detect import detect
+
+detect_module = importlib.import_module("introdetect.detect")  # the package re-exports detect(), the function
+
+
+def _answers(found) -> dict:
+    return {d.id: (d.intro, d.confidence, d.method) for d in found}
+
+
+@pytest.fixture
+def library(tiny_corpus: Path, tmp_path: Path) -> Path:
+    """Two seasons of the tiny corpus's test split, copied (the test adds an episode to one)."""
+    root = tmp_path / "library"
+    shutil.copytree(tiny_corpus / "test", root)
+    return root
+
+
+def _videos(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in {".mp4", ".mkv", ".webm", ".mka", ".ogg", ".avi", ".mov"})
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every decode (in this process: workers=1 runs the tasks here)."""
+    calls: list[str] = []
+    real = detect_module.analyse_with_model
+
+    def counted(path, options, model):  # noqa: ANN001, ANN202
+        calls.append(Path(path).name)
+        return real(path, options, model)
+
+    monkeypatch.setattr(detect_module, "analyse_with_model", counted)
+    return calls
+
+
+def test_a_rerun_decodes_nothing_and_a_new_episode_costs_one(library: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    cache = AnalysisCache(tmp_path / "cache")
+    calls = _counting(monkeypatch)
+    videos = _videos(library)
+    shows = sorted({v.parent.name for v in videos})
+    held_back = next(v for v in videos if v.parent.name == shows[0] and v.stem.endswith("e03"))
+    first = detect([v for v in videos if v != held_back], workers=1, cache=cache)
+    assert len(calls) == len(videos) - 1
+    calls.clear()
+    again = detect([v for v in videos if v != held_back], workers=1, cache=cache)
+    assert calls == [] and _answers(again) == _answers(first)  # no decoding, the same answers
+    assert cache.hits >= len(videos) - 1 + len(shows)  # every episode and every series read back
+    # the season gains its third episode: one decode, that season matched again, the other read back
+    cache.hits = cache.misses = 0
+    grown = detect(videos, workers=1, cache=cache)
+    assert calls == [held_back.name]
+    assert cache.misses == 1 + 1  # the new episode and its series
+    uncached = detect(videos, workers=1)
+    assert _answers(grown) == _answers(uncached)
+
+
+def test_a_changed_file_or_setting_is_analysed_again_and_a_broken_entry_is_a_miss(library: Path, tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    cache = AnalysisCache(tmp_path / "cache")
+    videos = _videos(library)[:3]
+    detect(videos, workers=1, cache=cache)
+    calls = _counting(monkeypatch)
+    os.utime(videos[0], ns=(videos[0].stat().st_atime_ns, videos[0].stat().st_mtime_ns + 10**9))  # touched
+    entries = sorted((tmp_path / "cache" / "episodes").rglob("*.pkl"))
+    assert len(entries) == 3
+    entries[-1].write_bytes(entries[-1].read_bytes()[:1000])  # a truncated entry (a kill mid-write elsewhere)
+    detect(videos, workers=1, cache=cache)
+    assert len(calls) == 2  # the touched file, and the one whose entry broke
+    calls.clear()
+    detect(videos, workers=1, cache=cache, use="matching")  # other settings (no model): other keys
+    assert len(calls) == 3
+
+
+def test_an_unwritable_cache_costs_speed_not_the_run(library: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x", encoding="utf-8")
+    found = detect(_videos(library)[:3], workers=1, cache=AnalysisCache(blocker / "cache"))
+    assert len(found) == 3 and all(d.method != "failed" for d in found)
+
+
+# --- Dask ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster():  # a LocalCluster of 2 single-threaded worker processes  # noqa: ANN201
+    distributed = pytest.importorskip("distributed")  # the dask extra is in the test extra: present in CI
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as local, distributed.Client(local) as client:  # fmt: skip
+        yield local, client
+
+
+def test_the_same_answers_on_a_dask_cluster(library: Path, cluster) -> None:  # noqa: ANN001
+    local, _ = cluster
+    videos = _videos(library)
+    here = detect(videos, workers=1)
+    there = detect(videos, scheduler=local.scheduler_address)  # by address, as `--scheduler tcp://…` does
+    assert _answers(there) == _answers(here)
+
+
+def test_a_worker_lost_mid_run_is_survived(library: Path, cluster) -> None:  # noqa: ANN001
+    local, client = cluster
+    videos = _videos(library)
+    expected = _answers(detect(videos, workers=1))
+    killed = threading.Event()
+
+    def kill_a_worker() -> None:  # once tasks are running, one worker process dies (its nanny starts another)
+        client.wait_for_workers(2, timeout=60)
+        for _ in range(200):
+            processing = client.processing()
+            busy = [w for w, tasks in processing.items() if tasks]
+            if busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed.set()
+                return
+            threading.Event().wait(0.05)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    found = detect(videos, scheduler=client)
+    killer.join()
+    assert killed.is_set()
+    assert _answers(found) == expected
+    client.wait_for_workers(2, timeout=60)  # the nanny brought it back for the next test
