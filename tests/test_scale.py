@@ -40,7 +40,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = detect_module.analyse_with_model
 
-    def counted(path, options, model):  # noqa: ANN001, ANN202
+    def counted(path, options, model):
         calls.append(Path(path).name)
         return real(path, options, model)
 
@@ -98,14 +98,14 @@ def test_an_unwritable_cache_costs_speed_not_the_run(library: Path, tmp_path: Pa
 
 
 @pytest.fixture(scope="module")
-def cluster():  # a LocalCluster of 2 single-threaded worker processes  # noqa: ANN201
+def cluster():  # a LocalCluster of 2 single-threaded worker processes
     distributed = pytest.importorskip("distributed")  # the dask extra is in the test extra: present in CI
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as local, distributed.Client(local) as client:  # fmt: skip
         yield local, client
 
 
-def test_the_same_answers_on_a_dask_cluster(library: Path, cluster) -> None:  # noqa: ANN001
+def test_the_same_answers_on_a_dask_cluster(library: Path, cluster) -> None:
     local, _ = cluster
     videos = _videos(library)
     here = detect(videos, workers=1)
@@ -113,8 +113,8 @@ def test_the_same_answers_on_a_dask_cluster(library: Path, cluster) -> None:  # 
     assert _answers(there) == _answers(here)
 
 
-def test_a_worker_lost_mid_run_is_survived(library: Path, cluster) -> None:  # noqa: ANN001
-    local, client = cluster
+def test_a_worker_lost_mid_run_is_survived(library: Path, cluster) -> None:
+    _, client = cluster
     videos = _videos(library)
     expected = _answers(detect(videos, workers=1))
     killed = threading.Event()

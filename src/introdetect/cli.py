@@ -184,9 +184,12 @@ def _print_label_report(label_set, report, show_notes: bool) -> None:  # noqa: A
         out.print(f"Smallest whole-minute window holding ≥ 95 % of these intros: {stats['recommended_window_s']:g} s")
 
 
-def _audio_options(window: float, stream: int) -> AudioOptions:
+_Language = Annotated[Optional[str], typer.Option(help="Use the first audio stream tagged with this language (rus, eng, ru…), for dubbed releases; replaces --stream.")]
+
+
+def _audio_options(window: float, stream: int, language: str | None = None) -> AudioOptions:
     try:
-        return AudioOptions(window_s=window, stream=stream)
+        return AudioOptions(window_s=window, stream=stream, language=language)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -197,6 +200,7 @@ def extract(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for <id>.wav and mapping.json.")],
     window: Annotated[float, typer.Option(help="Seconds decoded from the start of each file.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream to use (0 = first audio stream).")] = 0,
+    language: _Language = None,
     features_dir: Annotated[Optional[Path], typer.Option("--features", help="Also compute features from the same decode into this folder.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parallel ffmpeg processes.")] = None,
     force: Annotated[bool, typer.Option(help="Redo files whose output is up to date.")] = False,
@@ -206,7 +210,7 @@ def extract(
 
     With --features DIR, features are computed while decoding (one pass, as `features` would compute them).
     """
-    options = _audio_options(window, stream)
+    options = _audio_options(window, stream, language)
     files = _expand(videos, MEDIA_SUFFIXES)
     if not files:
         _fail("no media files found in " + ", ".join(map(str, videos)))
@@ -401,6 +405,7 @@ def detect(
     use: Annotated[str, typer.Option(help="fused (every detector), matching (known intros and recurrence only), or model (the model alone, episode by episode).")] = "fused",
     window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream index among the file's audio streams.")] = 0,
+    language: _Language = None,
     policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
     workers: Annotated[Optional[int], typer.Option(help="Parallel decoders (local processes).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler (tcp://HOST:PORT) to run the work on instead (the dask extra).")] = None,
@@ -425,7 +430,7 @@ def detect(
     try:
         label_set = read_labels(labels_file, policy=policy) if labels_file else None
         library = IntroLibrary.load(library_file) if library_file else None
-        detections = run_detect(files, labels=label_set, series=series, options=_audio_options(window, stream),
+        detections = run_detect(files, labels=label_set, series=series, options=_audio_options(window, stream, language),
                                 workers=workers, show_progress=progress, library=library,
                                 videos=_expand(videos or [], MEDIA_SUFFIXES),
                                 model=model_file or DEFAULT_MODEL, use=use, scheduler=scheduler,

@@ -38,7 +38,16 @@ from .matching.series import SeriesAnalysis, analyse_series
 from .media import MediaError, stream_audio
 from .model.file import ModelFileError
 from .model.infer import IntroModel, ModelAnswer
-from .runner import BatchResult, _assign_ids, _one_line, _progress, default_workers, episode_id, executor
+from .runner import (
+    BatchResult,
+    _assign_ids,
+    _one_line,
+    _progress,
+    default_workers,
+    episode_id,
+    executor,
+    relax_worker_malloc,
+)
 from .settings import HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, SettingsError
 from .timecode import Segment, format_timecode
 
@@ -294,6 +303,7 @@ def analysis_settings(options: AudioOptions, model: str | None) -> str:
 def _analyse_task(path: Path, options: AudioOptions, model: str | None) -> tuple[Any, ...]:
     """One episode's analysis as a task result: ("ok", print, answer), or ("failed", one line) for a file that
     cannot be read (a result, not an exception: a cluster would retry an exception)."""
+    relax_worker_malloc()
     try:
         return ("ok", *analyse_with_model(path, options, model))
     except MediaError as exc:
@@ -556,7 +566,7 @@ def _match_series(jobs: list[tuple[str, list[Path]]], prints: dict[Path, Episode
                     out.extend(hit)
                     progress.advance(task)
                     continue
-            future = pool.submit(detect_series, [prints[p] for p in members], scorer, name, confidence)
+            future = pool.submit(_series_task, [prints[p] for p in members], scorer, name, confidence)
             todo[future] = (name, key)
         for future in as_completed(todo):
             name, key = todo[future]
@@ -566,6 +576,12 @@ def _match_series(jobs: list[tuple[str, list[Path]]], prints: dict[Path, Episode
             out.extend(found)
             progress.advance(task)
     return out
+
+
+def _series_task(prints: list[EpisodePrint], scorer: MotifScorer, name: str,
+                 confidence: ConfidenceModel) -> list[Detection]:  # fmt: skip
+    relax_worker_malloc()
+    return detect_series(prints, scorer, name, confidence)
 
 
 def _models_digest(scorer: MotifScorer, confidence: ConfidenceModel) -> str:

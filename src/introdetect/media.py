@@ -171,8 +171,44 @@ def decode_timeout_s(window_s: float) -> float:
     return DECODE_TIMEOUT_BASE_S + DECODE_TIMEOUT_PER_WINDOW_S * window_s
 
 
+ISO_639_1 = {"ru": "rus", "en": "eng", "uk": "ukr", "de": "ger", "fr": "fre", "es": "spa", "it": "ita", "ja": "jpn",
+             "zh": "chi", "ko": "kor", "pt": "por", "pl": "pol", "tr": "tur", "kk": "kaz", "be": "bel"}  # fmt: skip
+"""Two-letter codes (and the bibliographic 639-2 code) of the languages most releases tag; Matroska and MP4
+tags are 639-2 ("rus"), some tools write 639-1 ("ru") or the terminology code ("deu", "fra", "zho")."""
+
+_TERMINOLOGY = {"ger": "deu", "fre": "fra", "chi": "zho"}
+
+
+def _same_language(tag: str | None, wanted: str) -> bool:
+    if not tag:
+        return False
+    names = {wanted.lower(), ISO_639_1.get(wanted.lower(), wanted.lower())}
+    names |= {_TERMINOLOGY[n] for n in list(names) if n in _TERMINOLOGY}
+    names |= {n for n, t in ISO_639_1.items() if t in names}
+    return tag.lower() in names
+
+
+def choose_language(info: MediaInfo, language: str) -> AudioStream:
+    """The first audio stream tagged ``language``; a MediaError naming the languages there are otherwise."""
+    for stream in info.audio_streams:
+        if _same_language(stream.language, language):
+            return stream
+    if not info.audio_streams:
+        choose_stream(info, 0)  # raises "no audio stream"
+    found = ", ".join(s.language or "untagged" for s in info.audio_streams)
+    raise MediaError(info.path, f"no audio stream in language {language!r} (the file has: {found})")
+
+
+def stream_map(path: str | os.PathLike[str], options: AudioOptions) -> str:
+    """ffmpeg's ``-map`` for the stream ``options`` choose: by position, or by language (one ffprobe run)."""
+    if options.language is None:
+        return f"0:a:{options.stream}"
+    return f"0:{choose_language(probe(path), options.language).index}"
+
+
 def decode_command(
-    path: str | os.PathLike[str], options: AudioOptions, output: str = "-", container: str = "f32le"
+    path: str | os.PathLike[str], options: AudioOptions, output: str = "-", container: str = "f32le",
+    selected: str | None = None,
 ) -> list[str]:
     """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate.
 
@@ -183,7 +219,7 @@ def decode_command(
     return [
         FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
         "-t", f"{options.window_s:.3f}", "-i", str(path),
-        "-map", f"0:a:{options.stream}", "-vn", "-sn", "-dn",
+        "-map", selected or f"0:a:{options.stream}", "-vn", "-sn", "-dn",
         "-ac", "1", "-ar", str(options.sample_rate),
         "-c:a", "pcm_f32le",
         # without this ffmpeg flushes every ~2 KB packet into a pipe: 20 000 writes cost 25 % of the decode
@@ -313,7 +349,7 @@ def stream_audio(
     """
     options = options or AudioOptions()
     path = check_file(path)
-    command = decode_command(path, options)
+    command = decode_command(path, options, selected=stream_map(path, options))
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:

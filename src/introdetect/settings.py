@@ -96,9 +96,13 @@ class SettingsError(ValueError):
     """A setting is out of its valid range."""
 
 
-def _frozen_hash(obj: object) -> str:
-    payload = json.dumps(asdict(obj), sort_keys=True, default=str)  # type: ignore[call-overload]
+def _payload_hash(fields: dict) -> str:
+    payload = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _frozen_hash(obj: object) -> str:
+    return _payload_hash(asdict(obj))  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,9 @@ class AudioOptions:
     sample_rate: int = SAMPLE_RATE_HZ
     stream: int = 0
     """Index among the file's audio streams (0 = the first audio stream)."""
+    language: str | None = None
+    """Use the first audio stream tagged with this language (ISO 639: "rus" or "ru"), as dubbed releases
+    need; it replaces ``stream``. A file with no stream of that language is an error naming the ones it has."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.window_s) and self.window_s > 0):
@@ -117,10 +124,16 @@ class AudioOptions:
             raise SettingsError(f"sample rate must lie in 4000..96000 Hz, got {self.sample_rate}")
         if self.stream < 0:
             raise SettingsError(f"audio stream index must be >= 0, got {self.stream}")
+        if self.language is not None and not (self.language.isascii() and self.language.isalpha()
+                                              and 2 <= len(self.language) <= 3):  # fmt: skip
+            raise SettingsError(f"language must be an ISO 639 code of 2 or 3 letters (rus, ru), got {self.language!r}")
 
     @property
     def settings_hash(self) -> str:
-        return _frozen_hash(self)
+        fields = asdict(self)
+        if self.language is None:
+            del fields["language"]  # outputs made before the option existed keep their hash
+        return _payload_hash(fields)
 
 
 @dataclass(frozen=True)

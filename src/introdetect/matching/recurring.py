@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.cluster import DBSCAN
+from threadpoolctl import threadpool_limits
 
 from .align import OFFSET_TOLERANCE_FRAMES, SharedSegment, shared_segments
 from .index import InvertedIndex
@@ -241,7 +242,11 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
             common = min(by_id[rid].end - by_id[rid].start for rid in ids)
             x = np.array([region_summary(prints[by_id[rid].episode].profile, by_id[rid], common) for rid in ids])
             x = x / scale
-            labels = DBSCAN(eps=DBSCAN_EPS * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
+            # a handful of points: one thread. And never an OpenMP thread team: a process forked after one
+            # exists (the local worker pool) deadlocks in its next OpenMP call (seen: a 2-worker detect run
+            # after a 1-worker run in the same process hung in DBSCAN)
+            with threadpool_limits(limits=1, user_api="openmp"):
+                labels = DBSCAN(eps=DBSCAN_EPS * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
             seed_label = labels[ids.index(seed)]
             if seed_label >= 0:
                 members = {e: rid for e, rid in members.items() if labels[ids.index(rid)] == seed_label}
