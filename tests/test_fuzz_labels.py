@@ -91,3 +91,22 @@ def check_label_bytes(data: bytes, outcomes: Counter | None = None) -> None:
 @given(RAW)
 def test_label_reader_gives_only_clean_errors(data: bytes) -> None:
     check_label_bytes(data)
+
+
+def test_an_id_with_a_newline_is_escaped_in_the_one_line_message(tmp_path: Path) -> None:
+    """Found by bench/fuzz_labels.py: an id holding a newline made the error two lines."""
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps({"ep\n1": None, "ep\t2": {"start": "0:00:10", "end": "0:00:05"}}), encoding="utf-8")
+    for policy in ("fail",):
+        try:
+            read_labels(path, policy=policy)
+        except LabelError as exc:
+            assert "\n" not in str(exc) and "ep\\n1" in str(exc)
+        else:
+            raise AssertionError("a bad row must fail under policy 'fail'")
+    try:
+        read_answers(path)
+    except LabelError as exc:
+        assert "\n" not in str(exc) and "ep\\n1" in str(exc)
+    else:
+        raise AssertionError("read_answers must refuse a row that is not an object")

@@ -121,3 +121,21 @@ def test_a_three_hour_file_costs_its_window_only(season, tmp_path) -> None:
     seconds = time.monotonic() - began
     assert d.method != "failed" and d.evidence is not None and d.evidence.analysed_s == pytest.approx(480, abs=1)
     assert seconds < 60  # decoding 3 h would take minutes; the window takes seconds
+
+
+def test_a_hanging_ffmpeg_is_stopped_by_a_timeout_that_grows_with_the_window(tmp_path, monkeypatch) -> None:
+    """A file that makes ffmpeg wait for ever (a concat list naming a FIFO nobody writes to) stops at the decode
+    timeout, base + per-second of window; the batch goes on."""
+    import os
+
+    from introdetect import media
+
+    assert media.decode_timeout_s(960) - media.decode_timeout_s(480) == pytest.approx(480 * media.DECODE_TIMEOUT_PER_WINDOW_S)
+    os.mkfifo(tmp_path / "fifo")
+    stuck = tmp_path / "stuck.mkv"
+    stuck.write_text("ffconcat version 1.0\nfile fifo\n", encoding="utf-8")
+    monkeypatch.setattr(media, "DECODE_TIMEOUT_BASE_S", 1.0)  # keep the test short; the rule is the same
+    began = time.monotonic()
+    with pytest.raises(media.MediaError, match=r"stuck.mkv: ffmpeg did not finish within 5 s"):
+        media.decode_audio(stuck, AudioOptions(window_s=16))
+    assert time.monotonic() - began < 15

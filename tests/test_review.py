@@ -5,6 +5,7 @@ journey detect → review → finetune with the commands alone."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import threading
@@ -316,11 +317,15 @@ def test_detect_review_finetune_with_the_commands_alone(result: Path, tiny_corpu
 
 _DECIDER = """
 import sys
-from introdetect.review import Decision, ReviewStore
+from introdetect.review import Decision, ReviewStore, StaleDecision
 from introdetect.timecode import Segment
 store = ReviewStore(sys.argv[1])
 for i in range(int(sys.argv[2]), 10_000):
-    store.decide(f"ep{i:05d}", Decision("confirmed", Segment(i % 50, i % 50 + 20), "killer"), None)
+    decision = Decision("confirmed", Segment(i % 50, i % 50 + 20), "killer")
+    try:
+        store.decide(f"ep{i:05d}", decision, None)
+    except StaleDecision as stale:  # saved by the killed run just before it was told: decide again over it
+        store.decide(f"ep{i:05d}", decision, stale.current["revision"])
     print(i, flush=True)  # only after decide returned: the page is told "saved" at this point
 """
 
@@ -337,7 +342,8 @@ def test_a_killed_server_never_loses_a_saved_decision_or_leaves_a_broken_file(tm
     rng = random.Random(7)
     acknowledged: list[int] = []
     kills = 0
-    for _ in range(8):
+    rounds = max(8, int(os.environ.get("INTRODETECT_FAULT_KILLS", "8")))
+    for _ in range(rounds):
         start = acknowledged[-1] + 1 if acknowledged else 0
         child = subprocess.Popen([sys.executable, "-c", _DECIDER, str(path), str(start)], stdout=subprocess.PIPE, text=True)
         wanted = rng.randint(1, 25)
@@ -352,7 +358,8 @@ def test_a_killed_server_never_loses_a_saved_decision_or_leaves_a_broken_file(tm
         entries = ReviewStore(path).load()  # never half-written
         missing = [i for i in acknowledged if f"ep{i:05d}" not in entries]
         assert not missing, missing
-    assert kills == 8 and len(acknowledged) >= 8
+    assert kills == rounds and len(acknowledged) >= rounds
+    print(f"\nfaults: review saves: {kills} kills, {len(acknowledged)} acknowledged decisions, 0 lost, 0 corrupt")
     # a kill mid-write leaves a temporary file beside it; the next save (under the lock) sweeps them away
     ReviewStore(path).decide("last", Decision("no_intro", None, "t"), None)
     assert not [p.name for p in tmp_path.iterdir() if ".part-" in p.name]

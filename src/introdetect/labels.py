@@ -128,6 +128,14 @@ def parse_episode_name(name: str) -> EpisodeName | None:
     return None
 
 
+def shown(text: str) -> str:
+    """``text`` for a one-line message: control characters (a newline in an id, say) escaped as ``\\n``;
+    letters of any script kept as they are."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 @dataclass(frozen=True)
 class Defect:
     id: str
@@ -140,7 +148,7 @@ class Defect:
         return DEFECT_KINDS[self.kind]
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.id}: {self.kind}: {self.message}"
+        return f"{shown(self.file)}: {shown(self.id)}: {self.kind}: {shown(self.message)}"
 
 
 @dataclass(frozen=True)

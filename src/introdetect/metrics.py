@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_json_atomic
-from .labels import LabelError, load_label_rows
+from .labels import LabelError, load_label_rows, shown
 from .settings import DEFAULT_WINDOW_S, WindowOptions
 from .timecode import Segment, TimecodeError, parse_timecode
 from .windows import window_grid, window_labels
@@ -76,7 +76,7 @@ def _seconds(row: Mapping[str, Any], key: str, file: str, video_id: str) -> floa
     try:
         return parse_timecode(text)
     except TimecodeError as exc:
-        raise PredictionError(f"{file}: {video_id}: {key}: {exc}") from None
+        raise PredictionError(f"{file}: {shown(video_id)}: {key}: {exc}") from None
 
 
 def read_answers(path: str | Path) -> dict[str, Answer]:
@@ -89,22 +89,22 @@ def read_answers(path: str | Path) -> dict[str, Answer]:
     rows, duplicates = load_label_rows(path)
     file = str(path)
     if duplicates:
-        raise PredictionError(f"{file}: id {duplicates[0]} appears more than once")
+        raise PredictionError(f"{file}: id {shown(duplicates[0])} appears more than once")
     answers: dict[str, Answer] = {}
     for video_id, row in rows:
         if not isinstance(row, dict):
-            raise PredictionError(f"{file}: {video_id}: expected an object, got {type(row).__name__}")
+            raise PredictionError(f"{file}: {shown(video_id)}: expected an object, got {type(row).__name__}")
         start, end = _seconds(row, "start", file, video_id), _seconds(row, "end", file, video_id)
         if (start is None) != (end is None):
-            raise PredictionError(f"{file}: {video_id}: start and end must both be times or both null")
+            raise PredictionError(f"{file}: {shown(video_id)}: start and end must both be times or both null")
         intro = None
         if start is not None and end is not None:
             if end <= start or start < 0:
-                raise PredictionError(f"{file}: {video_id}: end {end:g} s is not after start {start:g} s")
+                raise PredictionError(f"{file}: {shown(video_id)}: end {end:g} s is not after start {start:g} s")
             intro = Segment(start, end)
         confidence = row.get("confidence")
         if confidence is not None and not (isinstance(confidence, (int, float)) and 0.0 <= confidence <= 1.0):
-            raise PredictionError(f"{file}: {video_id}: confidence must be a number in [0, 1], got {confidence!r}")
+            raise PredictionError(f"{file}: {shown(video_id)}: confidence must be a number in [0, 1], got {confidence!r}")
         duration = row.get("duration_sec")
         tags = row.get("tags") or ()
         answers[video_id] = Answer(
