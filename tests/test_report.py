@@ -95,3 +95,16 @@ def test_report_command_writes_html_and_bad_input_is_one_line(tmp_path: Path) ->
     assert result.exit_code == 1 and "bad.json: e1: end" in result.output
     result = runner.invoke(app, ["report", str(result_file), "--truth", str(tmp_path / "none.json")])
     assert result.exit_code == 1 and "none.json: no such file" in result.output
+
+
+def test_a_large_library_is_read_through_its_wrong_or_unsure_episodes() -> None:
+    right, wrong = _detection(id="e1"), _detection(Segment(200.0, 230.0), id="e2", confidence=0.95)
+    unsure = _detection(id="e3", confidence=0.4)
+    truth = {"e1": Answer(Segment(60.0, 62.0)), "e2": Answer(Segment(60.0, 62.0)), "e3": Answer(Segment(60.0, 62.0))}
+    html = build_report([right, wrong, unsure], truth, only="wrong")
+    assert html.count("<svg") == 1 and 'id="e2"' in html and "1 episodes shown" in html
+    assert "<td>overall</td><td>3</td>" in html  # the tables still cover every episode
+    html = build_report([right, wrong, unsure], truth, only="unsure")
+    assert html.count("<svg") == 1 and 'id="e3"' in html
+    result = runner.invoke(app, ["report", "x.json", "--only", "maybe"])
+    assert result.exit_code == 2

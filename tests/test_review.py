@@ -363,3 +363,38 @@ def test_a_killed_server_never_loses_a_saved_decision_or_leaves_a_broken_file(tm
     # a kill mid-write leaves a temporary file beside it; the next save (under the lock) sweeps them away
     ReviewStore(path).decide("last", Decision("no_intro", None, "t"), None)
     assert not [p.name for p in tmp_path.iterdir() if ".part-" in p.name]
+
+
+def test_a_file_the_browser_cannot_play_falls_back_to_an_audio_preview(tiny_corpus: Path, tmp_path: Path,
+                                                                         browser) -> None:  # fmt: skip
+    """AC-3 audio (which Chromium does not decode): the page switches to the server's Opus preview of the window,
+    and the browser loads it."""
+    import subprocess
+
+    import uvicorn
+
+    source = min((tiny_corpus / "test" / "show01").iterdir())
+    ac3 = tmp_path / f"{source.stem}.mkv"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:a", "-c:a", "ac3",
+                    str(ac3)], check=True)  # fmt: skip
+    result = tmp_path / "one.json"
+    done = runner.invoke(cli, ["detect", str(ac3), "--out", str(result), "--no-progress", "--no-cache"])
+    assert done.exit_code == 0, done.output
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(_session(result, tmp_path / "r.json")), host="127.0.0.1",
+                                           port=port, log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_function("document.getElementById('media-note').textContent.includes('audio preview')",
+                               timeout=60_000)  # fmt: skip
+        page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=60_000)
+        assert page.evaluate("document.getElementById('player').currentSrc").endswith("/preview.webm")
+        assert page.evaluate("document.getElementById('player').duration") > 60  # the window, as Opus
+    finally:
+        server.should_exit = True
+        thread.join(10)

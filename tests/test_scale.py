@@ -138,3 +138,30 @@ def test_a_worker_lost_mid_run_is_survived(library: Path, cluster) -> None:
     assert killed.is_set()
     assert _answers(found) == expected
     client.wait_for_workers(2, timeout=60)  # the nanny brought it back for the next test
+
+
+def test_the_cache_is_pruned_least_recently_used_first(library: Path, tmp_path: Path) -> None:
+    import time
+
+    from typer.testing import CliRunner
+
+    from introdetect.cache import parse_size
+    from introdetect.cli import app
+
+    cache = AnalysisCache(tmp_path / "cache")
+    videos = _videos(library)[:3]
+    detect(videos, workers=1, cache=cache, use="model")
+    entries, size = cache.usage()
+    assert entries == 3 and size > 0
+    time.sleep(0.05)
+    detect(videos[2:], workers=1, cache=cache, use="model")  # the third used again: the most recent
+    newest = max(cache._entries())[1]
+    runner = CliRunner()
+    result = runner.invoke(app, ["cache", "prune", "--max-size", str(newest), "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 0 and "removed 2 entries" in " ".join(result.output.split()), result.output
+    hits = cache.hits
+    detect(videos[2:], workers=1, cache=cache, use="model")
+    assert cache.hits == hits + 1  # the one kept is the one used last
+    assert "1 entries" in " ".join(runner.invoke(app, ["cache", "info", "--cache", str(tmp_path / "cache")]).output.split())
+    assert parse_size("5G") == 5 << 30 and parse_size("1.5M") == int(1.5 * (1 << 20)) and parse_size("123") == 123
+    assert runner.invoke(app, ["cache", "prune", "--max-size", "lots"]).exit_code == 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import pickle
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ class AnalysisCache:
             self.misses += 1
             return None
         self.hits += 1
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: pruning removes the least recently used first
         return entry["value"]
 
     def _put(self, kind: str, key: str, value: Any) -> None:
@@ -124,3 +127,48 @@ class AnalysisCache:
 
     def put_series(self, key: str, value: Any) -> None:
         self._put("series", key, value)
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        found = []
+        for path in self.root.glob("*/*/*.pkl"):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                found.append((st.st_mtime, st.st_size, path))
+        return sorted(found)
+
+    def usage(self) -> tuple[int, int]:
+        """(entries, bytes) in the cache."""
+        entries = self._entries()
+        return len(entries), sum(size for _, size, _ in entries)
+
+    def prune(self, max_bytes: int) -> tuple[int, int]:
+        """Remove the least recently used entries until the cache holds at most ``max_bytes``; returns
+        (entries removed, bytes freed). A removed entry is only a future miss."""
+        entries = self._entries()
+        total = sum(size for _, size, _ in entries)
+        removed = freed = 0
+        for _, size, path in entries:
+            if total - freed <= max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+                freed += size
+        return removed, freed
+
+
+SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """"500M", "5G", "1.5T", "123" (bytes) → bytes; ValueError otherwise."""
+    cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = cleaned[-1:] if cleaned[-1:] in SIZE_UNITS and cleaned[-1:] else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r} (examples: 500M, 5G)") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"not a size: {text!r} (examples: 500M, 5G)")
+    return int(value * SIZE_UNITS[unit])

@@ -726,13 +726,16 @@ def report(
     truth: Annotated[Optional[Path], typer.Option(help="Truth in the label format: adds the evaluation tables and marks wrong answers.")] = None,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="The HTML file to write (default: RESULT.html beside RESULT).")] = None,
     window: Annotated[float, typer.Option(help="Analysis window in seconds (span of the window figures).")] = DEFAULT_WINDOW_S,
+    only: Annotated[str, typer.Option(help="Timelines for all episodes, only the wrong answers (needs --truth), or only the unsure ones (confidence < 0.7); tables cover all.")] = "all",
 ) -> None:
     """A self-contained HTML report: one timeline per episode (model curve, recurring segments, answer, truth)."""
     from .atomic import write_text_atomic
     from .detect import read_detections
     from .metrics import read_answers
-    from .report import build_report
+    from .report import ONLY, build_report
 
+    if only not in ONLY or (only == "wrong" and truth is None):
+        raise typer.BadParameter(f"must be one of {', '.join(ONLY)} ('wrong' needs --truth)", param_hint="--only")
     try:
         detections = read_detections(result)
         truth_answers = read_answers(truth) if truth is not None else None
@@ -740,7 +743,7 @@ def report(
         _fail(str(exc))
         return
     target = out_file or result.with_suffix(".html")
-    html = build_report(detections, truth_answers, title=f"introdetect: {result.name}", window_s=window)
+    html = build_report(detections, truth_answers, title=f"introdetect: {result.name}", window_s=window, only=only)
     with _writing(target):
         write_text_atomic(target, html)
     out.print(f"report of {len(detections)} episodes → {target}")
@@ -788,6 +791,39 @@ def review(
 
         webbrowser.open(url)
     serve(session, host, port)
+
+
+cache_app = typer.Typer(help="The analysis cache of `detect`: how big it is, and pruning it.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+_CacheDir = Annotated[Optional[Path], typer.Option("--cache", help="The cache folder (default: ~/.cache/introdetect/analysis).")]
+
+
+@cache_app.command("info")
+def cache_info(cache: _CacheDir = None) -> None:
+    """Entries and size of the cache."""
+    from .cache import AnalysisCache
+
+    store = AnalysisCache(cache)
+    entries, size = store.usage()
+    out.print(f"{store.root}: {entries} entries, {size / 1e6:.1f} MB")
+
+
+@cache_app.command("prune")
+def cache_prune(
+    max_size: Annotated[str, typer.Option(help="Keep at most this much (500M, 5G); the least recently used entries go first.")],
+    cache: _CacheDir = None,
+) -> None:
+    """Shrink the cache to a size (a removed entry is only a later re-analysis)."""
+    from .cache import AnalysisCache, parse_size
+
+    try:
+        limit = parse_size(max_size)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--max-size") from None
+    store = AnalysisCache(cache)
+    removed, freed = store.prune(limit)
+    entries, size = store.usage()
+    out.print(f"{store.root}: removed {removed} entries ({freed / 1e6:.1f} MB); {entries} left, {size / 1e6:.1f} MB")
 
 
 library_app = typer.Typer(help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True)

@@ -83,9 +83,17 @@ def _summary(detections: Sequence[Detection]) -> str:
             + _table(["confidence", *bins], [["episodes", *(str(n) for n in counts)]]))  # fmt: skip
 
 
+ONLY = ("all", "wrong", "unsure")
+"""Which episodes get a timeline: all, only the wrong answers (with truth), only those below SURE. The tables
+always cover every episode; a library of thousands is read through its wrong or unsure ones."""
+
+
 def build_report(detections: Sequence[Detection], truth: Mapping[str, Answer] | None = None, title: str = "introdetect",
-                 window_s: float = DEFAULT_WINDOW_S, generated: datetime | None = None) -> str:  # fmt: skip
-    """The report's HTML. ``truth`` (id → Answer): adds the evaluation tables and marks wrong answers."""
+                 window_s: float = DEFAULT_WINDOW_S, generated: datetime | None = None, only: str = "all") -> str:  # fmt: skip
+    """The report's HTML. ``truth`` (id → Answer): adds the evaluation tables and marks wrong answers.
+    ``only``: which episodes get a timeline (ONLY)."""
+    if only not in ONLY or (only == "wrong" and truth is None):
+        raise ValueError(f"only must be one of {', '.join(ONLY)} ('wrong' needs the truth), got {only!r}")
     generated = generated or datetime.now(UTC)
     head = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
@@ -122,12 +130,27 @@ def build_report(detections: Sequence[Detection], truth: Mapping[str, Answer] | 
     for d in detections:
         if d.method != "failed":
             by_series[d.series or "(no series)"].append(d)
+    shown = 0
     for series, members in sorted(by_series.items()):
-        parts.append(f"<h2>{escape(series)} ({len(members)})</h2>")
-        for d in sorted(members, key=lambda d: d.id):
-            parts.append(_episode(d, truth, scores.get(d.id)))
+        chosen = [d for d in sorted(members, key=lambda d: d.id) if _chosen(d, only, scores.get(d.id))]
+        if not chosen:
+            continue
+        parts.append(f"<h2>{escape(series)} ({len(chosen)} of {len(members)})</h2>")
+        parts.extend(_episode(d, truth, scores.get(d.id)) for d in chosen)
+        shown += len(chosen)
+    if only != "all":
+        parts.append(f"<p>{shown} episodes shown ({'wrong answers' if only == 'wrong' else f'confidence below {SURE}'}"
+                     f" only) of {sum(map(len, by_series.values()))}.</p>")  # fmt: skip
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts)
+
+
+def _chosen(d: Detection, only: str, score: EpisodeScore | None) -> bool:
+    if only == "wrong":
+        return score is not None and score.iou < DETECTION_IOU
+    if only == "unsure":
+        return d.confidence is None or d.confidence < SURE
+    return True
 
 
 def _episode(d: Detection, truth: Mapping[str, Answer] | None, score: EpisodeScore | None) -> str:
