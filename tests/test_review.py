@@ -398,3 +398,14 @@ def test_a_file_the_browser_cannot_play_falls_back_to_an_audio_preview(tiny_corp
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_review_without_the_review_extra_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    result_file = tmp_path / "r.json"
+    result_file.write_text("{}", encoding="utf-8")
+    done = runner.invoke(cli, ["review", str(result_file), "--no-open"])
+    assert done.exit_code == 1 and "pip install 'introdetect[review]'" in done.output and "uvicorn" in done.output

@@ -760,11 +760,12 @@ def review(
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")] = True,
 ) -> None:
     """The review page: confirm or correct each answer in a browser; every decision is saved at once."""
-    try:
-        from .review.app import LOOPBACK_HOSTS, ReviewSession, media_of, new_token, serve
-    except ImportError as exc:
-        _fail(f"the review page needs the review extra (pip install 'introdetect[review]'): {exc}")
-        return
+    import importlib.util
+
+    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        _fail(f"the review page needs the review extra (pip install 'introdetect[review]'): {', '.join(missing)} missing")
+    from .review.app import LOOPBACK_HOSTS, ReviewSession, media_of, new_token, serve
     from .detect import read_detections
     from .review import ReviewStore
 
