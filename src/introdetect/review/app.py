@@ -233,6 +233,11 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
 
 
 def serve(session: ReviewSession, host: str, port: int) -> None:  # pragma: no cover - the CLI's edge
+    import shutil
+
     import uvicorn
 
-    uvicorn.run(create_app(session), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(session), host=host, port=port, log_level="warning")
+    finally:
+        shutil.rmtree(session.preview_dir, ignore_errors=True)  # the audio previews made for this session
