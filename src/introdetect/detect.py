@@ -566,7 +566,7 @@ def _match_series(jobs: list[tuple[str, list[Path]]], prints: dict[Path, Episode
                     out.extend(hit)
                     progress.advance(task)
                     continue
-            future = pool.submit(_series_task, [prints[p] for p in members], scorer, name, confidence)
+            future = pool.submit(_series_task, _ship(pool, [prints[p] for p in members]), scorer, name, confidence)
             todo[future] = (name, key)
         for future in as_completed(todo):
             name, key = todo[future]
@@ -576,6 +576,15 @@ def _match_series(jobs: list[tuple[str, list[Path]]], prints: dict[Path, Episode
             out.extend(found)
             progress.advance(task)
     return out
+
+
+def _ship(pool: Executor, prints: list[EpisodePrint]) -> Any:
+    """A series' prints as the task will get them: on a Dask cluster, scattered to the workers first (a season is
+    10+ MB: sent inside the task graph it would go through the scheduler, which warns about it); elsewhere, as is."""
+    client = getattr(pool, "_client", None)  # distributed's ClientExecutor
+    if client is None:
+        return prints
+    return client.scatter(prints)
 
 
 def _series_task(prints: list[EpisodePrint], scorer: MotifScorer, name: str,
