@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from introdetect.detect import read_detections
 from introdetect.metrics import read_answers
 from introdetect.report import build_report
 from introdetect.review import ReviewStore
-from introdetect.review.app import ReviewSession, create_app, media_of
+from introdetect.review.app import ReviewSession, media_of, running
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -30,7 +27,7 @@ def main() -> None:
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--truth", type=Path)
     parser.add_argument("--out", type=Path, default=Path("docs"))
-    parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     args = parser.parse_args()
     detections = read_detections(args.result)
     truth = read_answers(args.truth) if args.truth else None
@@ -38,22 +35,17 @@ def main() -> None:
         report = Path(tmp) / "report.html"
         report.write_text(build_report(detections, truth, title=f"introdetect: {args.result.name}"), encoding="utf-8")
         session = ReviewSession(detections, ReviewStore(Path(tmp) / "reviewed.json"), media_of(detections), "you")
-        server = uvicorn.Server(uvicorn.Config(create_app(session), host="127.0.0.1", port=args.port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
-        with sync_playwright() as p:
+        with running(session, args.port) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1050, "height": 1400})
             page.goto(report.as_uri())
             page.screenshot(path=str(args.out / "report.png"))
             page = browser.new_page(viewport={"width": 1280, "height": 860})
-            page.goto(f"http://127.0.0.1:{args.port}/")
+            page.goto(url)
             page.wait_for_selector("#zoom svg")
             page.wait_for_timeout(500)
             page.screenshot(path=str(args.out / "review.png"))
             browser.close()
-        server.should_exit = True
     print(f"written {args.out / 'report.png'} and {args.out / 'review.png'}")
 
 

@@ -48,10 +48,6 @@ def _kill_once(args: list[str], rng: random.Random, full_s: float) -> bool:
     return killed
 
 
-def _kill_loop(args: list[str], rng: random.Random, full_s: float) -> int:
-    return sum(_kill_once(args, rng, full_s) for _ in range(KILLS))
-
-
 def _outputs(folder: Path, pattern: str) -> list[str]:
     """Outputs under their own names (a killed writer's hidden temporary files are not outputs)."""
     return sorted(p.name for p in folder.glob(pattern) if not p.name.startswith("."))
@@ -228,11 +224,11 @@ cat {disk}/result.json
 
 
 def test_temporary_files_of_killed_runs_are_swept_once_stale(tmp_path: Path) -> None:
-    from introdetect.runner import STALE_PART_S, sweep_stale_parts
+    from introdetect.atomic import STALE_PART_S, sweep_parts
 
     old, fresh, output = tmp_path / ".a.wav.part-x1.wav", tmp_path / ".b.wav.part-x2.wav", tmp_path / "a.wav"
     for path in (old, fresh, output):
         path.write_bytes(b"x")
     os.utime(old, (time.time() - STALE_PART_S - 5,) * 2)
-    assert sweep_stale_parts(tmp_path) == 1
+    assert sweep_parts(tmp_path) == 1
     assert not old.exists() and fresh.exists() and output.exists()  # a live writer's file and outputs stay

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from introdetect.labels import read_labels
 from introdetect.metrics import read_answers
 from introdetect.model.file import ModelFile
 from introdetect.review import Decision, ReviewFileError, ReviewStore, StaleDecision
-from introdetect.review.app import ReviewSession, create_app, media_of
+from introdetect.review.app import ReviewSession, create_app, media_of, running
 from introdetect.timecode import Segment
 
 runner = CliRunner()
@@ -191,30 +190,12 @@ def test_review_command_refuses_a_broken_reviewed_file(result: Path, tmp_path: P
 # --- the page in a real browser ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(result: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """The review server on a free loopback port: (its address, the reviewed file, the result it serves)."""
-    import uvicorn
-
     reviewed = tmp_path / "reviewed.json"
-    port = _free_port()
-    config = uvicorn.Config(create_app(_session(result, reviewed)), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}/", reviewed, result
-    server.should_exit = True
-    thread.join(10)
+    with running(_session(result, reviewed)) as url:
+        yield url, reviewed, result
 
 
 @pytest.fixture
@@ -371,8 +352,6 @@ def test_a_file_the_browser_cannot_play_falls_back_to_an_audio_preview(tiny_corp
     and the browser loads it."""
     import subprocess
 
-    import uvicorn
-
     source = min((tiny_corpus / "test" / "show01").iterdir())
     ac3 = tmp_path / f"{source.stem}.mkv"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:a", "-c:a", "ac3",
@@ -380,24 +359,14 @@ def test_a_file_the_browser_cannot_play_falls_back_to_an_audio_preview(tiny_corp
     result = tmp_path / "one.json"
     done = runner.invoke(cli, ["detect", str(ac3), "--out", str(result), "--no-progress", "--no-cache"])
     assert done.exit_code == 0, done.output
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(_session(result, tmp_path / "r.json")), host="127.0.0.1",
-                                           port=port, log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
+    with running(_session(result, tmp_path / "r.json")) as url:
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(url)
         page.wait_for_function("document.getElementById('media-note').textContent.includes('audio preview')",
                                timeout=60_000)  # fmt: skip
         page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=60_000)
         assert page.evaluate("document.getElementById('player').currentSrc").endswith("/preview.webm")
         assert page.evaluate("document.getElementById('player').duration") > 60  # the window, as Opus
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_review_without_the_review_extra_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

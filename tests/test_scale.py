@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from introdetect.cache import AnalysisCache
-from introdetect.detect import detect
+from introdetect.cache import AnalysisCache, EpisodeKey
+from introdetect.detect import DEFAULT_MODEL, analysis_settings, detect
+from introdetect.settings import AudioOptions
 
 detect_module = importlib.import_module("introdetect.detect")  # the package re-exports detect(), the function
 
@@ -76,12 +77,13 @@ def test_a_changed_file_or_setting_is_analysed_again_and_a_broken_entry_is_a_mis
     videos = _videos(library)[:3]
     detect(videos, workers=1, cache=cache)
     calls = _counting(monkeypatch)
+    assert len(list((tmp_path / "cache" / "episodes").rglob("*.pkl"))) == 3
+    key = EpisodeKey.of(videos[1], analysis_settings(AudioOptions(), DEFAULT_MODEL))
+    broken = next((tmp_path / "cache" / "episodes").rglob(f"{key.digest}.pkl"))
+    broken.write_bytes(broken.read_bytes()[:1000])  # a truncated entry (a kill mid-write elsewhere)
     os.utime(videos[0], ns=(videos[0].stat().st_atime_ns, videos[0].stat().st_mtime_ns + 10**9))  # touched
-    entries = sorted((tmp_path / "cache" / "episodes").rglob("*.pkl"))
-    assert len(entries) == 3
-    entries[-1].write_bytes(entries[-1].read_bytes()[:1000])  # a truncated entry (a kill mid-write elsewhere)
     detect(videos, workers=1, cache=cache)
-    assert len(calls) == 2  # the touched file, and the one whose entry broke
+    assert sorted(calls) == sorted([videos[0].name, videos[1].name])  # the touched file, and the broken entry's
     calls.clear()
     detect(videos, workers=1, cache=cache, use="matching")  # other settings (no model): other keys
     assert len(calls) == 3

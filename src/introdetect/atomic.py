@@ -9,9 +9,30 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+PART = ".part-"
+"""The temporary file of ``target`` is ``.<target name>.part-<random>``: hidden, and findable after a kill."""
+
+STALE_PART_S = 3600.0
+"""A temporary file untouched this long was left by a killed run: no write of ours lasts an hour (the longest, a
+decode, is bounded by its timeout), so removing it cannot hurt a live one."""
+
+
+def sweep_parts(folder: str | os.PathLike[str], target: str | None = None, older_than_s: float = STALE_PART_S) -> int:
+    """Remove the temporary files killed writers left in ``folder`` (only ``target``'s with a name; only those
+    older than ``older_than_s``: 0 where the caller holds the lock every writer takes); returns how many."""
+    removed = 0
+    now = time.time()
+    for part in Path(folder).glob(f".{target or '*'}{PART}*"):
+        with contextlib.suppress(OSError):
+            if now - part.stat().st_mtime >= older_than_s:
+                part.unlink()
+                removed += 1
+    return removed
 
 
 @contextlib.contextmanager
@@ -25,7 +46,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "", durable: bool 
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.part-", suffix=suffix, dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{PART}", suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

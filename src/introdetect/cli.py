@@ -416,7 +416,6 @@ def detect(
     """Find the intro of every episode: known intros of its series, what recurs across its series, and the
     model, fused into one answer each (the method that decided is recorded)."""
     from .cache import AnalysisCache
-
     from .detect import DEFAULT_MODEL, METHOD_FAILED, METHOD_NONE_LONE, USES, write_detections
     from .detect import detect as run_detect
     from .library import IntroLibrary
@@ -757,6 +756,8 @@ def review(
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback requires the printed token.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
     reviewer: Annotated[Optional[str], typer.Option(help="Name recorded with each decision (default: the login name; the page can change it).")] = None,
+    stream: Annotated[int, typer.Option(help="Audio stream of the audio previews (as given to detect).")] = 0,
+    language: _Language = None,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")] = True,
 ) -> None:
     """The review page: confirm or correct each answer in a browser; every decision is saved at once."""
@@ -765,9 +766,9 @@ def review(
     missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
     if missing:
         _fail(f"the review page needs the review extra (pip install 'introdetect[review]'): {', '.join(missing)} missing")
-    from .review.app import LOOPBACK_HOSTS, ReviewSession, media_of, new_token, serve
     from .detect import read_detections
     from .review import ReviewStore
+    from .review.app import LOOPBACK_HOSTS, ReviewSession, media_of, new_token, serve
 
     try:
         detections = read_detections(result)
@@ -777,9 +778,10 @@ def review(
         return
     by_id = videos_by_id(_expand(videos, MEDIA_SUFFIXES)) if videos else None
     media = media_of(detections, by_id)
-    loopback = host in ("127.0.0.1", "localhost", "::1")
+    loopback = host in LOOPBACK_HOSTS
     token = None if loopback else new_token()
-    session = ReviewSession(detections, store, media, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback else ())
+    session = ReviewSession(detections, store, media, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback else (),
+                            audio=_audio_options(DEFAULT_WINDOW_S, stream, language))  # fmt: skip
     if reviewer:
         session.reviewer = reviewer
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # a name to print, not to bind

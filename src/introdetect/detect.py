@@ -83,7 +83,8 @@ def _seconds(value: float) -> float:
     return round(float(value), 3)
 
 
-def _segment_json(segment: Segment | None) -> dict[str, Any]:
+def segment_json(segment: Segment | None) -> dict[str, Any]:
+    """``start_sec``/``end_sec`` of a segment (None: no intro), to the millisecond, as result files hold them."""
     return {"start_sec": _seconds(segment.start_s) if segment else None,
             "end_sec": _seconds(segment.end_s) if segment else None}  # fmt: skip
 
@@ -104,7 +105,7 @@ class Match:
     kind: str = "recurring"
 
     def to_json(self) -> dict[str, Any]:
-        return {**_segment_json(self.segment), "with": list(self.partners), "probability": round(self.probability, 4),
+        return {**segment_json(self.segment), "with": list(self.partners), "probability": round(self.probability, 4),
                 "kind": self.kind}  # fmt: skip
 
     @classmethod
@@ -156,10 +157,10 @@ class Evidence:
             out["curve"] = {"start_sec": self.curve.start_s, "step_sec": self.curve.step_s,
                             "intro_probability": list(self.curve.values)}  # fmt: skip
         if self.model is not None:
-            out["model"] = {**_segment_json(self.model[0]), "confidence": round(self.model[1], 4)}
+            out["model"] = {**segment_json(self.model[0]), "confidence": round(self.model[1], 4)}
         if self.matcher is not None:
             segment, confidence, method = self.matcher
-            out["matcher"] = {**_segment_json(segment),
+            out["matcher"] = {**segment_json(segment),
                               "confidence": None if confidence is None else round(confidence, 4), "method": method}
         return out
 
@@ -204,8 +205,7 @@ class Detection:
         return {
             "start": format_timecode(intro.start_s, 1) if intro else None,
             "end": format_timecode(intro.end_s, 1) if intro else None,
-            "start_sec": round(intro.start_s, 3) if intro else None,
-            "end_sec": round(intro.end_s, 3) if intro else None,
+            **segment_json(intro),
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "method": self.method,
             **({"series": self.series} if self.series else {}),
@@ -685,18 +685,15 @@ def write_detections(path: str | os.PathLike[str], detections: Iterable[Detectio
 def read_detections(path: str | os.PathLike[str]) -> list[Detection]:
     """A result file of ``write_detections`` (or any file in the label format: the answers without evidence),
     in file order. A row that cannot be read is a PredictionError naming the file and the id."""
-    from .labels import load_label_rows
-    from .metrics import PredictionError, read_answers
+    from .labels import shown
+    from .metrics import PredictionError, read_answer_rows
 
-    answers = read_answers(path)
-    rows, _ = load_label_rows(path)
     out = []
-    for vid, row in rows:
-        answer = answers[vid]
+    for vid, row, answer in read_answer_rows(path):
         try:
             evidence = Evidence.from_json(row["evidence"]) if isinstance(row.get("evidence"), dict) else None
         except (ValueError, TypeError, KeyError) as exc:
-            raise PredictionError(f"{path}: {vid}: evidence: {exc}") from None
+            raise PredictionError(f"{path}: {shown(vid)}: evidence: {exc}") from None
         text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path", "note")}
         out.append(Detection(vid, answer.intro, answer.confidence, answer.method or "label", text["series"],
                              text["path"], text["note"], evidence))  # fmt: skip

@@ -33,7 +33,6 @@ from .detect import METHOD_FAILED, METHOD_KNOWN, METHOD_NONE_LONE, Detection
 from .matching.confidence import logit
 from .matching.logistic import LogisticModel
 from .model.infer import ModelAnswer
-from .timecode import format_timecode
 
 MODEL_SURE = 0.7
 """The design's threshold: below this model confidence the recurrence evidence decides."""
@@ -76,8 +75,7 @@ class FusedConfidence(LogisticModel):
 def _describe(answer: ModelAnswer) -> str:
     if answer.intro is None:
         return f"model: no intro ({answer.confidence:.2f})"
-    return (f"model: {format_timecode(answer.intro.start_s, 1)}–{format_timecode(answer.intro.end_s, 1)} "
-            f"({answer.confidence:.2f})")  # fmt: skip
+    return f"model: {answer.intro} ({answer.confidence:.2f})"
 
 
 def _note(*parts: str | None) -> str | None:

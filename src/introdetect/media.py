@@ -228,6 +228,21 @@ def decode_command(
     ]  # fmt: skip
 
 
+PREVIEW_BITRATE = "64k"
+"""Opus at 64 kbit/s: speech and music are clear enough to place a boundary; a 10-minute preview is ~5 MB."""
+
+
+def preview_command(path: str | os.PathLike[str], options: AudioOptions, output: str, selected: str | None = None) -> list[str]:
+    """ffmpeg arguments that encode the analysis window of the stream ``options`` choose to Opus/WebM at
+    ``output``: what the review page plays where the browser cannot play the file itself."""
+    return [
+        FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-t", f"{options.window_s:.3f}", "-i", str(path),
+        "-map", selected or f"0:a:{options.stream}", "-vn", "-sn", "-dn",
+        "-c:a", "libopus", "-b:a", PREVIEW_BITRATE, "-f", "webm", "-y", output,
+    ]  # fmt: skip
+
+
 def _expected_s(info: MediaInfo, options: AudioOptions) -> float | None:
     if info.duration_s is None:
         return None

@@ -86,11 +86,17 @@ def read_answers(path: str | Path) -> dict[str, Answer]:
     Unlike ``read_labels`` (which reports defects and lets a policy decide), a row that cannot be read here is
     an error: scoring must not quietly score something else than what was written.
     """
+    return {video_id: answer for video_id, _, answer in read_answer_rows(path)}
+
+
+def read_answer_rows(path: str | Path) -> list[tuple[str, dict[str, Any], Answer]]:
+    """``read_answers`` in file order, each answer with its raw row (for readers of the fields it does not
+    keep: a result's evidence, series, path). One read of the file."""
     rows, duplicates = load_label_rows(path)
     file = str(path)
     if duplicates:
         raise PredictionError(f"{file}: id {shown(duplicates[0])} appears more than once")
-    answers: dict[str, Answer] = {}
+    out: list[tuple[str, dict[str, Any], Answer]] = []
     for video_id, row in rows:
         if not isinstance(row, dict):
             raise PredictionError(f"{file}: {shown(video_id)}: expected an object, got {type(row).__name__}")
@@ -107,14 +113,14 @@ def read_answers(path: str | Path) -> dict[str, Answer]:
             raise PredictionError(f"{file}: {shown(video_id)}: confidence must be a number in [0, 1], got {confidence!r}")
         duration = row.get("duration_sec")
         tags = row.get("tags") or ()
-        answers[video_id] = Answer(
+        out.append((video_id, row, Answer(
             intro=intro,
             confidence=float(confidence) if confidence is not None else None,
             method=row.get("method") if isinstance(row.get("method"), str) else None,
             duration_s=float(duration) if isinstance(duration, (int, float)) else None,
             tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
-        )
-    return answers
+        )))  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from itertools import pairwise
 from .detect import Detection
 from .metrics import DETECTION_IOU, FIGURE_COLUMNS, Answer, EpisodeScore, evaluate, figure_rows
 from .settings import DEFAULT_WINDOW_S
-from .timecode import Segment, format_timecode
+from .timecode import Segment
 from .timeline import COLOURS, SURE, timeline_svg
 
 CONFIDENCE_BINS = (0.0, 0.3, 0.5, SURE, 0.9, 1.0001)
@@ -51,9 +51,7 @@ document.querySelectorAll('#filters input').forEach(function (el) { el.addEventL
 
 
 def _range(segment: Segment | None) -> str:
-    if segment is None:
-        return "no intro"
-    return f"{format_timecode(segment.start_s, 1)}–{format_timecode(segment.end_s, 1)}"
+    return "no intro" if segment is None else str(segment)
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

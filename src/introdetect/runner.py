@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from .atomic import sweep_parts
 from .features.compute import EpisodeFeatures, compute_features, row_names
 from .features.store import FeatureFileError, save_features
 from .features.stream import FeatureAccumulator, decoding_alongside
@@ -92,23 +93,6 @@ def relax_worker_malloc() -> None:
         libc.mallopt(-1, TRIM_THRESHOLD_BYTES)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass  # not glibc: nothing to undo
-
-
-STALE_PART_S = 3600.0
-"""A temporary output file (``.NAME.part-*``) untouched this long was left by a killed run: no write of ours
-lasts an hour (the longest, a decode, is bounded by its timeout), so removing it cannot hurt a live one."""
-
-
-def sweep_stale_parts(folder: Path, max_age_s: float = STALE_PART_S) -> int:
-    """Remove the temporary files killed runs left in ``folder``; returns how many."""
-    removed = 0
-    now = time.time()
-    for part in folder.glob(".*.part-*"):
-        with contextlib.suppress(OSError):
-            if now - part.stat().st_mtime > max_age_s:
-                part.unlink()
-                removed += 1
-    return removed
 
 
 class InProcess(Executor):
@@ -285,14 +269,14 @@ def extract_many(
     feature_options = feature_options or FeatureOptions(sample_rate=options.sample_rate)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sweep_stale_parts(out_dir)
+    sweep_parts(out_dir)
     manifest = Manifest(out_dir, "audio")
     manifests = {"audio": manifest}
     feature_manifest = None
     if features_dir is not None:
         features_dir = Path(features_dir)
         features_dir.mkdir(parents=True, exist_ok=True)
-        sweep_stale_parts(features_dir)
+        sweep_parts(features_dir)
         feature_manifest = Manifest(features_dir, "features")
         manifests["features"] = feature_manifest
     result = BatchResult()
@@ -426,7 +410,7 @@ def features_many(
         raise ValueError("audio and feature sample rates differ")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sweep_stale_parts(out_dir)
+    sweep_parts(out_dir)
     manifest = Manifest(out_dir, "features")
     result = BatchResult()
     entries = _load_manifest(manifest, result)

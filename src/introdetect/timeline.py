@@ -17,7 +17,7 @@ from html import escape
 
 from .detect import Detection
 from .metrics import DETECTION_IOU
-from .timecode import Segment, format_timecode
+from .timecode import Segment
 
 WIDTH_PX = 960
 """Drawing width: fits a laptop screen beside nothing else; the picture scales down with the page."""
@@ -156,7 +156,7 @@ def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: 
             segment, confidence = evidence.model
             if segment is not None:
                 parts.append(bar(Segment(segment.start_s, segment.end_s), "curve", COLOURS["curve"], 0.18,
-                                 f"model: {_range(segment)} ({confidence:.2f})"))  # fmt: skip
+                                 f"model: {segment} ({confidence:.2f})"))  # fmt: skip
     else:
         parts.append(f'<text x="{LABEL_PX + 6}" y="{top + h / 2 + 4:.1f}" font-size="10" fill="#999">'
                      "no model output</text>")  # fmt: skip
@@ -165,7 +165,7 @@ def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: 
         for m in evidence.matches:
             colour = COLOURS["known"] if m.kind == "known" else COLOURS["match"]
             shared = f"{len(m.partners)} ep." if m.kind != "known" else "known"
-            title = (f"{m.kind}: {_range(m.segment)}, p={m.probability:.2f}, with "
+            title = (f"{m.kind}: {m.segment}, p={m.probability:.2f}, with "
                      + (", ".join(m.partners[:6]) + (" …" if len(m.partners) > 6 else "")))  # fmt: skip
             parts.append(bar(m.segment, "matches", colour, 0.3 + 0.7 * m.probability, title, shared))
     elif evidence is not None:
@@ -176,14 +176,14 @@ def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: 
     conf = "" if detection.confidence is None else f" {detection.confidence:.2f}"
     if detection.intro is not None:
         parts.append(bar(detection.intro, "answer", COLOURS["wrong"] if wrong else COLOURS["answer"], 1.0,
-                         f"answer: {_range(detection.intro)} ({detection.method}{conf})",
-                         f"{_range(detection.intro)} {detection.method}{conf}"))  # fmt: skip
+                         f"answer: {detection.intro} ({detection.method}{conf})",
+                         f"{detection.intro} {detection.method}{conf}"))  # fmt: skip
     else:
         parts.append(f'<text x="{LABEL_PX + 6}" y="{tops["answer"] + 13:.1f}" font-size="10" '
                      f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({detection.method}{conf})</text>')  # fmt: skip
     if has_truth:
         if truth is not None:
-            parts.append(bar(truth, "truth", COLOURS["truth"], 0.85, f"truth: {_range(truth)}", _range(truth)))
+            parts.append(bar(truth, "truth", COLOURS["truth"], 0.85, f"truth: {truth}", str(truth)))
         else:
             parts.append(f'<text x="{LABEL_PX + 6}" y="{tops["truth"] + 13:.1f}" font-size="10" fill="#666">'
                          "no intro</text>")  # fmt: skip
@@ -197,10 +197,6 @@ def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: 
             f'data-t1="{span.end_s:.3f}" data-x0="{LABEL_PX}" data-x1="{LABEL_PX + plot_w}" '
             f'data-y1="{height - AXIS_PX:.0f}" role="img" aria-label="timeline of {escape(detection.id)}">'
             + "".join(parts) + "</svg>")  # fmt: skip
-
-
-def _range(segment: Segment) -> str:
-    return f"{format_timecode(segment.start_s, 1)}–{format_timecode(segment.end_s, 1)}"
 
 
 def _agrees(answer: Segment | None, truth: Segment | None, iou: float = DETECTION_IOU) -> bool:

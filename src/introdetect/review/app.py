@@ -13,36 +13,34 @@ What it will serve, and to whom:
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import hmac
-import os
 import secrets
 import subprocess
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..detect import Detection
-from ..settings import DEFAULT_WINDOW_S
+from ..atomic import atomic_path
+from ..detect import Detection, segment_json
+from ..media import MediaError, decode_timeout_s, preview_command, stream_map
+from ..settings import AudioOptions
 from ..timecode import Segment
 from ..timeline import Span, episode_span, timeline_svg, zoom_span
 from .store import Decision, ReviewStore, StaleDecision
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 COOKIE = "introdetect_review"
+STARTUP_TIMEOUT_S = 20.0
 SAME_BOUNDARY_S = 0.0005
 """A saved boundary this close to the detected one is the detected one (the file keeps milliseconds)."""
 
-PREVIEW_BITRATE = "64k"
-"""Opus at 64 kbit/s: speech and music are clear enough to place a boundary; a 10-minute preview is ~5 MB."""
-
-PREVIEW_TIMEOUT_PER_S = 0.5
-"""ffmpeg time allowed per second of preview (encoding runs at >20× real time here; a hung decode stops)."""
 
 
 @dataclass
@@ -54,6 +52,7 @@ class ReviewSession:
     media: dict[str, Path]
     reviewer: str = field(default_factory=getpass.getuser)
     token: str | None = None
+    audio: AudioOptions = field(default_factory=AudioOptions)  # the stream the previews take (as detect's)
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     preview_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="introdetect-review-")))
 
@@ -85,6 +84,7 @@ def new_token() -> str:
 
 def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -> dict[str, Any]:
     evidence = d.evidence
+    span = episode_span(d)
     return {
         "id": d.id,
         "series": d.series or "(no series)",
@@ -93,16 +93,14 @@ def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -
         "intro": None if d.intro is None else [round(d.intro.start_s, 3), round(d.intro.end_s, 3)],
         "note": d.note,
         "analysed_s": evidence.analysed_s if evidence and evidence.analysed_s else None,
-        "span": [episode_span(d).start_s, episode_span(d).end_s],
+        "span": [span.start_s, span.end_s],
         "media": has_media,
         "review": entry,
     }
 
 
 def _detected(d: Detection) -> dict[str, Any]:
-    return {"start_sec": None if d.intro is None else round(d.intro.start_s, 3),
-            "end_sec": None if d.intro is None else round(d.intro.end_s, 3),
-            "confidence": d.confidence, "method": d.method}  # fmt: skip
+    return {**segment_json(d.intro), "confidence": d.confidence, "method": d.method}
 
 
 def _static(name: str) -> str:
@@ -216,15 +214,15 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
             raise HTTPException(404, f"no media file for {vid!r}")
         target = session.preview_dir / f"{hashlib.sha1(vid.encode()).hexdigest()}.webm"
         if not target.exists():
-            seconds = d.evidence.analysed_s if d.evidence and d.evidence.analysed_s else DEFAULT_WINDOW_S
-            tmp = target.with_suffix(".part.webm")
-            command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path), "-t",
-                       f"{seconds:.3f}", "-vn", "-c:a", "libopus", "-b:a", PREVIEW_BITRATE, str(tmp)]  # fmt: skip
+            seconds = d.evidence.analysed_s if d.evidence and d.evidence.analysed_s else session.audio.window_s
+            options = replace(session.audio, window_s=seconds)
             try:
-                subprocess.run(command, check=True, capture_output=True, timeout=30 + PREVIEW_TIMEOUT_PER_S * seconds)
-                os.replace(tmp, target)
+                with atomic_path(target, suffix=".webm", durable=False) as tmp:
+                    command = preview_command(path, options, str(tmp), stream_map(path, options))
+                    subprocess.run(command, check=True, capture_output=True, timeout=decode_timeout_s(seconds))
+            except MediaError as exc:
+                raise HTTPException(500, str(exc)) from None
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-                tmp.unlink(missing_ok=True)
                 detail = exc.stderr.decode(errors="replace").strip().splitlines()[-1:] if exc.stderr else ["timed out"]
                 raise HTTPException(500, f"{path}: cannot make an audio preview: {' '.join(detail)}") from None
         return FileResponse(target, media_type="audio/webm")
@@ -241,3 +239,30 @@ def serve(session: ReviewSession, host: str, port: int) -> None:  # pragma: no c
         uvicorn.run(create_app(session), host=host, port=port, log_level="warning")
     finally:
         shutil.rmtree(session.preview_dir, ignore_errors=True)  # the audio previews made for this session
+
+
+@contextlib.contextmanager
+def running(session: ReviewSession, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """The review server in a background thread (tests, notebooks, scripts): yields its address; stopped and
+    its previews removed on exit. ``port`` 0: a free one."""
+    import shutil
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(create_app(session), host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise OSError(f"the review server did not start on {host}:{port}")
+        time.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        shutil.rmtree(session.preview_dir, ignore_errors=True)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json_atomic
+from ..atomic import sweep_parts, write_json_atomic
 from ..labels import LabelError
 from ..timecode import Segment, format_timecode
 
@@ -135,8 +135,7 @@ class ReviewStore:
     def _write(self, entries: dict[str, dict[str, Any]]) -> None:
         """Write every entry (under the lock); temporary files a killed writer left are removed first (no
         writer can be using them: writers hold the lock)."""
-        for stale in self.path.parent.glob(f".{self.path.name}.part-*"):
-            stale.unlink(missing_ok=True)
+        sweep_parts(self.path.parent, self.path.name, older_than_s=0.0)
         write_json_atomic(self.path, entries)
 
 
