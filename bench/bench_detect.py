@@ -61,8 +61,25 @@ def run(paths: list[str]) -> tuple[dict, float, float, float]:
 
 def floor(paths: list[str], parallel: int) -> float:
     def decode(path: str) -> None:
-        subprocess.run([FFMPEG, "-nostdin", "-loglevel", "error", "-t", f"{DEFAULT_WINDOW_S:g}", "-i", path,
-                        "-map", "0:a:0", "-vn", "-f", "null", "-"], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                FFMPEG,
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-t",
+                f"{DEFAULT_WINDOW_S:g}",
+                "-i",
+                path,
+                "-map",
+                "0:a:0",
+                "-vn",
+                "-f",
+                "null",
+                "-",
+            ],
+            check=True,
+        )
 
     start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
@@ -85,8 +102,17 @@ def main() -> None:
         floor(subset[:2], 2)  # warm the page cache for both measurements alike
         found, total, matching, peak = run(subset)
         one, two = floor(subset, 1), floor(subset, 2)
-        hits = sum(1 for vid, seg in found.items() if (truth[vid] is None and seg is None) or (
-            truth[vid] is not None and seg is not None and abs(seg[0] - truth[vid][0]) <= 1 and abs(seg[1] - truth[vid][1]) <= 1))  # fmt: skip
+        hits = sum(
+            1
+            for vid, seg in found.items()
+            if (truth[vid] is None and seg is None)
+            or (
+                truth[vid] is not None
+                and seg is not None
+                and abs(seg[0] - truth[vid][0]) <= 1
+                and abs(seg[1] - truth[vid][1]) <= 1
+            )
+        )
         rows.append((n, total, matching, one, two, peak, hits))
         print(rows[-1])
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -96,12 +122,14 @@ def main() -> None:
         "",
         "| episodes | detect s | s / episode | of which matching s | floor 1 decoder s | × floor (1) | floor 2 decoders s | × floor (2) | peak MB | within ±1 s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *[f"| {n} | {t:.1f} | {t / n:.3f} | {m:.2f} | {o:.1f} | {t / o:.2f} | {w:.1f} | {t / w:.2f} | {p:.0f} | {h}/{n} |"
-          for n, t, m, o, w, p, h in rows],  # fmt: skip
+        *[
+            f"| {n} | {t:.1f} | {t / n:.3f} | {m:.2f} | {o:.1f} | {t / o:.2f} | {w:.1f} | {t / w:.2f} | {p:.0f} | {h}/{n} |"
+            for n, t, m, o, w, p, h in rows
+        ],
         "",
         f"Cost per episode from 10 to 40 episodes: {rows[1][1] / 40 / (rows[0][1] / 10) - 1:+.0%} (target ≤ +20 %); "
         f"matching alone {rows[0][2] / 10 * 1000:.0f} → {rows[1][2] / 40 * 1000:.0f} ms per episode.",
-    ]  # fmt: skip
+    ]
     text = "\n".join(lines)
     print(text)
     if args.write_docs:

@@ -43,24 +43,62 @@ def build_episode(path: Path) -> Path:
     if path.exists():
         return path
     music = sorted((package_root("singularity-music") / "usr/share/games/singularity/music").glob("*.ogg"))
-    prompts = sorted((package_root("asterisk-core-sounds-en-wav") / "usr/share/asterisk/sounds/en_US_f_Allison").glob("*.wav"))
+    prompts = sorted(
+        (package_root("asterisk-core-sounds-en-wav") / "usr/share/asterisk/sounds/en_US_f_Allison").glob("*.wav")
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         music_list, speech_list = Path(tmp) / "music.txt", Path(tmp) / "speech.txt"
         music_list.write_text("".join(f"file '{p}'\n" for p in music))
         speech_list.write_text("".join(f"file '{p}'\n" for p in prompts[:400]))
         cmd = [
-            FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "concat", "-safe", "0", "-i", str(music_list),
-            "-f", "concat", "-safe", "0", "-i", str(speech_list),
-            "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={EPISODE_S}",
+            FFMPEG,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(music_list),
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(speech_list),
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=640x360:rate=25:duration={EPISODE_S}",
             "-filter_complex",
             "[0:a]aresample=48000,volume=0.35[m];[1:a]aresample=48000,apad[s];"
             "[m][s]amix=inputs=2:duration=first:normalize=0,aformat=channel_layouts=stereo[a]",
-            "-map", "2:v", "-map", "[a]", "-t", str(EPISODE_S),
-            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "128k", "-ar", "48000", str(path),
-        ]  # fmt: skip
+            "-map",
+            "2:v",
+            "-map",
+            "[a]",
+            "-t",
+            str(EPISODE_S),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "28",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-ar",
+            "48000",
+            str(path),
+        ]
         subprocess.run(cmd, check=True)
     return path
 
@@ -73,14 +111,52 @@ def timed(fn) -> float:  # noqa: ANN001
 
 def floor_decode(episode: Path, window_s: float) -> None:
     """ffmpeg decoding the window of the first audio stream, output discarded: nothing of ours."""
-    subprocess.run([FFMPEG, "-nostdin", "-loglevel", "error", "-t", f"{window_s}", "-i", str(episode),
-                    "-map", "0:a:0", "-vn", "-f", "null", "-"], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-t",
+            f"{window_s}",
+            "-i",
+            str(episode),
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-f",
+            "null",
+            "-",
+        ],
+        check=True,
+    )
 
 
 def floor_resample(episode: Path, window_s: float) -> None:
     """The same decode plus the downmix and resampling to the project's 22.05 kHz mono, output discarded."""
-    subprocess.run([FFMPEG, "-nostdin", "-loglevel", "error", "-t", f"{window_s}", "-i", str(episode),
-                    "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "22050", "-f", "null", "-"], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-t",
+            f"{window_s}",
+            "-i",
+            str(episode),
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            "22050",
+            "-f",
+            "null",
+            "-",
+        ],
+        check=True,
+    )
 
 
 def librosa_features(y: np.ndarray) -> None:
@@ -156,8 +232,11 @@ def run_benchmark(args: argparse.Namespace, episode: Path, options: AudioOptions
 
     rows = [
         ("ffmpeg decode of the window (floor)", med["floor"], 1.0),
-        ("ffmpeg decode + downmix + resample to 22.05 kHz, discarded", med["floor_resample"],
-         med["floor_resample"] / med["floor"]),
+        (
+            "ffmpeg decode + downmix + resample to 22.05 kHz, discarded",
+            med["floor_resample"],
+            med["floor_resample"] / med["floor"],
+        ),
         ("`extract`: decode + resample + WAV", med["extract"], med["extract"] / med["floor"]),
         ("`features` on that WAV: read + compute + save .npz", med["features"], med["features"] / med["floor"]),
         ("  compute_features alone, samples in memory", med["compute"], med["compute"] / med["floor"]),
@@ -181,8 +260,10 @@ def run_benchmark(args: argparse.Namespace, episode: Path, options: AudioOptions
         f"Target extract + features ≤ 1.5 × floor: **{ratio:.2f}** in one pass (`extract --features`), "
         f"{'met' if ratio <= 1.5 else 'NOT met'}; as two separate commands {two_commands:.2f}.",
     ]
-    lines.append(f"Against ffmpeg's own decode-and-resample (the least any tool must do to get 22.05 kHz mono), "
-                 f"one pass is {med['one_pass'] / med['floor_resample']:.2f}×.")
+    lines.append(
+        f"Against ffmpeg's own decode-and-resample (the least any tool must do to get 22.05 kHz mono), "
+        f"one pass is {med['one_pass'] / med['floor_resample']:.2f}×."
+    )
     if librosa_s is not None:
         lines.append(f"compute_features is {librosa_s / med['compute']:.1f}× faster than librosa on the same features.")
     text = "\n".join(lines)

@@ -73,15 +73,20 @@ def main() -> None:
     t2, a2 = _timed("2 workers", paths=videos, workers=2)
     with tempfile.TemporaryDirectory() as tmp:
         cache = AnalysisCache(Path(tmp) / "cache")
-        first, _ = _timed("2 workers, cache cold (season without its last episode)", paths=videos[:-1], workers=2,
-                          cache=cache)  # fmt: skip
+        first, _ = _timed(
+            "2 workers, cache cold (season without its last episode)", paths=videos[:-1], workers=2, cache=cache
+        )
         rerun, a_re = _timed("2 workers, unchanged library (cache warm)", paths=videos[:-1], workers=2, cache=cache)
         grown, a_grown = _timed("2 workers, one new episode", paths=videos, workers=2, cache=cache)
         size_mb = sum(p.stat().st_size for p in (Path(tmp) / "cache").rglob("*.pkl")) / 1e6
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:  # fmt: skip
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         client.run(_warm)  # each worker loads the model once, as a long-lived cluster would have
         t_dask, a_dask = _timed("Dask LocalCluster, 2 workers", paths=videos, scheduler=client)
     same = a1 == a2 == a_grown == a_dask and all(a_re[k] == a1[k] for k in a_re)

@@ -20,8 +20,10 @@ def machine(ffmpeg: str = "ffmpeg") -> str:
     except OSError:
         pass
     version = subprocess.run([ffmpeg, "-version"], capture_output=True, text=True).stdout.split("\n")[0]
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, numpy {np.__version__}, "
-            f"{version.split(' Copyright')[0]}")  # fmt: skip
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, numpy {np.__version__}, "
+        f"{version.split(' Copyright')[0]}"
+    )
 
 
 def corpus_prints(corpus, split: str, workers: int = 2):
@@ -41,7 +43,9 @@ def corpus_prints(corpus, split: str, workers: int = 2):
     from introdetect.matching import landmarks, profile
 
     # analyses made by other fingerprint settings are not reused
-    version = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (frames, landmarks, profile))).hexdigest()[:8]
+    version = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (frames, landmarks, profile))).hexdigest()[
+        :8
+    ]
     cache = Path(__file__).resolve().parent / "out" / f"prints-{manifest['size']}-{manifest['seed']}-{version}"
     cache.mkdir(parents=True, exist_ok=True)
     episodes = [e for e in manifest["episodes"] if e["split"] == split]

@@ -50,8 +50,9 @@ def _analyse(path: str) -> tuple[object, np.ndarray, float, float]:
     return p, points, t1 - t0, t2 - t1
 
 
-def chromaprint_segments(a: np.ndarray, b: np.ndarray, max_bits: int = 6, spread: int = 2,
-                         max_gap_s: float = 3.5, min_s: float = 1.0) -> list[tuple[float, float, float]]:  # fmt: skip
+def chromaprint_segments(
+    a: np.ndarray, b: np.ndarray, max_bits: int = 6, spread: int = 2, max_gap_s: float = 3.5, min_s: float = 1.0
+) -> list[tuple[float, float, float]]:
     """Every run shared by two point sequences: (start in a, end in a, offset b − a), seconds."""
     index: dict[int, list[int]] = defaultdict(list)
     for j, v in enumerate(b.tolist()):
@@ -109,13 +110,18 @@ def main() -> None:
                 bucket = "≤ 5 s" if length <= 5 else "5–15 s" if length <= 15 else "> 15 s"
                 pal = "PAL pair" if ea["variations"]["pal_speedup"] != eb["variations"]["pal_speedup"] else "same speed"
                 ours = [s for s in segments[ia] if s.other == ib]
-                hit_ours = any(Segment(s.start / rate, max(s.end, s.start + 1) / rate).iou(ta) >= 0.3
-                               and abs(s.other_frame(ta.start_s * rate) / rate - tb.start_s) <= 0.5 for s in ours)  # fmt: skip
+                hit_ours = any(
+                    Segment(s.start / rate, max(s.end, s.start + 1) / rate).iou(ta) >= 0.3
+                    and abs(s.other_frame(ta.start_s * rate) / rate - tb.start_s) <= 0.5
+                    for s in ours
+                )
                 t0 = time.perf_counter()
                 theirs = chromaprint_segments(analysed[ka][1], analysed[kb][1])
                 match_s["chromaprint"] += time.perf_counter() - t0
-                hit_theirs = any(Segment(s, max(e, s + 0.1)).iou(ta) >= 0.3 and abs(ta.start_s + off - tb.start_s) <= 0.5
-                                 for s, e, off in theirs)  # fmt: skip
+                hit_theirs = any(
+                    Segment(s, max(e, s + 0.1)).iou(ta) >= 0.3 and abs(ta.start_s + off - tb.start_s) <= 0.5
+                    for s, e, off in theirs
+                )
                 for scheme, hit, n in (("landmarks", hit_ours, len(ours)), ("chromaprint", hit_theirs, len(theirs))):
                     for key in (bucket, pal, "all"):
                         cell = found[(scheme, key)]
@@ -135,16 +141,23 @@ def main() -> None:
     for key in keys:
         lm, cp = found[("landmarks", key)], found[("chromaprint", key)]
         if lm[1]:
-            lines.append(f"| {key} | {lm[0] / lm[1]:.2f} | {cp[0] / cp[1]:.2f} | {lm[1]} | {lm[2] / lm[1]:.1f} | {cp[2] / cp[1]:.1f} |")
+            lines.append(
+                f"| {key} | {lm[0] / lm[1]:.2f} | {cp[0] / cp[1]:.2f} | {lm[1]} | {lm[2] / lm[1]:.1f} | {cp[2] / cp[1]:.1f} |"
+            )
     n = len(episodes)
-    lines += ["", f"Cost per episode (from decoded audio): landmarks {fp_s['landmarks'] / n * 1000:.0f} ms to fingerprint "
-              f"(with the frame profile, one FFT), Chromaprint {fp_s['chromaprint'] / n * 1000:.0f} ms; matching all pairs "
-              f"of all series: landmarks {match_s['landmarks']:.1f} s (index + votes), Chromaprint {match_s['chromaprint']:.1f} s "
-              "(pairwise, as Intro Skipper)."]  # fmt: skip
+    lines += [
+        "",
+        f"Cost per episode (from decoded audio): landmarks {fp_s['landmarks'] / n * 1000:.0f} ms to fingerprint "
+        f"(with the frame profile, one FFT), Chromaprint {fp_s['chromaprint'] / n * 1000:.0f} ms; matching all pairs "
+        f"of all series: landmarks {match_s['landmarks']:.1f} s (index + votes), Chromaprint {match_s['chromaprint']:.1f} s "
+        "(pairwise, as Intro Skipper).",
+    ]
     text = "\n".join(lines)
     print(text)
     if args.write_docs:
-        write_docs_block("compare_fingerprints", text, "Landmarks or Chromaprint for short stings (bench/compare_fingerprints.py)")
+        write_docs_block(
+            "compare_fingerprints", text, "Landmarks or Chromaprint for short stings (bench/compare_fingerprints.py)"
+        )
 
 
 if __name__ == "__main__":

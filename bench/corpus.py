@@ -1,6 +1,6 @@
 """Build the evaluation corpus: the same as `introdetect corpus`, kept here beside the benchmarks.
 
-    .venv/bin/python bench/corpus.py --size full --out bench/out/corpus-full [--seed 0]
+.venv/bin/python bench/corpus.py --size full --out bench/out/corpus-full [--seed 0]
 """
 
 import sys

@@ -48,9 +48,11 @@ def main() -> None:
     answers = {vid: Answer(d.intro, d.confidence, d.method) for vid, d in found.items()}
     ev = evaluate(answers, truth)
     for name, fig in [("overall", ev.overall), *ev.strata.items()]:
-        print(f"{name:>22}: n={fig.episodes:3d} F1={fig.f1:.2f} ±0.5s={fig.hits.get('±0.5s', 0):.2f} "
-              f"±1s={fig.hits.get('±1s', 0):.2f} start MAE={fig.start_mae_s:.2f} end MAE={fig.end_mae_s:.2f} "
-              f"false={fig.false_intro_rate:.2f}")  # fmt: skip
+        print(
+            f"{name:>22}: n={fig.episodes:3d} F1={fig.f1:.2f} ±0.5s={fig.hits.get('±0.5s', 0):.2f} "
+            f"±1s={fig.hits.get('±1s', 0):.2f} start MAE={fig.start_mae_s:.2f} end MAE={fig.end_mae_s:.2f} "
+            f"false={fig.false_intro_rate:.2f}"
+        )
     import numpy as np
 
     ds = [
@@ -68,8 +70,12 @@ def main() -> None:
     for vid, t in sorted(truth.items()):
         d = found.get(vid)
         p = d.intro if d else None
-        ok = (t.intro is None and p is None) or (t.intro is not None and p is not None and
-              abs(p.start_s - t.intro.start_s) <= args.tolerance and abs(p.end_s - t.intro.end_s) <= args.tolerance)  # fmt: skip
+        ok = (t.intro is None and p is None) or (
+            t.intro is not None
+            and p is not None
+            and abs(p.start_s - t.intro.start_s) <= args.tolerance
+            and abs(p.end_s - t.intro.end_s) <= args.tolerance
+        )
         if not ok:
             print(f"  {vid}: truth {t.intro} got {p} conf {d.confidence if d else None} tags {t.tags}")
 

@@ -33,8 +33,7 @@ def main() -> None:
     cases = 0
 
     @seed(args.seed)
-    @settings(max_examples=args.examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(max_examples=args.examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(RAW)
     def run(data: bytes) -> None:
         nonlocal cases
@@ -51,8 +50,9 @@ def main() -> None:
     except Exception:  # noqa: BLE001 - hypothesis re-raises the shrunk failure; it is listed below
         pass
     seconds = time.perf_counter() - began
-    print(f"{cases} generated files ({args.examples} asked, seed {args.seed}), {seconds:.0f} s; "
-          f"crashes: {len(crashes)}")
+    print(
+        f"{cases} generated files ({args.examples} asked, seed {args.seed}), {seconds:.0f} s; crashes: {len(crashes)}"
+    )
     for kind, count in sorted(outcomes.items()):
         print(f"  {kind}: {count}")
     for crash in crashes[:10]:

@@ -39,12 +39,20 @@ OUT = REPO / "bench" / "out" / "model_study"
 ROW_GROUPS = {
     **{f"mfcc_{i}": "mfcc" for i in range(20)},
     **{f"contrast_{i}": "contrast" for i in range(7)},
-    "rms": "loudness (RMS)", "centroid": "spectral centroid", "bandwidth": "spectral spread",
-    "flatness": "spectral flatness", "onset": "onset strength", "tempo_local": "tempo",
-    "beats": "beats", "repetition": "repetition", **{f"chroma_{i}": "chroma" for i in range(12)},
-    "tempo_bpm": "tempo", "beat_interval_cv": "beat variation", "repetition_mean": "repetition",
+    "rms": "loudness (RMS)",
+    "centroid": "spectral centroid",
+    "bandwidth": "spectral spread",
+    "flatness": "spectral flatness",
+    "onset": "onset strength",
+    "tempo_local": "tempo",
+    "beats": "beats",
+    "repetition": "repetition",
+    **{f"chroma_{i}": "chroma" for i in range(12)},
+    "tempo_bpm": "tempo",
+    "beat_interval_cv": "beat variation",
+    "repetition_mean": "repetition",
     "position": "position",
-}  # fmt: skip
+}
 
 
 def load(corpus: Path, split: str, cache: Path, inputs: InputOptions, features: FeatureOptions | None = None):
@@ -75,8 +83,16 @@ def auc_table(train) -> list[dict]:
     return table
 
 
-def score_run(name: str, train, valid, inputs: InputOptions, epochs: int, shift: bool = True,
-              boundary_weight: float = 10.0, **dims) -> dict:  # fmt: skip
+def score_run(
+    name: str,
+    train,
+    valid,
+    inputs: InputOptions,
+    epochs: int,
+    shift: bool = True,
+    boundary_weight: float = 10.0,
+    **dims,
+) -> dict:
     path = OUT / f"{name}.json"
     if path.exists():
         return json.loads(path.read_text())
@@ -94,9 +110,18 @@ def score_run(name: str, train, valid, inputs: InputOptions, epochs: int, shift:
         model.raw(e)
     infer_ms = 1000 * (time.perf_counter() - t0) / len(eps)
     best_loss = min(h["val_loss"] for h in report.fitted.history)
-    result = finite({"name": name, **report.validation, "val_loss": best_loss, "train_s": seconds,
-                     "epochs": len(report.fitted.history),
-                     "best_epoch": report.fitted.best_epoch, "infer_ms": infer_ms, "inputs": inputs.to_json()})
+    result = finite(
+        {
+            "name": name,
+            **report.validation,
+            "val_loss": best_loss,
+            "train_s": seconds,
+            "epochs": len(report.fitted.history),
+            "best_epoch": report.fitted.best_epoch,
+            "infer_ms": infer_ms,
+            "inputs": inputs.to_json(),
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
     print(name, {k: result[k] for k in ("detection_f1", "median_boundary_error_s", "window_f1", "train_s")}, flush=True)
@@ -162,31 +187,44 @@ def write_docs(args) -> None:
     groups: dict[str, list[dict]] = {}
     for row in auc:
         groups.setdefault(row["group"], []).append(row)
-    lines = ["| feature (design's name) | rows | best single-row AUC | mean AUC | summed MI (nats) |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| feature (design's name) | rows | best single-row AUC | mean AUC | summed MI (nats) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     order = sorted(groups, key=lambda g: -max(r["auc"] for r in groups[g]))
     for g in order:
         rs = groups[g]
-        lines.append(f"| {g} | {len(rs)} | {max(r['auc'] for r in rs):.3f} | {np.mean([r['auc'] for r in rs]):.3f} | "
-                     f"{sum(r['mi'] for r in rs):.3f} |")  # fmt: skip
+        lines.append(
+            f"| {g} | {len(rs)} | {max(r['auc'] for r in rs):.3f} | {np.mean([r['auc'] for r in rs]):.3f} | "
+            f"{sum(r['mi'] for r in rs):.3f} |"
+        )
     auc_md = "\n".join(lines)
     runs = {p.stem: json.loads(p.read_text()) for p in OUT.glob("*.json") if p.stem not in ("auc", "feature_cost")}
     cols = ("val_loss", "detection_f1", "median_boundary_error_s", "within_1s", "window_f1", "start_mae_s", "end_mae_s")
-    head = ("| run | best validation loss | detection F1 | median boundary error (s) | within ±1 s | window F1 (head) | "
-            "start MAE (s) | end MAE (s) | epochs | train (s) | inference (ms/episode) |")
+    head = (
+        "| run | best validation loss | detection F1 | median boundary error (s) | within ±1 s | window F1 (head) | "
+        "start MAE (s) | end MAE (s) | epochs | train (s) | inference (ms/episode) |"
+    )
     ab = [head, "|---|" + "---:|" * 10]
     names = ["all", "no-shift-augmentation", *[f"without-{g}" for g in FEATURE_GROUPS]]
     for n in [n for n in names if n in runs]:
         r = runs[n]
-        ab.append(f"| {n} | " + " | ".join(f"{r[c]:.3f}" if r.get(c) is not None else "–" for c in cols)
-                  + f" | {r['epochs']} | {r['train_s']:.0f} | {r['infer_ms']:.1f} |")  # fmt: skip
+        ab.append(
+            f"| {n} | "
+            + " | ".join(f"{r[c]:.3f}" if r.get(c) is not None else "–" for c in cols)
+            + f" | {r['epochs']} | {r['train_s']:.0f} | {r['infer_ms']:.1f} |"
+        )
     sw = [head, "|---|" + "---:|" * 10]
     costs = json.loads((OUT / "feature_cost.json").read_text()) if (OUT / "feature_cost.json").exists() else {}
     for n in ["all", "hop512", "hop2048", "rate8-window20", "wide-32-64-128-lstm128", "boundary-weight-3"]:
         if n in runs:
             r = runs[n]
             label = {"all": "hop 1024, 8 Hz, 10 s / 5 s, filters 32-32-64, LSTM 64, weight 10 (default)"}.get(n, n)
-            sw.append(f"| {label} | " + " | ".join(f"{r[c]:.3f}" if r.get(c) is not None else "–" for c in cols)
-                      + f" | {r['epochs']} | {r['train_s']:.0f} | {r['infer_ms']:.1f} |")  # fmt: skip
+            sw.append(
+                f"| {label} | "
+                + " | ".join(f"{r[c]:.3f}" if r.get(c) is not None else "–" for c in cols)
+                + f" | {r['epochs']} | {r['train_s']:.0f} | {r['infer_ms']:.1f} |"
+            )
     cost_md = ", ".join(f"hop {h}: {s:.2f} s" for h, s in costs.items())
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), dpi=110)
     best = [max(r["auc"] for r in groups[g]) for g in order]
@@ -196,19 +234,26 @@ def write_docs(args) -> None:
     ablated = [n for n in names[2:] if n in runs]
     if "all" in runs and ablated:
         base = runs["all"]["detection_f1"]
-        axes[1].barh([n.replace("without-", "− ") for n in ablated][::-1],
-                     [runs[n]["detection_f1"] - base for n in ablated][::-1], color="tab:orange")  # fmt: skip
+        axes[1].barh(
+            [n.replace("without-", "− ") for n in ablated][::-1],
+            [runs[n]["detection_f1"] - base for n in ablated][::-1],
+            color="tab:orange",
+        )
         axes[1].axvline(0, color="black", lw=0.8)
         axes[1].set_xlabel(f"detection F1 change without the group (all: {base:.3f}), validation split")
     fig.tight_layout()
     fig.savefig(REPO / "docs" / "model_features.png")
-    text = (f"Machine: {machine()}. Command: `.venv/bin/python bench/model_study.py --corpus {args.corpus} "
-            f"--epochs {args.epochs}` then `--write-docs`, {time.strftime('%Y-%m-%d')}.\n\n"
-            f"### Single-feature informativeness (train split windows)\n\n{auc_md}\n\n"
-            f"### Ablations (fit on train, early stopping and scoring on validation; at most {args.epochs} epochs)\n\n"
-            + "\n".join(ab) + "\n\n### Sweeps (same protocol)\n\n" + "\n".join(sw)
-            + (f"\n\nDecode + every feature, seconds per 480 s episode (one process): {cost_md}." if cost_md else "")
-            + "\n\n![feature informativeness and ablations](model_features.png)\n")  # fmt: skip
+    text = (
+        f"Machine: {machine()}. Command: `.venv/bin/python bench/model_study.py --corpus {args.corpus} "
+        f"--epochs {args.epochs}` then `--write-docs`, {time.strftime('%Y-%m-%d')}.\n\n"
+        f"### Single-feature informativeness (train split windows)\n\n{auc_md}\n\n"
+        f"### Ablations (fit on train, early stopping and scoring on validation; at most {args.epochs} epochs)\n\n"
+        + "\n".join(ab)
+        + "\n\n### Sweeps (same protocol)\n\n"
+        + "\n".join(sw)
+        + (f"\n\nDecode + every feature, seconds per 480 s episode (one process): {cost_md}." if cost_md else "")
+        + "\n\n![feature informativeness and ablations](model_features.png)\n"
+    )
     docs = REPO / "docs" / "MODEL.md"
     doc = docs.read_text(encoding="utf-8")
     begin, end = "<!-- study:begin -->", "<!-- study:end -->"

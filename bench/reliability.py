@@ -33,7 +33,10 @@ def main() -> None:
         if t.intro is None or a.intro is None:
             ok = t.intro is None and a.intro is None
         else:
-            ok = abs(a.intro.start_s - t.intro.start_s) <= TOLERANCE_S and abs(a.intro.end_s - t.intro.end_s) <= TOLERANCE_S
+            ok = (
+                abs(a.intro.start_s - t.intro.start_s) <= TOLERANCE_S
+                and abs(a.intro.end_s - t.intro.end_s) <= TOLERANCE_S
+            )
         confidences.append(a.confidence)
         right.append(ok)
     print(f"`.venv/bin/python bench/reliability.py {args.predictions} {args.truth}`: {len(right)} answers")

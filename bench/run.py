@@ -99,8 +99,9 @@ def run_known(corpus: Path, split: str) -> tuple[dict[str, Answer], float]:
 
     start = time.perf_counter()
     train = _episodes(corpus, "train")
-    library, failed, _ = build_library(read_labels(corpus / "truth_train.json"),
-                                       [corpus / e["file"] for e in train.values()], workers=2)  # fmt: skip
+    library, failed, _ = build_library(
+        read_labels(corpus / "truth_train.json"), [corpus / e["file"] for e in train.values()], workers=2
+    )
     if failed:
         raise RuntimeError(f"library build failed: {failed[:3]}")
     build_s = time.perf_counter() - start
@@ -150,13 +151,29 @@ def _time_each(corpus: Path, episodes: dict[str, dict[str, Any]], command) -> fl
         result = subprocess.run(command(corpus / entry["file"]), capture_output=True)
         # fpcalc exits with 3 when a file ends before -length, after printing the fingerprint
         if result.returncode != 0 and b"FINGERPRINT=" not in result.stdout:
-            raise RuntimeError(f"{command(corpus / entry['file'])[0]} failed on {entry['file']}: {result.stderr[-200:]!r}")
+            raise RuntimeError(
+                f"{command(corpus / entry['file'])[0]} failed on {entry['file']}: {result.stderr[-200:]!r}"
+            )
     return time.perf_counter() - start
 
 
 def floor_command(path: Path) -> list[str]:
-    return [FFMPEG, "-nostdin", "-loglevel", "error", "-t", f"{DEFAULT_WINDOW_S:g}", "-i", str(path),
-            "-map", "0:a:0", "-vn", "-f", "null", "-"]  # fmt: skip
+    return [
+        FFMPEG,
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-t",
+        f"{DEFAULT_WINDOW_S:g}",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-f",
+        "null",
+        "-",
+    ]
 
 
 def fpcalc_command(path: Path) -> list[str]:
@@ -168,16 +185,21 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def median_boundary_error(answers: dict[str, Answer], truth: dict[str, Answer]) -> float:
-    errors = [abs(getattr(answers[vid].intro, side) - getattr(t.intro, side)) for vid, t in truth.items()
-              if t.intro is not None and vid in answers and answers[vid].intro is not None
-              for side in ("start_s", "end_s")]  # fmt: skip
+    errors = [
+        abs(getattr(answers[vid].intro, side) - getattr(t.intro, side))
+        for vid, t in truth.items()
+        if t.intro is not None and vid in answers and answers[vid].intro is not None
+        for side in ("start_s", "end_s")
+    ]
     return float(sorted(errors)[len(errors) // 2]) if errors else float("nan")
 
 
 def quality_table(results: dict[str, Evaluation]) -> list[str]:
-    lines = ["| detector | stratum | episodes | F1 @IoU≥0.5 | P | R | hits ±0.5 s | hits ±1 s | hits ±2 s | "
-             "start MAE s | end MAE s | window F1 | false-intro rate |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| detector | stratum | episodes | F1 @IoU≥0.5 | P | R | hits ±0.5 s | hits ±1 s | hits ±2 s | "
+        "start MAE s | end MAE s | window F1 | false-intro rate |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, ev in results.items():
         for stratum, fig in [("overall", ev.overall), *ev.strata.items()]:
             lines.append(
@@ -212,10 +234,20 @@ def main() -> None:
         split = own_split or args.split
         answers, seconds, peak = run_detector(name, corpus, split)
         label = name if split == args.split else f"{name} ({split} split)"
-        write_json_atomic(out / f"{name}.json", {
-            vid: {"start_sec": a.intro.start_s if a.intro else None, "end_sec": a.intro.end_s if a.intro else None,
-                  "start": None, "end": None, "confidence": a.confidence, "method": a.method}
-            for vid, a in answers.items()})  # fmt: skip
+        write_json_atomic(
+            out / f"{name}.json",
+            {
+                vid: {
+                    "start_sec": a.intro.start_s if a.intro else None,
+                    "end_sec": a.intro.end_s if a.intro else None,
+                    "start": None,
+                    "end": None,
+                    "confidence": a.confidence,
+                    "method": a.method,
+                }
+                for vid, a in answers.items()
+            },
+        )
         split_truth = truth if split == args.split else read_answers(corpus / f"truth_{split}.json")
         results[label] = evaluate(answers, split_truth)
         medians[label] = median_boundary_error(answers, split_truth)
@@ -234,12 +266,15 @@ def main() -> None:
         *quality_table(results),
         "",
         "Median boundary error (both boundaries of every episode where truth and answer have an intro): "
-        + "; ".join(f"{name} {_fmt(m)} s" for name, m in medians.items()) + ".",
+        + "; ".join(f"{name} {_fmt(m)} s" for name, m in medians.items())
+        + ".",
         "",
         "| detector | s / episode | × floor (ffmpeg decode of 480 s) | × fpcalc (480 s) | peak memory MB |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {name} | {sec:.3f} | {sec / floor:.2f} | {_fmt(sec / fpcalc if fpcalc else None)} | {peak:.0f} |"
-          for name, (sec, peak) in cost.items()],
+        *[
+            f"| {name} | {sec:.3f} | {sec / floor:.2f} | {_fmt(sec / fpcalc if fpcalc else None)} | {peak:.0f} |"
+            for name, (sec, peak) in cost.items()
+        ],
         f"| (floor: ffmpeg decode) | {floor:.3f} | 1.00 | {_fmt(floor / fpcalc if fpcalc else None)} | – |",
         f"| (fpcalc -raw -length 480) | {_fmt(fpcalc, 3)} | {_fmt(fpcalc / floor if fpcalc else None)} | 1.00 | – |",
     ]

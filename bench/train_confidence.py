@@ -46,7 +46,10 @@ def answers(corpus: Path, split: str) -> list[tuple[object, bool]]:
             if truth is None or segment is None:
                 right = truth is None and segment is None
             else:
-                right = abs(segment.start_s - truth.start_s) <= TOLERANCE_S and abs(segment.end_s - truth.end_s) <= TOLERANCE_S
+                right = (
+                    abs(segment.start_s - truth.start_s) <= TOLERANCE_S
+                    and abs(segment.end_s - truth.end_s) <= TOLERANCE_S
+                )
             rows.append((features, right))
     return rows
 
@@ -59,16 +62,29 @@ def main() -> None:
     args = parser.parse_args()
     corpora = args.corpus or [REPO / "bench" / "out" / "corpus-full"]
     train = [row for c in corpora for row in answers(c, "train")]
-    model = ConfidenceModel.fit([f for f, _ in train], [r for _, r in train], {
-        "command": ".venv/bin/python bench/train_confidence.py " + " ".join(f"--corpus {c}" for c in corpora) + " --write",
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-        "answers": len(train), "right": sum(r for _, r in train),
-    })  # fmt: skip
+    model = ConfidenceModel.fit(
+        [f for f, _ in train],
+        [r for _, r in train],
+        {
+            "command": ".venv/bin/python bench/train_confidence.py "
+            + " ".join(f"--corpus {c}" for c in corpora)
+            + " --write",
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "answers": len(train),
+            "right": sum(r for _, r in train),
+        },
+    )
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"Run {date} on {machine()}; command: `.venv/bin/python bench/train_confidence.py "
-             + " ".join(f"--corpus {c}" for c in corpora) + "`. Fitted on the train split "
-             f"({len(train)} answers); \"right\" = both boundaries within ±{TOLERANCE_S:g} s, or no intro where there is none.",
-             "", "| split | confidence | answers | mean confidence | share right |", "|---|---|---:|---:|---:|"]  # fmt: skip
+    lines = [
+        f"Run {date} on {machine()}; command: `.venv/bin/python bench/train_confidence.py "
+        + " ".join(f"--corpus {c}" for c in corpora)
+        + "`. Fitted on the train split "
+        f'({len(train)} answers); "right" = both boundaries within ±{TOLERANCE_S:g} s, or no intro where there is none.',
+        "",
+        "| split | confidence | answers | mean confidence | share right |",
+        "|---|---|---:|---:|---:|",
+    ]
     for split in ("validation", "test"):
         rows = [row for c in corpora for row in answers(c, split)]
         conf = [model.confidence(f) for f, _ in rows]

@@ -62,17 +62,31 @@ def main() -> None:
     inputs = job.InputOptions()
     train = merge([corpus_data(c, "train", inputs, args.cache) for c in args.corpus])
     valid = merge([corpus_data(c, "validation", inputs, args.cache) for c in args.corpus])
-    print(f"train: {len(train.episodes)} episodes of {len(set(train.series))} series; "
-          f"validation: {len(valid.episodes)} of {len(set(valid.series))}", flush=True)  # fmt: skip
+    print(
+        f"train: {len(train.episodes)} episodes of {len(set(train.series))} series; "
+        f"validation: {len(valid.episodes)} of {len(set(valid.series))}",
+        flush=True,
+    )
     command = "bench/train_default.py " + " ".join(f"--corpus {c}" for c in args.corpus)
-    report = job.train_model(train, inputs, TrainOptions(epochs=args.epochs), valid=valid,
-                             on_epoch=lambda r: print({k: round(v, 4) for k, v in r.items()}, flush=True),
-                             source={"command": command, "machine": machine(),
-                                     "corpora": [json.loads((c / "corpus.json").read_text())["size"] for c in args.corpus],
-                                     "splits": {"train": "train", "validation (early stopping, calibration)": "validation"}})  # fmt: skip
+    report = job.train_model(
+        train,
+        inputs,
+        TrainOptions(epochs=args.epochs),
+        valid=valid,
+        on_epoch=lambda r: print({k: round(v, 4) for k, v in r.items()}, flush=True),
+        source={
+            "command": command,
+            "machine": machine(),
+            "corpora": [json.loads((c / "corpus.json").read_text())["size"] for c in args.corpus],
+            "splits": {"train": "train", "validation (early stopping, calibration)": "validation"},
+        },
+    )
     report.model.save(args.out)
-    job.plot_history(report.fitted.history, REPO / "docs" / "model_training.png",
-                     f"default model: best epoch {report.fitted.best_epoch} of {len(report.fitted.history)}")  # fmt: skip
+    job.plot_history(
+        report.fitted.history,
+        REPO / "docs" / "model_training.png",
+        f"default model: best epoch {report.fitted.best_epoch} of {len(report.fitted.history)}",
+    )
     print(f"wrote {args.out}; validation: {report.validation}; {report.fitted.seconds:.0f} s")
 
 

@@ -44,7 +44,9 @@ def rows(corpus: Path, split: str) -> list[tuple[object, bool, float]]:
         if t is None or fused.intro is None:
             right = t is None and fused.intro is None
         else:
-            right = abs(fused.intro.start_s - t.start_s) <= TOLERANCE_S and abs(fused.intro.end_s - t.end_s) <= TOLERANCE_S
+            right = (
+                abs(fused.intro.start_s - t.start_s) <= TOLERANCE_S and abs(fused.intro.end_s - t.end_s) <= TOLERANCE_S
+            )
         out.append((features, right, fused.confidence if fused.confidence is not None else 0.5))
     return out
 
@@ -57,16 +59,26 @@ def main() -> None:
     args = parser.parse_args()
     command = "bench/train_fused_confidence.py " + " ".join(f"--corpus {c}" for c in args.corpus)
     valid = [r for c in args.corpus for r in rows(c, "validation")]
-    model = FusedConfidence.fit_rows(np.array([f.vector() for f, _, _ in valid]), [r for _, r, _ in valid], {
-        "command": f".venv/bin/python {command} --write", "machine": machine(),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "answers": len(valid), "right": int(sum(r for _, r, _ in valid)),
-    })  # fmt: skip
+    model = FusedConfidence.fit_rows(
+        np.array([f.vector() for f, _, _ in valid]),
+        [r for _, r, _ in valid],
+        {
+            "command": f".venv/bin/python {command} --write",
+            "machine": machine(),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "answers": len(valid),
+            "right": int(sum(r for _, r, _ in valid)),
+        },
+    )
     test = [r for c in args.corpus for r in rows(c, "test")]
-    lines = [f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; command: `.venv/bin/python {command}`. "
-             f"Fitted on the validation splits ({len(valid)} answers, {sum(r for _, r, _ in valid)} right); "
-             f"\"right\" = both boundaries within ±{TOLERANCE_S:g} s, or no intro where there is none.", "",
-             "| split | confidence | bin | answers | mean confidence | share right |", "|---|---|---|---:|---:|---:|"]  # fmt: skip
+    lines = [
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; command: `.venv/bin/python {command}`. "
+        f"Fitted on the validation splits ({len(valid)} answers, {sum(r for _, r, _ in valid)} right); "
+        f'"right" = both boundaries within ±{TOLERANCE_S:g} s, or no intro where there is none.',
+        "",
+        "| split | confidence | bin | answers | mean confidence | share right |",
+        "|---|---|---|---:|---:|---:|",
+    ]
     for split, data in (("validation", valid), ("test", test)):
         fitted = [model.confidence(f) for f, _, _ in data]
         raw = [c for _, _, c in data]

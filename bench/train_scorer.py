@@ -51,8 +51,12 @@ def labelled_motifs(corpus: Path, split: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, action="append",
-                        help="a corpus to learn from (repeatable; default bench/out/corpus-full)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help="a corpus to learn from (repeatable; default bench/out/corpus-full)",
+    )
     parser.add_argument("--split", default="train")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
@@ -61,12 +65,19 @@ def main() -> None:
     features = [f for _, f, _ in rows]
     labels = [y for _, _, y in rows]
     print(f"{len(rows)} motifs in {len({s for s, _, _ in rows})} series, {sum(labels)} intros")
-    scorer = MotifScorer.fit(features, labels, {
-        "command": ".venv/bin/python bench/train_scorer.py " + " ".join(f"--corpus {c}" for c in corpora)
-        + f" --split {args.split} --write",
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-        "motifs": len(rows), "intros": int(sum(labels)),
-    })  # fmt: skip
+    scorer = MotifScorer.fit(
+        features,
+        labels,
+        {
+            "command": ".venv/bin/python bench/train_scorer.py "
+            + " ".join(f"--corpus {c}" for c in corpora)
+            + f" --split {args.split} --write",
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "motifs": len(rows),
+            "intros": int(sum(labels)),
+        },
+    )
     for name, c in zip(FEATURE_NAMES, scorer.coef, strict=True):
         print(f"  {name:>14}: {c:+.3f}")
     p = scorer.probability(features)

@@ -90,8 +90,19 @@ def bad_media(tmp_path_factory: pytest.TempPathFactory, sample_episode: SampleEp
     files["text"] = folder / "notes.mp4"
     files["text"].write_text("this is not a video\n" * 50)
     files["no_audio"] = folder / "silent film.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=3", "-c:v", "libx264", "-preset",
-           "ultrafast", "-pix_fmt", "yuv420p", str(files["no_audio"]))  # fmt: skip
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=10:duration=3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(files["no_audio"]),
+    )
     data = sample_episode.path.read_bytes()
     files["truncated_no_index"] = folder / "cut.mp4"  # moov atom at the end, so the cut loses the index
     files["truncated_no_index"].write_bytes(data[: len(data) // 2])

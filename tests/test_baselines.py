@@ -16,7 +16,12 @@ from introdetect.timecode import Segment
 
 
 def test_position_prior_takes_medians():
-    truth = {"a": Answer(Segment(10, 20)), "b": Answer(Segment(30, 35)), "c": Answer(Segment(50, 70)), "d": Answer(None)}
+    truth = {
+        "a": Answer(Segment(10, 20)),
+        "b": Answer(Segment(30, 35)),
+        "c": Answer(Segment(50, 70)),
+        "d": Answer(None),
+    }
     prior = PositionPrior.fit(truth)
     assert (prior.start_s, prior.length_s, prior.intro_share) == (30, 10, 0.75)
     answers = prior.predict(["x", "y"])
@@ -38,7 +43,7 @@ def _shared(rng, length=2000, shared=(400, 600), at=900, flips=3):
     rhs = rng.integers(0, 2**32, size=length, dtype=np.uint64).astype(np.uint32)
     piece = lhs[shared[0] : shared[1]].copy()
     for _ in range(flips):
-        piece ^= (np.uint32(1) << rng.integers(0, 32, size=piece.size).astype(np.uint32))
+        piece ^= np.uint32(1) << rng.integers(0, 32, size=piece.size).astype(np.uint32)
     rhs[at : at + piece.size] = piece
     return lhs, rhs
 
@@ -50,7 +55,9 @@ def test_compare_finds_the_shared_run():
     assert found is not None
     left, right = found
     # 200 points ≈ 24.6 s: under 30 s, so no end trimming
-    assert left.start_s == pytest.approx(400 * SECONDS_PER_POINT) and right.start_s == pytest.approx(900 * SECONDS_PER_POINT)
+    assert left.start_s == pytest.approx(400 * SECONDS_PER_POINT) and right.start_s == pytest.approx(
+        900 * SECONDS_PER_POINT
+    )
     assert left.duration_s == pytest.approx(199 * SECONDS_PER_POINT)
 
 

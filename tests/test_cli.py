@@ -12,8 +12,9 @@ from conftest import SHARED_LABELS
 
 def run(*args, cwd=None):
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "introdetect", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "introdetect", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env
+    )
 
 
 def test_help_lists_only_working_commands():
@@ -72,8 +73,12 @@ def test_pipeline_end_to_end_and_resume(tmp_path, sample_episode, bad_media):
     assert len(json.loads((tmp_path / "ep.json").read_text())["frame_features"]["contrast"]) == 7
 
     labels = tmp_path / "labels.json"
-    labels.write_text(json.dumps({"Серия 1": {"name": "Мой сериал. 1 сезон, 1 серия",
-                                              "start": "0:00:20", "end": "0:00:32"}}, ensure_ascii=False))  # fmt: skip
+    labels.write_text(
+        json.dumps(
+            {"Серия 1": {"name": "Мой сериал. 1 сезон, 1 серия", "start": "0:00:20", "end": "0:00:32"}},
+            ensure_ascii=False,
+        )
+    )
     result = run("windows", feats, "--labels", labels, "--out", tmp_path / "windows.npz")
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "windows.npz") as data:
@@ -82,8 +87,17 @@ def test_pipeline_end_to_end_and_resume(tmp_path, sample_episode, bad_media):
 
 
 def test_one_pass_equals_two_passes(tmp_path, sample_episode):
-    one = run("extract", sample_episode.path, "--out", tmp_path / "a1", "--features", tmp_path / "f1",
-              "--window", "40", "--no-progress")  # fmt: skip
+    one = run(
+        "extract",
+        sample_episode.path,
+        "--out",
+        tmp_path / "a1",
+        "--features",
+        tmp_path / "f1",
+        "--window",
+        "40",
+        "--no-progress",
+    )
     assert one.returncode == 0, one.stderr
     run("extract", sample_episode.path, "--out", tmp_path / "a2", "--window", "40", "--no-progress")
     two = run("features", tmp_path / "a2", "--out", tmp_path / "f2", "--window", "40", "--no-progress")
@@ -142,10 +156,22 @@ def test_module_and_script_agree():
 def test_evaluate_command(tmp_path):
     truth = tmp_path / "truth.json"
     pred = tmp_path / "pred.json"
-    truth.write_text(json.dumps({"a": {"start": "0:00:20", "end": "0:00:30", "duration_sec": 60},
-                                 "b": {"start": None, "end": None, "duration_sec": 60}}))  # fmt: skip
-    pred.write_text(json.dumps({"a": {"start": "0:00:21.0", "end": "0:00:30.5", "confidence": 0.9},
-                                "b": {"start": "0:00:05", "end": "0:00:08"}}))  # fmt: skip
+    truth.write_text(
+        json.dumps(
+            {
+                "a": {"start": "0:00:20", "end": "0:00:30", "duration_sec": 60},
+                "b": {"start": None, "end": None, "duration_sec": 60},
+            }
+        )
+    )
+    pred.write_text(
+        json.dumps(
+            {
+                "a": {"start": "0:00:21.0", "end": "0:00:30.5", "confidence": 0.9},
+                "b": {"start": "0:00:05", "end": "0:00:08"},
+            }
+        )
+    )
     result = run("evaluate", pred, truth, "--out", tmp_path / "eval.json")
     assert result.returncode == 0, result.stderr
     assert "overall" in result.stdout and "no_intro" in result.stdout

@@ -62,9 +62,19 @@ def test_stings_and_themes_found_within_half_a_second(season_answers, tiny_corpu
     answers, out = season_answers
     found = read_answers(out)
     truth = _truth(tiny_corpus)
-    for vid in ("show01_s01e01", "show01_s01e02", "show01_s01e03", "show03_s01e01", "show03_s01e02",
-                "show03_s01e03", "show03_s01e04", "show05_s01e01", "show05_s01e02", "show05_s01e03",
-                "show05_s01e04"):  # fmt: skip
+    for vid in (
+        "show01_s01e01",
+        "show01_s01e02",
+        "show01_s01e03",
+        "show03_s01e01",
+        "show03_s01e02",
+        "show03_s01e03",
+        "show03_s01e04",
+        "show05_s01e01",
+        "show05_s01e02",
+        "show05_s01e03",
+        "show05_s01e04",
+    ):
         assert _within(found[vid].intro, truth[vid].intro, 0.5), (vid, found[vid].intro, truth[vid].intro)
 
 
@@ -134,9 +144,16 @@ def test_a_bad_file_fails_alone_and_is_listed(tiny_corpus, tmp_path):
 
 def test_series_from_names_folders_and_override(tmp_path):
     labels_file = tmp_path / "l.json"
-    labels_file.write_text(json.dumps({"a1": {"name": "Берлин. 8 серия (финал)", "start": "0:01:00", "end": "0:01:10"},
-                                       "b2": {"name": "Бывaeт и xyжe. 1 сезон, 2 серия", "start": None, "end": None}},
-                                      ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    labels_file.write_text(
+        json.dumps(
+            {
+                "a1": {"name": "Берлин. 8 серия (финал)", "start": "0:01:00", "end": "0:01:10"},
+                "b2": {"name": "Бывaeт и xyжe. 1 сезон, 2 серия", "start": None, "end": None},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     labels = read_labels(labels_file)
     assert series_of(tmp_path / "a1.mp4", labels) == "берлин"
     assert series_of(tmp_path / "b2.mkv", labels) == "бывает и хуже"

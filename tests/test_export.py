@@ -54,16 +54,36 @@ def test_jellyfin_timestamps_follow_intro_skippers_rules(result_file: Path) -> N
     assert result.exit_code == 0, result.output
     rows = json.loads((result_file.parent / "result.jellyfin.json").read_text(encoding="utf-8"))
     first = rows["show_s01e01"]
-    assert first == {"EpisodeId": "show_s01e01", "Valid": True, "IntroStart": 83.412, "IntroEnd": 133.655,
-                     "ShowSkipPromptAt": 78.412, "HideSkipPromptAt": 93.412}  # fmt: skip
+    assert first == {
+        "EpisodeId": "show_s01e01",
+        "Valid": True,
+        "IntroStart": 83.412,
+        "IntroEnd": 133.655,
+        "ShowSkipPromptAt": 78.412,
+        "HideSkipPromptAt": 93.412,
+    }
     assert rows["show_s01e02"]["Valid"] is False
     sting = rows["show_s01e03"]  # a 4 s sting at 2 s: prompt from 0, hidden at its end
     assert sting["ShowSkipPromptAt"] == 0.0 and sting["HideSkipPromptAt"] == 6.1
 
 
 def _video(path: Path, seconds: float) -> Path:
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-                    "-c:a", "aac", str(path)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            "-c:a",
+            "aac",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -84,11 +104,32 @@ def test_side_files_next_to_each_video_and_chapters_muxed_by_ffmpeg(result_file:
     assert vtt.startswith("WEBVTT") and "00:01:23.412 --> 00:02:13.655" in vtt
     for container in ("mka", "mp4"):  # Matroska keeps both times; MP4 keeps chapter starts only
         muxed = tmp_path / f"with_chapters.{container}"
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(first), "-i",
-                        str(folder / "show_s01e01.ffmetadata"), "-map_metadata", "1", "-map_chapters", "1",
-                        "-codec", "copy", str(muxed)], check=True)  # fmt: skip
-        probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(muxed)],
-                               check=True, capture_output=True, text=True)  # fmt: skip
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-i",
+                str(first),
+                "-i",
+                str(folder / "show_s01e01.ffmetadata"),
+                "-map_metadata",
+                "1",
+                "-map_chapters",
+                "1",
+                "-codec",
+                "copy",
+                str(muxed),
+            ],
+            check=True,
+        )
+        probe = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(muxed)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         before, intro = json.loads(probe.stdout)["chapters"]
         assert float(before["start_time"]) == 0.0 and before["tags"]["title"] == "Before the intro"
         assert float(intro["start_time"]) == pytest.approx(83.412, abs=1e-3) and intro["tags"]["title"] == "Intro"

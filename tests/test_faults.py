@@ -30,6 +30,7 @@ the manifest's updates, within CI's time. docs/RELIABILITY.md's figures come fro
 def _report(what: str, kills: int, checks: int) -> None:
     print(f"\nfaults: {what}: {kills} kills, {checks} outputs checked after them, 0 corrupt; the next run completed")
 
+
 INTRODETECT = [sys.executable, "-m", "introdetect"]
 
 
@@ -91,13 +92,33 @@ def test_extract_and_features_killed_at_random_then_finished(videos: list[Path],
     rng = random.Random(11)
     clean = tmp_path / "clean"
     began = time.monotonic()
-    done = _run(["extract", *map(str, videos), "--out", str(clean / "audio"), "--features", str(clean / "features"),
-                 "--no-progress", "--workers", "2"])  # fmt: skip
+    done = _run(
+        [
+            "extract",
+            *map(str, videos),
+            "--out",
+            str(clean / "audio"),
+            "--features",
+            str(clean / "features"),
+            "--no-progress",
+            "--workers",
+            "2",
+        ]
+    )
     full_s = time.monotonic() - began
     assert done.returncode == 0, done.stderr
     work = tmp_path / "killed"
-    args = ["extract", *map(str, videos), "--out", str(work / "audio"), "--features", str(work / "features"),
-            "--no-progress", "--workers", "2"]  # fmt: skip
+    args = [
+        "extract",
+        *map(str, videos),
+        "--out",
+        str(work / "audio"),
+        "--features",
+        str(work / "features"),
+        "--no-progress",
+        "--workers",
+        "2",
+    ]
     kills, checked = _killed_then_finished(args, rng, full_s, lambda: _check_outputs(work / "audio", work / "features"))
     assert kills >= KILLS // 2  # most kills land while it runs
     assert _outputs(work / "audio", "*.wav") == _outputs(clean / "audio", "*.wav")
@@ -147,8 +168,9 @@ def _can_mount(tmp_path: Path) -> bool:
         return False
     probe = tmp_path / "probe"
     probe.mkdir()
-    done = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {probe}"],
-                          capture_output=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {probe}"], capture_output=True, check=False
+    )
     return done.returncode == 0
 
 
@@ -171,9 +193,25 @@ def test_files_that_cannot_grow_are_clear_errors_and_earlier_outputs_stay(videos
     first = _run(["extract", *map(str, videos[:2]), "--out", str(audio), "--window", "3", "--no-progress"])
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in audio.glob("*.wav")}
-    limited = subprocess.run([*INTRODETECT, "extract", *map(str, videos), "--out", str(audio), "--window", "3",
-                              "--no-progress", "--workers", "1"], capture_output=True, text=True, timeout=600,
-                             check=False, preexec_fn=_limited(100_000))  # fmt: skip
+    limited = subprocess.run(
+        [
+            *INTRODETECT,
+            "extract",
+            *map(str, videos),
+            "--out",
+            str(audio),
+            "--window",
+            "3",
+            "--no-progress",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        preexec_fn=_limited(100_000),
+    )
     assert limited.returncode == 1, limited.stderr
     failures = [line for line in limited.stderr.splitlines() if "File too large" in line]
     assert len(failures) == len(videos) - 2, limited.stderr  # one line per file that could not be written
@@ -183,9 +221,24 @@ def test_files_that_cannot_grow_are_clear_errors_and_earlier_outputs_stay(videos
     out = tmp_path / "result.json"
     earlier = {"earlier": {"start": "0:00:01", "end": "0:00:05"}}
     out.write_text(json.dumps(earlier), encoding="utf-8")
-    detected = subprocess.run([*INTRODETECT, "detect", *map(str, videos[:2]), "--out", str(out), "--no-progress",
-                               "--no-cache", "--window", "30"], capture_output=True, text=True, timeout=600,
-                              check=False, preexec_fn=_limited(200))  # fmt: skip
+    detected = subprocess.run(
+        [
+            *INTRODETECT,
+            "detect",
+            *map(str, videos[:2]),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--no-cache",
+            "--window",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        preexec_fn=_limited(200),
+    )
     assert detected.returncode == 1 and "cannot write the answers (File too large)" in detected.stderr, detected.stderr
     assert json.loads(out.read_text(encoding="utf-8")) == earlier
 
@@ -195,8 +248,10 @@ def test_a_full_disk_is_a_clear_error_and_earlier_outputs_stay(videos: list[Path
     first 10 s, not all of them: the first are written, the rest fail with one line each; a result file that
     was there before a detect run whose new result no longer fits is left as it was."""
     if not _can_mount(tmp_path):
-        pytest.skip("this machine refuses a tmpfs mount in a private namespace (needs root with CAP_SYS_ADMIN); "
-                    "test_files_that_cannot_grow_are_clear_errors_and_earlier_outputs_stay covers the same rule")
+        pytest.skip(
+            "this machine refuses a tmpfs mount in a private namespace (needs root with CAP_SYS_ADMIN); "
+            "test_files_that_cannot_grow_are_clear_errors_and_earlier_outputs_stay covers the same rule"
+        )
     disk = tmp_path / "disk"
     disk.mkdir()
     earlier = {"earlier": {"start": "0:00:01", "end": "0:00:05"}}
@@ -205,15 +260,17 @@ set -e
 mount -t tmpfs -o size=600k tmpfs {disk}
 printf '%s' '{json.dumps(earlier)}' > {disk}/result.json
 set +e
-{sys.executable} -m introdetect extract {' '.join(map(str, videos))} --out {disk}/audio --window 3 --no-progress --workers 1
+{sys.executable} -m introdetect extract {" ".join(map(str, videos))} --out {disk}/audio --window 3 --no-progress --workers 1
 echo "extract-rc=$?"
 ls {disk}/audio
 head -c 400000 /dev/zero > {disk}/filler 2>/dev/null
-{sys.executable} -m introdetect detect {' '.join(map(str, videos[:2]))} --out {disk}/result.json --no-progress --no-cache --window 30
+{sys.executable} -m introdetect detect {" ".join(map(str, videos[:2]))} --out {disk}/result.json --no-progress --no-cache --window 30
 echo "detect-rc=$?"
 cat {disk}/result.json
 """
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=600, check=False
+    )
     text = done.stdout + done.stderr
     assert "extract-rc=1" in text and "No space left on device" in text, text
     wavs = [line for line in done.stdout.splitlines() if line.endswith(".wav")]

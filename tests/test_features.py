@@ -32,8 +32,17 @@ def reference(y):
 
 
 # relative to each feature's range: float32 STFT rounding stays far below these
-TOLERANCE = {"mfcc": 1e-4, "contrast": 1e-4, "rms": 1e-5, "centroid": 1e-5, "bandwidth": 1e-5,
-             "flatness": 1e-4, "chroma": 1e-5, "onset": 1e-4, "tempo_local": 0.0}  # fmt: skip
+TOLERANCE = {
+    "mfcc": 1e-4,
+    "contrast": 1e-4,
+    "rms": 1e-5,
+    "centroid": 1e-5,
+    "bandwidth": 1e-5,
+    "flatness": 1e-4,
+    "chroma": 1e-5,
+    "onset": 1e-4,
+    "tempo_local": 0.0,
+}
 
 
 @pytest.fixture(scope="module", params=["music", "speech"])

@@ -18,25 +18,62 @@ from introdetect.metrics import read_answers
 
 CI_EXAMPLES = 300
 
-ODD_TIMES = ["0:01:30", "1:30", "90", "0:00:00", "00:01:30.5", "-0:00:05", "0:61:00", "0:00:99", "1e9", "nan", "inf",
-             "", " ", "0:00:05 ", "٠:٠١:٣٠", "0：01：30", "0:01:30:00", "::", "9" * 400, "0:01:30\x00", "0:1:3",
-             "24:00:00", "99999999999999999999:00:00"]  # fmt: skip
+ODD_TIMES = [
+    "0:01:30",
+    "1:30",
+    "90",
+    "0:00:00",
+    "00:01:30.5",
+    "-0:00:05",
+    "0:61:00",
+    "0:00:99",
+    "1e9",
+    "nan",
+    "inf",
+    "",
+    " ",
+    "0:00:05 ",
+    "٠:٠١:٣٠",
+    "0：01：30",
+    "0:01:30:00",
+    "::",
+    "9" * 400,
+    "0:01:30\x00",
+    "0:1:3",
+    "24:00:00",
+    "99999999999999999999:00:00",
+]
 TIMES = st.one_of(
     st.sampled_from(ODD_TIMES),
     st.from_regex(r"-?\d{0,4}(:\d{0,3}){0,3}(\.\d{0,12})?", fullmatch=True),
     st.text(max_size=30),
 )
-NUMBERS = st.one_of(st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=True, allow_infinity=True),
-                    st.just(2**63), st.just(-(2**63) - 1))  # fmt: skip
+NUMBERS = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.just(2**63),
+    st.just(-(2**63) - 1),
+)
 SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, TIMES)
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                      max_leaves=12)  # fmt: skip
-ROW = st.fixed_dictionaries({}, optional={
-    "start": st.one_of(TIMES, VALUES), "end": st.one_of(TIMES, VALUES), "name": st.one_of(st.text(max_size=40), VALUES),
-    "url": VALUES, "start_sec": st.one_of(NUMBERS, VALUES), "end_sec": st.one_of(NUMBERS, VALUES),
-    "confidence": st.one_of(NUMBERS, VALUES), "tags": VALUES, "duration_sec": NUMBERS,
-})  # fmt: skip
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+ROW = st.fixed_dictionaries(
+    {},
+    optional={
+        "start": st.one_of(TIMES, VALUES),
+        "end": st.one_of(TIMES, VALUES),
+        "name": st.one_of(st.text(max_size=40), VALUES),
+        "url": VALUES,
+        "start_sec": st.one_of(NUMBERS, VALUES),
+        "end_sec": st.one_of(NUMBERS, VALUES),
+        "confidence": st.one_of(NUMBERS, VALUES),
+        "tags": VALUES,
+        "duration_sec": NUMBERS,
+    },
+)
 LABEL_JSON = st.one_of(
     st.dictionaries(st.text(max_size=12), st.one_of(ROW, VALUES), max_size=6),  # a label file, more or less
     VALUES,  # any JSON at all
@@ -87,7 +124,9 @@ def check_label_bytes(data: bytes, outcomes: Counter | None = None) -> None:
         path.unlink(missing_ok=True)
 
 
-@settings(max_examples=CI_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=CI_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(RAW)
 def test_label_reader_gives_only_clean_errors(data: bytes) -> None:
     check_label_bytes(data)

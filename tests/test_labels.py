@@ -92,7 +92,13 @@ def test_policies(both):
         ("Анатомия скандала. 1 сезон. 2 серия.", "Анатомия скандала", 1, 2, None),
         ("Бывaeт и xyжe. 1 сезон ,18 серия", "Бывает и хуже", 1, 18, None),
         ("Берлин. 8 серия (финал)", "Берлин", None, 8, "финал"),
-        ("Бойцовская ночь: Афера на миллион. 1 сезон, 8 серия (Финал)", "Бойцовская ночь: Афера на миллион", 1, 8, "финал"),
+        (
+            "Бойцовская ночь: Афера на миллион. 1 сезон, 8 серия (Финал)",
+            "Бойцовская ночь: Афера на миллион",
+            1,
+            8,
+            "финал",
+        ),
         ("3вeздный пyть: Пикap. 3 сезон, 10 серия", "Звездный путь: Пикар", 3, 10, None),
         ("Бeвepли-Xиллз 90210. 5 сезон, 4 серия", "Беверли-Хиллз 90210", 5, 4, None),
         ("24 часа. 8 сезон, 18 серия", "24 часа", 8, 18, None),
@@ -123,18 +129,21 @@ def write(tmp_path, content, name="labels.json"):
 
 
 def test_row_defects(tmp_path):
-    path = write(tmp_path, {
-        "a": {"start": "1:2", "end": "0:00:10"},
-        "b": {"start": "0:00:05", "end": None},
-        "c": {"start": "0:00:05"},
-        "d": {"start": None, "end": None, "name": "Шоу. 1 сезон, 2 серия"},
-        "e": "0:00:05",
-        "f": {"start": 5, "end": "0:00:10"},
-        "g": {"start": "0:00:05", "end": "0:00:05.5"},
-        "h": {"start": "0:00:05", "end": "0:05:05"},
-        "i": {"start": "0:00:05", "end": "0:00:15", "name": "просто название"},
-        "j": {"url": "x"},
-    })  # fmt: skip
+    path = write(
+        tmp_path,
+        {
+            "a": {"start": "1:2", "end": "0:00:10"},
+            "b": {"start": "0:00:05", "end": None},
+            "c": {"start": "0:00:05"},
+            "d": {"start": None, "end": None, "name": "Шоу. 1 сезон, 2 серия"},
+            "e": "0:00:05",
+            "f": {"start": 5, "end": "0:00:10"},
+            "g": {"start": "0:00:05", "end": "0:00:05.5"},
+            "h": {"start": "0:00:05", "end": "0:05:05"},
+            "i": {"start": "0:00:05", "end": "0:00:15", "name": "просто название"},
+            "j": {"url": "x"},
+        },
+    )
     labels = read_labels(path)
     kinds = {label.id: set(label.defects) for label in labels}
     assert kinds["a"] == {"bad_time"}
@@ -152,7 +161,11 @@ def test_row_defects(tmp_path):
 
 
 def test_duplicates_within_and_across_files(tmp_path):
-    one = write(tmp_path, '{"x": {"start": "0:00:01", "end": "0:00:05"}, "x": {"start": "0:00:01", "end": "0:00:05"}}', "one.json")
+    one = write(
+        tmp_path,
+        '{"x": {"start": "0:00:01", "end": "0:00:05"}, "x": {"start": "0:00:01", "end": "0:00:05"}}',
+        "one.json",
+    )
     two = write(tmp_path, {"x": {"start": "0:00:02", "end": "0:00:05"}}, "two.json")
     labels = read_labels([one, two])
     kinds = Counter(d.kind for d in labels.defects)
@@ -164,9 +177,14 @@ def test_duplicates_within_and_across_files(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "problem"),
-    [("{not json", "invalid JSON at line 1"), ("", "empty file"), ("[1, 2]", "expected a JSON object"),
-     (b"\xff\xfe{}", "not UTF-8"), ("[" * 100000 + "]" * 100000, "nested too deeply")],
-)  # fmt: skip
+    [
+        ("{not json", "invalid JSON at line 1"),
+        ("", "empty file"),
+        ("[1, 2]", "expected a JSON object"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        ("[" * 100000 + "]" * 100000, "nested too deeply"),
+    ],
+)
 def test_bad_files_give_one_line_naming_the_file(tmp_path, content, problem):
     path = tmp_path / "bad labels.json"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())

@@ -72,7 +72,9 @@ def test_index_and_votes_find_the_offset_and_extent():
     a, b = (x[np.lexsort((x[:, 1], x[:, 0]))].astype(np.int32) for x in (a, b))
     index = InvertedIndex([landmark_hashes(a), landmark_hashes(b)])
     frames, hashes = landmark_hashes(a)
-    segments = shared_segments(index.query(frames, hashes, exclude=0, reach=hash_reach(frames, hashes)), 1.0, FRAME_RATE)
+    segments = shared_segments(
+        index.query(frames, hashes, exclude=0, reach=hash_reach(frames, hashes)), 1.0, FRAME_RATE
+    )
     best = max(segments, key=lambda s: s.votes)
     assert best.other == 1 and best.offset == 1200
     assert abs(best.start - (500 + shared[0, 0])) <= 2 and abs(best.end - (500 + shared[-1, 0])) <= 2
@@ -84,8 +86,9 @@ def theme(music_clip) -> np.ndarray:
     return decode_audio(music_clip, AudioOptions(window_s=40))
 
 
-def _episode(theme: np.ndarray, seed: int, length_s: float, intro_at_s: float | None, intro_s: float = 7.0,
-             speed: float = 1.0) -> np.ndarray:  # fmt: skip
+def _episode(
+    theme: np.ndarray, seed: int, length_s: float, intro_at_s: float | None, intro_s: float = 7.0, speed: float = 1.0
+) -> np.ndarray:
     """Noise that differs per episode (−35 dBFS), with seconds 20..20+intro_s of the theme at ``intro_at_s``."""
     rng = np.random.default_rng(seed)
     y = scipy.signal.lfilter([1.0], [1.0, -0.95], rng.standard_normal(int(length_s * SR))).astype(np.float32)
@@ -102,10 +105,19 @@ def _episode(theme: np.ndarray, seed: int, length_s: float, intro_at_s: float | 
 def test_series_intro_found_with_its_boundaries(theme):
     """Seven episodes with a 7 s intro at 30, 95, 61 and 140 s; one sped up 25/24 (intro at 80 s of its mix);
     one without; one after a cold open of more than five minutes (at 330 s); one trimmed to 4 s."""
-    plan = [(30.0, 1.0, 7.0), (95.0, 1.0, 7.0), (61.0, 1.0, 7.0), (80.0, 25 / 24, 7.0), (None, 1.0, 7.0),
-            (330.0, 1.0, 7.0), (140.0, 1.0, 4.0)]  # fmt: skip
-    prints = [analyse_samples(_episode(theme, k, 400, at, intro_s=length, speed=speed), SR, f"e{k}")
-              for k, (at, speed, length) in enumerate(plan)]  # fmt: skip
+    plan = [
+        (30.0, 1.0, 7.0),
+        (95.0, 1.0, 7.0),
+        (61.0, 1.0, 7.0),
+        (80.0, 25 / 24, 7.0),
+        (None, 1.0, 7.0),
+        (330.0, 1.0, 7.0),
+        (140.0, 1.0, 4.0),
+    ]
+    prints = [
+        analyse_samples(_episode(theme, k, 400, at, intro_s=length, speed=speed), SR, f"e{k}")
+        for k, (at, speed, length) in enumerate(plan)
+    ]
     detections: list[Detection] = detect_series(prints, MotifScorer.load(), "synthetic")
     for (at, speed, length), d in zip(plan, detections, strict=True):
         if at is None:
@@ -156,5 +168,8 @@ def test_chromaprint_points_from_the_same_samples(theme):
     excerpt = chromaprint_points(theme[20 * SR : 27 * SR], SR)
     offset = round(20 / SECONDS_PER_POINT)
     middle = excerpt[5:-5]
-    near = [np.mean(np.bitwise_count(middle ^ whole[offset + 5 + d : offset + 5 + d + middle.size]) <= 6) for d in (-1, 0, 1)]
+    near = [
+        np.mean(np.bitwise_count(middle ^ whole[offset + 5 + d : offset + 5 + d + middle.size]) <= 6)
+        for d in (-1, 0, 1)
+    ]
     assert max(near) > 0.5

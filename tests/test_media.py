@@ -50,7 +50,7 @@ def test_extract_writes_wav_atomically(sample_episode, tmp_path):
         ("zero", "empty file (0 bytes)"),
         ("text", "not a readable media file"),
         ("no_audio", "no audio stream (found: video h264)"),
-        ("truncated_no_index", "not a readable media file (" ),
+        ("truncated_no_index", "not a readable media file ("),
         ("truncated_data", "truncated or corrupt: decoded"),
     ],
 )
@@ -93,7 +93,9 @@ def test_parse_log_reads_ffmpeg_input_summary():
     info = log.media_info("x.mp4")
     assert log.duration_s == 1320.5 and log.format_name.startswith("mov,mp4")
     assert [(s.codec, s.channels, s.sample_rate, s.language) for s in info.audio_streams] == [
-        ("aac", 6, 48000, "rus"), ("ac3", 2, 48000, "eng")]  # fmt: skip
+        ("aac", 6, 48000, "rus"),
+        ("ac3", 2, 48000, "eng"),
+    ]
     assert info.other_streams == ("video h264",)
     assert log.last_problem == "Input buffer exhausted before END element found"
     assert not parse_log(b"[error] x.mp4: Invalid data found when processing input").has_input
@@ -125,9 +127,25 @@ def test_video_longer_than_audio_is_not_truncation(tmp_path):
     from conftest import ffmpeg
 
     path = tmp_path / "long video.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x36:rate=4:duration=21.5", "-f", "lavfi", "-i",
-           "anoisesrc=color=pink:d=20:r=48000", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-           "-c:a", "aac", str(path))  # fmt: skip
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x36:rate=4:duration=21.5",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=pink:d=20:r=48000",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        str(path),
+    )
     assert probe(path).duration_s == pytest.approx(21.5, abs=0.1)
     audio = decode_audio(path, AudioOptions(window_s=480))
     assert audio.size / 22050 == pytest.approx(20, abs=0.1)

@@ -58,9 +58,30 @@ def test_a_dubbed_release_is_read_in_the_language_asked(season, reference, speec
     dubbed = []
     for episode in season:
         target = tmp_path / f"{episode.stem}.mkv"
-        ffmpeg("-i", str(episode), "-stream_loop", "-1", "-i", str(speech_clip), "-map", "0:v?", "-map", "1:a",
-               "-map", "0:a", "-c:v", "copy", "-c:a", "flac", "-shortest", "-metadata:s:a:0", "language=eng",
-               "-metadata:s:a:1", "language=rus", str(target))  # fmt: skip
+        ffmpeg(
+            "-i",
+            str(episode),
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(speech_clip),
+            "-map",
+            "0:v?",
+            "-map",
+            "1:a",
+            "-map",
+            "0:a",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "flac",
+            "-shortest",
+            "-metadata:s:a:0",
+            "language=eng",
+            "-metadata:s:a:1",
+            "language=rus",
+            str(target),
+        )
         dubbed.append(target)
     found = detect(dubbed, workers=1, use="matching", options=AudioOptions(language="ru"))  # 639-1 works too
     assert not _close(found, reference)
@@ -73,13 +94,16 @@ def test_a_dubbed_release_is_read_in_the_language_asked(season, reference, speec
         AudioOptions(language="russian")
 
 
-@pytest.mark.parametrize(("suffix", "args"), [
-    (".m4a", ("-vn", "-c:a", "aac", "-b:a", "128k")),
-    (".opus", ("-vn", "-ac", "2", "-c:a", "libopus", "-b:a", "96k")),
-    (".flac", ("-vn", "-c:a", "flac")),
-    (".wav", ("-vn", "-ac", "1", "-ar", "8000", "-c:a", "pcm_s16le")),  # 8 kHz mono (telephone-grade)
-    (".mka", ("-vn", "-af", "pan=7.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0|SL=c0|SR=c0", "-c:a", "flac")),  # 7.1
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("suffix", "args"),
+    [
+        (".m4a", ("-vn", "-c:a", "aac", "-b:a", "128k")),
+        (".opus", ("-vn", "-ac", "2", "-c:a", "libopus", "-b:a", "96k")),
+        (".flac", ("-vn", "-c:a", "flac")),
+        (".wav", ("-vn", "-ac", "1", "-ar", "8000", "-c:a", "pcm_s16le")),  # 8 kHz mono (telephone-grade)
+        (".mka", ("-vn", "-af", "pan=7.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0|SL=c0|SR=c0", "-c:a", "flac")),  # 7.1
+    ],
+)
 def test_audio_only_8khz_and_71_give_the_same_intros(season, reference, tmp_path, suffix, args) -> None:
     files = _variant(season, tmp_path, suffix, *args)
     found = detect(files, workers=1, use="matching")
@@ -108,14 +132,26 @@ def test_files_cut_at_many_points_give_an_answer_or_one_line(season, tmp_path) -
         if d.method == "failed":
             assert d.note.startswith(str(d.path)) and "\n" not in d.note and "internal error" not in d.note, d.note
     assert any(d.method == "failed" for d in found[:3])  # the first cuts have no audio to read
-    assert any(d.method != "failed" for d in found[-4 - 2:-2])  # the last keep most of it
+    assert any(d.method != "failed" for d in found[-4 - 2 : -2])  # the last keep most of it
 
 
 def test_a_three_hour_file_costs_its_window_only(season, tmp_path) -> None:
     """A 3 h file (8 kHz a-law, one episode's audio then silence): the answer comes from the first 480 s."""
     long = tmp_path / "long.mka"
-    ffmpeg("-i", str(season[0]), "-vn", "-af", "apad=whole_dur=10800", "-ac", "1", "-ar", "8000", "-c:a", "pcm_alaw",
-           str(long))  # fmt: skip
+    ffmpeg(
+        "-i",
+        str(season[0]),
+        "-vn",
+        "-af",
+        "apad=whole_dur=10800",
+        "-ac",
+        "1",
+        "-ar",
+        "8000",
+        "-c:a",
+        "pcm_alaw",
+        str(long),
+    )
     began = time.monotonic()
     [d] = detect([long], workers=1)
     seconds = time.monotonic() - began
@@ -130,7 +166,9 @@ def test_a_hanging_ffmpeg_is_stopped_by_a_timeout_that_grows_with_the_window(tmp
 
     from introdetect import media
 
-    assert media.decode_timeout_s(960) - media.decode_timeout_s(480) == pytest.approx(480 * media.DECODE_TIMEOUT_PER_WINDOW_S)
+    assert media.decode_timeout_s(960) - media.decode_timeout_s(480) == pytest.approx(
+        480 * media.DECODE_TIMEOUT_PER_WINDOW_S
+    )
     os.mkfifo(tmp_path / "fifo")
     stuck = tmp_path / "stuck.mkv"
     stuck.write_text("ffconcat version 1.0\nfile fifo\n", encoding="utf-8")

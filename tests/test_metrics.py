@@ -103,12 +103,16 @@ def test_window_truth_matches_windows_module():
 
 def test_read_answers(tmp_path):
     path = tmp_path / "pred.json"
-    path.write_text(json.dumps({
-        "a": {"start": "0:00:20.5", "end": "0:00:30.25", "confidence": 0.8, "method": "match"},
-        "b": {"start": "0:00:20", "end": "0:00:30", "start_sec": 19.9, "end_sec": 30.1},
-        "c": {"start": None, "end": None, "confidence": 0.6},
-        "d": {"start": "0:01:00", "end": "0:01:10", "duration_sec": 900, "tags": ["dialogue_over_intro"]},
-    }))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "a": {"start": "0:00:20.5", "end": "0:00:30.25", "confidence": 0.8, "method": "match"},
+                "b": {"start": "0:00:20", "end": "0:00:30", "start_sec": 19.9, "end_sec": 30.1},
+                "c": {"start": None, "end": None, "confidence": 0.6},
+                "d": {"start": "0:01:00", "end": "0:01:10", "duration_sec": 900, "tags": ["dialogue_over_intro"]},
+            }
+        )
+    )
     answers = read_answers(path)
     assert answers["a"].intro == S(20.5, 30.25) and answers["a"].method == "match"
     assert answers["b"].intro == S(19.9, 30.1)  # the exact seconds win over the rounded text
@@ -118,12 +122,14 @@ def test_read_answers(tmp_path):
 
 @pytest.mark.parametrize(
     ("row", "problem"),
-    [({"start": "0:00:20", "end": None}, "both be times or both null"),
-     ({"start": "0:00:30", "end": "0:00:20"}, "is not after start"),
-     ({"start": "1:2", "end": "0:00:20"}, "H:MM:SS"),
-     ({"start": "0:00:01", "end": "0:00:02", "confidence": 2}, "confidence"),
-     ("x", "expected an object")],
-)  # fmt: skip
+    [
+        ({"start": "0:00:20", "end": None}, "both be times or both null"),
+        ({"start": "0:00:30", "end": "0:00:20"}, "is not after start"),
+        ({"start": "1:2", "end": "0:00:20"}, "H:MM:SS"),
+        ({"start": "0:00:01", "end": "0:00:02", "confidence": 2}, "confidence"),
+        ("x", "expected an object"),
+    ],
+)
 def test_bad_prediction_rows(tmp_path, row, problem):
     path = tmp_path / "pred.json"
     path.write_text(json.dumps({"a": row}))
@@ -134,9 +140,17 @@ def test_bad_prediction_rows(tmp_path, row, problem):
 
 def test_files_round_trip(tmp_path):
     def dump(answers, name):
-        rows = {k: {"start_sec": a.intro.start_s if a.intro else None, "end_sec": a.intro.end_s if a.intro else None,
-                    "start": None if a.intro is None else "0:00:00", "end": None if a.intro is None else "0:00:01",
-                    "duration_sec": a.duration_s, "tags": list(a.tags)} for k, a in answers.items()}  # fmt: skip
+        rows = {
+            k: {
+                "start_sec": a.intro.start_s if a.intro else None,
+                "end_sec": a.intro.end_s if a.intro else None,
+                "start": None if a.intro is None else "0:00:00",
+                "end": None if a.intro is None else "0:00:01",
+                "duration_sec": a.duration_s,
+                "tags": list(a.tags),
+            }
+            for k, a in answers.items()
+        }
         (tmp_path / name).write_text(json.dumps(rows))
         return tmp_path / name
 

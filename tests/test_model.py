@@ -72,7 +72,9 @@ def _outputs(n: int, start: float, end: float) -> WindowOutputs:
     starts = np.arange(n) * 5.0
     t = boundary_targets(starts, 10.0, Segment(start, end))
     logit = lambda p: np.where(p > 0.5, 8.0, -8.0)  # noqa: E731
-    raw = np.stack([np.zeros(n), logit(t["label"]), logit(t["start_in"]), logit(t["end_in"]), t["start_at"], t["end_at"]], 1)
+    raw = np.stack(
+        [np.zeros(n), logit(t["label"]), logit(t["start_in"]), logit(t["end_in"]), t["start_at"], t["end_at"]], 1
+    )
     return WindowOutputs.from_raw(raw, starts, 10.0)
 
 
@@ -114,8 +116,15 @@ def test_a_shifted_view_keeps_the_boundaries_where_they_are() -> None:
     starts = np.arange(n) * 5.0
     intro = Segment(31.3, 52.9)
     frames = np.random.default_rng(0).normal(size=(20, (n + 1) * 40)).astype(np.float32)
-    e = EpisodeInputs("e", frames[:7] * 0 + 1, frames, np.zeros((n, 4), np.float32), starts, 105.0,
-                      boundary_targets(starts, 10.0, intro))  # fmt: skip
+    e = EpisodeInputs(
+        "e",
+        frames[:7] * 0 + 1,
+        frames,
+        np.zeros((n, 4), np.float32),
+        starts,
+        105.0,
+        boundary_targets(starts, 10.0, intro),
+    )
     view = shifted(e, 13, intro, options)
     assert view.patch.shape[1] == (view.n_windows + 1) * 40 and view.n_windows == n - 1
     np.testing.assert_allclose(view.start_s, starts[: n - 1] + 1.625)
@@ -123,8 +132,9 @@ def test_a_shifted_view_keeps_the_boundaries_where_they_are() -> None:
     for side in ("start", "end"):
         holds = view.targets[f"{side}_in"] > 0
         assert holds.sum() == 2
-        np.testing.assert_allclose(view.start_s[holds] + 10.0 * view.targets[f"{side}_at"][holds],
-                                   getattr(intro, f"{side}_s"), atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            view.start_s[holds] + 10.0 * view.targets[f"{side}_at"][holds], getattr(intro, f"{side}_s"), atol=1e-5
+        )
     assert shifted(e, 0, intro, options) is e
 
 
@@ -158,16 +168,30 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         n = 12 + k
         starts = np.arange(n) * 5.0
         intro = Segment(10.0 + k, 30.0 + k)
-        data.episodes.append(EpisodeInputs(f"ep{k}", rng.normal(size=(27, (n + 1) * 40)).astype(np.float32),
-                                           rng.normal(size=(20, (n + 1) * 40)).astype(np.float32),
-                                           rng.normal(size=(n, 4)).astype(np.float32), starts, n * 5.0 + 5,
-                                           boundary_targets(starts, 10.0, intro)))  # fmt: skip
+        data.episodes.append(
+            EpisodeInputs(
+                f"ep{k}",
+                rng.normal(size=(27, (n + 1) * 40)).astype(np.float32),
+                rng.normal(size=(20, (n + 1) * 40)).astype(np.float32),
+                rng.normal(size=(n, 4)).astype(np.float32),
+                starts,
+                n * 5.0 + 5,
+                boundary_targets(starts, 10.0, intro),
+            )
+        )
         data.series.append(f"s{k % 2}")
         from introdetect.labels import Label
 
         data.labels[f"ep{k}"] = Label(f"ep{k}", None, "0:00:10", "0:00:30", intro.start_s, intro.end_s)
-    report = job.train_model(data, InputOptions(), TrainOptions(epochs=1, batch_size=2), channels=(4, 4, 4),
-                             lstm_units=8, embedding=16, series_channels=4)  # fmt: skip
+    report = job.train_model(
+        data,
+        InputOptions(),
+        TrainOptions(epochs=1, batch_size=2),
+        channels=(4, 4, 4),
+        lstm_units=8,
+        embedding=16,
+        series_channels=4,
+    )
     path = tmp_path_factory.mktemp("model") / "tiny.idmodel"
     report.model.save(path)
     return path
@@ -241,35 +265,88 @@ def test_train_then_detect_with_the_model_alone(tiny_corpus: Path, tmp_path: Pat
     """`introdetect train` on the tiny corpus's train split (2 series), a model file and its training curve;
     `detect --use model` answers each test episode on its own, in the output contract."""
     model = tmp_path / "tiny.idmodel"
-    result = runner.invoke(app, ["train", str(corpus_labels(tiny_corpus, "train")), "--videos", str(tiny_corpus),
-                                 "--valid", str(corpus_labels(tiny_corpus, "validation")), "--out", str(model),
-                                 "--epochs", "3", "--cache", str(tmp_path / "cache"), "--no-progress",
-                                 "--channels", "8,8,16", "--lstm", "16"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(corpus_labels(tiny_corpus, "train")),
+            "--videos",
+            str(tiny_corpus),
+            "--valid",
+            str(corpus_labels(tiny_corpus, "validation")),
+            "--out",
+            str(model),
+            "--epochs",
+            "3",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--no-progress",
+            "--channels",
+            "8,8,16",
+            "--lstm",
+            "16",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert model.exists() and model.with_suffix(".png").stat().st_size > 1000
     meta = ModelFile.load(model).meta
     assert meta["training"]["valid_series"] and meta["dims"]["channels"] == [8, 8, 16]
     out = tmp_path / "answers.json"
     videos = sorted((tiny_corpus / "test").rglob("*.m*"))
-    result = runner.invoke(app, ["detect", *map(str, videos), "--model", str(model), "--use", "model",
-                                 "--out", str(out), "--no-progress"])  # fmt: skip
+    result = runner.invoke(
+        app, ["detect", *map(str, videos), "--model", str(model), "--use", "model", "--out", str(out), "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     answers = json.loads(out.read_text())
     assert set(answers) == {v.stem for v in videos}
     assert all(a["method"] == "model" and 0 <= a["confidence"] <= 1 for a in answers.values())
     # the cache is reused: a second run decodes nothing
-    again = runner.invoke(app, ["cv", str(corpus_labels(tiny_corpus, "train")), str(corpus_labels(tiny_corpus, "validation")),
-                                "--videos", str(tiny_corpus), "--folds", "2", "--epochs", "1", "--no-progress",
-                                "--cache", str(tmp_path / "cache"), "--channels", "8,8,16", "--lstm", "16",
-                                "--out", str(tmp_path / "cv.json")])  # fmt: skip
+    again = runner.invoke(
+        app,
+        [
+            "cv",
+            str(corpus_labels(tiny_corpus, "train")),
+            str(corpus_labels(tiny_corpus, "validation")),
+            "--videos",
+            str(tiny_corpus),
+            "--folds",
+            "2",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--channels",
+            "8,8,16",
+            "--lstm",
+            "16",
+            "--out",
+            str(tmp_path / "cv.json"),
+        ],
+    )
     assert again.exit_code == 0, again.output
     folds = json.loads((tmp_path / "cv.json").read_text())["folds"]
     assert len(folds) == 2 and all(f["episodes"] > 0 for f in folds)
     # reviewed labels (here: the test split's truth) fine-tune it; before/after on held-out episodes
     tuned = tmp_path / "tuned.idmodel"
-    result = runner.invoke(app, ["finetune", str(model), str(corpus_labels(tiny_corpus, "test")), "--videos",
-                                 str(tiny_corpus), "--out", str(tuned), "--epochs", "2", "--force", "--no-progress",
-                                 "--cache", str(tmp_path / "cache")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "finetune",
+            str(model),
+            str(corpus_labels(tiny_corpus, "test")),
+            "--videos",
+            str(tiny_corpus),
+            "--out",
+            str(tuned),
+            "--epochs",
+            "2",
+            "--force",
+            "--no-progress",
+            "--cache",
+            str(tmp_path / "cache"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "before" in result.output and "after" in result.output
     record = ModelFile.load(tuned).meta["finetuned"]
@@ -277,14 +354,35 @@ def test_train_then_detect_with_the_model_alone(tiny_corpus: Path, tmp_path: Pat
     inference_only = tmp_path / "lean.idmodel"
     lean = ModelFile.load(model)
     ModelFile(lean.meta, lean.onnx).save(inference_only)
-    result = runner.invoke(app, ["finetune", str(inference_only), str(corpus_labels(tiny_corpus, "test")),
-                                 "--videos", str(tiny_corpus), "--no-progress", "--cache", str(tmp_path / "cache")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "finetune",
+            str(inference_only),
+            str(corpus_labels(tiny_corpus, "test")),
+            "--videos",
+            str(tiny_corpus),
+            "--no-progress",
+            "--cache",
+            str(tmp_path / "cache"),
+        ],
+    )
     assert result.exit_code == 1 and "no torch weights" in result.output
 
 
 def test_training_without_videos_for_the_labels_is_a_clear_error(tiny_corpus: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["train", str(corpus_labels(tiny_corpus, "train")), "--videos", str(tmp_path),
-                                 "--out", str(tmp_path / "m.idmodel"), "--no-progress"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(corpus_labels(tiny_corpus, "train")),
+            "--videos",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "m.idmodel"),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 1
     assert "no labelled episode could be used" in result.output
 

@@ -20,10 +20,21 @@ runner = CliRunner()
 
 def _detection(intro: Segment | None = Segment(60.0, 62.0), **kw) -> Detection:  # noqa: B008
     curve = Curve(5.0, 5.0, tuple([0.0] * 11 + [0.9, 0.8] + [0.0] * 80))
-    evidence = Evidence(analysed_s=480.0, curve=curve, model=(Segment(59.0, 63.0), 0.8),
-                        matches=(Match(Segment(60.2, 62.1), ("a", "b"), 0.95), Match(Segment(400, 430), ("a",), 0.2)))
-    return Detection(kw.pop("id", "show_s01e01"), intro, kw.pop("confidence", 0.9), kw.pop("method", "recurring"),
-                     "show", evidence=evidence, **kw)
+    evidence = Evidence(
+        analysed_s=480.0,
+        curve=curve,
+        model=(Segment(59.0, 63.0), 0.8),
+        matches=(Match(Segment(60.2, 62.1), ("a", "b"), 0.95), Match(Segment(400, 430), ("a",), 0.2)),
+    )
+    return Detection(
+        kw.pop("id", "show_s01e01"),
+        intro,
+        kw.pop("confidence", 0.9),
+        kw.pop("method", "recurring"),
+        "show",
+        evidence=evidence,
+        **kw,
+    )
 
 
 def _rects(svg: str) -> list[dict]:

@@ -27,8 +27,15 @@ from introdetect.timecode import Segment
 
 runner = CliRunner()
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make test installs it); Playwright cannot download one here
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 # --- the store ---------------------------------------------------------------------------------------------------
@@ -67,8 +74,10 @@ def test_two_views_never_lose_each_others_decisions(tmp_path: Path) -> None:
 
 def test_concurrent_decisions_from_threads_all_land(tmp_path: Path) -> None:
     store = ReviewStore(tmp_path / "reviewed.json")
-    threads = [threading.Thread(target=store.decide, args=(f"ep{i}", Decision("confirmed", Segment(i, i + 5), "t"), None))
-               for i in range(24)]  # fmt: skip
+    threads = [
+        threading.Thread(target=store.decide, args=(f"ep{i}", Decision("confirmed", Segment(i, i + 5), "t"), None))
+        for i in range(24)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -127,9 +136,16 @@ def test_only_the_results_media_are_served(result: Path, tmp_path: Path) -> None
     assert response.status_code == 206 and len(response.content) == 100  # seeking needs ranges
     secret = tmp_path / "secret.txt"
     secret.write_text("secret", encoding="utf-8")
-    for attempt in ("/media/..%2F..%2Fetc%2Fpasswd", "/media/../../etc/passwd", f"/media/{secret}",
-                    "/media/%2Fetc%2Fpasswd", f"/media/{first}%2F..%2F..%2Fsecret.txt", "/static/..%2Fstore.py",
-                    "/static/%2Fetc%2Fpasswd", "/media/unknown_id"):  # fmt: skip
+    for attempt in (
+        "/media/..%2F..%2Fetc%2Fpasswd",
+        "/media/../../etc/passwd",
+        f"/media/{secret}",
+        "/media/%2Fetc%2Fpasswd",
+        f"/media/{first}%2F..%2F..%2Fsecret.txt",
+        "/static/..%2Fstore.py",
+        "/static/%2Fetc%2Fpasswd",
+        "/media/unknown_id",
+    ):
         response = client.get(attempt)
         assert response.status_code == 404, attempt
         assert b"root:" not in response.content and b"secret" not in response.content
@@ -141,8 +157,11 @@ def test_loopback_answers_only_its_own_names_and_its_own_page(result: Path, tmp_
     assert _client(session, "localhost:8765").get("/api/episodes").status_code == 200
     assert _client(session, "evil.example:8765").get("/api/episodes").status_code == 403  # DNS rebinding
     vid = session.detections[0].id
-    cross = _client(session).post(f"/api/episodes/{vid}/decision", json={"action": "no_intro", "revision": None},
-                                  headers={"Origin": "http://evil.example"})  # fmt: skip
+    cross = _client(session).post(
+        f"/api/episodes/{vid}/decision",
+        json={"action": "no_intro", "revision": None},
+        headers={"Origin": "http://evil.example"},
+    )
     assert cross.status_code == 403 and not (tmp_path / "r.json").exists()
 
 
@@ -162,17 +181,26 @@ def test_decisions_through_the_api(result: Path, tmp_path: Path) -> None:
     episodes = client.get("/api/episodes").json()["episodes"]
     ep = next(e for e in episodes if e["intro"])
     vid, (start, end) = ep["id"], ep["intro"]
-    saved = client.post(f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start, "end_sec": end,
-                                                                 "revision": None})  # fmt: skip
+    saved = client.post(
+        f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start, "end_sec": end, "revision": None}
+    )
     assert saved.status_code == 200 and saved.json()["review"]["decision"] == "confirmed"
-    again = client.post(f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start + 0.1,
-                                                                 "end_sec": end, "revision": None})  # fmt: skip
+    again = client.post(
+        f"/api/episodes/{vid}/decision",
+        json={"action": "save", "start_sec": start + 0.1, "end_sec": end, "revision": None},
+    )
     assert again.status_code == 409 and again.json()["review"]["revision"] == 1  # a stale view
-    fixed = client.post(f"/api/episodes/{vid}/decision", json={"action": "save", "start_sec": start + 0.1,
-                                                                 "end_sec": end, "revision": 1, "reviewer": "ann"})  # fmt: skip
+    fixed = client.post(
+        f"/api/episodes/{vid}/decision",
+        json={"action": "save", "start_sec": start + 0.1, "end_sec": end, "revision": 1, "reviewer": "ann"},
+    )
     assert fixed.json()["review"]["decision"] == "corrected" and fixed.json()["review"]["reviewed_by"] == "ann"
-    for bad in ({"action": "save", "start_sec": 5, "end_sec": 3}, {"action": "save"}, {"action": "drop"},
-                {"action": "no_intro", "revision": "x"}):  # fmt: skip
+    for bad in (
+        {"action": "save", "start_sec": 5, "end_sec": 3},
+        {"action": "save"},
+        {"action": "drop"},
+        {"action": "no_intro", "revision": "x"},
+    ):
         assert client.post(f"/api/episodes/{vid}/decision", json=bad).status_code == 422, bad
     assert client.post("/api/episodes/nope/decision", json={"action": "no_intro"}).status_code == 404
     svg = client.get(f"/api/episodes/{vid}/timeline.svg?zoom=true&start={start}&end={end}")
@@ -240,7 +268,9 @@ def test_the_page_nudges_a_boundary_confirms_and_saves(server, browser, tmp_path
     page.wait_for_function("!document.getElementById('title').textContent.startsWith('show01_s01e01')")
     current = page.locator("#title").inner_text().split(" ")[0]
     page.keyboard.press("n")
-    page.wait_for_function(f"document.querySelector('#episodes li[data-id=\"{current}\"] .badge').textContent == 'no intro'")
+    page.wait_for_function(
+        f"document.querySelector('#episodes li[data-id=\"{current}\"] .badge').textContent == 'no intro'"
+    )
     assert json.loads(reviewed.read_text(encoding="utf-8"))[current]["start"] is None
     assert not errors, errors
 
@@ -284,10 +314,28 @@ def test_detect_review_finetune_with_the_commands_alone(result: Path, tiny_corpu
         assert client.post(f"/api/episodes/{ep['id']}/decision", json=body).status_code == 200
     model = tmp_path / "model.idmodel"
     shutil.copy(Path(__file__).parent.parent / "src/introdetect/data/default.idmodel", model)
-    done = runner.invoke(cli, ["finetune", str(model), str(tmp_path / "reviewed.json"), "--videos",
-                               str(tiny_corpus / "test"), "--epochs", "1", "--force", "--no-progress", "--cache",
-                               str(tmp_path / "cache"), "--base", str(tiny_corpus / "truth_train.json"),
-                               "--base-videos", str(tiny_corpus / "train"), "--retrain-epochs", "2"])  # fmt: skip
+    done = runner.invoke(
+        cli,
+        [
+            "finetune",
+            str(model),
+            str(tmp_path / "reviewed.json"),
+            "--videos",
+            str(tiny_corpus / "test"),
+            "--epochs",
+            "1",
+            "--force",
+            "--no-progress",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--base",
+            str(tiny_corpus / "truth_train.json"),
+            "--base-videos",
+            str(tiny_corpus / "train"),
+            "--retrain-epochs",
+            "2",
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert "before" in done.output and "after: finetuned" in done.output and "after: retrained" in done.output
     record = ModelFile.load(model).meta["finetuned"][-1]
@@ -326,7 +374,9 @@ def test_a_killed_server_never_loses_a_saved_decision_or_leaves_a_broken_file(tm
     rounds = max(8, int(os.environ.get("INTRODETECT_FAULT_KILLS", "8")))
     for _ in range(rounds):
         start = acknowledged[-1] + 1 if acknowledged else 0
-        child = subprocess.Popen([sys.executable, "-c", _DECIDER, str(path), str(start)], stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _DECIDER, str(path), str(start)], stdout=subprocess.PIPE, text=True
+        )
         wanted = rng.randint(1, 25)
         for line in child.stdout:  # let it save a random number of decisions, then kill it mid-way
             acknowledged.append(int(line))
@@ -346,24 +396,28 @@ def test_a_killed_server_never_loses_a_saved_decision_or_leaves_a_broken_file(tm
     assert not [p.name for p in tmp_path.iterdir() if ".part-" in p.name]
 
 
-def test_a_file_the_browser_cannot_play_falls_back_to_an_audio_preview(tiny_corpus: Path, tmp_path: Path,
-                                                                         browser) -> None:  # fmt: skip
+def test_a_file_the_browser_cannot_play_falls_back_to_an_audio_preview(
+    tiny_corpus: Path, tmp_path: Path, browser
+) -> None:
     """AC-3 audio (which Chromium does not decode): the page switches to the server's Opus preview of the window,
     and the browser loads it."""
     import subprocess
 
     source = min((tiny_corpus / "test" / "show01").iterdir())
     ac3 = tmp_path / f"{source.stem}.mkv"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:a", "-c:a", "ac3",
-                    str(ac3)], check=True)  # fmt: skip
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:a", "-c:a", "ac3", str(ac3)],
+        check=True,
+    )
     result = tmp_path / "one.json"
     done = runner.invoke(cli, ["detect", str(ac3), "--out", str(result), "--no-progress", "--no-cache"])
     assert done.exit_code == 0, done.output
     with running(_session(result, tmp_path / "r.json")) as url:
         page = browser.new_page()
         page.goto(url)
-        page.wait_for_function("document.getElementById('media-note').textContent.includes('audio preview')",
-                               timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            "document.getElementById('media-note').textContent.includes('audio preview')", timeout=60_000
+        )
         page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=60_000)
         assert page.evaluate("document.getElementById('player').currentSrc").endswith("/preview.webm")
         assert page.evaluate("document.getElementById('player').duration") > 60  # the window, as Opus

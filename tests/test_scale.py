@@ -49,8 +49,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_a_rerun_decodes_nothing_and_a_new_episode_costs_one(library: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_rerun_decodes_nothing_and_a_new_episode_costs_one(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = AnalysisCache(tmp_path / "cache")
     calls = _counting(monkeypatch)
     videos = _videos(library)
@@ -71,8 +72,9 @@ def test_a_rerun_decodes_nothing_and_a_new_episode_costs_one(library: Path, tmp_
     assert _answers(grown) == _answers(uncached)
 
 
-def test_a_changed_file_or_setting_is_analysed_again_and_a_broken_entry_is_a_miss(library: Path, tmp_path: Path,
-                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_changed_file_or_setting_is_analysed_again_and_a_broken_entry_is_a_miss(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = AnalysisCache(tmp_path / "cache")
     videos = _videos(library)[:3]
     detect(videos, workers=1, cache=cache)
@@ -102,8 +104,12 @@ def test_an_unwritable_cache_costs_speed_not_the_run(library: Path, tmp_path: Pa
 @pytest.fixture(scope="module")
 def cluster():  # a LocalCluster of 2 single-threaded worker processes
     distributed = pytest.importorskip("distributed")  # the dask extra is in the test extra: present in CI
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as local, distributed.Client(local) as client:  # fmt: skip
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        ) as local,
+        distributed.Client(local) as client,
+    ):
         yield local, client
 
 
@@ -164,6 +170,8 @@ def test_the_cache_is_pruned_least_recently_used_first(library: Path, tmp_path: 
     hits = cache.hits
     detect(videos[2:], workers=1, cache=cache, use="model")
     assert cache.hits == hits + 1  # the one kept is the one used last
-    assert "1 entries" in " ".join(runner.invoke(app, ["cache", "info", "--cache", str(tmp_path / "cache")]).output.split())
+    assert "1 entries" in " ".join(
+        runner.invoke(app, ["cache", "info", "--cache", str(tmp_path / "cache")]).output.split()
+    )
     assert parse_size("5G") == 5 << 30 and parse_size("1.5M") == int(1.5 * (1 << 20)) and parse_size("123") == 123
     assert runner.invoke(app, ["cache", "prune", "--max-size", "lots"]).exit_code == 2

@@ -7,9 +7,18 @@ from introdetect.timecode import Segment, TimecodeError, format_timecode, parse_
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("0:01:42", 102.0), ("1:02:03", 3723.0), ("0:00:00", 0.0), ("01:42", 102.0), ("1:42", 102.0),
-     ("0:01:42.5", 102.5), ("0:01:42,25", 102.25), (" 0:00:06 ", 6.0), ("12:00:00", 43200.0)],
-)  # fmt: skip
+    [
+        ("0:01:42", 102.0),
+        ("1:02:03", 3723.0),
+        ("0:00:00", 0.0),
+        ("01:42", 102.0),
+        ("1:42", 102.0),
+        ("0:01:42.5", 102.5),
+        ("0:01:42,25", 102.25),
+        (" 0:00:06 ", 6.0),
+        ("12:00:00", 43200.0),
+    ],
+)
 def test_parse_accepts_hms_and_ms(text, seconds):
     assert parse_timecode(text) == pytest.approx(seconds)
 

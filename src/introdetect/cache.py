@@ -33,7 +33,6 @@ CACHE_FORMAT = 1
 """Bumped whenever what an entry holds changes shape; older entries are then misses."""
 
 
-
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/introdetect/analysis`` (``~/.cache/…`` where unset), read when asked."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "introdetect" / "analysis"
@@ -161,7 +160,7 @@ SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def parse_size(text: str) -> int:
-    """"500M", "5G", "1.5T", "123" (bytes) → bytes; ValueError otherwise."""
+    """ "500M", "5G", "1.5T", "123" (bytes) → bytes; ValueError otherwise."""
     cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = cleaned[-1:] if cleaned[-1:] in SIZE_UNITS and cleaned[-1:] else ""
     number = cleaned[: len(cleaned) - len(unit)]

@@ -32,8 +32,30 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay one line
 
-MEDIA_SUFFIXES = {".mp4", ".mkv", ".mka", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mp3", ".m4a", ".aac", ".ac3", ".opus",
-                  ".ogg", ".oga", ".flac", ".wav", ".wma", ".wmv", ".mpg", ".mpeg", ".flv"}  # fmt: skip
+MEDIA_SUFFIXES = {
+    ".mp4",
+    ".mkv",
+    ".mka",
+    ".avi",
+    ".mov",
+    ".webm",
+    ".ts",
+    ".m4v",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ac3",
+    ".opus",
+    ".ogg",
+    ".oga",
+    ".flac",
+    ".wav",
+    ".wma",
+    ".wmv",
+    ".mpg",
+    ".mpeg",
+    ".flv",
+}
 
 
 def _version(value: bool) -> None:
@@ -44,7 +66,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """introdetect: intro detection from audio."""
 
@@ -92,11 +116,18 @@ def _writing(target: Path, what: str = "") -> Iterator[None]:
 def labels(
     files: Annotated[list[Path], typer.Argument(help="Label files in the VK JSON format.")],
     policy: Annotated[str, typer.Option(help="Rows with errors: keep (flagged), skip, or fail.")] = "keep",
-    window: Annotated[float, typer.Option(help="Analysis window in seconds, for the beyond-window check.")] = DEFAULT_WINDOW_S,
+    window: Annotated[
+        float, typer.Option(help="Analysis window in seconds, for the beyond-window check.")
+    ] = DEFAULT_WINDOW_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
     notes: Annotated[bool, typer.Option(help="Also list note-level findings (look-alike letters).")] = False,
-    audit: Annotated[bool, typer.Option(help="Check the labels against the audio of --videos: flag labels it contradicts.")] = False,
-    videos: Annotated[Optional[list[Path]], typer.Option(help="The labelled episodes' videos, for --audit (files or folders; id = file stem).")] = None,
+    audit: Annotated[
+        bool, typer.Option(help="Check the labels against the audio of --videos: flag labels it contradicts.")
+    ] = False,
+    videos: Annotated[
+        Optional[list[Path]],
+        typer.Option(help="The labelled episodes' videos, for --audit (files or folders; id = file stem)."),
+    ] = None,
 ) -> None:
     """Read label files: seconds and durations, series/season/episode, every defect by id, statistics."""
     _check_policy(policy)
@@ -124,18 +155,26 @@ def _audit(label_set, videos: list[Path], window: float) -> None:  # noqa: ANN00
 
     if not videos:
         raise typer.BadParameter("--audit needs --videos (where the labelled episodes are)", param_hint="--videos")
-    library, failed, missing = build_library(label_set, _expand(videos, MEDIA_SUFFIXES), _audio_options(window, 0),
-                                             show_progress=True)  # fmt: skip
+    library, failed, missing = build_library(
+        label_set, _expand(videos, MEDIA_SUFFIXES), _audio_options(window, 0), show_progress=True
+    )
     table = Table(title=f"labels against the audio (flagged when more than {AUDIT_TOLERANCE_S:g} s off)")
     for column in ("id", "series", "label", "audio", "verdict"):
         table.add_column(column)
     for a in library.audits:
-        table.add_row(a.id, a.series, str(a.label), str(a.audio) if a.audio else "–",
-                      ("FLAGGED: " if a.flagged else "ok: ") + a.reason)  # fmt: skip
+        table.add_row(
+            a.id,
+            a.series,
+            str(a.label),
+            str(a.audio) if a.audio else "–",
+            ("FLAGGED: " if a.flagged else "ok: ") + a.reason,
+        )
     out.print(table)
     out.print(f"{sum(a.flagged for a in library.audits)} of {len(library.audits)} labels flagged")
     if missing:
-        out.print(f"{len(missing)} labelled ids have no video: " + ", ".join(missing[:8]) + (" …" if len(missing) > 8 else ""))
+        out.print(
+            f"{len(missing)} labelled ids have no video: " + ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
+        )
     for _, message in failed:
         err.print(f"  {message}", markup=False)
     if failed:
@@ -144,9 +183,11 @@ def _audit(label_set, videos: list[Path], window: float) -> None:  # noqa: ANN00
 
 def _print_label_report(label_set, report, show_notes: bool) -> None:  # noqa: ANN001
     stats = report["stats"]
-    out.print(f"[bold]{stats['rows']} rows, {stats['ids']} distinct ids[/] in {len(label_set.files)} file(s); "
-              f"usable as truth: {stats['usable']} ({stats['with_intro']} with an intro, {stats['no_intro']} without); "
-              f"policy: {label_set.policy}")  # fmt: skip
+    out.print(
+        f"[bold]{stats['rows']} rows, {stats['ids']} distinct ids[/] in {len(label_set.files)} file(s); "
+        f"usable as truth: {stats['usable']} ({stats['with_intro']} with an intro, {stats['no_intro']} without); "
+        f"policy: {label_set.policy}"
+    )
     if label_set.skipped:
         out.print(f"skipped by policy: {len(label_set.skipped)} ids")
     table = Table(title="Defects by kind")
@@ -178,13 +219,20 @@ def _print_label_report(label_set, report, show_notes: bool) -> None:  # noqa: A
     if st:
         out.print("Intro start (s): " + ", ".join(f"{k} {v:.1f}" for k, v in st.items()))
     share = stats["share_ending_within"]
-    out.print("Intros within the first 60 / 300 / 600 s: "
-              + " / ".join(f"{share[k] * 100:.1f} %" for k in ("60s", "300s", "600s")))  # fmt: skip
+    out.print(
+        "Intros within the first 60 / 300 / 600 s: "
+        + " / ".join(f"{share[k] * 100:.1f} %" for k in ("60s", "300s", "600s"))
+    )
     if stats["recommended_window_s"] is not None:
         out.print(f"Smallest whole-minute window holding ≥ 95 % of these intros: {stats['recommended_window_s']:g} s")
 
 
-_Language = Annotated[Optional[str], typer.Option(help="Use the first audio stream tagged with this language (rus, eng, ru…), for dubbed releases; replaces --stream.")]
+_Language = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Use the first audio stream tagged with this language (rus, eng, ru…), for dubbed releases; replaces --stream."
+    ),
+]
 
 
 def _audio_options(window: float, stream: int, language: str | None = None) -> AudioOptions:
@@ -201,7 +249,9 @@ def extract(
     window: Annotated[float, typer.Option(help="Seconds decoded from the start of each file.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream to use (0 = first audio stream).")] = 0,
     language: _Language = None,
-    features_dir: Annotated[Optional[Path], typer.Option("--features", help="Also compute features from the same decode into this folder.")] = None,
+    features_dir: Annotated[
+        Optional[Path], typer.Option("--features", help="Also compute features from the same decode into this folder.")
+    ] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parallel ffmpeg processes.")] = None,
     force: Annotated[bool, typer.Option(help="Redo files whose output is up to date.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -214,8 +264,9 @@ def extract(
     files = _expand(videos, MEDIA_SUFFIXES)
     if not files:
         _fail("no media files found in " + ", ".join(map(str, videos)))
-    result = extract_many(files, out_dir, options, workers=workers, force=force, show_progress=progress,
-                          features_dir=features_dir)  # fmt: skip
+    result = extract_many(
+        files, out_dir, options, workers=workers, force=force, show_progress=progress, features_dir=features_dir
+    )
     _finish(result, "extract")
 
 
@@ -258,7 +309,9 @@ def features_json(
 def windows(
     feature_dir: Annotated[Path, typer.Argument(help="Feature folder from `features`.")],
     out_file: Annotated[Path, typer.Option("--out", help="Output .npz with the window arrays.")],
-    label_files: Annotated[Optional[list[Path]], typer.Option("--labels", help="Label file(s); omit for unlabelled windows.")] = None,
+    label_files: Annotated[
+        Optional[list[Path]], typer.Option("--labels", help="Label file(s); omit for unlabelled windows.")
+    ] = None,
     policy: Annotated[str, typer.Option(help="Label rows with errors: keep, skip, or fail.")] = "skip",
     length: Annotated[float, typer.Option(help="Window length in seconds.")] = 10.0,
     step: Annotated[float, typer.Option(help="Window step in seconds.")] = 5.0,
@@ -282,9 +335,11 @@ def windows(
     if window_set.parts:
         save_windows(out_file, window_set, options)
     summary = window_set.summary()
-    out.print(f"windows: {summary['episodes']} episodes, {summary['windows']} windows "
-              f"({summary['intro_windows']} intro, {summary['other_windows']} other, "
-              f"{summary['unlabelled_windows']} unlabelled)" + (f" → {out_file}" if window_set.parts else ""))  # fmt: skip
+    out.print(
+        f"windows: {summary['episodes']} episodes, {summary['windows']} windows "
+        f"({summary['intro_windows']} intro, {summary['other_windows']} other, "
+        f"{summary['unlabelled_windows']} unlabelled)" + (f" → {out_file}" if window_set.parts else "")
+    )
     for vid, why in window_set.skipped:
         err.print(f"skipped {vid}: {why}", markup=False)
     if window_set.failed or not window_set.parts:
@@ -297,7 +352,9 @@ def windows(
 def evaluate(
     predictions: Annotated[Path, typer.Argument(help="Predictions in the label format (keyed by id).")],
     truth: Annotated[Path, typer.Argument(help="Truth in the label format (null start/end: no intro).")],
-    window: Annotated[float, typer.Option(help="Analysis window in seconds (span of the window figures).")] = DEFAULT_WINDOW_S,
+    window: Annotated[
+        float, typer.Option(help="Analysis window in seconds (span of the window figures).")
+    ] = DEFAULT_WINDOW_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole evaluation as JSON.")] = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
 ) -> None:
@@ -321,8 +378,11 @@ def evaluate(
         table.add_row(*row)
     out.print(table)
     if result.missing_predictions:
-        out.print(f"{len(result.missing_predictions)} truth ids without a prediction (scored as 'no intro'): "
-                  + ", ".join(result.missing_predictions[:8]) + (" …" if len(result.missing_predictions) > 8 else ""))  # fmt: skip
+        out.print(
+            f"{len(result.missing_predictions)} truth ids without a prediction (scored as 'no intro'): "
+            + ", ".join(result.missing_predictions[:8])
+            + (" …" if len(result.missing_predictions) > 8 else "")
+        )
     if result.unknown_predictions:
         out.print(f"{len(result.unknown_predictions)} predicted ids not in the truth (ignored)")
 
@@ -330,10 +390,20 @@ def evaluate(
 @app.command()
 def corpus(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the corpus (media, truth files, corpus.json).")],
-    size: Annotated[str, typer.Option(help="tiny (tests), small, full (≥ 40 series, ≥ 300 episodes), or season (40 episodes of one series, for cost scaling).")] = "tiny",
+    size: Annotated[
+        str,
+        typer.Option(
+            help="tiny (tests), small, full (≥ 40 series, ≥ 300 episodes), or season (40 episodes of one series, for cost scaling)."
+        ),
+    ] = "tiny",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed and size give the same corpus.")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="Parallel encoders.")] = None,
-    without: Annotated[Optional[list[str]], typer.Option(help="Switch a variation off (repeatable): no_intro, trimmed_intro, dialogue_over_intro, effects_over_intro, pal_speedup, volume_change, eq_change, recap, codecs.")] = None,
+    without: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="Switch a variation off (repeatable): no_intro, trimmed_intro, dialogue_over_intro, effects_over_intro, pal_speedup, volume_change, eq_change, recap, codecs."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Build the evaluation corpus from real recordings in Debian packages (apt-get download, no install)."""
@@ -345,18 +415,24 @@ def corpus(
         raise typer.BadParameter(f"size must be one of {', '.join(SIZES)}", param_hint="--size")
     for name in without or []:
         if name not in SWITCHES:
-            raise typer.BadParameter(f"unknown variation {name!r}; known: {', '.join(SWITCHES)}", param_hint="--without")
+            raise typer.BadParameter(
+                f"unknown variation {name!r}; known: {', '.join(SWITCHES)}", param_hint="--without"
+            )
     try:
         result = build_corpus(out_dir, size, seed, workers=workers, show_progress=progress, without=set(without or []))
     except PackageError as exc:
         _fail(str(exc))
         return
     summary = result.summary
-    out.print(f"corpus {size} (seed {seed}) in {out_dir}: {result.episodes} episodes, {result.rendered} rendered, "
-              f"{result.up_to_date} up to date, {len(result.failed)} failed")  # fmt: skip
-    out.print(f"intros: {summary['short_intros_le_15s']} short (≤ 15 s), {summary['long_intros']} long, "
-              f"{summary['no_intro']} episodes without, {summary['starts_past_300s']} starting past 300 s; "
-              f"median {summary['median_intro_s']:.1f} s")  # fmt: skip
+    out.print(
+        f"corpus {size} (seed {seed}) in {out_dir}: {result.episodes} episodes, {result.rendered} rendered, "
+        f"{result.up_to_date} up to date, {len(result.failed)} failed"
+    )
+    out.print(
+        f"intros: {summary['short_intros_le_15s']} short (≤ 15 s), {summary['long_intros']} long, "
+        f"{summary['no_intro']} episodes without, {summary['starts_past_300s']} starting past 300 s; "
+        f"median {summary['median_intro_s']:.1f} s"
+    )
     out.print("variations: " + ", ".join(f"{k} {v}" for k, v in summary["variations"].items()))
     for _, message in result.failed:
         err.print(f"  {message}", markup=False)
@@ -367,7 +443,9 @@ def corpus(
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Working folder for the demo's files.")] = Path("demo-output"),
-    labels_dir: Annotated[Optional[Path], typer.Option(help="Folder of VK label files (default: the built-in copy).")] = None,
+    labels_dir: Annotated[
+        Optional[Path], typer.Option(help="Folder of VK label files (default: the built-in copy).")
+    ] = None,
 ) -> None:
     """Run the pipeline on the built-in sample: label statistics, then extract → features → windows."""
     from .demo import run_demo
@@ -387,29 +465,66 @@ def _detection_table(detections, title: str) -> Table:  # noqa: ANN001
     for d in detections:
         if d.method == METHOD_FAILED:
             continue
-        table.add_row(d.id, format_timecode(d.intro.start_s, 1) if d.intro else "–",
-                      format_timecode(d.intro.end_s, 1) if d.intro else "–",
-                      "–" if d.confidence is None else f"{d.confidence:.2f}", d.method, d.series or "")  # fmt: skip
+        table.add_row(
+            d.id,
+            format_timecode(d.intro.start_s, 1) if d.intro else "–",
+            format_timecode(d.intro.end_s, 1) if d.intro else "–",
+            "–" if d.confidence is None else f"{d.confidence:.2f}",
+            d.method,
+            d.series or "",
+        )
     return table
 
 
 @app.command()
 def detect(
     paths: Annotated[list[Path], typer.Argument(help="Episode files or folders of them (searched recursively).")],
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the answers here (label format + start_sec, end_sec, confidence, method).")] = None,
-    labels_file: Annotated[Optional[list[Path]], typer.Option("--labels", help="VK label file(s): episode names give the series; with --videos, labelled intros become known intros.")] = None,
-    videos: Annotated[Optional[list[Path]], typer.Option(help="Where the labelled episodes' videos are (files or folders; id = file name stem).")] = None,
-    library_file: Annotated[Optional[Path], typer.Option("--library", help="A saved library of known intros (introdetect library build).")] = None,
+    out_file: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Write the answers here (label format + start_sec, end_sec, confidence, method)."),
+    ] = None,
+    labels_file: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--labels",
+            help="VK label file(s): episode names give the series; with --videos, labelled intros become known intros.",
+        ),
+    ] = None,
+    videos: Annotated[
+        Optional[list[Path]],
+        typer.Option(help="Where the labelled episodes' videos are (files or folders; id = file name stem)."),
+    ] = None,
+    library_file: Annotated[
+        Optional[Path], typer.Option("--library", help="A saved library of known intros (introdetect library build).")
+    ] = None,
     series: Annotated[Optional[str], typer.Option(help="Treat every episode as one series of this name.")] = None,
-    model_file: Annotated[Optional[Path], typer.Option("--model", help="Model file from `introdetect train` (default: the shipped model).")] = None,
-    use: Annotated[str, typer.Option(help="fused (every detector), matching (known intros and recurrence only), or model (the model alone, episode by episode).")] = "fused",
+    model_file: Annotated[
+        Optional[Path],
+        typer.Option("--model", help="Model file from `introdetect train` (default: the shipped model)."),
+    ] = None,
+    use: Annotated[
+        str,
+        typer.Option(
+            help="fused (every detector), matching (known intros and recurrence only), or model (the model alone, episode by episode)."
+        ),
+    ] = "fused",
     window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
     stream: Annotated[int, typer.Option(help="Audio stream index among the file's audio streams.")] = 0,
     language: _Language = None,
-    policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
+    policy: Annotated[
+        str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")
+    ] = "keep",
     workers: Annotated[Optional[int], typer.Option(help="Parallel decoders (local processes).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler (tcp://HOST:PORT) to run the work on instead (the dask extra).")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Where analyses are cached by content (default: ~/.cache/introdetect/analysis; ~1.7 MB per episode): an unchanged episode is not decoded again.")] = None,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option(help="A Dask scheduler (tcp://HOST:PORT) to run the work on instead (the dask extra)."),
+    ] = None,
+    cache: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Where analyses are cached by content (default: ~/.cache/introdetect/analysis; ~1.7 MB per episode): an unchanged episode is not decoded again."
+        ),
+    ] = None,
     use_cache: Annotated[bool, typer.Option("--use-cache/--no-cache", help="Reuse and store cached analyses.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -429,11 +544,20 @@ def detect(
     try:
         label_set = read_labels(labels_file, policy=policy) if labels_file else None
         library = IntroLibrary.load(library_file) if library_file else None
-        detections = run_detect(files, labels=label_set, series=series, options=_audio_options(window, stream, language),
-                                workers=workers, show_progress=progress, library=library,
-                                videos=_expand(videos or [], MEDIA_SUFFIXES),
-                                model=model_file or DEFAULT_MODEL, use=use, scheduler=scheduler,
-                                cache=AnalysisCache(cache) if use_cache else None)  # fmt: skip
+        detections = run_detect(
+            files,
+            labels=label_set,
+            series=series,
+            options=_audio_options(window, stream, language),
+            workers=workers,
+            show_progress=progress,
+            library=library,
+            videos=_expand(videos or [], MEDIA_SUFFIXES),
+            model=model_file or DEFAULT_MODEL,
+            use=use,
+            scheduler=scheduler,
+            cache=AnalysisCache(cache) if use_cache else None,
+        )
     except USER_ERRORS as exc:
         _fail(str(exc))
         return
@@ -442,14 +566,18 @@ def detect(
 
     alone = [d for d in detections if d.note == NOTE_MODEL_ALONE]
     if alone:
-        out.print(f"{len(alone)} episode(s) answered by the model alone: each is the only episode of its series "
-                  "(add its siblings, or --labels/--library for its series, for matching): "
-                  + ", ".join(d.id for d in alone[:8]))  # fmt: skip
+        out.print(
+            f"{len(alone)} episode(s) answered by the model alone: each is the only episode of its series "
+            "(add its siblings, or --labels/--library for its series, for matching): "
+            + ", ".join(d.id for d in alone[:8])
+        )
     lone = [d for d in detections if d.method == METHOD_NONE_LONE]
     if lone:
-        out.print(f"{len(lone)} episode(s) cannot be matched: each is the only episode of its series and no known "
-                  "intro covers it (add its siblings, or --labels/--library for its series): "
-                  + ", ".join(d.id for d in lone[:8]))  # fmt: skip
+        out.print(
+            f"{len(lone)} episode(s) cannot be matched: each is the only episode of its series and no known "
+            "intro covers it (add its siblings, or --labels/--library for its series): "
+            + ", ".join(d.id for d in lone[:8])
+        )
     if out_file:
         with _writing(out_file, "the answers"):
             write_detections(out_file, detections)
@@ -466,23 +594,33 @@ def _training():  # noqa: ANN202 - the job module, or a clear message when torch
     try:
         from .model import job
     except ImportError as exc:
-        _fail(f"training needs torch ({exc.name} is missing): pip install 'introdetect[train]' "
-              "(torch 2.13.0, CPU)")  # fmt: skip
+        _fail(f"training needs torch ({exc.name} is missing): pip install 'introdetect[train]' (torch 2.13.0, CPU)")
     return job
 
 
-def _training_data(job, labels_file: list[Path], videos: list[Path], policy: str, cache: Optional[Path],
-                   window: float, workers: Optional[int], progress: bool):  # noqa: ANN001, ANN202
+def _training_data(
+    job,
+    labels_file: list[Path],
+    videos: list[Path],
+    policy: str,
+    cache: Optional[Path],
+    window: float,
+    workers: Optional[int],
+    progress: bool,
+):  # noqa: ANN001, ANN202
     _check_policy(policy)
     try:
         inputs = job.InputOptions(span_s=window)
         label_set = read_labels(labels_file, policy=policy)
-        data = job.prepare(label_set, _expand(videos, MEDIA_SUFFIXES), inputs, cache,
-                           _audio_options(window, 0), workers, progress)  # fmt: skip
+        data = job.prepare(
+            label_set, _expand(videos, MEDIA_SUFFIXES), inputs, cache, _audio_options(window, 0), workers, progress
+        )
     except USER_ERRORS as exc:
         _fail(str(exc))
-    out.print(f"training data: {len(data.episodes)} labelled episodes of {len(set(data.series))} series"
-              + (f"; {len(data.missing)} labelled ids have no video" if data.missing else ""))  # fmt: skip
+    out.print(
+        f"training data: {len(data.episodes)} labelled episodes of {len(set(data.series))} series"
+        + (f"; {len(data.missing)} labelled ids have no video" if data.missing else "")
+    )
     for _, message in data.failed:
         err.print(f"  skipped: {message}", markup=False)
     if not data.episodes:
@@ -524,8 +662,16 @@ _Progress = Annotated[bool, typer.Option(help="Show progress.")]
 def train(
     labels_file: Annotated[list[Path], typer.Argument(help="VK label file(s) of the training episodes.")],
     videos: _Videos,
-    out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.idmodel); its training curve goes beside it (.png).")],
-    valid_file: Annotated[Optional[list[Path]], typer.Option("--valid", help="Label file(s) for early stopping and calibration (default: a fifth of the series held out).")] = None,
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Model file to write (.idmodel); its training curve goes beside it (.png).")
+    ],
+    valid_file: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--valid",
+            help="Label file(s) for early stopping and calibration (default: a fifth of the series held out).",
+        ),
+    ] = None,
     cache: _Cache = None,
     epochs: Annotated[int, typer.Option(help="Most epochs (early stopping usually ends sooner).")] = 40,
     channels: _Channels = "32,32,64",
@@ -548,20 +694,31 @@ def train(
 
     def epoch_line(row: dict) -> None:
         if progress:
-            out.print(f"epoch {row['epoch']:3d}  train {row['train_loss']:.4f}  validation {row['val_loss']:.4f}  "
-                      f"lr {row['lr']:.1e}  {row['seconds']:.0f} s")  # fmt: skip
+            out.print(
+                f"epoch {row['epoch']:3d}  train {row['train_loss']:.4f}  validation {row['val_loss']:.4f}  "
+                f"lr {row['lr']:.1e}  {row['seconds']:.0f} s"
+            )
 
-    report = job.train_model(data, inputs, options, valid=valid, on_epoch=epoch_line,
-                             source={"labels": [str(p) for p in labels_file]}, **dims)  # fmt: skip
+    report = job.train_model(
+        data,
+        inputs,
+        options,
+        valid=valid,
+        on_epoch=epoch_line,
+        source={"labels": [str(p) for p in labels_file]},
+        **dims,
+    )
     with _writing(out_file, "the model"):
         report.model.save(out_file)
         curve = out_file.with_suffix(".png")
         job.plot_history(report.fitted.history, curve, f"{out_file.name}: best epoch {report.fitted.best_epoch}")
     v = report.validation
     if v:
-        out.print(f"validation ({len(report.held_out_series)} series): window F1 {v['window_f1']:.3f}, "
-                  f"detection F1 {v['detection_f1']:.3f}, start MAE {v['start_mae_s']:.2f} s, "
-                  f"end MAE {v['end_mae_s']:.2f} s, median boundary error {v['median_boundary_error_s']:.2f} s")  # fmt: skip
+        out.print(
+            f"validation ({len(report.held_out_series)} series): window F1 {v['window_f1']:.3f}, "
+            f"detection F1 {v['detection_f1']:.3f}, start MAE {v['start_mae_s']:.2f} s, "
+            f"end MAE {v['end_mae_s']:.2f} s, median boundary error {v['median_boundary_error_s']:.2f} s"
+        )
     out.print(f"model written to {out_file} (training curve {curve})")
 
 
@@ -596,8 +753,10 @@ def cv(
 
     def fold_line(k: int, figures: dict) -> None:
         if progress:
-            out.print(f"fold {k + 1}/{folds}: detection F1 {figures['detection_f1']:.3f}, "
-                      f"median boundary error {figures['median_boundary_error_s']:.2f} s")  # fmt: skip
+            out.print(
+                f"fold {k + 1}/{folds}: detection F1 {figures['detection_f1']:.3f}, "
+                f"median boundary error {figures['median_boundary_error_s']:.2f} s"
+            )
 
     try:
         result = job.cross_validate(data, folds, inputs, options, on_fold=fold_line, **dims)
@@ -618,15 +777,34 @@ def cv(
 
 @app.command()
 def finetune(
-    model_file: Annotated[Path, typer.Argument(help="The model to fine-tune (.idmodel from `train`, or the shipped one's copy).")],
+    model_file: Annotated[
+        Path, typer.Argument(help="The model to fine-tune (.idmodel from `train`, or the shipped one's copy).")
+    ],
     reviewed: Annotated[list[Path], typer.Argument(help="Reviewed or corrected labels (the label format).")],
     videos: _Videos,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the fine-tuned model (default: over MODEL).")] = None,
-    force: Annotated[bool, typer.Option(help="Write the model even when it got worse on the held-out episodes.")] = False,
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", help="Where to write the fine-tuned model (default: over MODEL).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write the model even when it got worse on the held-out episodes.")
+    ] = False,
     epochs: Annotated[int, typer.Option(help="Epochs of fine-tuning.")] = 10,
-    base: Annotated[Optional[list[Path]], typer.Option(help="The model's original training labels: a from-scratch retraining on them plus the reviewed episodes competes with fine-tuning.")] = None,
-    base_videos: Annotated[Optional[list[Path]], typer.Option(help="Videos of the --base labels (files or folders; default: --videos).")] = None,
-    retrain: Annotated[Optional[bool], typer.Option("--retrain/--no-retrain", help="Also retrain from scratch and keep the better (default: with --base, or from 30 reviewed episodes).")] = None,
+    base: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            help="The model's original training labels: a from-scratch retraining on them plus the reviewed episodes competes with fine-tuning."
+        ),
+    ] = None,
+    base_videos: Annotated[
+        Optional[list[Path]], typer.Option(help="Videos of the --base labels (files or folders; default: --videos).")
+    ] = None,
+    retrain: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--retrain/--no-retrain",
+            help="Also retrain from scratch and keep the better (default: with --base, or from 30 reviewed episodes).",
+        ),
+    ] = None,
     retrain_epochs: Annotated[int, typer.Option(help="Epochs of retraining (early stopping ends it sooner).")] = 40,
     cache: _Cache = None,
     policy: _Policy = "skip",
@@ -648,7 +826,9 @@ def finetune(
         _fail(str(exc))
         return
     data, _ = _training_data(job, reviewed, videos, policy, cache, window, workers, progress)
-    base_data = _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress)[0] if base else None
+    base_data = (
+        _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress)[0] if base else None
+    )
     if retrain is None:
         retrain = base_data is not None or len(data.episodes) >= job.RETRAIN_MIN_EPISODES
     try:
@@ -659,14 +839,21 @@ def finetune(
     table = Table(title=f"held-out reviewed episodes ({len(report.held_out)})")
     for column in ("", "detection F1", "median boundary error s", "window F1"):
         table.add_column(column, justify="right")
-    rows = [("before", report.before), *((f"after: {name}" + (" (kept)" if name == report.chosen else ""), f)
-                                        for name, f in report.candidates.items())]  # fmt: skip
+    rows = [
+        ("before", report.before),
+        *(
+            (f"after: {name}" + (" (kept)" if name == report.chosen else ""), f)
+            for name, f in report.candidates.items()
+        ),
+    ]
     for name, f in rows:
         table.add_row(name, f"{f['detection_f1']:.3f}", f"{f['median_boundary_error_s']:.2f}", f"{f['window_f1']:.3f}")
     out.print(table)
     target = out_file or model_file
     if not report.improved and not force:
-        _fail(f"the {report.chosen} model is worse on the held-out episodes: {target} left as it was (--force writes it)")
+        _fail(
+            f"the {report.chosen} model is worse on the held-out episodes: {target} left as it was (--force writes it)"
+        )
     with _writing(target, "the model"):
         report.model.save(target)
     out.print(f"{report.chosen} model written to {target}")
@@ -676,8 +863,15 @@ def finetune(
 def export(
     result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (the label format).")],
     fmt: Annotated[str, typer.Option("--format", help="json, csv, edl, ffmetadata, vtt (chapters) or jellyfin.")],
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Whole-result formats: the file to write (default: beside RESULT).")] = None,
-    videos: Annotated[Optional[list[Path]], typer.Option(help="Per-episode formats: where the videos are (files or folders; id = file stem); each side file goes next to its video.")] = None,
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", help="Whole-result formats: the file to write (default: beside RESULT).")
+    ] = None,
+    videos: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            help="Per-episode formats: where the videos are (files or folders; id = file stem); each side file goes next to its video."
+        ),
+    ] = None,
 ) -> None:
     """Write the answers for media players and servers: one file, or one side file next to each video."""
     from .export import get_writer
@@ -699,7 +893,9 @@ def export(
         out.print(f"{writer.name}: {len(answers)} episodes → {target}")
         return
     if not videos:
-        raise typer.BadParameter(f"{writer.name} writes a file next to each video: give --videos", param_hint="--videos")
+        raise typer.BadParameter(
+            f"{writer.name} writes a file next to each video: give --videos", param_hint="--videos"
+        )
     by_id = videos_by_id(_expand(videos, MEDIA_SUFFIXES))
     written, failed = 0, []
     for vid, answer in answers.items():
@@ -710,8 +906,10 @@ def export(
             written += writer.write_episode(vid, answer, by_id[vid]) is not None
         except OSError as exc:
             failed.append(f"{by_id[vid]}: cannot write its {writer.extension} file ({exc.strerror or exc})")
-    out.print(f"{writer.name}: {written} side files written ({len(answers) - written - len(failed)} episodes "
-              "without an intro need none)")  # fmt: skip
+    out.print(
+        f"{writer.name}: {written} side files written ({len(answers) - written - len(failed)} episodes "
+        "without an intro need none)"
+    )
     if failed:
         err.print(f"[bold red]{len(failed)} failed:[/]")
         for message in failed:
@@ -722,10 +920,22 @@ def export(
 @app.command()
 def report(
     result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (their evidence is drawn).")],
-    truth: Annotated[Optional[Path], typer.Option(help="Truth in the label format: adds the evaluation tables and marks wrong answers.")] = None,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="The HTML file to write (default: RESULT.html beside RESULT).")] = None,
-    window: Annotated[float, typer.Option(help="Analysis window in seconds (span of the window figures).")] = DEFAULT_WINDOW_S,
-    only: Annotated[str, typer.Option(help="Timelines for all episodes, only the wrong answers (needs --truth), or only the unsure ones (confidence < 0.7); tables cover all.")] = "all",
+    truth: Annotated[
+        Optional[Path],
+        typer.Option(help="Truth in the label format: adds the evaluation tables and marks wrong answers."),
+    ] = None,
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", help="The HTML file to write (default: RESULT.html beside RESULT).")
+    ] = None,
+    window: Annotated[
+        float, typer.Option(help="Analysis window in seconds (span of the window figures).")
+    ] = DEFAULT_WINDOW_S,
+    only: Annotated[
+        str,
+        typer.Option(
+            help="Timelines for all episodes, only the wrong answers (needs --truth), or only the unsure ones (confidence < 0.7); tables cover all."
+        ),
+    ] = "all",
 ) -> None:
     """A self-contained HTML report: one timeline per episode (model curve, recurring segments, answer, truth)."""
     from .atomic import write_text_atomic
@@ -751,21 +961,39 @@ def report(
 @app.command()
 def review(
     result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (with their evidence).")],
-    videos: Annotated[Optional[list[Path]], typer.Option(help="Where the videos are (files or folders; id = file stem), when not where the result says.")] = None,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="The reviewed-labels file (default: RESULT.reviewed.json beside RESULT); decisions already in it are kept.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback requires the printed token.")] = "127.0.0.1",
+    videos: Annotated[
+        Optional[list[Path]],
+        typer.Option(help="Where the videos are (files or folders; id = file stem), when not where the result says."),
+    ] = None,
+    out_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            help="The reviewed-labels file (default: RESULT.reviewed.json beside RESULT); decisions already in it are kept.",
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Anything but loopback requires the printed token.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
-    reviewer: Annotated[Optional[str], typer.Option(help="Name recorded with each decision (default: the login name; the page can change it).")] = None,
+    reviewer: Annotated[
+        Optional[str],
+        typer.Option(help="Name recorded with each decision (default: the login name; the page can change it)."),
+    ] = None,
     stream: Annotated[int, typer.Option(help="Audio stream of the audio previews (as given to detect).")] = 0,
     language: _Language = None,
-    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")] = True,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")
+    ] = True,
 ) -> None:
     """The review page: confirm or correct each answer in a browser; every decision is saved at once."""
     import importlib.util
 
     missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
     if missing:
-        _fail(f"the review page needs the review extra (pip install 'introdetect[review]'): {', '.join(missing)} missing")
+        _fail(
+            f"the review page needs the review extra (pip install 'introdetect[review]'): {', '.join(missing)} missing"
+        )
     from .detect import read_detections
     from .review import ReviewStore
     from .review.app import LOOPBACK_HOSTS, ReviewSession, media_of, new_token, serve
@@ -780,8 +1008,14 @@ def review(
     media = media_of(detections, by_id)
     loopback = host in LOOPBACK_HOSTS
     token = None if loopback else new_token()
-    session = ReviewSession(detections, store, media, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback else (),
-                            audio=_audio_options(DEFAULT_WINDOW_S, stream, language))  # fmt: skip
+    session = ReviewSession(
+        detections,
+        store,
+        media,
+        token=token,
+        allowed_hosts=LOOPBACK_HOSTS if loopback else (),
+        audio=_audio_options(DEFAULT_WINDOW_S, stream, language),
+    )
     if reviewer:
         session.reviewer = reviewer
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # a name to print, not to bind
@@ -798,7 +1032,9 @@ def review(
 
 cache_app = typer.Typer(help="The analysis cache of `detect`: how big it is, and pruning it.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
-_CacheDir = Annotated[Optional[Path], typer.Option("--cache", help="The cache folder (default: ~/.cache/introdetect/analysis).")]
+_CacheDir = Annotated[
+    Optional[Path], typer.Option("--cache", help="The cache folder (default: ~/.cache/introdetect/analysis).")
+]
 
 
 @cache_app.command("info")
@@ -813,7 +1049,9 @@ def cache_info(cache: _CacheDir = None) -> None:
 
 @cache_app.command("prune")
 def cache_prune(
-    max_size: Annotated[str, typer.Option(help="Keep at most this much (500M, 5G); the least recently used entries go first.")],
+    max_size: Annotated[
+        str, typer.Option(help="Keep at most this much (500M, 5G); the least recently used entries go first.")
+    ],
     cache: _CacheDir = None,
 ) -> None:
     """Shrink the cache to a size (a removed entry is only a later re-analysis)."""
@@ -829,17 +1067,23 @@ def cache_prune(
     out.print(f"{store.root}: removed {removed} entries ({freed / 1e6:.1f} MB); {entries} left, {size / 1e6:.1f} MB")
 
 
-library_app = typer.Typer(help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True)
+library_app = typer.Typer(
+    help="Known intros: build a library from labelled episodes, or inspect one.", no_args_is_help=True
+)
 app.add_typer(library_app, name="library")
 
 
 @library_app.command("build")
 def library_build(
     labels_file: Annotated[list[Path], typer.Option("--labels", help="VK label file(s) of the labelled episodes.")],
-    videos: Annotated[list[Path], typer.Option(help="The labelled episodes' videos (files or folders; id = file stem).")],
+    videos: Annotated[
+        list[Path], typer.Option(help="The labelled episodes' videos (files or folders; id = file stem).")
+    ],
     out_file: Annotated[Path, typer.Option("--out", help="Library file to write (.introlib).")],
     window: Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")] = DEFAULT_WINDOW_S,
-    policy: Annotated[str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")] = "keep",
+    policy: Annotated[
+        str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.")
+    ] = "keep",
     workers: Annotated[Optional[int], typer.Option(help="Parallel decoders.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -849,18 +1093,23 @@ def library_build(
 
     try:
         label_set = read_labels(labels_file, policy=policy)
-        library, failed, missing = build_library(label_set, _expand(videos, MEDIA_SUFFIXES),
-                                                 _audio_options(window, 0), workers, progress)  # fmt: skip
+        library, failed, missing = build_library(
+            label_set, _expand(videos, MEDIA_SUFFIXES), _audio_options(window, 0), workers, progress
+        )
     except USER_ERRORS as exc:
         _fail(str(exc))
         return
     with _writing(out_file, "the library"):
         library.save(out_file)
     refined = sum(e.refined for e in library.entries)
-    out.print(f"library {out_file}: {len(library)} known intros of {len(library.series)} series "
-              f"({refined} refined from the audio); {sum(a.flagged for a in library.audits)} labels flagged")  # fmt: skip
+    out.print(
+        f"library {out_file}: {len(library)} known intros of {len(library.series)} series "
+        f"({refined} refined from the audio); {sum(a.flagged for a in library.audits)} labels flagged"
+    )
     if missing:
-        out.print(f"{len(missing)} labelled ids have no video: " + ", ".join(missing[:8]) + (" …" if len(missing) > 8 else ""))
+        out.print(
+            f"{len(missing)} labelled ids have no video: " + ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
+        )
     if failed:
         err.print(f"[bold red]{len(failed)} failed:[/]")
         for _, message in failed:

@@ -42,14 +42,18 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     console.rule("1. Real VK labels")
     console.print(f"{stats.rows} rows, {stats.ids} ids, {len(stats.series)} series; usable as truth: {stats.usable}")
     console.print("defects: " + ", ".join(f"{k} {v}" for k, v in stats.defects_by_kind.items()))
-    console.print(f"median intro {stats.duration_s['median']:.0f} s; intros within 300 s: "
-                  f"{stats.share_ending_within['300s'] * 100:.1f} %; window for ≥95 %: {stats.recommended_window_s:g} s "
-                  f"(default {DEFAULT_WINDOW_S:g} s)")  # fmt: skip
+    console.print(
+        f"median intro {stats.duration_s['median']:.0f} s; intros within 300 s: "
+        f"{stats.share_ending_within['300s'] * 100:.1f} %; window for ≥95 %: {stats.recommended_window_s:g} s "
+        f"(default {DEFAULT_WINDOW_S:g} s)"
+    )
 
     console.rule("2. A sample season from the corpus generator (real recordings from Debian packages)")
     corpus_dir = out_dir / "corpus"
     corpus = build_corpus(corpus_dir, "tiny", seed=0)
-    console.print(f"{corpus.episodes} episodes in {corpus_dir} ({corpus.rendered} rendered, {corpus.up_to_date} up to date)")
+    console.print(
+        f"{corpus.episodes} episodes in {corpus_dir} ({corpus.rendered} rendered, {corpus.up_to_date} up to date)"
+    )
     manifest = json.loads((corpus_dir / "corpus.json").read_text(encoding="utf-8"))
     test = {e["id"]: e for e in manifest["episodes"] if e["split"] == "test"}
     truth = read_answers(corpus_dir / "truth_test.json")
@@ -65,17 +69,20 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     audio_dir, feature_dir = out_dir / "audio", out_dir / "features"
     videos = [corpus_dir / e["file"] for e in test.values()]
     result = extract_many(videos, audio_dir, AudioOptions(), features_dir=feature_dir)
-    console.print(f"extract + features: {len(result.done)} done, {len(result.up_to_date)} up to date, "
-                  f"{len(result.failed)} failed")  # fmt: skip
+    console.print(
+        f"extract + features: {len(result.done)} done, {len(result.up_to_date)} up to date, {len(result.failed)} failed"
+    )
     for _, message in result.failed:
         console.print(f"[red]{message}[/]", markup=True)
     options = WindowOptions()
     window_set = build_windows(feature_files(feature_dir), read_labels(corpus_dir / "truth_test.json"), options)
     save_windows(out_dir / "windows.npz", window_set, options)
     summary = window_set.summary()
-    console.print(f"{summary['windows']} windows of {options.length_s:g} s every {options.step_s:g} s from "
-                  f"{summary['episodes']} episodes: {summary['intro_windows']} intro, {summary['other_windows']} other "
-                  f"→ {out_dir / 'windows.npz'}")  # fmt: skip
+    console.print(
+        f"{summary['windows']} windows of {options.length_s:g} s every {options.step_s:g} s from "
+        f"{summary['episodes']} episodes: {summary['intro_windows']} intro, {summary['other_windows']} other "
+        f"→ {out_dir / 'windows.npz'}"
+    )
 
     console.rule("4. introdetect detect on the sample seasons (no labels: what recurs, and the shipped model)")
     from .detect import candidates, write_detections
@@ -89,10 +96,14 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
         found.add_column(column)
     for d in detections:
         intro = truth[d.id].intro
-        found.add_row(d.id, format_timecode(d.intro.start_s, 1) if d.intro else "–",
-                      format_timecode(d.intro.end_s, 1) if d.intro else "–",
-                      "–" if d.confidence is None else f"{d.confidence:.2f}", d.method,
-                      str(intro) if intro else "no intro")  # fmt: skip
+        found.add_row(
+            d.id,
+            format_timecode(d.intro.start_s, 1) if d.intro else "–",
+            format_timecode(d.intro.end_s, 1) if d.intro else "–",
+            "–" if d.confidence is None else f"{d.confidence:.2f}",
+            d.method,
+            str(intro) if intro else "no intro",
+        )
     console.print(found)
     write_detections(out_dir / "detections.json", detections)
     console.print(f"answers → {out_dir / 'detections.json'}")
@@ -103,28 +114,42 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     prints = {vid: fingerprint(corpus_dir / e["file"], min(0.25 * e["duration_s"], 600)) for vid, e in test.items()}
     skipper: dict = {}
     for series in sorted({e["series"] for e in test.values()}):
-        skipper.update(detect_season(prints, sorted(v for v, e in test.items() if e["series"] == series), skipper_options))
+        skipper.update(
+            detect_season(prints, sorted(v for v, e in test.items() if e["series"] == series), skipper_options)
+        )
     scores = Table(title="Detectors on the test split")
     for column in ("detector", "F1 @IoU≥0.5", "hits ±1 s", "start MAE s", "window F1", "false-intro rate"):
         scores.add_column(column)
     ours = {d.id: Answer(d.intro, d.confidence, d.method) for d in detections}
+
     def as_answers(found: dict) -> dict:
         return {vid: Answer(d.intro, d.confidence, d.method) for vid, d in found.items()}
 
-    for name, answers in (("position prior", prior), ("Intro Skipper's method", skipper),
-                          ("introdetect: matching alone", as_answers(matching_only)),
-                          ("introdetect: the model alone", as_answers(model_only)),
-                          ("introdetect (fused, the default)", ours)):  # fmt: skip
+    for name, answers in (
+        ("position prior", prior),
+        ("Intro Skipper's method", skipper),
+        ("introdetect: matching alone", as_answers(matching_only)),
+        ("introdetect: the model alone", as_answers(model_only)),
+        ("introdetect (fused, the default)", ours),
+    ):
         fig = evaluate(answers, truth).overall
 
         def cell(value: float, digits: int = 2) -> str:
             return "–" if value != value else f"{value:.{digits}f}"
 
-        scores.add_row(name, cell(fig.f1), cell(fig.hits["±1s"]), cell(fig.start_mae_s, 1), cell(fig.window_f1),
-                       cell(fig.false_intro_rate))  # fmt: skip
+        scores.add_row(
+            name,
+            cell(fig.f1),
+            cell(fig.hits["±1s"]),
+            cell(fig.start_mae_s, 1),
+            cell(fig.window_f1),
+            cell(fig.false_intro_rate),
+        )
     console.print(scores)
-    console.print("`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way; "
-                  "docs/BENCHMARKS.md has the same comparison on the full corpus.")
+    console.print(
+        "`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way; "
+        "docs/BENCHMARKS.md has the same comparison on the full corpus."
+    )
 
     console.rule("6. A report to look at, and the review page")
     from .atomic import write_text_atomic
@@ -133,6 +158,8 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     report = out_dir / "report.html"
     write_text_atomic(report, build_report(detections, truth, title="introdetect demo: the test split"))
     console.print(f"one timeline per episode (model curve, what recurs, answer, truth) → {report}")
-    console.print(f"confirm or correct the answers in a browser: introdetect review {out_dir / 'detections.json'} "
-                  "(pip install -e '.[review]'), then introdetect finetune MODEL REVIEWED.json --videos DIR",
-                  markup=False)  # fmt: skip
+    console.print(
+        f"confirm or correct the answers in a browser: introdetect review {out_dir / 'detections.json'} "
+        "(pip install -e '.[review]'), then introdetect finetune MODEL REVIEWED.json --videos DIR",
+        markup=False,
+    )

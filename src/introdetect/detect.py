@@ -85,8 +85,10 @@ def _seconds(value: float) -> float:
 
 def segment_json(segment: Segment | None) -> dict[str, Any]:
     """``start_sec``/``end_sec`` of a segment (None: no intro), to the millisecond, as result files hold them."""
-    return {"start_sec": _seconds(segment.start_s) if segment else None,
-            "end_sec": _seconds(segment.end_s) if segment else None}  # fmt: skip
+    return {
+        "start_sec": _seconds(segment.start_s) if segment else None,
+        "end_sec": _seconds(segment.end_s) if segment else None,
+    }
 
 
 def _segment_of(row: dict[str, Any]) -> Segment | None:
@@ -105,16 +107,24 @@ class Match:
     kind: str = "recurring"
 
     def to_json(self) -> dict[str, Any]:
-        return {**segment_json(self.segment), "with": list(self.partners), "probability": round(self.probability, 4),
-                "kind": self.kind}  # fmt: skip
+        return {
+            **segment_json(self.segment),
+            "with": list(self.partners),
+            "probability": round(self.probability, 4),
+            "kind": self.kind,
+        }
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> Match:
         segment = _segment_of(row)
         if segment is None:
             raise ValueError("a match needs start_sec and end_sec")
-        return cls(segment, tuple(str(x) for x in row.get("with", [])), float(row.get("probability", 0.0)),
-                   str(row.get("kind", "recurring")))  # fmt: skip
+        return cls(
+            segment,
+            tuple(str(x) for x in row.get("with", [])),
+            float(row.get("probability", 0.0)),
+            str(row.get("kind", "recurring")),
+        )
 
 
 @dataclass(frozen=True)
@@ -154,14 +164,20 @@ class Evidence:
         if self.matches:
             out["matches"] = [m.to_json() for m in self.matches]
         if self.curve is not None:
-            out["curve"] = {"start_sec": self.curve.start_s, "step_sec": self.curve.step_s,
-                            "intro_probability": list(self.curve.values)}  # fmt: skip
+            out["curve"] = {
+                "start_sec": self.curve.start_s,
+                "step_sec": self.curve.step_s,
+                "intro_probability": list(self.curve.values),
+            }
         if self.model is not None:
             out["model"] = {**segment_json(self.model[0]), "confidence": round(self.model[1], 4)}
         if self.matcher is not None:
             segment, confidence, method = self.matcher
-            out["matcher"] = {**segment_json(segment),
-                              "confidence": None if confidence is None else round(confidence, 4), "method": method}
+            out["matcher"] = {
+                **segment_json(segment),
+                "confidence": None if confidence is None else round(confidence, 4),
+                "method": method,
+            }
         return out
 
     @classmethod
@@ -229,8 +245,9 @@ class EpisodeAnalyser:
         self._profile = ProfileSink(sample_rate, N_FFT)
         self._features: FeatureAccumulator | None = None
         if features:  # the features need the FFT in float64 (see FrameStream); the fingerprints take it as it comes
-            self._features = FeatureAccumulator(FeatureOptions(sample_rate=sample_rate),
-                                                spectrum_sinks=[self._landmarks, self._profile])  # fmt: skip
+            self._features = FeatureAccumulator(
+                FeatureOptions(sample_rate=sample_rate), spectrum_sinks=[self._landmarks, self._profile]
+            )
             self._stream = None
         else:
             self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=FFT_DOUBLE)
@@ -247,8 +264,13 @@ class EpisodeAnalyser:
             self._stream.finish()  # type: ignore[union-attr]
             samples = self._stream.samples  # type: ignore[union-attr]
         duration = samples / self.sample_rate
-        return EpisodePrint(episode, self._landmarks.finish(), self._profile.finish(self.frame_rate), duration,
-                            reached_end=duration < window_s - END_SLACK_S)  # fmt: skip
+        return EpisodePrint(
+            episode,
+            self._landmarks.finish(),
+            self._profile.finish(self.frame_rate),
+            duration,
+            reached_end=duration < window_s - END_SLACK_S,
+        )
 
 
 def analyse_samples(samples: np.ndarray, sample_rate: int, episode: str, window_s: float = np.inf) -> EpisodePrint:
@@ -273,8 +295,9 @@ def _model(source: str) -> IntroModel:
     return _MODELS[source]
 
 
-def analyse_with_model(path: str | os.PathLike[str], options: AudioOptions | None,
-                       model: str | None) -> tuple[EpisodePrint, ModelAnswer | None]:  # fmt: skip
+def analyse_with_model(
+    path: str | os.PathLike[str], options: AudioOptions | None, model: str | None
+) -> tuple[EpisodePrint, ModelAnswer | None]:
     """One decode of the episode's window: its print for matching and, with ``model``, the model's answer."""
     options = options or AudioOptions()
     analyser = EpisodeAnalyser(options.sample_rate, features=model is not None)
@@ -310,10 +333,17 @@ def _analyse_task(path: Path, options: AudioOptions, model: str | None) -> tuple
         return ("failed", _one_line(exc, path))
 
 
-def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int | Executor, show_progress: bool,
-                 failed: list[tuple[str, str]], model: str | None = None,
-                 answers: dict[Path, ModelAnswer] | None = None, cache: AnalysisCache | None = None,
-                 keys: dict[Path, EpisodeKey] | None = None) -> dict[Path, EpisodePrint]:  # fmt: skip
+def analyse_many(
+    paths: Sequence[Path],
+    options: AudioOptions,
+    workers: int | Executor,
+    show_progress: bool,
+    failed: list[tuple[str, str]],
+    model: str | None = None,
+    answers: dict[Path, ModelAnswer] | None = None,
+    cache: AnalysisCache | None = None,
+    keys: dict[Path, EpisodeKey] | None = None,
+) -> dict[Path, EpisodePrint]:
     """Analyse episodes on ``workers`` (a number of local processes, or an executor: a Dask cluster's);
     failures go to ``failed`` as one line each. With ``model``, each episode's model answer goes to
     ``answers``. With ``cache`` (and each path's ``keys``), an episode analysed before with the same file and
@@ -356,8 +386,9 @@ def analyse_many(paths: Sequence[Path], options: AudioOptions, workers: int | Ex
 # --- one series -----------------------------------------------------------------------------------------------
 
 
-def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis,
-                   limit: int = MAX_MATCHES) -> list[tuple[Match, ...]]:  # fmt: skip
+def series_matches(
+    prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int = MAX_MATCHES
+) -> list[tuple[Match, ...]]:
     """Per episode, the recurring motifs heard in it (its main region of each), best first, at most ``limit``."""
     order = np.argsort(-analysis.probabilities, kind="stable")[:limit] if analysis.motifs else []
     found: list[list[Match]] = [[] for _ in prints]
@@ -367,13 +398,19 @@ def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis,
             region = motif.main_region(e)
             rate = prints[e].profile.frame_rate
             partners = tuple(sorted({prints[m.other].id for m in region.members}))
-            found[e].append(Match(Segment(region.start / rate, max(region.end, region.start + 1) / rate), partners,
-                                  float(analysis.probabilities[int(k)])))  # fmt: skip
+            found[e].append(
+                Match(
+                    Segment(region.start / rate, max(region.end, region.start + 1) / rate),
+                    partners,
+                    float(analysis.probabilities[int(k)]),
+                )
+            )
     return [tuple(m) for m in found]
 
 
-def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer,
-                   analysis: SeriesAnalysis | None = None) -> list[tuple[Segment | None, AnswerFeatures]]:  # fmt: skip
+def series_answers(
+    prints: Sequence[EpisodePrint], scorer: MotifScorer, analysis: SeriesAnalysis | None = None
+) -> list[tuple[Segment | None, AnswerFeatures]]:
     """Every episode's answer from what recurs across the series (two or more episodes), with what the
     matcher saw for it (``AnswerFeatures``, from which its confidence is computed)."""
     prints = list(prints)
@@ -396,28 +433,51 @@ def series_answers(prints: Sequence[EpisodePrint], scorer: MotifScorer,
         region = motif.main_region(e)
         partners = len({m.other for m in region.members})
         seconds = max((region.end - region.start) / p.profile.frame_rate, 0.5)
-        features = AnswerFeatures(1.0, logit(probability), share, motif.agreement.get(e, 0.0), partners / (n - 1),
-                                  math.log1p(region.votes / seconds / max(partners, 1)), math.log(n),
-                                  math.log1p(region.spread / p.profile.frame_rate))  # fmt: skip
+        features = AnswerFeatures(
+            1.0,
+            logit(probability),
+            share,
+            motif.agreement.get(e, 0.0),
+            partners / (n - 1),
+            math.log1p(region.votes / seconds / max(partners, 1)),
+            math.log(n),
+            math.log1p(region.spread / p.profile.frame_rate),
+        )
         answers.append((refiner.refine(region), features))
     return answers
 
 
-def detect_series(prints: Sequence[EpisodePrint], scorer: MotifScorer, series: str | None = None,
-                  confidence: ConfidenceModel | None = None) -> list[Detection]:  # fmt: skip
+def detect_series(
+    prints: Sequence[EpisodePrint],
+    scorer: MotifScorer,
+    series: str | None = None,
+    confidence: ConfidenceModel | None = None,
+) -> list[Detection]:
     """Every episode's intro from what recurs across the series' episodes."""
     prints = list(prints)
     if len(prints) < 2:
-        return [Detection(p.id, None, None, METHOD_NONE_LONE, series,
-                          note="a lone episode of an unknown series cannot be matched: add its siblings or "
-                               "labelled episodes of its series") for p in prints]  # fmt: skip
+        return [
+            Detection(
+                p.id,
+                None,
+                None,
+                METHOD_NONE_LONE,
+                series,
+                note="a lone episode of an unknown series cannot be matched: add its siblings or "
+                "labelled episodes of its series",
+            )
+            for p in prints
+        ]
     confidence = confidence or ConfidenceModel.load()
     analysis = analyse_series(prints, scorer)
     answers = series_answers(prints, scorer, analysis)
     matches = series_matches(prints, analysis)
-    return [Detection(p.id, segment, confidence.confidence(features), METHOD_RECURRING, series,
-                      evidence=Evidence(matches=found))
-            for p, (segment, features), found in zip(prints, answers, matches, strict=True)]  # fmt: skip
+    return [
+        Detection(
+            p.id, segment, confidence.confidence(features), METHOD_RECURRING, series, evidence=Evidence(matches=found)
+        )
+        for p, (segment, features), found in zip(prints, answers, matches, strict=True)
+    ]
 
 
 # --- the whole job ------------------------------------------------------------------------------------------
@@ -459,8 +519,21 @@ def detect(
     model_source = None if model is None or use == "matching" else str(model)
     if use == "model" and model_source is None:
         raise SettingsError("use='model' needs a model")
-    found = candidates(paths, labels, series, options, workers, show_progress, scorer, library, videos,
-                       model_source, match=use != "model", cache=cache, scheduler=scheduler)  # fmt: skip
+    found = candidates(
+        paths,
+        labels,
+        series,
+        options,
+        workers,
+        show_progress,
+        scorer,
+        library,
+        videos,
+        model_source,
+        match=use != "model",
+        cache=cache,
+        scheduler=scheduler,
+    )
     return found.answers(use)
 
 
@@ -484,10 +557,20 @@ class Candidates:
             if answer is None or d.method == METHOD_FAILED:
                 out.append(d)
                 continue
-            evidence = replace(d.evidence or Evidence(), curve=Curve.of(answer), model=(answer.intro, answer.confidence))
+            evidence = replace(
+                d.evidence or Evidence(), curve=Curve.of(answer), model=(answer.intro, answer.confidence)
+            )
             if use == "model":
-                out.append(replace(d, intro=answer.intro, confidence=answer.confidence, method=METHOD_MODEL,
-                                   note=None, evidence=replace(evidence, matches=())))  # fmt: skip
+                out.append(
+                    replace(
+                        d,
+                        intro=answer.intro,
+                        confidence=answer.confidence,
+                        method=METHOD_MODEL,
+                        note=None,
+                        evidence=replace(evidence, matches=()),
+                    )
+                )
             else:
                 matcher = None if d.method == METHOD_NONE_LONE else (d.intro, d.confidence, d.method)
                 out.append(replace(fuse(d, answer), evidence=replace(evidence, matcher=matcher)))
@@ -498,12 +581,20 @@ def _known(vid: str, found: Lookup, series: str) -> Detection:
     """An answer by lookup in the series' known intros; the matched known intro is its evidence."""
     assert found.intro is not None
     match = Match(found.intro, found.references, found.confidence, kind="known")
-    return Detection(vid, found.intro, found.confidence, METHOD_KNOWN, series,
-                     note="matched " + ", ".join(found.references[:3]), evidence=Evidence(matches=(match,)))  # fmt: skip
+    return Detection(
+        vid,
+        found.intro,
+        found.confidence,
+        METHOD_KNOWN,
+        series,
+        note="matched " + ", ".join(found.references[:3]),
+        evidence=Evidence(matches=(match,)),
+    )
 
 
-def _keys(paths: Sequence[Path], options: AudioOptions, model: str | None,
-          cache: AnalysisCache | None) -> dict[Path, EpisodeKey]:  # fmt: skip
+def _keys(
+    paths: Sequence[Path], options: AudioOptions, model: str | None, cache: AnalysisCache | None
+) -> dict[Path, EpisodeKey]:
     """Each readable file's cache key (none without a cache; a file that cannot be read is decoded, and fails,
     as usual)."""
     if cache is None or not paths:
@@ -516,8 +607,9 @@ def _keys(paths: Sequence[Path], options: AudioOptions, model: str | None,
     return keys
 
 
-def _lookup(members: list[Path], name: str, prints: dict[Path, EpisodePrint],
-            library: IntroLibrary | None) -> tuple[dict[str, Detection], list[Path]]:  # fmt: skip
+def _lookup(
+    members: list[Path], name: str, prints: dict[Path, EpisodePrint], library: IntroLibrary | None
+) -> tuple[dict[str, Detection], list[Path]]:
     """Answers by lookup in the known intros (a known series; a lone episode of an unnamed one), and the
     members left for matching."""
     answers: dict[str, Detection] = {}
@@ -531,8 +623,9 @@ def _lookup(members: list[Path], name: str, prints: dict[Path, EpisodePrint],
             if found is not None and found.intro is not None:
                 answers[vid] = _known(vid, found, name)
             else:
-                answers[vid] = Detection(vid, None, 0.5, METHOD_KNOWN, name,
-                                         note="none of the series' known intros is heard")  # fmt: skip
+                answers[vid] = Detection(
+                    vid, None, 0.5, METHOD_KNOWN, name, note="none of the series' known intros is heard"
+                )
             continue
         unknown.append(path)
     if len(unknown) == 1:  # a lone episode of an unnamed series: try every known intro before giving up
@@ -544,9 +637,16 @@ def _lookup(members: list[Path], name: str, prints: dict[Path, EpisodePrint],
     return answers, unknown
 
 
-def _match_series(jobs: list[tuple[str, list[Path]]], prints: dict[Path, EpisodePrint], scorer: MotifScorer,
-                  confidence: ConfidenceModel, pool: Executor, cache: AnalysisCache | None,
-                  keys: dict[Path, EpisodeKey], show_progress: bool) -> list[Detection]:  # fmt: skip
+def _match_series(
+    jobs: list[tuple[str, list[Path]]],
+    prints: dict[Path, EpisodePrint],
+    scorer: MotifScorer,
+    confidence: ConfidenceModel,
+    pool: Executor,
+    cache: AnalysisCache | None,
+    keys: dict[Path, EpisodeKey],
+    show_progress: bool,
+) -> list[Detection]:
     """Every series matched (a task each on ``pool``); with a cache, a series whose episodes and models are
     unchanged is read back, not matched again."""
     out: list[Detection] = []
@@ -587,8 +687,9 @@ def _ship(pool: Executor, prints: list[EpisodePrint]) -> Any:
     return client.scatter(prints)
 
 
-def _series_task(prints: list[EpisodePrint], scorer: MotifScorer, name: str,
-                 confidence: ConfidenceModel) -> list[Detection]:  # fmt: skip
+def _series_task(
+    prints: list[EpisodePrint], scorer: MotifScorer, name: str, confidence: ConfidenceModel
+) -> list[Detection]:
     relax_worker_malloc()
     return detect_series(prints, scorer, name, confidence)
 
@@ -642,8 +743,9 @@ def candidates(
         if references:
             prints.update(analyse_many(references, options, pool, show_progress, failed, None, None, cache, keys))
         if pairs:
-            known = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs
-                                               if v in prints])  # fmt: skip
+            known = build_library_from_prints(
+                [(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints]
+            )
             library = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
         answers: dict[str, Detection] = {}
         to_match: list[tuple[str, list[Path]]] = []
@@ -651,8 +753,9 @@ def candidates(
         for name, members in groups.items():
             members = sorted(members, key=lambda p: p.name)
             if not match:  # placeholders that the model's answers replace
-                answers.update((episode_id(p), Detection(episode_id(p), None, None, METHOD_NONE_LONE, name))
-                               for p in members)  # fmt: skip
+                answers.update(
+                    (episode_id(p), Detection(episode_id(p), None, None, METHOD_NONE_LONE, name)) for p in members
+                )
                 continue
             known_answers, unknown = _lookup(members, name, prints, library)
             answers.update(known_answers)
@@ -695,6 +798,16 @@ def read_detections(path: str | os.PathLike[str]) -> list[Detection]:
         except (ValueError, TypeError, KeyError) as exc:
             raise PredictionError(f"{path}: {shown(vid)}: evidence: {exc}") from None
         text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path", "note")}
-        out.append(Detection(vid, answer.intro, answer.confidence, answer.method or "label", text["series"],
-                             text["path"], text["note"], evidence))  # fmt: skip
+        out.append(
+            Detection(
+                vid,
+                answer.intro,
+                answer.confidence,
+                answer.method or "label",
+                text["series"],
+                text["path"],
+                text["note"],
+                evidence,
+            )
+        )
     return out

@@ -103,19 +103,41 @@ def decide(matched: Detection, model: ModelAnswer) -> tuple[Detection, FusionFea
     agree = matched.intro is not None and model.intro is not None and matched.intro.iou(model.intro) >= AGREE_IOU
 
     def features(model_decided: bool, intro: object) -> FusionFeatures:
-        return FusionFeatures(float(model_decided), float(intro is not None), 0.0 if lone else logit(matcher_conf),
-                              logit(model.presence), float(agree), float(lone))  # fmt: skip
+        return FusionFeatures(
+            float(model_decided),
+            float(intro is not None),
+            0.0 if lone else logit(matcher_conf),
+            logit(model.presence),
+            float(agree),
+            float(lone),
+        )
 
     if lone:
-        return (replace(matched, intro=model.intro, confidence=model.confidence, method=METHOD_MODEL,
-                        note=NOTE_MODEL_ALONE),
-                features(True, model.intro))  # fmt: skip
+        return (
+            replace(
+                matched, intro=model.intro, confidence=model.confidence, method=METHOD_MODEL, note=NOTE_MODEL_ALONE
+            ),
+            features(True, model.intro),
+        )
     if agree:
-        return (replace(matched, confidence=max(matcher_conf, model.confidence),
-                        note=_note(matched.note, _describe(model) + ", agrees")), features(False, matched.intro))  # fmt: skip
+        return (
+            replace(
+                matched,
+                confidence=max(matcher_conf, model.confidence),
+                note=_note(matched.note, _describe(model) + ", agrees"),
+            ),
+            features(False, matched.intro),
+        )
     weaker = matcher_conf < model.confidence if matched.intro is None else matcher_conf < MATCHER_UNSURE
     if model.intro is not None and model.confidence >= MODEL_SURE and weaker:
-        return (replace(matched, intro=model.intro, confidence=model.confidence, method=METHOD_MODEL,
-                        note=_note(f"{matched.method} answer overruled ({matcher_conf:.2f})")),
-                features(True, model.intro))  # fmt: skip
+        return (
+            replace(
+                matched,
+                intro=model.intro,
+                confidence=model.confidence,
+                method=METHOD_MODEL,
+                note=_note(f"{matched.method} answer overruled ({matcher_conf:.2f})"),
+            ),
+            features(True, model.intro),
+        )
     return replace(matched, note=_note(matched.note, _describe(model))), features(False, matched.intro)

@@ -30,8 +30,9 @@ def series_of(path: str | os.PathLike[str], labels: LabelSet | None = None) -> s
     return " ".join(folder.name.casefold().split()) or "(no series)"
 
 
-def group_series(paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None,
-                 series: str | None = None) -> dict[str, list[Path]]:  # fmt: skip
+def group_series(
+    paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None, series: str | None = None
+) -> dict[str, list[Path]]:
     """Episodes by series (``series`` puts them all in one)."""
     groups: dict[str, list[Path]] = defaultdict(list)
     for p in paths:

@@ -48,11 +48,29 @@ DEFECT_KINDS: dict[str, str] = {
 # "3вeздный пyть"). Replaced only inside words that already contain Cyrillic, so "90210" and Latin titles stay.
 _LOOKALIKES = str.maketrans(
     {
-        "a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "k": "к",
-        "A": "А", "B": "В", "E": "Е", "K": "К", "M": "М", "H": "Н", "O": "О", "P": "Р",
-        "C": "С", "T": "Т", "X": "Х", "Y": "У", "3": "З",
+        "a": "а",
+        "e": "е",
+        "o": "о",
+        "p": "р",
+        "c": "с",
+        "x": "х",
+        "y": "у",
+        "k": "к",
+        "A": "А",
+        "B": "В",
+        "E": "Е",
+        "K": "К",
+        "M": "М",
+        "H": "Н",
+        "O": "О",
+        "P": "Р",
+        "C": "С",
+        "T": "Т",
+        "X": "Х",
+        "Y": "У",
+        "3": "З",
     }
-)  # fmt: skip
+)
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -64,7 +82,9 @@ _RU_NAME = re.compile(
     re.IGNORECASE,
 )
 # "Show S01E02", "Show.s1e2", "Show 1x02"
-_SXE = re.compile(r"^(?P<series>.*?)[\s._-]*(?:[Ss](?P<s1>\d{1,2})[\s._-]*[Ee](?P<e1>\d{1,3})|(?P<s2>\d{1,2})x(?P<e2>\d{2,3}))\b")
+_SXE = re.compile(
+    r"^(?P<series>.*?)[\s._-]*(?:[Ss](?P<s1>\d{1,2})[\s._-]*[Ee](?P<e1>\d{1,3})|(?P<s2>\d{1,2})x(?P<e2>\d{2,3}))\b"
+)
 
 
 class LabelError(Exception):
@@ -514,9 +534,7 @@ def intro_reach_s(label: Label) -> float | None:
     return label.start_s
 
 
-def recommend_window(
-    labels: Iterable[Label], coverage: float = WINDOW_COVERAGE, step_s: float = 60.0
-) -> float | None:
+def recommend_window(labels: Iterable[Label], coverage: float = WINDOW_COVERAGE, step_s: float = 60.0) -> float | None:
     """Smallest multiple of ``step_s`` seconds that holds at least ``coverage`` of the labelled intros."""
     reaches = sorted(r for r in (intro_reach_s(label) for label in labels) if r is not None)
     if not reaches:
@@ -548,7 +566,13 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     }
 
 
-DURATION_BUCKETS = ((0, 5, "≤5 s"), (5, 15, "5–15 s"), (15, 30, "15–30 s"), (30, 90, "30–90 s"), (90, math.inf, ">90 s"))
+DURATION_BUCKETS = (
+    (0, 5, "≤5 s"),
+    (5, 15, "5–15 s"),
+    (15, 30, "15–30 s"),
+    (30, 90, "30–90 s"),
+    (90, math.inf, ">90 s"),
+)
 
 
 def compute_stats(label_set: LabelSet) -> LabelStats:
@@ -560,8 +584,7 @@ def compute_stats(label_set: LabelSet) -> LabelStats:
     buckets = {name: sum(low < d <= high for d in durations) for low, high, name in DURATION_BUCKETS}
     reaches = [r for r in (intro_reach_s(label) for label in labels) if r is not None]
     share = {
-        f"{limit}s": (sum(r <= limit for r in reaches) / len(reaches) if reaches else 0.0)
-        for limit in (60, 300, 600)
+        f"{limit}s": (sum(r <= limit for r in reaches) / len(reaches) if reaches else 0.0) for limit in (60, 300, 600)
     }
     return LabelStats(
         rows=label_set.rows_read,

@@ -158,9 +158,11 @@ def _intro_region(episode: EpisodePrint, regions: Sequence[Region]) -> Region:
     top_partners = max(partners.values())
     top_votes = max(r.votes for r in regions)
     good = [r for r in regions if 2 * partners[id(r)] >= top_partners and 3 * r.votes >= top_votes]
+
     def closing(r: Region) -> bool:  # end credits: end the episode, or start in its last fifth
-        return episode.reached_end and (episode.duration_s - r.end / rate < END_S
-                                        or r.start / rate > CLOSING_SHARE * episode.duration_s)  # fmt: skip
+        return episode.reached_end and (
+            episode.duration_s - r.end / rate < END_S or r.start / rate > CLOSING_SHARE * episode.duration_s
+        )
 
     opening = [r for r in good if not closing(r)]
     return max(opening or good, key=lambda r: (r.votes, -r.start))
@@ -244,7 +246,9 @@ class IntroLibrary:
             ref_lo, ref_hi = (int(round(t * rate * best_seg.speed + best_seg.offset)) for t in (lo, hi))
             ref_loudness = reference.profile.loudness_db
             stretch = ref_loudness[max(ref_lo, 0) : max(min(ref_hi, ref_loudness.size), max(ref_lo, 0) + 1)]
-            loud = stretch.size and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - QUIET_DB
+            loud = (
+                stretch.size and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - QUIET_DB
+            )
             if loud:
                 start, end = (heard, end) if side == "start" else (start, heard)
         return Lookup(Segment(start, max(end, start + 0.1)), float(confidence), references)
@@ -258,13 +262,32 @@ class IntroLibrary:
             arrays[f"peaks_{k}"] = e.reference.landmarks.peaks.astype(np.int32)
             arrays[f"log_mel_{k}"] = e.reference.profile.log_mel.astype(np.float16)
             arrays[f"loudness_{k}"] = e.reference.profile.loudness_db.astype(np.float16)
-            meta.append({"id": e.id, "series": e.series, "intro": [e.intro.start_s, e.intro.end_s],
-                         "label": [e.label.start_s, e.label.end_s], "refined": e.refined,
-                         "first_frame": e.first_frame, "frame_rate": e.reference.profile.frame_rate})  # fmt: skip
-        header = {"format": LIBRARY_FORMAT, "entries": meta,
-                  "audits": [{"id": a.id, "series": a.series, "label": [a.label.start_s, a.label.end_s],
-                              "audio": [a.audio.start_s, a.audio.end_s] if a.audio else None,
-                              "flagged": a.flagged, "reason": a.reason} for a in self.audits]}  # fmt: skip
+            meta.append(
+                {
+                    "id": e.id,
+                    "series": e.series,
+                    "intro": [e.intro.start_s, e.intro.end_s],
+                    "label": [e.label.start_s, e.label.end_s],
+                    "refined": e.refined,
+                    "first_frame": e.first_frame,
+                    "frame_rate": e.reference.profile.frame_rate,
+                }
+            )
+        header = {
+            "format": LIBRARY_FORMAT,
+            "entries": meta,
+            "audits": [
+                {
+                    "id": a.id,
+                    "series": a.series,
+                    "label": [a.label.start_s, a.label.end_s],
+                    "audio": [a.audio.start_s, a.audio.end_s] if a.audio else None,
+                    "flagged": a.flagged,
+                    "reason": a.reason,
+                }
+                for a in self.audits
+            ],
+        }
         arrays["header"] = np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
@@ -286,14 +309,34 @@ class IntroLibrary:
                 for k, m in enumerate(header["entries"]):
                     rate = float(m["frame_rate"])
                     log_mel = data[f"log_mel_{k}"].astype(np.float32)
-                    reference = EpisodePrint(m["id"], Landmarks(data[f"peaks_{k}"], rate, log_mel.shape[0]),
-                                             Profile(log_mel, data[f"loudness_{k}"].astype(np.float32), rate),
-                                             log_mel.shape[0] / rate)  # fmt: skip
-                    entries.append(KnownIntro(m["id"], m["series"], Segment(*m["intro"]), Segment(*m["label"]),
-                                              bool(m["refined"]), int(m["first_frame"]), reference))  # fmt: skip
-                audits = [LabelAudit(a["id"], a["series"], Segment(*a["label"]),
-                                     Segment(*a["audio"]) if a["audio"] else None, a["flagged"], a["reason"])
-                          for a in header.get("audits", [])]  # fmt: skip
+                    reference = EpisodePrint(
+                        m["id"],
+                        Landmarks(data[f"peaks_{k}"], rate, log_mel.shape[0]),
+                        Profile(log_mel, data[f"loudness_{k}"].astype(np.float32), rate),
+                        log_mel.shape[0] / rate,
+                    )
+                    entries.append(
+                        KnownIntro(
+                            m["id"],
+                            m["series"],
+                            Segment(*m["intro"]),
+                            Segment(*m["label"]),
+                            bool(m["refined"]),
+                            int(m["first_frame"]),
+                            reference,
+                        )
+                    )
+                audits = [
+                    LabelAudit(
+                        a["id"],
+                        a["series"],
+                        Segment(*a["label"]),
+                        Segment(*a["audio"]) if a["audio"] else None,
+                        a["flagged"],
+                        a["reason"],
+                    )
+                    for a in header.get("audits", [])
+                ]
         except (OSError, ValueError, KeyError) as exc:
             raise LabelFileError(f"{path}: not an introdetect intro library ({exc})") from None
         return cls(entries, audits)
@@ -343,8 +386,16 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]
         for (label, p), (audio, reason) in zip(members, found, strict=True):
             assert label.segment is not None
             if label.segment.start_s >= p.duration_s - 1.0:
-                audits.append(LabelAudit(label.id, series, label.segment, None, False,
-                                         f"intro lies beyond the analysed {p.duration_s:.0f} s: not checked, not stored"))  # fmt: skip
+                audits.append(
+                    LabelAudit(
+                        label.id,
+                        series,
+                        label.segment,
+                        None,
+                        False,
+                        f"intro lies beyond the analysed {p.duration_s:.0f} s: not checked, not stored",
+                    )
+                )
                 continue
             intro, flagged = label.segment, False
             if audio is not None:
@@ -356,8 +407,9 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]
     return IntroLibrary(entries, audits)
 
 
-def labelled_videos(labels: LabelSet, videos: Iterable[Path],
-                    no_intro: bool = False) -> tuple[list[tuple[Label, Path]], list[str]]:  # fmt: skip
+def labelled_videos(
+    labels: LabelSet, videos: Iterable[Path], no_intro: bool = False
+) -> tuple[list[tuple[Label, Path]], list[str]]:
     """Pairs of usable labels and their video (matched by file stem = id); ids without a video are listed.
     ``no_intro``: labels that say "no intro" count too (a model learns from them; a library has no use)."""
     from .runner import videos_by_id
@@ -374,16 +426,21 @@ def labelled_videos(labels: LabelSet, videos: Iterable[Path],
     return pairs, missing
 
 
-def build_library(labels: LabelSet, videos: Sequence[Path], options: AudioOptions | None = None,
-                  workers: int | None = None, show_progress: bool = False,
-                  ) -> tuple[IntroLibrary, list[tuple[str, str]], list[str]]:  # fmt: skip
+def build_library(
+    labels: LabelSet,
+    videos: Sequence[Path],
+    options: AudioOptions | None = None,
+    workers: int | None = None,
+    show_progress: bool = False,
+) -> tuple[IntroLibrary, list[tuple[str, str]], list[str]]:
     """Analyse every labelled video once and build the library: (library, failed files, ids without video)."""
     from .detect import analyse_many
     from .runner import default_workers
 
     pairs, missing = labelled_videos(labels, videos)
     failed: list[tuple[str, str]] = []
-    prints = analyse_many([v for _, v in pairs], options or AudioOptions(), workers or default_workers(),
-                          show_progress, failed)  # fmt: skip
+    prints = analyse_many(
+        [v for _, v in pairs], options or AudioOptions(), workers or default_workers(), show_progress, failed
+    )
     library = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints])
     return library, failed, missing

@@ -171,8 +171,23 @@ def decode_timeout_s(window_s: float) -> float:
     return DECODE_TIMEOUT_BASE_S + DECODE_TIMEOUT_PER_WINDOW_S * window_s
 
 
-ISO_639_1 = {"ru": "rus", "en": "eng", "uk": "ukr", "de": "ger", "fr": "fre", "es": "spa", "it": "ita", "ja": "jpn",
-             "zh": "chi", "ko": "kor", "pt": "por", "pl": "pol", "tr": "tur", "kk": "kaz", "be": "bel"}  # fmt: skip
+ISO_639_1 = {
+    "ru": "rus",
+    "en": "eng",
+    "uk": "ukr",
+    "de": "ger",
+    "fr": "fre",
+    "es": "spa",
+    "it": "ita",
+    "ja": "jpn",
+    "zh": "chi",
+    "ko": "kor",
+    "pt": "por",
+    "pl": "pol",
+    "tr": "tur",
+    "kk": "kaz",
+    "be": "bel",
+}
 """Two-letter codes (and the bibliographic 639-2 code) of the languages most releases tag; Matroska and MP4
 tags are 639-2 ("rus"), some tools write 639-1 ("ru") or the terminology code ("deu", "fra", "zho")."""
 
@@ -207,7 +222,10 @@ def stream_map(path: str | os.PathLike[str], options: AudioOptions) -> str:
 
 
 def decode_command(
-    path: str | os.PathLike[str], options: AudioOptions, output: str = "-", container: str = "f32le",
+    path: str | os.PathLike[str],
+    options: AudioOptions,
+    output: str = "-",
+    container: str = "f32le",
     selected: str | None = None,
 ) -> list[str]:
     """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate.
@@ -217,30 +235,70 @@ def decode_command(
     would parse a large file's index a second time), and its [error] lines become our messages.
     """
     return [
-        FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
-        "-t", f"{options.window_s:.3f}", "-i", str(path),
-        "-map", selected or f"0:a:{options.stream}", "-vn", "-sn", "-dn",
-        "-ac", "1", "-ar", str(options.sample_rate),
-        "-c:a", "pcm_f32le",
+        FFMPEG,
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "level+info",
+        "-t",
+        f"{options.window_s:.3f}",
+        "-i",
+        str(path),
+        "-map",
+        selected or f"0:a:{options.stream}",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        "1",
+        "-ar",
+        str(options.sample_rate),
+        "-c:a",
+        "pcm_f32le",
         # without this ffmpeg flushes every ~2 KB packet into a pipe: 20 000 writes cost 25 % of the decode
-        "-flush_packets", "0",
-        "-f", container, "-y", output,
-    ]  # fmt: skip
+        "-flush_packets",
+        "0",
+        "-f",
+        container,
+        "-y",
+        output,
+    ]
 
 
 PREVIEW_BITRATE = "64k"
 """Opus at 64 kbit/s: speech and music are clear enough to place a boundary; a 10-minute preview is ~5 MB."""
 
 
-def preview_command(path: str | os.PathLike[str], options: AudioOptions, output: str, selected: str | None = None) -> list[str]:
+def preview_command(
+    path: str | os.PathLike[str], options: AudioOptions, output: str, selected: str | None = None
+) -> list[str]:
     """ffmpeg arguments that encode the analysis window of the stream ``options`` choose to Opus/WebM at
     ``output``: what the review page plays where the browser cannot play the file itself."""
     return [
-        FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error",
-        "-t", f"{options.window_s:.3f}", "-i", str(path),
-        "-map", selected or f"0:a:{options.stream}", "-vn", "-sn", "-dn",
-        "-c:a", "libopus", "-b:a", PREVIEW_BITRATE, "-f", "webm", "-y", output,
-    ]  # fmt: skip
+        FFMPEG,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-t",
+        f"{options.window_s:.3f}",
+        "-i",
+        str(path),
+        "-map",
+        selected or f"0:a:{options.stream}",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        PREVIEW_BITRATE,
+        "-f",
+        "webm",
+        "-y",
+        output,
+    ]
 
 
 def _expected_s(info: MediaInfo, options: AudioOptions) -> float | None:
@@ -261,12 +319,27 @@ def _check_length(path: Path, decoded_s: float, expected_s: float | None, proble
         )
 
 
-_LOG_LINE = re.compile(r"^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(?P<level>trace|debug|verbose|info|warning|error|fatal|panic)\] ?(?P<text>.*)$")
+_LOG_LINE = re.compile(
+    r"^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(?P<level>trace|debug|verbose|info|warning|error|fatal|panic)\] ?(?P<text>.*)$"
+)
 _INPUT = re.compile(r"^Input #0, (?P<format>.+?), from '")
 _DURATION = re.compile(r"^\s*Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)")
-_STREAM = re.compile(r"^\s*Stream #0:(?P<index>\d+)(?:\[0x[0-9a-f]+\])?(?:\((?P<lang>[^)]+)\))?: (?P<kind>\w+): (?P<rest>.*)$")
-_LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5, "5.0": 5, "5.1": 6,
-            "6.1": 7, "7.1": 8}  # fmt: skip
+_STREAM = re.compile(
+    r"^\s*Stream #0:(?P<index>\d+)(?:\[0x[0-9a-f]+\])?(?:\((?P<lang>[^)]+)\))?: (?P<kind>\w+): (?P<rest>.*)$"
+)
+_LAYOUTS = {
+    "mono": 1,
+    "stereo": 2,
+    "2.1": 3,
+    "3.0": 3,
+    "quad": 4,
+    "4.0": 4,
+    "4.1": 5,
+    "5.0": 5,
+    "5.1": 6,
+    "6.1": 7,
+    "7.1": 8,
+}
 
 
 @dataclass
@@ -295,7 +368,9 @@ class FfmpegLog:
                 codec = parts[0].split()[0] if parts and parts[0] else "?"
                 rate = next((int(p.split()[0]) for p in parts if p.endswith(" Hz")), 0)
                 layout = parts[2].split("(")[0].strip() if len(parts) > 2 else ""
-                channels = _LAYOUTS.get(layout, int(layout.split()[0]) if layout.split()[:1] and layout.split()[0].isdigit() else 0)
+                channels = _LAYOUTS.get(
+                    layout, int(layout.split()[0]) if layout.split()[:1] and layout.split()[0].isdigit() else 0
+                )
                 language = None if lang in (None, "und") else lang
                 audio.append(AudioStream(index, len(audio), codec, channels, rate, language))
             else:
@@ -385,7 +460,8 @@ def stream_audio(
                 chunk = blocks.get(timeout=max(remaining, 0.001))
             except queue.Empty:
                 raise MediaError(
-                    path, f"ffmpeg did not finish within {decode_timeout_s(options.window_s):g} s (file damaged or disk stalled?)"
+                    path,
+                    f"ffmpeg did not finish within {decode_timeout_s(options.window_s):g} s (file damaged or disk stalled?)",
                 ) from None
             if chunk is None:
                 break
@@ -445,8 +521,16 @@ class WavWriter:
     def _header(self, samples: int) -> bytes:
         data_bytes = samples * 4
         fmt = struct.pack("<HHIIHH", 3, 1, self.sample_rate, self.sample_rate * 4, 4, 32)
-        return (b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_bytes) + b"WAVE"
-                + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", data_bytes))  # fmt: skip
+        return (
+            b"RIFF"
+            + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_bytes)
+            + b"WAVE"
+            + b"fmt "
+            + struct.pack("<I", len(fmt))
+            + fmt
+            + b"data"
+            + struct.pack("<I", data_bytes)
+        )
 
     def write(self, block: np.ndarray) -> None:
         self.handle.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
@@ -481,8 +565,13 @@ def extract_audio(
                 sink(block)
         writer.close()
     info = probed[0]
-    return ExtractedAudio(str(out_path), writer.samples / options.sample_rate, options.sample_rate,
-                          info.duration_s, choose_stream(info, options.stream))  # fmt: skip
+    return ExtractedAudio(
+        str(out_path),
+        writer.samples / options.sample_rate,
+        options.sample_rate,
+        info.duration_s,
+        choose_stream(info, options.stream),
+    )
 
 
 def read_wav(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:

@@ -110,16 +110,24 @@ def read_answer_rows(path: str | Path) -> list[tuple[str, dict[str, Any], Answer
             intro = Segment(start, end)
         confidence = row.get("confidence")
         if confidence is not None and not (isinstance(confidence, (int, float)) and 0.0 <= confidence <= 1.0):
-            raise PredictionError(f"{file}: {shown(video_id)}: confidence must be a number in [0, 1], got {confidence!r}")
+            raise PredictionError(
+                f"{file}: {shown(video_id)}: confidence must be a number in [0, 1], got {confidence!r}"
+            )
         duration = row.get("duration_sec")
         tags = row.get("tags") or ()
-        out.append((video_id, row, Answer(
-            intro=intro,
-            confidence=float(confidence) if confidence is not None else None,
-            method=row.get("method") if isinstance(row.get("method"), str) else None,
-            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
-            tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
-        )))  # fmt: skip
+        out.append(
+            (
+                video_id,
+                row,
+                Answer(
+                    intro=intro,
+                    confidence=float(confidence) if confidence is not None else None,
+                    method=row.get("method") if isinstance(row.get("method"), str) else None,
+                    duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+                    tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+                ),
+            )
+        )
     return out
 
 
@@ -176,19 +184,29 @@ class Evaluation:
                 return [clean(v) for v in value]
             return value
 
-        return clean({
-            "window_s": self.window_s,
-            "overall": asdict(self.overall),
-            "strata": {name: asdict(fig) for name, fig in self.strata.items()},
-            "missing_predictions": self.missing_predictions,
-            "unknown_predictions": self.unknown_predictions,
-            "episodes": [
-                {"id": e.id, "truth": _pair(e.truth), "predicted": _pair(e.predicted), "iou": e.iou,
-                 "start_error_s": e.start_error_s, "end_error_s": e.end_error_s,
-                 "confidence": e.confidence, "method": e.method, "strata": list(e.strata)}
-                for e in self.episodes
-            ],
-        })  # fmt: skip
+        return clean(
+            {
+                "window_s": self.window_s,
+                "overall": asdict(self.overall),
+                "strata": {name: asdict(fig) for name, fig in self.strata.items()},
+                "missing_predictions": self.missing_predictions,
+                "unknown_predictions": self.unknown_predictions,
+                "episodes": [
+                    {
+                        "id": e.id,
+                        "truth": _pair(e.truth),
+                        "predicted": _pair(e.predicted),
+                        "iou": e.iou,
+                        "start_error_s": e.start_error_s,
+                        "end_error_s": e.end_error_s,
+                        "confidence": e.confidence,
+                        "method": e.method,
+                        "strata": list(e.strata),
+                    }
+                    for e in self.episodes
+                ],
+            }
+        )
 
 
 def _pair(segment: Segment | None) -> list[float] | None:
@@ -278,8 +296,11 @@ def evaluate(
         else:
             iou = 1.0 if t.intro is None and p.intro is None else 0.0
             start_error = end_error = None
-        episodes.append(EpisodeScore(video_id, t.intro, p.intro, iou, start_error, end_error, p.confidence, p.method,
-                                     _stratum_names(t)))  # fmt: skip
+        episodes.append(
+            EpisodeScore(
+                video_id, t.intro, p.intro, iou, start_error, end_error, p.confidence, p.method, _stratum_names(t)
+            )
+        )
     by_stratum: dict[str, list[EpisodeScore]] = defaultdict(list)
     for score in episodes:
         for name in score.strata:
@@ -294,8 +315,21 @@ def evaluate(
     )
 
 
-FIGURE_COLUMNS = ("stratum", "episodes", "win acc", "win F1", "start MAE", "end MAE", "±0.5s", "±1s", "±2s",
-                  "P", "R", "F1", "false intro")  # fmt: skip
+FIGURE_COLUMNS = (
+    "stratum",
+    "episodes",
+    "win acc",
+    "win F1",
+    "start MAE",
+    "end MAE",
+    "±0.5s",
+    "±1s",
+    "±2s",
+    "P",
+    "R",
+    "F1",
+    "false intro",
+)
 """The columns of an evaluation table (``evaluate`` on the terminal, the report's HTML)."""
 
 
@@ -305,10 +339,22 @@ def figure_rows(evaluation: Evaluation) -> list[list[str]]:
     def cell(value: float, digits: int = 3) -> str:
         return "–" if value != value else f"{value:.{digits}f}"
 
-    return [[name, str(fig.episodes), cell(fig.window_accuracy), cell(fig.window_f1), cell(fig.start_mae_s, 2),
-             cell(fig.end_mae_s, 2), *(cell(fig.hits.get(k, float("nan"))) for k in ("±0.5s", "±1s", "±2s")),
-             cell(fig.precision), cell(fig.recall), cell(fig.f1), cell(fig.false_intro_rate)]
-            for name, fig in [("overall", evaluation.overall), *evaluation.strata.items()]]  # fmt: skip
+    return [
+        [
+            name,
+            str(fig.episodes),
+            cell(fig.window_accuracy),
+            cell(fig.window_f1),
+            cell(fig.start_mae_s, 2),
+            cell(fig.end_mae_s, 2),
+            *(cell(fig.hits.get(k, float("nan"))) for k in ("±0.5s", "±1s", "±2s")),
+            cell(fig.precision),
+            cell(fig.recall),
+            cell(fig.f1),
+            cell(fig.false_intro_rate),
+        ]
+        for name, fig in [("overall", evaluation.overall), *evaluation.strata.items()]
+    ]
 
 
 def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: float = DEFAULT_WINDOW_S) -> Evaluation:
@@ -317,4 +363,3 @@ def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: floa
 
 def write_evaluation(path: str | Path, evaluation: Evaluation) -> None:
     write_json_atomic(path, evaluation.to_json())
-

@@ -61,11 +61,19 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _legend(has_truth: bool) -> str:
-    items = [("model P(intro) per 10 s window (dashed: 0.7)", COLOURS["curve"]), ("recurs in other episodes", COLOURS["match"]),
-             ("a known intro of the series", COLOURS["known"]), ("answer", COLOURS["answer"])]  # fmt: skip
+    items = [
+        ("model P(intro) per 10 s window (dashed: 0.7)", COLOURS["curve"]),
+        ("recurs in other episodes", COLOURS["match"]),
+        ("a known intro of the series", COLOURS["known"]),
+        ("answer", COLOURS["answer"]),
+    ]
     if has_truth:
         items += [("answer, wrong (IoU < 0.5)", COLOURS["wrong"]), ("truth", COLOURS["truth"])]
-    return '<p class="legend">' + "".join(f'<span><i style="background:{c}"></i>{escape(t)}</span>' for t, c in items) + "</p>"
+    return (
+        '<p class="legend">'
+        + "".join(f'<span><i style="background:{c}"></i>{escape(t)}</span>' for t, c in items)
+        + "</p>"
+    )
 
 
 def _summary(detections: Sequence[Detection]) -> str:
@@ -75,10 +83,12 @@ def _summary(detections: Sequence[Detection]) -> str:
     counts = [sum(d.confidence is not None and lo <= d.confidence < hi for d in detections) for lo, hi in edges]
     bins = [f"{lo:.1f}–{min(hi, 1.0):.1f}" for lo, hi in edges]
     unsure = sum(d.confidence is not None and d.confidence < SURE for d in detections)
-    return (f"<p>{len(detections)} episodes: {intros} with an intro, {len(detections) - intros} without. "
-            f"{unsure} answered with confidence below {SURE} (worth a look in <code>introdetect review</code>).</p>"
-            + _table(["method", *methods], [["episodes", *(str(n) for n in methods.values())]])
-            + _table(["confidence", *bins], [["episodes", *(str(n) for n in counts)]]))  # fmt: skip
+    return (
+        f"<p>{len(detections)} episodes: {intros} with an intro, {len(detections) - intros} without. "
+        f"{unsure} answered with confidence below {SURE} (worth a look in <code>introdetect review</code>).</p>"
+        + _table(["method", *methods], [["episodes", *(str(n) for n in methods.values())]])
+        + _table(["confidence", *bins], [["episodes", *(str(n) for n in counts)]])
+    )
 
 
 ONLY = ("all", "wrong", "unsure")
@@ -86,16 +96,24 @@ ONLY = ("all", "wrong", "unsure")
 always cover every episode; a library of thousands is read through its wrong or unsure ones."""
 
 
-def build_report(detections: Sequence[Detection], truth: Mapping[str, Answer] | None = None, title: str = "introdetect",
-                 window_s: float = DEFAULT_WINDOW_S, generated: datetime | None = None, only: str = "all") -> str:  # fmt: skip
+def build_report(
+    detections: Sequence[Detection],
+    truth: Mapping[str, Answer] | None = None,
+    title: str = "introdetect",
+    window_s: float = DEFAULT_WINDOW_S,
+    generated: datetime | None = None,
+    only: str = "all",
+) -> str:
     """The report's HTML. ``truth`` (id → Answer): adds the evaluation tables and marks wrong answers.
     ``only``: which episodes get a timeline (ONLY)."""
     if only not in ONLY or (only == "wrong" and truth is None):
         raise ValueError(f"only must be one of {', '.join(ONLY)} ('wrong' needs the truth), got {only!r}")
     generated = generated or datetime.now(UTC)
-    head = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
-            f"<p>Made by introdetect on {generated:%Y-%m-%d %H:%M} UTC.</p>")  # fmt: skip
+    head = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
+        f"<p>Made by introdetect on {generated:%Y-%m-%d %H:%M} UTC.</p>"
+    )
     parts = [head, _summary(detections)]
     scores = {}
     if truth is not None:
@@ -103,27 +121,45 @@ def build_report(detections: Sequence[Detection], truth: Mapping[str, Answer] | 
         evaluation = evaluate(answers, truth, window_s)
         scores = {e.id: e for e in evaluation.episodes}
         parts.append("<h2>Evaluation against the truth</h2>")
-        parts.append(f"<p>Detection: right when IoU ≥ {DETECTION_IOU}; boundary errors over episodes where both "
-                     "have an intro; strata from the truth (length, late start, tags).</p>")  # fmt: skip
+        parts.append(
+            f"<p>Detection: right when IoU ≥ {DETECTION_IOU}; boundary errors over episodes where both "
+            "have an intro; strata from the truth (length, late start, tags).</p>"
+        )
         parts.append(_table(FIGURE_COLUMNS, [[escape(c) for c in row] for row in figure_rows(evaluation)]))
         wrong = [e for e in evaluation.episodes if e.iou < DETECTION_IOU]
         if wrong:
-            rows = [[f'<a href="#{escape(e.id)}">{escape(e.id)}</a>', _range(e.predicted), _range(e.truth),
-                     f"{e.iou:.2f}", escape(e.method or "–")] for e in wrong]  # fmt: skip
+            rows = [
+                [
+                    f'<a href="#{escape(e.id)}">{escape(e.id)}</a>',
+                    _range(e.predicted),
+                    _range(e.truth),
+                    f"{e.iou:.2f}",
+                    escape(e.method or "–"),
+                ]
+                for e in wrong
+            ]
             parts.append(f"<h2>Wrong answers ({len(wrong)})</h2>")
             parts.append(_table(["episode", "answer", "truth", "IoU", "method"], rows))
         if evaluation.missing_predictions:
-            parts.append(f"<p>{len(evaluation.missing_predictions)} truth ids have no answer (scored as no intro): "
-                         + escape(", ".join(evaluation.missing_predictions[:20])) + "</p>")  # fmt: skip
+            parts.append(
+                f"<p>{len(evaluation.missing_predictions)} truth ids have no answer (scored as no intro): "
+                + escape(", ".join(evaluation.missing_predictions[:20]))
+                + "</p>"
+            )
     failed = [d for d in detections if d.method == "failed"]
     if failed:
-        parts.append(f"<h2>Failed ({len(failed)})</h2><ul>"
-                     + "".join(f"<li>{escape(d.note or d.id)}</li>" for d in failed) + "</ul>")  # fmt: skip
+        parts.append(
+            f"<h2>Failed ({len(failed)})</h2><ul>"
+            + "".join(f"<li>{escape(d.note or d.id)}</li>" for d in failed)
+            + "</ul>"
+        )
     parts.append("<h2>Episodes</h2>")
     parts.append(_legend(truth is not None))
-    parts.append('<div id="filters">'
-                 + ('<label><input type="checkbox" id="only-wrong"> only wrong answers</label> ' if truth is not None else "")
-                 + f'<label><input type="checkbox" id="only-unsure"> only confidence below {SURE}</label></div>')  # fmt: skip
+    parts.append(
+        '<div id="filters">'
+        + ('<label><input type="checkbox" id="only-wrong"> only wrong answers</label> ' if truth is not None else "")
+        + f'<label><input type="checkbox" id="only-unsure"> only confidence below {SURE}</label></div>'
+    )
     by_series: dict[str, list[Detection]] = defaultdict(list)
     for d in detections:
         if d.method != "failed":
@@ -137,8 +173,10 @@ def build_report(detections: Sequence[Detection], truth: Mapping[str, Answer] | 
         parts.extend(_episode(d, truth, scores.get(d.id)) for d in chosen)
         shown += len(chosen)
     if only != "all":
-        parts.append(f"<p>{shown} episodes shown ({'wrong answers' if only == 'wrong' else f'confidence below {SURE}'}"
-                     f" only) of {sum(map(len, by_series.values()))}.</p>")  # fmt: skip
+        parts.append(
+            f"<p>{shown} episodes shown ({'wrong answers' if only == 'wrong' else f'confidence below {SURE}'}"
+            f" only) of {sum(map(len, by_series.values()))}.</p>"
+        )
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts)
 
@@ -169,5 +207,7 @@ def _episode(d: Detection, truth: Mapping[str, Answer] | None, score: EpisodeSco
             classes.append("wrong")
     note = f'<div class="meta note">{escape(d.note)}</div>' if d.note else ""
     svg = timeline_svg(d, t.intro if t is not None else None, has_truth=has_truth)
-    return (f'<div class="{" ".join(classes)}" id="{escape(d.id)}"><h3>{escape(d.id)}</h3>'
-            f'<div class="meta">{" · ".join(meta)}</div>{note}{svg}</div>')  # fmt: skip
+    return (
+        f'<div class="{" ".join(classes)}" id="{escape(d.id)}"><h3>{escape(d.id)}</h3>'
+        f'<div class="meta">{" · ".join(meta)}</div>{note}{svg}</div>'
+    )

@@ -153,7 +153,9 @@ def _assign_ids(paths: Sequence[str | os.PathLike[str]], result: BatchResult) ->
         path = Path(raw)
         vid = episode_id(path)
         if vid in seen:
-            result.failed.append((str(path), f"{path}: episode id {vid!r} already used by {seen[vid]}; rename one file"))
+            result.failed.append(
+                (str(path), f"{path}: episode id {vid!r} already used by {seen[vid]}; rename one file")
+            )
             continue
         seen[vid] = path
         items.append((vid, path))
@@ -226,28 +228,31 @@ def _extract_one(
     sinks = [accumulator.push] if accumulator is not None else []
     with decoding_alongside():
         extracted = extract_audio(video, out_path, options, sinks=sinks)
-    entries: dict[str, dict[str, Any]] = {"audio": {
-        "video": str(video.resolve()),
-        "audio": out_path.name,
-        "duration_s": round(extracted.duration_s, 6),
-        "source_duration_s": extracted.source_duration_s,
-        "sample_rate": options.sample_rate,
-        "window_s": options.window_s,
-        "stream": {
-            "index": extracted.stream.index,
-            "codec": extracted.stream.codec,
-            "channels": extracted.stream.channels,
-            "language": extracted.stream.language,
-        },
-        "settings_hash": options.settings_hash,
-        "source_size": stamp.size,
-        "source_mtime_ns": stamp.mtime_ns,
-    }}  # fmt: skip
+    entries: dict[str, dict[str, Any]] = {
+        "audio": {
+            "video": str(video.resolve()),
+            "audio": out_path.name,
+            "duration_s": round(extracted.duration_s, 6),
+            "source_duration_s": extracted.source_duration_s,
+            "sample_rate": options.sample_rate,
+            "window_s": options.window_s,
+            "stream": {
+                "index": extracted.stream.index,
+                "codec": extracted.stream.codec,
+                "channels": extracted.stream.channels,
+                "language": extracted.stream.language,
+            },
+            "settings_hash": options.settings_hash,
+            "source_size": stamp.size,
+            "source_mtime_ns": stamp.mtime_ns,
+        }
+    }
     if accumulator is not None and features_dir is not None:
         features = accumulator.finish()
         # the features' source is the WAV just written: `features` on that folder then finds them up to date
-        entries["features"] = _store_features(vid, features, features_dir, feature_options, options,
-                                              video=str(video.resolve()), audio=out_path.resolve())  # fmt: skip
+        entries["features"] = _store_features(
+            vid, features, features_dir, feature_options, options, video=str(video.resolve()), audio=out_path.resolve()
+        )
     return entries
 
 
@@ -293,8 +298,17 @@ def extract_many(
         return feature_manifest.is_current(feature_entries.get(vid), "features", feature_hash, wav_stamp)
 
     todo = _plan(videos, result, current, force)
-    _run(todo, _extract_one, (out_dir, options, features_dir, feature_options), manifests, result,
-         workers or default_workers(), False, "extract", show_progress)  # fmt: skip
+    _run(
+        todo,
+        _extract_one,
+        (out_dir, options, features_dir, feature_options),
+        manifests,
+        result,
+        workers or default_workers(),
+        False,
+        "extract",
+        show_progress,
+    )
     return result
 
 
@@ -373,7 +387,11 @@ def _store_features(
 
 
 def _features_one(
-    vid: str, audio: Path, out_dir: Path, options: FeatureOptions, audio_options: AudioOptions,
+    vid: str,
+    audio: Path,
+    out_dir: Path,
+    options: FeatureOptions,
+    audio_options: AudioOptions,
     video: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     is_wav = audio.suffix.lower() == ".wav"
@@ -415,8 +433,23 @@ def features_many(
     result = BatchResult()
     entries = _load_manifest(manifest, result)
     settings_hash = _features_hash(options, audio_options)
-    todo = _plan(audios, result, lambda vid, stamp: manifest.is_current(entries.get(vid), "features", settings_hash, stamp), force)
+    todo = _plan(
+        audios,
+        result,
+        lambda vid, stamp: manifest.is_current(entries.get(vid), "features", settings_hash, stamp),
+        force,
+    )
     videos = {vid: (video,) for vid, video in _videos_of(todo).items()}
-    _run(todo, _features_one, (out_dir, options, audio_options), {"features": manifest}, result,
-         workers or default_workers(), True, "features", show_progress, videos)  # fmt: skip
+    _run(
+        todo,
+        _features_one,
+        (out_dir, options, audio_options),
+        {"features": manifest},
+        result,
+        workers or default_workers(),
+        True,
+        "features",
+        show_progress,
+        videos,
+    )
     return result

@@ -49,8 +49,20 @@ def sample_command(
 ) -> list[str]:
     """ffmpeg arguments for an episode: pink-noise cold open, the jingle as intro, pink-noise content."""
     total = cold_open_s + intro_s + rest_s
-    inputs = ["-f", "lavfi", "-i", _ambience(cold_open_s, 1), "-f", "lavfi", "-i", _jingle(intro_s),
-              "-f", "lavfi", "-i", _ambience(rest_s, 2)]  # fmt: skip
+    inputs = [
+        "-f",
+        "lavfi",
+        "-i",
+        _ambience(cold_open_s, 1),
+        "-f",
+        "lavfi",
+        "-i",
+        _jingle(intro_s),
+        "-f",
+        "lavfi",
+        "-i",
+        _ambience(rest_s, 2),
+    ]
     graph = "[0:a][1:a][2:a]concat=n=3:v=0:a=1,aformat=channel_layouts=stereo[a]"
     cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *inputs]
     if video:
@@ -63,7 +75,11 @@ def sample_command(
 
 
 def make_sample_episode(
-    path: str | os.PathLike[str], cold_open_s: float = 20.0, intro_s: float = 12.0, rest_s: float = 40.0, video: bool = True
+    path: str | os.PathLike[str],
+    cold_open_s: float = 20.0,
+    intro_s: float = 12.0,
+    rest_s: float = 40.0,
+    video: bool = True,
 ) -> SampleEpisode:
     """Write the sample episode to ``path`` (format from its extension) and return where its intro is."""
     path = Path(path)

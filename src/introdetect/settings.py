@@ -124,8 +124,9 @@ class AudioOptions:
             raise SettingsError(f"sample rate must lie in 4000..96000 Hz, got {self.sample_rate}")
         if self.stream < 0:
             raise SettingsError(f"audio stream index must be >= 0, got {self.stream}")
-        if self.language is not None and not (self.language.isascii() and self.language.isalpha()
-                                              and 2 <= len(self.language) <= 3):  # fmt: skip
+        if self.language is not None and not (
+            self.language.isascii() and self.language.isalpha() and 2 <= len(self.language) <= 3
+        ):
             raise SettingsError(f"language must be an ISO 639 code of 2 or 3 letters (rus, ru), got {self.language!r}")
 
     @property
@@ -193,9 +194,7 @@ class WindowOptions:
         if not (self.length_s > 0 and self.step_s > 0):
             raise SettingsError("window length and step must be positive seconds")
         if self.step_s > self.length_s:
-            raise SettingsError(
-                f"window step ({self.step_s} s) longer than the window ({self.length_s} s) leaves gaps"
-            )
+            raise SettingsError(f"window step ({self.step_s} s) longer than the window ({self.length_s} s) leaves gaps")
 
 
 def option_names(cls: type) -> list[str]:

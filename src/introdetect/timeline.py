@@ -93,8 +93,13 @@ def _clock(t: float, step: float) -> str:
     return f"{int(t // 60)}:{round(t % 60):02d}"
 
 
-def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: bool = False,
-                 span: Span | None = None, width: int = WIDTH_PX) -> str:  # fmt: skip
+def timeline_svg(
+    detection: Detection,
+    truth: Segment | None = None,
+    has_truth: bool = False,
+    span: Span | None = None,
+    width: int = WIDTH_PX,
+) -> str:
     """The SVG text of one episode's timeline. ``has_truth``: draw the truth lane (``truth`` None there means
     the truth is "no intro")."""
     span = span or episode_span(detection, truth)
@@ -116,25 +121,36 @@ def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: 
             return ""
         w = max(x1 - x0, MIN_BAR_PX)
         top, h = tops[lane] + 2, LANE_PX[lane] - 4
-        text = (f'<text x="{x0 + w + 3:.1f}" y="{top + h - 3:.1f}" font-size="10" fill="#444">{escape(label)}</text>'
-                if label else "")  # fmt: skip
-        return (f'<rect x="{x0:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}" '
-                f'fill-opacity="{opacity:.2f}"><title>{escape(title)}</title></rect>{text}')  # fmt: skip
+        text = (
+            f'<text x="{x0 + w + 3:.1f}" y="{top + h - 3:.1f}" font-size="10" fill="#444">{escape(label)}</text>'
+            if label
+            else ""
+        )
+        return (
+            f'<rect x="{x0:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}" '
+            f'fill-opacity="{opacity:.2f}"><title>{escape(title)}</title></rect>{text}'
+        )
 
     parts: list[str] = []
     names = {"curve": "model P(intro)", "matches": "recurs", "answer": "answer", "truth": "truth"}
     for lane in lanes:
-        parts.append(f'<text x="4" y="{tops[lane] + LANE_PX[lane] / 2 + 4:.1f}" font-size="11" fill="#333">'
-                     f"{names[lane]}</text>")  # fmt: skip
-        parts.append(f'<rect x="{LABEL_PX}" y="{tops[lane]:.1f}" width="{plot_w}" height="{LANE_PX[lane]}" '
-                     f'fill="#f7f7f7"/>')  # fmt: skip
+        parts.append(
+            f'<text x="4" y="{tops[lane] + LANE_PX[lane] / 2 + 4:.1f}" font-size="11" fill="#333">{names[lane]}</text>'
+        )
+        parts.append(
+            f'<rect x="{LABEL_PX}" y="{tops[lane]:.1f}" width="{plot_w}" height="{LANE_PX[lane]}" fill="#f7f7f7"/>'
+        )
     step = _tick_step(span.length_s)
     t = math.ceil(span.start_s / step) * step
     while t <= span.end_s + 1e-9:
-        parts.append(f'<line x1="{x(t):.1f}" y1="4" x2="{x(t):.1f}" y2="{height - AXIS_PX:.1f}" '
-                     f'stroke="{COLOURS["grid"]}" stroke-width="1"/>')  # fmt: skip
-        parts.append(f'<text x="{x(t):.1f}" y="{height - 5:.1f}" font-size="10" text-anchor="middle" '
-                     f'fill="#555">{_clock(t, step)}</text>')  # fmt: skip
+        parts.append(
+            f'<line x1="{x(t):.1f}" y1="4" x2="{x(t):.1f}" y2="{height - AXIS_PX:.1f}" '
+            f'stroke="{COLOURS["grid"]}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{x(t):.1f}" y="{height - 5:.1f}" font-size="10" text-anchor="middle" '
+            f'fill="#555">{_clock(t, step)}</text>'
+        )
         t += step
 
     evidence = detection.evidence
@@ -142,61 +158,93 @@ def timeline_svg(detection: Detection, truth: Segment | None = None, has_truth: 
     top, h = tops["curve"], LANE_PX["curve"]
     if evidence is not None and evidence.curve is not None and evidence.curve.values:
         times = evidence.curve.times()
-        points = [(x(float(ti)), top + h - v * h) for ti, v in zip(times, evidence.curve.values, strict=True)
-                  if span.start_s - evidence.curve.step_s <= ti <= span.end_s + evidence.curve.step_s]  # fmt: skip
+        points = [
+            (x(float(ti)), top + h - v * h)
+            for ti, v in zip(times, evidence.curve.values, strict=True)
+            if span.start_s - evidence.curve.step_s <= ti <= span.end_s + evidence.curve.step_s
+        ]
         if points:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-            parts.append(f'<polygon points="{points[0][0]:.1f},{top + h:.1f} {path} {points[-1][0]:.1f},{top + h:.1f}" '
-                         f'fill="{COLOURS["curve"]}" fill-opacity="0.25" stroke="none"/>')  # fmt: skip
+            parts.append(
+                f'<polygon points="{points[0][0]:.1f},{top + h:.1f} {path} {points[-1][0]:.1f},{top + h:.1f}" '
+                f'fill="{COLOURS["curve"]}" fill-opacity="0.25" stroke="none"/>'
+            )
             parts.append(f'<polyline points="{path}" fill="none" stroke="{COLOURS["curve"]}" stroke-width="1.5"/>')
         sure_y = top + h - SURE * h
-        parts.append(f'<line x1="{LABEL_PX}" y1="{sure_y:.1f}" x2="{LABEL_PX + plot_w}" y2="{sure_y:.1f}" '
-                     f'stroke="{COLOURS["curve"]}" stroke-dasharray="3,3" stroke-width="0.8"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{LABEL_PX}" y1="{sure_y:.1f}" x2="{LABEL_PX + plot_w}" y2="{sure_y:.1f}" '
+            f'stroke="{COLOURS["curve"]}" stroke-dasharray="3,3" stroke-width="0.8"/>'
+        )
         if evidence.model is not None:
             segment, confidence = evidence.model
             if segment is not None:
-                parts.append(bar(Segment(segment.start_s, segment.end_s), "curve", COLOURS["curve"], 0.18,
-                                 f"model: {segment} ({confidence:.2f})"))  # fmt: skip
+                parts.append(
+                    bar(
+                        Segment(segment.start_s, segment.end_s),
+                        "curve",
+                        COLOURS["curve"],
+                        0.18,
+                        f"model: {segment} ({confidence:.2f})",
+                    )
+                )
     else:
-        parts.append(f'<text x="{LABEL_PX + 6}" y="{top + h / 2 + 4:.1f}" font-size="10" fill="#999">'
-                     "no model output</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{LABEL_PX + 6}" y="{top + h / 2 + 4:.1f}" font-size="10" fill="#999">no model output</text>'
+        )
     # what recurred
     if evidence is not None and evidence.matches:
         for m in evidence.matches:
             colour = COLOURS["known"] if m.kind == "known" else COLOURS["match"]
             shared = f"{len(m.partners)} ep." if m.kind != "known" else "known"
-            title = (f"{m.kind}: {m.segment}, p={m.probability:.2f}, with "
-                     + (", ".join(m.partners[:6]) + (" …" if len(m.partners) > 6 else "")))  # fmt: skip
+            title = f"{m.kind}: {m.segment}, p={m.probability:.2f}, with " + (
+                ", ".join(m.partners[:6]) + (" …" if len(m.partners) > 6 else "")
+            )
             parts.append(bar(m.segment, "matches", colour, 0.3 + 0.7 * m.probability, title, shared))
     elif evidence is not None:
-        parts.append(f'<text x="{LABEL_PX + 6}" y="{tops["matches"] + 13:.1f}" font-size="10" fill="#999">'
-                     "nothing recurs</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{LABEL_PX + 6}" y="{tops["matches"] + 13:.1f}" font-size="10" fill="#999">nothing recurs</text>'
+        )
     # the answer and the truth
     wrong = has_truth and not _agrees(detection.intro, truth)
     conf = "" if detection.confidence is None else f" {detection.confidence:.2f}"
     if detection.intro is not None:
-        parts.append(bar(detection.intro, "answer", COLOURS["wrong"] if wrong else COLOURS["answer"], 1.0,
-                         f"answer: {detection.intro} ({detection.method}{conf})",
-                         f"{detection.intro} {detection.method}{conf}"))  # fmt: skip
+        parts.append(
+            bar(
+                detection.intro,
+                "answer",
+                COLOURS["wrong"] if wrong else COLOURS["answer"],
+                1.0,
+                f"answer: {detection.intro} ({detection.method}{conf})",
+                f"{detection.intro} {detection.method}{conf}",
+            )
+        )
     else:
-        parts.append(f'<text x="{LABEL_PX + 6}" y="{tops["answer"] + 13:.1f}" font-size="10" '
-                     f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({detection.method}{conf})</text>')  # fmt: skip
+        parts.append(
+            f'<text x="{LABEL_PX + 6}" y="{tops["answer"] + 13:.1f}" font-size="10" '
+            f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({detection.method}{conf})</text>'
+        )
     if has_truth:
         if truth is not None:
             parts.append(bar(truth, "truth", COLOURS["truth"], 0.85, f"truth: {truth}", str(truth)))
         else:
-            parts.append(f'<text x="{LABEL_PX + 6}" y="{tops["truth"] + 13:.1f}" font-size="10" fill="#666">'
-                         "no intro</text>")  # fmt: skip
+            parts.append(
+                f'<text x="{LABEL_PX + 6}" y="{tops["truth"] + 13:.1f}" font-size="10" fill="#666">no intro</text>'
+            )
     if detection.intro is not None:
         for t in (detection.intro.start_s, detection.intro.end_s):
             if span.start_s <= t <= span.end_s:
-                parts.append(f'<line x1="{x(t):.1f}" y1="4" x2="{x(t):.1f}" y2="{height - AXIS_PX:.1f}" '
-                             f'stroke="{COLOURS["answer"]}" stroke-width="1" stroke-opacity="0.6"/>')  # fmt: skip
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {width} {height:.0f}" '
-            f'width="{width}" height="{height:.0f}" font-family="sans-serif" data-t0="{span.start_s:.3f}" '
-            f'data-t1="{span.end_s:.3f}" data-x0="{LABEL_PX}" data-x1="{LABEL_PX + plot_w}" '
-            f'data-y1="{height - AXIS_PX:.0f}" role="img" aria-label="timeline of {escape(detection.id)}">'
-            + "".join(parts) + "</svg>")  # fmt: skip
+                parts.append(
+                    f'<line x1="{x(t):.1f}" y1="4" x2="{x(t):.1f}" y2="{height - AXIS_PX:.1f}" '
+                    f'stroke="{COLOURS["answer"]}" stroke-width="1" stroke-opacity="0.6"/>'
+                )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {width} {height:.0f}" '
+        f'width="{width}" height="{height:.0f}" font-family="sans-serif" data-t0="{span.start_s:.3f}" '
+        f'data-t1="{span.end_s:.3f}" data-x0="{LABEL_PX}" data-x1="{LABEL_PX + plot_w}" '
+        f'data-y1="{height - AXIS_PX:.0f}" role="img" aria-label="timeline of {escape(detection.id)}">'
+        + "".join(parts)
+        + "</svg>"
+    )
 
 
 def _agrees(answer: Segment | None, truth: Segment | None, iou: float = DETECTION_IOU) -> bool:

@@ -221,8 +221,13 @@ def save_windows(path: str | os.PathLike[str], window_set: WindowSet, options: W
     import json
 
     arrays = window_set.arrays()
-    meta = {"length_s": options.length_s, "step_s": options.step_s, "series": list(SERIES),
-            "window_scalars": list(WINDOW_SCALARS), **window_set.summary()}  # fmt: skip
+    meta = {
+        "length_s": options.length_s,
+        "step_s": options.step_s,
+        "series": list(SERIES),
+        "window_scalars": list(WINDOW_SCALARS),
+        **window_set.summary(),
+    }
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)

@@ -40,8 +40,24 @@ class IntroSkipperOptions:
 
 
 def fingerprint_command(path: str | os.PathLike[str], length_s: float) -> list[str]:
-    return [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path), "-to", f"{length_s:.3f}",
-            "-ac", "2", "-f", "chromaprint", "-fp_format", "raw", "-"]  # fmt: skip
+    return [
+        FFMPEG,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        str(path),
+        "-to",
+        f"{length_s:.3f}",
+        "-ac",
+        "2",
+        "-f",
+        "chromaprint",
+        "-fp_format",
+        "raw",
+        "-",
+    ]
 
 
 def fingerprint(path: str | os.PathLike[str], length_s: float) -> np.ndarray:
@@ -82,9 +98,7 @@ def _shifts(lhs: np.ndarray, rhs: np.ndarray, spread: int) -> set[int]:
     return shifts
 
 
-def compare(
-    lhs: np.ndarray, rhs: np.ndarray, options: IntroSkipperOptions
-) -> tuple[Segment, Segment] | None:
+def compare(lhs: np.ndarray, rhs: np.ndarray, options: IntroSkipperOptions) -> tuple[Segment, Segment] | None:
     """The longest shared run between two episodes' fingerprints, in each episode's own time."""
     best: tuple[float, tuple[float, float], tuple[float, float]] | None = None
     for shift in _shifts(lhs, rhs, options.inverted_index_shift):
@@ -113,8 +127,9 @@ def compare(
     return Segment(ls, max(ls, le - trim)), Segment(rs, max(rs, re - trim))
 
 
-def detect_season(fingerprints: Mapping[str, np.ndarray], order: Sequence[str],
-                  options: IntroSkipperOptions | None = None) -> dict[str, Answer]:  # fmt: skip
+def detect_season(
+    fingerprints: Mapping[str, np.ndarray], order: Sequence[str], options: IntroSkipperOptions | None = None
+) -> dict[str, Answer]:
     """Intro Skipper's season loop: each episode is compared with the ones after it in the queue until one
     pair yields a valid intro; each episode keeps the longest intro found for it."""
     options = options or IntroSkipperOptions()

@@ -67,8 +67,9 @@ def _source_ref(catalog: Catalog, package: str, path: str) -> dict[str, str]:
     return {"package": package, "path": path, "licence": catalog.licences.get(package, "?")}
 
 
-def _manifest(folder: Path, seed: int, size: str, catalog: Catalog, series: list[SeriesPlan],
-              episodes: list[EpisodePlan]) -> dict[str, Any]:  # fmt: skip
+def _manifest(
+    folder: Path, seed: int, size: str, catalog: Catalog, series: list[SeriesPlan], episodes: list[EpisodePlan]
+) -> dict[str, Any]:
     used: dict[tuple[str, str], set[str]] = defaultdict(set)
     for plan in episodes:
         for event in plan.events:
@@ -79,25 +80,51 @@ def _manifest(folder: Path, seed: int, size: str, catalog: Catalog, series: list
         "packages": {name: {"licence": catalog.licences[name]} for name in catalog.roots},
         "sources": [{**_source_ref(catalog, p, f), "used_as": sorted(kinds)} for (p, f), kinds in sorted(used.items())],
         "series": [
-            {"slug": s.slug, "name": s.name, "split": s.split, "intro_kind": s.intro_kind,
-             "intro": {**_source_ref(catalog, s.intro.source.package, s.intro.source.path),
-                       "offset_s": s.intro.offset_s, "length_s": s.intro.length_s},
-             "network_logo": None if s.logo is None else s.logo.source.path,
-             "dialogue_groups": list(s.dialogue_groups), "typical_cold_open_s": round(s.cold_open_s, 2)}
+            {
+                "slug": s.slug,
+                "name": s.name,
+                "split": s.split,
+                "intro_kind": s.intro_kind,
+                "intro": {
+                    **_source_ref(catalog, s.intro.source.package, s.intro.source.path),
+                    "offset_s": s.intro.offset_s,
+                    "length_s": s.intro.length_s,
+                },
+                "network_logo": None if s.logo is None else s.logo.source.path,
+                "dialogue_groups": list(s.dialogue_groups),
+                "typical_cold_open_s": round(s.cold_open_s, 2),
+            }
             for s in series
         ],
         "episodes": [
-            {"id": e.id, "split": e.split, "series": e.series, "file": str(episode_path(folder, e).relative_to(folder)),
-             "plan_hash": e.plan_hash(), "duration_s": round(e.file_duration_s, 3),
-             "truth": None if e.truth is None else [round(e.truth.start_s, 4), round(e.truth.end_s, 4)],
-             "variations": e.variations, "encoding": asdict(e.encoding),
-             "events": [{"kind": ev.kind, "start_s": ev.start_s, "length_s": ev.length_s, "package": ev.source.package,
-                         "path": ev.source.path, "offset_s": ev.offset_s} for ev in e.events if ev.kind != "dialogue"],
-             "dialogue_lines": sum(ev.kind == "dialogue" for ev in e.events)}
+            {
+                "id": e.id,
+                "split": e.split,
+                "series": e.series,
+                "file": str(episode_path(folder, e).relative_to(folder)),
+                "plan_hash": e.plan_hash(),
+                "duration_s": round(e.file_duration_s, 3),
+                "truth": None if e.truth is None else [round(e.truth.start_s, 4), round(e.truth.end_s, 4)],
+                "variations": e.variations,
+                "encoding": asdict(e.encoding),
+                "events": [
+                    {
+                        "kind": ev.kind,
+                        "start_s": ev.start_s,
+                        "length_s": ev.length_s,
+                        "package": ev.source.package,
+                        "path": ev.source.path,
+                        "offset_s": ev.offset_s,
+                    }
+                    for ev in e.events
+                    if ev.kind != "dialogue"
+                ],
+                "dialogue_lines": sum(ev.kind == "dialogue" for ev in e.events),
+            }
             for e in episodes
         ],
         "summary": plan_summary(episodes),
-    }  # fmt: skip
+    }
 
 
 _WORKER: dict[str, Any] = {}
@@ -146,8 +173,15 @@ def build_corpus(
             result.up_to_date += 1
         else:
             todo.append((plan, path))
-    progress = Progress(TextColumn("corpus"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TimeRemainingColumn(), console=Console(stderr=True), disable=not show_progress)  # fmt: skip
+    progress = Progress(
+        TextColumn("corpus"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not show_progress,
+    )
     with progress, ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1)) as pool:
         task = progress.add_task("corpus", total=len(todo))
         futures = {pool.submit(_render_worker, catalog, plan, str(path)): plan for plan, path in todo}

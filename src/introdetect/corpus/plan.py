@@ -26,17 +26,31 @@ PAL_SPEEDUP = 25 / 24
 """Film at 24 fps shown at PAL's 25 fps: everything 4.17 % faster and higher (the issue's '+4 %')."""
 
 LEVEL_DB = {
-    "dialogue": -20.0, "intro": -16.0, "credits": -17.0, "score": -28.0, "ambience": -40.0,
-    "effect": -24.0, "logo": -17.0, "recap": -18.0,
-}  # fmt: skip
+    "dialogue": -20.0,
+    "intro": -16.0,
+    "credits": -17.0,
+    "score": -28.0,
+    "ambience": -40.0,
+    "effect": -24.0,
+    "logo": -17.0,
+    "recap": -18.0,
+}
 """RMS level of each kind of sound in the mix, dBFS: dialogue on top, score well under it, ambience as a bed;
 the intro is mixed louder than the score, as broadcasts do, but not far above the dialogue."""
 
 RENDER_VERSION = 4
 """Bump when render.py changes what it writes, so that a rebuild re-renders every episode."""
 
-VARIATIONS = ("no_intro", "trimmed_intro", "dialogue_over_intro", "effects_over_intro", "pal_speedup",
-              "volume_change", "eq_change", "recap")  # fmt: skip
+VARIATIONS = (
+    "no_intro",
+    "trimmed_intro",
+    "dialogue_over_intro",
+    "effects_over_intro",
+    "pal_speedup",
+    "volume_change",
+    "eq_change",
+    "recap",
+)
 SWITCHES = (*VARIATIONS, "codecs")
 """What can be switched off for a corpus (``--without``): each variation, and the mix of codecs (then every
 episode is H.264/AAC mp4 at 48 kHz)."""
@@ -58,15 +72,39 @@ def _sizes() -> dict[str, CorpusSize]:
     from .sources import ALL_PACKAGES, TINY_PACKAGES
 
     return {
-        "tiny": CorpusSize("tiny", {"train": 2, "validation": 1, "test": 2}, (3, 3), 1, (100.0, 150.0),
-                           TINY_PACKAGES, 0.35, (15.0, 30.0)),
-        "small": CorpusSize("small", {"train": 6, "validation": 3, "test": 4}, (4, 5), 1, (300.0, 720.0),
-                            ALL_PACKAGES, 0.5, (15.0, 90.0)),
-        "full": CorpusSize("full", {"train": 24, "validation": 8, "test": 10}, (6, 7), 2, (600.0, 2700.0),
-                           ALL_PACKAGES, 0.6, (15.0, 90.0)),
+        "tiny": CorpusSize(
+            "tiny",
+            {"train": 2, "validation": 1, "test": 2},
+            (3, 3),
+            1,
+            (100.0, 150.0),
+            TINY_PACKAGES,
+            0.35,
+            (15.0, 30.0),
+        ),
+        "small": CorpusSize(
+            "small",
+            {"train": 6, "validation": 3, "test": 4},
+            (4, 5),
+            1,
+            (300.0, 720.0),
+            ALL_PACKAGES,
+            0.5,
+            (15.0, 90.0),
+        ),
+        "full": CorpusSize(
+            "full",
+            {"train": 24, "validation": 8, "test": 10},
+            (6, 7),
+            2,
+            (600.0, 2700.0),
+            ALL_PACKAGES,
+            0.6,
+            (15.0, 90.0),
+        ),
         # one long season, for measuring how the cost of matching grows with the number of episodes
         "season": CorpusSize("season", {"test": 1}, (40, 40), 0, (1200.0, 1560.0), ALL_PACKAGES, 0.6, (15.0, 90.0)),
-    }  # fmt: skip
+    }
 
 
 SIZES = _sizes()
@@ -160,8 +198,11 @@ class EpisodePlan:
 
     def plan_hash(self) -> str:
         """Changes when anything about the file would: its events, variations, encoding, or the renderer."""
-        payload = json.dumps([asdict(e) for e in self.events] + [self.variations, asdict(self.encoding), RENDER_VERSION],
-                             sort_keys=True, default=str)  # fmt: skip
+        payload = json.dumps(
+            [asdict(e) for e in self.events] + [self.variations, asdict(self.encoding), RENDER_VERSION],
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -187,11 +228,15 @@ def _excerpt(rng: np.random.Generator, library: SourceLibrary, source: SourceFil
 def _encoding(rng: np.random.Generator) -> Encoding:
     choice = rng.choice(4, p=[0.35, 0.3, 0.2, 0.15])
     if choice == 0:
-        return Encoding("mp4", "aac", int(rng.choice([44100, 48000])), str(rng.choice(["96k", "128k", "192k"])), 2, True)
+        return Encoding(
+            "mp4", "aac", int(rng.choice([44100, 48000])), str(rng.choice(["96k", "128k", "192k"])), 2, True
+        )
     if choice == 1:
         return Encoding("mkv", "libopus", 48000, str(rng.choice(["64k", "96k", "128k"])), 2, True)
     if choice == 2:
-        return Encoding("mp3", "libmp3lame", int(rng.choice([44100, 48000])), str(rng.choice(["128k", "192k"])), 2, False)
+        return Encoding(
+            "mp3", "libmp3lame", int(rng.choice([44100, 48000])), str(rng.choice(["128k", "192k"])), 2, False
+        )
     return Encoding("mkv", "ac3", 48000, "384k", 6, True)
 
 
@@ -239,27 +284,40 @@ def plan_corpus(
             length = float(srng.uniform(*size.theme_s))
         intro = _excerpt(srng, library, own_tracks[0], length)
         cue_tracks = own_tracks[1:] or own_tracks
-        cues = tuple(_excerpt(srng, library, cue_tracks[i % len(cue_tracks)], float(srng.uniform(15, 45)))
-                     for i in range(3))  # fmt: skip
+        cues = tuple(
+            _excerpt(srng, library, cue_tracks[i % len(cue_tracks)], float(srng.uniform(15, 45))) for i in range(3)
+        )
         logo_source = networks[index % len(networks)].source if srng.random() < 0.7 else None
         logo = None
         if logo_source is not None:
             logo = Excerpt(logo_source, 0.0, round(min(library.duration(logo_source), 3.0), 3))
         recap_source = stings[int(srng.integers(len(stings)))]
         recap = Excerpt(recap_source, 0.0, round(min(library.duration(recap_source), 2.0), 3))
-        groups = tuple(dialogue_groups[(index * groups_per_series + i) % len(dialogue_groups)]
-                       for i in range(groups_per_series))  # fmt: skip
+        groups = tuple(
+            dialogue_groups[(index * groups_per_series + i) % len(dialogue_groups)] for i in range(groups_per_series)
+        )
         style = srng.random()
         if style < 0.3:
             cold_open = 0.0  # the intro opens the episode (after the logo, if any)
         else:
             cold_open = float(srng.choice(starts[starts > 20])) * float(srng.uniform(0.8, 1.2))
         slug = f"show{index + 1:02d}"
-        series.append(SeriesPlan(
-            slug=slug, name=f"Сериал {index + 1:02d}", split=splits[index], intro_kind=kind, intro=intro,
-            cues=cues, ambience=ambiences[int(srng.integers(len(ambiences)))], logo=logo, recap_sting=recap,
-            dialogue_groups=groups, cold_open_s=cold_open, episode_s=_series_format(srng, size),
-        ))  # fmt: skip
+        series.append(
+            SeriesPlan(
+                slug=slug,
+                name=f"Сериал {index + 1:02d}",
+                split=splits[index],
+                intro_kind=kind,
+                intro=intro,
+                cues=cues,
+                ambience=ambiences[int(srng.integers(len(ambiences)))],
+                logo=logo,
+                recap_sting=recap,
+                dialogue_groups=groups,
+                cold_open_s=cold_open,
+                episode_s=_series_format(srng, size),
+            )
+        )
 
     episodes: list[EpisodePlan] = []
     # every split gets at least one episode without an intro, however small the corpus
@@ -270,10 +328,19 @@ def plan_corpus(
         seen = size.seen_episodes_per_train_series if plan.split == "train" else 0
         for number in range(1, count + seen + 1):
             split = "seen" if number > count else plan.split
-            episodes.append(_plan_episode(np.random.default_rng([seed, 4, s_index, number]), size, plan, split,
-                                          number, catalog, library,
-                                          force_no_intro=s_index in forced and number == count,
-                                          without=without))  # fmt: skip
+            episodes.append(
+                _plan_episode(
+                    np.random.default_rng([seed, 4, s_index, number]),
+                    size,
+                    plan,
+                    split,
+                    number,
+                    catalog,
+                    library,
+                    force_no_intro=s_index in forced and number == count,
+                    without=without,
+                )
+            )
     return series, episodes
 
 
@@ -341,8 +408,11 @@ def _plan_episode(
         variations["gain_db"] = round(float(rng.uniform(-9.0, 5.0)), 1)
     if rng.random() < 0.3:
         variations["eq_change"] = True
-        variations["eq"] = str(rng.choice(["lowpass=f=6500", "highpass=f=250", "equalizer=f=120:t=q:w=1:g=6",
-                                           "equalizer=f=3000:t=q:w=1.5:g=-6"]))  # fmt: skip
+        variations["eq"] = str(
+            rng.choice(
+                ["lowpass=f=6500", "highpass=f=250", "equalizer=f=120:t=q:w=1:g=6", "equalizer=f=3000:t=q:w=1.5:g=-6"]
+            )
+        )
     # switched-off variations are drawn all the same, so that the rest of the corpus stays as it was
     for name in without & set(VARIATIONS):
         variations[name] = False
@@ -350,8 +420,9 @@ def _plan_episode(
 
     # the series' ambience bed, entered at a different point of its loop in every episode
     bed_phase = round(float(rng.uniform(0.0, library.duration(series.ambience))), 3)
-    events: list[Event] = [Event("ambience", 0.0, series.ambience, bed_phase, duration, loop=True, fade_in_s=1.0,
-                                 fade_out_s=1.0)]  # fmt: skip
+    events: list[Event] = [
+        Event("ambience", 0.0, series.ambience, bed_phase, duration, loop=True, fade_in_s=1.0, fade_out_s=1.0)
+    ]
     t = 0.0
     if series.logo is not None:
         events.append(Event("logo", 0.0, series.logo.source, 0.0, series.logo.length_s))
@@ -375,8 +446,17 @@ def _plan_episode(
         intro = Segment(intro_start, round(intro_start + intro_length, 3))
         events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start)
         fade_out = min(0.4, intro_length / 6) if not variations["trimmed_intro"] else min(0.8, intro_length / 4)
-        events.append(Event("intro", intro.start_s, series.intro.source, series.intro.offset_s, intro_length,
-                            fade_in_s=0.02, fade_out_s=round(fade_out, 3)))  # fmt: skip
+        events.append(
+            Event(
+                "intro",
+                intro.start_s,
+                series.intro.source,
+                series.intro.offset_s,
+                intro_length,
+                fade_in_s=0.02,
+                fade_out_s=round(fade_out, 3),
+            )
+        )
         if variations["dialogue_over_intro"]:
             events += _scenes(rng, catalog, library, series.dialogue_groups, intro.start_s - 0.5, intro.end_s)
         if variations["effects_over_intro"]:
@@ -394,26 +474,37 @@ def _plan_episode(
         if rng.random() < 0.7:
             at = float(rng.uniform(content_start, max(content_start, credits_start - cue.length_s)))
             if at + cue.length_s < credits_start:
-                events.append(Event("score", round(at, 3), cue.source, cue.offset_s, cue.length_s,
-                                    fade_in_s=1.5, fade_out_s=2.0))  # fmt: skip
+                events.append(
+                    Event("score", round(at, 3), cue.source, cue.offset_s, cue.length_s, fade_in_s=1.5, fade_out_s=2.0)
+                )
     if intro is None or intro.start_s > 30 and rng.random() < 0.5:
         cue = series.cues[0]
         length = min(cue.length_s, max(intro_start - t, 0.0))
         if length > 5:
-            events.append(Event("score", round(t, 3), cue.source, cue.offset_s, round(length, 3), fade_in_s=1.5,
-                                fade_out_s=1.5))  # fmt: skip
+            events.append(
+                Event("score", round(t, 3), cue.source, cue.offset_s, round(length, 3), fade_in_s=1.5, fade_out_s=1.5)
+            )
     # end credits: the theme again, from the intro's excerpt on
-    events.append(Event("credits", credits_start, series.intro.source, series.intro.offset_s,
-                        round(min(credits_length, library.duration(series.intro.source) - series.intro.offset_s), 3),
-                        fade_in_s=0.5, fade_out_s=2.0))  # fmt: skip
+    events.append(
+        Event(
+            "credits",
+            credits_start,
+            series.intro.source,
+            series.intro.offset_s,
+            round(min(credits_length, library.duration(series.intro.source) - series.intro.offset_s), 3),
+            fade_in_s=0.5,
+            fade_out_s=2.0,
+        )
+    )
     episode_id = f"{series.slug}_s01e{number:02d}"
     name = f"{series.name}. 1 сезон, {number} серия"
     events.sort(key=lambda e: (e.start_s, e.kind))
     encoding = _encoding(rng)
     if "codecs" in without:
         encoding = Encoding("mp4", "aac", 48000, "128k", 2, True)
-    return EpisodePlan(episode_id, series.slug, split, 1, number, name, duration, intro, variations,
-                       encoding, tuple(events))  # fmt: skip
+    return EpisodePlan(
+        episode_id, series.slug, split, 1, number, name, duration, intro, variations, encoding, tuple(events)
+    )
 
 
 def plan_summary(episodes: list[EpisodePlan]) -> dict[str, object]:

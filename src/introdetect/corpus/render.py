@@ -116,8 +116,22 @@ def encode_command(plan: EpisodePlan, path: Path) -> list[str]:
     if plan.variations.get("pal_speedup"):
         filters.append(f"asetrate={MIX_RATE_HZ * PAL_SPEEDUP:.6f},aresample={MIX_RATE_HZ}")
     filters.append("alimiter=limit=0.97:level=false")
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "f32le", "-ar", str(MIX_RATE_HZ), "-ac", "1", "-i", "pipe:0"]  # fmt: skip
+    cmd = [
+        FFMPEG,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(MIX_RATE_HZ),
+        "-ac",
+        "1",
+        "-i",
+        "pipe:0",
+    ]
     if enc.video:  # a picture as long as the audio, so that the container's duration is the audio's
         cmd += ["-f", "lavfi", "-i", f"color=c=0x203848:size=64x36:rate=4:duration={plan.file_duration_s:.3f}"]
     cmd += ["-filter:a", ",".join(filters), "-map", "0:a"]

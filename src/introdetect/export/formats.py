@@ -35,11 +35,14 @@ class LabelJson(Writer):
         rows = {}
         for vid, a in answers.items():
             intro = a.intro
-            rows[vid] = {"start": format_timecode(intro.start_s, 3) if intro else None,
-                         "end": format_timecode(intro.end_s, 3) if intro else None,
-                         "start_sec": _rounded(intro.start_s) if intro else None,
-                         "end_sec": _rounded(intro.end_s) if intro else None,
-                         "confidence": _rounded(a.confidence, 4), "method": a.method}  # fmt: skip
+            rows[vid] = {
+                "start": format_timecode(intro.start_s, 3) if intro else None,
+                "end": format_timecode(intro.end_s, 3) if intro else None,
+                "start_sec": _rounded(intro.start_s) if intro else None,
+                "end_sec": _rounded(intro.end_s) if intro else None,
+                "confidence": _rounded(a.confidence, 4),
+                "method": a.method,
+            }
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -54,9 +57,17 @@ class Csv(Writer):
         table.writerow(["id", "start", "end", "start_sec", "end_sec", "confidence", "method"])
         for vid, a in answers.items():
             i = a.intro
-            table.writerow([vid, format_timecode(i.start_s, 1) if i else "", format_timecode(i.end_s, 1) if i else "",
-                            f"{i.start_s:.3f}" if i else "", f"{i.end_s:.3f}" if i else "",
-                            "" if a.confidence is None else f"{a.confidence:.4f}", a.method or ""])  # fmt: skip
+            table.writerow(
+                [
+                    vid,
+                    format_timecode(i.start_s, 1) if i else "",
+                    format_timecode(i.end_s, 1) if i else "",
+                    f"{i.start_s:.3f}" if i else "",
+                    f"{i.end_s:.3f}" if i else "",
+                    "" if a.confidence is None else f"{a.confidence:.4f}",
+                    a.method or "",
+                ]
+            )
         return buffer.getvalue()
 
 
@@ -117,13 +128,24 @@ class Jellyfin(Writer):
         rows = {}
         for vid, a in answers.items():
             if a.intro is None:
-                rows[vid] = {"EpisodeId": vid, "Valid": False, "IntroStart": 0.0, "IntroEnd": 0.0,
-                             "ShowSkipPromptAt": 0.0, "HideSkipPromptAt": 0.0}  # fmt: skip
+                rows[vid] = {
+                    "EpisodeId": vid,
+                    "Valid": False,
+                    "IntroStart": 0.0,
+                    "IntroEnd": 0.0,
+                    "ShowSkipPromptAt": 0.0,
+                    "HideSkipPromptAt": 0.0,
+                }
                 continue
             start, end = a.intro.start_s, a.intro.end_s
-            rows[vid] = {"EpisodeId": vid, "Valid": True, "IntroStart": round(start, 3), "IntroEnd": round(end, 3),
-                         "ShowSkipPromptAt": round(max(0.0, start - SHOW_PROMPT_ADJUSTMENT_S), 3),
-                         "HideSkipPromptAt": round(min(start + HIDE_PROMPT_ADJUSTMENT_S, end), 3)}  # fmt: skip
+            rows[vid] = {
+                "EpisodeId": vid,
+                "Valid": True,
+                "IntroStart": round(start, 3),
+                "IntroEnd": round(end, 3),
+                "ShowSkipPromptAt": round(max(0.0, start - SHOW_PROMPT_ADJUSTMENT_S), 3),
+                "HideSkipPromptAt": round(min(start + HIDE_PROMPT_ADJUSTMENT_S, end), 3),
+            }
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -25,8 +25,9 @@ SpectrumSink = Callable[[np.ndarray], None]
 class FrameStream:
     """Feed mono float32 audio with ``push``; call ``finish`` once at the end (it pads like center=True)."""
 
-    def __init__(self, n_fft: int, hop_length: int, sinks: Sequence[SpectrumSink], fft_workers: int = 1,
-                 double: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, n_fft: int, hop_length: int, sinks: Sequence[SpectrumSink], fft_workers: int = 1, double: bool = True
+    ) -> None:
         """``double``: FFT in float64, as librosa's (the features need it: in float32 the quietest bins, the
         contrast valleys, lose a few %); matching alone is content with float32 at half the cost."""
         self.n_fft, self.hop_length = n_fft, hop_length

@@ -75,12 +75,15 @@ def load_features(path: str | os.PathLike[str]) -> EpisodeFeatures:
         raise FeatureFileError(f"{path}: feature format {header.get('format_version')}, expected {FORMAT_VERSION}")
     known = {f.name for f in fields(FeatureOptions)}
     options = FeatureOptions(**{k: v for k, v in header["options"].items() if k in known})
-    scalars = {k: (float("nan") if header["scalars"].get(k) is None else float(header["scalars"][k])) for k in SCALAR_FEATURES}
+    scalars = {
+        k: (float("nan") if header["scalars"].get(k) is None else float(header["scalars"][k])) for k in SCALAR_FEATURES
+    }
     return EpisodeFeatures(frames=frames, scalars=scalars, options=options, duration_s=float(header["duration_s"]))
 
 
 def features_to_json(features: EpisodeFeatures, episode_id: str) -> dict[str, Any]:
     """The design's JSON layout: full MFCC and contrast arrays, the 1-D series, and the scalar measures."""
+
     def series(name: str) -> list[Any]:
         return np.round(features.frames[name].astype(np.float64), 6).tolist()
 

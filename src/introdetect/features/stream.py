@@ -47,14 +47,16 @@ class FeatureAccumulator:
     so that one decode and one FFT serve both.
     """
 
-    def __init__(self, options: FeatureOptions | None = None, fft_workers: int = 1,
-                 spectrum_sinks: Sequence[SpectrumSink] = ()) -> None:  # fmt: skip
+    def __init__(
+        self, options: FeatureOptions | None = None, fft_workers: int = 1, spectrum_sinks: Sequence[SpectrumSink] = ()
+    ) -> None:
         self.options = options or FeatureOptions()
         o = self.options
         self._tables = _tables(o.sample_rate, o.n_fft, o.n_mels, o.n_chroma, o.contrast_bands, o.contrast_fmin_hz)
         self._stream = FrameStream(o.n_fft, o.hop_length, [self._frame_block, *spectrum_sinks], fft_workers)
-        self._blocks: dict[str, list[np.ndarray]] = {k: [] for k in
-            ("mel", "chroma", "peak", "valley", "power_sum", "moments", "flatness")}  # fmt: skip
+        self._blocks: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("mel", "chroma", "peak", "valley", "power_sum", "moments", "flatness")
+        }
         self._finished = False
 
     @property
@@ -124,9 +126,12 @@ class FeatureAccumulator:
         beats[beat_frames] = 1.0
         similarity_input = np.vstack([_zscore_rows(mfcc[1:]), chroma])
         rep_curve = repetition.repetition_curve(
-            similarity_input, o.frame_rate, o.repetition_block_frames, o.repetition_diagonal_blocks,
+            similarity_input,
+            o.frame_rate,
+            o.repetition_block_frames,
+            o.repetition_diagonal_blocks,
             o.repetition_min_lag_s,
-        )  # fmt: skip
+        )
         frames = {
             "mfcc": mfcc,
             "contrast": contrast,

@@ -44,8 +44,9 @@ class InvertedIndex:
         self.n_episodes = len(prints)
         self.max_postings = max(1, MAX_POSTINGS_PER_EPISODE * max(1, self.n_episodes))
 
-    def query(self, frames: np.ndarray, hashes: np.ndarray, exclude: int | None = None,
-              reach: np.ndarray | None = None) -> Matches:  # fmt: skip
+    def query(
+        self, frames: np.ndarray, hashes: np.ndarray, exclude: int | None = None, reach: np.ndarray | None = None
+    ) -> Matches:
         """Every (other, query frame, other frame) whose hashes are equal; ``exclude`` drops one episode.
         ``reach`` gives each query hash's last frame (default: its anchor frame)."""
         lo = np.searchsorted(self.hashes, hashes, side="left")

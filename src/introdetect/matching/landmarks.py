@@ -82,8 +82,9 @@ def _local_maxima(spec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return frames, bins, spec[frames, bins]
 
 
-def select_peaks(frames: np.ndarray, bins: np.ndarray, values: np.ndarray, frame_max: np.ndarray,
-                 frame_rate: float) -> np.ndarray:  # fmt: skip
+def select_peaks(
+    frames: np.ndarray, bins: np.ndarray, values: np.ndarray, frame_max: np.ndarray, frame_rate: float
+) -> np.ndarray:
     """Of the local maxima (frame, column, dB), those above the loudness floor, at most PEAKS_PER_SECOND a
     second (the strongest); (n, 2) int32 rows of (frame, FFT bin) sorted by frame then bin."""
     if frame_max.size == 0:
@@ -185,7 +186,12 @@ class LandmarkSink:
         n_frames = int(sum(m.size for m in self._frame_max))
         if not n_frames:
             return Landmarks(np.zeros((0, 2), dtype=np.int32), self.frame_rate, 0)
-        peaks = select_peaks(np.concatenate(self._frames), np.concatenate(self._bins), np.concatenate(self._values),
-                             np.concatenate(self._frame_max), self.frame_rate)  # fmt: skip
+        peaks = select_peaks(
+            np.concatenate(self._frames),
+            np.concatenate(self._bins),
+            np.concatenate(self._values),
+            np.concatenate(self._frame_max),
+            self.frame_rate,
+        )
         self._tail, self._frames, self._bins, self._values, self._frame_max = None, [], [], [], []
         return Landmarks(peaks, self.frame_rate, n_frames)

@@ -41,10 +41,17 @@ class LogisticModel:
             text = Path(path).read_text(encoding="utf-8")
         data = json.loads(text)
         if tuple(data.get("features", ())) != cls.FEATURES:
-            raise ValueError(f"{cls.__name__} in {path or cls.FILE} was made for features {data.get('features')}, "
-                             f"not {list(cls.FEATURES)}")  # fmt: skip
-        return cls(tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]),
-                   dict(data.get("provenance", {})))  # fmt: skip
+            raise ValueError(
+                f"{cls.__name__} in {path or cls.FILE} was made for features {data.get('features')}, "
+                f"not {list(cls.FEATURES)}"
+            )
+        return cls(
+            tuple(data["mean"]),
+            tuple(data["scale"]),
+            tuple(data["coef"]),
+            float(data["intercept"]),
+            dict(data.get("provenance", {})),
+        )
 
     @classmethod
     def fit_rows(cls, x: np.ndarray, y: list[bool], provenance: dict[str, Any]) -> Self:
@@ -53,5 +60,10 @@ class LogisticModel:
         mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-3)  # a constant feature stays harmless
         model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced" if cls.BALANCED else None)
         model.fit((x - mean) / scale, y)
-        return cls(tuple(mean.round(6)), tuple(scale.round(6)), tuple(model.coef_[0].round(6)),
-                   round(float(model.intercept_[0]), 6), provenance)  # fmt: skip
+        return cls(
+            tuple(mean.round(6)),
+            tuple(scale.round(6)),
+            tuple(model.coef_[0].round(6)),
+            round(float(model.intercept_[0]), 6),
+            provenance,
+        )

@@ -65,5 +65,6 @@ class ProfileSink:
         power = np.concatenate(self._power) if self._power else np.zeros(0, np.float32)
         self._mel, self._power = [], []
         log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
-        return Profile(log_mel.astype(np.float32), (10.0 * np.log10(np.maximum(power, 1e-10))).astype(np.float32),
-                       frame_rate)  # fmt: skip
+        return Profile(
+            log_mel.astype(np.float32), (10.0 * np.log10(np.maximum(power, 1e-10))).astype(np.float32), frame_rate
+        )

@@ -115,8 +115,14 @@ def alignment_groups(members: Sequence[SharedSegment]) -> list[list[SharedSegmen
     tolerance), each group a list of pieces."""
     groups: dict[tuple[int, float, int], list[SharedSegment]] = {}
     for m in members:
-        key = next((k for k in groups if k[0] == m.other and k[1] == m.speed
-                    and abs(k[2] - m.offset) <= OFFSET_TOLERANCE_FRAMES), (m.other, m.speed, m.offset))  # fmt: skip
+        key = next(
+            (
+                k
+                for k in groups
+                if k[0] == m.other and k[1] == m.speed and abs(k[2] - m.offset) <= OFFSET_TOLERANCE_FRAMES
+            ),
+            (m.other, m.speed, m.offset),
+        )
         groups.setdefault(key, []).append(m)
     return list(groups.values())
 
@@ -188,8 +194,10 @@ def _links(regions: Sequence[Sequence[Region]]) -> dict[int, dict[int, dict[int,
     """For every region (by id), the regions of other episodes it shares a segment with: {other episode:
     {region id: votes}}; a link found from either side counts for both."""
     links: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    extents = [(np.array([r.start for r in rs], dtype=np.int64), np.array([r.end for r in rs], dtype=np.int64))
-               for rs in regions]  # fmt: skip
+    extents = [
+        (np.array([r.start for r in rs], dtype=np.int64), np.array([r.end for r in rs], dtype=np.int64))
+        for rs in regions
+    ]
     for episode_regions in regions:
         for region in episode_regions:
             for seg in region.members:
@@ -252,12 +260,19 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
                 members = {e: rid for e, rid in members.items() if labels[ids.index(rid)] == seed_label}
         # how many of the other members each member shares a segment with: the seed's own links are the
         # reason it is there; a member that nobody else recognises came in by a chance link
-        agreement = {e: sum(1 for o, other in members.items() if o != e and other in links[rid].get(o, {}))
-                        / (len(members) - 1) for e, rid in members.items()}  # fmt: skip
+        agreement = {
+            e: sum(1 for o, other in members.items() if o != e and other in links[rid].get(o, {})) / (len(members) - 1)
+            for e, rid in members.items()
+        }
         if len(members) >= 4:
             members = {e: rid for e, rid in members.items() if rid == seed or agreement[e] >= MIN_AGREEMENT}
         assigned.update(members.values())
         if len(members) >= 2:
-            motifs.append(Motif({e: [by_id[rid]] for e, rid in members.items()}, float(np.mean(repeats)),
-                                {e: agreement[e] for e in members}))  # fmt: skip
+            motifs.append(
+                Motif(
+                    {e: [by_id[rid]] for e, rid in members.items()},
+                    float(np.mean(repeats)),
+                    {e: agreement[e] for e in members},
+                )
+            )
     return motifs

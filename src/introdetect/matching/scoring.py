@@ -66,19 +66,27 @@ def motif_features(motifs: list[Motif], prints: list[EpisodePrint]) -> list[Moti
             partners = max(1, len({m.other for m in r.members}))
             dens.append(r.votes / partners / max(lengths.mean(), 0.5))
         q75, q25 = np.percentile(region_starts, [75, 25])
-        result.append(MotifFeatures(
-            support=len(motif.episodes) / n,
-            log_duration=math.log(max(float(np.median(lengths)), 0.1)),
-            log_start=math.log1p(float(np.median(region_starts))),
-            at_zero=float(np.mean(region_starts < 0.5)),
-            loudness=float(np.median(loud)),
-            start_spread=float((q75 - q25) / (np.median(region_starts) + 10.0)),
-            order=float(order.get(i, len(ranked))),
-            repeats=motif.repeats,
-            density=float(np.median(dens)),
-            at_end=float(np.mean([prints[r.episode].reached_end and prints[r.episode].duration_s - r.end / rate < END_S
-                                  for r in mains])),
-        ))  # fmt: skip
+        result.append(
+            MotifFeatures(
+                support=len(motif.episodes) / n,
+                log_duration=math.log(max(float(np.median(lengths)), 0.1)),
+                log_start=math.log1p(float(np.median(region_starts))),
+                at_zero=float(np.mean(region_starts < 0.5)),
+                loudness=float(np.median(loud)),
+                start_spread=float((q75 - q25) / (np.median(region_starts) + 10.0)),
+                order=float(order.get(i, len(ranked))),
+                repeats=motif.repeats,
+                density=float(np.median(dens)),
+                at_end=float(
+                    np.mean(
+                        [
+                            prints[r.episode].reached_end and prints[r.episode].duration_s - r.end / rate < END_S
+                            for r in mains
+                        ]
+                    )
+                ),
+            )
+        )
     return result
 
 

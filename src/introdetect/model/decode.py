@@ -48,16 +48,24 @@ class WindowOutputs:
         raw = np.asarray(raw, dtype=np.float64)
         logits = raw[:, :2]
         p = _sigmoid(logits[:, 1] - logits[:, 0])  # two-class softmax
-        return cls(np.asarray(start_s, dtype=np.float64), length_s, p, _sigmoid(raw[:, 2]), _sigmoid(raw[:, 3]),
-                   np.clip(raw[:, 4], 0, 1), np.clip(raw[:, 5], 0, 1))  # fmt: skip
+        return cls(
+            np.asarray(start_s, dtype=np.float64),
+            length_s,
+            p,
+            _sigmoid(raw[:, 2]),
+            _sigmoid(raw[:, 3]),
+            np.clip(raw[:, 4], 0, 1),
+            np.clip(raw[:, 5], 0, 1),
+        )
 
     @property
     def centre_s(self) -> np.ndarray:
         return self.start_s + 0.5 * self.length_s
 
 
-def _boundary(certainty: np.ndarray, at: np.ndarray, start_s: np.ndarray, length_s: float,
-              allowed: np.ndarray) -> tuple[float, float]:  # fmt: skip
+def _boundary(
+    certainty: np.ndarray, at: np.ndarray, start_s: np.ndarray, length_s: float, allowed: np.ndarray
+) -> tuple[float, float]:
     """(time, certainty) of the surest allowed window, refined with its sure neighbours."""
     masked = np.where(allowed, certainty, -1.0)
     best = int(np.argmax(masked))

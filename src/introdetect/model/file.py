@@ -36,8 +36,9 @@ class ModelFile:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write atomically (a reader never sees half a model)."""
-        meta = json.dumps(finite({"format_version": MODEL_FORMAT, **self.meta}), indent=1, ensure_ascii=False,
-                          allow_nan=False)  # fmt: skip
+        meta = json.dumps(
+            finite({"format_version": MODEL_FORMAT, **self.meta}), indent=1, ensure_ascii=False, allow_nan=False
+        )
         with atomic_path(path, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(META, meta)
             archive.writestr(ONNX, self.onnx)
@@ -62,8 +63,10 @@ class ModelFile:
             raise ModelFileError(f"{name}: not an introdetect model file ({exc})") from None
         version = meta.get("format_version")
         if version != MODEL_FORMAT:
-            raise ModelFileError(f"{name}: model format {version}, this introdetect reads format {MODEL_FORMAT}: "
-                                 "retrain it with `introdetect train`")  # fmt: skip
+            raise ModelFileError(
+                f"{name}: model format {version}, this introdetect reads format {MODEL_FORMAT}: "
+                "retrain it with `introdetect train`"
+            )
         return cls(meta, onnx, weights)
 
 

@@ -1,8 +1,8 @@
 """Inference with ONNX Runtime: no torch needed to detect.
 
-    model = IntroModel.load()                      # the shipped default model
-    answer = model.predict(features, "S01E01")     # features: EpisodeFeatures of the episode's window
-    answer.intro, answer.confidence                # Segment | None, P(the answer is right)
+model = IntroModel.load()                      # the shipped default model
+answer = model.predict(features, "S01E01")     # features: EpisodeFeatures of the episode's window
+answer.intro, answer.confidence                # Segment | None, P(the answer is right)
 """
 
 from __future__ import annotations
@@ -76,8 +76,10 @@ class IntroModel:
 
     def check_features(self, features: EpisodeFeatures, where: str) -> None:
         if features.options.settings_hash != self.feature_options.settings_hash:
-            raise ModelFileError(f"{where}: features made with other settings than {self.source} was trained on "
-                                 "(recompute them with the model's feature settings)")  # fmt: skip
+            raise ModelFileError(
+                f"{where}: features made with other settings than {self.source} was trained on "
+                "(recompute them with the model's feature settings)"
+            )
 
     def inputs_of(self, features: EpisodeFeatures, episode_id: str) -> EpisodeInputs:
         self.check_features(features, episode_id)
@@ -94,8 +96,9 @@ class IntroModel:
         _, score, best = decode(outputs, inputs.duration_s)
         presence = self.calibration(score)
         present = presence >= PRESENCE_THRESHOLD
-        return ModelAnswer(inputs.id, best if present else None, presence if present else 1.0 - presence,
-                           presence, best, outputs)  # fmt: skip
+        return ModelAnswer(
+            inputs.id, best if present else None, presence if present else 1.0 - presence, presence, best, outputs
+        )
 
     def predict(self, features: EpisodeFeatures, episode_id: str) -> ModelAnswer:
         return self.answer(self.inputs_of(features, episode_id))

@@ -40,8 +40,15 @@ FEATURE_GROUPS = ("mfcc", "contrast", "level_and_shape", "rhythm_and_repetition"
 
 GROUP_ROWS = {
     "level_and_shape": ("rms", "centroid", "bandwidth", "flatness"),
-    "rhythm_and_repetition": ("onset", "tempo_local", "beats", "tempo_bpm", "beat_interval_cv", "repetition",
-                              "repetition_mean"),
+    "rhythm_and_repetition": (
+        "onset",
+        "tempo_local",
+        "beats",
+        "tempo_bpm",
+        "beat_interval_cv",
+        "repetition",
+        "repetition_mean",
+    ),
     "position": ("position",),
 }
 
@@ -64,12 +71,16 @@ class InputOptions:
     def __post_init__(self) -> None:
         WindowOptions(self.window_length_s, self.window_step_s)
         if abs(self.window_length_s - 2 * self.window_step_s) > 1e-9:
-            raise SettingsError("the network cuts windows from 50 %-overlapping halves: the window length must be "
-                                f"twice the step (got {self.window_length_s} s and {self.window_step_s} s)")
+            raise SettingsError(
+                "the network cuts windows from 50 %-overlapping halves: the window length must be "
+                f"twice the step (got {self.window_length_s} s and {self.window_step_s} s)"
+            )
         frames = self.window_step_s * self.frame_rate_hz
         if abs(frames - round(frames)) > 1e-6 or round(frames) % 8:
-            raise SettingsError(f"a step of {self.window_step_s} s at {self.frame_rate_hz} frames/s is {frames:g} "
-                                "frames; it must be a whole multiple of 8 (three 2× poolings)")
+            raise SettingsError(
+                f"a step of {self.window_step_s} s at {self.frame_rate_hz} frames/s is {frames:g} "
+                "frames; it must be a whole multiple of 8 (three 2× poolings)"
+            )
         unknown = set(self.drop) - set(FEATURE_GROUPS)
         if unknown:
             raise SettingsError(f"unknown feature group(s) {sorted(unknown)}; known: {', '.join(FEATURE_GROUPS)}")
@@ -133,22 +144,29 @@ def frame_matrices(features: EpisodeFeatures) -> tuple[np.ndarray, np.ndarray]:
     patch = np.vstack([mfcc, f["contrast"]]).astype(np.float32)
     rms_db = power_to_db(np.asarray(f["rms"], dtype=np.float64) ** 2, top_db=80.0)
     rms_db -= np.median(rms_db)
-    series = np.vstack([
-        rms_db,
-        np.log1p(f["centroid"]),
-        np.log1p(f["bandwidth"]),
-        np.log10(np.maximum(f["flatness"], 1e-6)),
-        f["onset"],
-        f["tempo_local"] / 120.0,
-        f["beats"],
-        f["repetition"],
-        f["chroma"],
-    ]).astype(np.float32)  # fmt: skip
+    series = np.vstack(
+        [
+            rms_db,
+            np.log1p(f["centroid"]),
+            np.log1p(f["bandwidth"]),
+            np.log10(np.maximum(f["flatness"], 1e-6)),
+            f["onset"],
+            f["tempo_local"] / 120.0,
+            f["beats"],
+            f["repetition"],
+            f["chroma"],
+        ]
+    ).astype(np.float32)
     return patch, series
 
 
-def episode_inputs(episode_id: str, features: EpisodeFeatures, options: InputOptions,
-                   intro: Segment | None = None, labelled: bool = False) -> EpisodeInputs:  # fmt: skip
+def episode_inputs(
+    episode_id: str,
+    features: EpisodeFeatures,
+    options: InputOptions,
+    intro: Segment | None = None,
+    labelled: bool = False,
+) -> EpisodeInputs:
     """Cut one episode's features into the model's windows (targets when ``labelled``)."""
     duration = min(features.duration_s, options.span_s)
     grid = window_grid(duration, options.frame_rate_hz, options.windows)
@@ -203,8 +221,13 @@ def boundary_targets(start_s: np.ndarray, length_s: float, intro: Segment | None
     end_s = start_s + length_s
     grid = WindowGrid(start_s, end_s, np.zeros(n, dtype=np.int64), 0)  # only the times matter to the centre rule
     label = window_labels(grid, intro).astype(np.int64)
-    out = {"label": label, "start_in": np.zeros(n, np.float32), "end_in": np.zeros(n, np.float32),
-           "start_at": np.zeros(n, np.float32), "end_at": np.zeros(n, np.float32)}  # fmt: skip
+    out = {
+        "label": label,
+        "start_in": np.zeros(n, np.float32),
+        "end_in": np.zeros(n, np.float32),
+        "start_at": np.zeros(n, np.float32),
+        "end_at": np.zeros(n, np.float32),
+    }
     if intro is not None:
         for name, t in (("start", intro.start_s), ("end", intro.end_s)):
             inside = (t >= start_s) & (t < end_s)
@@ -255,8 +278,15 @@ class Normaliser:
                         series[SERIES_FEATURES.index(row)] = 0.0
                     if row in EXTRA:
                         extra[:, EXTRA.index(row)] = 0.0
-        return EpisodeInputs(e.id, patch.astype(np.float32), series.astype(np.float32), extra.astype(np.float32),
-                             e.start_s, e.duration_s, e.targets)  # fmt: skip
+        return EpisodeInputs(
+            e.id,
+            patch.astype(np.float32),
+            series.astype(np.float32),
+            extra.astype(np.float32),
+            e.start_s,
+            e.duration_s,
+            e.targets,
+        )
 
     def to_json(self) -> dict:
         return {k: np.asarray(v).round(6).tolist() for k, v in asdict(self).items()}

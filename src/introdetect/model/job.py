@@ -78,8 +78,9 @@ def prepare(
     cache = cache or default_cache()
     data = TrainingData()
     pairs, data.missing = labelled_videos(labels, videos, no_intro=True)
-    batch = features_many([v for _, v in pairs], cache, features or FeatureOptions(), audio, workers=workers,
-                          show_progress=show_progress)  # fmt: skip
+    batch = features_many(
+        [v for _, v in pairs], cache, features or FeatureOptions(), audio, workers=workers, show_progress=show_progress
+    )
     data.failed = list(batch.failed)
     for label, video in pairs:
         try:
@@ -97,8 +98,12 @@ def prepare(
 # --- figures --------------------------------------------------------------------------------------------------
 
 
-def answers_of(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs], length_s: float,
-               calibration: Calibration | None = None) -> tuple[dict[str, Answer], list[float], list[Any]]:  # fmt: skip
+def answers_of(
+    raws: Sequence[np.ndarray],
+    episodes: Sequence[EpisodeInputs],
+    length_s: float,
+    calibration: Calibration | None = None,
+) -> tuple[dict[str, Answer], list[float], list[Any]]:
     """Each episode's answer (calibrated when given), its raw presence score and its best segment."""
     calibration = calibration or Calibration()
     answers, scores, best = {}, [], []
@@ -116,8 +121,7 @@ def window_figures(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs]
     truth = np.concatenate([e.targets["label"] for e in episodes]).astype(bool)  # type: ignore[index]
     pred = np.concatenate([(r[:, 1] > r[:, 0]) for r in raws])
     tp, fp, fn = (truth & pred).sum(), (~truth & pred).sum(), (truth & ~pred).sum()
-    return {"window_accuracy": float((truth == pred).mean()),
-            "window_f1": float(2 * tp / max(2 * tp + fp + fn, 1))}  # fmt: skip
+    return {"window_accuracy": float((truth == pred).mean()), "window_f1": float(2 * tp / max(2 * tp + fp + fn, 1))}
 
 
 def truth_of(data: TrainingData, episodes: Sequence[EpisodeInputs]) -> dict[str, Answer]:
@@ -127,14 +131,23 @@ def truth_of(data: TrainingData, episodes: Sequence[EpisodeInputs]) -> dict[str,
 
 def summary(evaluation: Evaluation, windows: dict[str, float]) -> dict[str, float]:
     o = evaluation.overall
-    return {**windows, "detection_f1": o.f1, "precision": o.precision, "recall": o.recall,
-            "start_mae_s": o.start_mae_s, "end_mae_s": o.end_mae_s,
-            "median_boundary_error_s": o.median_boundary_error_s, "within_1s": o.hits.get("±1s", math.nan),
-            "false_intro_rate": o.false_intro_rate, "episodes": o.episodes}  # fmt: skip
+    return {
+        **windows,
+        "detection_f1": o.f1,
+        "precision": o.precision,
+        "recall": o.recall,
+        "start_mae_s": o.start_mae_s,
+        "end_mae_s": o.end_mae_s,
+        "median_boundary_error_s": o.median_boundary_error_s,
+        "within_1s": o.hits.get("±1s", math.nan),
+        "false_intro_rate": o.false_intro_rate,
+        "episodes": o.episodes,
+    }
 
 
-def fit_calibration(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs], data: TrainingData,
-                    length_s: float) -> Calibration:  # fmt: skip
+def fit_calibration(
+    raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs], data: TrainingData, length_s: float
+) -> Calibration:
     """Platt scaling of the presence score: target = the best segment is the true intro (IoU ≥ 0.5)."""
     _, scores, best = answers_of(raws, episodes, length_s)
     right = []
@@ -148,8 +161,13 @@ def fit_calibration(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs
 
 
 def dims_for(episode: EpisodeInputs, inputs: InputOptions, **overrides: Any) -> NetworkDims:
-    return NetworkDims(patch_rows=episode.patch.shape[0], series_rows=episode.series.shape[0],
-                       extra=episode.extra.shape[1], step_frames=inputs.step_frames, **overrides)  # fmt: skip
+    return NetworkDims(
+        patch_rows=episode.patch.shape[0],
+        series_rows=episode.series.shape[0],
+        extra=episode.extra.shape[1],
+        step_frames=inputs.step_frames,
+        **overrides,
+    )
 
 
 def split_by_series(series: Sequence[str], share: float, seed: int) -> tuple[list[int], list[int]]:
@@ -180,10 +198,21 @@ def export_onnx(fitted: FitResult, example: EpisodeInputs) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on batch size 1 with LSTMs: we export batch 1
-        torch.onnx.export(net, args, buffer, input_names=["patch", "series", "extra"], output_names=["raw"],
-                          dynamic_axes={"patch": {2: "frames"}, "series": {2: "frames"}, "extra": {1: "windows"},
-                                        "raw": {1: "windows"}},
-                          opset_version=ONNX_OPSET, dynamo=False)  # fmt: skip
+        torch.onnx.export(
+            net,
+            args,
+            buffer,
+            input_names=["patch", "series", "extra"],
+            output_names=["raw"],
+            dynamic_axes={
+                "patch": {2: "frames"},
+                "series": {2: "frames"},
+                "extra": {1: "windows"},
+                "raw": {1: "windows"},
+            },
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
     onnx = buffer.getvalue()
     session = ort.InferenceSession(onnx, providers=["CPUExecutionProvider"])
     with torch.no_grad():
@@ -204,8 +233,13 @@ def label_statistics(data: TrainingData) -> dict[str, Any]:
     def q(a: np.ndarray) -> list[float]:
         return [round(float(v), 2) for v in np.percentile(a, [0, 25, 50, 75, 100])] if a.size else []
 
-    return {"episodes": len(intros), "series": len(set(data.series)), "no_intro": len(intros) - len(with_intro),
-            "start_s_quartiles": q(starts), "length_s_quartiles": q(lengths)}  # fmt: skip
+    return {
+        "episodes": len(intros),
+        "series": len(set(data.series)),
+        "no_intro": len(intros) - len(with_intro),
+        "start_s_quartiles": q(starts),
+        "length_s_quartiles": q(lengths),
+    }
 
 
 @dataclass(frozen=True)
@@ -261,7 +295,9 @@ def train_model(
         lookup = TrainingData(valid_eps, valid_data.series, labels)
         calibration = fit_calibration(raws, valid_eps, lookup, inputs.window_length_s)
         answers, _, _ = answers_of(raws, valid_eps, inputs.window_length_s, calibration)
-        figures = summary(evaluate(answers, truth_of(lookup, valid_eps), inputs.span_s), window_figures(raws, valid_eps))
+        figures = summary(
+            evaluate(answers, truth_of(lookup, valid_eps), inputs.span_s), window_figures(raws, valid_eps)
+        )
     onnx = export_onnx(fitted, train_eps[0])
     weights = io.BytesIO()
     torch.save(fitted.net.state_dict(), weights)
@@ -274,12 +310,18 @@ def train_model(
         "normaliser": normaliser.to_json(),
         "calibration": asdict(calibration),
         "label_statistics": label_statistics(train_data),
-        "training": {"options": options.to_json(), "best_epoch": fitted.best_epoch,
-                     "seconds": round(fitted.seconds, 1), "history": fitted.history,
-                     "train_series": sorted(set(train_data.series)), "valid_series": sorted(set(valid_data.series)),
-                     "machine": f"{platform.machine()} {os.cpu_count()} cores", "source": source or {}},
+        "training": {
+            "options": options.to_json(),
+            "best_epoch": fitted.best_epoch,
+            "seconds": round(fitted.seconds, 1),
+            "history": fitted.history,
+            "train_series": sorted(set(train_data.series)),
+            "valid_series": sorted(set(valid_data.series)),
+            "machine": f"{platform.machine()} {os.cpu_count()} cores",
+            "source": source or {},
+        },
         "validation": figures,
-    }  # fmt: skip
+    }
     model = ModelFile(meta, onnx, weights.getvalue())
     return TrainReport(model, fitted, figures, sorted(set(valid_data.series)))
 
@@ -340,8 +382,15 @@ def cross_validate(
 
     mean = {k: over_folds(k, np.mean) for k in keys}
     std = {k: over_folds(k, np.std) for k in keys}
-    return {"folds": per_fold, "mean": mean, "std": std, "seconds": round(time.perf_counter() - began, 1),
-            "inputs": inputs.to_json(), "options": options.to_json(), "dims": dims}  # fmt: skip
+    return {
+        "folds": per_fold,
+        "mean": mean,
+        "std": std,
+        "seconds": round(time.perf_counter() - began, 1),
+        "inputs": inputs.to_json(),
+        "options": options.to_json(),
+        "dims": dims,
+    }
 
 
 def plot_history(history: list[dict[str, float]], path: Path, title: str) -> None:
@@ -434,9 +483,14 @@ def network_of(model: ModelFile):  # noqa: ANN201 - IntroNet (torch)
     return net.eval()
 
 
-def finetune(model: ModelFile, data: TrainingData, options: TrainOptions | None = None,
-             held_share: float = 0.25, base: TrainingData | None = None,
-             retrain: TrainOptions | None = None) -> FinetuneReport:  # fmt: skip
+def finetune(
+    model: ModelFile,
+    data: TrainingData,
+    options: TrainOptions | None = None,
+    held_share: float = 0.25,
+    base: TrainingData | None = None,
+    retrain: TrainOptions | None = None,
+) -> FinetuneReport:
     """Fine-tune ``model`` on reviewed episodes: a quarter of them (whole series where there are several)
     held out to compare before and after; the inputs keep the model's normalisation and calibration.
 
@@ -474,16 +528,23 @@ def finetune(model: ModelFile, data: TrainingData, options: TrainOptions | None 
     fitted = fit(train_eps, [], net.dims, options, init=net)
     weights = io.BytesIO()
     torch.save(fitted.net.state_dict(), weights)
-    record = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "episodes": len(train_idx),
-              "held_out": len(held_idx), "before": before, "options": options.to_json()}  # fmt: skip
+    record = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "episodes": len(train_idx),
+        "held_out": len(held_idx),
+        "before": before,
+        "options": options.to_json(),
+    }
     tuned = ModelFile(model.meta, export_onnx(fitted, train_eps[0]), weights.getvalue())
     candidates = {"finetuned": (tuned, figures(tuned, fitted.net))}
     if retrain is not None:
         reviewed = data.subset(train_idx)
         pool = _merged(base, reviewed) if base is not None else reviewed
         dims = NetworkDims.from_json(model.meta["dims"])
-        shape = {k: getattr(dims, k) for k in ("channels", "series_channels", "embedding", "lstm_units",
-                                               "bidirectional", "dropout")}  # fmt: skip
+        shape = {
+            k: getattr(dims, k)
+            for k in ("channels", "series_channels", "embedding", "lstm_units", "bidirectional", "dropout")
+        }
         fresh = train_model(pool, inputs, retrain, source={"retrained_on": len(pool.episodes)}, **shape).model
         candidates["retrained"] = (fresh, figures(fresh))
         record["retrain_options"] = retrain.to_json()
@@ -491,11 +552,23 @@ def finetune(model: ModelFile, data: TrainingData, options: TrainOptions | None 
     chosen = max(candidates, key=lambda name: _rank(candidates[name][1]))  # ties: the fine-tuned (first)
     best, after = candidates[chosen]
     history = list(model.meta.get("finetuned", []))
-    history.append({**record, "after": after, "chosen": chosen,
-                    "candidates": {name: scores for name, (_, scores) in candidates.items()}})  # fmt: skip
+    history.append(
+        {
+            **record,
+            "after": after,
+            "chosen": chosen,
+            "candidates": {name: scores for name, (_, scores) in candidates.items()},
+        }
+    )
     kept = ModelFile({**best.meta, "finetuned": history}, best.onnx, best.weights)
-    return FinetuneReport(kept, before, after, [e.id for e in held.episodes], chosen,
-                          {name: scores for name, (_, scores) in candidates.items()})  # fmt: skip
+    return FinetuneReport(
+        kept,
+        before,
+        after,
+        [e.id for e in held.episodes],
+        chosen,
+        {name: scores for name, (_, scores) in candidates.items()},
+    )
 
 
 def _merged(base: TrainingData, reviewed: TrainingData) -> TrainingData:
@@ -503,5 +576,6 @@ def _merged(base: TrainingData, reviewed: TrainingData) -> TrainingData:
     ids = {e.id for e in reviewed.episodes}
     keep = [i for i, e in enumerate(base.episodes) if e.id not in ids]
     kept = base.subset(keep)
-    return TrainingData([*kept.episodes, *reviewed.episodes], [*kept.series, *reviewed.series],
-                        {**kept.labels, **reviewed.labels})  # fmt: skip
+    return TrainingData(
+        [*kept.episodes, *reviewed.episodes], [*kept.series, *reviewed.series], {**kept.labels, **reviewed.labels}
+    )

@@ -42,13 +42,21 @@ class NetworkDims:
 
 
 def _conv2d(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-                         nn.MaxPool2d(2, ceil_mode=True))  # fmt: skip
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+    )
 
 
 def _conv1d(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv1d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm1d(c_out), nn.ReLU(),
-                         nn.MaxPool1d(2, ceil_mode=True))  # fmt: skip
+    return nn.Sequential(
+        nn.Conv1d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm1d(c_out),
+        nn.ReLU(),
+        nn.MaxPool1d(2, ceil_mode=True),
+    )
 
 
 def _pooled(n: int, times: int) -> int:
@@ -66,9 +74,11 @@ class IntroNet(nn.Module):
         self.dims = dims
         c1, c2, c3 = dims.channels
         self.patch_cnn = nn.Sequential(_conv2d(1, c1), _conv2d(c1, c2), _conv2d(c2, c3))
-        self.series_cnn = nn.Sequential(_conv1d(dims.series_rows, dims.series_channels),
-                                        _conv1d(dims.series_channels, dims.series_channels),
-                                        _conv1d(dims.series_channels, dims.series_channels))  # fmt: skip
+        self.series_cnn = nn.Sequential(
+            _conv1d(dims.series_rows, dims.series_channels),
+            _conv1d(dims.series_channels, dims.series_channels),
+            _conv1d(dims.series_channels, dims.series_channels),
+        )
         self.step_out = dims.step_frames // 8  # CNN output frames per step (three 2× poolings)
         flat = 2 * self.step_out * (c3 + dims.series_channels)
         self.embed = nn.Sequential(nn.Dropout(dims.dropout), nn.Linear(flat + dims.extra, dims.embedding), nn.ReLU())

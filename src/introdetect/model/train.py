@@ -95,16 +95,18 @@ def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: Train
     mask = batch["mask"]
     n = mask.sum().clamp(min=1.0)
     weights = torch.tensor([1.0, options.intro_pos_weight])
-    ce = nn.functional.cross_entropy(raw[..., :2].reshape(-1, 2), batch["label"].reshape(-1), weight=weights,
-                                     reduction="none").reshape(mask.shape)  # fmt: skip
+    ce = nn.functional.cross_entropy(
+        raw[..., :2].reshape(-1, 2), batch["label"].reshape(-1), weight=weights, reduction="none"
+    ).reshape(mask.shape)
     ce = (ce * mask).sum() / n
     bce = 0.0
     mse = 0.0
     pos_weight = torch.tensor(options.boundary_pos_weight)
     for k, name in ((2, "start"), (3, "end")):
         target_in = batch[f"{name}_in"]
-        term = nn.functional.binary_cross_entropy_with_logits(raw[..., k], target_in, pos_weight=pos_weight,
-                                                              reduction="none")  # fmt: skip
+        term = nn.functional.binary_cross_entropy_with_logits(
+            raw[..., k], target_in, pos_weight=pos_weight, reduction="none"
+        )
         bce = bce + (term * mask).sum() / n
         holds = target_in * mask
         err = (raw[..., k + 2] - batch[f"{name}_at"]) ** 2
@@ -170,9 +172,16 @@ def fit(
             seen += len(chunk)
         val = _evaluate_loss(net, monitor, options)
         plateau.step(val["loss"])
-        row = {"epoch": epoch, "train_loss": train_sum / max(seen, 1), "val_loss": val["loss"],
-               "val_ce": val["ce"], "val_bce": val["bce"], "val_mse": val["mse"],
-               "lr": optimiser.param_groups[0]["lr"], "seconds": time.perf_counter() - began}  # fmt: skip
+        row = {
+            "epoch": epoch,
+            "train_loss": train_sum / max(seen, 1),
+            "val_loss": val["loss"],
+            "val_ce": val["ce"],
+            "val_bce": val["bce"],
+            "val_mse": val["mse"],
+            "lr": optimiser.param_groups[0]["lr"],
+            "seconds": time.perf_counter() - began,
+        }
         history.append(row)
         if on_epoch:
             on_epoch(row)

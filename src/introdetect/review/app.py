@@ -42,7 +42,6 @@ SAME_BOUNDARY_S = 0.0005
 """A saved boundary this close to the detected one is the detected one (the file keeps milliseconds)."""
 
 
-
 @dataclass
 class ReviewSession:
     """What one review server works on."""
@@ -119,7 +118,11 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
         if session.allowed_hosts and host not in session.allowed_hosts:
             return JSONResponse({"error": f"host {host!r} not served"}, status_code=403)
         origin = request.headers.get("origin")
-        if request.method not in ("GET", "HEAD") and origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        if (
+            request.method not in ("GET", "HEAD")
+            and origin is not None
+            and urlsplit(origin).netloc != request.headers.get("host")
+        ):
             return JSONResponse({"error": "requests from other sites are refused"}, status_code=403)
         if session.token is not None:
             given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
@@ -152,8 +155,11 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
     @app.get("/api/episodes")
     def episodes() -> dict[str, Any]:
         entries = session.store.load()
-        return {"reviewer": session.reviewer, "file": str(session.store.path),
-                "episodes": [_episode_json(d, entries.get(d.id), d.id in session.media) for d in session.by_id.values()]}  # fmt: skip
+        return {
+            "reviewer": session.reviewer,
+            "file": str(session.store.path),
+            "episodes": [_episode_json(d, entries.get(d.id), d.id in session.media) for d in session.by_id.values()],
+        }
 
     @app.get("/api/episodes/{vid}/timeline.svg")
     def timeline(vid: str, start: float | None = None, end: float | None = None, zoom: bool = False) -> Response:
@@ -184,8 +190,11 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
                 intro = Segment(float(start), float(end)) if float(end) > float(start) >= 0 else None
                 if intro is None:
                     raise HTTPException(422, f"the intro must end after it starts (got {start}–{end})")
-                same = d.intro is not None and abs(d.intro.start_s - intro.start_s) < SAME_BOUNDARY_S \
-                    and abs(d.intro.end_s - intro.end_s) < SAME_BOUNDARY_S  # fmt: skip
+                same = (
+                    d.intro is not None
+                    and abs(d.intro.start_s - intro.start_s) < SAME_BOUNDARY_S
+                    and abs(d.intro.end_s - intro.end_s) < SAME_BOUNDARY_S
+                )
                 decision = Decision("confirmed" if same else "corrected", intro, reviewer, _detected(d))
             else:
                 raise HTTPException(422, "action must be save, no_intro or undo")
@@ -195,7 +204,9 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         except OSError as exc:
-            return JSONResponse({"error": f"{session.store.path}: cannot save ({exc.strerror or exc})"}, status_code=507)
+            return JSONResponse(
+                {"error": f"{session.store.path}: cannot save ({exc.strerror or exc})"}, status_code=507
+            )
 
     @app.get("/media/{vid}")
     def media(vid: str) -> FileResponse:
