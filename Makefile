@@ -27,16 +27,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.base: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# the product, and beside it the evaluation tools (eval/: corpus generator, baselines, demo), both editable
+$(VENV)/.base: pyproject.toml eval/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e . -e ./eval
 	touch $@
 
-$(VENV)/.test: pyproject.toml $(VENV)/.base
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.test: pyproject.toml eval/pyproject.toml $(VENV)/.base
+	$(BIN)/pip install -q -e '.[test]' -e ./eval
 	touch $@
 
 demo: system apt-lists $(VENV)/.base
-	$(BIN)/introdetect demo --out demo-output
+	$(BIN)/introdetect-eval demo --out demo-output
 
 test: system apt-lists browser $(VENV)/.test
 	$(BIN)/python -m pytest -q
@@ -48,7 +49,7 @@ bench: system apt-lists $(VENV)/.test
 # the evaluation corpus (SIZE=tiny|small|full), from real recordings in Debian packages
 SIZE ?= small
 corpus: system apt-lists $(VENV)/.base
-	$(BIN)/introdetect corpus --size $(SIZE) --out bench/out/corpus-$(SIZE)
+	$(BIN)/introdetect-eval corpus --size $(SIZE) --out bench/out/corpus-$(SIZE)
 
 clean:
 	rm -rf demo-output .pytest_cache

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import machine, write_docs_block  # noqa: E402
 
@@ -33,17 +33,23 @@ from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
 
 def _child(paths: list[str], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     from introdetect import detect
-    from introdetect.detect import analyse_many, detect_series
+    from introdetect.analysis import analyse_many
+    from introdetect.detectors import RecurringDetector
+    from introdetect.matching.confidence import ConfidenceModel
     from introdetect.matching.scoring import MotifScorer
+    from introdetect.runner import executor
     from introdetect.settings import AudioOptions
 
     start = time.perf_counter()
     found = detect(paths, workers=2)
     total = time.perf_counter() - start
     # the matching alone, on analyses made beforehand
-    prints = analyse_many([Path(p) for p in paths], AudioOptions(), 2, False, [])
+    with executor(2, None, len(paths)) as pool:
+        prints = analyse_many([Path(p) for p in paths], AudioOptions(), pool).prints
     start = time.perf_counter()
-    detect_series([prints[Path(p)] for p in paths], MotifScorer.load())
+    RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series(
+        "bench", [prints[Path(p)] for p in paths]
+    )
     matching = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(({d.id: (d.intro.start_s, d.intro.end_s) if d.intro else None for d in found}, total, matching, peak))

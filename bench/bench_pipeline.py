@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import machine  # noqa: E402
+from introdetect_eval.debsources import package_root  # noqa: E402
 
-from introdetect.debsources import package_root  # noqa: E402
+from introdetect.batch import extract_one, features_one  # noqa: E402
 from introdetect.features.compute import compute_features  # noqa: E402
 from introdetect.media import FFMPEG, extract_audio, read_wav  # noqa: E402
-from introdetect.runner import _extract_one, _features_one  # noqa: E402
 from introdetect.settings import AudioOptions, FeatureOptions  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -209,9 +209,9 @@ def run_benchmark(args: argparse.Namespace, episode: Path, options: AudioOptions
         "floor": lambda: floor_decode(episode, args.window),
         "floor_resample": lambda: floor_resample(episode, args.window),
         "extract": lambda: extract_audio(episode, wav, options),
-        "features": lambda: _features_one("episode", wav, feat_dir, fo, options),
-        "one_pass": lambda: _extract_one("episode", episode, fused_audio, options, fused_feats, fo),
-        "from_video": lambda: _features_one("episode", episode, video_feats, fo, options),
+        "features": lambda: features_one("episode", wav, feat_dir, fo, options),
+        "one_pass": lambda: extract_one("episode", episode, fused_audio, options, fused_feats, fo),
+        "from_video": lambda: features_one("episode", episode, video_feats, fo, options),
         "compute": lambda: compute_features(y),
     }
     times: dict[str, list[float]] = {name: [] for name in steps}

@@ -19,12 +19,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import machine, write_docs_block
 
+from introdetect import detect
 from introdetect.cache import AnalysisCache
-from introdetect.detect import DEFAULT_MODEL, _model, detect
+from introdetect.detectors.model import DEFAULT_MODEL, load_model
+from introdetect.result import Kind
 
 
 def _series_videos(corpus: Path, count: int) -> list[Path]:
@@ -38,7 +40,7 @@ def _series_videos(corpus: Path, count: int) -> list[Path]:
 
 
 def _warm() -> None:
-    _model(DEFAULT_MODEL)
+    load_model(DEFAULT_MODEL)
 
 
 CORES: dict[str, float] = {}
@@ -56,7 +58,7 @@ def _timed(label: str, **kw) -> tuple[float, dict]:
     seconds = time.perf_counter() - began
     CORES[label] = (_cpu_s() - cpu) / seconds
     print(f"{label}: {seconds:.1f} s, {CORES[label]:.2f} cores busy", flush=True)
-    return seconds, {d.id: (d.intro, d.method) for d in found}
+    return seconds, {d.id: (d.intro, d.part(Kind.INTRO).method) for d in found}
 
 
 def main() -> None:
@@ -68,7 +70,7 @@ def main() -> None:
     videos = _series_videos(args.corpus, args.count)
     n = len(videos)
     held_back = videos[-1]  # the last episode of the last season: "a new episode" for the incremental run
-    _model(DEFAULT_MODEL)
+    load_model(DEFAULT_MODEL)
     t1, a1 = _timed("1 worker", paths=videos, workers=1)
     t2, a2 = _timed("2 workers", paths=videos, workers=2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,14 +26,18 @@ def machine(ffmpeg: str = "ffmpeg") -> str:
     )
 
 
+def episode_print(path):  # noqa: ANN001, ANN201 - an EpisodePrint (a module-level function: pool.map pickles it)
+    from introdetect.analysis import analyse_episode
+
+    return analyse_episode(path).print
+
+
 def corpus_prints(corpus, split: str, workers: int = 2):
     """Every episode of a corpus split analysed for matching (EpisodePrint), cached under bench/out/prints-*."""
     import json
     import pickle
     from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
-
-    from introdetect.detect import analyse_episode
 
     corpus = Path(corpus)
     manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
@@ -51,7 +55,7 @@ def corpus_prints(corpus, split: str, workers: int = 2):
     episodes = [e for e in manifest["episodes"] if e["split"] == split]
     todo = [e for e in episodes if not (cache / f"{e['id']}-{e['plan_hash']}.pkl").exists()]
     with ProcessPoolExecutor(workers) as pool:
-        for e, p in zip(todo, pool.map(analyse_episode, [corpus / e["file"] for e in todo]), strict=True):
+        for e, p in zip(todo, pool.map(episode_print, [corpus / e["file"] for e in todo]), strict=True):
             (cache / f"{e['id']}-{e['plan_hash']}.pkl").write_bytes(pickle.dumps(p))
     return {e["id"]: pickle.loads((cache / f"{e['id']}-{e['plan_hash']}.pkl").read_bytes()) for e in episodes}, episodes
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import machine, write_docs_block  # noqa: E402
 
-from introdetect.detect import analyse_samples  # noqa: E402
+from introdetect.analysis import analyse_samples  # noqa: E402
 from introdetect.matching.chromaprint import SECONDS_PER_POINT, chromaprint_points  # noqa: E402
 from introdetect.matching.index import InvertedIndex  # noqa: E402
 from introdetect.matching.landmarks import landmark_hashes  # noqa: E402

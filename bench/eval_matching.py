@@ -14,13 +14,15 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import corpus_prints
 
-from introdetect.detect import Detection, detect_series
+from introdetect.detectors import RecurringDetector
+from introdetect.matching.confidence import ConfidenceModel
 from introdetect.matching.scoring import MotifScorer
-from introdetect.metrics import Answer, evaluate, read_answers
+from introdetect.metrics import evaluate, read_truth
+from introdetect.result import Detection
 
 
 def detections(corpus: Path, split: str, scorer: MotifScorer) -> dict[str, Detection]:
@@ -28,10 +30,12 @@ def detections(corpus: Path, split: str, scorer: MotifScorer) -> dict[str, Detec
     by_series = defaultdict(list)
     for e in episodes:
         by_series[e["series"]].append(e["id"])
+    detector = RecurringDetector(scorer, ConfidenceModel.load())
     result = {}
     for series, ids in sorted(by_series.items()):
-        for d in detect_series([prints[i] for i in sorted(ids)], scorer, series):
-            result[d.id] = d
+        ids = sorted(ids)
+        for vid, [c] in zip(ids, detector.detect_series(series, [prints[i] for i in ids]), strict=True):
+            result[vid] = Detection(vid, (c.as_part(),), series)
     return result
 
 
@@ -44,9 +48,8 @@ def main() -> None:
     args = parser.parse_args()
     scorer = MotifScorer.load(args.scorer)
     found = detections(args.corpus, args.split, scorer)
-    truth = read_answers(args.corpus / f"truth_{args.split}.json")
-    answers = {vid: Answer(d.intro, d.confidence, d.method) for vid, d in found.items()}
-    ev = evaluate(answers, truth)
+    truth = read_truth(args.corpus / f"truth_{args.split}.json")
+    ev = evaluate(found, truth)
     for name, fig in [("overall", ev.overall), *ev.strata.items()]:
         print(
             f"{name:>22}: n={fig.episodes:3d} F1={fig.f1:.2f} ±0.5s={fig.hits.get('±0.5s', 0):.2f} "
@@ -77,7 +80,7 @@ def main() -> None:
             and abs(p.end_s - t.intro.end_s) <= args.tolerance
         )
         if not ok:
-            print(f"  {vid}: truth {t.intro} got {p} conf {d.confidence if d else None} tags {t.tags}")
+            print(f"  {vid}: truth {t.intro} got {p} conf {d.part().confidence if d else None} tags {t.tags}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fuzz_labels.py [--examples 10000] [--seed 0]
 
-Every generated file is read by read_labels (each policy; statistics computed) and read_answers; the only
+Every generated file is read by read_labels (each policy; statistics computed) and read_result; the only
 acceptable failure is a LabelError whose message is one line naming the file. Prints the outcomes by kind
 and the number of crashes (must be 0) for docs/RELIABILITY.md.
 """
@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 sys.path.insert(0, str(REPO / "tests"))
 
 from hypothesis import HealthCheck, given, seed, settings

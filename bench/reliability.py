@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from introdetect.matching.confidence import reliability  # noqa: E402
-from introdetect.metrics import read_answers  # noqa: E402
+from introdetect.metrics import read_truth  # noqa: E402
+from introdetect.result import read_result  # noqa: E402
 
 TOLERANCE_S = 1.0
 
@@ -24,11 +25,11 @@ def main() -> None:
     parser.add_argument("predictions", type=Path)
     parser.add_argument("truth", type=Path)
     args = parser.parse_args()
-    found, truth = read_answers(args.predictions), read_answers(args.truth)
+    found, truth = {d.id: d for d in read_result(args.predictions)}, read_truth(args.truth)
     confidences, right = [], []
     for vid, t in truth.items():
         a = found.get(vid)
-        if a is None or a.confidence is None:
+        if a is None or a.part().confidence is None:
             continue
         if t.intro is None or a.intro is None:
             ok = t.intro is None and a.intro is None
@@ -37,7 +38,7 @@ def main() -> None:
                 abs(a.intro.start_s - t.intro.start_s) <= TOLERANCE_S
                 and abs(a.intro.end_s - t.intro.end_s) <= TOLERANCE_S
             )
-        confidences.append(a.confidence)
+        confidences.append(a.part().confidence)
         right.append(ok)
     print(f"`.venv/bin/python bench/reliability.py {args.predictions} {args.truth}`: {len(right)} answers")
     print("\n| confidence | answers | mean confidence | share right |\n|---|---:|---:|---:|")

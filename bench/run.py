@@ -29,15 +29,15 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import machine, write_docs_block  # noqa: E402
+from introdetect_eval.baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint  # noqa: E402
+from introdetect_eval.baselines.prior import PositionPrior  # noqa: E402
 
-from introdetect.atomic import write_json_atomic  # noqa: E402
-from introdetect.baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint  # noqa: E402
-from introdetect.baselines.prior import PositionPrior  # noqa: E402
 from introdetect.media import FFMPEG  # noqa: E402
-from introdetect.metrics import Answer, Evaluation, evaluate, read_answers  # noqa: E402
+from introdetect.metrics import Evaluation, Truth, evaluate, read_truth  # noqa: E402
+from introdetect.result import Detection, write_result  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
 
 
@@ -46,12 +46,12 @@ def _episodes(corpus: Path, split: str) -> dict[str, dict[str, Any]]:
     return {e["id"]: e for e in manifest["episodes"] if e["split"] == split}
 
 
-def run_prior(corpus: Path, split: str) -> dict[str, Answer]:
-    prior = PositionPrior.fit(read_answers(corpus / "truth_train.json"))
+def run_prior(corpus: Path, split: str) -> dict[str, Detection]:
+    prior = PositionPrior.fit(read_truth(corpus / "truth_train.json"))
     return prior.predict(_episodes(corpus, split))
 
 
-def run_intro_skipper(corpus: Path, split: str) -> dict[str, Answer]:
+def run_intro_skipper(corpus: Path, split: str) -> dict[str, Detection]:
     options = IntroSkipperOptions()
     episodes = _episodes(corpus, split)
     prints = {}
@@ -61,37 +61,37 @@ def run_intro_skipper(corpus: Path, split: str) -> dict[str, Answer]:
     by_series: dict[str, list[str]] = defaultdict(list)
     for vid in sorted(episodes):
         by_series[episodes[vid]["series"]].append(vid)
-    answers: dict[str, Answer] = {}
+    answers: dict[str, Detection] = {}
     for ids in by_series.values():
         answers.update(detect_season(prints, ids, options))
     return answers
 
 
-def _run_detect(corpus: Path, split: str, use: str) -> dict[str, Answer]:
+def _run_detect(corpus: Path, split: str, use: str) -> dict[str, Detection]:
     from introdetect import detect
 
     episodes = _episodes(corpus, split)
     found = detect([corpus / e["file"] for e in episodes.values()], workers=2, use=use)
-    return {d.id: Answer(d.intro, d.confidence, d.method) for d in found}
+    return found.by_id()
 
 
-def run_introdetect(corpus: Path, split: str) -> dict[str, Answer]:
+def run_introdetect(corpus: Path, split: str) -> dict[str, Detection]:
     """introdetect's matching with no labels: every episode of the split, series from the file names
     (show07_s01e02), answered by what recurs across each series."""
     return _run_detect(corpus, split, "matching")
 
 
-def run_model(corpus: Path, split: str) -> dict[str, Answer]:
+def run_model(corpus: Path, split: str) -> dict[str, Detection]:
     """The shipped model alone: each episode answered on its own (no siblings, no labels)."""
     return _run_detect(corpus, split, "model")
 
 
-def run_fused(corpus: Path, split: str) -> dict[str, Answer]:
+def run_fused(corpus: Path, split: str) -> dict[str, Detection]:
     """detect's default: matching and the model fused (fusion.py), no labels."""
     return _run_detect(corpus, split, "fused")
 
 
-def run_known(corpus: Path, split: str) -> tuple[dict[str, Answer], float]:
+def run_known(corpus: Path, split: str) -> tuple[dict[str, Detection], float]:
     """Known series, one new episode at a time: a library from the train split's labels and videos, then
     each episode of ``split`` (the unseen episodes of training series) answered alone. Returns the answers
     and the seconds spent building the library (left out of the per-episode cost)."""
@@ -109,7 +109,7 @@ def run_known(corpus: Path, split: str) -> tuple[dict[str, Answer], float]:
     answers = {}
     for vid, entry in _episodes(corpus, split).items():
         [d] = detect([corpus / entry["file"]], labels=labels, library=library, workers=1, use="matching")
-        answers[vid] = Answer(d.intro, d.confidence, d.method)
+        answers[vid] = d
     return answers, build_s
 
 
@@ -134,7 +134,7 @@ def _child(name: str, corpus: str, split: str, queue: multiprocessing.Queue) -> 
     queue.put((answers, seconds, peak_mb))
 
 
-def run_detector(name: str, corpus: Path, split: str) -> tuple[dict[str, Answer], float, float]:
+def run_detector(name: str, corpus: Path, split: str) -> tuple[dict[str, Detection], float, float]:
     """Run one detector in its own process: its answers, wall seconds and peak resident memory (MB)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -184,7 +184,7 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None or value != value else f"{value:.{digits}f}"
 
 
-def median_boundary_error(answers: dict[str, Answer], truth: dict[str, Answer]) -> float:
+def median_boundary_error(answers: dict[str, Detection], truth: dict[str, Truth]) -> float:
     errors = [
         abs(getattr(answers[vid].intro, side) - getattr(t.intro, side))
         for vid, t in truth.items()
@@ -222,7 +222,7 @@ def main() -> None:
         sys.exit(f"{corpus}: no corpus.json; build it first (make corpus SIZE=full)")
     manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
     episodes = _episodes(corpus, args.split)
-    truth = read_answers(corpus / f"truth_{args.split}.json")
+    truth = read_truth(corpus / f"truth_{args.split}.json")
     out = REPO / "bench" / "out" / f"predictions-{manifest['size']}-{args.split}"
 
     results: dict[str, Evaluation] = {}
@@ -234,21 +234,8 @@ def main() -> None:
         split = own_split or args.split
         answers, seconds, peak = run_detector(name, corpus, split)
         label = name if split == args.split else f"{name} ({split} split)"
-        write_json_atomic(
-            out / f"{name}.json",
-            {
-                vid: {
-                    "start_sec": a.intro.start_s if a.intro else None,
-                    "end_sec": a.intro.end_s if a.intro else None,
-                    "start": None,
-                    "end": None,
-                    "confidence": a.confidence,
-                    "method": a.method,
-                }
-                for vid, a in answers.items()
-            },
-        )
-        split_truth = truth if split == args.split else read_answers(corpus / f"truth_{split}.json")
+        write_result(out / f"{name}.json", answers.values())
+        split_truth = truth if split == args.split else read_truth(corpus / f"truth_{split}.json")
         results[label] = evaluate(answers, split_truth)
         medians[label] = median_boundary_error(answers, split_truth)
         n = len(split_truth)

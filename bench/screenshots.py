@@ -12,9 +12,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from introdetect.detect import read_detections
-from introdetect.metrics import read_answers
+from introdetect.metrics import read_truth
 from introdetect.report import build_report
+from introdetect.result import read_result
 from introdetect.review import ReviewStore
 from introdetect.review.app import ReviewSession, media_of, running
 
@@ -36,8 +36,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     args = parser.parse_args()
-    detections = read_detections(args.result)
-    truth = read_answers(args.truth) if args.truth else None
+    detections = read_result(args.result)
+    truth = read_truth(args.truth) if args.truth else None
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.html"
         report.write_text(build_report(detections, truth, title=f"introdetect: {args.result.name}"), encoding="utf-8")

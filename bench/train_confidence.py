@@ -17,12 +17,12 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import corpus_prints, machine, write_docs_block  # noqa: E402
 
 from introdetect.atomic import write_json_atomic  # noqa: E402
-from introdetect.detect import series_answers  # noqa: E402
+from introdetect.detectors.recurring import series_answers  # noqa: E402
 from introdetect.matching.confidence import CONFIDENCE_FILE, ConfidenceModel, reliability  # noqa: E402
 from introdetect.matching.scoring import MotifScorer  # noqa: E402
 from introdetect.timecode import Segment  # noqa: E402

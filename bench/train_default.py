@@ -20,20 +20,22 @@ from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
 from common import machine
 
 from introdetect.labels import read_labels
 from introdetect.model import job
 from introdetect.model.train import TrainOptions
+from introdetect.runner import RichProgress
 
 
 def corpus_data(corpus: Path, split: str, inputs: job.InputOptions, cache_root: Path) -> job.TrainingData:
     size = json.loads((corpus / "corpus.json").read_text())["size"]
     labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
     videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
-    data = job.prepare(labels, videos, inputs, cache_root / f"features-{size}", workers=2, show_progress=True)
+    with RichProgress() as hook:
+        data = job.prepare(labels, videos, inputs, cache_root / f"features-{size}", workers=2, progress=hook)
     if data.failed:
         raise SystemExit(f"{corpus}: {len(data.failed)} episodes failed: {data.failed[:2]}")
     out = job.TrainingData()

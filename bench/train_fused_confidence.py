@@ -3,9 +3,10 @@
     .venv/bin/python bench/train_fused_confidence.py --corpus /tmp/corpus-full --corpus /tmp/corpus-small [--write] [--write-docs]
 
 For every episode of a split: the matcher's answer (seasons as the corpus has them) and the shipped model's,
-from one decode (``detect.candidates``), fused by ``fusion.decide``; "right" = both boundaries within 1 s,
+from one decode (``pipeline.candidates``), fused by ``fusion.fuse_intro``; "right" = both boundaries within 1 s,
 or "no intro" where there is none (as for the matcher's own confidence). The fitted weights go to
-src/introdetect/data/fused_confidence.json with this command, the date and the machine.
+src/introdetect/data/fused_confidence.json with this command, the date and the machine. (``detect`` does not use
+them: they came out worse than the deciding detector's own confidence; docs/BENCHMARKS.md.)
 """
 
 from __future__ import annotations
@@ -17,37 +18,83 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
+
+from dataclasses import dataclass, fields
 
 import numpy as np
 from common import machine, write_docs_block
 
-from introdetect.detect import candidates
 from introdetect.atomic import write_json_atomic
-from introdetect.fusion import FusedConfidence, decide
-from introdetect.matching.confidence import reliability
-from introdetect.metrics import read_answers
+from introdetect.fusion import AGREE_IOU, fuse_intro
+from introdetect.matching.confidence import logit, reliability
+from introdetect.matching.logistic import LogisticModel
+from introdetect.metrics import read_truth
+from introdetect.pipeline import candidates
+from introdetect.result import Kind, Method
 
 TOLERANCE_S = 1.0
+
+
+@dataclass(frozen=True)
+class FusionFeatures:
+    """What the fused confidence is computed from (one episode)."""
+
+    model_decided: float  # 1 when the model's answer was taken
+    answered_intro: float  # 1 when the fused answer is an intro
+    matcher_logit: float  # log-odds of the matcher's confidence in its own answer (0 for a lone episode)
+    model_logit: float  # log-odds of the model's presence score (intro here vs none)
+    agree: float  # 1 when both found an intro and they overlap (IoU ≥ AGREE_IOU)
+    lone: float  # 1 when there was nothing to match against
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
+
+
+class FusedConfidence(LogisticModel):
+    """P(the fused answer is right) from ``FusionFeatures``."""
+
+    FILE = "fused_confidence.json"
+    FEATURES = tuple(f.name for f in fields(FusionFeatures))
+
+    def confidence(self, features: FusionFeatures) -> float:
+        return float(self.predict(features.vector())[0])
+
+
+def fusion_features(given: list, fused) -> FusionFeatures:  # noqa: ANN001 - candidates and the fused part
+    matcher = next(c for c in given if c.kind == Kind.INTRO and c.method != Method.MODEL)
+    model = next(c for c in given if c.kind == Kind.INTRO and c.method == Method.MODEL)
+    lone = matcher.method == Method.UNMATCHED
+    presence = model.confidence if model.segment is not None else 1.0 - model.confidence
+    agree = (
+        matcher.segment is not None and model.segment is not None and matcher.segment.iou(model.segment) >= AGREE_IOU
+    )
+    return FusionFeatures(
+        float(fused.method == Method.MODEL),
+        float(fused.segment is not None),
+        0.0 if lone else logit(matcher.confidence or 0.0),
+        logit(presence),
+        float(agree),
+        float(lone),
+    )
 
 
 def rows(corpus: Path, split: str) -> list[tuple[object, bool, float]]:
     """(features, right, unfitted confidence) of every episode of the split."""
     manifest = json.loads((corpus / "corpus.json").read_text())
     videos = [corpus / e["file"] for e in manifest["episodes"] if e["split"] == split]
-    truth = read_answers(corpus / f"truth_{split}.json")
+    truth = read_truth(corpus / f"truth_{split}.json")
     found = candidates(videos, workers=2)  # one decode per episode: matcher's and model's answers
     out = []
-    for m in found.matched:
-        fused, features = decide(m, found.model[m.id])
-        t = truth[m.id].intro
-        if t is None or fused.intro is None:
-            right = t is None and fused.intro is None
+    for d in found.episodes:
+        given = found.found[d.id]
+        fused = fuse_intro(given)
+        t, answer = truth[d.id].intro, fused.segment
+        if t is None or answer is None:
+            right = t is None and answer is None
         else:
-            right = (
-                abs(fused.intro.start_s - t.start_s) <= TOLERANCE_S and abs(fused.intro.end_s - t.end_s) <= TOLERANCE_S
-            )
-        out.append((features, right, fused.confidence if fused.confidence is not None else 0.5))
+            right = abs(answer.start_s - t.start_s) <= TOLERANCE_S and abs(answer.end_s - t.end_s) <= TOLERANCE_S
+        out.append((fusion_features(given, fused), right, fused.confidence if fused.confidence is not None else 0.5))
     return out
 
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from introdetect.debsources import package_root
-from introdetect.samples import SampleEpisode, make_sample_episode
+from introdetect_eval.debsources import package_root
+from introdetect_eval.samples import SampleEpisode, make_sample_episode
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache" / "debs"
@@ -120,7 +119,7 @@ def tiny_corpus_build(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """The tiny corpus (seed 0), built once per run from real recordings: 5 series of 3–4 episodes of
     100–150 s (stings of 3.6–5 s, a 25 s theme; PAL speed-up, speech and effects over intros, no-intro
     episodes, five codecs); truth in truth_<split>.json."""
-    from introdetect.corpus import build_corpus
+    from introdetect_eval.corpus import build_corpus
 
     folder = tmp_path_factory.mktemp("corpus")
     result = build_corpus(folder, "tiny", seed=0, cache=CACHE)

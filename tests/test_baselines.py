@@ -2,32 +2,32 @@
 
 import numpy as np
 import pytest
-
-from introdetect.baselines.intro_skipper import (
+from introdetect_eval.baselines.intro_skipper import (
     SECONDS_PER_POINT,
     IntroSkipperOptions,
     compare,
     detect_season,
     longest_run,
 )
-from introdetect.baselines.prior import PositionPrior
-from introdetect.metrics import Answer
+from introdetect_eval.baselines.prior import PositionPrior
+
+from introdetect.metrics import Truth
 from introdetect.timecode import Segment
 
 
 def test_position_prior_takes_medians():
     truth = {
-        "a": Answer(Segment(10, 20)),
-        "b": Answer(Segment(30, 35)),
-        "c": Answer(Segment(50, 70)),
-        "d": Answer(None),
+        "a": Truth(Segment(10, 20)),
+        "b": Truth(Segment(30, 35)),
+        "c": Truth(Segment(50, 70)),
+        "d": Truth(None),
     }
     prior = PositionPrior.fit(truth)
     assert (prior.start_s, prior.length_s, prior.intro_share) == (30, 10, 0.75)
     answers = prior.predict(["x", "y"])
-    assert answers["x"].intro == Segment(30, 40) and answers["y"].confidence == 0.75
+    assert answers["x"].intro == Segment(30, 40) and answers["y"].part().confidence == 0.75
     with pytest.raises(ValueError):
-        PositionPrior.fit({"d": Answer(None)})
+        PositionPrior.fit({"d": Truth(None)})
 
 
 def test_longest_run():

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from conftest import SHARED_LABELS
@@ -20,8 +21,13 @@ def run(*args, cwd=None):
 def test_help_lists_only_working_commands():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("labels", "extract", "features", "features-json", "windows", "evaluate", "demo"):
+    for command in ("labels", "extract", "features", "features-json", "windows", "evaluate", "detect", "review"):
         assert command in result.stdout
+    assert "demo" not in result.stdout and "corpus" not in result.stdout  # the evaluation tools' own command
+    tools = subprocess.run(
+        [str(Path(sys.executable).with_name("introdetect-eval")), "--help"], capture_output=True, text=True
+    )
+    assert tools.returncode == 0 and "demo" in tools.stdout and "corpus" in tools.stdout
 
 
 def test_labels_text_and_json():

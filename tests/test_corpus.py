@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import scipy.signal
 from conftest import CACHE
+from introdetect_eval.corpus import build_corpus
+from introdetect_eval.corpus.build import episode_path
+from introdetect_eval.corpus.plan import SIZES, plan_corpus
+from introdetect_eval.corpus.sources import MIX_RATE_HZ, SourceLibrary, build_catalog
 
-from introdetect.corpus import build_corpus
-from introdetect.corpus.build import episode_path
-from introdetect.corpus.plan import SIZES, plan_corpus
-from introdetect.corpus.sources import MIX_RATE_HZ, SourceLibrary, build_catalog
 from introdetect.labels import read_labels
 from introdetect.media import decode_audio, probe
-from introdetect.metrics import read_answers
+from introdetect.metrics import read_truth
 from introdetect.settings import AudioOptions
 
 
@@ -70,7 +70,7 @@ def test_truth_files_read_cleanly(corpus):
         labels = read_labels(path)
         assert not [d for d in labels.defects if d.severity == "error"], labels.defects
         assert all(label.episode is not None for label in labels)  # "Сериал 01. 1 сезон, 2 серия"
-        answers = read_answers(path)
+        answers = read_truth(path)
         assert all(a.duration_s and a.duration_s > 60 for a in answers.values())
 
 

@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from introdetect import detect
-from introdetect.cli import app
+from introdetect._cli import app
 from introdetect.grouping import group_series, series_of
+from introdetect.known import IntroLibrary, build_library
 from introdetect.labels import read_labels
-from introdetect.library import IntroLibrary, build_library
-from introdetect.metrics import read_answers
+from introdetect.metrics import read_truth
+from introdetect.result import Kind, Method, read_result
 from introdetect.timecode import parse_timecode
 
 runner = CliRunner()
@@ -24,7 +25,7 @@ runner = CliRunner()
 def _truth(corpus: Path) -> dict:
     truth = {}
     for split in ("train", "validation", "test", "seen"):
-        truth.update(read_answers(corpus / f"truth_{split}.json"))
+        truth.update(read_truth(corpus / f"truth_{split}.json"))
     return truth
 
 
@@ -60,7 +61,7 @@ def test_stings_and_themes_found_within_half_a_second(season_answers, tiny_corpu
     """show01: 5.1 s sting, speech over it in e02, e03 without intro (and sped up); show03: 3.7 s sting with
     EQ and volume changes, e03 without; show05: 25 s theme, effects over it, e02 sped up (PAL)."""
     answers, out = season_answers
-    found = read_answers(out)
+    found = {d.id: d for d in read_result(out)}
     truth = _truth(tiny_corpus)
     for vid in (
         "show01_s01e01",
@@ -79,7 +80,7 @@ def test_stings_and_themes_found_within_half_a_second(season_answers, tiny_corpu
 
 
 def test_no_false_intros_where_there_is_none(season_answers, tiny_corpus):
-    found = read_answers(season_answers[1])
+    found = {d.id: d for d in read_result(season_answers[1])}
     for vid, t in _truth(tiny_corpus).items():
         if t.intro is None:
             assert found[vid].intro is None, vid
@@ -93,11 +94,11 @@ def test_known_series_one_new_episode_by_lookup(tiny_corpus, tmp_path):
     assert all(e.refined for e in library.entries)  # each series has 2 labelled intros to refine from
     library.save(tmp_path / "known.introlib")
     loaded = IntroLibrary.load(tmp_path / "known.introlib")
-    truth = read_answers(tiny_corpus / "truth_seen.json")
+    truth = read_truth(tiny_corpus / "truth_seen.json")
     seen_labels = read_labels(tiny_corpus / "truth_seen.json")
     for video in sorted((tiny_corpus / "seen").rglob("*.*")):
         [d] = detect([video], labels=seen_labels, library=loaded)
-        assert d.method == "known" and d.series in library.series, d
+        assert d.part(Kind.INTRO).method == Method.KNOWN and d.series in library.series, d
         assert _within(d.intro, truth[video.stem].intro, 0.5), (d, truth[video.stem])
 
 
@@ -172,39 +173,43 @@ def test_unknown_label_policy_is_a_usage_error(tiny_corpus):
 def test_one_decode_gives_every_detectors_answer(tiny_corpus):
     """candidates(): the matcher's and the model's answers from one decode; each view of them keeps every
     episode, in order; the model view is the model's alone, the fused one takes the matcher's where it is sure."""
-    from introdetect.detect import candidates
+    from introdetect.pipeline import candidates
 
     videos = sorted((tiny_corpus / "test").rglob("*.m*"))
     found = candidates(videos, workers=1)
-    assert set(found.model) == {v.stem for v in videos}
+    assert {vid for vid, given in found.found.items() if any(c.method == Method.MODEL for c in given)} == {
+        v.stem for v in videos
+    }
     views = {use: found.answers(use) for use in ("fused", "matching", "model")}
     for answers in views.values():
         assert [d.id for d in answers] == [v.stem for v in videos]
-    assert all(d.method == "model" for d in views["model"])
-    assert all(d.method == "recurring" for d in views["matching"])
+    assert all(d.part(Kind.INTRO).method == Method.MODEL for d in views["model"])
+    assert all(d.part(Kind.INTRO).method == Method.RECURRING for d in views["matching"])
     for fused, matched in zip(views["fused"], views["matching"], strict=True):
-        if matched.intro is not None and (matched.confidence or 0) >= 0.5:
+        if matched.intro is not None and (matched.part(Kind.INTRO).confidence or 0) >= 0.5:
             assert fused.intro == matched.intro
 
 
 def test_the_result_keeps_each_answers_evidence_and_reads_back(season_answers):
     """Every answer carries what it rests on (analysed seconds, the model's curve and answer, what recurred,
     matching's own answer where fusion decided); reading the file back gives the same rows."""
-    from introdetect.detect import read_detections
-
     answers, path = season_answers
-    detections = read_detections(path)
+    detections = read_result(path)
     assert [d.id for d in detections] == list(answers)
     for d in detections:
-        e = d.evidence
-        assert e is not None and e.analysed_s and e.analysed_s > 30, d.id
-        assert e.curve is not None and len(e.curve.values) >= e.analysed_s / e.curve.step_s - 2, d.id
+        e = d.part(Kind.INTRO).evidence
+        assert d.analysed_s and d.analysed_s > 30, d.id
+        assert e.curve is not None and len(e.curve.values) >= d.analysed_s / e.curve.step_s - 2, d.id
         assert all(0.0 <= v <= 1.0 for v in e.curve.values) and e.model is not None
         assert Path(d.path).is_file()
         assert d.to_json() == answers[d.id], d.id
-    recurring = [d for d in detections if d.method == "recurring" and d.intro is not None]
-    assert recurring and all(d.evidence.matches for d in recurring)
+    recurring = [d for d in detections if d.part(Kind.INTRO).method == Method.RECURRING and d.intro is not None]
+    assert recurring and all(d.part(Kind.INTRO).evidence.matches for d in recurring)
     for d in recurring:  # the answer is one of the segments that recur, refined
-        best = max(d.evidence.matches, key=lambda m: m.segment.iou(d.intro))
+        best = max(d.part(Kind.INTRO).evidence.matches, key=lambda m: m.segment.iou(d.intro))
         assert best.segment.iou(d.intro) >= 0.5 and best.partners and d.id not in best.partners
-    assert all(d.evidence.matcher is not None for d in detections if d.method in ("recurring", "model"))
+    assert all(
+        d.part(Kind.INTRO).evidence.matcher is not None
+        for d in detections
+        if d.part(Kind.INTRO).method in (Method.RECURRING, Method.MODEL)
+    )

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from introdetect.cli import app
+from introdetect._cli import app
 from introdetect.export import WRITERS, get_writer
 from introdetect.labels import read_labels
-from introdetect.metrics import Answer, read_answers
+from introdetect.result import Detection, Method, read_result
 from introdetect.timecode import Segment
 
 runner = CliRunner()
 
 ANSWERS = {
-    "show_s01e01": Answer(Segment(83.412, 133.655), 0.93, "recurring"),
-    "show_s01e02": Answer(None, 0.88, "recurring"),
-    "show_s01e03": Answer(Segment(2.0, 6.1), 0.75, "model"),
+    "show_s01e01": Detection.of_intro("show_s01e01", Segment(83.412, 133.655), 0.93, Method.RECURRING),
+    "show_s01e02": Detection.of_intro("show_s01e02", None, 0.88, Method.RECURRING),
+    "show_s01e03": Detection.of_intro("show_s01e03", Segment(2.0, 6.1), 0.75, Method.MODEL),
 }
 
 
@@ -37,7 +37,7 @@ def test_label_json_round_trips_through_the_label_reader(result_file: Path) -> N
     labels = read_labels(result_file)
     assert labels["show_s01e01"].segment.start_s == pytest.approx(83.412, abs=1e-3)
     assert labels["show_s01e02"].no_intro
-    assert read_answers(result_file)["show_s01e03"].intro == Segment(2.0, 6.1)
+    assert {d.id: d for d in read_result(result_file)}["show_s01e03"].intro == Segment(2.0, 6.1)
 
 
 def test_csv_reads_back_with_the_csv_module(result_file: Path, tmp_path: Path) -> None:
@@ -137,9 +137,10 @@ def test_side_files_next_to_each_video_and_chapters_muxed_by_ffmpeg(result_file:
             assert float(intro["end_time"]) == pytest.approx(133.655, abs=1e-3)
 
 
-def test_unknown_format_and_missing_videos_are_usage_errors(result_file: Path) -> None:
+def test_unknown_format_is_a_usage_error_and_unknown_videos_are_listed(result_file: Path) -> None:
     assert runner.invoke(app, ["export", str(result_file), "--format", "xml"]).exit_code == 2
-    assert runner.invoke(app, ["export", str(result_file), "--format", "edl"]).exit_code == 2
+    result = runner.invoke(app, ["export", str(result_file), "--format", "edl"])  # no paths in this result
+    assert result.exit_code == 1 and result.output.count("no video recorded in the result") == 3, result.output
     assert set(WRITERS) == {"json", "csv", "edl", "ffmetadata", "vtt", "jellyfin"}
 
 

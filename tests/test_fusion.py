@@ -1,76 +1,92 @@
-"""Fusion of the detectors' candidates (pure: Detections and model answers in, one Detection out)."""
+"""Fusion of the detectors' candidates (pure: the matching's and the model's candidates in, one intro part out)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from introdetect.detect import METHOD_KNOWN, METHOD_NONE_LONE, METHOD_RECURRING, Detection
-from introdetect.fusion import METHOD_MODEL, MODEL_SURE, fuse
-from introdetect.model.decode import WindowOutputs
-from introdetect.model.infer import ModelAnswer
+from introdetect.detectors import Candidate
+from introdetect.fusion import MODEL_SURE, NOTE_MODEL_ALONE, fuse_intro
+from introdetect.result import Curve, Evidence, Kind, Match, Method, Opinion
 from introdetect.timecode import Segment
 
 
-def _model(intro: Segment | None, confidence: float) -> ModelAnswer:
-    outputs = WindowOutputs.from_raw(np.zeros((4, 6)), np.arange(4) * 5.0, 10.0)
-    best = intro or Segment(0.0, 5.0)
-    return ModelAnswer("e", intro, confidence, confidence if intro else 1 - confidence, best, outputs)
+def _model(intro: Segment | None, confidence: float) -> Candidate:
+    evidence = Evidence(curve=Curve(5.0, 5.0, (0.1, 0.9)), model=Opinion(intro, confidence, Method.MODEL))
+    return Candidate(Kind.INTRO, intro, confidence, Method.MODEL, evidence=evidence)
 
 
-def _matched(intro: Segment | None, confidence: float | None, method: str = METHOD_RECURRING) -> Detection:
-    return Detection("e", intro, confidence, method, "show")
+def _matched(intro: Segment | None, confidence: float | None, method: Method = Method.RECURRING) -> Candidate:
+    matches = (Match(intro, ("e2",), 0.9),) if intro is not None else ()
+    return Candidate(Kind.INTRO, intro, confidence, method, evidence=Evidence(matches=matches))
 
 
 def test_a_known_intro_stands_whatever_the_model_says() -> None:
-    known = _matched(Segment(60.0, 90.0), 0.95, METHOD_KNOWN)
-    fused = fuse(known, _model(Segment(200.0, 230.0), 0.99))
-    assert fused.intro == known.intro and fused.method == METHOD_KNOWN and "model" in fused.note
+    known = _matched(Segment(60.0, 90.0), 0.95, Method.KNOWN)
+    fused = fuse_intro([known, _model(Segment(200.0, 230.0), 0.99)])
+    assert fused.segment == known.segment and fused.method == Method.KNOWN and "model" in fused.note
 
 
 def test_a_lone_episode_is_answered_by_the_model_alone() -> None:
-    lone = _matched(None, None, METHOD_NONE_LONE)
-    fused = fuse(lone, _model(Segment(12.0, 40.0), 0.8))
-    assert fused.method == METHOD_MODEL and fused.intro == Segment(12.0, 40.0) and fused.confidence == 0.8
+    lone = _matched(None, None, Method.UNMATCHED)
+    fused = fuse_intro([lone, _model(Segment(12.0, 40.0), 0.8)])
+    assert fused.method == Method.MODEL and fused.segment == Segment(12.0, 40.0) and fused.confidence == 0.8
+    assert fused.note == NOTE_MODEL_ALONE and fused.evidence.matcher is None  # nothing matched it
 
 
 def test_agreement_keeps_the_matchers_boundaries_and_the_surer_confidence() -> None:
     matched = _matched(Segment(60.04, 90.02), 0.6)
-    fused = fuse(matched, _model(Segment(59.5, 90.8), 0.9))
-    assert fused.intro == matched.intro and fused.method == METHOD_RECURRING and fused.confidence == 0.9
+    fused = fuse_intro([matched, _model(Segment(59.5, 90.8), 0.9)])
+    assert fused.segment == matched.segment and fused.method == Method.RECURRING and fused.confidence == 0.9
 
 
 def test_a_sure_model_overrules_a_matcher_that_found_nothing() -> None:
     """Matching found no intro (e.g. it is covered by speech in this episode); the model is sure."""
-    fused = fuse(_matched(None, 0.4), _model(Segment(30.0, 45.0), MODEL_SURE + 0.1))
-    assert fused.method == METHOD_MODEL and fused.intro == Segment(30.0, 45.0)
+    fused = fuse_intro([_matched(None, 0.4), _model(Segment(30.0, 45.0), MODEL_SURE + 0.1)])
+    assert fused.method == Method.MODEL and fused.segment == Segment(30.0, 45.0)
 
 
 def test_an_unsure_model_leaves_the_recurrence_evidence_to_decide() -> None:
     """Under the design's 0.7 the model does not decide, however weak the matcher is."""
     matched = _matched(Segment(100.0, 130.0), 0.3)
-    fused = fuse(matched, _model(Segment(10.0, 20.0), MODEL_SURE - 0.05))
-    assert fused.intro == matched.intro and fused.method == METHOD_RECURRING
+    fused = fuse_intro([matched, _model(Segment(10.0, 20.0), MODEL_SURE - 0.05)])
+    assert fused.segment == matched.segment and fused.method == Method.RECURRING
 
 
 def test_a_sure_matcher_is_not_overruled_by_a_less_sure_model() -> None:
     matched = _matched(Segment(100.0, 130.0), 0.95)
-    fused = fuse(matched, _model(None, 0.8))
-    assert fused.intro == matched.intro and fused.method == METHOD_RECURRING
+    fused = fuse_intro([matched, _model(None, 0.8)])
+    assert fused.segment == matched.segment and fused.method == Method.RECURRING
 
 
 def test_the_models_no_intro_never_removes_a_recurring_intro() -> None:
     """Even a doubtful recurring intro stays when the model hears none: recurrence is the stronger evidence."""
     matched = _matched(Segment(100.0, 130.0), 0.3)
-    fused = fuse(matched, _model(None, 0.99))
-    assert fused.intro == matched.intro and fused.method == METHOD_RECURRING
+    fused = fuse_intro([matched, _model(None, 0.99)])
+    assert fused.segment == matched.segment and fused.method == Method.RECURRING
 
 
 def test_a_sure_model_moves_a_doubtful_recurring_intro() -> None:
     matched = _matched(Segment(300.0, 330.0), 0.3)
-    fused = fuse(matched, _model(Segment(40.0, 70.0), 0.9))
-    assert fused.intro == Segment(40.0, 70.0) and fused.method == METHOD_MODEL
+    fused = fuse_intro([matched, _model(Segment(40.0, 70.0), 0.9)])
+    assert fused.segment == Segment(40.0, 70.0) and fused.method == Method.MODEL
+
+
+def test_the_fused_part_keeps_both_opinions_and_all_evidence() -> None:
+    """Whatever decided, the part records the model's curve and answer, what recurred, and the matcher's answer."""
+    matched = _matched(Segment(100.0, 130.0), 0.3)
+    fused = fuse_intro([matched, _model(Segment(40.0, 70.0), 0.9)])
+    assert fused.evidence.curve == Curve(5.0, 5.0, (0.1, 0.9)) and fused.evidence.matches == matched.evidence.matches
+    assert fused.evidence.model == Opinion(Segment(40.0, 70.0), 0.9, Method.MODEL)
+    assert fused.evidence.matcher == Opinion(Segment(100.0, 130.0), 0.3, Method.RECURRING)
 
 
 def test_no_model_changes_nothing() -> None:
     matched = _matched(Segment(1.0, 2.0), 0.5)
-    assert fuse(matched, None) is matched
+    assert fuse_intro([matched]) == matched.as_part()
+
+
+def test_use_chooses_the_detectors_that_answer() -> None:
+    """ "matching" ignores the model's candidate, "model" the matching's (its evidence: the curve, no matches)."""
+    matched, model = _matched(Segment(100.0, 130.0), 0.3), _model(Segment(40.0, 70.0), 0.9)
+    assert fuse_intro([matched, model], "matching") == matched.as_part()
+    alone = fuse_intro([matched, model], "model")
+    assert alone.segment == model.segment and alone.method == Method.MODEL and alone.evidence.matches == ()
+    assert alone.evidence.curve is not None and alone.note is None

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from introdetect.labels import LABEL_POLICIES, LabelError, read_labels
-from introdetect.metrics import read_answers
+from introdetect.metrics import read_truth
+from introdetect.result import read_result
 
 CI_EXAMPLES = 300
 
@@ -113,13 +114,14 @@ def check_label_bytes(data: bytes, outcomes: Counter | None = None) -> None:
             if outcomes is not None:
                 outcomes[f"read_labels/{policy}: {outcome}"] += 1
         try:
-            read_answers(path)
+            read_result(path)
+            read_truth(path)
             outcome = "read"
         except LabelError as exc:
             assert "\n" not in str(exc) and str(path) in str(exc), str(exc)
             outcome = type(exc).__name__
         if outcomes is not None:
-            outcomes[f"read_answers: {outcome}"] += 1
+            outcomes[f"read_result: {outcome}"] += 1
     finally:
         path.unlink(missing_ok=True)
 
@@ -144,8 +146,8 @@ def test_an_id_with_a_newline_is_escaped_in_the_one_line_message(tmp_path: Path)
         else:
             raise AssertionError("a bad row must fail under policy 'fail'")
     try:
-        read_answers(path)
+        read_result(path)
     except LabelError as exc:
         assert "\n" not in str(exc) and "ep\\n1" in str(exc)
     else:
-        raise AssertionError("read_answers must refuse a row that is not an object")
+        raise AssertionError("read_result must refuse a row that is not an object")

@@ -11,12 +11,15 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from introdetect.detect import Detection, analyse_samples, detect_series
+from introdetect.analysis import analyse_samples
+from introdetect.detectors import Candidate, RecurringDetector
 from introdetect.matching.align import shared_segments
+from introdetect.matching.confidence import ConfidenceModel
 from introdetect.matching.index import InvertedIndex
 from introdetect.matching.landmarks import find_peaks, hash_reach, landmark_hashes
 from introdetect.matching.scoring import MotifScorer
 from introdetect.media import decode_audio
+from introdetect.result import Method
 from introdetect.settings import AudioOptions
 
 SR = 22_050
@@ -118,21 +121,23 @@ def test_series_intro_found_with_its_boundaries(theme):
         analyse_samples(_episode(theme, k, 400, at, intro_s=length, speed=speed), SR, f"e{k}")
         for k, (at, speed, length) in enumerate(plan)
     ]
-    detections: list[Detection] = detect_series(prints, MotifScorer.load(), "synthetic")
-    for (at, speed, length), d in zip(plan, detections, strict=True):
+    answers = RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series("synthetic", prints)
+    for (at, speed, length), found in zip(plan, answers, strict=True):
+        assert found is not None and len(found) == 1
+        d: Candidate = found[0]
         if at is None:
-            assert d.intro is None, d
+            assert d.segment is None, d
             continue
-        assert d.intro is not None, d
-        assert abs(d.intro.start_s - at / speed) < 0.3, d
-        assert abs(d.intro.end_s - (at + length) / speed) < 0.5, d
+        assert d.segment is not None, d
+        assert abs(d.segment.start_s - at / speed) < 0.3, d
+        assert abs(d.segment.end_s - (at + length) / speed) < 0.5, d
         assert d.confidence is not None and 0.0 < d.confidence <= 1.0
 
 
 def test_lone_unknown_episode_says_it_cannot_be_matched(theme):
     only = analyse_samples(_episode(theme, 9, 120, 40.0), SR, "alone")
-    [d] = detect_series([only], MotifScorer.load(), "solo")
-    assert d.intro is None and d.method == "unmatched" and "cannot be matched" in (d.note or "")
+    [[d]] = RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series("solo", [only])
+    assert d.segment is None and d.method == Method.UNMATCHED and "cannot be matched" in (d.note or "")
 
 
 def test_streaming_peaks_are_the_whole_spectrogram_peaks(theme):

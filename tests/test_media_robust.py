@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from introdetect.cli import app
-from introdetect.detect import detect
+from introdetect import detect
+from introdetect._cli import app
+from introdetect.result import Kind
 from introdetect.settings import AudioOptions, SettingsError
 
 runner = CliRunner()
@@ -39,7 +40,8 @@ def _close(found, reference: dict, iou: float = 0.8) -> list[str]:
     for d in found:
         ref = reference[d.id]
         if (d.intro is None) != (ref is None) or (ref is not None and d.intro.iou(ref) < iou):
-            wrong.append(f"{d.id}: {d.intro} vs {ref} ({d.method}, {d.note})")
+            part = d.part(Kind.INTRO)
+            wrong.append(f"{d.id}: {d.intro} vs {ref} ({part.method}, {part.note})")
     return wrong
 
 
@@ -107,7 +109,7 @@ def test_a_dubbed_release_is_read_in_the_language_asked(season, reference, speec
 def test_audio_only_8khz_and_71_give_the_same_intros(season, reference, tmp_path, suffix, args) -> None:
     files = _variant(season, tmp_path, suffix, *args)
     found = detect(files, workers=1, use="matching")
-    assert all(d.method != "failed" for d in found), [d.note for d in found]
+    assert not found.failures, found.failures
     assert not _close(found, reference, iou=0.7)
 
 
@@ -128,11 +130,12 @@ def test_files_cut_at_many_points_give_an_answer_or_one_line(season, tmp_path) -
         target.write_bytes(data[: int(len(data) * share)])
         cuts.append(target)
     found = detect([*cuts, *season[1:]], workers=1)
-    for d in found[: len(cuts)]:
-        if d.method == "failed":
-            assert d.note.startswith(str(d.path)) and "\n" not in d.note and "internal error" not in d.note, d.note
-    assert any(d.method == "failed" for d in found[:3])  # the first cuts have no audio to read
-    assert any(d.method != "failed" for d in found[-4 - 2 : -2])  # the last keep most of it
+    failed = {f.path: f.message for f in found.failures}
+    for path, message in failed.items():
+        assert message.startswith(path) and "\n" not in message and "internal error" not in message, message
+    assert {d.id for d in found} | {Path(p).stem for p in failed} == {c.stem for c in [*cuts, *season[1:]]}
+    assert any(str(c) in failed for c in cuts[:3])  # the first cuts have no audio to read
+    assert any(str(c) not in failed for c in cuts[-4:])  # the last keep most of it
 
 
 def test_a_three_hour_file_costs_its_window_only(season, tmp_path) -> None:
@@ -155,7 +158,7 @@ def test_a_three_hour_file_costs_its_window_only(season, tmp_path) -> None:
     began = time.monotonic()
     [d] = detect([long], workers=1)
     seconds = time.monotonic() - began
-    assert d.method != "failed" and d.evidence is not None and d.evidence.analysed_s == pytest.approx(480, abs=1)
+    assert d.analysed_s == pytest.approx(480, abs=1)
     assert seconds < 60  # decoding 3 h would take minutes; the window takes seconds
 
 

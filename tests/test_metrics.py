@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from introdetect.metrics import Answer, PredictionError, evaluate, evaluate_files, read_answers, window_truth
+from introdetect.errors import ResultFileError
+from introdetect.metrics import Truth, evaluate, evaluate_files, read_truth, window_truth
+from introdetect.result import Detection, Kind, Method, read_result
 from introdetect.settings import WindowOptions
 from introdetect.timecode import Segment
 
@@ -12,25 +14,32 @@ S = Segment
 
 TRUTH = {
     # 60 s → 11 windows (centres 5…55); intro windows: centres 20, 25, 30
-    "A": Answer(S(20, 30), duration_s=60),
+    "A": Truth(S(20, 30), duration_s=60),
     # 400 s → 79 windows; intro windows: centres 310, 315, 320 (late)
-    "B": Answer(S(310, 320), duration_s=400),
+    "B": Truth(S(310, 320), duration_s=400),
     # 30 s → 5 windows, no intro
-    "C": Answer(None, duration_s=30),
-    "D": Answer(None, duration_s=30),
+    "C": Truth(None, duration_s=30),
+    "D": Truth(None, duration_s=30),
     # 120 s → 23 windows; intro windows: centres 40…100 (13); a long, sped-up intro
-    "E": Answer(S(40, 100), duration_s=120, tags=("pal_speedup",)),
+    "E": Truth(S(40, 100), duration_s=120, tags=("pal_speedup",)),
     # 20 s → 3 windows (centres 5, 10, 15); intro window: centre 5
-    "F": Answer(S(0, 5), duration_s=20),
+    "F": Truth(S(0, 5), duration_s=20),
 }
+
+
+def P(segment: S | None, confidence: float | None = None) -> Detection:
+    """A prediction: an intro (or none) with a confidence, as another tool would give it."""
+    return Detection.of_intro("x", segment, confidence, Method.EXTERNAL)
+
+
 PRED = {
-    "A": Answer(S(21, 30.5), confidence=0.9),  # windows 25, 30 → TP 2, FN 1, TN 8; IoU 9/10.5; Δ 1 and 0.5
-    "B": Answer(None),  # missed: FN 3, TN 76
-    "C": Answer(S(10, 14)),  # false intro: window 10 → FP 1, TN 4
-    "D": Answer(None),  # right: TN 5, IoU 1
-    "E": Answer(S(70, 130)),  # misplaced: IoU 30/90; windows 70…115: TP 7, FP 3, FN 6, TN 7; Δ 30 and 30
+    "A": P(S(21, 30.5), confidence=0.9),  # windows 25, 30 → TP 2, FN 1, TN 8; IoU 9/10.5; Δ 1 and 0.5
+    "B": P(None),  # missed: FN 3, TN 76
+    "C": P(S(10, 14)),  # false intro: window 10 → FP 1, TN 4
+    "D": P(None),  # right: TN 5, IoU 1
+    "E": P(S(70, 130)),  # misplaced: IoU 30/90; windows 70…115: TP 7, FP 3, FN 6, TN 7; Δ 30 and 30
     # F has no prediction: counts as "no intro": FN 1, TN 2
-    "Z": Answer(S(1, 2)),  # not in the truth: ignored
+    "Z": P(S(1, 2)),  # not in the truth: ignored
 }
 
 
@@ -86,7 +95,7 @@ def test_missing_and_unknown(result):
 
 
 def test_perfect_and_empty():
-    perfect = evaluate(TRUTH, TRUTH)
+    perfect = evaluate({vid: P(t.intro) for vid, t in TRUTH.items()}, TRUTH)
     assert perfect.overall.f1 == 1.0 and perfect.overall.window_accuracy == 1.0
     assert perfect.overall.false_intro_rate == 0.0 and perfect.overall.hits["±0.5s"] == 1.0
     nothing = evaluate({}, TRUTH)
@@ -101,23 +110,32 @@ def test_window_truth_matches_windows_module():
         assert window_truth(span, intro, WindowOptions()).tolist() == window_labels(grid, intro).astype(bool).tolist()
 
 
-def test_read_answers(tmp_path):
+def test_read_result_and_truth(tmp_path):
     path = tmp_path / "pred.json"
     path.write_text(
         json.dumps(
             {
-                "a": {"start": "0:00:20.5", "end": "0:00:30.25", "confidence": 0.8, "method": "match"},
+                "a": {"start": "0:00:20.5", "end": "0:00:30.25", "confidence": 0.8, "method": "recurring"},
                 "b": {"start": "0:00:20", "end": "0:00:30", "start_sec": 19.9, "end_sec": 30.1},
                 "c": {"start": None, "end": None, "confidence": 0.6},
                 "d": {"start": "0:01:00", "end": "0:01:10", "duration_sec": 900, "tags": ["dialogue_over_intro"]},
             }
         )
     )
-    answers = read_answers(path)
-    assert answers["a"].intro == S(20.5, 30.25) and answers["a"].method == "match"
+    answers = {d.id: d for d in read_result(path)}
+    assert answers["a"].intro == S(20.5, 30.25) and answers["a"].part(Kind.INTRO).method == Method.RECURRING
     assert answers["b"].intro == S(19.9, 30.1)  # the exact seconds win over the rounded text
-    assert answers["c"].intro is None and answers["c"].confidence == 0.6
-    assert answers["d"].tags == ("dialogue_over_intro",) and answers["d"].duration_s == 900
+    assert answers["b"].part(Kind.INTRO).method == Method.LABEL  # a row without a method is a label's
+    assert answers["c"].intro is None and answers["c"].part(Kind.INTRO).confidence == 0.6
+    truth = read_truth(path)
+    assert truth["d"].tags == ("dialogue_over_intro",) and truth["d"].duration_s == 900
+
+
+def test_a_method_introdetect_does_not_know_reads_as_external(tmp_path):
+    path = tmp_path / "pred.json"
+    path.write_text(json.dumps({"a": {"start": "0:00:20", "end": "0:00:30", "method": "chromaprint"}}))
+    [d] = read_result(path)
+    assert d.part(Kind.INTRO).method == Method.EXTERNAL
 
 
 @pytest.mark.parametrize(
@@ -133,8 +151,8 @@ def test_read_answers(tmp_path):
 def test_bad_prediction_rows(tmp_path, row, problem):
     path = tmp_path / "pred.json"
     path.write_text(json.dumps({"a": row}))
-    with pytest.raises(PredictionError, match=problem) as info:
-        read_answers(path)
+    with pytest.raises(ResultFileError, match=problem) as info:
+        read_result(path)
     assert str(path) in str(info.value)
 
 
@@ -146,8 +164,8 @@ def test_files_round_trip(tmp_path):
                 "end_sec": a.intro.end_s if a.intro else None,
                 "start": None if a.intro is None else "0:00:00",
                 "end": None if a.intro is None else "0:00:01",
-                "duration_sec": a.duration_s,
-                "tags": list(a.tags),
+                "duration_sec": getattr(a, "duration_s", None),
+                "tags": list(getattr(a, "tags", ())),
             }
             for k, a in answers.items()
         }

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from introdetect.cli import app
+from introdetect._cli import app
 from introdetect.features.compute import compute_features
-from introdetect.metrics import read_answers
+from introdetect.metrics import read_truth
 from introdetect.model.decode import Calibration, WindowOutputs, decode
 from introdetect.model.file import ModelFile, ModelFileError
 from introdetect.model.infer import IntroModel
@@ -394,7 +394,7 @@ def test_the_shipped_model_finds_the_tiny_corpus_intros(tiny_corpus: Path) -> No
     from introdetect import detect
 
     videos = sorted((tiny_corpus / "test").rglob("*.m*"))
-    truth = read_answers(tiny_corpus / "truth_test.json")
+    truth = read_truth(tiny_corpus / "truth_test.json")
     answers = {d.id: d for d in detect(videos, use="model", workers=1)}
     with_intro = [vid for vid, t in truth.items() if t.intro is not None]
     found = sum(answers[v].intro is not None and answers[v].intro.iou(truth[v].intro) >= 0.5 for v in with_intro)

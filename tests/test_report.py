@@ -8,10 +8,10 @@ from xml.etree import ElementTree
 
 from typer.testing import CliRunner
 
-from introdetect.cli import app
-from introdetect.detect import Curve, Detection, Evidence, Match
-from introdetect.metrics import Answer
+from introdetect._cli import app
+from introdetect.metrics import Truth
 from introdetect.report import build_report
+from introdetect.result import Curve, Detection, Evidence, Kind, Match, Method, Opinion, Part
 from introdetect.timecode import Segment
 from introdetect.timeline import MIN_BAR_PX, Span, timeline_svg, zoom_span
 
@@ -21,20 +21,19 @@ runner = CliRunner()
 def _detection(intro: Segment | None = Segment(60.0, 62.0), **kw) -> Detection:  # noqa: B008
     curve = Curve(5.0, 5.0, tuple([0.0] * 11 + [0.9, 0.8] + [0.0] * 80))
     evidence = Evidence(
-        analysed_s=480.0,
         curve=curve,
-        model=(Segment(59.0, 63.0), 0.8),
+        model=Opinion(Segment(59.0, 63.0), 0.8, Method.MODEL),
         matches=(Match(Segment(60.2, 62.1), ("a", "b"), 0.95), Match(Segment(400, 430), ("a",), 0.2)),
     )
-    return Detection(
-        kw.pop("id", "show_s01e01"),
+    part = Part(
+        Kind.INTRO,
         intro,
         kw.pop("confidence", 0.9),
-        kw.pop("method", "recurring"),
-        "show",
-        evidence=evidence,
-        **kw,
+        kw.pop("method", Method.RECURRING),
+        kw.pop("note", None),
+        evidence,
     )
+    return Detection(kw.pop("id", "show_s01e01"), (part,), "show", analysed_s=480.0, **kw)
 
 
 def _rects(svg: str) -> list[dict]:
@@ -82,12 +81,12 @@ def test_text_from_the_result_is_escaped() -> None:
 
 def test_the_report_with_truth_has_the_tables_and_lists_the_wrong_answers() -> None:
     right, wrong = _detection(id="e1"), _detection(Segment(200.0, 230.0), id="e2", confidence=0.5)
-    truth = {"e1": Answer(Segment(60.0, 62.0)), "e2": Answer(Segment(60.0, 62.0)), "e3": Answer(None)}
+    truth = {"e1": Truth(Segment(60.0, 62.0)), "e2": Truth(Segment(60.0, 62.0)), "e3": Truth(None)}
     html = build_report([right, wrong], truth)
     assert "Evaluation against the truth" in html and "Wrong answers (1)" in html
     assert '<a href="#e2">e2</a>' in html and '<a href="#e1">' not in html
     assert 'class="episode unsure wrong" id="e2"' in html and 'class="episode" id="e1"' in html
-    assert "1 truth ids have no answer" in html and html.count("<svg") == 2
+    assert "Not analysed (1)" in html and '<a href="#e3">' not in html and html.count("<svg") == 2
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from elsewhere
 
 
@@ -111,9 +110,9 @@ def test_report_command_writes_html_and_bad_input_is_one_line(tmp_path: Path) ->
 def test_a_large_library_is_read_through_its_wrong_or_unsure_episodes() -> None:
     right, wrong = _detection(id="e1"), _detection(Segment(200.0, 230.0), id="e2", confidence=0.95)
     unsure = _detection(id="e3", confidence=0.4)
-    truth = {"e1": Answer(Segment(60.0, 62.0)), "e2": Answer(Segment(60.0, 62.0)), "e3": Answer(Segment(60.0, 62.0))}
+    truth = {"e1": Truth(Segment(60.0, 62.0)), "e2": Truth(Segment(60.0, 62.0)), "e3": Truth(Segment(60.0, 62.0))}
     html = build_report([right, wrong, unsure], truth, only="wrong")
-    assert html.count("<svg") == 1 and 'id="e2"' in html and "1 episodes shown" in html
+    assert html.count("<svg") == 1 and 'id="e2"' in html and "1 episode shown" in html
     assert "<td>overall</td><td>3</td>" in html  # the tables still cover every episode
     html = build_report([right, wrong, unsure], truth, only="unsure")
     assert html.count("<svg") == 1 and 'id="e3"' in html

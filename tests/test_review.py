@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from introdetect.cli import app as cli
-from introdetect.detect import read_detections
+from introdetect._cli import app as cli
 from introdetect.labels import read_labels
-from introdetect.metrics import read_answers
+from introdetect.metrics import read_truth
 from introdetect.model.file import ModelFile
+from introdetect.result import read_result
 from introdetect.review import Decision, ReviewFileError, ReviewStore, StaleDecision
 from introdetect.review.app import ReviewSession, create_app, media_of, running
 from introdetect.timecode import Segment
@@ -49,7 +49,7 @@ def test_decisions_are_saved_in_the_label_format_with_who_when_how(tmp_path: Pat
     assert entry["reviewed_at"].endswith("Z") and entry["method"] == "review"
     labels = read_labels(tmp_path / "reviewed.json")  # what train/finetune read
     assert labels.get("ep1").segment == Segment(41.7, 46.85) and labels.get("ep2").no_intro
-    answers = read_answers(tmp_path / "reviewed.json")
+    answers = {d.id: d for d in read_result(tmp_path / "reviewed.json")}
     assert answers["ep1"].intro.start_s == 41.7 and answers["ep2"].intro is None
     assert not list(tmp_path.glob(".reviewed.json.part-*"))  # nothing left half-way
 
@@ -117,7 +117,7 @@ def result(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _session(result: Path, reviewed: Path, **kw) -> ReviewSession:
-    detections = read_detections(result)
+    detections = read_result(result)
     return ReviewSession(detections, ReviewStore(reviewed), media_of(detections), reviewer="tester", **kw)
 
 
@@ -260,7 +260,7 @@ def test_the_page_nudges_a_boundary_confirms_and_saves(server, browser, tmp_path
     page.locator("#confirm").click()
     page.wait_for_function("document.getElementById('status').textContent.includes('saved')")
     saved = json.loads(reviewed.read_text(encoding="utf-8"))["show01_s01e01"]
-    detected = next(d for d in read_detections(result) if d.id == "show01_s01e01")
+    detected = next(d for d in read_result(result) if d.id == "show01_s01e01")
     assert saved["decision"] == "corrected" and saved["reviewed_by"] == "tester"
     assert abs(saved["start_sec"] - (detected.intro.start_s + 0.2)) < 0.002
     assert abs(saved["end_sec"] - (detected.intro.end_s + 1.0)) < 0.002
@@ -307,7 +307,7 @@ def test_detect_review_finetune_with_the_commands_alone(result: Path, tiny_corpu
     """detect (done by the fixture) → decisions on the review server → finetune a copy of the shipped model."""
     session = _session(result, tmp_path / "reviewed.json")
     client = _client(session)
-    truth = read_answers(tiny_corpus / "truth_test.json")
+    truth = read_truth(tiny_corpus / "truth_test.json")
     for ep in client.get("/api/episodes").json()["episodes"]:  # the reviewer gives the right answer everywhere
         t = truth[ep["id"]].intro
         body = {"action": "no_intro"} if t is None else {"action": "save", "start_sec": t.start_s, "end_sec": t.end_s}

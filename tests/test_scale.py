@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from introdetect import detect
+from introdetect.analysis import analysis_key
 from introdetect.cache import AnalysisCache, EpisodeKey
-from introdetect.detect import DEFAULT_MODEL, analysis_settings, detect
+from introdetect.detectors import DEFAULT_MODEL, ModelDetector
 from introdetect.settings import AudioOptions
 
-detect_module = importlib.import_module("introdetect.detect")  # the package re-exports detect(), the function
+analysis_module = importlib.import_module("introdetect.analysis")
 
 
 def _answers(found) -> dict:
-    return {d.id: (d.intro, d.confidence, d.method) for d in found}
+    return {d.id: d.parts for d in found}
 
 
 @pytest.fixture
@@ -39,13 +41,13 @@ def _videos(root: Path) -> list[Path]:
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every decode (in this process: workers=1 runs the tasks here)."""
     calls: list[str] = []
-    real = detect_module.analyse_with_model
+    real = analysis_module.analyse_episode
 
-    def counted(path, options, model):
+    def counted(path, options, features=False):
         calls.append(Path(path).name)
-        return real(path, options, model)
+        return real(path, options, features)
 
-    monkeypatch.setattr(detect_module, "analyse_with_model", counted)
+    monkeypatch.setattr(analysis_module, "analyse_episode", counted)
     return calls
 
 
@@ -80,7 +82,7 @@ def test_a_changed_file_or_setting_is_analysed_again_and_a_broken_entry_is_a_mis
     detect(videos, workers=1, cache=cache)
     calls = _counting(monkeypatch)
     assert len(list((tmp_path / "cache" / "episodes").rglob("*.pkl"))) == 3
-    key = EpisodeKey.of(videos[1], analysis_settings(AudioOptions(), DEFAULT_MODEL))
+    key = EpisodeKey.of(videos[1], analysis_key(AudioOptions(), [ModelDetector(DEFAULT_MODEL)]))
     broken = next((tmp_path / "cache" / "episodes").rglob(f"{key.digest}.pkl"))
     broken.write_bytes(broken.read_bytes()[:1000])  # a truncated entry (a kill mid-write elsewhere)
     os.utime(videos[0], ns=(videos[0].stat().st_atime_ns, videos[0].stat().st_mtime_ns + 10**9))  # touched
@@ -95,7 +97,7 @@ def test_an_unwritable_cache_costs_speed_not_the_run(library: Path, tmp_path: Pa
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x", encoding="utf-8")
     found = detect(_videos(library)[:3], workers=1, cache=AnalysisCache(blocker / "cache"))
-    assert len(found) == 3 and all(d.method != "failed" for d in found)
+    assert len(found) == 3 and not found.failures
 
 
 # --- Dask ---------------------------------------------------------------------------------------------------------
@@ -153,8 +155,8 @@ def test_the_cache_is_pruned_least_recently_used_first(library: Path, tmp_path: 
 
     from typer.testing import CliRunner
 
+    from introdetect._cli import app
     from introdetect.cache import parse_size
-    from introdetect.cli import app
 
     cache = AnalysisCache(tmp_path / "cache")
     videos = _videos(library)[:3]

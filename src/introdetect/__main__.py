@@ -1,6 +1,6 @@
 """``python -m introdetect``: the same CLI as the ``introdetect`` command."""
 
-from .cli import app
+from ._cli import app
 
 if __name__ == "__main__":
     app(prog_name="introdetect")

@@ -96,3 +96,24 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
 
 def write_json_atomic(target: str | os.PathLike[str], obj: Any) -> None:
     write_text_atomic(target, json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+def check_writable(target: str | os.PathLike[str]) -> None:
+    """Raise the OSError that writing ``target`` would meet, before any work is spent on what it will hold: a
+    folder where the file should be, or a folder (the nearest that exists) where no file can be made."""
+    import errno
+
+    target = Path(target)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    if folder == target.parent:  # the real test: make (and remove) a file where the output will go
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}{PART}", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "Permission denied", str(folder))

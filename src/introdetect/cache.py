@@ -3,11 +3,11 @@ decodes nothing, and one new episode in a season costs about one episode.
 
 Two levels:
 
-* an episode's analysis (its fingerprints and frame profile for matching, the model's answer), keyed by the
-  file (resolved path, size, modification time) and a hash of every setting that shapes it (decoding, the
-  spectrum, the model file's content);
-* a series' matching result, keyed by the keys of its episodes and the fitted scorer and confidence models:
-  the season is matched again only when one of its episodes (or a model) changed.
+* an episode's analysis (its fingerprints and frame profile for matching, the episode detectors' candidates),
+  keyed by the file (resolved path, size, modification time) and a hash of everything that shapes it (the
+  package version, decoding, the spectrum, the matching options, each detector's key: a model file's content);
+* a series detector's result, keyed by the keys of its episodes and the detector's own key (its fitted models
+  and options): the season is matched again only when one of its episodes (or a model) changed.
 
 Entries are pickles of our own dataclasses, written atomically (a killed run leaves the old entry or none);
 each carries its key, and an entry that does not read back (truncated, another format, another key) is a miss
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
 import os
 import pickle
@@ -28,20 +27,21 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_path
+from .settings import digest
 
-CACHE_FORMAT = 1
-"""Bumped whenever what an entry holds changes shape; older entries are then misses."""
+CACHE_FORMAT = 2
+"""Bumped whenever what an entry holds changes shape; older entries are then misses (2: detectors' candidates)."""
+
+
+def cache_root() -> Path:
+    """Where introdetect keeps what it can compute again: ``$XDG_CACHE_HOME/introdetect`` (``~/.cache/…`` where
+    unset), read when asked. Analyses go under ``analysis/``, training features under ``features/``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "introdetect"
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/introdetect/analysis`` (``~/.cache/…`` where unset), read when asked."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "introdetect" / "analysis"
-
-
-def digest(*parts: Any) -> str:
-    """A stable hash of JSON-able parts."""
-    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The analysis cache of ``detect``: ``cache_root() / "analysis"``."""
+    return cache_root() / "analysis"
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

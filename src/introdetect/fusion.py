@@ -1,6 +1,7 @@
-"""One answer per episode from the candidates of every detector (pure: Detections in, a Detection out).
+"""One part per kind from the candidates of every detector (pure: candidates in, a Part out).
 
-The design's rule, made concrete:
+For the intro, the design's rule made concrete, between the matching's candidate (a known intro, or what
+recurs across the season) and the model's:
 
 * a known intro (found by lookup in the series' labelled intros) stands: it is the most precise evidence;
 * across a season, what recurs decides, unless the model is sure (confidence ≥ MODEL_SURE, the design's 0.7)
@@ -12,27 +13,22 @@ The design's rule, made concrete:
 * an episode with no siblings and no known intro is answered by the model alone.
 
 Where the model and the matcher agree (IoU ≥ AGREE_IOU), the matcher's frame-precise boundaries are kept.
-Every answer records which method decided, and the other method's view in its note.
+Every part records which method decided, and the other method's view in its note and evidence.
 
 The fused answer's confidence is the deciding detector's own (each calibrated on held-out series: the
 matcher's by ``matching/confidence.py``, the model's by its Platt scaling), the surer of the two where they
-agree. A fitted combination (``FusedConfidence``, a logistic model over ``FusionFeatures``) was calibrated on
-the corpora's validation splits by ``bench/train_fused_confidence.py``: with only 5 wrong answers among 64 to
-learn from it came out worse on the test splits than the detectors' own confidences (its answers at
-0.8–1.0 were 82 % right, theirs 93 %; docs/BENCHMARKS.md), so ``detect`` does not use it; ``fuse`` takes
-one when a better-fitted one exists.
+agree. A fitted combination was tried (``bench/train_fused_confidence.py``): with only 5 wrong answers among
+64 to learn from, it came out worse on the test splits than the detectors' own confidences
+(docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
-import numpy as np
-
-from .detect import METHOD_FAILED, METHOD_KNOWN, METHOD_NONE_LONE, Detection
-from .matching.confidence import logit
-from .matching.logistic import LogisticModel
-from .model.infer import ModelAnswer
+from .detectors.base import Candidate
+from .result import Evidence, Kind, Method, Opinion, Part
 
 MODEL_SURE = 0.7
 """The design's threshold: below this model confidence the recurrence evidence decides."""
@@ -43,39 +39,17 @@ MATCHER_UNSURE = 0.5
 AGREE_IOU = 0.5
 """Two answers overlapping this much name the same intro (the detection criterion of the metrics)."""
 
-METHOD_MODEL = "model"
 NOTE_MODEL_ALONE = "the only episode of its series: the model answers alone"
 
-
-@dataclass(frozen=True)
-class FusionFeatures:
-    """What the fused confidence is computed from (one episode)."""
-
-    model_decided: float  # 1 when the model's answer was taken
-    answered_intro: float  # 1 when the fused answer is an intro
-    matcher_logit: float  # log-odds of the matcher's confidence in its own answer (0 for a lone episode)
-    model_logit: float  # log-odds of the model's presence score (intro here vs none)
-    agree: float  # 1 when both found an intro and they overlap (IoU ≥ AGREE_IOU)
-    lone: float  # 1 when there was nothing to match against
-
-    def vector(self) -> np.ndarray:
-        return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
+USES = {"fused": ("matching", "model"), "matching": ("matching",), "model": ("model",)}
+"""What answers, by detector family: every detector fused (default), matching alone (known intros and
+recurrence), the model alone (each episode on its own)."""
 
 
-class FusedConfidence(LogisticModel):
-    """P(the fused answer is right) from ``FusionFeatures``."""
-
-    FILE = "fused_confidence.json"
-    FEATURES = tuple(f.name for f in fields(FusionFeatures))
-
-    def confidence(self, features: FusionFeatures) -> float:
-        return float(self.predict(features.vector())[0])
-
-
-def _describe(answer: ModelAnswer) -> str:
-    if answer.intro is None:
-        return f"model: no intro ({answer.confidence:.2f})"
-    return f"model: {answer.intro} ({answer.confidence:.2f})"
+def _describe(model: Candidate) -> str:
+    if model.segment is None:
+        return f"model: no intro ({model.confidence:.2f})"
+    return f"model: {model.segment} ({model.confidence:.2f})"
 
 
 def _note(*parts: str | None) -> str | None:
@@ -83,61 +57,49 @@ def _note(*parts: str | None) -> str | None:
     return text or None
 
 
-def fuse(matched: Detection, model: ModelAnswer | None, calibration: FusedConfidence | None = None) -> Detection:
-    """The fused answer of one episode from the matcher's ``matched`` and the model's answer (None: no model).
-    With ``calibration``, its confidence is the fitted P(right); without, the deciding detector's own."""
-    if model is None or matched.method == METHOD_FAILED:
-        return matched
-    if matched.method == METHOD_KNOWN and matched.intro is not None:
-        return replace(matched, note=_note(matched.note, _describe(model)))
-    fused, features = decide(matched, model)
-    if calibration is not None:
-        fused = replace(fused, confidence=calibration.confidence(features))
-    return fused
-
-
-def decide(matched: Detection, model: ModelAnswer) -> tuple[Detection, FusionFeatures]:
-    """Which answer stands (the rules in the module's docstring), and what its confidence is computed from."""
-    lone = matched.method == METHOD_NONE_LONE
-    matcher_conf = matched.confidence if matched.confidence is not None else 0.0
-    agree = matched.intro is not None and model.intro is not None and matched.intro.iou(model.intro) >= AGREE_IOU
-
-    def features(model_decided: bool, intro: object) -> FusionFeatures:
-        return FusionFeatures(
-            float(model_decided),
-            float(intro is not None),
-            0.0 if lone else logit(matcher_conf),
-            logit(model.presence),
-            float(agree),
-            float(lone),
-        )
-
-    if lone:
-        return (
-            replace(
-                matched, intro=model.intro, confidence=model.confidence, method=METHOD_MODEL, note=NOTE_MODEL_ALONE
-            ),
-            features(True, model.intro),
-        )
+def decide(matcher: Candidate, model: Candidate) -> Part:
+    """Which intro stands between the matching's and the model's (the rules in the module's docstring)."""
+    assert model.confidence is not None
+    if matcher.method == Method.KNOWN and matcher.segment is not None:
+        return replace(matcher.as_part(), note=_note(matcher.note, _describe(model)))
+    if matcher.method == Method.UNMATCHED:
+        return Part(Kind.INTRO, model.segment, model.confidence, Method.MODEL, NOTE_MODEL_ALONE)
+    matcher_conf = matcher.confidence if matcher.confidence is not None else 0.0
+    agree = (
+        matcher.segment is not None and model.segment is not None and matcher.segment.iou(model.segment) >= AGREE_IOU
+    )
     if agree:
-        return (
-            replace(
-                matched,
-                confidence=max(matcher_conf, model.confidence),
-                note=_note(matched.note, _describe(model) + ", agrees"),
-            ),
-            features(False, matched.intro),
+        return replace(
+            matcher.as_part(),
+            confidence=max(matcher_conf, model.confidence),
+            note=_note(matcher.note, _describe(model) + ", agrees"),
         )
-    weaker = matcher_conf < model.confidence if matched.intro is None else matcher_conf < MATCHER_UNSURE
-    if model.intro is not None and model.confidence >= MODEL_SURE and weaker:
-        return (
-            replace(
-                matched,
-                intro=model.intro,
-                confidence=model.confidence,
-                method=METHOD_MODEL,
-                note=_note(f"{matched.method} answer overruled ({matcher_conf:.2f})"),
-            ),
-            features(True, model.intro),
-        )
-    return replace(matched, note=_note(matched.note, _describe(model))), features(False, matched.intro)
+    weaker = matcher_conf < model.confidence if matcher.segment is None else matcher_conf < MATCHER_UNSURE
+    if model.segment is not None and model.confidence >= MODEL_SURE and weaker:
+        note = f"{matcher.method} answer overruled ({matcher_conf:.2f})"
+        return Part(Kind.INTRO, model.segment, model.confidence, Method.MODEL, note)
+    return replace(matcher.as_part(), note=_note(matcher.note, _describe(model)))
+
+
+def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
+    """The intro part of an episode from its candidates, by the detectors ``use`` names (USES)."""
+    families = USES[use]
+    intro = [c for c in candidates if c.kind == Kind.INTRO]
+    model = next((c for c in intro if c.method == Method.MODEL), None) if "model" in families else None
+    matcher = next((c for c in intro if c.method != Method.MODEL), None) if "matching" in families else None
+    if model is None:
+        return matcher.as_part() if matcher is not None else Part(Kind.INTRO, None, None, Method.UNMATCHED)
+    if matcher is None:
+        return replace(model.as_part(), evidence=Evidence(curve=model.evidence.curve, model=model.evidence.model))
+    opinion = (
+        None if matcher.method == Method.UNMATCHED else Opinion(matcher.segment, matcher.confidence, matcher.method)
+    )
+    evidence = Evidence(
+        matches=matcher.evidence.matches, curve=model.evidence.curve, model=model.evidence.model, matcher=opinion
+    )
+    return replace(decide(matcher, model), evidence=evidence)
+
+
+def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
+    """Every part an episode's candidates support (today: its intro)."""
+    return (fuse_intro(candidates, use),)

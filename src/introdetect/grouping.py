@@ -1,15 +1,16 @@
-"""Which series an episode belongs to: one rule for detect and for the library of known intros, so that a
-labelled episode and a new one of the same series land under the same name."""
+"""Which series an episode belongs to (one rule for detect and for the library of known intros, so that a
+labelled episode and a new one of the same series land under the same name), and which video a label is of."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .labels import LabelSet, parse_episode_name
+from .labels import Label, LabelSet, parse_episode_name
+from .media import videos_by_id
 
 _SEASON_DIR = re.compile(r"^(season|series|saison|staffel|сезон|s)\s*\d+$|^\d+\s*(season|сезон)$", re.IGNORECASE)
 
@@ -38,3 +39,21 @@ def group_series(
     for p in paths:
         groups[series or series_of(p, labels)].append(Path(p))
     return dict(groups)
+
+
+def labelled_videos(
+    labels: LabelSet, videos: Iterable[str | os.PathLike[str]], no_intro: bool = False
+) -> tuple[list[tuple[Label, Path]], list[str]]:
+    """Pairs of usable labels and their video (matched by file stem = id; folders searched); ids without a
+    video are listed. ``no_intro``: labels that say "no intro" count too (a model learns from them; a library
+    of known intros has no use for them)."""
+    by_id = videos_by_id(videos)
+    pairs, missing = [], []
+    for label in labels.usable():
+        if label.segment is None and not (no_intro and label.no_intro):
+            continue
+        if label.id in by_id:
+            pairs.append((label, by_id[label.id]))
+        else:
+            missing.append(label.id)
+    return pairs, missing

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_json_atomic
+from .errors import LabelDefectError, LabelFileError, SettingsError
+from .errors import LabelError as LabelError  # re-exported: the base of every label problem
 from .settings import (
     DEFAULT_WINDOW_S,
     LABEL_POLICIES,
@@ -85,18 +87,6 @@ _RU_NAME = re.compile(
 _SXE = re.compile(
     r"^(?P<series>.*?)[\s._-]*(?:[Ss](?P<s1>\d{1,2})[\s._-]*[Ee](?P<e1>\d{1,3})|(?P<s2>\d{1,2})x(?P<e2>\d{2,3}))\b"
 )
-
-
-class LabelError(Exception):
-    """Base of label problems; the message names the file."""
-
-
-class LabelFileError(LabelError):
-    """A whole label file cannot be used (missing, not JSON, not an object of rows)."""
-
-
-class LabelDefectError(LabelError):
-    """Raised under policy "fail" when a row has an error-level defect."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +272,16 @@ class LabelSet:
     def usable(self) -> list[Label]:
         return [label for label in self.labels if label.usable]
 
+    def refused(self) -> list[Defect]:
+        """The rows the policy kept out of use, one defect each (the row's first error): skipped under "skip",
+        kept flagged but unused under "keep"."""
+        ids = set(self.skipped) | {label.id for label in self.labels if label.has_error}
+        found: dict[str, Defect] = {}
+        for defect in self.defects:
+            if defect.id in ids and defect.severity == ERROR:
+                found.setdefault(defect.id, defect)
+        return list(found.values())
+
     def by_series(self) -> dict[str, list[Label]]:
         groups: dict[str, list[Label]] = defaultdict(list)
         for label in self.labels:
@@ -461,7 +461,7 @@ def read_labels(
     skip_bad_files: record unusable files in ``failed_files`` instead of raising LabelFileError.
     """
     if policy not in LABEL_POLICIES:
-        raise ValueError(f"label policy must be one of {', '.join(LABEL_POLICIES)}, got {policy!r}")
+        raise SettingsError(f"label policy must be one of {', '.join(LABEL_POLICIES)}, got {policy!r}")
     if isinstance(paths, (str, Path)):
         paths = [paths]
     first: dict[str, Label] = {}

@@ -18,13 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_json_atomic
+from .errors import ManifestError
 
 MANIFEST_NAME = "mapping.json"
 MANIFEST_VERSION = 1
-
-
-class ManifestError(Exception):
-    pass
 
 
 @dataclass(frozen=True)

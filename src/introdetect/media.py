@@ -15,7 +15,7 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +24,7 @@ import numpy as np
 from scipy.io import wavfile
 
 from .atomic import atomic_path
+from .errors import MediaError
 from .settings import AudioOptions
 
 FFMPEG = os.environ.get("INTRODETECT_FFMPEG", "ffmpeg")
@@ -46,18 +47,6 @@ SHORT_AUDIO_SHARE = 0.1
 """The container's duration is the longest stream's, and a video may outlast its audio by a second or two.
 So a shortfall counts as truncation when ffmpeg also reported decoding errors, or when the audio misses
 more than this share of what was expected (a file cut short loses far more)."""
-
-
-class MediaError(Exception):
-    """A media file cannot be used. ``str()`` is one line: ``<file>: <problem>``."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
-
-    def __reduce__(self):  # noqa: ANN204 - so that errors cross the process pool intact
-        return (type(self), (self.path, self.problem))
 
 
 @dataclass(frozen=True)
@@ -106,6 +95,62 @@ def check_file(path: str | os.PathLike[str]) -> Path:
     if size == 0:
         raise MediaError(path, "empty file (0 bytes)")
     return path
+
+
+MEDIA_SUFFIXES = frozenset(
+    {
+        ".mp4",
+        ".mkv",
+        ".mka",
+        ".avi",
+        ".mov",
+        ".webm",
+        ".ts",
+        ".m4v",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".ac3",
+        ".opus",
+        ".ogg",
+        ".oga",
+        ".flac",
+        ".wav",
+        ".wma",
+        ".wmv",
+        ".mpg",
+        ".mpeg",
+        ".flv",
+    }
+)
+"""What a folder is searched for: the containers and audio files episodes come in (ffmpeg reads more, but a
+folder also holds subtitles, posters and NFO files that must not be decoded)."""
+
+
+def episode_id(path: str | os.PathLike[str]) -> str:
+    """An episode's id is its file name without the extension (the VK id for the real data)."""
+    return Path(path).stem
+
+
+def find_media(paths: Iterable[str | os.PathLike[str]], suffixes: Iterable[str] = MEDIA_SUFFIXES) -> list[Path]:
+    """Files as given; folders expanded to the media files inside them (recursively, sorted by path)."""
+    wanted = {s.lower() for s in suffixes}
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted))
+        else:
+            files.append(path)
+    return files
+
+
+def videos_by_id(videos: Iterable[str | os.PathLike[str]]) -> dict[str, Path]:
+    """id (file stem) → video, folders searched (``find_media``); where two files share an id, the first."""
+    by_id: dict[str, Path] = {}
+    for video in find_media(videos):
+        by_id.setdefault(episode_id(video), video)
+    return by_id
 
 
 def probe_command(path: str | os.PathLike[str]) -> list[str]:

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_json_atomic
-from .labels import LabelError, load_label_rows, shown
+from .result import Detection, Kind, Method, read_result, read_rows
 from .settings import DEFAULT_WINDOW_S, WindowOptions
-from .timecode import Segment, TimecodeError, parse_timecode
+from .timecode import Segment
 from .windows import window_grid, window_labels
 
 SHORT_INTRO_S = 15.0
@@ -51,84 +51,33 @@ HIT_TOLERANCES_S = (0.5, 1.0, 2.0)
 DETECTION_IOU = 0.5
 
 
-class PredictionError(LabelError):
-    """A prediction or truth file cannot be used."""
-
-
 @dataclass(frozen=True)
-class Answer:
-    """One episode's answer: an intro segment or None, with optional confidence, method and metadata."""
+class Truth:
+    """One episode's truth: its intro (None: it has none), the episode's length and its tags (the strata)."""
 
     intro: Segment | None
-    confidence: float | None = None
-    method: str | None = None
     duration_s: float | None = None
     tags: tuple[str, ...] = ()
 
 
-def _seconds(row: Mapping[str, Any], key: str, file: str, video_id: str) -> float | None:
-    exact = row.get(f"{key}_sec")
-    if isinstance(exact, (int, float)) and not isinstance(exact, bool) and math.isfinite(exact):
-        return float(exact)
-    text = row.get(key)
-    if text is None:
-        return None
-    try:
-        return parse_timecode(text)
-    except TimecodeError as exc:
-        raise PredictionError(f"{file}: {shown(video_id)}: {key}: {exc}") from None
-
-
-def read_answers(path: str | Path) -> dict[str, Answer]:
-    """Read predictions or truth in the label format: ``start``/``end`` (``H:MM:SS[.s]`` or null), optional
-    ``start_sec``/``end_sec`` (preferred when present), ``confidence``, ``method``, ``duration_sec``, ``tags``.
-
-    Unlike ``read_labels`` (which reports defects and lets a policy decide), a row that cannot be read here is
-    an error: scoring must not quietly score something else than what was written.
-    """
-    return {video_id: answer for video_id, _, answer in read_answer_rows(path)}
-
-
-def read_answer_rows(path: str | Path) -> list[tuple[str, dict[str, Any], Answer]]:
-    """``read_answers`` in file order, each answer with its raw row (for readers of the fields it does not
-    keep: a result's evidence, series, path). One read of the file."""
-    rows, duplicates = load_label_rows(path)
-    file = str(path)
-    if duplicates:
-        raise PredictionError(f"{file}: id {shown(duplicates[0])} appears more than once")
-    out: list[tuple[str, dict[str, Any], Answer]] = []
-    for video_id, row in rows:
-        if not isinstance(row, dict):
-            raise PredictionError(f"{file}: {shown(video_id)}: expected an object, got {type(row).__name__}")
-        start, end = _seconds(row, "start", file, video_id), _seconds(row, "end", file, video_id)
-        if (start is None) != (end is None):
-            raise PredictionError(f"{file}: {shown(video_id)}: start and end must both be times or both null")
-        intro = None
-        if start is not None and end is not None:
-            if end <= start or start < 0:
-                raise PredictionError(f"{file}: {shown(video_id)}: end {end:g} s is not after start {start:g} s")
-            intro = Segment(start, end)
-        confidence = row.get("confidence")
-        if confidence is not None and not (isinstance(confidence, (int, float)) and 0.0 <= confidence <= 1.0):
-            raise PredictionError(
-                f"{file}: {shown(video_id)}: confidence must be a number in [0, 1], got {confidence!r}"
-            )
+def read_truth(path: str | Path) -> dict[str, Truth]:
+    """Truth in the label format (``start``/``end`` or null, optional ``start_sec``/``end_sec``,
+    ``duration_sec``, ``tags``), read as strictly as a result file (``result.read_rows``)."""
+    out: dict[str, Truth] = {}
+    for video_id, row, detection in read_rows(path):
         duration = row.get("duration_sec")
         tags = row.get("tags") or ()
-        out.append(
-            (
-                video_id,
-                row,
-                Answer(
-                    intro=intro,
-                    confidence=float(confidence) if confidence is not None else None,
-                    method=row.get("method") if isinstance(row.get("method"), str) else None,
-                    duration_s=float(duration) if isinstance(duration, (int, float)) else None,
-                    tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
-                ),
-            )
+        out[video_id] = Truth(
+            detection.intro,
+            float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+            tuple(str(t) for t in tags) if isinstance(tags, list) else (),
         )
     return out
+
+
+def truth_of(detections: Mapping[str, Detection]) -> dict[str, Truth]:
+    """Answers taken as truth (reviewed labels, a model's training labels): their intros, no tags."""
+    return {vid: Truth(d.intro) for vid, d in detections.items()}
 
 
 @dataclass(frozen=True)
@@ -140,7 +89,7 @@ class EpisodeScore:
     start_error_s: float | None
     end_error_s: float | None
     confidence: float | None
-    method: str | None
+    method: Method | None
     strata: tuple[str, ...]
 
 
@@ -200,7 +149,7 @@ class Evaluation:
                         "start_error_s": e.start_error_s,
                         "end_error_s": e.end_error_s,
                         "confidence": e.confidence,
-                        "method": e.method,
+                        "method": None if e.method is None else str(e.method),
                         "strata": list(e.strata),
                     }
                     for e in self.episodes
@@ -219,7 +168,7 @@ def window_truth(span_s: float, intro: Segment | None, options: WindowOptions) -
     return window_labels(window_grid(span_s, 1.0, options), intro).astype(bool)
 
 
-def _stratum_names(truth: Answer) -> tuple[str, ...]:
+def _stratum_names(truth: Truth) -> tuple[str, ...]:
     names: list[str] = []
     if truth.intro is None:
         names.append("no_intro")
@@ -274,31 +223,42 @@ def _figures(scores: list[EpisodeScore], windows: dict[str, tuple[np.ndarray, np
 
 
 def evaluate(
-    predictions: Mapping[str, Answer],
-    truth: Mapping[str, Answer],
+    predictions: Mapping[str, Detection],
+    truth: Mapping[str, Truth],
     window_s: float = DEFAULT_WINDOW_S,
     options: WindowOptions | None = None,
 ) -> Evaluation:
-    """Score ``predictions`` against ``truth`` (both id → Answer) by the conventions in this module's doc."""
+    """Score the intros of ``predictions`` (id → Detection) against ``truth`` (id → Truth) by the conventions
+    in this module's doc."""
     options = options or WindowOptions()
     episodes: list[EpisodeScore] = []
     windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     missing = sorted(set(truth) - set(predictions))
     for video_id in sorted(truth):
         t = truth[video_id]
-        p = predictions.get(video_id, Answer(None))
+        found = predictions.get(video_id)
+        part = found.part(Kind.INTRO) if found is not None else None
+        predicted = part.segment if part is not None else None
         span = min(t.duration_s, window_s) if t.duration_s else window_s
-        windows[video_id] = (window_truth(span, t.intro, options), window_truth(span, p.intro, options))
-        if t.intro is not None and p.intro is not None:
-            iou = t.intro.iou(p.intro)
-            start_error = abs(t.intro.start_s - p.intro.start_s)
-            end_error: float | None = abs(t.intro.end_s - p.intro.end_s)
+        windows[video_id] = (window_truth(span, t.intro, options), window_truth(span, predicted, options))
+        if t.intro is not None and predicted is not None:
+            iou = t.intro.iou(predicted)
+            start_error = abs(t.intro.start_s - predicted.start_s)
+            end_error: float | None = abs(t.intro.end_s - predicted.end_s)
         else:
-            iou = 1.0 if t.intro is None and p.intro is None else 0.0
+            iou = 1.0 if t.intro is None and predicted is None else 0.0
             start_error = end_error = None
         episodes.append(
             EpisodeScore(
-                video_id, t.intro, p.intro, iou, start_error, end_error, p.confidence, p.method, _stratum_names(t)
+                video_id,
+                t.intro,
+                predicted,
+                iou,
+                start_error,
+                end_error,
+                part.confidence if part else None,
+                part.method if part else None,
+                _stratum_names(t),
             )
         )
     by_stratum: dict[str, list[EpisodeScore]] = defaultdict(list)
@@ -358,7 +318,7 @@ def figure_rows(evaluation: Evaluation) -> list[list[str]]:
 
 
 def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: float = DEFAULT_WINDOW_S) -> Evaluation:
-    return evaluate(read_answers(pred_path), read_answers(truth_path), window_s)
+    return evaluate({d.id: d for d in read_result(pred_path)}, read_truth(truth_path), window_s)
 
 
 def write_evaluation(path: str | Path, evaluation: Evaluation) -> None:

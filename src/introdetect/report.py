@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from html import escape
 from itertools import pairwise
 
-from .detect import Detection
-from .metrics import DETECTION_IOU, FIGURE_COLUMNS, Answer, EpisodeScore, evaluate, figure_rows
+from .metrics import DETECTION_IOU, FIGURE_COLUMNS, EpisodeScore, Truth, evaluate, figure_rows
+from .result import Detection, Failure, Kind, Part
 from .settings import DEFAULT_WINDOW_S
 from .timecode import Segment
 from .timeline import COLOURS, SURE, timeline_svg
@@ -76,13 +76,28 @@ def _legend(has_truth: bool) -> str:
     )
 
 
+def _intro(d: Detection) -> Part | None:
+    return d.part(Kind.INTRO)
+
+
+def _confidence(d: Detection) -> float | None:
+    part = _intro(d)
+    return part.confidence if part is not None else None
+
+
+def _method(d: Detection) -> str:
+    part = _intro(d)
+    return str(part.method) if part is not None else "–"
+
+
 def _summary(detections: Sequence[Detection]) -> str:
-    methods = Counter(d.method for d in detections)
+    methods = Counter(_method(d) for d in detections)
     intros = sum(d.intro is not None for d in detections)
     edges = list(pairwise(CONFIDENCE_BINS))
-    counts = [sum(d.confidence is not None and lo <= d.confidence < hi for d in detections) for lo, hi in edges]
+    confidences = [c for d in detections if (c := _confidence(d)) is not None]
+    counts = [sum(lo <= c < hi for c in confidences) for lo, hi in edges]
     bins = [f"{lo:.1f}–{min(hi, 1.0):.1f}" for lo, hi in edges]
-    unsure = sum(d.confidence is not None and d.confidence < SURE for d in detections)
+    unsure = sum(c < SURE for c in confidences)
     return (
         f"<p>{len(detections)} episodes: {intros} with an intro, {len(detections) - intros} without. "
         f"{unsure} answered with confidence below {SURE} (worth a look in <code>introdetect review</code>).</p>"
@@ -98,14 +113,16 @@ always cover every episode; a library of thousands is read through its wrong or 
 
 def build_report(
     detections: Sequence[Detection],
-    truth: Mapping[str, Answer] | None = None,
+    truth: Mapping[str, Truth] | None = None,
     title: str = "introdetect",
     window_s: float = DEFAULT_WINDOW_S,
     generated: datetime | None = None,
     only: str = "all",
+    failures: Sequence[Failure] = (),
 ) -> str:
-    """The report's HTML. ``truth`` (id → Answer): adds the evaluation tables and marks wrong answers.
-    ``only``: which episodes get a timeline (ONLY)."""
+    """The report's HTML. ``truth`` (id → Truth): adds the evaluation tables and marks wrong answers; truth ids
+    the result has no answer for are listed apart, as not analysed. ``only``: which episodes get a timeline
+    (ONLY). ``failures``: files that could not be analysed (listed)."""
     if only not in ONLY or (only == "wrong" and truth is None):
         raise ValueError(f"only must be one of {', '.join(ONLY)} ('wrong' needs the truth), got {only!r}")
     generated = generated or datetime.now(UTC)
@@ -117,8 +134,8 @@ def build_report(
     parts = [head, _summary(detections)]
     scores = {}
     if truth is not None:
-        answers = {d.id: Answer(d.intro, d.confidence, d.method) for d in detections if d.method != "failed"}
-        evaluation = evaluate(answers, truth, window_s)
+        evaluation = evaluate({d.id: d for d in detections}, truth, window_s)
+        missing = set(evaluation.missing_predictions)
         scores = {e.id: e for e in evaluation.episodes}
         parts.append("<h2>Evaluation against the truth</h2>")
         parts.append(
@@ -126,7 +143,7 @@ def build_report(
             "have an intro; strata from the truth (length, late start, tags).</p>"
         )
         parts.append(_table(FIGURE_COLUMNS, [[escape(c) for c in row] for row in figure_rows(evaluation)]))
-        wrong = [e for e in evaluation.episodes if e.iou < DETECTION_IOU]
+        wrong = [e for e in evaluation.episodes if e.iou < DETECTION_IOU and e.id not in missing]
         if wrong:
             rows = [
                 [
@@ -134,23 +151,25 @@ def build_report(
                     _range(e.predicted),
                     _range(e.truth),
                     f"{e.iou:.2f}",
-                    escape(e.method or "–"),
+                    escape(str(e.method) if e.method else "–"),
                 ]
                 for e in wrong
             ]
             parts.append(f"<h2>Wrong answers ({len(wrong)})</h2>")
             parts.append(_table(["episode", "answer", "truth", "IoU", "method"], rows))
-        if evaluation.missing_predictions:
+        if missing:
+            names = evaluation.missing_predictions
+            parts.append(f"<h2>Not analysed ({len(names)})</h2>")
             parts.append(
-                f"<p>{len(evaluation.missing_predictions)} truth ids have no answer (scored as no intro): "
-                + escape(", ".join(evaluation.missing_predictions[:20]))
+                f"<p>{len(names)} episodes of the truth have no answer in this result (not analysed, or failed); "
+                "the tables above score them as answered \u201cno intro\u201d: "
+                + escape(", ".join(names[:50]) + (" …" if len(names) > 50 else ""))
                 + "</p>"
             )
-    failed = [d for d in detections if d.method == "failed"]
-    if failed:
+    if failures:
         parts.append(
-            f"<h2>Failed ({len(failed)})</h2><ul>"
-            + "".join(f"<li>{escape(d.note or d.id)}</li>" for d in failed)
+            f"<h2>Failed ({len(failures)})</h2><ul>"
+            + "".join(f"<li>{escape(f.message)}</li>" for f in failures)
             + "</ul>"
         )
     parts.append("<h2>Episodes</h2>")
@@ -162,8 +181,7 @@ def build_report(
     )
     by_series: dict[str, list[Detection]] = defaultdict(list)
     for d in detections:
-        if d.method != "failed":
-            by_series[d.series or "(no series)"].append(d)
+        by_series[d.series or "(no series)"].append(d)
     shown = 0
     for series, members in sorted(by_series.items()):
         chosen = [d for d in sorted(members, key=lambda d: d.id) if _chosen(d, only, scores.get(d.id))]
@@ -174,8 +192,9 @@ def build_report(
         shown += len(chosen)
     if only != "all":
         parts.append(
-            f"<p>{shown} episodes shown ({'wrong answers' if only == 'wrong' else f'confidence below {SURE}'}"
-            f" only) of {sum(map(len, by_series.values()))}.</p>"
+            f"<p>{shown} episode{'' if shown == 1 else 's'} shown "
+            f"({'wrong answers' if only == 'wrong' else f'confidence below {SURE}'} only) "
+            f"of {sum(map(len, by_series.values()))}.</p>"
         )
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts)
@@ -185,18 +204,20 @@ def _chosen(d: Detection, only: str, score: EpisodeScore | None) -> bool:
     if only == "wrong":
         return score is not None and score.iou < DETECTION_IOU
     if only == "unsure":
-        return d.confidence is None or d.confidence < SURE
+        confidence = _confidence(d)
+        return confidence is None or confidence < SURE
     return True
 
 
-def _episode(d: Detection, truth: Mapping[str, Answer] | None, score: EpisodeScore | None) -> str:
+def _episode(d: Detection, truth: Mapping[str, Truth] | None, score: EpisodeScore | None) -> str:
     t = truth.get(d.id) if truth is not None else None
     has_truth = truth is not None and t is not None
     classes = ["episode"]
-    meta = [f"answer {_range(d.intro)}", f"method {escape(d.method)}"]
-    if d.confidence is not None:
-        meta.append(f"confidence {d.confidence:.2f}")
-        if d.confidence < SURE:
+    meta = [f"answer {_range(d.intro)}", f"method {escape(_method(d))}"]
+    confidence = _confidence(d)
+    if confidence is not None:
+        meta.append(f"confidence {confidence:.2f}")
+        if confidence < SURE:
             classes.append("unsure")
     if score is not None:
         meta.append(f"truth {_range(score.truth)}")
@@ -205,7 +226,8 @@ def _episode(d: Detection, truth: Mapping[str, Answer] | None, score: EpisodeSco
         meta.append(f"IoU {score.iou:.2f}")
         if score.iou < DETECTION_IOU:
             classes.append("wrong")
-    note = f'<div class="meta note">{escape(d.note)}</div>' if d.note else ""
+    part = _intro(d)
+    note = f'<div class="meta note">{escape(part.note)}</div>' if part is not None and part.note else ""
     svg = timeline_svg(d, t.intro if t is not None else None, has_truth=has_truth)
     return (
         f'<div class="{" ".join(classes)}" id="{escape(d.id)}"><h3>{escape(d.id)}</h3>'

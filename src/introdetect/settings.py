@@ -7,10 +7,11 @@ with other settings is recognised as stale and recomputed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .errors import SettingsError
 
 # --- audio ------------------------------------------------------------------------------------------------
 
@@ -92,13 +93,22 @@ WINDOW_STEP_S = 5.0
 """Step between windows (the design's 5 s: 50 % overlap, so every instant is seen by two windows)."""
 
 
-class SettingsError(ValueError):
-    """A setting is out of its valid range."""
+def digest(*parts: Any) -> str:
+    """The one hash of introdetect (cache keys, settings hashes): SHA-256 of the parts as canonical JSON (one
+    part: that value's JSON; several: the list of them)."""
+    import hashlib  # here, not at the top: the command line reads this module's defaults at every start
+    import json
+
+    text = json.dumps(parts[0] if len(parts) == 1 else parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _payload_hash(fields: dict) -> str:
-    payload = json.dumps(fields, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+SETTINGS_HASH_CHARS = 16
+"""Hex digits of a settings hash kept beside outputs (64 bits: no collision among the settings of one folder)."""
+
+
+def _payload_hash(fields: dict[str, Any]) -> str:
+    return digest(fields)[:SETTINGS_HASH_CHARS]
 
 
 def _frozen_hash(obj: object) -> str:
@@ -199,3 +209,12 @@ class WindowOptions:
 
 def option_names(cls: type) -> list[str]:
     return [f.name for f in fields(cls)]
+
+
+@dataclass(frozen=True)
+class MatchingOptions:
+    """How episodes are fingerprinted and matched."""
+
+    @property
+    def settings_hash(self) -> str:
+        return _frozen_hash(self)

@@ -6,14 +6,12 @@ import math
 import re
 from dataclasses import dataclass
 
+from .errors import TimecodeError
+
 # H:MM:SS with optional fraction, or M:SS / MM:SS. Minutes and seconds need two digits when a larger unit
 # precedes them, so "1:2" (one minute two seconds? one hour two minutes?) is rejected, not guessed.
 _HMS = re.compile(r"^(?P<h>\d+):(?P<m>[0-5]\d):(?P<s>[0-5]\d(?:[.,]\d+)?)$")
 _MS = re.compile(r"^(?P<m>\d{1,2}):(?P<s>[0-5]\d(?:[.,]\d+)?)$")
-
-
-class TimecodeError(ValueError):
-    """A time string is not H:MM:SS (or M:SS)."""
 
 
 def parse_timecode(text: str) -> float:

@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 from html import escape
 
-from .detect import Detection
 from .metrics import DETECTION_IOU
+from .result import Detection, Evidence, Kind, Method
 from .timecode import Segment
 
 WIDTH_PX = 960
@@ -59,16 +59,20 @@ class Span:
         return self.end_s - self.start_s
 
 
+def _evidence(detection: Detection) -> Evidence:
+    part = detection.part(Kind.INTRO)
+    return part.evidence if part is not None else Evidence()
+
+
 def episode_span(detection: Detection, truth: Segment | None = None) -> Span:
     """The whole analysed window; without that record, enough to show every segment drawn."""
-    evidence = detection.evidence
+    evidence = _evidence(detection)
     ends = [s.end_s for s in (detection.intro, truth) if s is not None]
-    if evidence is not None:
-        ends += [m.segment.end_s for m in evidence.matches]
-        if evidence.curve is not None and evidence.curve.values:
-            ends.append(evidence.curve.start_s + evidence.curve.step_s * (len(evidence.curve.values) - 0.5))
-        if evidence.analysed_s:
-            return Span(0.0, max([evidence.analysed_s, *ends]))
+    ends += [m.segment.end_s for m in evidence.matches]
+    if evidence.curve is not None and evidence.curve.values:
+        ends.append(evidence.curve.start_s + evidence.curve.step_s * (len(evidence.curve.values) - 0.5))
+    if detection.analysed_s:
+        return Span(0.0, max([detection.analysed_s, *ends]))
     return Span(0.0, max([60.0, *(e + 10.0 for e in ends)]))
 
 
@@ -153,10 +157,12 @@ def timeline_svg(
         )
         t += step
 
-    evidence = detection.evidence
+    part = detection.part(Kind.INTRO)
+    evidence = _evidence(detection)
+    recorded = detection.analysed_s is not None or evidence != Evidence()  # a result of detect, not a label file
     # the model's curve
     top, h = tops["curve"], LANE_PX["curve"]
-    if evidence is not None and evidence.curve is not None and evidence.curve.values:
+    if evidence.curve is not None and evidence.curve.values:
         times = evidence.curve.times()
         points = [
             (x(float(ti)), top + h - v * h)
@@ -175,38 +181,32 @@ def timeline_svg(
             f'<line x1="{LABEL_PX}" y1="{sure_y:.1f}" x2="{LABEL_PX + plot_w}" y2="{sure_y:.1f}" '
             f'stroke="{COLOURS["curve"]}" stroke-dasharray="3,3" stroke-width="0.8"/>'
         )
-        if evidence.model is not None:
-            segment, confidence = evidence.model
-            if segment is not None:
-                parts.append(
-                    bar(
-                        Segment(segment.start_s, segment.end_s),
-                        "curve",
-                        COLOURS["curve"],
-                        0.18,
-                        f"model: {segment} ({confidence:.2f})",
-                    )
-                )
+        model = evidence.model
+        if model is not None and model.segment is not None:
+            confidence = "" if model.confidence is None else f" ({model.confidence:.2f})"
+            parts.append(bar(model.segment, "curve", COLOURS["curve"], 0.18, f"model: {model.segment}{confidence}"))
     else:
         parts.append(
             f'<text x="{LABEL_PX + 6}" y="{top + h / 2 + 4:.1f}" font-size="10" fill="#999">no model output</text>'
         )
     # what recurred
-    if evidence is not None and evidence.matches:
+    if evidence.matches:
         for m in evidence.matches:
-            colour = COLOURS["known"] if m.kind == "known" else COLOURS["match"]
-            shared = f"{len(m.partners)} ep." if m.kind != "known" else "known"
-            title = f"{m.kind}: {m.segment}, p={m.probability:.2f}, with " + (
+            known = m.method == Method.KNOWN
+            colour = COLOURS["known"] if known else COLOURS["match"]
+            shared = "known" if known else f"{len(m.partners)} ep."
+            title = f"{m.method}: {m.segment}, p={m.probability:.2f}, with " + (
                 ", ".join(m.partners[:6]) + (" …" if len(m.partners) > 6 else "")
             )
             parts.append(bar(m.segment, "matches", colour, 0.3 + 0.7 * m.probability, title, shared))
-    elif evidence is not None:
+    elif recorded:
         parts.append(
             f'<text x="{LABEL_PX + 6}" y="{tops["matches"] + 13:.1f}" font-size="10" fill="#999">nothing recurs</text>'
         )
     # the answer and the truth
     wrong = has_truth and not _agrees(detection.intro, truth)
-    conf = "" if detection.confidence is None else f" {detection.confidence:.2f}"
+    method = str(part.method) if part is not None else "–"
+    conf = "" if part is None or part.confidence is None else f" {part.confidence:.2f}"
     if detection.intro is not None:
         parts.append(
             bar(
@@ -214,14 +214,14 @@ def timeline_svg(
                 "answer",
                 COLOURS["wrong"] if wrong else COLOURS["answer"],
                 1.0,
-                f"answer: {detection.intro} ({detection.method}{conf})",
-                f"{detection.intro} {detection.method}{conf}",
+                f"answer: {detection.intro} ({method}{conf})",
+                f"{detection.intro} {method}{conf}",
             )
         )
     else:
         parts.append(
             f'<text x="{LABEL_PX + 6}" y="{tops["answer"] + 13:.1f}" font-size="10" '
-            f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({detection.method}{conf})</text>'
+            f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({method}{conf})</text>'
         )
     if has_truth:
         if truth is not None:

@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_path
-from .features.compute import EpisodeFeatures
+from .errors import FeatureFileError
+from .features.episode import EpisodeFeatures
 from .features.rhythm import beat_interval_cv
-from .features.store import FeatureFileError, load_features
+from .features.store import load_features
 from .labels import LabelSet
 from .manifest import Manifest
+from .result import Failure
 from .settings import WindowOptions
 from .timecode import Segment
 
@@ -148,7 +150,7 @@ class WindowSet:
 
     parts: list[EpisodeWindows] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (episode id, why)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line error)
+    failed: list[Failure] = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         if not self.parts:
@@ -174,7 +176,7 @@ class WindowSet:
             "other_windows": int((labels == 0).sum()),
             "unlabelled_windows": int((labels == UNKNOWN).sum()),
             "skipped": [{"id": i, "why": w} for i, w in self.skipped],
-            "failed": [{"file": f, "error": e} for f, e in self.failed],
+            "failed": [{"file": f.path, "error": f.message} for f in self.failed],
         }
 
 
@@ -210,7 +212,7 @@ def build_windows(
         try:
             feats = load_features(path)
         except FeatureFileError as exc:
-            result.failed.append((str(path), str(exc)))
+            result.failed.append(Failure(str(path), str(exc)))
             continue
         result.parts.append(episode_windows(vid, feats, intro, labels is not None, options))
     return result

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..atomic import write_text_atomic
-from ..metrics import Answer
+from ..result import Detection
 
 
 class Writer(ABC):  # noqa: B024 - a writer implements one of the two renderers, not both
@@ -20,24 +20,36 @@ class Writer(ABC):  # noqa: B024 - a writer implements one of the two renderers,
     extension: ClassVar[str]
     per_episode: ClassVar[bool] = False
 
-    def render(self, answers: Mapping[str, Answer]) -> str:
+    def render(self, answers: Mapping[str, Detection]) -> str:
         raise NotImplementedError(f"{self.name} writes one file per episode")
 
-    def render_episode(self, episode_id: str, answer: Answer) -> str | None:
+    def render_episode(self, episode_id: str, answer: Detection) -> str | None:
         raise NotImplementedError(f"{self.name} writes one file for the whole result")
 
-    def write_all(self, answers: Mapping[str, Answer], path: str | os.PathLike[str]) -> Path:
+    def write_all(self, answers: Mapping[str, Detection], path: str | os.PathLike[str]) -> Path:
         """The whole result into ``path`` (atomically)."""
         path = Path(path)
         write_text_atomic(path, self.render(answers))
         return path
 
-    def write_episode(self, episode_id: str, answer: Answer, video: str | os.PathLike[str]) -> Path | None:
-        """One episode's side file next to ``video`` (``Show.S01E01.mkv`` → ``Show.S01E01.edl``), atomically."""
+    def side_file(self, video: str | os.PathLike[str], folder: str | os.PathLike[str] | None = None) -> Path:
+        """Where ``video``'s side file goes: next to it (``Show.S01E01.mkv`` → ``Show.S01E01.edl``), or in
+        ``folder`` under the same name."""
+        video = Path(video)
+        name = video.stem + self.extension
+        return Path(folder) / name if folder is not None else video.with_name(name)
+
+    def write_episode(
+        self,
+        episode_id: str,
+        answer: Detection,
+        video: str | os.PathLike[str],
+        folder: str | os.PathLike[str] | None = None,
+    ) -> Path | None:
+        """One episode's side file (``side_file``), atomically; None when the episode needs none (no intro)."""
         text = self.render_episode(episode_id, answer)
         if text is None:
             return None
-        video = Path(video)
-        target = video.with_name(video.stem + self.extension)
+        target = self.side_file(video, folder)
         write_text_atomic(target, text)
         return target

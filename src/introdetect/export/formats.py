@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Mapping
 
-from ..metrics import Answer
+from ..result import Detection, Kind, Method, Part
 from ..timecode import format_timecode
 from .base import Writer
 
@@ -21,6 +21,11 @@ EDL_ACTION_COMMERCIAL = 3
 """Kodi's EDL action 3 ("commercial break"): the player offers to skip it; mpv's EDL scripts read it too."""
 
 
+def _part(answer: Detection) -> Part:
+    """The intro part (an answer with no word on the intro reads as an unmatched "no intro")."""
+    return answer.part(Kind.INTRO) or Part(Kind.INTRO, None, None, Method.UNMATCHED)
+
+
 def _rounded(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(float(value), digits)
 
@@ -31,7 +36,7 @@ class LabelJson(Writer):
 
     name, extension = "json", ".json"
 
-    def render(self, answers: Mapping[str, Answer]) -> str:
+    def render(self, answers: Mapping[str, Detection]) -> str:
         rows = {}
         for vid, a in answers.items():
             intro = a.intro
@@ -40,8 +45,8 @@ class LabelJson(Writer):
                 "end": format_timecode(intro.end_s, 3) if intro else None,
                 "start_sec": _rounded(intro.start_s) if intro else None,
                 "end_sec": _rounded(intro.end_s) if intro else None,
-                "confidence": _rounded(a.confidence, 4),
-                "method": a.method,
+                "confidence": _rounded(_part(a).confidence, 4),
+                "method": str(_part(a).method),
             }
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
@@ -51,7 +56,7 @@ class Csv(Writer):
 
     name, extension = "csv", ".csv"
 
-    def render(self, answers: Mapping[str, Answer]) -> str:
+    def render(self, answers: Mapping[str, Detection]) -> str:
         buffer = io.StringIO()
         table = csv.writer(buffer, lineterminator="\n")
         table.writerow(["id", "start", "end", "start_sec", "end_sec", "confidence", "method"])
@@ -64,8 +69,8 @@ class Csv(Writer):
                     format_timecode(i.end_s, 1) if i else "",
                     f"{i.start_s:.3f}" if i else "",
                     f"{i.end_s:.3f}" if i else "",
-                    "" if a.confidence is None else f"{a.confidence:.4f}",
-                    a.method or "",
+                    "" if _part(a).confidence is None else f"{_part(a).confidence:.4f}",
+                    str(_part(a).method),
                 ]
             )
         return buffer.getvalue()
@@ -77,7 +82,7 @@ class Edl(Writer):
 
     name, extension, per_episode = "edl", ".edl", True
 
-    def render_episode(self, episode_id: str, answer: Answer) -> str | None:
+    def render_episode(self, episode_id: str, answer: Detection) -> str | None:
         if answer.intro is None:
             return None
         return f"{answer.intro.start_s:.3f}\t{answer.intro.end_s:.3f}\t{EDL_ACTION_COMMERCIAL}\n"
@@ -91,7 +96,7 @@ class FfMetadata(Writer):
 
     name, extension, per_episode = "ffmetadata", ".ffmetadata", True
 
-    def render_episode(self, episode_id: str, answer: Answer) -> str | None:
+    def render_episode(self, episode_id: str, answer: Detection) -> str | None:
         if answer.intro is None:
             return None
         start, end = (round(1000 * t) for t in (answer.intro.start_s, answer.intro.end_s))
@@ -106,7 +111,7 @@ class WebVttChapters(Writer):
 
     name, extension, per_episode = "vtt", ".chapters.vtt", True
 
-    def render_episode(self, episode_id: str, answer: Answer) -> str | None:
+    def render_episode(self, episode_id: str, answer: Detection) -> str | None:
         if answer.intro is None:
             return None
 
@@ -124,7 +129,7 @@ class Jellyfin(Writer):
 
     name, extension = "jellyfin", ".json"
 
-    def render(self, answers: Mapping[str, Answer]) -> str:
+    def render(self, answers: Mapping[str, Detection]) -> str:
         rows = {}
         for vid, a in answers.items():
             if a.intro is None:

@@ -13,14 +13,11 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_path, write_json_atomic
+from ..errors import FeatureFileError
 from ..settings import FeatureOptions
-from .compute import FRAME_FEATURES, SCALAR_FEATURES, EpisodeFeatures
+from .episode import FRAME_FEATURES, SCALAR_FEATURES, EpisodeFeatures
 
 FORMAT_VERSION = 1
-
-
-class FeatureFileError(Exception):
-    pass
 
 
 def save_features(path: str | os.PathLike[str], features: EpisodeFeatures, meta: dict[str, Any] | None = None) -> None:

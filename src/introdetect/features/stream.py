@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from ..settings import FeatureOptions
 from . import repetition, rhythm, spectral
+from .episode import EpisodeFeatures
 from .frames import FrameStream, SpectrumSink
 
 
@@ -88,10 +89,8 @@ class FeatureAccumulator:
         b["peak"].append(peak)
         b["valley"].append(valley)
 
-    def finish(self):  # noqa: ANN201 - EpisodeFeatures, imported late to avoid a cycle
+    def finish(self) -> EpisodeFeatures:
         """Process the last frames (zero-padded, as center=True does) and compute the whole-episode features."""
-        from .compute import EpisodeFeatures
-
         if self._finished:
             raise RuntimeError("finish called twice")
         self._finished = True

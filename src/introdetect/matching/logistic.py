@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
+
+from ..resources import fitted_model_text
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class LogisticModel:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Self:
         if path is None:
-            text = (resources.files("introdetect") / "data" / cls.FILE).read_text(encoding="utf-8")
+            text = fitted_model_text(cls.FILE)
         else:
             text = Path(path).read_text(encoding="utf-8")
         data = json.loads(text)

@@ -14,18 +14,14 @@ import math
 import os
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_path
+from ..errors import ModelFileError
 
 MODEL_FORMAT = 1
 META, ONNX, WEIGHTS = "meta.json", "model.onnx", "weights.pt"
 MODEL_SUFFIX = ".idmodel"
-
-
-class ModelFileError(Exception):
-    """A model file cannot be used (one line, naming the file)."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +77,3 @@ def finite(obj: Any) -> Any:
     if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:  # numpy scalars
         return finite(obj.item())
     return obj
-
-
-def default_model_path() -> Path:
-    """The model shipped in the package (trained on the corpus's train split; docs/MODEL.md is its card)."""
-    from importlib import resources
-
-    return Path(str(resources.files("introdetect") / "data" / f"default{MODEL_SUFFIX}"))

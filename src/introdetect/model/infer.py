@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ModelFileError
 from ..features.compute import EpisodeFeatures
+from ..resources import default_model_path
 from ..settings import FeatureOptions
 from ..timecode import Segment
 from .decode import PRESENCE_THRESHOLD, Calibration, WindowOutputs, decode
-from .file import ModelFile, ModelFileError, default_model_path
+from .file import ModelFile
 from .inputs import EpisodeInputs, InputOptions, Normaliser, episode_inputs
 
 ORT_THREADS = 1

@@ -19,12 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from ..features.store import FeatureFileError, load_features
-from ..grouping import series_of
+from ..batch import features_many
+from ..cache import cache_root
+from ..errors import FeatureFileError
+from ..features.store import load_features
+from ..grouping import labelled_videos, series_of
 from ..labels import Label, LabelSet
-from ..library import labelled_videos
-from ..metrics import DETECTION_IOU, Answer, Evaluation, evaluate
-from ..runner import features_many
+from ..metrics import DETECTION_IOU, Evaluation, Truth, evaluate
+from ..result import Detection, Failure, Method
+from ..runner import ProgressHook
 from ..settings import AudioOptions, FeatureOptions
 from .decode import PRESENCE_THRESHOLD, Calibration, WindowOutputs, decode
 from .file import ModelFile
@@ -38,9 +41,8 @@ ONNX_TOLERANCE = 1e-3
 
 
 def default_cache() -> Path:
-    """Where features are cached between runs (content-checked: size, mtime and settings)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "introdetect" / "features"
+    """Where training features are cached between runs (content-checked: size, mtime and settings)."""
+    return cache_root() / "features"
 
 
 @dataclass
@@ -51,7 +53,7 @@ class TrainingData:
     series: list[str] = field(default_factory=list)
     labels: dict[str, Label] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # labelled ids without a video
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line error)
+    failed: list[Failure] = field(default_factory=list)
 
     def subset(self, keep: Sequence[int]) -> TrainingData:
         return TrainingData([self.episodes[i] for i in keep], [self.series[i] for i in keep], self.labels)
@@ -64,7 +66,7 @@ def prepare(
     cache: Path | None = None,
     audio: AudioOptions | None = None,
     workers: int | None = None,
-    show_progress: bool = False,
+    progress: ProgressHook | None = None,
     features: FeatureOptions | None = None,
 ) -> TrainingData:
     """Features of every labelled video (computed once, then read from ``cache``) cut into model inputs
@@ -79,15 +81,15 @@ def prepare(
     data = TrainingData()
     pairs, data.missing = labelled_videos(labels, videos, no_intro=True)
     batch = features_many(
-        [v for _, v in pairs], cache, features or FeatureOptions(), audio, workers=workers, show_progress=show_progress
+        [v for _, v in pairs], cache, features or FeatureOptions(), audio, workers=workers, progress=progress
     )
     data.failed = list(batch.failed)
     for label, video in pairs:
         try:
             features = load_features(cache / f"{label.id}.npz")  # features_many's naming: <id>.npz
         except FeatureFileError as exc:
-            if not any(f == str(video) for f, _ in data.failed):
-                data.failed.append((str(video), str(exc)))
+            if not any(f.path == str(video) for f in data.failed):
+                data.failed.append(Failure(str(video), str(exc)))
             continue
         data.episodes.append(episode_inputs(label.id, features, inputs, label.segment, True))
         data.series.append(series_of(video, labels))
@@ -103,14 +105,16 @@ def answers_of(
     episodes: Sequence[EpisodeInputs],
     length_s: float,
     calibration: Calibration | None = None,
-) -> tuple[dict[str, Answer], list[float], list[Any]]:
+) -> tuple[dict[str, Detection], list[float], list[Any]]:
     """Each episode's answer (calibrated when given), its raw presence score and its best segment."""
     calibration = calibration or Calibration()
     answers, scores, best = {}, [], []
     for raw, e in zip(raws, episodes, strict=True):
         _, score, segment = decode(WindowOutputs.from_raw(raw, e.start_s, length_s), e.duration_s)
         presence = calibration(score)
-        answers[e.id] = Answer(segment if presence >= PRESENCE_THRESHOLD else None, presence, "model")
+        answers[e.id] = Detection.of_intro(
+            e.id, segment if presence >= PRESENCE_THRESHOLD else None, presence, Method.MODEL
+        )
         scores.append(score)
         best.append(segment)
     return answers, scores, best
@@ -124,9 +128,9 @@ def window_figures(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs]
     return {"window_accuracy": float((truth == pred).mean()), "window_f1": float(2 * tp / max(2 * tp + fp + fn, 1))}
 
 
-def truth_of(data: TrainingData, episodes: Sequence[EpisodeInputs]) -> dict[str, Answer]:
+def truth_of(data: TrainingData, episodes: Sequence[EpisodeInputs]) -> dict[str, Truth]:
     """Truth answers; the window figures span each episode's analysed audio (``EpisodeInputs.duration_s``)."""
-    return {e.id: Answer(data.labels[e.id].segment, duration_s=e.duration_s) for e in episodes}
+    return {e.id: Truth(data.labels[e.id].segment, duration_s=e.duration_s) for e in episodes}
 
 
 def summary(evaluation: Evaluation, windows: dict[str, float]) -> dict[str, float]:
@@ -436,6 +440,12 @@ FINETUNE_EPOCHS = 10
 RETRAIN_MIN_EPISODES = 30
 """Reviewed episodes from which retraining from scratch is also tried by default: with fewer, a model trained
 on them alone cannot match one trained on a corpus (the CV on ~16 series scores below the shipped model)."""
+
+
+def retrain_by_default(reviewed: TrainingData, base: TrainingData | None) -> bool:
+    """Whether ``finetune`` also retrains from scratch when not told: with the original training data, or from
+    RETRAIN_MIN_EPISODES reviewed episodes."""
+    return base is not None or len(reviewed.episodes) >= RETRAIN_MIN_EPISODES
 
 
 def _rank(scores: dict[str, float]) -> tuple[float, float]:

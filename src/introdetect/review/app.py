@@ -17,19 +17,21 @@ import contextlib
 import getpass
 import hashlib
 import hmac
+import os
 import secrets
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..atomic import atomic_path
-from ..detect import Detection, segment_json
-from ..media import MediaError, decode_timeout_s, preview_command, stream_map
+from ..errors import MediaError
+from ..media import decode_timeout_s, preview_command, stream_map, videos_by_id
+from ..resources import static_text
+from ..result import Detection, Kind, read_result, segment_json
 from ..settings import AudioOptions
 from ..timecode import Segment
 from ..timeline import Span, episode_span, timeline_svg, zoom_span
@@ -56,7 +58,7 @@ class ReviewSession:
     preview_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="introdetect-review-")))
 
     def __post_init__(self) -> None:
-        self.by_id = {d.id: d for d in self.detections if d.method != "failed"}
+        self.by_id = {d.id: d for d in self.detections}
 
 
 def media_of(detections: list[Detection], videos: Mapping[str, Path] | None = None) -> dict[str, Path]:
@@ -68,6 +70,41 @@ def media_of(detections: list[Detection], videos: Mapping[str, Path] | None = No
         if path is not None and path.is_file():
             found[d.id] = path.resolve()
     return found
+
+
+def open_session(
+    result: str | os.PathLike[str],
+    videos: Iterable[str | os.PathLike[str]] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    host: str = "127.0.0.1",
+    reviewer: str | None = None,
+    audio: AudioOptions | None = None,
+) -> ReviewSession:
+    """A review session of a result file: its episodes and their media (``videos``, files or folders, where not
+    where the result says), decisions saved to ``out`` (default ``RESULT.reviewed.json`` beside it; decisions
+    already there are kept), a token required unless ``host`` is loopback, previews of ``audio``'s stream."""
+    result = Path(result)
+    detections = read_result(result)
+    store = ReviewStore(out if out is not None else result.with_name(result.stem + ".reviewed.json"))
+    media = media_of(detections, videos_by_id(videos) if videos else None)
+    loopback = host in LOOPBACK_HOSTS
+    session = ReviewSession(
+        detections,
+        store,
+        media,
+        token=None if loopback else new_token(),
+        allowed_hosts=LOOPBACK_HOSTS if loopback else (),
+        audio=audio or AudioOptions(),
+    )
+    if reviewer:
+        session.reviewer = reviewer
+    return session
+
+
+def address(session: ReviewSession, host: str, port: int) -> str:
+    """The page's address to print or open (with the token, when the session needs one)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # a name to visit, not to bind
+    return f"http://{shown}:{port}/" + (f"?token={session.token}" if session.token else "")
 
 
 def host_name(header: str) -> str:
@@ -82,16 +119,16 @@ def new_token() -> str:
 
 
 def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -> dict[str, Any]:
-    evidence = d.evidence
+    part = d.part(Kind.INTRO)
     span = episode_span(d)
     return {
         "id": d.id,
         "series": d.series or "(no series)",
-        "method": d.method,
-        "confidence": d.confidence,
+        "method": str(part.method) if part else None,
+        "confidence": part.confidence if part else None,
         "intro": None if d.intro is None else [round(d.intro.start_s, 3), round(d.intro.end_s, 3)],
-        "note": d.note,
-        "analysed_s": evidence.analysed_s if evidence and evidence.analysed_s else None,
+        "note": part.note if part else None,
+        "analysed_s": d.analysed_s or None,
         "span": [span.start_s, span.end_s],
         "media": has_media,
         "review": entry,
@@ -99,11 +136,12 @@ def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -
 
 
 def _detected(d: Detection) -> dict[str, Any]:
-    return {**segment_json(d.intro), "confidence": d.confidence, "method": d.method}
-
-
-def _static(name: str) -> str:
-    return resources.files("introdetect.review").joinpath("static", name).read_text(encoding="utf-8")
+    part = d.part(Kind.INTRO)
+    return {
+        **segment_json(d.intro),
+        "confidence": part.confidence if part else None,
+        "method": str(part.method) if part else None,
+    }
 
 
 def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported here: the review extra)
@@ -137,14 +175,14 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return _static("index.html")
+        return static_text("index.html")
 
     @app.get("/static/{name}")
     def static(name: str) -> Response:
         kinds = {"review.js": "text/javascript", "review.css": "text/css"}
         if name not in kinds:
             raise HTTPException(404)
-        return Response(_static(name), media_type=kinds[name])
+        return Response(static_text(name), media_type=kinds[name])
 
     def episode(vid: str) -> Detection:
         d = session.by_id.get(vid)
@@ -225,7 +263,7 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
             raise HTTPException(404, f"no media file for {vid!r}")
         target = session.preview_dir / f"{hashlib.sha1(vid.encode()).hexdigest()}.webm"
         if not target.exists():
-            seconds = d.evidence.analysed_s if d.evidence and d.evidence.analysed_s else session.audio.window_s
+            seconds = d.analysed_s or session.audio.window_s
             options = replace(session.audio, window_s=seconds)
             try:
                 with atomic_path(target, suffix=".webm", durable=False) as tmp:

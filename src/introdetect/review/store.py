@@ -7,7 +7,7 @@ on the same file each change only the episodes they decide, so neither loses the
 entry carries a revision, and a decision made on a stale view of an episode (another tab changed it since)
 is refused with the current entry, for the page to show.
 
-An entry (readable by ``read_labels``, ``read_answers`` and so by ``train``/``finetune``/``evaluate``)::
+An entry (readable by ``read_labels``, ``read_result`` and so by ``train``/``finetune``/``evaluate``)::
 
     "show01_s01e02": {"start": "0:00:41.700", "end": "0:00:46.800", "start_sec": 41.7, "end_sec": 46.8,
                       "method": "review", "decision": "corrected", "reviewed_by": "ann",
@@ -31,27 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import sweep_parts, write_json_atomic
-from ..labels import LabelError
+from ..errors import ReviewFileError, StaleDecision
+from ..result import Method
 from ..timecode import Segment, format_timecode
 
 DECISIONS = ("confirmed", "corrected", "no_intro")
-METHOD_REVIEW = "review"
 
 BOUNDARY_DIGITS = 3
 """Boundaries are kept to the millisecond: "set from the playhead" gives any time, and a 0.1 s nudge must
 survive the round trip through the H:MM:SS text."""
-
-
-class ReviewFileError(LabelError):
-    """The reviewed-labels file cannot be used (unreadable, not ours): refused rather than overwritten."""
-
-
-class StaleDecision(Exception):  # a condition the page handles, not a failure
-    """The episode was decided elsewhere since this view of it was loaded."""
-
-    def __init__(self, current: dict[str, Any] | None) -> None:
-        super().__init__("changed in another tab or by another reviewer")
-        self.current = current
 
 
 @dataclass(frozen=True)
@@ -151,7 +139,7 @@ def _entry(decision: Decision, revision: int) -> dict[str, Any]:
         "end": format_timecode(intro.end_s, BOUNDARY_DIGITS) if intro else None,
         "start_sec": round(intro.start_s, BOUNDARY_DIGITS) if intro else None,
         "end_sec": round(intro.end_s, BOUNDARY_DIGITS) if intro else None,
-        "method": METHOD_REVIEW,
+        "method": str(Method.REVIEW),
         "decision": decision.decision,
         "reviewed_by": decision.reviewer,
         "reviewed_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import Answer
-from ..timecode import Segment
+from introdetect.metrics import Truth
+from introdetect.result import Detection, Method
+from introdetect.timecode import Segment
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class PositionPrior:
     intro_share: float
 
     @classmethod
-    def fit(cls, truth: Mapping[str, Answer]) -> PositionPrior:
+    def fit(cls, truth: Mapping[str, Truth]) -> PositionPrior:
         intros = [a.intro for a in truth.values() if a.intro is not None]
         if not intros:
             raise ValueError("the training truth has no intros to learn a position from")
@@ -32,6 +33,6 @@ class PositionPrior:
             intro_share=len(intros) / len(truth),
         )
 
-    def predict(self, ids: Iterable[str]) -> dict[str, Answer]:
+    def predict(self, ids: Iterable[str]) -> dict[str, Detection]:
         segment = Segment(self.start_s, self.start_s + self.length_s)
-        return {vid: Answer(segment, confidence=self.intro_share, method="position_prior") for vid in ids}
+        return {vid: Detection.of_intro(vid, segment, self.intro_share, Method.EXTERNAL) for vid in ids}

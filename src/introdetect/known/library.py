@@ -25,18 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
-from .grouping import series_of
-from .labels import Label, LabelSet
-from .matching.align import shared_segments
-from .matching.index import InvertedIndex
-from .matching.landmarks import Landmarks, hash_reach, landmark_hashes
-from .matching.profile import Profile
-from .matching.recurring import SPEEDS, EpisodePrint, Region, build_regions, query_segments
-from .matching.refine import Refiner
-from .matching.scoring import END_S
-from .settings import AudioOptions
-from .timecode import Segment
+from ..atomic import atomic_path
+from ..errors import LibraryFileError
+from ..labels import Label
+from ..matching.align import shared_segments
+from ..matching.index import InvertedIndex
+from ..matching.landmarks import Landmarks, hash_reach, landmark_hashes
+from ..matching.profile import Profile
+from ..matching.recurring import SPEEDS, EpisodePrint, Region, build_regions, query_segments
+from ..matching.refine import Refiner
+from ..matching.scoring import END_S
+from ..timecode import Segment
 
 LIBRARY_FORMAT = 1
 
@@ -296,13 +295,11 @@ class IntroLibrary:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IntroLibrary:
-        from .labels import LabelFileError
-
         try:
             with np.load(Path(path), allow_pickle=False) as data:
                 header = json.loads(bytes(data["header"]).decode())
                 if header.get("format") != LIBRARY_FORMAT:
-                    raise LabelFileError(
+                    raise LibraryFileError(
                         f"{path}: intro library format {header.get('format')}, expected {LIBRARY_FORMAT}"
                     )
                 entries = []
@@ -338,7 +335,7 @@ class IntroLibrary:
                     for a in header.get("audits", [])
                 ]
         except (OSError, ValueError, KeyError) as exc:
-            raise LabelFileError(f"{path}: not an introdetect intro library ({exc})") from None
+            raise LibraryFileError(f"{path}: not an introdetect intro library ({exc})") from None
         return cls(entries, audits)
 
 
@@ -405,42 +402,3 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]
             audits.append(LabelAudit(label.id, series, label.segment, audio, flagged, reason))
             entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None))
     return IntroLibrary(entries, audits)
-
-
-def labelled_videos(
-    labels: LabelSet, videos: Iterable[Path], no_intro: bool = False
-) -> tuple[list[tuple[Label, Path]], list[str]]:
-    """Pairs of usable labels and their video (matched by file stem = id); ids without a video are listed.
-    ``no_intro``: labels that say "no intro" count too (a model learns from them; a library has no use)."""
-    from .runner import videos_by_id
-
-    by_id = videos_by_id(videos)
-    pairs, missing = [], []
-    for label in labels.usable():
-        if label.segment is None and not (no_intro and label.no_intro):
-            continue
-        if label.id in by_id:
-            pairs.append((label, by_id[label.id]))
-        else:
-            missing.append(label.id)
-    return pairs, missing
-
-
-def build_library(
-    labels: LabelSet,
-    videos: Sequence[Path],
-    options: AudioOptions | None = None,
-    workers: int | None = None,
-    show_progress: bool = False,
-) -> tuple[IntroLibrary, list[tuple[str, str]], list[str]]:
-    """Analyse every labelled video once and build the library: (library, failed files, ids without video)."""
-    from .detect import analyse_many
-    from .runner import default_workers
-
-    pairs, missing = labelled_videos(labels, videos)
-    failed: list[tuple[str, str]] = []
-    prints = analyse_many(
-        [v for _, v in pairs], options or AudioOptions(), workers or default_workers(), show_progress, failed
-    )
-    library = build_library_from_prints([(label, prints[v], series_of(v, labels)) for label, v in pairs if v in prints])
-    return library, failed, missing

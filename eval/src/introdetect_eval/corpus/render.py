@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..media import FFMPEG
+from introdetect.atomic import atomic_path
+from introdetect.errors import IntrodetectError
+from introdetect.media import FFMPEG
+
 from .plan import LEVEL_DB, PAL_SPEEDUP, EpisodePlan, Event
 from .sources import MIX_RATE_HZ, SourceLibrary
 
@@ -28,8 +30,8 @@ MP3 0.56 s of CPU). AAC keeps ffmpeg's default coder: its 'fast' coder was slowe
 against 2.13 s), though faster on noise. The full corpus must build in under an hour on 2 cores."""
 
 
-class RenderError(Exception):
-    pass
+class RenderError(IntrodetectError):
+    """ffmpeg could not render an episode of the corpus."""
 
 
 def _event_audio(event: Event, library: SourceLibrary) -> np.ndarray:

@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import atomic_path
-from .media import FFMPEG
-from .timecode import Segment
+from introdetect.atomic import atomic_path
+from introdetect.media import FFMPEG
+from introdetect.timecode import Segment
 
 SAMPLE_RATE_HZ = 44_100  # the sample is written at a common delivery rate; introdetect resamples it
 

@@ -10,22 +10,26 @@ import os
 import subprocess
 from pathlib import Path
 
+from introdetect.cache import cache_root
+from introdetect.errors import InputError
+
 
 def _default_cache() -> Path:
-    """INTRODETECT_DEB_CACHE, else .cache/debs in a source checkout, else ~/.cache/introdetect/debs."""
+    """INTRODETECT_DEB_CACHE, else .cache/debs in a source checkout (eval/src/introdetect_eval/ three levels
+    below it), else introdetect's cache root (``~/.cache/introdetect/debs``)."""
     if os.environ.get("INTRODETECT_DEB_CACHE"):
         return Path(os.environ["INTRODETECT_DEB_CACHE"])
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "pyproject.toml").exists():
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "pyproject.toml").exists() and (checkout / "eval" / "pyproject.toml").exists():
         return checkout / ".cache" / "debs"
-    return Path.home() / ".cache" / "introdetect" / "debs"
+    return cache_root() / "debs"
 
 
 DEFAULT_CACHE = _default_cache()
 
 
-class PackageError(Exception):
-    pass
+class PackageError(InputError):
+    """A Debian package cannot be downloaded or unpacked."""
 
 
 def package_root(name: str, cache: Path = DEFAULT_CACHE) -> Path:

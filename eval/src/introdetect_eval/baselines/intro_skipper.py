@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..media import FFMPEG, MediaError, check_file
-from ..metrics import Answer
-from ..timecode import Segment
+from introdetect.errors import MediaError
+from introdetect.media import FFMPEG, check_file
+from introdetect.result import Detection, Method
+from introdetect.timecode import Segment
 
 SECONDS_PER_POINT = 0.1238
 """Chromaprint's default: 4096-sample frames with 2/3 overlap at 11 025 Hz (1365.33 samples)."""
@@ -129,7 +130,7 @@ def compare(lhs: np.ndarray, rhs: np.ndarray, options: IntroSkipperOptions) -> t
 
 def detect_season(
     fingerprints: Mapping[str, np.ndarray], order: Sequence[str], options: IntroSkipperOptions | None = None
-) -> dict[str, Answer]:
+) -> dict[str, Detection]:
     """Intro Skipper's season loop: each episode is compared with the ones after it in the queue until one
     pair yields a valid intro; each episode keeps the longest intro found for it."""
     options = options or IntroSkipperOptions()
@@ -145,4 +146,4 @@ def detect_season(
                 if vid not in found or segment.duration_s > found[vid].duration_s:
                     found[vid] = segment
             break
-    return {vid: Answer(found.get(vid), method="intro_skipper") for vid in order}
+    return {vid: Detection.of_intro(vid, found.get(vid), None, Method.EXTERNAL) for vid in order}

@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..labels import read_labels
-from ..timecode import Segment
+from introdetect.labels import read_labels
+from introdetect.resources import vk_label_files
+from introdetect.timecode import Segment
+
 from .sources import Catalog, SourceFile, SourceLibrary, speaker_of
 
 PAL_SPEEDUP = 25 / 24
@@ -208,9 +210,8 @@ class EpisodePlan:
 
 def _real_label_stats() -> tuple[np.ndarray, np.ndarray]:
     """Durations of the real labelled intros and the starts of all real labels (packaged copy)."""
-    from ..demo import builtin_label_files
 
-    labels = read_labels(builtin_label_files())
+    labels = read_labels(vk_label_files())
     durations = np.array([lb.segment.duration_s for lb in labels if lb.segment is not None])
     starts = np.array([lb.start_s for lb in labels if lb.start_s is not None])
     return durations, starts

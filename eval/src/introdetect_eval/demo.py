@@ -11,32 +11,30 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from .labels import read_labels
-from .metrics import Answer, read_answers
-from .runner import extract_many
-from .settings import DEFAULT_WINDOW_S, AudioOptions, WindowOptions
-from .timecode import format_timecode
-from .windows import build_windows, feature_files, save_windows
+from introdetect._cli.render import detection_table
+from introdetect.atomic import write_text_atomic
+from introdetect.batch import extract_many
+from introdetect.labels import read_labels
+from introdetect.metrics import evaluate, read_truth
+from introdetect.pipeline import candidates
+from introdetect.report import build_report
+from introdetect.resources import vk_label_files
+from introdetect.result import Detection, write_result
+from introdetect.settings import DEFAULT_WINDOW_S, AudioOptions, WindowOptions
+from introdetect.windows import build_windows, feature_files, save_windows
 
-
-def builtin_label_files() -> list[Path]:
-    folder = resources.files("introdetect") / "data" / "vk_labels"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".json"))
+from .baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint
+from .baselines.prior import PositionPrior
+from .corpus import build_corpus
 
 
 def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
-    from .baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint
-    from .baselines.prior import PositionPrior
-    from .corpus import build_corpus
-    from .metrics import evaluate
-
-    files = sorted(labels_dir.glob("*.json")) if labels_dir else builtin_label_files()
+    files = sorted(labels_dir.glob("*.json")) if labels_dir else vk_label_files()
     label_set = read_labels(files)
     stats = label_set.stats()
     console.rule("1. Real VK labels")
@@ -56,7 +54,7 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     )
     manifest = json.loads((corpus_dir / "corpus.json").read_text(encoding="utf-8"))
     test = {e["id"]: e for e in manifest["episodes"] if e["split"] == "test"}
-    truth = read_answers(corpus_dir / "truth_test.json")
+    truth = read_truth(corpus_dir / "truth_test.json")
     table = Table(title="Test split: truth")
     for column in ("episode", "file", "intro (truth)", "variations"):
         table.add_column(column)
@@ -72,8 +70,8 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     console.print(
         f"extract + features: {len(result.done)} done, {len(result.up_to_date)} up to date, {len(result.failed)} failed"
     )
-    for _, message in result.failed:
-        console.print(f"[red]{message}[/]", markup=True)
+    for failure in result.failed:
+        console.print(failure.message, style="red", markup=False)
     options = WindowOptions()
     window_set = build_windows(feature_files(feature_dir), read_labels(corpus_dir / "truth_test.json"), options)
     save_windows(out_dir / "windows.npz", window_set, options)
@@ -85,34 +83,20 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     )
 
     console.rule("4. introdetect detect on the sample seasons (no labels: what recurs, and the shipped model)")
-    from .detect import candidates, write_detections
-
-    found_by = candidates(videos)  # one decode per episode: the matcher's and the model's answers
-    detections = found_by.answers("fused")
-    matching_only = {d.id: d for d in found_by.answers("matching")}
-    model_only = {d.id: d for d in found_by.answers("model")}
-    found = Table(title="introdetect detect, fused (series from the S01E02 file names; method = what decided)")
-    for column in ("id", "start", "end", "confidence", "method", "truth"):
-        found.add_column(column)
-    for d in detections:
-        intro = truth[d.id].intro
-        found.add_row(
-            d.id,
-            format_timecode(d.intro.start_s, 1) if d.intro else "–",
-            format_timecode(d.intro.end_s, 1) if d.intro else "–",
-            "–" if d.confidence is None else f"{d.confidence:.2f}",
-            d.method,
-            str(intro) if intro else "no intro",
-        )
-    console.print(found)
-    write_detections(out_dir / "detections.json", detections)
+    found_by = candidates(videos)  # one decode per episode: every detector's candidates
+    detections = found_by.answers("fused").detections
+    matching_only = found_by.answers("matching").by_id()
+    model_only = found_by.answers("model").by_id()
+    title = "introdetect detect, fused (series from the S01E02 file names; method = what decided)"
+    console.print(detection_table(detections, title, {vid: t.intro for vid, t in truth.items()}))
+    write_result(out_dir / "detections.json", detections)
     console.print(f"answers → {out_dir / 'detections.json'}")
 
     console.rule("5. Against the baselines on the test split")
-    prior = PositionPrior.fit(read_answers(corpus_dir / "truth_train.json")).predict(test)
+    prior = PositionPrior.fit(read_truth(corpus_dir / "truth_train.json")).predict(test)
     skipper_options = IntroSkipperOptions()
     prints = {vid: fingerprint(corpus_dir / e["file"], min(0.25 * e["duration_s"], 600)) for vid, e in test.items()}
-    skipper: dict = {}
+    skipper: dict[str, Detection] = {}
     for series in sorted({e["series"] for e in test.values()}):
         skipper.update(
             detect_season(prints, sorted(v for v, e in test.items() if e["series"] == series), skipper_options)
@@ -120,16 +104,12 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     scores = Table(title="Detectors on the test split")
     for column in ("detector", "F1 @IoU≥0.5", "hits ±1 s", "start MAE s", "window F1", "false-intro rate"):
         scores.add_column(column)
-    ours = {d.id: Answer(d.intro, d.confidence, d.method) for d in detections}
-
-    def as_answers(found: dict) -> dict:
-        return {vid: Answer(d.intro, d.confidence, d.method) for vid, d in found.items()}
-
+    ours = {d.id: d for d in detections}
     for name, answers in (
         ("position prior", prior),
         ("Intro Skipper's method", skipper),
-        ("introdetect: matching alone", as_answers(matching_only)),
-        ("introdetect: the model alone", as_answers(model_only)),
+        ("introdetect: matching alone", matching_only),
+        ("introdetect: the model alone", model_only),
         ("introdetect (fused, the default)", ours),
     ):
         fig = evaluate(answers, truth).overall
@@ -152,9 +132,6 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     )
 
     console.rule("6. A report to look at, and the review page")
-    from .atomic import write_text_atomic
-    from .report import build_report
-
     report = out_dir / "report.html"
     write_text_atomic(report, build_report(detections, truth, title="introdetect demo: the test split"))
     console.print(f"one timeline per episode (model curve, what recurs, answer, truth) → {report}")

@@ -17,17 +17,18 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from introdetect.atomic import write_json_atomic
+from introdetect.errors import SettingsError
+from introdetect.result import Failure
+from introdetect.runner import ProgressHook, Tracker, check_workers, process_pool
+from introdetect.timecode import format_timecode
 
-from ..atomic import write_json_atomic
 from ..debsources import DEFAULT_CACHE
-from ..timecode import format_timecode
 from .plan import SIZES, EpisodePlan, SeriesPlan, plan_corpus, plan_summary
 from .render import render_episode
 from .sources import Catalog, SourceLibrary, build_catalog
@@ -42,7 +43,7 @@ class CorpusResult:
     episodes: int = 0
     rendered: int = 0
     up_to_date: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -145,13 +146,14 @@ def build_corpus(
     seed: int = 0,
     workers: int | None = None,
     cache: Path = DEFAULT_CACHE,
-    show_progress: bool = False,
+    progress: ProgressHook | None = None,
     without: frozenset[str] | set[str] = frozenset(),
 ) -> CorpusResult:
     """Build (or bring up to date) the corpus of ``size`` from ``seed`` in ``folder``; ``without`` names
     variations switched off (plan.SWITCHES)."""
     if size not in SIZES:
-        raise ValueError(f"corpus size must be one of {', '.join(SIZES)}, got {size!r}")
+        raise SettingsError(f"corpus size must be one of {', '.join(SIZES)}, got {size!r}")
+    workers = check_workers(workers if workers is not None else min(2, os.cpu_count() or 1))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     spec = SIZES[size]
@@ -173,17 +175,8 @@ def build_corpus(
             result.up_to_date += 1
         else:
             todo.append((plan, path))
-    progress = Progress(
-        TextColumn("corpus"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not show_progress,
-    )
-    with progress, ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1)) as pool:
-        task = progress.add_task("corpus", total=len(todo))
+    tracker = Tracker(progress, "corpus", len(todo))
+    with process_pool(workers) as pool:
         futures = {pool.submit(_render_worker, catalog, plan, str(path)): plan for plan, path in todo}
         for future in as_completed(futures):
             plan = futures[future]
@@ -191,8 +184,8 @@ def build_corpus(
                 future.result()
                 result.rendered += 1
             except Exception as exc:  # noqa: BLE001 - a batch goes on; reported at the end
-                result.failed.append((plan.id, f"{plan.id}: {exc}"))
-            progress.advance(task)
+                result.failed.append(Failure(plan.id, f"{plan.id}: {exc}"))
+            tracker.advance()
     for split in SPLITS:
         rows = {e.id: _truth_row(e) for e in episodes if e.split == split}
         if rows:
