@@ -47,9 +47,10 @@ def corpus_prints(corpus, split: str, workers: int = 2):
     from introdetect.matching import landmarks, profile
 
     # analyses made by other fingerprint settings are not reused
-    version = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (frames, landmarks, profile))).hexdigest()[
-        :8
-    ]
+    from introdetect.settings import DEFAULT_MATCHING
+
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (frames, landmarks, profile))
+    version = hashlib.sha256(sources + DEFAULT_MATCHING.settings_hash.encode()).hexdigest()[:8]
     cache = Path(__file__).resolve().parent / "out" / f"prints-{manifest['size']}-{manifest['seed']}-{version}"
     cache.mkdir(parents=True, exist_ok=True)
     episodes = [e for e in manifest["episodes"] if e["split"] == split]

@@ -35,7 +35,7 @@ def test_find_peaks_keeps_local_maxima_above_the_floor():
     spec[:, 250] = np.linspace(-20, -19, 200)  # a loud steady tone keeps the loud-frame level up
     peaks = find_peaks(spec, FRAME_RATE)
     found = {tuple(p) for p in peaks.tolist()}
-    assert (50, 100 + 3) in found and (120, 40 + 3) in found  # column 0 is FFT bin MIN_BIN (3)
+    assert (50, 100 + 3) in found and (120, 40 + 3) in found  # column 0 is FFT bin min_bin (3)
     assert (52, 102 + 3) not in found and (150, 200 + 3) not in found
 
 
@@ -143,12 +143,13 @@ def test_lone_unknown_episode_says_it_cannot_be_matched(theme):
 def test_streaming_peaks_are_the_whole_spectrogram_peaks(theme):
     """LandmarkSink finds peaks block by block while decoding; they must equal find_peaks on the whole array."""
     from introdetect.features.frames import FrameStream
-    from introdetect.matching.landmarks import MAX_BIN, MIN_BIN, LandmarkSink
+    from introdetect.matching.landmarks import LandmarkSink
+    from introdetect.settings import DEFAULT_MATCHING
 
     blocks: list[np.ndarray] = []
 
     def keep(magnitude: np.ndarray) -> None:
-        band = magnitude[:, MIN_BIN:MAX_BIN]
+        band = magnitude[:, DEFAULT_MATCHING.min_bin : DEFAULT_MATCHING.max_bin]
         blocks.append((20.0 * np.log10(np.maximum(band, 1e-10))).astype(np.float16))
 
     sink = LandmarkSink(FRAME_RATE)

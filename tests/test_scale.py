@@ -43,9 +43,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = analysis_module.analyse_episode
 
-    def counted(path, options, features=False):
+    def counted(path, *args, **kwargs):
         calls.append(Path(path).name)
-        return real(path, options, features)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(analysis_module, "analyse_episode", counted)
     return calls
@@ -60,7 +60,7 @@ def test_a_rerun_decodes_nothing_and_a_new_episode_costs_one(
     shows = sorted({v.parent.name for v in videos})
     held_back = next(v for v in videos if v.parent.name == shows[0] and v.stem.endswith("e03"))
     first = detect([v for v in videos if v != held_back], workers=1, cache=cache)
-    assert len(calls) == len(videos) - 1
+    assert len(calls) == len(videos) - 1 and not first.failures
     calls.clear()
     again = detect([v for v in videos if v != held_back], workers=1, cache=cache)
     assert calls == [] and _answers(again) == _answers(first)  # no decoding, the same answers
@@ -177,3 +177,34 @@ def test_the_cache_is_pruned_least_recently_used_first(library: Path, tmp_path: 
     )
     assert parse_size("5G") == 5 << 30 and parse_size("1.5M") == int(1.5 * (1 << 20)) and parse_size("123") == 123
     assert runner.invoke(app, ["cache", "prune", "--max-size", "lots"]).exit_code == 2
+
+
+def test_every_setting_that_shapes_an_answer_is_in_the_cache_key(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tuned matching constant, or a new package version, is never answered from an old entry: the episodes
+    are decoded again and their series matched again; the tuned constant really changes the answer."""
+    from introdetect.settings import MatchingOptions
+
+    cache = AnalysisCache(tmp_path / "cache")
+    videos = _videos(library)[:3]  # one season
+    before = detect(videos, workers=1, cache=cache, use="matching")
+    assert any(d.intro is not None for d in before)
+    calls = _counting(monkeypatch)
+    strict = MatchingOptions(min_votes=10_000)  # no shared segment can have that many votes: nothing recurs
+    after = detect(videos, workers=1, cache=cache, use="matching", matching=strict)
+    assert sorted(calls) == sorted(v.name for v in videos) and all(d.intro is None for d in after)
+    calls.clear()
+    monkeypatch.setattr(analysis_module, "__version__", "999.0.0")  # as a release that changes answers
+    detect(videos, workers=1, cache=cache, use="matching")
+    assert sorted(calls) == sorted(v.name for v in videos)
+
+
+def test_matching_options_are_checked_where_they_are_made() -> None:
+    from introdetect.errors import SettingsError
+    from introdetect.settings import MatchingOptions
+
+    for bad in ({"min_votes": 0}, {"max_gap_s": float("nan")}, {"match_level": 1.5}, {"speeds": ()}):
+        with pytest.raises(SettingsError):
+            MatchingOptions(**bad)
+    assert MatchingOptions().settings_hash != MatchingOptions(dbscan_eps=1.3).settings_hash

@@ -23,19 +23,16 @@ from .errors import MediaError, ModelFileError
 from .features.episode import EpisodeFeatures
 from .features.frames import FrameStream
 from .features.stream import FeatureAccumulator, decoding_alongside
-from .matching.landmarks import FFT_DOUBLE, LandmarkSink
+from .matching.landmarks import LandmarkSink
 from .matching.profile import ProfileSink
 from .matching.recurring import EpisodePrint
 from .media import episode_id, stream_audio
 from .result import Failure
 from .runner import ProgressHook, Tracker, one_line, relax_worker_malloc
-from .settings import HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, digest
+from .settings import DEFAULT_MATCHING, HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, MatchingOptions, digest
 
 if TYPE_CHECKING:
     from .detectors.base import Candidate, EpisodeDetector
-
-END_SLACK_S = 1.0
-"""Audio shorter than the window by more than this means the episode ended inside the window."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +51,12 @@ class EpisodeAnalyser:
     """Collects what matching needs while audio is pushed in blocks (one FFT shared by fingerprints and profile);
     with ``features``, the model's frame features too, from the same FFT."""
 
-    def __init__(self, sample_rate: int, features: bool = False) -> None:
+    def __init__(self, sample_rate: int, features: bool = False, matching: MatchingOptions = DEFAULT_MATCHING) -> None:
         self.sample_rate = sample_rate
         self.frame_rate = sample_rate / HOP_LENGTH
-        self._landmarks = LandmarkSink(self.frame_rate)
-        self._profile = ProfileSink(sample_rate, N_FFT)
+        self.matching = matching
+        self._landmarks = LandmarkSink(self.frame_rate, matching)
+        self._profile = ProfileSink(sample_rate, N_FFT, matching.profile_bands)
         self._features: FeatureAccumulator | None = None
         self._stream: FrameStream | None = None
         if features:  # the features need the FFT in float64 (see FrameStream); the fingerprints take it as it comes
@@ -66,7 +64,7 @@ class EpisodeAnalyser:
                 FeatureOptions(sample_rate=sample_rate), spectrum_sinks=[self._landmarks, self._profile]
             )
         else:
-            self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=FFT_DOUBLE)
+            self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=matching.fft_double)
 
     def push(self, samples: np.ndarray) -> None:
         if self._features is not None:
@@ -90,34 +88,45 @@ class EpisodeAnalyser:
             self._landmarks.finish(),
             self._profile.finish(self.frame_rate),
             duration,
-            reached_end=duration < window_s - END_SLACK_S,
+            reached_end=duration < window_s - self.matching.end_slack_s,
         )
         return EpisodeAnalysis(episode_print, features)
 
 
-def analyse_samples(samples: np.ndarray, sample_rate: int, episode: str, window_s: float = np.inf) -> EpisodePrint:
+def analyse_samples(
+    samples: np.ndarray,
+    sample_rate: int,
+    episode: str,
+    window_s: float = np.inf,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> EpisodePrint:
     """The print of decoded mono audio (the pure core of ``analyse_episode``)."""
-    analyser = EpisodeAnalyser(sample_rate)
+    analyser = EpisodeAnalyser(sample_rate, matching=matching)
     analyser.push(samples)
     return analyser.finish(episode, window_s).print
 
 
 def analyse_episode(
-    path: str | os.PathLike[str], options: AudioOptions | None = None, features: bool = False
+    path: str | os.PathLike[str],
+    options: AudioOptions | None = None,
+    features: bool = False,
+    matching: MatchingOptions = DEFAULT_MATCHING,
 ) -> EpisodeAnalysis:
     """Decode an episode's window once: its print and, with ``features``, its frame features."""
     options = options or AudioOptions()
-    analyser = EpisodeAnalyser(options.sample_rate, features=features)
+    analyser = EpisodeAnalyser(options.sample_rate, features, matching)
     with decoding_alongside():
         for block in stream_audio(path, options):
             analyser.push(block)
     return analyser.finish(episode_id(path), options.window_s)
 
 
-def analysis_key(options: AudioOptions, detectors: Sequence[EpisodeDetector] = ()) -> str:
+def analysis_key(
+    options: AudioOptions, detectors: Sequence[EpisodeDetector] = (), matching: MatchingOptions = DEFAULT_MATCHING
+) -> str:
     """A digest of everything that shapes an episode's analysis (the settings part of its cache key): the
-    package version, decoding, the shared spectrum, and each episode detector's own key (a model's file
-    content and feature settings)."""
+    package version, decoding, the shared spectrum, the matching options, and each episode detector's own key
+    (a model's file content and feature settings)."""
     needs = any(d.needs_features for d in detectors)
     features = FeatureOptions(sample_rate=options.sample_rate).settings_hash if needs else None
     return digest(
@@ -126,18 +135,20 @@ def analysis_key(options: AudioOptions, detectors: Sequence[EpisodeDetector] = (
         options.settings_hash,
         HOP_LENGTH,
         N_FFT,
-        FFT_DOUBLE,
+        matching.settings_hash,
         features,
         [d.key() for d in detectors],
     )
 
 
-def _analyse_task(path: Path, options: AudioOptions, detectors: Sequence[EpisodeDetector]) -> tuple[Any, ...]:
+def _analyse_task(
+    path: Path, options: AudioOptions, detectors: Sequence[EpisodeDetector], matching: MatchingOptions
+) -> tuple[Any, ...]:
     """One episode's analysis as a task result: ("ok", print, candidates), or ("failed", one line) for a file
     that cannot be read (a result, not an exception: a cluster would retry an exception)."""
     relax_worker_malloc()
     try:
-        analysis = analyse_episode(path, options, features=any(d.needs_features for d in detectors))
+        analysis = analyse_episode(path, options, any(d.needs_features for d in detectors), matching)
     except MediaError as exc:
         return ("failed", one_line(exc, path))
     found = [c for d in detectors for c in d.detect(analysis)]
@@ -155,13 +166,17 @@ class Analysed:
 
 
 def episode_keys(
-    paths: Sequence[Path], options: AudioOptions, detectors: Sequence[EpisodeDetector], cache: AnalysisCache | None
+    paths: Sequence[Path],
+    options: AudioOptions,
+    detectors: Sequence[EpisodeDetector],
+    cache: AnalysisCache | None,
+    matching: MatchingOptions = DEFAULT_MATCHING,
 ) -> dict[Path, EpisodeKey]:
     """Each readable file's cache key (none without a cache; a file that cannot be read is decoded, and fails,
     as usual)."""
     if cache is None or not paths:
         return {}
-    settings = analysis_key(options, detectors)
+    settings = analysis_key(options, detectors, matching)
     keys = {}
     for path in paths:
         try:
@@ -179,6 +194,7 @@ def analyse_many(
     cache: AnalysisCache | None = None,
     keys: dict[Path, EpisodeKey] | None = None,
     progress: ProgressHook | None = None,
+    matching: MatchingOptions = DEFAULT_MATCHING,
 ) -> Analysed:
     """Analyse episodes on ``pool``, each with the episode ``detectors``. With ``cache`` (and each path's
     ``keys``, see ``episode_keys``), an episode analysed before with the same file and settings is read back
@@ -194,7 +210,7 @@ def analyse_many(
             continue
         out.prints[path], out.candidates[path] = hit
     tracker = Tracker(progress, "analyse", len(todo))
-    futures = {pool.submit(_analyse_task, p, options, detectors): p for p in todo}
+    futures = {pool.submit(_analyse_task, p, options, detectors, matching): p for p in todo}
     for future in as_completed(futures):
         path = futures[future]
         try:

@@ -202,20 +202,24 @@ def candidates(
         pairs, _ = labelled_videos(labels, videos)
         seen = {episode_id(p) for p in unique}
         refs = [v for _, v in pairs if episode_id(v) not in seen]
+    if library is not None and library.options != matching:
+        raise SettingsError("the library of known intros was made with other matching options than these")
     context = DetectorContext(None if model is None else str(model), library, scorer, confidence, matching)
     episode_detectors, _ = build_detectors(context, tuple(families))  # a bad model file fails here, before decoding
-    keys = episode_keys(unique, options, episode_detectors, cache) | episode_keys(refs, options, [], cache)
+    keys = episode_keys(unique, options, episode_detectors, cache, matching)
+    keys |= episode_keys(refs, options, [], cache, matching)
     with executor(workers, scheduler, len(unique) + len(refs)) as pool:
-        analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress)
+        analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress, matching)
         if refs:
-            more = analyse_many(refs, options, pool, (), cache, keys, progress)
+            more = analyse_many(refs, options, pool, (), cache, keys, progress, matching)
             analysed.prints.update(more.prints)
             analysed.failures += more.failures
         if pairs:  # labelled episodes with their videos: known intros, beside the library's
             known = build_library_from_prints(
-                [(label, analysed.prints[v], series_of(v, labels)) for label, v in pairs if v in analysed.prints]
+                [(label, analysed.prints[v], series_of(v, labels)) for label, v in pairs if v in analysed.prints],
+                matching,
             )
-            merged = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits)
+            merged = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits, matching)
             context = DetectorContext(context.model, merged, scorer, confidence, matching)
         _, series_detectors = build_detectors(context, tuple(families))
         found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)

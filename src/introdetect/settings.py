@@ -213,8 +213,172 @@ def option_names(cls: type) -> list[str]:
 
 @dataclass(frozen=True)
 class MatchingOptions:
-    """How episodes are fingerprinted and matched."""
+    """How episodes are fingerprinted, matched and decided on: every constant of ``matching/``, ``known/`` and
+    the recurring detector, with its unit and the reason for its value. Its ``settings_hash`` enters the cache
+    key of every episode analysis and series result, so a tuned value is never answered from an old entry.
+    The fitted scorers (``motif_scorer.json``, ``answer_confidence.json``) were fitted with these defaults."""
+
+    # --- fingerprints: landmark peaks and hashes (matching/landmarks.py) ---
+    fft_double: bool = False
+    """Matching's FFT runs in float32: peaks and band energies need no more, and it halves the FFT's cost (the
+    frame features, checked against librosa, keep float64)."""
+    min_bin: int = 3
+    max_bin: int = 512
+    """Peaks are looked for in FFT bins 3..511 (32 Hz – 5.5 kHz at 22.05 kHz / 2048): below, hum and rumble;
+    above, little that survives low bit-rate codecs and a low-pass EQ (the corpus has 6.5 kHz)."""
+    peak_time_frames: int = 3
+    peak_freq_bins: int = 8
+    """A peak is the largest value within ±3 frames (±0.14 s) and ±8 bins (±86 Hz): wide enough that noise
+    does not make a peak of every ripple, narrow enough to keep peaks in sparse music (a few chimes a second);
+    ±4 frames and ±12 bins left some themes 5 peaks a second, too few after a lossy codec."""
+    peaks_per_second: int = 40
+    """At most this many peaks (the strongest) per second: caps the cost of dense music while leaving a 2 s
+    sting about 60 peaks, i.e. ~300 hashes to vote with."""
+    peak_floor_db: float = 25.0
+    """Peaks more than 25 dB below the episode's loud frames (``loud_frame_percentile`` of each frame's strongest
+    bin) are ignored: they belong to room tone and ambience beds, which a series may loop in every episode and
+    which would then "recur" everywhere. Dialogue, themes and effects sit within ~10 dB of the loud frames."""
+    loud_frame_percentile: float = 90.0
+    fanout: int = 5
+    target_max_frames: int = 40
+    target_max_bins: int = 63
+    """Each peak is paired with the next 5 peaks that lie within 40 frames (1.9 s) after it and ±63 bins: the
+    pairs cover the rhythm of a phrase; more pairs cost memory for little gain."""
+    hash_bits_dt: int = 6
+    hash_bits_df: int = 7
+    """Bits of a hash for the pair's time and bin differences (a 22-bit hash with the anchor's 9-bit bin)."""
+    max_repeats_in_episode: int = 4
+    """A hash that occurs more than 4 times within one episode's window comes from a loop or a steady sound (a
+    looped ambience bed repeats every few seconds) and would match everywhere; it is dropped. A theme repeats
+    its phrases too, but rarely the same exact peak pair more than a few times within 8 minutes."""
+    profile_bands: int = 40
+    """Mel bands of the frame profile (matching/profile.py): enough for a 20-coefficient MFCC and a band-wise
+    contrast, 3× cheaper than 128."""
+
+    # --- index and offset voting (matching/index.py, matching/align.py) ---
+    max_postings_per_episode: int = 8
+    """A hash that occurs more than 8 times per indexed episode on average says nothing about where (steady
+    tones and loops repeat it everywhere); such hashes are dropped from queries (a stop list)."""
+    offset_tolerance_frames: int = 1
+    """Votes within ±1 frame (±46 ms) of an offset count for it: peaks jitter by a frame under codecs and mixing."""
+    min_votes: int = 8
+    """Fewest matching hashes, at one offset, for a shared segment. A query of ~70 000 hashes meets ~1 chance
+    match per offset bin and episode, so 8 in ±1 frame happens by chance about once in 10⁵ bins, while a 2 s
+    sting under dialogue still leaves 20 or more."""
+    max_gap_s: float = 6.0
+    """Matches further apart than this at one offset start a new segment: dialogue over an intro and quiet bars
+    of a theme leave gaps of several seconds, while two different recurring sounds at exactly one offset
+    within 6 s of each other are rare."""
+    lone_vote_s: float = 1.0
+    """A vote with no other vote at its offset within 1 s is dropped before segments are cut: chance matches
+    are single, while shared sound gives several votes a second."""
+
+    # --- recurring motifs (matching/recurring.py) ---
+    speeds: tuple[float, ...] = (1.0, 25 / 24, 24 / 25)
+    """Speed hypotheses a query is hashed at: the same speed, and PAL's 25/24 speed-up either way (film shown at
+    25 fps in one release and 24 in another); other speeds are rare in broadcast."""
+    region_overlap: float = 0.5
+    """Two stretches of one episode are the same region when they overlap by half the shorter one."""
+    dbscan_eps: float = 1.2
+    """Largest distance, in standard deviations of the series' region summaries (RMS over dimensions), at which
+    two regions still sound alike. Regions of one motif differ only by what is mixed over them (~0.3–0.8);
+    an intro and a line of dialogue differ by 2 or more."""
+    min_agreement: float = 0.5
+    """In a motif of 4 or more episodes, a member must share a segment with at least half of the others: the
+    intro of one episode matches the intros of all the others, while a reused cue or a chance match that the
+    seed picked up matches the seed alone."""
+    end_s: float = 8.0
+    """A region ending within 8 s of the end of an episode (that ended inside the window) closes the episode:
+    end credits, which replay the theme, end there after a short fade."""
+
+    # --- boundary refinement (matching/refine.py) ---
+    reach_out_s: float = 2.0
+    """How far beyond the hashes' span a boundary may move: a fade-out or a soft first note lasts a second or
+    two; further out lies the next sound, which must not join."""
+    reach_in_s: float = 0.5
+    """How far inside the span a boundary may move back, when the frames at the span's edge do not match."""
+    match_level: float = 0.6
+    """A frame matches a partner when their correlation is at least 0.6: unrelated frames of one series
+    correlate around 0–0.3, the same sound under speech or another codec 0.6–0.95 (0.5 and 0.75 were tried on
+    the validation split: 0.6 and 0.75 gave the same hits, 0.5 let the next sound in)."""
+    silence_db: float = 20.0
+    """Frames more than 20 dB below the episode's loud level (its 95th-percentile frame) count as quiet and never
+    extend a boundary: room tone and an ambience bed sound alike at any offset. Measured on the validation
+    split: 45 dB let the ambience after an intro extend its end by 0.5 s (median); 20 dB gave a median
+    boundary error of 0.02 s; 15 dB began to cut fade-outs short."""
+    max_partners: int = 8
+    """Partners compared per region (those with the most votes)."""
+    start_quantile: float = 50.0
+    end_quantile: float = 75.0
+    """Per frame, a quantile of the partners' similarities. Before the start, half the partners must still
+    match (a partner whose logo sits at the intro's offset must not pull the start back into the logo); after
+    the end, a quarter (a trimmed partner has stopped, speech is over another)."""
+
+    # --- the series' answers (detectors/recurring.py) ---
+    min_intro_probability: float = 0.5
+    """A series' best motif is taken for its intro only when the scorer gives it at least even odds; below,
+    every episode is answered "no intro" (some series have none)."""
+    embedded_ratio: float = 1.8
+    """An episode whose instance of the intro goes on, in step with some partner, for 1.8 times the intro's
+    typical length holds the theme inside a longer recurring piece (a score cue quoting it), not as its opening
+    intro. On the corpus's validation and test splits 1.5 and 1.8 gave the same answers (one false intro fewer
+    on test, none lost); 1.3 began to drop genuine intros."""
+    max_matches: int = 3
+    """Recurring motifs kept per episode as evidence (the best by the scorer's probability): the intro and the
+    other candidates a reviewer may want to see (end credits, a recap's music)."""
+
+    # --- known intros (known/library.py) ---
+    margin_s: float = 5.0
+    """Audio kept on each side of a known intro: labels can be off by a few seconds, and the lookup needs some
+    of what surrounds the intro to see where the shared sound stops."""
+    audit_tolerance_s: float = 1.0
+    """A label whose start or end is more than 1 s from the audio's is flagged by the audit: whole-second labels
+    are at most 0.5 s off by rounding, so more is a labelling slip."""
+    closing_share: float = 0.8
+    """In an episode that ends inside the window, a match starting in its last fifth is its end credits, which
+    replay the theme (they take the last 5–15 % of an episode)."""
+    quiet_db: float = 20.0
+    """Sound more than 20 dB under the episode's loud frames is quiet: a fade-out or a soft first bar, which the
+    audio cannot place to the second (as ``silence_db``)."""
+    min_coverage: float = 0.4
+    """A lookup must hear at least 40 % of the known intro's length: trimmed intros keep half or more; a quoted
+    bar of the theme in a score cue, or a chance match, much less."""
+    min_lookup_votes: int = 12
+    """Fewest matching hashes with a reference for a lookup to count: a 2 s sting leaves 20 or more, chance
+    alignments 8–10 at most."""
+
+    # --- the analysis (analysis.py) ---
+    end_slack_s: float = 1.0
+    """Audio shorter than the window by more than this means the episode ended inside the window."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "speeds":
+                if not value or not all(isinstance(s, (int, float)) and 0.5 <= s <= 2.0 for s in value):
+                    raise SettingsError(f"speeds must be factors in 0.5..2, got {value!r}")
+                continue
+            if isinstance(value, bool):
+                continue
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise SettingsError(f"{f.name} must be a finite number >= 0, got {value!r}")
+        if not 0 <= self.min_bin < self.max_bin:
+            raise SettingsError(f"min_bin ({self.min_bin}) must lie below max_bin ({self.max_bin})")
+        if self.max_bin > 1 << (32 - self.hash_bits_df - self.hash_bits_dt):
+            raise SettingsError("max_bin does not fit in a 32-bit hash beside hash_bits_df and hash_bits_dt")
+        if 2 * self.target_max_bins >= 1 << self.hash_bits_df:
+            raise SettingsError(f"target_max_bins ({self.target_max_bins}) does not fit in hash_bits_df bits")
+        for name in ("fanout", "peaks_per_second", "profile_bands", "min_votes", "max_partners", "peak_time_frames"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be >= 1")
+        for name in ("region_overlap", "min_agreement", "match_level", "min_intro_probability", "closing_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise SettingsError(f"{name} must lie in 0..1, got {getattr(self, name)}")
 
     @property
     def settings_hash(self) -> str:
         return _frozen_hash(self)
+
+
+DEFAULT_MATCHING = MatchingOptions()
+"""The matching options every function takes when none are given."""

@@ -55,11 +55,12 @@ def _audit(label_set: Any, videos: list[Path], options: Any) -> bool:
     True when some video could not be read (listed)."""
     from rich.table import Table
 
-    from ..known import AUDIT_TOLERANCE_S, build_library
+    from ..known import build_library
 
     with handled(), progress_hook(True) as hook:
         library, failed, missing = build_library(label_set, videos, options, progress=hook)
-    table = Table(title=f"labels against the audio (flagged when more than {AUDIT_TOLERANCE_S:g} s off)")
+    tolerance = library.options.audit_tolerance_s
+    table = Table(title=f"labels against the audio (flagged when more than {tolerance:g} s off)")
     for column in ("id", "series", "label", "audio", "verdict"):
         table.add_column(column)
     for a in library.audits:

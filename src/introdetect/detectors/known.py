@@ -47,7 +47,8 @@ class KnownDetector:
         return cls(context.library)
 
     def key(self) -> str:
-        return digest(self.name, [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries])
+        entries = [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries]
+        return digest(self.name, entries, self.library.options.settings_hash)
 
     def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
         if series in self.library.series:

@@ -16,30 +16,14 @@ from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
 from ..matching.series import SeriesAnalysis, analyse_series
 from ..result import Evidence, Kind, Match, Method
-from ..settings import digest
+from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
-
-MIN_INTRO_PROBABILITY = 0.5
-"""A series' best motif is taken for its intro only when the scorer gives it at least even odds; below,
-every episode is answered "no intro" (some series have none)."""
-
-EMBEDDED_RATIO = 1.8
-"""An episode whose instance of the intro goes on, in step with some partner, for 1.8 times the intro's typical
-length holds the theme inside a longer recurring piece (a score cue quoting it), not as its opening intro.
-On the corpus's validation and test splits 1.5 and 1.8 gave the same answers (one false intro fewer on test,
-none lost); 1.3 began to drop genuine intros."""
-
-MAX_MATCHES = 3
-"""Recurring motifs kept per episode as evidence (the best by the scorer's probability): the intro and the
-other candidates a reviewer may want to see (end credits, a recap's music)."""
 
 NOTE_LONE = "a lone episode of an unknown series cannot be matched: add its siblings or labelled episodes of its series"
 
 
-def series_matches(
-    prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int = MAX_MATCHES
-) -> list[tuple[Match, ...]]:
+def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int) -> list[tuple[Match, ...]]:
     """Per episode, the recurring motifs heard in it (its main region of each), best first, at most ``limit``."""
     order = np.argsort(-analysis.probabilities, kind="stable")[:limit] if analysis.motifs else []
     found: list[list[Match]] = [[] for _ in prints]
@@ -55,25 +39,28 @@ def series_matches(
 
 
 def series_answers(
-    prints: Sequence[EpisodePrint], scorer: MotifScorer, analysis: SeriesAnalysis | None = None
+    prints: Sequence[EpisodePrint],
+    scorer: MotifScorer,
+    analysis: SeriesAnalysis | None = None,
+    options: MatchingOptions = DEFAULT_MATCHING,
 ) -> list[tuple[Segment | None, AnswerFeatures]]:
     """Every episode's answer from what recurs across the series (two or more episodes), with what the
     matcher saw for it (``AnswerFeatures``, from which its confidence is computed)."""
     prints = list(prints)
     n = len(prints)
-    analysis = analysis or analyse_series(prints, scorer)
-    if not analysis.motifs or analysis.probabilities.max() < MIN_INTRO_PROBABILITY:
+    analysis = analysis or analyse_series(prints, scorer, options)
+    if not analysis.motifs or analysis.probabilities.max() < options.min_intro_probability:
         best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
         return [(None, AnswerFeatures(0.0, logit(best), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints]
     k = int(np.argmax(analysis.probabilities))
     motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
-    refiner = Refiner(prints)
+    refiner = Refiner(prints, options)
     share = len(motif.episodes) / n
-    reach = {e: max(map(span, alignment_groups(motif.main_region(e).members))) for e in motif.regions}
+    reach = {e: max(map(span, alignment_groups(motif.main_region(e).members, options))) for e in motif.regions}
     typical = float(np.median([r.end - r.start for r in (motif.main_region(e) for e in motif.regions)]))
     answers: list[tuple[Segment | None, AnswerFeatures]] = []
     for e, p in enumerate(prints):
-        if e not in motif.regions or (len(motif.regions) >= 3 and reach[e] > EMBEDDED_RATIO * typical):
+        if e not in motif.regions or (len(motif.regions) >= 3 and reach[e] > options.embedded_ratio * typical):
             answers.append((None, AnswerFeatures(0.0, logit(probability), share, 0.0, 0.0, 0.0, math.log(n), 0.0)))
             continue
         region = motif.main_region(e)
@@ -105,21 +92,22 @@ class RecurringDetector:
 
     scorer: MotifScorer
     confidence: ConfidenceModel
+    options: MatchingOptions = DEFAULT_MATCHING
 
     @classmethod
     def build(cls, context: DetectorContext) -> RecurringDetector:
-        return cls(context.scorer, context.confidence)
+        return cls(context.scorer, context.confidence, context.matching)
 
     def key(self) -> str:
-        return digest(self.name, self.scorer.to_json(), self.confidence.to_json())
+        return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash)
 
     def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
         prints = list(prints)
         if len(prints) < 2:
             return [[Candidate(Kind.INTRO, None, None, Method.UNMATCHED, NOTE_LONE)] for _ in prints]
-        analysis = analyse_series(prints, self.scorer)
-        answers = series_answers(prints, self.scorer, analysis)
-        matches = series_matches(prints, analysis)
+        analysis = analyse_series(prints, self.scorer, self.options)
+        answers = series_answers(prints, self.scorer, analysis, self.options)
+        matches = series_matches(prints, analysis, self.options.max_matches)
         return [
             [
                 Candidate(

@@ -2,7 +2,6 @@
 
 from .build import build_library
 from .library import (
-    AUDIT_TOLERANCE_S,
     IntroLibrary,
     KnownIntro,
     LabelAudit,
@@ -13,7 +12,6 @@ from .library import (
 )
 
 __all__ = [
-    "AUDIT_TOLERANCE_S",
     "IntroLibrary",
     "KnownIntro",
     "LabelAudit",

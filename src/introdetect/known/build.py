@@ -11,7 +11,7 @@ from ..grouping import labelled_videos, series_of
 from ..labels import LabelSet
 from ..result import Failure
 from ..runner import ProgressHook, check_workers, executor
-from ..settings import AudioOptions
+from ..settings import DEFAULT_MATCHING, AudioOptions, MatchingOptions
 from .library import IntroLibrary, build_library_from_prints
 
 
@@ -21,6 +21,7 @@ def build_library(
     options: AudioOptions | None = None,
     workers: int | None = None,
     progress: ProgressHook | None = None,
+    matching: MatchingOptions = DEFAULT_MATCHING,
 ) -> tuple[IntroLibrary, list[Failure], list[str]]:
     """Analyse every labelled video once (``videos``: files, or folders searched for media) and build the
     library: (library, a Failure per video that could not be read, labelled ids without a video)."""
@@ -28,8 +29,8 @@ def build_library(
     pairs, missing = labelled_videos(labels, videos)
     paths: list[Path] = [v for _, v in pairs]
     with executor(workers, None, len(paths)) as pool:
-        found = analyse_many(paths, options or AudioOptions(), pool, progress=progress)
+        found = analyse_many(paths, options or AudioOptions(), pool, progress=progress, matching=matching)
     library = build_library_from_prints(
-        [(label, found.prints[v], series_of(v, labels)) for label, v in pairs if v in found.prints]
+        [(label, found.prints[v], series_of(v, labels)) for label, v in pairs if v in found.prints], matching
     )
     return library, found.failures, missing

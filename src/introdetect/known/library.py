@@ -32,40 +32,12 @@ from ..matching.align import shared_segments
 from ..matching.index import InvertedIndex
 from ..matching.landmarks import Landmarks, hash_reach, landmark_hashes
 from ..matching.profile import Profile
-from ..matching.recurring import SPEEDS, EpisodePrint, Region, build_regions, query_segments
+from ..matching.recurring import EpisodePrint, Region, build_regions, query_segments
 from ..matching.refine import Refiner
-from ..matching.scoring import END_S
+from ..settings import DEFAULT_MATCHING, MatchingOptions
 from ..timecode import Segment
 
 LIBRARY_FORMAT = 1
-
-MARGIN_S = 5.0
-"""Audio kept on each side of a known intro: labels can be off by a few seconds, and the lookup needs some
-of what surrounds the intro to see where the shared sound stops."""
-
-LABEL_SLACK_S = 2.0
-"""A boundary found in the audio replaces the label's (mapped through the alignment) when within 2 s of it;
-further away, the audio has probably latched onto a neighbouring sound and the label is kept."""
-
-AUDIT_TOLERANCE_S = 1.0
-"""A label whose start or end is more than 1 s from the audio's is flagged by the audit: whole-second labels
-are at most 0.5 s off by rounding, so more is a labelling slip."""
-
-CLOSING_SHARE = 0.8
-"""In an episode that ends inside the window, a match starting in its last fifth is its end credits, which
-replay the theme (they take the last 5–15 % of an episode)."""
-
-QUIET_DB = 20.0
-"""Sound more than 20 dB under the episode's loud frames is quiet: a fade-out or a soft first bar, which the
-audio cannot place to the second (as refine.SILENCE_DB)."""
-
-MIN_COVERAGE = 0.4
-"""A lookup must hear at least 40 % of the known intro's length: trimmed intros keep half or more; a quoted
-bar of the theme in a score cue, or a chance match, much less."""
-
-MIN_LOOKUP_VOTES = 12
-"""Fewest matching hashes with a reference for a lookup to count: a 2 s sting leaves 20 or more, chance
-alignments 8–10 at most."""
 
 
 @dataclass(frozen=True)
@@ -98,10 +70,12 @@ class Lookup:
     references: tuple[str, ...]
 
 
-def _slice(p: EpisodePrint, intro: Segment, label_id: str, series: str, label: Segment, refined: bool) -> KnownIntro:
+def _slice(
+    p: EpisodePrint, intro: Segment, label_id: str, series: str, label: Segment, refined: bool, margin_s: float
+) -> KnownIntro:
     rate = p.profile.frame_rate
-    lo = max(0, int((intro.start_s - MARGIN_S) * rate))
-    hi = min(p.profile.n_frames, int(np.ceil((intro.end_s + MARGIN_S) * rate)) + 1)
+    lo = max(0, int((intro.start_s - margin_s) * rate))
+    hi = min(p.profile.n_frames, int(np.ceil((intro.end_s + margin_s) * rate)) + 1)
     peaks = p.landmarks.peaks
     keep = (peaks[:, 0] >= lo) & (peaks[:, 0] < hi)
     sliced = peaks[keep].copy()
@@ -115,20 +89,22 @@ def _slice(p: EpisodePrint, intro: Segment, label_id: str, series: str, label: S
     return KnownIntro(label_id, series, intro, label, refined, lo, reference)
 
 
-def refine_labels(prints: Sequence[EpisodePrint], labels: Sequence[Label]) -> list[tuple[Segment | None, str]]:
+def refine_labels(
+    prints: Sequence[EpisodePrint], labels: Sequence[Label], options: MatchingOptions = DEFAULT_MATCHING
+) -> list[tuple[Segment | None, str]]:
     """The intro of each labelled episode of one series as its audio shows it: of the stretches it shares
     with the series' other labelled episodes, the one that best overlaps its label, refined frame by frame.
     (None, reason) where no shared stretch overlaps the label."""
     if len(prints) < 2:
         return [(None, "only labelled episode of its series: nothing to compare with") for _ in prints]
     rate = prints[0].profile.frame_rate
-    index = InvertedIndex([landmark_hashes(p.landmarks.peaks) for p in prints])
-    segments = query_segments(index, prints, rate)
-    refiner = Refiner(prints)
+    index = InvertedIndex([landmark_hashes(p.landmarks.peaks, 1.0, options) for p in prints], options)
+    segments = query_segments(index, prints, rate, options)
+    refiner = Refiner(prints, options)
     result: list[tuple[Segment | None, str]] = []
     for e, label in enumerate(labels):
         segment = label.segment
-        regions = build_regions(e, segments[e]) if segment is not None else []
+        regions = build_regions(e, segments[e], options) if segment is not None else []
         scored = [(Segment(r.start / rate, max(r.end, r.start + 1) / rate).iou(segment), r) for r in regions]
         best = max(scored, key=lambda x: x[0], default=(0.0, None))
         if best[1] is None or best[0] < 0.3:
@@ -138,17 +114,17 @@ def refine_labels(prints: Sequence[EpisodePrint], labels: Sequence[Label]) -> li
     return result
 
 
-def _intro_hashes(entry: KnownIntro) -> tuple[np.ndarray, np.ndarray]:
+def _intro_hashes(entry: KnownIntro, options: MatchingOptions) -> tuple[np.ndarray, np.ndarray]:
     """Hashes anchored inside the known intro only: the margins kept around it (for refinement) may hold a
     network logo or a recap sting that other episodes share, which must not be looked up as the intro."""
-    frames, hashes = landmark_hashes(entry.reference.landmarks.peaks)
+    frames, hashes = landmark_hashes(entry.reference.landmarks.peaks, 1.0, options)
     rate = entry.reference.profile.frame_rate
     lo, hi = entry.intro.start_s * rate - entry.first_frame, entry.intro.end_s * rate - entry.first_frame
     inside = (frames >= lo) & (frames < hi)
     return frames[inside], hashes[inside]
 
 
-def _intro_region(episode: EpisodePrint, regions: Sequence[Region]) -> Region:
+def _intro_region(episode: EpisodePrint, regions: Sequence[Region], options: MatchingOptions) -> Region:
     """Of the stretches that match the known intros well (half the best's references and a third of its
     votes), the strongest that does not end the episode: end credits replay the theme after the intro, and
     a score cue that quotes the theme, under speech, matches less of it."""
@@ -160,7 +136,8 @@ def _intro_region(episode: EpisodePrint, regions: Sequence[Region]) -> Region:
 
     def closing(r: Region) -> bool:  # end credits: end the episode, or start in its last fifth
         return episode.reached_end and (
-            episode.duration_s - r.end / rate < END_S or r.start / rate > CLOSING_SHARE * episode.duration_s
+            episode.duration_s - r.end / rate < options.end_s
+            or r.start / rate > options.closing_share * episode.duration_s
         )
 
     opening = [r for r in good if not closing(r)]
@@ -170,9 +147,15 @@ def _intro_region(episode: EpisodePrint, regions: Sequence[Region]) -> Region:
 class IntroLibrary:
     """Known intros by series; ``lookup`` answers a new episode from them."""
 
-    def __init__(self, entries: Iterable[KnownIntro] = (), audits: Iterable[LabelAudit] = ()) -> None:
+    def __init__(
+        self,
+        entries: Iterable[KnownIntro] = (),
+        audits: Iterable[LabelAudit] = (),
+        options: MatchingOptions = DEFAULT_MATCHING,
+    ) -> None:
         self.entries = list(entries)
         self.audits = list(audits)
+        self.options = options  # what the references' fingerprints were made with, and lookups use
         self._indexes: dict[str | None, tuple[list[KnownIntro], InvertedIndex]] = {}
 
     def __len__(self) -> int:
@@ -187,7 +170,7 @@ class IntroLibrary:
             chosen = [e for e in self.entries if series is None or e.series == series]
             if not chosen:
                 return None
-            index = InvertedIndex([_intro_hashes(e) for e in chosen])
+            index = InvertedIndex([_intro_hashes(e, self.options) for e in chosen], self.options)
             self._indexes[series] = (chosen, index)
         return self._indexes[series]
 
@@ -198,15 +181,16 @@ class IntroLibrary:
         if found is None:
             return None
         chosen, index = found
+        o = self.options
         rate = episode.profile.frame_rate
         segments = []
-        for speed in SPEEDS:
-            frames, hashes = landmark_hashes(episode.landmarks.peaks, speed)
-            matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, speed))
-            segments += [s for s in shared_segments(matches, speed, rate) if s.votes >= MIN_LOOKUP_VOTES]
+        for speed in o.speeds:
+            frames, hashes = landmark_hashes(episode.landmarks.peaks, speed, o)
+            matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, speed, o))
+            segments += [s for s in shared_segments(matches, speed, rate, o) if s.votes >= o.min_lookup_votes]
         if not segments:
             return None
-        region = _intro_region(episode, build_regions(0, segments))
+        region = _intro_region(episode, build_regions(0, segments, o), o)
         partners = {}
         for m in sorted(region.members, key=lambda s: -s.votes):
             partners.setdefault(m.other, m)
@@ -222,18 +206,18 @@ class IntroLibrary:
         prints = [episode] + [e.reference for e in chosen]
         # the references follow the episode in ``prints``: their indices move up by one
         shifted = replace(region, members=[replace(m, other=m.other + 1) for m in region.members])
-        audio = Refiner(prints).refine(shifted)
+        audio = Refiner(prints, o).refine(shifted)
         agreeing = len(partners)
         confidence = 1.0 - 0.5 ** (agreeing + min(region.votes, 400) / 100)
         references = tuple(chosen[i].id for i in partners)
-        if audio.duration_s < MIN_COVERAGE * expected.duration_s:
+        if audio.duration_s < o.min_coverage * expected.duration_s:
             # a few seconds of the theme, not the intro: a quoted bar in a score cue, or a chance match
             return Lookup(None, float(confidence), references)
         start, end = expected.start_s, expected.end_s
         best_ref, best_seg = max(partners.items(), key=lambda item: item[1].votes)
         reference = chosen[best_ref].reference
         for side, heard, said in (("start", audio.start_s, expected.start_s), ("end", audio.end_s, expected.end_s)):
-            if abs(heard - said) <= AUDIT_TOLERANCE_S:
+            if abs(heard - said) <= o.audit_tolerance_s:
                 start, end = (heard, end) if side == "start" else (start, heard)
                 continue
             if side == "start":
@@ -246,7 +230,8 @@ class IntroLibrary:
             ref_loudness = reference.profile.loudness_db
             stretch = ref_loudness[max(ref_lo, 0) : max(min(ref_hi, ref_loudness.size), max(ref_lo, 0) + 1)]
             loud = (
-                stretch.size and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - QUIET_DB
+                stretch.size
+                and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - o.quiet_db
             )
             if loud:
                 start, end = (heard, end) if side == "start" else (start, heard)
@@ -274,6 +259,7 @@ class IntroLibrary:
             )
         header = {
             "format": LIBRARY_FORMAT,
+            "matching": self.options.settings_hash,
             "entries": meta,
             "audits": [
                 {
@@ -294,13 +280,18 @@ class IntroLibrary:
             Path(tmp).write_bytes(buffer.getvalue())
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> IntroLibrary:
+    def load(cls, path: str | os.PathLike[str], options: MatchingOptions = DEFAULT_MATCHING) -> IntroLibrary:
+        """A saved library; one fingerprinted with other matching options than ``options`` is refused."""
         try:
             with np.load(Path(path), allow_pickle=False) as data:
                 header = json.loads(bytes(data["header"]).decode())
                 if header.get("format") != LIBRARY_FORMAT:
                     raise LibraryFileError(
                         f"{path}: intro library format {header.get('format')}, expected {LIBRARY_FORMAT}"
+                    )
+                if header.get("matching", options.settings_hash) != options.settings_hash:
+                    raise LibraryFileError(
+                        f"{path}: made with other matching settings than these: build it again (library build)"
                     )
                 entries = []
                 for k, m in enumerate(header["entries"]):
@@ -336,22 +327,24 @@ class IntroLibrary:
                 ]
         except (OSError, ValueError, KeyError) as exc:
             raise LibraryFileError(f"{path}: not an introdetect intro library ({exc})") from None
-        return cls(entries, audits)
+        return cls(entries, audits, options)
 
 
-def reconcile(label: Segment, audio: Segment, episode: EpisodePrint) -> tuple[Segment, bool, str]:
+def reconcile(
+    label: Segment, audio: Segment, episode: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING
+) -> tuple[Segment, bool, str]:
     """Where a label (or a known intro mapped onto a new episode) and the audio disagree, which to believe.
 
-    Per boundary: within AUDIT_TOLERANCE_S the audio's (it is precise to a frame); further apart, the label's
+    Per boundary: within ``audit_tolerance_s`` the audio's (it is precise to a frame); further apart, the label's
     when what lies between the two is quiet (a fade or a soft first bar is part of an intro, yet gives the
     audio nothing to match), the audio's when it is loud (the label cuts into other sound, or the intro was
     trimmed in this episode): then the label is contradicted. Returns (segment, contradicted, reason)."""
     rate = episode.profile.frame_rate
     loudness = episode.profile.loudness_db
-    quiet_below = float(np.percentile(loudness, 95)) - QUIET_DB if loudness.size else 0.0
+    quiet_below = float(np.percentile(loudness, 95)) - options.quiet_db if loudness.size else 0.0
     chosen, notes = [], []
     for name, said, heard in (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s)):
-        if abs(said - heard) <= AUDIT_TOLERANCE_S:
+        if abs(said - heard) <= options.audit_tolerance_s:
             chosen.append(heard)
             continue
         lo, hi = sorted((int(said * rate), int(heard * rate)))
@@ -368,7 +361,9 @@ def reconcile(label: Segment, audio: Segment, episode: EpisodePrint) -> tuple[Se
     return segment, contradicted, "; ".join(notes) or "label agrees with the audio"
 
 
-def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]]) -> IntroLibrary:
+def build_library_from_prints(
+    labelled: Sequence[tuple[Label, EpisodePrint, str]], options: MatchingOptions = DEFAULT_MATCHING
+) -> IntroLibrary:
     """Known intros from analysed labelled episodes (label, print, series as ``grouping.series_of`` names
     it); labels refined and audited per series."""
     by_series: dict[str, list[tuple[Label, EpisodePrint]]] = defaultdict(list)
@@ -379,7 +374,7 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]
     audits: list[LabelAudit] = []
     for series, members in sorted(by_series.items()):
         members.sort(key=lambda lp: lp[0].id)
-        found = refine_labels([p for _, p in members], [lb for lb, _ in members])
+        found = refine_labels([p for _, p in members], [lb for lb, _ in members], options)
         for (label, p), (audio, reason) in zip(members, found, strict=True):
             assert label.segment is not None
             if label.segment.start_s >= p.duration_s - 1.0:
@@ -396,9 +391,9 @@ def build_library_from_prints(labelled: Sequence[tuple[Label, EpisodePrint, str]
                 continue
             intro, flagged = label.segment, False
             if audio is not None:
-                intro, flagged, reason = reconcile(label.segment, audio, p)
+                intro, flagged, reason = reconcile(label.segment, audio, p, options)
             elif len(members) >= 2:
                 flagged = True
             audits.append(LabelAudit(label.id, series, label.segment, audio, flagged, reason))
-            entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None))
-    return IntroLibrary(entries, audits)
+            entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None, options.margin_s))
+    return IntroLibrary(entries, audits, options)

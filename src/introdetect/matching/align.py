@@ -11,25 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..settings import DEFAULT_MATCHING, MatchingOptions
 from .index import Matches
-
-OFFSET_TOLERANCE_FRAMES = 1
-"""Votes within ±1 frame (±46 ms) of an offset count for it: peaks jitter by a frame under codecs and mixing."""
-
-MIN_VOTES = 8
-"""Fewest matching hashes, at one offset, for a shared segment. A query of ~70 000 hashes meets ~1 chance
-match per offset bin and episode, so 8 in ±1 frame happens by chance about once in 10⁵ bins, while a 2 s
-sting under dialogue still leaves 20 or more."""
-
-MAX_GAP_S = 6.0
-"""Matches further apart than this at one offset start a new segment: dialogue over an intro and quiet bars
-of a theme leave gaps of several seconds, while two different recurring sounds at exactly one offset
-within 6 s of each other are rare."""
-
-
-LONE_VOTE_S = 1.0
-"""A vote with no other vote at its offset within 1 s is dropped before segments are cut: chance matches
-are single, while shared sound gives several votes a second."""
 
 
 @dataclass(frozen=True)
@@ -48,22 +31,24 @@ class SharedSegment:
 
 
 def shared_segments(
-    matches: Matches, speed: float, frame_rate: float, min_votes: int = MIN_VOTES
+    matches: Matches, speed: float, frame_rate: float, options: MatchingOptions = DEFAULT_MATCHING
 ) -> list[SharedSegment]:
-    """Shared segments of a query (hashed at ``speed``) with each other episode, from its hash matches."""
+    """Shared segments of a query (hashed at ``speed``) with each other episode, from its hash matches (the
+    constants: ``offset_tolerance_frames``, ``min_votes``, ``lone_vote_s``, ``max_gap_s``)."""
     if matches.size == 0:
         return []
+    tolerance, min_votes = options.offset_tolerance_frames, options.min_votes
     warped = np.rint(matches.query_frame.astype(np.float64) * speed).astype(np.int64)
     offset = matches.other_frame.astype(np.int64) - warped
-    lo = int(offset.min()) - OFFSET_TOLERANCE_FRAMES
-    span = int(offset.max()) - lo + OFFSET_TOLERANCE_FRAMES + 1
+    lo = int(offset.min()) - tolerance
+    span = int(offset.max()) - lo + tolerance + 1
     key = matches.other.astype(np.int64) * span + (offset - lo)
     n_others = int(matches.other.max()) + 1
     votes = np.bincount(key, minlength=n_others * span).reshape(n_others, span)
     # votes within the tolerance, and only offsets that are the local maximum of their neighbourhood
-    width = 2 * OFFSET_TOLERANCE_FRAMES + 1
+    width = 2 * tolerance + 1
     smoothed = votes.copy()
-    for d in range(1, OFFSET_TOLERANCE_FRAMES + 1):
+    for d in range(1, tolerance + 1):
         smoothed[:, d:] += votes[:, :-d]
         smoothed[:, :-d] += votes[:, d:]
     # the peaks: offsets with enough votes that beat every neighbour within ``width`` (among equal smoothed
@@ -82,7 +67,7 @@ def shared_segments(
     column = offset - lo
     other = matches.other.astype(np.int64)
     pid = np.full(matches.size, -1, dtype=np.int64)
-    for d in range(-OFFSET_TOLERANCE_FRAMES, OFFSET_TOLERANCE_FRAMES + 1):
+    for d in range(-tolerance, tolerance + 1):
         c = np.clip(column + d, 0, span - 1)
         hit = (pid < 0) & (peak_id[other, c] >= 0) & (column + d >= 0) & (column + d < span)
         pid[hit] = peak_id[other[hit], c[hit]]
@@ -93,12 +78,12 @@ def shared_segments(
     pid, frames, reach = pid[order], frames[order], reach[order]
     # a lone vote (none other within a second at its offset) is chance: it must not stretch a segment
     same = pid[1:] == pid[:-1]
-    close = same & (np.diff(frames) <= max(1, round(LONE_VOTE_S * frame_rate)))
+    close = same & (np.diff(frames) <= max(1, round(options.lone_vote_s * frame_rate)))
     keep = np.concatenate([[False], close]) | np.concatenate([close, [False]])
     pid, frames, reach = pid[keep], frames[keep], reach[keep]
     if pid.size == 0:
         return []
-    max_gap = max(1, round(MAX_GAP_S * frame_rate))
+    max_gap = max(1, round(options.max_gap_s * frame_rate))
     starts = np.flatnonzero(np.concatenate([[True], (pid[1:] != pid[:-1]) | (np.diff(frames) > max_gap)]))
     counts = np.diff(np.concatenate([starts, [pid.size]]))
     ends = np.maximum.reduceat(reach, starts)

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_POSTINGS_PER_EPISODE = 8
-"""A hash that occurs more than 8 times per indexed episode on average says nothing about where (steady
-tones and loops repeat it everywhere); such hashes are dropped from queries (a stop list)."""
+from ..settings import DEFAULT_MATCHING, MatchingOptions
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,9 @@ class Matches:
 class InvertedIndex:
     """Built once from every episode's (frames, hashes); queried with any (frames, hashes)."""
 
-    def __init__(self, prints: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(
+        self, prints: Sequence[tuple[np.ndarray, np.ndarray]], options: MatchingOptions = DEFAULT_MATCHING
+    ) -> None:
         frames = [np.asarray(f, dtype=np.int32) for f, _ in prints]
         hashes = [np.asarray(h, dtype=np.uint32) for _, h in prints]
         episode = np.concatenate(
@@ -42,7 +42,8 @@ class InvertedIndex:
         self.episode = episode[order]
         self.frame = np.concatenate(frames or [np.zeros(0, np.int32)])[order]
         self.n_episodes = len(prints)
-        self.max_postings = max(1, MAX_POSTINGS_PER_EPISODE * max(1, self.n_episodes))
+        # a hash more frequent than max_postings_per_episode per indexed episode is a stop word
+        self.max_postings = max(1, options.max_postings_per_episode * max(1, self.n_episodes))
 
     def query(
         self, frames: np.ndarray, hashes: np.ndarray, exclude: int | None = None, reach: np.ndarray | None = None

@@ -2,7 +2,7 @@
 
 Three small stages, each a pure function on arrays: ``find_peaks`` (local maxima of the log spectrogram),
 ``landmark_hashes`` (pairs of nearby peaks packed into 22-bit hashes), and ``LandmarkSink`` that collects
-what they need from a ``FrameStream`` while ffmpeg decodes. Peaks, not hashes, are kept per episode: hashes
+what they need from a ``FrameStream`` while ffmpeg decodes. Their constants are ``settings.MatchingOptions``. Peaks, not hashes, are kept per episode: hashes
 of a sped-up copy (PAL 25/24) are made by scaling the peaks' time and frequency before hashing.
 """
 
@@ -13,45 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-FFT_DOUBLE = False
-"""Matching's FFT runs in float32: peaks and band energies need no more, and it halves the FFT's cost (the
-frame features, checked against librosa, keep float64)."""
-
-MIN_BIN = 3
-MAX_BIN = 512
-"""Peaks are looked for in FFT bins 3..511 (32 Hz – 5.5 kHz at 22.05 kHz / 2048): below, hum and rumble; above,
-little that survives low bit-rate codecs and a low-pass EQ (the corpus has 6.5 kHz)."""
-
-PEAK_TIME_FRAMES = 3
-PEAK_FREQ_BINS = 8
-"""A peak is the largest value within ±3 frames (±0.14 s) and ±8 bins (±86 Hz): wide enough that noise
-does not make a peak of every ripple, narrow enough to keep peaks in sparse music (a few chimes a second);
-±4 frames and ±12 bins left some themes 5 peaks a second, too few after a lossy codec."""
-
-PEAKS_PER_SECOND = 40
-"""At most this many peaks (the strongest) per second: caps the cost of dense music while leaving a 2 s sting
-about 60 peaks, i.e. ~300 hashes to vote with."""
-
-PEAK_FLOOR_DB = 25.0
-"""Peaks more than 25 dB below the episode's loud frames (the 90th percentile of each frame's strongest bin)
-are ignored: they belong to room tone and ambience beds, which a series may loop in every episode and which
-would then "recur" everywhere. Dialogue, themes and effects sit within ~10 dB of the loud frames."""
-
-LOUD_FRAME_PERCENTILE = 90.0
-
-FANOUT = 5
-TARGET_MAX_FRAMES = 40
-TARGET_MAX_BINS = 63
-"""Each peak is paired with the next 5 peaks that lie within 40 frames (1.9 s) after it and ±63 bins: the
-pairs cover the rhythm of a phrase; more pairs cost memory for little gain."""
-
-HASH_BITS_DT = 6
-HASH_BITS_DF = 7
-
-MAX_REPEATS_IN_EPISODE = 4
-"""A hash that occurs more than 4 times within one episode's window comes from a loop or a steady sound (a
-looped ambience bed repeats every few seconds) and would match everywhere; it is dropped. A theme repeats
-its phrases too, but rarely the same exact peak pair more than a few times within 8 minutes."""
+from ..settings import DEFAULT_MATCHING, MatchingOptions
 
 
 @dataclass(frozen=True)
@@ -63,8 +25,8 @@ class Landmarks:
     n_frames: int
 
 
-def find_peaks(log_spec: np.ndarray, frame_rate: float) -> np.ndarray:
-    """Peaks of a (frames, bins) log-magnitude array (dB) whose column 0 is FFT bin ``MIN_BIN``.
+def find_peaks(log_spec: np.ndarray, frame_rate: float, options: MatchingOptions = DEFAULT_MATCHING) -> np.ndarray:
+    """Peaks of a (frames, bins) log-magnitude array (dB) whose column 0 is FFT bin ``options.min_bin``.
 
     Returns (n, 2) int32 rows of (frame, FFT bin), sorted by frame then bin. ``LandmarkSink`` finds the same
     peaks block by block while the audio is decoded.
@@ -72,24 +34,30 @@ def find_peaks(log_spec: np.ndarray, frame_rate: float) -> np.ndarray:
     if log_spec.size == 0:
         return np.zeros((0, 2), dtype=np.int32)
     spec = np.asarray(log_spec, dtype=np.float32)
-    frames, bins, values = _local_maxima(spec)
-    return select_peaks(frames, bins, values, spec.max(axis=1), frame_rate)
+    frames, bins, values = _local_maxima(spec, options)
+    return select_peaks(frames, bins, values, spec.max(axis=1), frame_rate, options)
 
 
-def _local_maxima(spec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    local_max = ndimage.maximum_filter(spec, size=(2 * PEAK_TIME_FRAMES + 1, 2 * PEAK_FREQ_BINS + 1), mode="nearest")
+def _local_maxima(spec: np.ndarray, options: MatchingOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    size = (2 * options.peak_time_frames + 1, 2 * options.peak_freq_bins + 1)
+    local_max = ndimage.maximum_filter(spec, size=size, mode="nearest")
     frames, bins = np.nonzero(spec == local_max)
     return frames, bins, spec[frames, bins]
 
 
 def select_peaks(
-    frames: np.ndarray, bins: np.ndarray, values: np.ndarray, frame_max: np.ndarray, frame_rate: float
+    frames: np.ndarray,
+    bins: np.ndarray,
+    values: np.ndarray,
+    frame_max: np.ndarray,
+    frame_rate: float,
+    options: MatchingOptions = DEFAULT_MATCHING,
 ) -> np.ndarray:
-    """Of the local maxima (frame, column, dB), those above the loudness floor, at most PEAKS_PER_SECOND a
+    """Of the local maxima (frame, column, dB), those above the loudness floor, at most ``peaks_per_second`` a
     second (the strongest); (n, 2) int32 rows of (frame, FFT bin) sorted by frame then bin."""
     if frame_max.size == 0:
         return np.zeros((0, 2), dtype=np.int32)
-    floor = float(np.percentile(frame_max, LOUD_FRAME_PERCENTILE)) - PEAK_FLOOR_DB
+    floor = float(np.percentile(frame_max, options.loud_frame_percentile)) - options.peak_floor_db
     above = values > floor
     frames, bins, values = frames[above], bins[above], values[above]
     second = (frames / frame_rate).astype(np.int64)
@@ -97,12 +65,14 @@ def select_peaks(
     second_sorted = second[order]
     first_of_second = np.searchsorted(second_sorted, second_sorted, side="left")
     rank = np.arange(order.size) - first_of_second
-    keep = order[rank < PEAKS_PER_SECOND]
-    peaks = np.stack([frames[keep], bins[keep] + MIN_BIN], axis=1).astype(np.int32)
+    keep = order[rank < options.peaks_per_second]
+    peaks = np.stack([frames[keep], bins[keep] + options.min_bin], axis=1).astype(np.int32)
     return peaks[np.lexsort((peaks[:, 1], peaks[:, 0]))]
 
 
-def landmark_hashes(peaks: np.ndarray, speed: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def landmark_hashes(
+    peaks: np.ndarray, speed: float = 1.0, options: MatchingOptions = DEFAULT_MATCHING
+) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of peak pairs: (anchor frames int32, hashes uint32), sorted by frame.
 
     ``speed`` > 1 hashes the audio as it would sound slowed down to normal speed from a copy played
@@ -116,30 +86,33 @@ def landmark_hashes(peaks: np.ndarray, speed: float = 1.0) -> tuple[np.ndarray, 
     n = t.size
     anchors, hashes = [], []
     taken = np.zeros(n, dtype=np.int64)
-    # look ahead up to 3 × FANOUT peaks in time order; keep the first FANOUT that fall inside the target zone
-    for k in range(1, 3 * FANOUT + 1):
+    o = options
+    # look ahead up to 3 × fanout peaks in time order; keep the first fanout that fall inside the target zone
+    for k in range(1, 3 * o.fanout + 1):
         i = np.arange(n - k)
         j = i + k
         dt = t[j] - t[i]
         df = f[j] - f[i]
-        ok = (dt >= 1) & (dt < min(TARGET_MAX_FRAMES, 1 << HASH_BITS_DT)) & (np.abs(df) <= TARGET_MAX_BINS)
-        ok &= taken[i] < FANOUT
+        ok = (dt >= 1) & (dt < min(o.target_max_frames, 1 << o.hash_bits_dt)) & (np.abs(df) <= o.target_max_bins)
+        ok &= taken[i] < o.fanout
         i, dt, df = i[ok], dt[ok], df[ok]
         taken[i] += 1
         anchors.append(i)
-        hashes.append((f[i] << (HASH_BITS_DF + HASH_BITS_DT)) | ((df + TARGET_MAX_BINS) << HASH_BITS_DT) | dt)
+        hashes.append((f[i] << (o.hash_bits_df + o.hash_bits_dt)) | ((df + o.target_max_bins) << o.hash_bits_dt) | dt)
     idx = np.concatenate(anchors)
     h = np.concatenate(hashes).astype(np.uint32)
     _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    keep = counts[inverse] <= MAX_REPEATS_IN_EPISODE
+    keep = counts[inverse] <= o.max_repeats_in_episode
     idx, h = idx[keep], h[keep]
     order = np.argsort(idx, kind="stable")
     return own_t[idx[order]].astype(np.int32), h[order]
 
 
-def hash_reach(frames: np.ndarray, hashes: np.ndarray, speed: float = 1.0) -> np.ndarray:
+def hash_reach(
+    frames: np.ndarray, hashes: np.ndarray, speed: float = 1.0, options: MatchingOptions = DEFAULT_MATCHING
+) -> np.ndarray:
     """The frame of each hash's second peak, in the episode's own time (its span is in the low bits)."""
-    span = (hashes & ((1 << HASH_BITS_DT) - 1)).astype(np.float64) / speed
+    span = (hashes & ((1 << options.hash_bits_dt) - 1)).astype(np.float64) / speed
     return (frames + np.rint(span)).astype(np.int32)
 
 
@@ -149,8 +122,9 @@ class LandmarkSink:
     applies the episode-wide loudness floor and the per-second cap. Same peaks as ``find_peaks`` on the
     whole spectrogram."""
 
-    def __init__(self, frame_rate: float) -> None:
+    def __init__(self, frame_rate: float, options: MatchingOptions = DEFAULT_MATCHING) -> None:
         self.frame_rate = frame_rate
+        self.options = options
         self._tail: np.ndarray | None = None  # frames from self._offset on; the first self._halo are decided
         self._offset = 0
         self._halo = 0
@@ -160,17 +134,17 @@ class LandmarkSink:
         self._frame_max: list[np.ndarray] = []
 
     def __call__(self, magnitude: np.ndarray) -> None:
-        band = magnitude[:, MIN_BIN:MAX_BIN]
+        band = magnitude[:, self.options.min_bin : self.options.max_bin]
         # rounded through float16 as the spectrogram was once stored: peaks stay those the models were fitted on
         block = (20.0 * np.log10(np.maximum(band, 1e-10))).astype(np.float16).astype(np.float32)
         self._frame_max.append(block.max(axis=1))
         self._decide(block if self._tail is None else np.concatenate([self._tail, block]), final=False)
 
     def _decide(self, buffer: np.ndarray, final: bool) -> None:
-        reach = PEAK_TIME_FRAMES
+        reach = self.options.peak_time_frames
         end = buffer.shape[0] if final else buffer.shape[0] - reach  # rows whose whole neighbourhood is here
         if end > self._halo:
-            frames, bins, values = _local_maxima(buffer)
+            frames, bins, values = _local_maxima(buffer, self.options)
             keep = (frames >= self._halo) & (frames < end)
             self._frames.append(frames[keep] + self._offset)
             self._bins.append(bins[keep])
@@ -192,6 +166,7 @@ class LandmarkSink:
             np.concatenate(self._values),
             np.concatenate(self._frame_max),
             self.frame_rate,
+            self.options,
         )
         self._tail, self._frames, self._bins, self._values, self._frame_max = None, [], [], [], []
         return Landmarks(peaks, self.frame_rate, n_frames)

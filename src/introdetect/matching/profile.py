@@ -15,18 +15,16 @@ import scipy.fft
 
 from ..features import spectral
 
-N_BANDS = 40
-"""Mel bands of the profile: enough for a 20-coefficient MFCC and a band-wise contrast, 3× cheaper than 128."""
-
 
 @lru_cache(maxsize=4)
-def _mel_t(sample_rate: int, n_fft: int) -> np.ndarray:
-    return np.ascontiguousarray(spectral.mel_filterbank(sample_rate, n_fft, N_BANDS).T.astype(np.float32))
+def _mel_t(sample_rate: int, n_fft: int, bands: int) -> np.ndarray:
+    return np.ascontiguousarray(spectral.mel_filterbank(sample_rate, n_fft, bands).T.astype(np.float32))
 
 
 @dataclass(frozen=True)
 class Profile:
-    """(frames, N_BANDS) float32 log mel energies in dB, and (frames,) frame loudness in dBFS."""
+    """(frames, bands) float32 log mel energies in dB (``MatchingOptions.profile_bands``), and (frames,) frame
+    loudness in dBFS."""
 
     log_mel: np.ndarray
     loudness_db: np.ndarray
@@ -48,9 +46,9 @@ class Profile:
 
 
 class ProfileSink:
-    def __init__(self, sample_rate: int, n_fft: int) -> None:
-        self.sample_rate, self.n_fft = sample_rate, n_fft
-        self._mel_t = _mel_t(sample_rate, n_fft)
+    def __init__(self, sample_rate: int, n_fft: int, bands: int) -> None:
+        self.sample_rate, self.n_fft, self.bands = sample_rate, n_fft, bands
+        self._mel_t = _mel_t(sample_rate, n_fft, bands)
         self._mel: list[np.ndarray] = []
         self._power: list[np.ndarray] = []
 
@@ -61,7 +59,7 @@ class ProfileSink:
         self._power.append(2.0 * power.sum(axis=1) / (self.n_fft**2 * 0.375))
 
     def finish(self, frame_rate: float) -> Profile:
-        mel = np.concatenate(self._mel) if self._mel else np.zeros((0, N_BANDS), np.float32)
+        mel = np.concatenate(self._mel) if self._mel else np.zeros((0, self.bands), np.float32)
         power = np.concatenate(self._power) if self._power else np.zeros(0, np.float32)
         self._mel, self._power = [], []
         log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))

@@ -22,28 +22,11 @@ import numpy as np
 from sklearn.cluster import DBSCAN
 from threadpoolctl import threadpool_limits
 
-from .align import OFFSET_TOLERANCE_FRAMES, SharedSegment, shared_segments
+from ..settings import DEFAULT_MATCHING, MatchingOptions
+from .align import SharedSegment, shared_segments
 from .index import InvertedIndex
 from .landmarks import Landmarks, hash_reach, landmark_hashes
 from .profile import Profile
-
-SPEEDS = (1.0, 25 / 24, 24 / 25)
-"""Speed hypotheses a query is hashed at: the same speed, and PAL's 25/24 speed-up either way (film shown at
-25 fps in one release and 24 in another); other speeds are rare in broadcast."""
-
-REGION_OVERLAP = 0.5
-"""Two stretches of one episode are the same region when they overlap by half the shorter one."""
-
-DBSCAN_EPS = 1.2
-"""Largest distance, in standard deviations of the series' region summaries (RMS over dimensions), at which
-two regions still sound alike. Regions of one motif differ only by what is mixed over them (~0.3–0.8);
-an intro and a line of dialogue differ by 2 or more."""
-
-
-MIN_AGREEMENT = 0.5
-"""In a motif of 4 or more episodes, a member must share a segment with at least half of the others: the
-intro of one episode matches the intros of all the others, while a reused cue or a chance match that the
-seed picked up matches the seed alone."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +73,19 @@ class Motif:
 
 
 def query_segments(
-    index: InvertedIndex, prints: Sequence[EpisodePrint], frame_rate: float
+    index: InvertedIndex,
+    prints: Sequence[EpisodePrint],
+    frame_rate: float,
+    options: MatchingOptions = DEFAULT_MATCHING,
 ) -> list[list[SharedSegment]]:
-    """Shared segments of every episode with every other one, at each speed hypothesis."""
+    """Shared segments of every episode with every other one, at each speed hypothesis (``options.speeds``)."""
     result: list[list[SharedSegment]] = []
     for i, p in enumerate(prints):
         segments: list[SharedSegment] = []
-        for speed in SPEEDS:
-            frames, hashes = landmark_hashes(p.landmarks.peaks, speed)
-            matches = index.query(frames, hashes, exclude=i, reach=hash_reach(frames, hashes, speed))
-            segments += shared_segments(matches, speed, frame_rate)
+        for speed in options.speeds:
+            frames, hashes = landmark_hashes(p.landmarks.peaks, speed, options)
+            matches = index.query(frames, hashes, exclude=i, reach=hash_reach(frames, hashes, speed, options))
+            segments += shared_segments(matches, speed, frame_rate, options)
         result.append(segments)
     return result
 
@@ -110,17 +96,16 @@ def _overlaps(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> np.
     return inter / np.maximum(1, np.minimum(ends - starts, end - start))
 
 
-def alignment_groups(members: Sequence[SharedSegment]) -> list[list[SharedSegment]]:
+def alignment_groups(
+    members: Sequence[SharedSegment], options: MatchingOptions = DEFAULT_MATCHING
+) -> list[list[SharedSegment]]:
     """The pieces of a region shared with one partner at one alignment (same speed, offset within the
     tolerance), each group a list of pieces."""
+    tolerance = options.offset_tolerance_frames
     groups: dict[tuple[int, float, int], list[SharedSegment]] = {}
     for m in members:
         key = next(
-            (
-                k
-                for k in groups
-                if k[0] == m.other and k[1] == m.speed and abs(k[2] - m.offset) <= OFFSET_TOLERANCE_FRAMES
-            ),
+            (k for k in groups if k[0] == m.other and k[1] == m.speed and abs(k[2] - m.offset) <= tolerance),
             (m.other, m.speed, m.offset),
         )
         groups.setdefault(key, []).append(m)
@@ -132,13 +117,15 @@ def span(pieces: Sequence[SharedSegment]) -> int:
     return max(s.end for s in pieces) - min(s.start for s in pieces)
 
 
-def dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, list[SharedSegment]]:
+def dominant_alignments(
+    members: Sequence[SharedSegment], options: MatchingOptions = DEFAULT_MATCHING
+) -> dict[int, list[SharedSegment]]:
     """Per partner, the pieces of the alignment (speed, offset) that spans the most of the region.
 
     A partner can match one stretch at several offsets: a theme with repeated sections, or end credits that
     replay the intro and go on. Only the true alignment holds all of it, so the widest one wins, provided it
     has at least a third of the strongest one's votes (a wide but thin alignment is chance)."""
-    groups = alignment_groups(members)
+    groups = alignment_groups(members, options)
     strongest: dict[int, int] = defaultdict(int)
     for pieces in groups:
         strongest[pieces[0].other] = max(strongest[pieces[0].other], sum(s.votes for s in pieces))
@@ -150,7 +137,9 @@ def dominant_alignments(members: Sequence[SharedSegment]) -> dict[int, list[Shar
     return {other: pieces for other, (_, _, pieces) in best.items()}
 
 
-def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Region]:
+def build_regions(
+    episode: int, segments: Sequence[SharedSegment], options: MatchingOptions = DEFAULT_MATCHING
+) -> list[Region]:
     """Group one episode's shared segments into regions, strongest first."""
     regions: list[Region] = []
     ordered = sorted(segments, key=lambda s: (-s.votes, s.other, s.start))
@@ -160,7 +149,8 @@ def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Regio
         k = len(regions)
         if k:
             best = int(np.argmax(_overlaps(starts[:k], ends[:k], seg.start, seg.end)))
-            if _overlaps(starts[best : best + 1], ends[best : best + 1], seg.start, seg.end)[0] >= REGION_OVERLAP:
+            overlap = _overlaps(starts[best : best + 1], ends[best : best + 1], seg.start, seg.end)[0]
+            if overlap >= options.region_overlap:
                 regions[best].members.append(seg)
                 regions[best].votes += seg.votes
                 continue
@@ -171,7 +161,7 @@ def build_regions(episode: int, segments: Sequence[SharedSegment]) -> list[Regio
         # (a partner whose logo happens to sit at the intro's offset reaches back into the logo), the end a
         # high quantile (a trimmed partner stops early)
         # (other alignments with a partner, a repeated section or its logo nearby, do not count)
-        dominant = dominant_alignments(region.members).values()
+        dominant = dominant_alignments(region.members, options).values()
         starts = np.array([min(s.start for s in pieces) for pieces in dominant])
         ends = np.array([max(s.end for s in pieces) for pieces in dominant])
         region.start = int(np.percentile(starts, 50))
@@ -190,7 +180,7 @@ def region_summary(profile: Profile, region: Region, frames: int | None = None) 
     return np.concatenate([profile.mfcc(start, end, 13)[:, 1:].mean(axis=0), profile.contrast(start, end).mean(axis=0)])
 
 
-def _links(regions: Sequence[Sequence[Region]]) -> dict[int, dict[int, dict[int, int]]]:
+def _links(regions: Sequence[Sequence[Region]], overlap: float) -> dict[int, dict[int, dict[int, int]]]:
     """For every region (by id), the regions of other episodes it shares a segment with: {other episode:
     {region id: votes}}; a link found from either side counts for both."""
     links: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
@@ -206,7 +196,7 @@ def _links(regions: Sequence[Sequence[Region]]) -> dict[int, dict[int, dict[int,
                 lo, hi = int(seg.other_frame(seg.start)), int(seg.other_frame(seg.end))
                 overlaps = _overlaps(*extents[seg.other], lo, hi)
                 best = int(np.argmax(overlaps))
-                if overlaps[best] < REGION_OVERLAP:
+                if overlaps[best] < overlap:
                     continue
                 target = regions[seg.other][best]
                 links[id(region)][seg.other][id(target)] += seg.votes
@@ -214,7 +204,11 @@ def _links(regions: Sequence[Sequence[Region]]) -> dict[int, dict[int, dict[int,
     return links
 
 
-def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[SharedSegment]]) -> list[Motif]:
+def find_motifs(
+    prints: Sequence[EpisodePrint],
+    segments: Sequence[Sequence[SharedSegment]],
+    options: MatchingOptions = DEFAULT_MATCHING,
+) -> list[Motif]:
     """Recurring motifs of a series, from every episode's shared segments.
 
     A motif grows from a seed region as a star: the seed and, in every other episode, the region it shares
@@ -222,11 +216,11 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
     does not recur together. Seeds are taken in order of how many episodes they link to, so the motifs
     that recur most widely are formed first and keep their regions.
     """
-    regions = [build_regions(e, segs) for e, segs in enumerate(segments)]
+    regions = [build_regions(e, segs, options) for e, segs in enumerate(segments)]
     by_id = {id(r): r for rs in regions for r in rs}
     if not by_id:
         return []
-    links = _links(regions)
+    links = _links(regions, options.region_overlap)
     summaries = {rid: region_summary(prints[r.episode].profile, r) for rid, r in by_id.items()}
     scale = np.array(list(summaries.values())).std(axis=0) + 1e-6
     seeds = sorted(by_id, key=lambda rid: (-len(links[rid]), -by_id[rid].votes, by_id[rid].episode, by_id[rid].start))
@@ -254,7 +248,7 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
             # exists (the local worker pool) deadlocks in its next OpenMP call (seen: a 2-worker detect run
             # after a 1-worker run in the same process hung in DBSCAN)
             with threadpool_limits(limits=1, user_api="openmp"):
-                labels = DBSCAN(eps=DBSCAN_EPS * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
+                labels = DBSCAN(eps=options.dbscan_eps * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
             seed_label = labels[ids.index(seed)]
             if seed_label >= 0:
                 members = {e: rid for e, rid in members.items() if labels[ids.index(rid)] == seed_label}
@@ -265,7 +259,7 @@ def find_motifs(prints: Sequence[EpisodePrint], segments: Sequence[Sequence[Shar
             for e, rid in members.items()
         }
         if len(members) >= 4:
-            members = {e: rid for e, rid in members.items() if rid == seed or agreement[e] >= MIN_AGREEMENT}
+            members = {e: rid for e, rid in members.items() if rid == seed or agreement[e] >= options.min_agreement}
         assigned.update(members.values())
         if len(members) >= 2:
             motifs.append(

@@ -4,7 +4,8 @@ Hashes exist only where spectral peaks stand out, so their span misses the quiet
 of an intro (a fade-out has no peaks above the floor). Around each boundary the episode's frames are
 compared with the frames its partners hold at the same offset; the boundary moves out while most partners
 still match and the episode is not silent. Frames are compared as log-mel vectors with the episode's mean
-spectrum removed (EQ and loudness do not count), by Pearson correlation.
+spectrum removed (EQ and loudness do not count), by Pearson correlation. The constants (how far a boundary
+may move, what matches, what is quiet) are ``settings.MatchingOptions``'s.
 """
 
 from __future__ import annotations
@@ -13,36 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..settings import DEFAULT_MATCHING, MatchingOptions
 from ..timecode import Segment
 from .align import SharedSegment
 from .recurring import EpisodePrint, Region, dominant_alignments
-
-REACH_OUT_S = 2.0
-"""How far beyond the hashes' span a boundary may move: a fade-out or a soft first note lasts a second or
-two; further out lies the next sound, which must not join."""
-
-REACH_IN_S = 0.5
-"""How far inside the span a boundary may move back, when the frames at the span's edge do not match."""
-
-MATCH_LEVEL = 0.6
-"""A frame matches a partner when their correlation is at least 0.6: unrelated frames of one series
-correlate around 0–0.3, the same sound under speech or another codec 0.6–0.95 (0.5 and 0.75 were tried on
-the validation split: 0.6 and 0.75 gave the same hits, 0.5 let the next sound in)."""
-
-SILENCE_DB = 20.0
-"""Frames more than 20 dB below the episode's loud level (its 95th-percentile frame) count as quiet and never
-extend a boundary: room tone and an ambience bed sound alike at any offset. Measured on the validation
-split: 45 dB let the ambience after an intro extend its end by 0.5 s (median); 20 dB gave a median
-boundary error of 0.02 s; 15 dB began to cut fade-outs short."""
-
-MAX_PARTNERS = 8
-"""Partners compared per region (those with the most votes)."""
-
-START_QUANTILE = 50.0
-END_QUANTILE = 75.0
-"""Per frame, a quantile of the partners' similarities. Before the start, half the partners must still match
-(a partner whose logo sits at the intro's offset must not pull the start back into the logo); after the end,
-a quarter (a trimmed partner has stopped, speech is over another)."""
 
 
 def _normalised(p: EpisodePrint) -> np.ndarray:
@@ -54,8 +29,9 @@ def _normalised(p: EpisodePrint) -> np.ndarray:
 class Refiner:
     """Refines regions of one series' episodes; keeps each episode's normalised frames once."""
 
-    def __init__(self, prints: Sequence[EpisodePrint]) -> None:
+    def __init__(self, prints: Sequence[EpisodePrint], options: MatchingOptions = DEFAULT_MATCHING) -> None:
         self.prints = list(prints)
+        self.options = options
         self._frames: dict[int, np.ndarray] = {}
 
     def frames(self, episode: int) -> np.ndarray:
@@ -64,8 +40,9 @@ class Refiner:
         return self._frames[episode]
 
     def partners(self, region: Region) -> list[SharedSegment]:
-        strongest = [max(pieces, key=lambda s: s.votes) for pieces in dominant_alignments(region.members).values()]
-        return sorted(strongest, key=lambda s: -s.votes)[:MAX_PARTNERS]
+        dominant = dominant_alignments(region.members, self.options).values()
+        strongest = [max(pieces, key=lambda s: s.votes) for pieces in dominant]
+        return sorted(strongest, key=lambda s: -s.votes)[: self.options.max_partners]
 
     def similarity(self, region: Region, lo: int, hi: int, quantile: float) -> np.ndarray:
         """(hi − lo,) per-frame similarity of frames lo..hi with the partners' aligned frames."""
@@ -82,17 +59,18 @@ class Refiner:
             return np.full(hi - lo, -1.0)
         curve = np.percentile(np.array(rows), quantile, axis=0)
         loudness = self.prints[region.episode].profile.loudness_db
-        silent = loudness[lo:hi] < np.percentile(loudness, 95) - SILENCE_DB
+        silent = loudness[lo:hi] < np.percentile(loudness, 95) - self.options.silence_db
         return np.where(silent, -1.0, curve)
 
     def refine(self, region: Region) -> Segment:
         rate = self.prints[region.episode].profile.frame_rate
         n = self.prints[region.episode].profile.n_frames
-        out, inward = round(REACH_OUT_S * rate), round(REACH_IN_S * rate)
+        o = self.options
+        out, inward = round(o.reach_out_s * rate), round(o.reach_in_s * rate)
         start, end = region.start, max(region.end, region.start + 1)
         # start: earliest frame of the matching run that holds the hashes' first frame
         lo, hi = max(0, start - out), min(n, start + inward + 1)
-        sim = self.similarity(region, lo, hi, START_QUANTILE) >= MATCH_LEVEL
+        sim = self.similarity(region, lo, hi, o.start_quantile) >= o.match_level
         k = start - lo
         if k < sim.size and sim[k]:
             while k > 0 and sim[k - 1]:
@@ -105,7 +83,7 @@ class Refiner:
         new_start = lo + k
         # end: the frame after the last of the matching run that holds the hashes' last frame
         lo, hi = max(0, end - 1 - inward), min(n, end + out)
-        sim = self.similarity(region, lo, hi, END_QUANTILE) >= MATCH_LEVEL
+        sim = self.similarity(region, lo, hi, o.end_quantile) >= o.match_level
         k = end - 1 - lo
         if 0 <= k < sim.size and sim[k]:
             while k < sim.size - 1 and sim[k + 1]:

@@ -14,15 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..settings import MIN_PLAUSIBLE_INTRO_S
+from ..settings import DEFAULT_MATCHING, MIN_PLAUSIBLE_INTRO_S, MatchingOptions
 from .logistic import LogisticModel
 from .recurring import EpisodePrint, Motif
 
 SCORER_FILE = "motif_scorer.json"
-
-END_S = 8.0
-"""A region ending within 8 s of the end of an episode (that ended inside the window) closes the episode:
-end credits, which replay the theme, end there after a short fade."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,9 @@ class MotifFeatures:
 FEATURE_NAMES = tuple(f.name for f in fields(MotifFeatures))
 
 
-def motif_features(motifs: list[Motif], prints: list[EpisodePrint]) -> list[MotifFeatures]:
+def motif_features(
+    motifs: list[Motif], prints: list[EpisodePrint], options: MatchingOptions = DEFAULT_MATCHING
+) -> list[MotifFeatures]:
     n = len(prints)
     rate = prints[0].profile.frame_rate if prints else 1.0
     starts = [float(np.median([m.main_region(e).start for e in m.episodes])) / rate for m in motifs]
@@ -80,7 +78,8 @@ def motif_features(motifs: list[Motif], prints: list[EpisodePrint]) -> list[Moti
                 at_end=float(
                     np.mean(
                         [
-                            prints[r.episode].reached_end and prints[r.episode].duration_s - r.end / rate < END_S
+                            prints[r.episode].reached_end
+                            and prints[r.episode].duration_s - r.end / rate < options.end_s
                             for r in mains
                         ]
                     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..settings import DEFAULT_MATCHING, MatchingOptions
 from .index import InvertedIndex
 from .landmarks import landmark_hashes
 from .recurring import EpisodePrint, Motif, find_motifs, query_segments
@@ -20,14 +21,16 @@ class SeriesAnalysis:
     probabilities: np.ndarray
 
 
-def analyse_series(prints: Sequence[EpisodePrint], scorer: MotifScorer | None) -> SeriesAnalysis:
+def analyse_series(
+    prints: Sequence[EpisodePrint], scorer: MotifScorer | None, options: MatchingOptions = DEFAULT_MATCHING
+) -> SeriesAnalysis:
     """Recurring motifs of a series with their features (and probabilities, given a scorer)."""
     prints = list(prints)
     if len(prints) < 2:
         return SeriesAnalysis([], [], np.zeros(0))
     frame_rate = prints[0].profile.frame_rate
-    index = InvertedIndex([landmark_hashes(p.landmarks.peaks) for p in prints])
-    motifs = find_motifs(prints, query_segments(index, prints, frame_rate))
-    features = motif_features(motifs, prints)
+    index = InvertedIndex([landmark_hashes(p.landmarks.peaks, 1.0, options) for p in prints], options)
+    motifs = find_motifs(prints, query_segments(index, prints, frame_rate, options), options)
+    features = motif_features(motifs, prints, options)
     probabilities = scorer.probability(features) if scorer is not None else np.zeros(len(motifs))
     return SeriesAnalysis(motifs, features, probabilities)
