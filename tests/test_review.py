@@ -22,7 +22,7 @@ from introdetect.metrics import read_truth
 from introdetect.model.file import ModelFile
 from introdetect.result import read_result
 from introdetect.review import Decision, ReviewFileError, ReviewStore, StaleDecision
-from introdetect.review.app import ReviewSession, create_app, media_of, running
+from introdetect.review.app import ReviewSession, create_app, media_length_s, media_of, running
 from introdetect.timecode import Segment
 
 runner = CliRunner()
@@ -208,6 +208,33 @@ def test_decisions_through_the_api(result: Path, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))[vid]["start_sec"] == round(start + 0.1, 3)
 
 
+def test_impossible_boundaries_are_refused_with_what_is_wrong(result: Path, tmp_path: Path) -> None:
+    """Negative, not finite, beyond the media, not a number: each named, never "must end after it starts"."""
+    session = _session(result, tmp_path / "r.json")
+    client = _client(session)
+    vid = next(iter(session.media))
+    url = f"/api/episodes/{vid}/decision"
+    length = media_length_s(session, session.by_id[vid])
+    assert length is not None and length > 30
+    for body, problem in (
+        ({"action": "save", "start_sec": -5, "end_sec": 10}, "start_sec must not be negative"),
+        ({"action": "save", "start_sec": 5, "end_sec": 1e308}, "beyond the media"),
+        ({"action": "save", "start_sec": 5, "end_sec": length + 30}, "beyond the media"),
+        ({"action": "save", "start_sec": "5", "end_sec": 10}, "start_sec must be a number"),
+        ({"action": "save", "start_sec": 12, "end_sec": 10}, "must end after it starts"),
+    ):
+        answer = client.post(url, json=body)
+        assert answer.status_code == 422 and problem in answer.json()["detail"], (body, answer.json())
+    for raw, problem in (
+        ('{"action": "save", "start_sec": NaN, "end_sec": 10}', "start_sec must be a finite number"),
+        ('{"action": "save", "start_sec": 1, "end_sec": Infinity}', "end_sec must be a finite number"),
+    ):
+        answer = client.post(url, content=raw, headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and problem in answer.json()["detail"], (raw, answer.json())
+    assert not (tmp_path / "r.json").exists()  # nothing saved
+    assert client.get("/favicon.ico").status_code == 200  # what browsers ask for whatever the page says
+
+
 def test_review_command_refuses_a_broken_reviewed_file(result: Path, tmp_path: Path) -> None:
     broken = tmp_path / "reviewed.json"
     broken.write_text("{", encoding="utf-8")
@@ -242,6 +269,8 @@ def test_the_page_nudges_a_boundary_confirms_and_saves(server, browser, tmp_path
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("response", lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"))
     page.goto(url)
     page.wait_for_selector("#episodes li")
     # the least sure episode first, shown with its timelines

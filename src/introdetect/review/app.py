@@ -17,6 +17,7 @@ import contextlib
 import getpass
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import subprocess
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 from ..atomic import atomic_path
 from ..errors import MediaError
-from ..media import decode_timeout_s, preview_command, stream_map, videos_by_id
+from ..media import decode_timeout_s, preview_command, probe, stream_map, videos_by_id
 from ..resources import static_text
 from ..result import Detection, Kind, read_result, segment_json
 from ..settings import AudioOptions
@@ -40,6 +41,9 @@ from .store import Decision, ReviewStore, StaleDecision
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 COOKIE = "introdetect_review"
 STARTUP_TIMEOUT_S = 20.0
+BEYOND_MEDIA_SLACK_S = 0.5
+"""A boundary may lie this far past the media's reported length (container durations are rounded)."""
+
 SAME_BOUNDARY_S = 0.0005
 """A saved boundary this close to the detected one is the detected one (the file keeps milliseconds)."""
 
@@ -59,6 +63,7 @@ class ReviewSession:
 
     def __post_init__(self) -> None:
         self.by_id = {d.id: d for d in self.detections}
+        self.lengths: dict[str, float | None] = {}  # media lengths, probed when first needed
 
 
 def media_of(detections: list[Detection], videos: Mapping[str, Path] | None = None) -> dict[str, Path]:
@@ -144,6 +149,40 @@ def _detected(d: Detection) -> dict[str, Any]:
     }
 
 
+def media_length_s(session: ReviewSession, d: Detection) -> float | None:
+    """How long the episode's media is (ffprobe, asked once per episode); None when unknown."""
+    if d.id not in session.lengths:
+        length = None
+        path = session.media.get(d.id)
+        if path is not None:
+            with contextlib.suppress(MediaError):
+                length = probe(path).duration_s
+        session.lengths[d.id] = length
+    return session.lengths[d.id]
+
+
+def _boundaries(body: Mapping[str, Any], d: Detection, session: ReviewSession) -> Segment:
+    """The intro a save asks for, or a 422 naming what is wrong with it."""
+    from fastapi import HTTPException
+
+    start, end = body.get("start_sec"), body.get("end_sec")
+    for name, value in (("start_sec", start), ("end_sec", end)):
+        if value is None:
+            raise HTTPException(422, f"save needs {name} (seconds)")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise HTTPException(422, f"{name} must be a number of seconds, got {value!r}")
+        if not math.isfinite(value):
+            raise HTTPException(422, f"{name} must be a finite number of seconds, got {value}")
+        if value < 0:
+            raise HTTPException(422, f"{name} must not be negative, got {value:g}")
+    if end <= start:
+        raise HTTPException(422, f"the intro must end after it starts (got {start:g}–{end:g} s)")
+    length = media_length_s(session, d)
+    if length is not None and end > length + BEYOND_MEDIA_SLACK_S:
+        raise HTTPException(422, f"end_sec {end:g} s lies beyond the media ({length:.1f} s long)")
+    return Segment(float(start), float(end))
+
+
 def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported here: the review extra)
     from fastapi import Body, FastAPI, HTTPException, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -177,9 +216,13 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
     def index() -> str:
         return static_text("index.html")
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:  # browsers ask for it whatever the page says
+        return Response(static_text("favicon.svg"), media_type="image/svg+xml")
+
     @app.get("/static/{name}")
     def static(name: str) -> Response:
-        kinds = {"review.js": "text/javascript", "review.css": "text/css"}
+        kinds = {"review.js": "text/javascript", "review.css": "text/css", "favicon.svg": "image/svg+xml"}
         if name not in kinds:
             raise HTTPException(404)
         return Response(static_text(name), media_type=kinds[name])
@@ -222,12 +265,7 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
             if action == "no_intro":
                 decision = Decision("no_intro", None, reviewer, _detected(d))
             elif action == "save":
-                start, end = body.get("start_sec"), body.get("end_sec")
-                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end)):
-                    raise HTTPException(422, "save needs start_sec and end_sec (seconds)")
-                intro = Segment(float(start), float(end)) if float(end) > float(start) >= 0 else None
-                if intro is None:
-                    raise HTTPException(422, f"the intro must end after it starts (got {start}–{end})")
+                intro = _boundaries(body, d, session)
                 same = (
                     d.intro is not None
                     and abs(d.intro.start_s - intro.start_s) < SAME_BOUNDARY_S
