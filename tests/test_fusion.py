@@ -10,12 +10,12 @@ from introdetect.timecode import Segment
 
 def _model(intro: Segment | None, confidence: float) -> Candidate:
     evidence = Evidence(curve=Curve(5.0, 5.0, (0.1, 0.9)), model=Opinion(intro, confidence, Method.MODEL))
-    return Candidate(Kind.INTRO, intro, confidence, Method.MODEL, evidence=evidence)
+    return Candidate(Kind.INTRO, intro, confidence, Method.MODEL, evidence=evidence, family="model")
 
 
 def _matched(intro: Segment | None, confidence: float | None, method: Method = Method.RECURRING) -> Candidate:
     matches = (Match(intro, ("e2",), 0.9),) if intro is not None else ()
-    return Candidate(Kind.INTRO, intro, confidence, method, evidence=Evidence(matches=matches))
+    return Candidate(Kind.INTRO, intro, confidence, method, evidence=Evidence(matches=matches), family="matching")
 
 
 def test_a_known_intro_stands_whatever_the_model_says() -> None:
@@ -90,3 +90,16 @@ def test_use_chooses_the_detectors_that_answer() -> None:
     alone = fuse_intro([matched, model], "model")
     assert alone.segment == model.segment and alone.method == Method.MODEL and alone.evidence.matches == ()
     assert alone.evidence.curve is not None and alone.note is None
+
+
+def test_a_kind_without_rules_takes_the_surest_candidate_of_the_detectors_allowed() -> None:
+    """A detector of a new kind of part needs no rule: its surest candidate is the part."""
+    from introdetect.fusion import fuse
+
+    credits = [
+        Candidate(Kind.CREDITS, Segment(1200.0, 1260.0), 0.6, Method.RECURRING, family="matching"),
+        Candidate(Kind.CREDITS, Segment(1190.0, 1260.0), 0.8, Method.MODEL, family="model"),
+    ]
+    parts = fuse([_matched(Segment(60.0, 90.0), 0.9), *credits])
+    assert [p.kind for p in parts] == [Kind.INTRO, Kind.CREDITS] and parts[1].confidence == 0.8
+    assert fuse([_matched(Segment(60.0, 90.0), 0.9), *credits], "matching")[1].confidence == 0.6

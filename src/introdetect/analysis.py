@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ class EpisodeAnalysis:
 
     print: EpisodePrint
     features: EpisodeFeatures | None = None
+    path: str | None = None  # the media file, for a detector that reads more of it (its chapters, its tags)
 
     @property
     def id(self) -> str:
@@ -118,7 +119,7 @@ def analyse_episode(
     with decoding_alongside():
         for block in stream_audio(path, options):
             analyser.push(block)
-    return analyser.finish(episode_id(path), options.window_s)
+    return replace(analyser.finish(episode_id(path), options.window_s), path=str(path))
 
 
 def analysis_key(
@@ -151,7 +152,7 @@ def _analyse_task(
         analysis = analyse_episode(path, options, any(d.needs_features for d in detectors), matching)
     except MediaError as exc:
         return ("failed", one_line(exc, path))
-    found = [c for d in detectors for c in d.detect(analysis)]
+    found = [replace(c, family=d.family) for d in detectors for c in d.detect(analysis)]
     return ("ok", analysis.print, found)
 
 

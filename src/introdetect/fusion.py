@@ -41,9 +41,15 @@ AGREE_IOU = 0.5
 
 NOTE_MODEL_ALONE = "the only episode of its series: the model answers alone"
 
-USES = {"fused": ("matching", "model"), "matching": ("matching",), "model": ("model",)}
-"""What answers, by detector family: every detector fused (default), matching alone (known intros and
-recurrence), the model alone (each episode on its own)."""
+USES: dict[str, tuple[str, ...] | None] = {"fused": None, "matching": ("matching",), "model": ("model",)}
+"""What answers, by detector family: every detector fused (default; None: every family), matching alone (known
+intros and recurrence), the model alone (each episode on its own)."""
+
+
+def allowed(candidates: Sequence[Candidate], use: str) -> list[Candidate]:
+    """The candidates of the detector families ``use`` names."""
+    families = USES[use]
+    return [c for c in candidates if families is None or c.family in families]
 
 
 def _describe(model: Candidate) -> str:
@@ -83,10 +89,9 @@ def decide(matcher: Candidate, model: Candidate) -> Part:
 
 def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
     """The intro part of an episode from its candidates, by the detectors ``use`` names (USES)."""
-    families = USES[use]
-    intro = [c for c in candidates if c.kind == Kind.INTRO]
-    model = next((c for c in intro if c.method == Method.MODEL), None) if "model" in families else None
-    matcher = next((c for c in intro if c.method != Method.MODEL), None) if "matching" in families else None
+    intro = [c for c in allowed(candidates, use) if c.kind == Kind.INTRO]
+    model = next((c for c in intro if c.family == "model"), None)
+    matcher = next((c for c in intro if c.family == "matching"), None)
     if model is None:
         return matcher.as_part() if matcher is not None else Part(Kind.INTRO, None, None, Method.UNMATCHED)
     if matcher is None:
@@ -101,5 +106,12 @@ def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
 
 
 def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
-    """Every part an episode's candidates support (today: its intro)."""
-    return (fuse_intro(candidates, use),)
+    """Every part an episode's candidates support: the intro by the rules above; any other kind, the surest
+    candidate of that kind (the first proposed among equals)."""
+    parts = [fuse_intro(candidates, use)]
+    given = allowed(candidates, use)
+    for kind in Kind:
+        of_kind = [c for c in given if c.kind == kind] if kind != Kind.INTRO else []
+        if of_kind:
+            parts.append(max(of_kind, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
+    return tuple(parts)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +141,7 @@ def _run_series_detector(
     def take(members: list[Path], answers: list[list[Candidate] | None]) -> None:
         for path, found in zip(members, answers, strict=True):
             if found is not None:
-                out[path] = found
+                out[path] = [replace(c, family=detector.family) for c in found]
 
     jobs = [(name, members) for name, members in jobs if members]
     if not detector.remote:
@@ -182,13 +182,14 @@ def candidates(
     library: IntroLibrary | None = None,
     videos: Iterable[str | os.PathLike[str]] = (),
     model: str | os.PathLike[str] | None = DEFAULT_MODEL,
-    families: Sequence[str] = FAMILIES,
+    families: Sequence[str] | None = None,
     cache: AnalysisCache | None = None,
     scheduler: Any = None,
     matching: MatchingOptions | None = None,
 ) -> Candidates:
     """Every detector's candidates for every episode (``detect`` fuses them): one decode per episode, whatever
-    the detectors. ``families``: which detectors run ("matching", "model"); the rest as ``detect``."""
+    the detectors. ``families``: which detectors run ("matching", "model"; None: all); the rest as ``detect``."""
+    families = tuple(FAMILIES if families is None else families)
     workers = check_workers(workers)
     options = options or AudioOptions()
     matching = matching or MatchingOptions()
@@ -205,7 +206,7 @@ def candidates(
     if library is not None and library.options != matching:
         raise SettingsError("the library of known intros was made with other matching options than these")
     context = DetectorContext(None if model is None else str(model), library, scorer, confidence, matching)
-    episode_detectors, _ = build_detectors(context, tuple(families))  # a bad model file fails here, before decoding
+    episode_detectors, _ = build_detectors(context, families)  # a bad model file fails here, before decoding
     keys = episode_keys(unique, options, episode_detectors, cache, matching)
     keys |= episode_keys(refs, options, [], cache, matching)
     with executor(workers, scheduler, len(unique) + len(refs)) as pool:
@@ -221,7 +222,7 @@ def candidates(
             )
             merged = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits, matching)
             context = DetectorContext(context.model, merged, scorer, confidence, matching)
-        _, series_detectors = build_detectors(context, tuple(families))
+        _, series_detectors = build_detectors(context, families)
         found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
     return _collect(unique, analysed, found, labels, series, failures)
 

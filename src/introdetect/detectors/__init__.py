@@ -11,15 +11,16 @@ from .recurring import RecurringDetector
 EPISODE_DETECTORS = (ModelDetector,)
 SERIES_DETECTORS = (KnownDetector, RecurringDetector)
 
-FAMILIES = ("matching", "model")
+FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
 """What ``detect(use=…)`` chooses from: matching (known intros and recurrence) and the model."""
 
 
 def build_detectors(
-    context: DetectorContext, families: tuple[str, ...] = FAMILIES
+    context: DetectorContext, families: tuple[str, ...] | None = None
 ) -> tuple[list[EpisodeDetector], list[SeriesDetector]]:
-    """The detectors of ``families`` that ``context`` allows (a model detector needs a model file, a known-intro
-    detector a library)."""
+    """The detectors of ``families`` (None: all) that ``context`` allows (a model detector needs a model file, a
+    known-intro detector a library)."""
+    families = FAMILIES if families is None else families
     episode = [d for cls in EPISODE_DETECTORS if cls.family in families and (d := cls.build(context)) is not None]
     series = [d for cls in SERIES_DETECTORS if cls.family in families and (d := cls.build(context)) is not None]
     return episode, series

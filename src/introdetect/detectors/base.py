@@ -10,6 +10,10 @@ every detector's candidates. Two shapes of detector:
   run in their registration order; an episode answered by one for every kind the next one proposes is not
   given to that one (a known intro stands: the season is not matched again for it).
 
+A detector of a new kind of part needs nothing else: fusion takes, per kind it has no rule for, the surest
+candidate of the detectors ``use`` allows. A detector that competes on a kind fusion has rules for (the intro)
+needs its place in those rules too.
+
 A detector's ``key()`` is a digest of everything that shapes its answers (its fitted models, its options):
 it enters the cache keys of what it answered, so changing a model or a constant is never answered from an
 old cache entry.
@@ -44,6 +48,7 @@ class Candidate:
     method: Method
     note: str | None = None
     evidence: Evidence = field(default_factory=Evidence)
+    family: str = ""  # the proposing detector's family: the pipeline sets it, fusion and ``use`` read it
 
     def as_part(self) -> Part:
         return Part(self.kind, self.segment, self.confidence, self.method, self.note, self.evidence)
