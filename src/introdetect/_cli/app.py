@@ -1,8 +1,6 @@
 """The Typer application every command module registers on (apart from ``__init__``, so that command modules
 and the package never import each other in a circle)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

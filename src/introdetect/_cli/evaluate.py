@@ -1,7 +1,5 @@
 """``introdetect evaluate``: any prediction file scored against truth, per stratum."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``introdetect labels``: read VK label files, report every defect by id, and (--audit) check them against the audio."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``introdetect library build`` (known intros from labelled episodes) and ``introdetect cache info|prune``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

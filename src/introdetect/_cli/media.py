@@ -1,7 +1,5 @@
 """The design's first stages as commands: ``extract`` (audio), ``features``, ``features-json``, ``windows``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any, Optional
 

@@ -1,8 +1,6 @@
 """The supervised model's commands: ``train``, ``cv`` (cross-validation by series), ``finetune`` (the ``train``
 extra: torch)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any, Optional
 

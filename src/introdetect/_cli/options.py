@@ -1,8 +1,6 @@
 """Options shared by several commands, each validated where it is parsed (a usage error, exit 2, before any
 work) by the same check the library applies."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """Commands that find the parts of episodes and use the answers: ``detect``, ``export``, ``report``, ``review``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -22,11 +22,10 @@ old cache entry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from ..result import Evidence, Kind, Method, Part
-from ..timecode import Segment
+from ..result import Kind, Part
 
 if TYPE_CHECKING:
     from ..analysis import EpisodeAnalysis
@@ -38,17 +37,12 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """A part one detector proposes: its kind, span (None: "none of this kind here"), confidence in [0, 1] (None:
-    it cannot say), the method, a note for a person and the evidence it rests on."""
+class Candidate(Part):
+    """A part one detector proposes (kind, span or None for "none of this kind here", confidence in [0, 1] or
+    None, method, note, evidence), and the family of the detector that proposed it: the pipeline sets it,
+    fusion and ``use`` read it."""
 
-    kind: Kind
-    segment: Segment | None
-    confidence: float | None
-    method: Method
-    note: str | None = None
-    evidence: Evidence = field(default_factory=Evidence)
-    family: str = ""  # the proposing detector's family: the pipeline sets it, fusion and ``use`` read it
+    family: str = ""
 
     def as_part(self) -> Part:
         return Part(self.kind, self.segment, self.confidence, self.method, self.note, self.evidence)

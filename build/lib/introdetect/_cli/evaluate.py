@@ -1,0 +1,49 @@
+"""``introdetect evaluate``: any prediction file scored against truth, per stratum."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .options import DEFAULT_WINDOW
+from .render import check_output, handled, names, out, writing
+
+
+@app.command()
+def evaluate(
+    predictions: Annotated[Path, typer.Argument(help="Predictions in the label format (keyed by id).")],
+    truth: Annotated[Path, typer.Argument(help="Truth in the label format (null start/end: no intro).")],
+    window: Annotated[
+        float, typer.Option(help="Analysis window in seconds (span of the window figures).")
+    ] = DEFAULT_WINDOW,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole evaluation as JSON.")] = False,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
+) -> None:
+    """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum."""
+    from rich.table import Table
+
+    from ..metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, write_evaluation
+
+    check_output(out_file, "the evaluation")
+    with handled():
+        result = evaluate_files(predictions, truth, window)
+    if out_file:
+        with writing(out_file, "the evaluation"):
+            write_evaluation(out_file, result)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"{predictions.name} against {truth.name}")
+    for column in FIGURE_COLUMNS:
+        table.add_column(column, justify="left" if column == "stratum" else "right")
+    for row in figure_rows(result):
+        table.add_row(*row)
+    out.print(table)
+    if result.missing_predictions:
+        missing = result.missing_predictions
+        out.print(f"{len(missing)} truth ids without a prediction (scored as 'no intro'): {names(missing)}")
+    if result.unknown_predictions:
+        out.print(f"{len(result.unknown_predictions)} predicted ids not in the truth (ignored)")

@@ -1,0 +1,64 @@
+"""Options shared by several commands, each validated where it is parsed (a usage error, exit 2, before any
+work) by the same check the library applies."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..settings import DEFAULT_WINDOW_S, LABEL_POLICIES
+from .render import usage
+
+
+def _workers(value: int | None) -> int | None:
+    from ..errors import SettingsError
+    from ..runner import check_workers
+
+    if value is not None:
+        try:
+            check_workers(value)
+        except SettingsError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def _policy(value: str) -> str:
+    if value not in LABEL_POLICIES:
+        raise typer.BadParameter(f"must be one of {', '.join(LABEL_POLICIES)}")
+    return value
+
+
+def audio_options(window: float, stream: int = 0, language: str | None = None):  # noqa: ANN201 - AudioOptions
+    from ..errors import SettingsError
+    from ..settings import AudioOptions
+
+    try:
+        return AudioOptions(window_s=window, stream=stream, language=language)
+    except SettingsError as exc:
+        usage(str(exc))
+
+
+Workers = Annotated[
+    Optional[int], typer.Option(help="Parallel processes (default: one per core, at most 4).", callback=_workers)
+]
+Policy = Annotated[
+    str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.", callback=_policy)
+]
+Window = Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")]
+Progress = Annotated[bool, typer.Option(help="Show progress bars (stderr).")]
+Language = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Use the first audio stream tagged with this language (rus, eng, ru…), for dubbed releases; "
+        "replaces --stream."
+    ),
+]
+Stream = Annotated[int, typer.Option(help="Audio stream index among the file's audio streams (0 = the first).")]
+Videos = Annotated[
+    list[Path], typer.Option(help="The labelled episodes' videos (files or folders; id = file name stem).")
+]
+OptionalVideos = Annotated[
+    Optional[list[Path]], typer.Option(help="Where the videos are (files or folders; id = file name stem).")
+]
+
+DEFAULT_WINDOW = DEFAULT_WINDOW_S

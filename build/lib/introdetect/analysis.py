@@ -1,0 +1,230 @@
+"""One decode of an episode → what every detector needs of it: its print (landmark peaks and frame profile,
+for matching) and, when a detector asks, the model's frame features, all from one FFT.
+
+``analyse_many`` runs that per episode as a task (on this process, local processes or a Dask cluster), runs
+the episode detectors on the result inside the task (the features never travel), and reads back or stores
+each episode's outcome in the analysis cache, keyed by the file and by everything that shapes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import __version__
+from .cache import AnalysisCache, EpisodeKey
+from .errors import MediaError, ModelFileError
+from .features.episode import EpisodeFeatures
+from .features.frames import FrameStream
+from .features.stream import FeatureAccumulator, decoding_alongside
+from .matching.landmarks import LandmarkSink
+from .matching.profile import ProfileSink
+from .matching.recurring import EpisodePrint
+from .media import episode_id, stream_audio
+from .result import Failure
+from .runner import ProgressHook, Tracker, one_line, relax_worker_malloc
+from .settings import DEFAULT_MATCHING, HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, MatchingOptions, digest
+
+if TYPE_CHECKING:
+    from .detectors.base import Candidate, EpisodeDetector
+
+
+@dataclass(frozen=True)
+class EpisodeAnalysis:
+    """One episode's decode, analysed: its print for matching and (when asked for) its frame features."""
+
+    print: EpisodePrint
+    features: EpisodeFeatures | None = None
+    path: str | None = None  # the media file, for a detector that reads more of it (its chapters, its tags)
+
+    @property
+    def id(self) -> str:
+        return self.print.id
+
+
+class EpisodeAnalyser:
+    """Collects what matching needs while audio is pushed in blocks (one FFT shared by fingerprints and profile);
+    with ``features``, the model's frame features too, from the same FFT."""
+
+    def __init__(self, sample_rate: int, features: bool = False, matching: MatchingOptions = DEFAULT_MATCHING) -> None:
+        self.sample_rate = sample_rate
+        self.frame_rate = sample_rate / HOP_LENGTH
+        self.matching = matching
+        self._landmarks = LandmarkSink(self.frame_rate, matching)
+        self._profile = ProfileSink(sample_rate, N_FFT, matching.profile_bands)
+        self._features: FeatureAccumulator | None = None
+        self._stream: FrameStream | None = None
+        if features:  # the features need the FFT in float64 (see FrameStream); the fingerprints take it as it comes
+            self._features = FeatureAccumulator(
+                FeatureOptions(sample_rate=sample_rate), spectrum_sinks=[self._landmarks, self._profile]
+            )
+        else:
+            self._stream = FrameStream(N_FFT, HOP_LENGTH, [self._landmarks, self._profile], double=matching.fft_double)
+
+    def push(self, samples: np.ndarray) -> None:
+        if self._features is not None:
+            self._features.push(samples)
+        else:
+            assert self._stream is not None
+            self._stream.push(samples)
+
+    def finish(self, episode: str, window_s: float) -> EpisodeAnalysis:
+        features = None
+        if self._features is not None:
+            features = self._features.finish()
+            samples = self._features.samples
+        else:
+            assert self._stream is not None
+            self._stream.finish()
+            samples = self._stream.samples
+        duration = samples / self.sample_rate
+        episode_print = EpisodePrint(
+            episode,
+            self._landmarks.finish(),
+            self._profile.finish(self.frame_rate),
+            duration,
+            reached_end=duration < window_s - self.matching.end_slack_s,
+        )
+        return EpisodeAnalysis(episode_print, features)
+
+
+def analyse_samples(
+    samples: np.ndarray,
+    sample_rate: int,
+    episode: str,
+    window_s: float = np.inf,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> EpisodePrint:
+    """The print of decoded mono audio (the pure core of ``analyse_episode``)."""
+    analyser = EpisodeAnalyser(sample_rate, matching=matching)
+    analyser.push(samples)
+    return analyser.finish(episode, window_s).print
+
+
+def analyse_episode(
+    path: str | os.PathLike[str],
+    options: AudioOptions | None = None,
+    features: bool = False,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> EpisodeAnalysis:
+    """Decode an episode's window once: its print and, with ``features``, its frame features."""
+    options = options or AudioOptions()
+    analyser = EpisodeAnalyser(options.sample_rate, features, matching)
+    with decoding_alongside():
+        for block in stream_audio(path, options):
+            analyser.push(block)
+    return replace(analyser.finish(episode_id(path), options.window_s), path=str(path))
+
+
+def analysis_key(
+    options: AudioOptions, detectors: Sequence[EpisodeDetector] = (), matching: MatchingOptions = DEFAULT_MATCHING
+) -> str:
+    """A digest of everything that shapes an episode's analysis (the settings part of its cache key): the
+    package version, decoding, the shared spectrum, the matching options, and each episode detector's own key
+    (a model's file content and feature settings)."""
+    needs = any(d.needs_features for d in detectors)
+    features = FeatureOptions(sample_rate=options.sample_rate).settings_hash if needs else None
+    return digest(
+        "analysis",
+        __version__,
+        options.settings_hash,
+        HOP_LENGTH,
+        N_FFT,
+        matching.settings_hash,
+        features,
+        [d.key() for d in detectors],
+    )
+
+
+def _analyse_task(
+    path: Path, options: AudioOptions, detectors: Sequence[EpisodeDetector], matching: MatchingOptions
+) -> tuple[Any, ...]:
+    """One episode's analysis as a task result: ("ok", print, candidates), or ("failed", one line) for a file
+    that cannot be read (a result, not an exception: a cluster would retry an exception)."""
+    relax_worker_malloc()
+    try:
+        analysis = analyse_episode(path, options, any(d.needs_features for d in detectors), matching)
+    except MediaError as exc:
+        return ("failed", one_line(exc, path))
+    found = [replace(c, family=d.family) for d in detectors for c in d.detect(analysis)]
+    return ("ok", analysis.print, found)
+
+
+@dataclass
+class Analysed:
+    """``analyse_many``'s outcome: each readable episode's print and its episode detectors' candidates, and a
+    Failure per file that could not be read."""
+
+    prints: dict[Path, EpisodePrint] = field(default_factory=dict)
+    candidates: dict[Path, list[Candidate]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def episode_keys(
+    paths: Sequence[Path],
+    options: AudioOptions,
+    detectors: Sequence[EpisodeDetector],
+    cache: AnalysisCache | None,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> dict[Path, EpisodeKey]:
+    """Each readable file's cache key (none without a cache; a file that cannot be read is decoded, and fails,
+    as usual)."""
+    if cache is None or not paths:
+        return {}
+    settings = analysis_key(options, detectors, matching)
+    keys = {}
+    for path in paths:
+        try:
+            keys[path] = EpisodeKey.of(path, settings)
+        except OSError:
+            continue
+    return keys
+
+
+def analyse_many(
+    paths: Sequence[Path],
+    options: AudioOptions,
+    pool: Executor,
+    detectors: Sequence[EpisodeDetector] = (),
+    cache: AnalysisCache | None = None,
+    keys: dict[Path, EpisodeKey] | None = None,
+    progress: ProgressHook | None = None,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> Analysed:
+    """Analyse episodes on ``pool``, each with the episode ``detectors``. With ``cache`` (and each path's
+    ``keys``, see ``episode_keys``), an episode analysed before with the same file and settings is read back
+    instead of decoded, and a new analysis is stored."""
+    out = Analysed()
+    keys = keys or {}
+    todo: list[Path] = []
+    for path in paths:
+        key = keys.get(path)
+        hit = cache.episode(key) if cache is not None and key is not None else None
+        if hit is None:
+            todo.append(path)
+            continue
+        out.prints[path], out.candidates[path] = hit
+    tracker = Tracker(progress, "analyse", len(todo))
+    futures = {pool.submit(_analyse_task, p, options, detectors, matching): p for p in todo}
+    for future in as_completed(futures):
+        path = futures[future]
+        try:
+            outcome = future.result()
+        except ModelFileError:
+            raise  # the model, not the episode: every episode would fail the same way
+        except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
+            outcome = ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+        if outcome[0] == "failed":
+            out.failures.append(Failure(str(path), outcome[1]))
+        else:
+            _, out.prints[path], out.candidates[path] = outcome
+            if cache is not None and path in keys:
+                cache.put_episode(keys[path], (out.prints[path], out.candidates[path]))
+        tracker.advance()
+    return out

@@ -1,0 +1,42 @@
+"""Every detector, behind the interfaces of ``base.py``. A new detector is one module here and one entry
+below: episode detectors run beside each episode's decode, series detectors in this order."""
+
+from __future__ import annotations
+
+from .base import Candidate, DetectorContext, EpisodeDetector, SeriesDetector
+from .known import KnownDetector
+from .model import DEFAULT_MODEL, ModelDetector
+from .recurring import RecurringDetector
+
+EPISODE_DETECTORS = (ModelDetector,)
+SERIES_DETECTORS = (KnownDetector, RecurringDetector)
+
+FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
+"""What ``detect(use=…)`` chooses from: matching (known intros and recurrence) and the model."""
+
+
+def build_detectors(
+    context: DetectorContext, families: tuple[str, ...] | None = None
+) -> tuple[list[EpisodeDetector], list[SeriesDetector]]:
+    """The detectors of ``families`` (None: all) that ``context`` allows (a model detector needs a model file, a
+    known-intro detector a library)."""
+    families = FAMILIES if families is None else families
+    episode = [d for cls in EPISODE_DETECTORS if cls.family in families and (d := cls.build(context)) is not None]
+    series = [d for cls in SERIES_DETECTORS if cls.family in families and (d := cls.build(context)) is not None]
+    return episode, series
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "EPISODE_DETECTORS",
+    "FAMILIES",
+    "SERIES_DETECTORS",
+    "Candidate",
+    "DetectorContext",
+    "EpisodeDetector",
+    "KnownDetector",
+    "ModelDetector",
+    "RecurringDetector",
+    "SeriesDetector",
+    "build_detectors",
+]

@@ -1,0 +1,67 @@
+"""Known intros as a series detector: an episode of a series with labelled episodes is answered by lookup in
+their intros (the most precise evidence there is); a lone episode of an unnamed series is looked up among
+every known intro before it is given up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..known.library import IntroLibrary, Lookup
+from ..matching.recurring import EpisodePrint
+from ..result import Evidence, Kind, Match, Method
+from ..settings import digest
+from .base import Candidate, DetectorContext
+
+UNHEARD_CONFIDENCE = 0.5
+"""How sure "no intro" is when none of a known series' intros is heard in an episode: even odds (the intro may
+be cut, or mixed under speech beyond what a lookup hears); the model may overrule it when it is sure."""
+
+NOTE_UNHEARD = "none of the series' known intros is heard"
+
+
+def _known(found: Lookup) -> Candidate:
+    """A lookup's answer; the matched known intro is its evidence."""
+    assert found.intro is not None
+    match = Match(found.intro, found.references, found.confidence, Method.KNOWN)
+    note = "matched " + ", ".join(found.references[:3])
+    return Candidate(Kind.INTRO, found.intro, found.confidence, Method.KNOWN, note, Evidence(matches=(match,)))
+
+
+@dataclass(frozen=True)
+class KnownDetector:
+    """Lookups in a library of known intros (``introdetect library build``, or labels with their videos)."""
+
+    name: ClassVar[str] = "known"
+    family: ClassVar[str] = "matching"
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
+    remote: ClassVar[bool] = False  # the library lives here; a lookup is cheap beside a decode
+
+    library: IntroLibrary
+
+    @classmethod
+    def build(cls, context: DetectorContext) -> KnownDetector | None:
+        if context.library is None or not len(context.library):
+            return None
+        return cls(context.library)
+
+    def key(self) -> str:
+        entries = [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries]
+        return digest(self.name, entries, self.library.options.settings_hash)
+
+    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
+        if series in self.library.series:
+            out: list[list[Candidate] | None] = []
+            for p in prints:
+                found = self.library.lookup(p, series)
+                if found is not None and found.intro is not None:
+                    out.append([_known(found)])
+                else:
+                    out.append([Candidate(Kind.INTRO, None, UNHEARD_CONFIDENCE, Method.KNOWN, NOTE_UNHEARD)])
+            return out
+        if len(prints) == 1:  # a lone episode of an unnamed series: try every known intro before giving up
+            found = self.library.lookup(prints[0], None)
+            if found is not None and found.intro is not None:
+                return [[_known(found)]]
+        return [None for _ in prints]

@@ -1,0 +1,73 @@
+"""The supervised model as an episode detector: one episode's frame features → its intro, with the model's
+P(intro) curve as evidence. Runs through ONNX Runtime (no torch), the model loaded once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from ..analysis import EpisodeAnalysis
+from ..cache import file_digest
+from ..model.infer import IntroModel, ModelAnswer
+from ..resources import default_model_path
+from ..result import Curve, Evidence, Kind, Method, Opinion
+from ..settings import digest
+from .base import Candidate, DetectorContext
+
+DEFAULT_MODEL = "default"
+"""``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
+
+_MODELS: dict[str, IntroModel] = {}
+
+
+def load_model(source: str) -> IntroModel:
+    """The model of ``source`` (a path, or DEFAULT_MODEL), loaded once per process."""
+    if source not in _MODELS:
+        _MODELS[source] = IntroModel.load(None if source == DEFAULT_MODEL else source)
+    return _MODELS[source]
+
+
+def model_path(source: str) -> Path:
+    return default_model_path() if source == DEFAULT_MODEL else Path(source)
+
+
+def curve_of(answer: ModelAnswer) -> Curve:
+    """The model's P(intro) per window, at window centres."""
+    out = answer.outputs
+    step = float(out.start_s[1] - out.start_s[0]) if len(out.start_s) > 1 else out.length_s / 2
+    start = float(out.start_s[0]) + out.length_s / 2 if len(out.start_s) else out.length_s / 2
+    return Curve(start, step, tuple(round(float(v), 3) for v in out.intro))
+
+
+def candidate_of(answer: ModelAnswer) -> Candidate:
+    """The model's answer as a candidate: its intro (or none), its confidence, its curve."""
+    evidence = Evidence(curve=curve_of(answer), model=Opinion(answer.intro, answer.confidence, Method.MODEL))
+    return Candidate(Kind.INTRO, answer.intro, answer.confidence, Method.MODEL, evidence=evidence)
+
+
+@dataclass(frozen=True)
+class ModelDetector:
+    """The CNN + LSTM of ``model/``: where the intro is, from the episode alone."""
+
+    name: ClassVar[str] = "model"
+    family: ClassVar[str] = "model"
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
+    needs_features: ClassVar[bool] = True
+
+    source: str  # a model file, or DEFAULT_MODEL
+
+    @classmethod
+    def build(cls, context: DetectorContext) -> ModelDetector | None:
+        if context.model is None:
+            return None
+        load_model(context.model)  # a bad model file fails here, once, before any decoding
+        return cls(context.model)
+
+    def key(self) -> str:
+        return digest(self.name, file_digest(model_path(self.source)))
+
+    def detect(self, analysis: EpisodeAnalysis) -> list[Candidate]:
+        if analysis.features is None:
+            return []
+        return [candidate_of(load_model(self.source).predict(analysis.features, analysis.id))]

@@ -1,0 +1,122 @@
+"""What recurs across a season as a series detector: the series' best motif is its intro, refined frame by
+frame in every episode that holds it; each answer's confidence from what the matcher saw for it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
+from ..matching.recurring import EpisodePrint, alignment_groups, span
+from ..matching.refine import Refiner
+from ..matching.scoring import MotifScorer
+from ..matching.series import SeriesAnalysis, analyse_series
+from ..result import Evidence, Kind, Match, Method
+from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
+from ..timecode import Segment
+from .base import Candidate, DetectorContext
+
+NOTE_LONE = "a lone episode of an unknown series cannot be matched: add its siblings or labelled episodes of its series"
+
+
+def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int) -> list[tuple[Match, ...]]:
+    """Per episode, the recurring motifs heard in it (its main region of each), best first, at most ``limit``."""
+    order = np.argsort(-analysis.probabilities, kind="stable")[:limit] if analysis.motifs else []
+    found: list[list[Match]] = [[] for _ in prints]
+    for k in order:
+        motif = analysis.motifs[int(k)]
+        for e in motif.regions:
+            region = motif.main_region(e)
+            rate = prints[e].profile.frame_rate
+            partners = tuple(sorted({prints[m.other].id for m in region.members}))
+            segment = Segment(region.start / rate, max(region.end, region.start + 1) / rate)
+            found[e].append(Match(segment, partners, float(analysis.probabilities[int(k)])))
+    return [tuple(m) for m in found]
+
+
+def series_answers(
+    prints: Sequence[EpisodePrint],
+    scorer: MotifScorer,
+    analysis: SeriesAnalysis | None = None,
+    options: MatchingOptions = DEFAULT_MATCHING,
+) -> list[tuple[Segment | None, AnswerFeatures]]:
+    """Every episode's answer from what recurs across the series (two or more episodes), with what the
+    matcher saw for it (``AnswerFeatures``, from which its confidence is computed)."""
+    prints = list(prints)
+    n = len(prints)
+    analysis = analysis or analyse_series(prints, scorer, options)
+    if not analysis.motifs or analysis.probabilities.max() < options.min_intro_probability:
+        best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
+        return [(None, AnswerFeatures(0.0, logit(best), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints]
+    k = int(np.argmax(analysis.probabilities))
+    motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
+    refiner = Refiner(prints, options)
+    share = len(motif.episodes) / n
+    reach = {e: max(map(span, alignment_groups(motif.main_region(e).members, options))) for e in motif.regions}
+    typical = float(np.median([r.end - r.start for r in (motif.main_region(e) for e in motif.regions)]))
+    answers: list[tuple[Segment | None, AnswerFeatures]] = []
+    for e, p in enumerate(prints):
+        if e not in motif.regions or (len(motif.regions) >= 3 and reach[e] > options.embedded_ratio * typical):
+            answers.append((None, AnswerFeatures(0.0, logit(probability), share, 0.0, 0.0, 0.0, math.log(n), 0.0)))
+            continue
+        region = motif.main_region(e)
+        partners = len({m.other for m in region.members})
+        seconds = max((region.end - region.start) / p.profile.frame_rate, 0.5)
+        features = AnswerFeatures(
+            1.0,
+            logit(probability),
+            share,
+            motif.agreement.get(e, 0.0),
+            partners / (n - 1),
+            math.log1p(region.votes / seconds / max(partners, 1)),
+            math.log(n),
+            math.log1p(region.spread / p.profile.frame_rate),
+        )
+        answers.append((refiner.refine(region), features))
+    return answers
+
+
+@dataclass(frozen=True)
+class RecurringDetector:
+    """The season's recurring motifs (landmark fingerprints, offset voting, DBSCAN), the scorer's likeliest
+    intro among them; a lone episode cannot be matched and is answered "unmatched"."""
+
+    name: ClassVar[str] = "recurring"
+    family: ClassVar[str] = "matching"
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
+    remote: ClassVar[bool] = True
+
+    scorer: MotifScorer
+    confidence: ConfidenceModel
+    options: MatchingOptions = DEFAULT_MATCHING
+
+    @classmethod
+    def build(cls, context: DetectorContext) -> RecurringDetector:
+        return cls(context.scorer, context.confidence, context.matching)
+
+    def key(self) -> str:
+        return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash)
+
+    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
+        prints = list(prints)
+        if len(prints) < 2:
+            return [[Candidate(Kind.INTRO, None, None, Method.UNMATCHED, NOTE_LONE)] for _ in prints]
+        analysis = analyse_series(prints, self.scorer, self.options)
+        answers = series_answers(prints, self.scorer, analysis, self.options)
+        matches = series_matches(prints, analysis, self.options.max_matches)
+        return [
+            [
+                Candidate(
+                    Kind.INTRO,
+                    segment,
+                    self.confidence.confidence(features),
+                    Method.RECURRING,
+                    evidence=Evidence(matches=found),
+                )
+            ]
+            for (segment, features), found in zip(answers, matches, strict=True)
+        ]

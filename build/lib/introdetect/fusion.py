@@ -1,0 +1,117 @@
+"""One part per kind from the candidates of every detector (pure: candidates in, a Part out).
+
+For the intro, the design's rule made concrete, between the matching's candidate (a known intro, or what
+recurs across the season) and the model's:
+
+* a known intro (found by lookup in the series' labelled intros) stands: it is the most precise evidence;
+* across a season, what recurs decides, unless the model is sure (confidence ≥ MODEL_SURE, the design's 0.7)
+  of an intro and the recurrence evidence is weaker: the matcher found no intro and is less sure of that
+  than the model is of its intro, or the matcher's intro is one it doubts (confidence < MATCHER_UNSURE);
+* the model's "no intro" never removes an intro that recurs: one episode's audio alone is weaker evidence
+  than the same piece heard across the season (on the corpus's test split the model misses whole series
+  with near-certainty: docs/MODEL.md);
+* an episode with no siblings and no known intro is answered by the model alone.
+
+Where the model and the matcher agree (IoU ≥ AGREE_IOU), the matcher's frame-precise boundaries are kept.
+Every part records which method decided, and the other method's view in its note and evidence.
+
+The fused answer's confidence is the deciding detector's own (each calibrated on held-out series: the
+matcher's by ``matching/confidence.py``, the model's by its Platt scaling), the surer of the two where they
+agree. A fitted combination was tried (``bench/train_fused_confidence.py``): with only 5 wrong answers among
+64 to learn from, it came out worse on the test splits than the detectors' own confidences
+(docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .detectors.base import Candidate
+from .result import Evidence, Kind, Method, Opinion, Part
+
+MODEL_SURE = 0.7
+"""The design's threshold: below this model confidence the recurrence evidence decides."""
+
+MATCHER_UNSURE = 0.5
+"""A matcher's intro with less confidence than this is one it doubts (less than even odds)."""
+
+AGREE_IOU = 0.5
+"""Two answers overlapping this much name the same intro (the detection criterion of the metrics)."""
+
+NOTE_MODEL_ALONE = "the only episode of its series: the model answers alone"
+
+USES: dict[str, tuple[str, ...] | None] = {"fused": None, "matching": ("matching",), "model": ("model",)}
+"""What answers, by detector family: every detector fused (default; None: every family), matching alone (known
+intros and recurrence), the model alone (each episode on its own)."""
+
+
+def allowed(candidates: Sequence[Candidate], use: str) -> list[Candidate]:
+    """The candidates of the detector families ``use`` names."""
+    families = USES[use]
+    return [c for c in candidates if families is None or c.family in families]
+
+
+def _describe(model: Candidate) -> str:
+    if model.segment is None:
+        return f"model: no intro ({model.confidence:.2f})"
+    return f"model: {model.segment} ({model.confidence:.2f})"
+
+
+def _note(*parts: str | None) -> str | None:
+    text = "; ".join(p for p in parts if p)
+    return text or None
+
+
+def decide(matcher: Candidate, model: Candidate) -> Part:
+    """Which intro stands between the matching's and the model's (the rules in the module's docstring)."""
+    assert model.confidence is not None
+    if matcher.method == Method.KNOWN and matcher.segment is not None:
+        return replace(matcher.as_part(), note=_note(matcher.note, _describe(model)))
+    if matcher.method == Method.UNMATCHED:
+        return Part(Kind.INTRO, model.segment, model.confidence, Method.MODEL, NOTE_MODEL_ALONE)
+    matcher_conf = matcher.confidence if matcher.confidence is not None else 0.0
+    agree = (
+        matcher.segment is not None and model.segment is not None and matcher.segment.iou(model.segment) >= AGREE_IOU
+    )
+    if agree:
+        return replace(
+            matcher.as_part(),
+            confidence=max(matcher_conf, model.confidence),
+            note=_note(matcher.note, _describe(model) + ", agrees"),
+        )
+    weaker = matcher_conf < model.confidence if matcher.segment is None else matcher_conf < MATCHER_UNSURE
+    if model.segment is not None and model.confidence >= MODEL_SURE and weaker:
+        note = f"{matcher.method} answer overruled ({matcher_conf:.2f})"
+        return Part(Kind.INTRO, model.segment, model.confidence, Method.MODEL, note)
+    return replace(matcher.as_part(), note=_note(matcher.note, _describe(model)))
+
+
+def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
+    """The intro part of an episode from its candidates, by the detectors ``use`` names (USES)."""
+    intro = [c for c in allowed(candidates, use) if c.kind == Kind.INTRO]
+    model = next((c for c in intro if c.family == "model"), None)
+    matcher = next((c for c in intro if c.family == "matching"), None)
+    if model is None:
+        return matcher.as_part() if matcher is not None else Part(Kind.INTRO, None, None, Method.UNMATCHED)
+    if matcher is None:
+        return replace(model.as_part(), evidence=Evidence(curve=model.evidence.curve, model=model.evidence.model))
+    opinion = (
+        None if matcher.method == Method.UNMATCHED else Opinion(matcher.segment, matcher.confidence, matcher.method)
+    )
+    evidence = Evidence(
+        matches=matcher.evidence.matches, curve=model.evidence.curve, model=model.evidence.model, matcher=opinion
+    )
+    return replace(decide(matcher, model), evidence=evidence)
+
+
+def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
+    """Every part an episode's candidates support: the intro by the rules above; any other kind, the surest
+    candidate of that kind (the first proposed among equals)."""
+    parts = [fuse_intro(candidates, use)]
+    given = allowed(candidates, use)
+    for kind in Kind:
+        of_kind = [c for c in given if c.kind == kind] if kind != Kind.INTRO else []
+        if of_kind:
+            parts.append(max(of_kind, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
+    return tuple(parts)

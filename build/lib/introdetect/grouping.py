@@ -1,0 +1,59 @@
+"""Which series an episode belongs to (one rule for detect and for the library of known intros, so that a
+labelled episode and a new one of the same series land under the same name), and which video a label is of."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .labels import Label, LabelSet, parse_episode_name
+from .media import videos_by_id
+
+_SEASON_DIR = re.compile(r"^(season|series|saison|staffel|сезон|s)\s*\d+$|^\d+\s*(season|сезон)$", re.IGNORECASE)
+
+
+def series_of(path: str | os.PathLike[str], labels: LabelSet | None = None) -> str:
+    """The series an episode belongs to: its label's name (as read, look-alike letters mended), else
+    S01E02 / 1x02 in the file name, else its folder (skipping a "Season 1" level)."""
+    path = Path(path)
+    label = labels.get(path.stem) if labels is not None else None
+    if label is not None and label.episode is not None:
+        return label.episode.series_key
+    parsed = parse_episode_name(path.stem)
+    if parsed is not None:
+        return parsed.series_key
+    folder = path.resolve().parent
+    if _SEASON_DIR.match(folder.name.strip()) and folder.parent != folder:
+        folder = folder.parent
+    return " ".join(folder.name.casefold().split()) or "(no series)"
+
+
+def group_series(
+    paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None, series: str | None = None
+) -> dict[str, list[Path]]:
+    """Episodes by series (``series`` puts them all in one)."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for p in paths:
+        groups[series or series_of(p, labels)].append(Path(p))
+    return dict(groups)
+
+
+def labelled_videos(
+    labels: LabelSet, videos: Iterable[str | os.PathLike[str]], no_intro: bool = False
+) -> tuple[list[tuple[Label, Path]], list[str]]:
+    """Pairs of usable labels and their video (matched by file stem = id; folders searched); ids without a
+    video are listed. ``no_intro``: labels that say "no intro" count too (a model learns from them; a library
+    of known intros has no use for them)."""
+    by_id = videos_by_id(videos)
+    pairs, missing = [], []
+    for label in labels.usable():
+        if label.segment is None and not (no_intro and label.no_intro):
+            continue
+        if label.id in by_id:
+            pairs.append((label, by_id[label.id]))
+        else:
+            missing.append(label.id)
+    return pairs, missing

@@ -1,0 +1,399 @@
+"""Known intros: labelled episodes fingerprinted once, so that a new episode of a known series is answered by
+lookup alone, even when it is the only new episode.
+
+    library = build_library(labels, videos)        # analyses each labelled video once
+    library.save("shows.introlib")                 # one .npz file, written atomically
+    answer = library.lookup(episode_print, series)
+
+Labels are whole seconds and sometimes off by a second or more. Where a series has two or more labelled
+episodes, their intros are found again in the audio (the recurring motif that best overlaps the labels)
+and the audio's extent is kept; how far each label is from it is reported (``LabelAudit``), and labels the
+audio contradicts are flagged. A lookup maps the known extent through the alignment of the new episode to
+each reference, then refines it where the new episode and the references still sound alike.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import atomic_path
+from ..errors import LibraryFileError
+from ..labels import Label
+from ..matching.align import shared_segments
+from ..matching.index import InvertedIndex
+from ..matching.landmarks import Landmarks, hash_reach, landmark_hashes
+from ..matching.profile import Profile
+from ..matching.recurring import EpisodePrint, Region, build_regions, query_segments
+from ..matching.refine import Refiner
+from ..settings import DEFAULT_MATCHING, MatchingOptions
+from ..timecode import Segment
+
+LIBRARY_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class KnownIntro:
+    """One labelled episode's intro: where it is (audio-refined when possible) and the audio around it."""
+
+    id: str
+    series: str
+    intro: Segment  # in the reference episode's time
+    label: Segment  # as labelled
+    refined: bool  # intro found again in the audio of the series' labelled episodes
+    first_frame: int  # frame of the reference episode where the stored slice starts
+    reference: EpisodePrint  # peaks and profile of the slice, frames counted from first_frame
+
+
+@dataclass(frozen=True)
+class LabelAudit:
+    id: str
+    series: str
+    label: Segment
+    audio: Segment | None  # the intro as the audio shows it (None: not found again)
+    flagged: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    intro: Segment | None
+    confidence: float
+    references: tuple[str, ...]
+
+
+def _slice(
+    p: EpisodePrint, intro: Segment, label_id: str, series: str, label: Segment, refined: bool, margin_s: float
+) -> KnownIntro:
+    rate = p.profile.frame_rate
+    lo = max(0, int((intro.start_s - margin_s) * rate))
+    hi = min(p.profile.n_frames, int(np.ceil((intro.end_s + margin_s) * rate)) + 1)
+    peaks = p.landmarks.peaks
+    keep = (peaks[:, 0] >= lo) & (peaks[:, 0] < hi)
+    sliced = peaks[keep].copy()
+    sliced[:, 0] -= lo
+    reference = EpisodePrint(
+        label_id,
+        Landmarks(sliced, rate, hi - lo),
+        Profile(p.profile.log_mel[lo:hi].copy(), p.profile.loudness_db[lo:hi].copy(), rate),
+        (hi - lo) / rate,
+    )
+    return KnownIntro(label_id, series, intro, label, refined, lo, reference)
+
+
+def refine_labels(
+    prints: Sequence[EpisodePrint], labels: Sequence[Label], options: MatchingOptions = DEFAULT_MATCHING
+) -> list[tuple[Segment | None, str]]:
+    """The intro of each labelled episode of one series as its audio shows it: of the stretches it shares
+    with the series' other labelled episodes, the one that best overlaps its label, refined frame by frame.
+    (None, reason) where no shared stretch overlaps the label."""
+    if len(prints) < 2:
+        return [(None, "only labelled episode of its series: nothing to compare with") for _ in prints]
+    rate = prints[0].profile.frame_rate
+    index = InvertedIndex([landmark_hashes(p.landmarks.peaks, 1.0, options) for p in prints], options)
+    segments = query_segments(index, prints, rate, options)
+    refiner = Refiner(prints, options)
+    result: list[tuple[Segment | None, str]] = []
+    for e, label in enumerate(labels):
+        segment = label.segment
+        regions = build_regions(e, segments[e], options) if segment is not None else []
+        scored = [(Segment(r.start / rate, max(r.end, r.start + 1) / rate).iou(segment), r) for r in regions]
+        best = max(scored, key=lambda x: x[0], default=(0.0, None))
+        if best[1] is None or best[0] < 0.3:
+            result.append((None, "no audio shared with the series' other labelled episodes overlaps the label"))
+            continue
+        result.append((refiner.refine(best[1]), ""))
+    return result
+
+
+def _intro_hashes(entry: KnownIntro, options: MatchingOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes anchored inside the known intro only: the margins kept around it (for refinement) may hold a
+    network logo or a recap sting that other episodes share, which must not be looked up as the intro."""
+    frames, hashes = landmark_hashes(entry.reference.landmarks.peaks, 1.0, options)
+    rate = entry.reference.profile.frame_rate
+    lo, hi = entry.intro.start_s * rate - entry.first_frame, entry.intro.end_s * rate - entry.first_frame
+    inside = (frames >= lo) & (frames < hi)
+    return frames[inside], hashes[inside]
+
+
+def _intro_region(episode: EpisodePrint, regions: Sequence[Region], options: MatchingOptions) -> Region:
+    """Of the stretches that match the known intros well (half the best's references and a third of its
+    votes), the strongest that does not end the episode: end credits replay the theme after the intro, and
+    a score cue that quotes the theme, under speech, matches less of it."""
+    rate = episode.profile.frame_rate
+    partners = {id(r): len({m.other for m in r.members}) for r in regions}
+    top_partners = max(partners.values())
+    top_votes = max(r.votes for r in regions)
+    good = [r for r in regions if 2 * partners[id(r)] >= top_partners and 3 * r.votes >= top_votes]
+
+    def closing(r: Region) -> bool:  # end credits: end the episode, or start in its last fifth
+        return episode.reached_end and (
+            episode.duration_s - r.end / rate < options.end_s
+            or r.start / rate > options.closing_share * episode.duration_s
+        )
+
+    opening = [r for r in good if not closing(r)]
+    return max(opening or good, key=lambda r: (r.votes, -r.start))
+
+
+class IntroLibrary:
+    """Known intros by series; ``lookup`` answers a new episode from them."""
+
+    def __init__(
+        self,
+        entries: Iterable[KnownIntro] = (),
+        audits: Iterable[LabelAudit] = (),
+        options: MatchingOptions = DEFAULT_MATCHING,
+    ) -> None:
+        self.entries = list(entries)
+        self.audits = list(audits)
+        self.options = options  # what the references' fingerprints were made with, and lookups use
+        self._indexes: dict[str | None, tuple[list[KnownIntro], InvertedIndex]] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def series(self) -> set[str]:
+        return {e.series for e in self.entries}
+
+    def _index(self, series: str | None) -> tuple[list[KnownIntro], InvertedIndex] | None:
+        if series not in self._indexes:
+            chosen = [e for e in self.entries if series is None or e.series == series]
+            if not chosen:
+                return None
+            index = InvertedIndex([_intro_hashes(e, self.options) for e in chosen], self.options)
+            self._indexes[series] = (chosen, index)
+        return self._indexes[series]
+
+    def lookup(self, episode: EpisodePrint, series: str | None) -> Lookup | None:
+        """The episode's intro from the known intros of its series (of every series when it is unknown).
+        None when no reference is heard in it."""
+        found = self._index(series if series in self.series else None)
+        if found is None:
+            return None
+        chosen, index = found
+        o = self.options
+        rate = episode.profile.frame_rate
+        segments = []
+        for speed in o.speeds:
+            frames, hashes = landmark_hashes(episode.landmarks.peaks, speed, o)
+            matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, speed, o))
+            segments += [s for s in shared_segments(matches, speed, rate, o) if s.votes >= o.min_lookup_votes]
+        if not segments:
+            return None
+        region = _intro_region(episode, build_regions(0, segments, o), o)
+        partners = {}
+        for m in sorted(region.members, key=lambda s: -s.votes):
+            partners.setdefault(m.other, m)
+        mapped = []
+        for ref_index, seg in partners.items():
+            entry = chosen[ref_index]
+            start = (entry.intro.start_s * rate - entry.first_frame - seg.offset) / seg.speed / rate
+            end = (entry.intro.end_s * rate - entry.first_frame - seg.offset) / seg.speed / rate
+            mapped.append((start, end))
+        m = np.median(np.array(mapped), axis=0)
+        expected = Segment(max(0.0, float(m[0])), max(float(m[1]), float(m[0]) + 0.1))
+        # refine against the references, as a series' episodes are refined against each other
+        prints = [episode] + [e.reference for e in chosen]
+        # the references follow the episode in ``prints``: their indices move up by one
+        shifted = replace(region, members=[replace(m, other=m.other + 1) for m in region.members])
+        audio = Refiner(prints, o).refine(shifted)
+        agreeing = len(partners)
+        confidence = 1.0 - 0.5 ** (agreeing + min(region.votes, 400) / 100)
+        references = tuple(chosen[i].id for i in partners)
+        if audio.duration_s < o.min_coverage * expected.duration_s:
+            # a few seconds of the theme, not the intro: a quoted bar in a score cue, or a chance match
+            return Lookup(None, float(confidence), references)
+        start, end = expected.start_s, expected.end_s
+        best_ref, best_seg = max(partners.items(), key=lambda item: item[1].votes)
+        reference = chosen[best_ref].reference
+        for side, heard, said in (("start", audio.start_s, expected.start_s), ("end", audio.end_s, expected.end_s)):
+            if abs(heard - said) <= o.audit_tolerance_s:
+                start, end = (heard, end) if side == "start" else (start, heard)
+                continue
+            if side == "start":
+                continue  # intros are cut at the end; a start that the audio misplaces has speech over it
+            # the new episode and its known intro part ways at the end: believe the audio where the reference
+            # still sounds there (this episode's intro was cut short), the mapping where the reference is
+            # quiet too (a fade, which the audio cannot place)
+            lo, hi = sorted((heard, said))
+            ref_lo, ref_hi = (int(round(t * rate * best_seg.speed + best_seg.offset)) for t in (lo, hi))
+            ref_loudness = reference.profile.loudness_db
+            stretch = ref_loudness[max(ref_lo, 0) : max(min(ref_hi, ref_loudness.size), max(ref_lo, 0) + 1)]
+            loud = (
+                stretch.size
+                and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - o.quiet_db
+            )
+            if loud:
+                start, end = (heard, end) if side == "start" else (start, heard)
+        return Lookup(Segment(start, max(end, start + 0.1)), float(confidence), references)
+
+    # --- storage ----------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        meta: list[dict[str, Any]] = []
+        for k, e in enumerate(self.entries):
+            arrays[f"peaks_{k}"] = e.reference.landmarks.peaks.astype(np.int32)
+            arrays[f"log_mel_{k}"] = e.reference.profile.log_mel.astype(np.float16)
+            arrays[f"loudness_{k}"] = e.reference.profile.loudness_db.astype(np.float16)
+            meta.append(
+                {
+                    "id": e.id,
+                    "series": e.series,
+                    "intro": [e.intro.start_s, e.intro.end_s],
+                    "label": [e.label.start_s, e.label.end_s],
+                    "refined": e.refined,
+                    "first_frame": e.first_frame,
+                    "frame_rate": e.reference.profile.frame_rate,
+                }
+            )
+        header = {
+            "format": LIBRARY_FORMAT,
+            "matching": self.options.settings_hash,
+            "entries": meta,
+            "audits": [
+                {
+                    "id": a.id,
+                    "series": a.series,
+                    "label": [a.label.start_s, a.label.end_s],
+                    "audio": [a.audio.start_s, a.audio.end_s] if a.audio else None,
+                    "flagged": a.flagged,
+                    "reason": a.reason,
+                }
+                for a in self.audits
+            ],
+        }
+        arrays["header"] = np.frombuffer(json.dumps(header, ensure_ascii=False).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        with atomic_path(Path(path)) as tmp:
+            Path(tmp).write_bytes(buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], options: MatchingOptions = DEFAULT_MATCHING) -> IntroLibrary:
+        """A saved library; one fingerprinted with other matching options than ``options`` is refused."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                header = json.loads(bytes(data["header"]).decode())
+                if header.get("format") != LIBRARY_FORMAT:
+                    raise LibraryFileError(
+                        f"{path}: intro library format {header.get('format')}, expected {LIBRARY_FORMAT}"
+                    )
+                if header.get("matching", options.settings_hash) != options.settings_hash:
+                    raise LibraryFileError(
+                        f"{path}: made with other matching settings than these: build it again (library build)"
+                    )
+                entries = []
+                for k, m in enumerate(header["entries"]):
+                    rate = float(m["frame_rate"])
+                    log_mel = data[f"log_mel_{k}"].astype(np.float32)
+                    reference = EpisodePrint(
+                        m["id"],
+                        Landmarks(data[f"peaks_{k}"], rate, log_mel.shape[0]),
+                        Profile(log_mel, data[f"loudness_{k}"].astype(np.float32), rate),
+                        log_mel.shape[0] / rate,
+                    )
+                    entries.append(
+                        KnownIntro(
+                            m["id"],
+                            m["series"],
+                            Segment(*m["intro"]),
+                            Segment(*m["label"]),
+                            bool(m["refined"]),
+                            int(m["first_frame"]),
+                            reference,
+                        )
+                    )
+                audits = [
+                    LabelAudit(
+                        a["id"],
+                        a["series"],
+                        Segment(*a["label"]),
+                        Segment(*a["audio"]) if a["audio"] else None,
+                        a["flagged"],
+                        a["reason"],
+                    )
+                    for a in header.get("audits", [])
+                ]
+        except (OSError, ValueError, KeyError) as exc:
+            raise LibraryFileError(f"{path}: not an introdetect intro library ({exc})") from None
+        return cls(entries, audits, options)
+
+
+def reconcile(
+    label: Segment, audio: Segment, episode: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING
+) -> tuple[Segment, bool, str]:
+    """Where a label (or a known intro mapped onto a new episode) and the audio disagree, which to believe.
+
+    Per boundary: within ``audit_tolerance_s`` the audio's (it is precise to a frame); further apart, the label's
+    when what lies between the two is quiet (a fade or a soft first bar is part of an intro, yet gives the
+    audio nothing to match), the audio's when it is loud (the label cuts into other sound, or the intro was
+    trimmed in this episode): then the label is contradicted. Returns (segment, contradicted, reason)."""
+    rate = episode.profile.frame_rate
+    loudness = episode.profile.loudness_db
+    quiet_below = float(np.percentile(loudness, 95)) - options.quiet_db if loudness.size else 0.0
+    chosen, notes = [], []
+    for name, said, heard in (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s)):
+        if abs(said - heard) <= options.audit_tolerance_s:
+            chosen.append(heard)
+            continue
+        lo, hi = sorted((int(said * rate), int(heard * rate)))
+        between = loudness[max(lo, 0) : max(hi, lo + 1)]
+        # quiet throughout (a fade): its loud quarter still quiet; speech has pauses, but its loud quarter is not
+        if between.size and float(np.percentile(between, 75)) < quiet_below:
+            chosen.append(said)
+            notes.append(f"{name} {said - heard:+.1f} s from the audio over quiet sound (kept)")
+        else:
+            chosen.append(heard)
+            notes.append(f"{name} {said - heard:+.1f} s from the audio, over other sound")
+    contradicted = any("other sound" in n for n in notes)
+    segment = Segment(chosen[0], max(chosen[1], chosen[0] + 0.1))
+    return segment, contradicted, "; ".join(notes) or "label agrees with the audio"
+
+
+def build_library_from_prints(
+    labelled: Sequence[tuple[Label, EpisodePrint, str]], options: MatchingOptions = DEFAULT_MATCHING
+) -> IntroLibrary:
+    """Known intros from analysed labelled episodes (label, print, series as ``grouping.series_of`` names
+    it); labels refined and audited per series."""
+    by_series: dict[str, list[tuple[Label, EpisodePrint]]] = defaultdict(list)
+    for label, p, series in labelled:
+        if label.segment is not None:
+            by_series[series].append((label, p))
+    entries: list[KnownIntro] = []
+    audits: list[LabelAudit] = []
+    for series, members in sorted(by_series.items()):
+        members.sort(key=lambda lp: lp[0].id)
+        found = refine_labels([p for _, p in members], [lb for lb, _ in members], options)
+        for (label, p), (audio, reason) in zip(members, found, strict=True):
+            assert label.segment is not None
+            if label.segment.start_s >= p.duration_s - 1.0:
+                audits.append(
+                    LabelAudit(
+                        label.id,
+                        series,
+                        label.segment,
+                        None,
+                        False,
+                        f"intro lies beyond the analysed {p.duration_s:.0f} s: not checked, not stored",
+                    )
+                )
+                continue
+            intro, flagged = label.segment, False
+            if audio is not None:
+                intro, flagged, reason = reconcile(label.segment, audio, p, options)
+            elif len(members) >= 2:
+                flagged = True
+            audits.append(LabelAudit(label.id, series, label.segment, audio, flagged, reason))
+            entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None, options.margin_s))
+    return IntroLibrary(entries, audits, options)

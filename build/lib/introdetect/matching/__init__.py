@@ -1,0 +1,1 @@
+"""Finding what recurs across episodes: fingerprints, an inverted index, offset voting, recurring segments."""

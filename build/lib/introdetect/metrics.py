@@ -1,0 +1,325 @@
+"""Scoring predictions against truth: the design's window figures, boundary errors, and detection figures.
+
+Conventions (every figure below follows them; tests/test_metrics.py works examples out by hand):
+
+* An episode's answer is an intro ``Segment`` or ``None`` ("no intro"). An id in the truth without a
+  prediction counts as a prediction of "no intro" and is listed in ``missing_predictions``; predictions for
+  ids not in the truth are ignored and listed in ``unknown_predictions``.
+* **Windows** (the design's figures): each episode is cut into 10 s windows every 5 s over its analysis span
+  (the truth row's ``duration_sec`` capped at the analysis window, else the analysis window); a window is
+  intro when its centre lies in the intro (as in ``windows.py``), for truth and prediction alike. Accuracy
+  and F1 (positive class: intro) are pooled over all windows of all episodes. A missed intro makes its
+  windows false negatives; a false intro makes its windows false positives.
+* **Boundary errors**: |Δstart| and |Δend| in seconds, only where truth and prediction both have an intro
+  (MAE is their mean over those episodes; misses and false intros are counted, not averaged in).
+* **IoU** per episode: of the two segments; 1.0 when both say "no intro"; 0.0 when only one does.
+* **Hits within ±t s**: share of the episodes whose truth has an intro where the prediction has an intro
+  with both |Δstart| ≤ t and |Δend| ≤ t.
+* **Detection** at IoU ≥ 0.5: TP when both have an intro and IoU ≥ 0.5; a predicted intro that is not a TP
+  is a FP (on a no-intro episode, or misplaced); a true intro that is not a TP is a FN. A misplaced intro is
+  therefore both a FP and a FN. Precision, recall, F1 from these counts (0 when undefined).
+* **False-intro rate**: share of the no-intro episodes (in the truth) where an intro was predicted.
+* **Strata**: ``short`` (true intro ≤ 15 s), ``long`` (> 15 s), ``late`` (true start past 300 s),
+  ``no_intro``, and one per tag found in the truth rows' ``tags`` (e.g. ``dialogue_over_intro``,
+  ``pal_speedup``). Every figure is computed again within each stratum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import write_json_atomic
+from .result import Detection, Kind, Method, read_result, read_rows
+from .settings import DEFAULT_WINDOW_S, WindowOptions
+from .timecode import Segment
+from .windows import window_grid, window_labels
+
+SHORT_INTRO_S = 15.0
+"""Intros up to this long count as short title stings (the real labels' longest is 15 s), longer as themes."""
+
+LATE_START_S = 300.0
+"""Intros starting after this are 'late' (past the design's original 5-minute window)."""
+
+HIT_TOLERANCES_S = (0.5, 1.0, 2.0)
+DETECTION_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class Truth:
+    """One episode's truth: its intro (None: it has none), the episode's length and its tags (the strata)."""
+
+    intro: Segment | None
+    duration_s: float | None = None
+    tags: tuple[str, ...] = ()
+
+
+def read_truth(path: str | Path) -> dict[str, Truth]:
+    """Truth in the label format (``start``/``end`` or null, optional ``start_sec``/``end_sec``,
+    ``duration_sec``, ``tags``), read as strictly as a result file (``result.read_rows``)."""
+    out: dict[str, Truth] = {}
+    for video_id, row, detection in read_rows(path):
+        duration = row.get("duration_sec")
+        tags = row.get("tags") or ()
+        out[video_id] = Truth(
+            detection.intro,
+            float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+            tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        )
+    return out
+
+
+def truth_of(detections: Mapping[str, Detection]) -> dict[str, Truth]:
+    """Answers taken as truth (reviewed labels, a model's training labels): their intros, no tags."""
+    return {vid: Truth(d.intro) for vid, d in detections.items()}
+
+
+@dataclass(frozen=True)
+class EpisodeScore:
+    id: str
+    truth: Segment | None
+    predicted: Segment | None
+    iou: float
+    start_error_s: float | None
+    end_error_s: float | None
+    confidence: float | None
+    method: Method | None
+    strata: tuple[str, ...]
+
+
+@dataclass
+class Figures:
+    episodes: int = 0
+    with_intro: int = 0
+    no_intro: int = 0
+    window_accuracy: float = float("nan")
+    window_f1: float = float("nan")
+    start_mae_s: float = float("nan")
+    end_mae_s: float = float("nan")
+    median_boundary_error_s: float = float("nan")
+    mean_iou: float = float("nan")
+    hits: dict[str, float] = field(default_factory=dict)
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    precision: float = 0.0
+    recall: float = 0.0
+    f1: float = 0.0
+    false_intro_rate: float = float("nan")
+
+
+@dataclass
+class Evaluation:
+    overall: Figures
+    strata: dict[str, Figures]
+    episodes: list[EpisodeScore]
+    missing_predictions: list[str]
+    unknown_predictions: list[str]
+    window_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        def clean(value: Any) -> Any:
+            if isinstance(value, float):
+                return None if math.isnan(value) else round(value, 6)
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(
+            {
+                "window_s": self.window_s,
+                "overall": asdict(self.overall),
+                "strata": {name: asdict(fig) for name, fig in self.strata.items()},
+                "missing_predictions": self.missing_predictions,
+                "unknown_predictions": self.unknown_predictions,
+                "episodes": [
+                    {
+                        "id": e.id,
+                        "truth": _pair(e.truth),
+                        "predicted": _pair(e.predicted),
+                        "iou": e.iou,
+                        "start_error_s": e.start_error_s,
+                        "end_error_s": e.end_error_s,
+                        "confidence": e.confidence,
+                        "method": None if e.method is None else str(e.method),
+                        "strata": list(e.strata),
+                    }
+                    for e in self.episodes
+                ],
+            }
+        )
+
+
+def _pair(segment: Segment | None) -> list[float] | None:
+    return None if segment is None else [segment.start_s, segment.end_s]
+
+
+def window_truth(span_s: float, intro: Segment | None, options: WindowOptions) -> np.ndarray:
+    """Intro or not per window over ``span_s`` seconds, by the same grid and centre rule as ``windows.py``."""
+    # the frame rate only places each window's first frame, which the labels do not use
+    return window_labels(window_grid(span_s, 1.0, options), intro).astype(bool)
+
+
+def _stratum_names(truth: Truth) -> tuple[str, ...]:
+    names: list[str] = []
+    if truth.intro is None:
+        names.append("no_intro")
+    else:
+        names.append("short" if truth.intro.duration_s <= SHORT_INTRO_S else "long")
+        if truth.intro.start_s > LATE_START_S:
+            names.append("late")
+    names.extend(truth.tags)
+    return tuple(dict.fromkeys(names))
+
+
+def _safe_div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _figures(scores: list[EpisodeScore], windows: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figures:
+    fig = Figures(episodes=len(scores))
+    if not scores:
+        return fig
+    fig.with_intro = sum(s.truth is not None for s in scores)
+    fig.no_intro = fig.episodes - fig.with_intro
+    truth_w = np.concatenate([windows[s.id][0] for s in scores])
+    pred_w = np.concatenate([windows[s.id][1] for s in scores])
+    fig.window_accuracy = float(np.mean(truth_w == pred_w))
+    w_tp = float(np.sum(truth_w & pred_w))
+    w_fp = float(np.sum(~truth_w & pred_w))
+    w_fn = float(np.sum(truth_w & ~pred_w))
+    fig.window_f1 = _safe_div(2 * w_tp, 2 * w_tp + w_fp + w_fn)
+    both = [s for s in scores if s.start_error_s is not None]
+    if both:
+        fig.start_mae_s = float(np.mean([s.start_error_s for s in both]))
+        fig.end_mae_s = float(np.mean([s.end_error_s for s in both]))  # type: ignore[misc]
+        fig.median_boundary_error_s = float(np.median([e for s in both for e in (s.start_error_s, s.end_error_s)]))
+    fig.mean_iou = float(np.mean([s.iou for s in scores]))
+    with_truth = [s for s in scores if s.truth is not None]
+    for tol in HIT_TOLERANCES_S:
+        hits = sum(
+            s.start_error_s is not None and s.start_error_s <= tol and s.end_error_s <= tol  # type: ignore[operator]
+            for s in with_truth
+        )
+        fig.hits[f"±{tol:g}s"] = _safe_div(hits, len(with_truth)) if with_truth else float("nan")
+    fig.tp = sum(s.truth is not None and s.predicted is not None and s.iou >= DETECTION_IOU for s in scores)
+    fig.fp = sum(s.predicted is not None for s in scores) - fig.tp
+    fig.fn = sum(s.truth is not None for s in scores) - fig.tp
+    fig.precision = _safe_div(fig.tp, fig.tp + fig.fp)
+    fig.recall = _safe_div(fig.tp, fig.tp + fig.fn)
+    fig.f1 = _safe_div(2 * fig.precision * fig.recall, fig.precision + fig.recall)
+    no_intro = [s for s in scores if s.truth is None]
+    if no_intro:
+        fig.false_intro_rate = sum(s.predicted is not None for s in no_intro) / len(no_intro)
+    return fig
+
+
+def evaluate(
+    predictions: Mapping[str, Detection],
+    truth: Mapping[str, Truth],
+    window_s: float = DEFAULT_WINDOW_S,
+    options: WindowOptions | None = None,
+) -> Evaluation:
+    """Score the intros of ``predictions`` (id → Detection) against ``truth`` (id → Truth) by the conventions
+    in this module's doc."""
+    options = options or WindowOptions()
+    episodes: list[EpisodeScore] = []
+    windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    missing = sorted(set(truth) - set(predictions))
+    for video_id in sorted(truth):
+        t = truth[video_id]
+        found = predictions.get(video_id)
+        part = found.part(Kind.INTRO) if found is not None else None
+        predicted = part.segment if part is not None else None
+        span = min(t.duration_s, window_s) if t.duration_s else window_s
+        windows[video_id] = (window_truth(span, t.intro, options), window_truth(span, predicted, options))
+        if t.intro is not None and predicted is not None:
+            iou = t.intro.iou(predicted)
+            start_error = abs(t.intro.start_s - predicted.start_s)
+            end_error: float | None = abs(t.intro.end_s - predicted.end_s)
+        else:
+            iou = 1.0 if t.intro is None and predicted is None else 0.0
+            start_error = end_error = None
+        episodes.append(
+            EpisodeScore(
+                video_id,
+                t.intro,
+                predicted,
+                iou,
+                start_error,
+                end_error,
+                part.confidence if part else None,
+                part.method if part else None,
+                _stratum_names(t),
+            )
+        )
+    by_stratum: dict[str, list[EpisodeScore]] = defaultdict(list)
+    for score in episodes:
+        for name in score.strata:
+            by_stratum[name].append(score)
+    return Evaluation(
+        overall=_figures(episodes, windows),
+        strata={name: _figures(scores, windows) for name, scores in sorted(by_stratum.items())},
+        episodes=episodes,
+        missing_predictions=missing,
+        unknown_predictions=sorted(set(predictions) - set(truth)),
+        window_s=window_s,
+    )
+
+
+FIGURE_COLUMNS = (
+    "stratum",
+    "episodes",
+    "win acc",
+    "win F1",
+    "start MAE",
+    "end MAE",
+    "±0.5s",
+    "±1s",
+    "±2s",
+    "P",
+    "R",
+    "F1",
+    "false intro",
+)
+"""The columns of an evaluation table (``evaluate`` on the terminal, the report's HTML)."""
+
+
+def figure_rows(evaluation: Evaluation) -> list[list[str]]:
+    """One row of FIGURE_COLUMNS per stratum, overall first, as text ("–" where a figure has no cases)."""
+
+    def cell(value: float, digits: int = 3) -> str:
+        return "–" if value != value else f"{value:.{digits}f}"
+
+    return [
+        [
+            name,
+            str(fig.episodes),
+            cell(fig.window_accuracy),
+            cell(fig.window_f1),
+            cell(fig.start_mae_s, 2),
+            cell(fig.end_mae_s, 2),
+            *(cell(fig.hits.get(k, float("nan"))) for k in ("±0.5s", "±1s", "±2s")),
+            cell(fig.precision),
+            cell(fig.recall),
+            cell(fig.f1),
+            cell(fig.false_intro_rate),
+        ]
+        for name, fig in [("overall", evaluation.overall), *evaluation.strata.items()]
+    ]
+
+
+def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: float = DEFAULT_WINDOW_S) -> Evaluation:
+    return evaluate({d.id: d for d in read_result(pred_path)}, read_truth(truth_path), window_s)
+
+
+def write_evaluation(path: str | Path, evaluation: Evaluation) -> None:
+    write_json_atomic(path, evaluation.to_json())

@@ -1,0 +1,278 @@
+"""The whole job: episodes → series → every detector's candidates → each episode's parts.
+
+    result = introdetect.detect(paths)              # series from names and folders; folders are searched
+    result = introdetect.detect(paths, labels=...)  # names from a label file, known intros looked up
+    for d in result: d.intro, d.part(Kind.INTRO).confidence
+    result.failures                                  # a Failure per file that could not be read
+
+Each episode is decoded once (``analysis.py``), its episode detectors run beside the decode; the episodes
+are grouped into series and each series detector answers the episodes left to it (``detectors/``); fusion
+decides (``fusion.py``). Tasks run on this process, local processes or a Dask cluster (``runner.py``), and
+an episode's analysis and a series' matching are cached by content (``cache.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .analysis import Analysed, analyse_many, episode_keys
+from .batch import assign_ids
+from .cache import AnalysisCache, EpisodeKey
+from .detectors import DEFAULT_MODEL, FAMILIES, Candidate, DetectorContext, build_detectors
+from .detectors.base import SeriesDetector
+from .errors import SettingsError
+from .fusion import USES, fuse
+from .grouping import group_series, labelled_videos, series_of
+from .known.library import IntroLibrary, build_library_from_prints
+from .labels import LabelSet
+from .matching.confidence import ConfidenceModel
+from .matching.recurring import EpisodePrint
+from .matching.scoring import MotifScorer
+from .media import episode_id, find_media
+from .result import Detection, DetectResult, Failure, Kind
+from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
+from .settings import AudioOptions, MatchingOptions, digest
+
+__all__ = ["DEFAULT_MODEL", "USES", "Candidates", "candidates", "detect"]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What every detector said of every episode, from one decode each: per episode (in the order of the paths)
+    its detection without parts (id, series, path, seconds analysed) and its candidates; the failures."""
+
+    episodes: list[Detection]
+    found: dict[str, list[Candidate]]
+    failures: list[Failure] = field(default_factory=list)
+
+    def answers(self, use: str = "fused") -> DetectResult:
+        """Each episode's parts from the detectors ``use`` names (fusion.USES): fused, matching, or model."""
+        if use not in USES:
+            raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
+        detections = [
+            Detection(d.id, fuse(self.found.get(d.id, []), use), d.series, d.path, d.analysed_s) for d in self.episodes
+        ]
+        return DetectResult(detections, list(self.failures))
+
+
+def detect(
+    paths: Iterable[str | os.PathLike[str]],
+    labels: LabelSet | None = None,
+    series: str | None = None,
+    options: AudioOptions | None = None,
+    workers: int | None = None,
+    progress: ProgressHook | None = None,
+    scorer: MotifScorer | None = None,
+    library: IntroLibrary | None = None,
+    videos: Iterable[str | os.PathLike[str]] = (),
+    model: str | os.PathLike[str] | None = DEFAULT_MODEL,
+    use: str = "fused",
+    cache: AnalysisCache | None = None,
+    scheduler: Any = None,
+    matching: MatchingOptions | None = None,
+) -> DetectResult:
+    """Find the parts of every episode in ``paths`` (files, or folders searched for media), in their order.
+
+    ``labels`` name the episodes (their series) and, with ``videos`` (where the labelled episodes are: files
+    or folders), teach the known intros; a saved ``library`` does the same without re-analysing them.
+    Episodes of a known series are answered by lookup; the others by what recurs among the episodes of their
+    series, and by the model. A file that cannot be read is a Failure in the result: never skipped silently.
+
+    ``model``: the supervised model's file (DEFAULT_MODEL: the shipped one; None: none). ``use``: "fused"
+    (every detector, see ``fusion.py``), "matching" (known intros and recurrence only) or "model" (the model
+    alone, each episode on its own). ``cache``: an ``AnalysisCache``: unchanged episodes are not decoded again,
+    unchanged series not matched again. ``scheduler``: a Dask scheduler (``tcp://HOST:PORT`` or a
+    ``distributed.Client``) to run the per-episode and per-series tasks on, instead of ``workers`` local
+    processes. ``progress``: a hook told of each stage's progress (``runner.RichProgress`` draws bars).
+    """
+    if use not in USES:
+        raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
+    if use == "model" and model is None:
+        raise SettingsError("use='model' needs a model")
+    found = candidates(
+        paths,
+        labels,
+        series,
+        options,
+        workers,
+        progress,
+        scorer,
+        library,
+        videos,
+        model,
+        families=USES[use],
+        cache=cache,
+        scheduler=scheduler,
+        matching=matching,
+    )
+    return found.answers(use)
+
+
+def _series_task(detector: SeriesDetector, name: str, prints: list[EpisodePrint]) -> list[list[Candidate] | None]:
+    relax_worker_malloc()
+    return detector.detect_series(name, prints)
+
+
+def _ship(pool: Executor, prints: list[EpisodePrint]) -> Any:
+    """A series' prints as the task will get them: on a Dask cluster, scattered to the workers first (a season is
+    10+ MB: sent inside the task graph it would go through the scheduler, which warns about it); elsewhere, as is."""
+    client = is_cluster(pool)
+    return prints if client is None else client.scatter(prints)
+
+
+def _run_series_detector(
+    detector: SeriesDetector,
+    jobs: list[tuple[str, list[Path]]],
+    prints: dict[Path, EpisodePrint],
+    pool: Executor,
+    cache: AnalysisCache | None,
+    keys: dict[Path, EpisodeKey],
+    progress: ProgressHook | None,
+) -> dict[Path, list[Candidate]]:
+    """One series detector over every series' open episodes: in this process, or (``remote``) as a task each on
+    ``pool``, a series whose episodes and detector are unchanged read back from the cache."""
+    out: dict[Path, list[Candidate]] = {}
+
+    def take(members: list[Path], answers: list[list[Candidate] | None]) -> None:
+        for path, found in zip(members, answers, strict=True):
+            if found is not None:
+                out[path] = [replace(c, family=detector.family) for c in found]
+
+    jobs = [(name, members) for name, members in jobs if members]
+    if not detector.remote:
+        for name, members in jobs:
+            take(members, detector.detect_series(name, [prints[p] for p in members]))
+        return out
+    tracker = Tracker(progress, detector.name, len(jobs))
+    todo: dict[Any, tuple[list[Path], str | None]] = {}
+    for name, members in jobs:
+        key = None
+        if cache is not None and all(p in keys for p in members):
+            key = digest("series", detector.key(), name, [keys[p].digest for p in members])
+            hit = cache.series(key)
+            if hit is not None:
+                take(members, hit)
+                tracker.advance()
+                continue
+        future = pool.submit(_series_task, detector, name, _ship(pool, [prints[p] for p in members]))
+        todo[future] = (members, key)
+    for future in as_completed(todo):
+        members, key = todo[future]
+        answers = future.result()
+        if cache is not None and key is not None:
+            cache.put_series(key, answers)
+        take(members, answers)
+        tracker.advance()
+    return out
+
+
+def candidates(
+    paths: Iterable[str | os.PathLike[str]],
+    labels: LabelSet | None = None,
+    series: str | None = None,
+    options: AudioOptions | None = None,
+    workers: int | None = None,
+    progress: ProgressHook | None = None,
+    scorer: MotifScorer | None = None,
+    library: IntroLibrary | None = None,
+    videos: Iterable[str | os.PathLike[str]] = (),
+    model: str | os.PathLike[str] | None = DEFAULT_MODEL,
+    families: Sequence[str] | None = None,
+    cache: AnalysisCache | None = None,
+    scheduler: Any = None,
+    matching: MatchingOptions | None = None,
+) -> Candidates:
+    """Every detector's candidates for every episode (``detect`` fuses them): one decode per episode, whatever
+    the detectors. ``families``: which detectors run ("matching", "model"; None: all); the rest as ``detect``."""
+    families = tuple(FAMILIES if families is None else families)
+    workers = check_workers(workers)
+    options = options or AudioOptions()
+    matching = matching or MatchingOptions()
+    scorer = scorer or MotifScorer.load()
+    confidence = ConfidenceModel.load()
+    failures: list[Failure] = []
+    unique = [path for _, path in assign_ids(find_media(paths), failures)]
+    refs: list[Path] = []
+    pairs: list = []
+    if labels is not None and "matching" in families:
+        pairs, _ = labelled_videos(labels, videos)
+        seen = {episode_id(p) for p in unique}
+        refs = [v for _, v in pairs if episode_id(v) not in seen]
+    if library is not None and library.options != matching:
+        raise SettingsError("the library of known intros was made with other matching options than these")
+    context = DetectorContext(None if model is None else str(model), library, scorer, confidence, matching)
+    episode_detectors, _ = build_detectors(context, families)  # a bad model file fails here, before decoding
+    keys = episode_keys(unique, options, episode_detectors, cache, matching)
+    keys |= episode_keys(refs, options, [], cache, matching)
+    with executor(workers, scheduler, len(unique) + len(refs)) as pool:
+        analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress, matching)
+        if refs:
+            more = analyse_many(refs, options, pool, (), cache, keys, progress, matching)
+            analysed.prints.update(more.prints)
+            analysed.failures += more.failures
+        if pairs:  # labelled episodes with their videos: known intros, beside the library's
+            known = build_library_from_prints(
+                [(label, analysed.prints[v], series_of(v, labels)) for label, v in pairs if v in analysed.prints],
+                matching,
+            )
+            merged = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits, matching)
+            context = DetectorContext(context.model, merged, scorer, confidence, matching)
+        _, series_detectors = build_detectors(context, families)
+        found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
+    return _collect(unique, analysed, found, labels, series, failures)
+
+
+def _series_candidates(
+    unique: list[Path],
+    analysed: Analysed,
+    labels: LabelSet | None,
+    series: str | None,
+    detectors: Sequence[SeriesDetector],
+    pool: Executor,
+    cache: AnalysisCache | None,
+    keys: dict[Path, EpisodeKey],
+    progress: ProgressHook | None,
+) -> dict[Path, list[Candidate]]:
+    """Each series detector in turn, on the episodes that earlier ones left open for its kinds."""
+    groups = {
+        name: sorted(members, key=lambda p: p.name)
+        for name, members in group_series([p for p in unique if p in analysed.prints], labels, series).items()
+    }
+    found: dict[Path, list[Candidate]] = {}
+    answered: dict[Path, set[Kind]] = {}
+    for detector in detectors:
+        jobs = [
+            (name, [p for p in members if not detector.kinds <= answered.get(p, set())])
+            for name, members in groups.items()
+        ]
+        for path, given in _run_series_detector(detector, jobs, analysed.prints, pool, cache, keys, progress).items():
+            found.setdefault(path, []).extend(given)
+            answered.setdefault(path, set()).update(c.kind for c in given)
+    return found
+
+
+def _collect(
+    unique: list[Path],
+    analysed: Analysed,
+    found: dict[Path, list[Candidate]],
+    labels: LabelSet | None,
+    series: str | None,
+    failures: list[Failure],
+) -> Candidates:
+    """Per analysed episode (in path order) its detection without parts and its candidates; every failure (a
+    repeated id, an unreadable file, a labelled video that could not be read)."""
+    episodes, by_id = [], {}
+    for path in unique:
+        if path not in analysed.prints:
+            continue
+        vid = episode_id(path)
+        episodes.append(
+            Detection(vid, (), series or series_of(path, labels), str(path), analysed.prints[path].duration_s)
+        )
+        by_id[vid] = [*found.get(path, []), *analysed.candidates.get(path, [])]
+    return Candidates(episodes, by_id, failures + analysed.failures)
