@@ -69,7 +69,6 @@ def main() -> None:
     args = parser.parse_args()
     videos = _series_videos(args.corpus, args.count)
     n = len(videos)
-    held_back = videos[-1]  # the last episode of the last season: "a new episode" for the incremental run
     load_model(DEFAULT_MODEL)
     t1, a1 = _timed("1 worker", paths=videos, workers=1)
     t2, a2 = _timed("2 workers", paths=videos, workers=2)
