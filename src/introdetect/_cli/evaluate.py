@@ -1,7 +1,5 @@
 """``introdetect evaluate``: any prediction file scored against truth, per stratum."""
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,6 +21,9 @@ def evaluate(
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
 ) -> None:
     """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum."""
+    import json  # here: a command's imports cost every start of every command
+    import sys
+
     from rich.table import Table
 
     from ..metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, write_evaluation

@@ -1,7 +1,5 @@
 """``introdetect labels``: read VK label files, report every defect by id, and (--audit) check them against the audio."""
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +25,9 @@ def labels(
     videos: OptionalVideos = None,
 ) -> None:
     """Read label files: seconds and durations, series/season/episode, every defect by id, statistics."""
+    import json  # here: a command's imports cost every start of every command
+    import sys
+
     from ..labels import read_labels
 
     if audit and not videos:
