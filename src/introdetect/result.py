@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -416,7 +416,3 @@ def read_result(path: str | os.PathLike[str]) -> list[Detection]:
     """A result file of ``write_result`` (or any file in the label format: answers without evidence, method
     "label"), in file order."""
     return [d for _, _, d in read_rows(path)]
-
-
-def by_id(detections: Sequence[Detection]) -> dict[str, Detection]:
-    return {d.id: d for d in detections}

@@ -1,1 +1,0 @@
-"""Finding what recurs across episodes: fingerprints, an inverted index, offset voting, recurring segments."""
