@@ -25,9 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
-from common import machine, write_docs_block  # noqa: E402
+from common import floor_command, machine, write_docs_block  # noqa: E402
 
-from introdetect.media import FFMPEG  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
 
 
@@ -67,25 +66,7 @@ def run(paths: list[str]) -> tuple[dict, float, float, float]:
 
 def floor(paths: list[str], parallel: int) -> float:
     def decode(path: str) -> None:
-        subprocess.run(
-            [
-                FFMPEG,
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-t",
-                f"{DEFAULT_WINDOW_S:g}",
-                "-i",
-                path,
-                "-map",
-                "0:a:0",
-                "-vn",
-                "-f",
-                "null",
-                "-",
-            ],
-            check=True,
-        )
+        subprocess.run(floor_command(path, DEFAULT_WINDOW_S), check=True)
 
     start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:

@@ -25,7 +25,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
-from common import machine  # noqa: E402
+from common import floor_command, machine  # noqa: E402
 from introdetect_eval.debsources import package_root  # noqa: E402
 
 from introdetect.batch import extract_one, features_one  # noqa: E402
@@ -111,52 +111,12 @@ def timed(fn) -> float:  # noqa: ANN001
 
 def floor_decode(episode: Path, window_s: float) -> None:
     """ffmpeg decoding the window of the first audio stream, output discarded: nothing of ours."""
-    subprocess.run(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-t",
-            f"{window_s}",
-            "-i",
-            str(episode),
-            "-map",
-            "0:a:0",
-            "-vn",
-            "-f",
-            "null",
-            "-",
-        ],
-        check=True,
-    )
+    subprocess.run(floor_command(episode, window_s), check=True)
 
 
 def floor_resample(episode: Path, window_s: float) -> None:
     """The same decode plus the downmix and resampling to the project's 22.05 kHz mono, output discarded."""
-    subprocess.run(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-t",
-            f"{window_s}",
-            "-i",
-            str(episode),
-            "-map",
-            "0:a:0",
-            "-vn",
-            "-ac",
-            "1",
-            "-ar",
-            "22050",
-            "-f",
-            "null",
-            "-",
-        ],
-        check=True,
-    )
+    subprocess.run(floor_command(episode, window_s, "-ac", "1", "-ar", "22050"), check=True)
 
 
 def librosa_features(y: np.ndarray) -> None:

@@ -76,3 +76,27 @@ def write_docs_block(name: str, text: str, heading: str) -> None:
         doc += f"\n## {heading}\n\n{block}\n"
     docs.write_text(doc, encoding="utf-8")
     print(f"updated {docs}")
+
+
+def floor_command(path, window_s: float, *before_output: str) -> list[str]:  # noqa: ANN001 - a path
+    """ffmpeg decoding ``window_s`` seconds of the first audio stream, output discarded: the floor every
+    detector's cost is compared with (``before_output``: more work, e.g. the downmix and resampling)."""
+    from introdetect.media import FFMPEG
+
+    return [
+        FFMPEG,
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-t",
+        f"{window_s:g}",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-vn",
+        *before_output,
+        "-f",
+        "null",
+        "-",
+    ]

@@ -31,11 +31,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
-from common import machine, write_docs_block  # noqa: E402
+from common import floor_command, machine, write_docs_block  # noqa: E402
 from introdetect_eval.baselines.intro_skipper import IntroSkipperOptions, detect_season, fingerprint  # noqa: E402
 from introdetect_eval.baselines.prior import PositionPrior  # noqa: E402
 
-from introdetect.media import FFMPEG  # noqa: E402
 from introdetect.metrics import Evaluation, Truth, evaluate, read_truth  # noqa: E402
 from introdetect.result import Detection, write_result  # noqa: E402
 from introdetect.settings import DEFAULT_WINDOW_S  # noqa: E402
@@ -157,25 +156,6 @@ def _time_each(corpus: Path, episodes: dict[str, dict[str, Any]], command) -> fl
     return time.perf_counter() - start
 
 
-def floor_command(path: Path) -> list[str]:
-    return [
-        FFMPEG,
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-t",
-        f"{DEFAULT_WINDOW_S:g}",
-        "-i",
-        str(path),
-        "-map",
-        "0:a:0",
-        "-vn",
-        "-f",
-        "null",
-        "-",
-    ]
-
-
 def fpcalc_command(path: Path) -> list[str]:
     return ["fpcalc", "-raw", "-length", f"{DEFAULT_WINDOW_S:g}", str(path)]
 
@@ -241,7 +221,7 @@ def main() -> None:
         n = len(split_truth)
         cost[label] = (seconds / n, peak)
         print(f"{label}: F1 {results[label].overall.f1:.3f}, {seconds / n:.3f} s/episode, {peak:.0f} MB")
-    floor = _time_each(corpus, episodes, floor_command) / len(episodes)
+    floor = _time_each(corpus, episodes, lambda path: floor_command(path, DEFAULT_WINDOW_S)) / len(episodes)
     fpcalc = _time_each(corpus, episodes, fpcalc_command) / len(episodes) if shutil.which("fpcalc") else None
 
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -196,10 +196,11 @@ def analyse_many(
     keys: dict[Path, EpisodeKey] | None = None,
     progress: ProgressHook | None = None,
     matching: MatchingOptions = DEFAULT_MATCHING,
+    stage: str = "analyse",
 ) -> Analysed:
     """Analyse episodes on ``pool``, each with the episode ``detectors``. With ``cache`` (and each path's
     ``keys``, see ``episode_keys``), an episode analysed before with the same file and settings is read back
-    instead of decoded, and a new analysis is stored."""
+    instead of decoded, and a new analysis is stored. ``stage``: the name ``progress`` is told."""
     out = Analysed()
     keys = keys or {}
     todo: list[Path] = []
@@ -210,7 +211,7 @@ def analyse_many(
             todo.append(path)
             continue
         out.prints[path], out.candidates[path] = hit
-    tracker = Tracker(progress, "analyse", len(todo))
+    tracker = Tracker(progress, stage, len(todo))
     futures = {pool.submit(_analyse_task, p, options, detectors, matching): p for p in todo}
     for future in as_completed(futures):
         path = futures[future]

@@ -212,7 +212,7 @@ def candidates(
     with executor(workers, scheduler, len(unique) + len(refs)) as pool:
         analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress, matching)
         if refs:
-            more = analyse_many(refs, options, pool, (), cache, keys, progress, matching)
+            more = analyse_many(refs, options, pool, (), cache, keys, progress, matching, "analyse labelled")
             analysed.prints.update(more.prints)
             analysed.failures += more.failures
         if pairs:  # labelled episodes with their videos: known intros, beside the library's

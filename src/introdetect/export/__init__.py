@@ -32,7 +32,7 @@ class ExportOutcome:
 
 
 def default_target(result_file: str | os.PathLike[str], writer: Writer) -> Path:
-    """Where a whole-result format goes by default: beside the result (``detections.csv.csv``'s sibling)."""
+    """Where a whole-result format goes by default: beside the result (``intros.json`` → ``intros.csv.csv``)."""
     result_file = Path(result_file)
     return result_file.with_name(f"{result_file.stem}.{writer.name}{writer.extension}")
 
