@@ -218,3 +218,35 @@ def test_report_is_json(both):
     assert json.loads(text)["stats"]["ids"] == 110
     assert report["labels"]["-220020068_456255414"]["start_sec"] == 102
     assert report["labels"]["-220020068_456255414"]["duration"] == 5
+
+
+def test_optional_part_keys_are_read_written_and_their_defects_reported(tmp_path):
+    path = tmp_path / "parts.json"
+    rows = {
+        "e1": {
+            "start": "0:01:00",
+            "end": "0:01:30",
+            "recap_start": "0:00:02",
+            "recap_end": "0:00:40",
+            "credits_start": "0:41:10",
+            "credits_end": "0:42:00",
+            "preview_start": None,
+            "preview_end": None,
+        },
+        "e2": {"start": "0:01:00", "end": "0:01:30", "credits_start": "0:41:10", "credits_end": "0:40:00"},
+        "e3": {"start": "0:01:00", "end": "0:01:30", "recap_start": 12, "recap_end": "0:00:40"},
+    }
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    labels = read_labels(path)
+    e1 = labels["e1"]
+    assert e1.part("recap").start_s == 2 and e1.part("credits").end_s == 2520 and e1.part("preview") is None
+    assert dict(e1.parts).keys() == {"recap", "credits", "preview"} and e1.usable
+    # a bad part is reported by id and left out; the intro stays usable truth
+    bad = {d.id: d.message for d in labels.defects if d.kind == "bad_part"}
+    assert set(bad) == {"e2", "e3"} and "credits: end 0:40:00 is not after start 0:41:10" in bad["e2"]
+    assert labels["e2"].parts == () and labels["e2"].usable
+    write_labels(tmp_path / "back.json", labels)
+    again = read_labels(tmp_path / "back.json")
+    assert again["e1"].parts == e1.parts
+    # the VK files read exactly as before: no part keys, no parts
+    assert all(label.parts == () for label in read_labels([TRAIN, TEST]))

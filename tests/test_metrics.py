@@ -175,3 +175,44 @@ def test_files_round_trip(tmp_path):
     result = evaluate_files(dump(PRED, "p.json"), dump(TRUTH, "t.json"))
     assert result.overall.f1 == pytest.approx(2 / 7)
     assert json.loads(json.dumps(result.to_json()))["overall"]["tp"] == 1
+
+
+def _parts(**spans: S | None) -> Detection:
+    """A prediction with an intro and other parts (kind name → span, None: none found)."""
+    intro = spans.pop("intro", None)
+    from introdetect.result import Part
+
+    parts = (Part(Kind.INTRO, intro, 0.9, Method.RECURRING),) + tuple(
+        Part(Kind(k), v, 0.9, Method.RECURRING) for k, v in spans.items()
+    )
+    return Detection("x", parts)
+
+
+def test_other_kinds_are_scored_where_the_truth_states_them_and_harm_counts_story_skipped() -> None:
+    truth = {
+        # credits 1200–1260 s; recap 2–30 s; no preview
+        "a": Truth(S(40, 50), 1300, parts={Kind.CREDITS: S(1200, 1260), Kind.RECAP: S(2, 30), Kind.PREVIEW: None}),
+        # no credits
+        "b": Truth(S(40, 50), 1300, parts={Kind.CREDITS: None}),
+        # the truth says nothing of credits: not scored for them, nor for harm where credits are marked
+        "c": Truth(S(40, 50), 1300),
+    }
+    pred = {
+        # credits 1.5 s early at the start, 0.5 s late at the end: a hit at ±2 s, not at ±1 s; the recap
+        # found as 2–33 s (3 s of story inside); the preview none, right
+        "a": _parts(intro=S(40, 50), credits=S(1198.5, 1260.5), recap=S(2, 33), preview=None),
+        # false credits, 20 s of story
+        "b": _parts(intro=S(40, 50), credits=S(1280, 1300)),
+        "c": _parts(intro=S(40, 50), credits=S(1280, 1300)),
+    }
+    result = evaluate(pred, truth)
+    credits = result.kinds["credits"]
+    assert (credits.episodes, credits.with_part) == (2, 1)
+    assert credits.hits == {"±1s": 0.0, "±2s": 1.0}
+    assert (credits.tp, credits.fp, credits.fn, credits.false_part_rate) == (1, 1, 0, 1.0)
+    assert result.kinds["recap"].hits == {"±1s": 0.0, "±2s": 0.0} and result.kinds["recap"].tp == 1
+    assert result.kinds["preview"].episodes == 1 and result.kinds["preview"].false_part_rate == 0.0
+    # harm: a: 1.5 s before the credits + 0.5 s after + 3 s after the recap = 5.0 s (not over 5 s); b: 20 s;
+    # c: not scored (its truth does not state credits)
+    harm = result.harm
+    assert harm.episodes == 2 and harm.mean_s == pytest.approx(12.5) and harm.over == 1 and harm.worst == [("b", 20.0)]

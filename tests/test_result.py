@@ -39,7 +39,8 @@ def _detection() -> Detection:
         ),
     )
     credits = Part(Kind.CREDITS, Segment(1290.0, 1320.5), 0.7, Method.RECURRING)
-    return Detection("show_s01e01", (intro, credits), "show", None, 480.0)
+    preview = Part(Kind.PREVIEW, None, 0.8, Method.RECURRING)
+    return Detection("show_s01e01", (intro, credits, preview), "show", None, 480.0)
 
 
 def test_a_detection_with_several_parts_reads_back_the_same(tmp_path: Path) -> None:
@@ -49,7 +50,34 @@ def test_a_detection_with_several_parts_reads_back_the_same(tmp_path: Path) -> N
     assert back == d
     row = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["show_s01e01"]
     assert row["start"] == "0:00:41.7" and row["method"] == "recurring"  # the intro where the label format has it
-    assert row["parts"]["credits"]["start_sec"] == 1290.0 and row["evidence"]["analysed_sec"] == 480.0
+    assert row["evidence"]["analysed_sec"] == 480.0
+    # the output contract: every part found in ``segments``, the kinds looked for and not found in ``absent``
+    assert row["segments"] == [
+        {"kind": "intro", "start_sec": 41.7, "end_sec": 46.8, "confidence": 0.93, "method": "recurring"},
+        {"kind": "credits", "start_sec": 1290.0, "end_sec": 1320.5, "confidence": 0.7, "method": "recurring"},
+    ]
+    assert row["absent"] == [{"kind": "preview", "confidence": 0.8, "method": "recurring"}]
+
+
+def test_files_of_version_0_2_and_labels_with_part_keys_read_as_parts(tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    rows = {
+        "a": {"start": None, "end": None, "parts": {"credits": {"start_sec": 1200.0, "end_sec": 1250.0}}},
+        "b": {
+            "start": "0:00:40",
+            "end": "0:00:50",
+            "recap_start": "0:00:03",
+            "recap_end": "0:00:31",
+            "credits_start": None,
+            "credits_end": None,
+        },
+    }
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    a, b = read_result(path)
+    assert a.part(Kind.CREDITS).segment == Segment(1200.0, 1250.0)
+    assert b.part(Kind.RECAP).segment == Segment(3.0, 31.0) and b.part(Kind.RECAP).method == Method.LABEL
+    assert b.part(Kind.CREDITS) is not None and b.part(Kind.CREDITS).segment is None  # labelled: none
+    assert b.part(Kind.PREVIEW) is None  # not labelled
 
 
 def test_one_part_of_each_kind_at_most() -> None:
@@ -57,7 +85,7 @@ def test_one_part_of_each_kind_at_most() -> None:
     with pytest.raises(ValueError, match="more than one part"):
         Detection("e", (part, part))
     other = _detection().with_part(Part(Kind.INTRO, None, 0.6, Method.REVIEW))
-    assert other.intro is None and [p.kind for p in other.parts] == [Kind.INTRO, Kind.CREDITS]
+    assert other.intro is None and [p.kind for p in other.parts] == [Kind.INTRO, Kind.CREDITS, Kind.PREVIEW]
 
 
 def test_label_files_and_other_tools_files_read_as_detections(tmp_path: Path) -> None:
@@ -77,6 +105,9 @@ def test_label_files_and_other_tools_files_read_as_detections(tmp_path: Path) ->
     [
         ({"start": None, "end": None, "parts": {"outro": {"start": None, "end": None}}}, "unknown kind 'outro'"),
         ({"start": None, "end": None, "parts": {"credits": 3}}, "must be an object"),
+        ({"start": None, "end": None, "segments": [{"kind": "outro"}]}, "unknown kind 'outro'"),
+        ({"start": None, "end": None, "segments": {"kind": "credits"}}, "segments must be a list"),
+        ({"start": None, "end": None, "segments": [{"kind": "credits", "start_sec": 9, "end_sec": 3}]}, "not after"),
         ({"start": None, "end": None, "evidence": {"matches": [1]}}, "evidence"),
         ({"start": None, "end": None, "confidence": True}, "confidence must be a number"),
     ],

@@ -44,7 +44,12 @@ DEFECT_KINDS: dict[str, str] = {
     "beyond_window": WARNING,  # the intro ends after the analysis window: no detector can see it all
     "unparsed_name": WARNING,  # series/season/episode could not be read from `name`
     "lookalike_letters": NOTE,  # `name` mixes Latin look-alikes into Cyrillic words; normalised
+    "bad_part": WARNING,  # a recap/credits/preview/ident time is unreadable or not a span: that part is not used
 }
+
+PART_KEYS = ("ident", "recap", "credits", "preview")
+"""The parts other than the intro a label row may give, as ``<kind>_start``/``<kind>_end`` in the intro's time
+format (both null: the episode has none of that kind; both absent: not labelled)."""
 
 # Latin letters (and the digit 3) that look like Cyrillic ones, seen in the real VK names ("Бывaeт и xyжe",
 # "3вeздный пyть"). Replaced only inside words that already contain Cyrillic, so "90210" and Latin titles stay.
@@ -175,6 +180,11 @@ class Label:
     url: str | None = None
     episode: EpisodeName | None = None
     defects: tuple[str, ...] = ()
+    parts: tuple[tuple[str, Segment | None], ...] = ()
+    """The other parts the row labels (PART_KEYS order): (kind, span, or None for "none of this kind")."""
+
+    def part(self, kind: str) -> Segment | None:
+        return dict(self.parts).get(kind)
 
     @property
     def no_intro(self) -> bool:
@@ -214,6 +224,9 @@ class Label:
         row["start_sec"] = self.start_s
         row["end_sec"] = self.end_s
         row["duration"] = self.duration_s
+        for kind, segment in self.parts:
+            row[f"{kind}_start"] = None if segment is None else _time_text(segment.start_s)
+            row[f"{kind}_end"] = None if segment is None else _time_text(segment.end_s)
         return row
 
 
@@ -442,8 +455,39 @@ def _parse_row(video_id: str, value: Any, file: str, window_s: float) -> tuple[L
         url=url,
         episode=episode,
         defects=tuple(d.kind for d in defects),
+        parts=_parse_parts(value, flag),
     )
     return label, defects
+
+
+def _time_text(seconds: float) -> str:
+    """A time as label files write it: whole seconds where it is whole, else to the millisecond."""
+    return format_timecode(seconds, 0 if float(seconds).is_integer() else 3)
+
+
+def _parse_parts(value: dict[str, Any], flag: Any) -> tuple[tuple[str, Segment | None], ...]:
+    """The row's other parts (PART_KEYS); a part whose times cannot be read is flagged ``bad_part`` and left out."""
+    parts: list[tuple[str, Segment | None]] = []
+    for kind in PART_KEYS:
+        keys = (f"{kind}_start", f"{kind}_end")
+        if not any(k in value for k in keys):
+            continue
+        texts = [value.get(k) for k in keys]
+        if texts[0] is None and texts[1] is None:
+            parts.append((kind, None))
+            continue
+        try:
+            if not all(isinstance(t, str) for t in texts):
+                raise TimecodeError("both times must be strings like 0:41:10 (or both null: none)")
+            start, end = (parse_timecode(t) for t in texts)  # type: ignore[arg-type]
+        except TimecodeError as exc:
+            flag("bad_part", f"{kind}: {exc}")
+            continue
+        if end <= start:
+            flag("bad_part", f"{kind}: end {texts[1]} is not after start {texts[0]}")
+            continue
+        parts.append((kind, Segment(start, end)))
+    return tuple(parts)
 
 
 def read_labels(

@@ -22,6 +22,13 @@ Conventions (every figure below follows them; tests/test_metrics.py works exampl
 * **Strata**: ``short`` (true intro ≤ 15 s), ``long`` (> 15 s), ``late`` (true start past 300 s),
   ``no_intro``, and one per tag found in the truth rows' ``tags`` (e.g. ``dialogue_over_intro``,
   ``pal_speedup``). Every figure is computed again within each stratum.
+* **Other kinds** (ident, recap, credits, preview), each over the episodes whose truth states it (a label row
+  with ``credits_start``/``credits_end``, null for none; a row that does not mention a kind does not score
+  it): hits within ±1 s and ±2 s (both boundaries), detection at IoU ≥ 0.5 as above, and the false-part rate
+  (share of the episodes without that part where one was marked).
+* **Harm**, what a viewer feels: per episode, the seconds of story (the episode less every true part of every
+  kind) inside the parts marked, i.e. what a "Skip" would skip of the story; over the episodes whose truth
+  states every kind that was marked in them. Its mean and the share of episodes with more than HARM_S of it.
 """
 
 from __future__ import annotations
@@ -50,6 +57,13 @@ LATE_START_S = 300.0
 HIT_TOLERANCES_S = (0.5, 1.0, 2.0)
 DETECTION_IOU = 0.5
 
+PART_TOLERANCES_S = (1.0, 2.0)
+"""Boundary tolerances of the other kinds (the issue's targets: credits, recap and preview within ±2 s)."""
+
+HARM_S = 5.0
+"""Seconds of story skipped that a viewer notices as a wrong skip (more than a line of dialogue): the share of
+episodes past it is the harm figure."""
+
 
 @dataclass(frozen=True)
 class Truth:
@@ -58,6 +72,14 @@ class Truth:
     intro: Segment | None
     duration_s: float | None = None
     tags: tuple[str, ...] = ()
+    parts: Mapping[Kind, Segment | None] = field(default_factory=dict)
+    """The other kinds the truth states: their span, or None where the episode has none of that kind."""
+
+    def states(self, kind: Kind) -> bool:
+        return kind == Kind.INTRO or kind in self.parts
+
+    def span(self, kind: Kind) -> Segment | None:
+        return self.intro if kind == Kind.INTRO else self.parts.get(kind)
 
 
 def read_truth(path: str | Path) -> dict[str, Truth]:
@@ -71,13 +93,18 @@ def read_truth(path: str | Path) -> dict[str, Truth]:
             detection.intro,
             float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
             tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+            _stated_parts(detection),
         )
     return out
 
 
+def _stated_parts(detection: Detection) -> dict[Kind, Segment | None]:
+    return {p.kind: p.segment for p in detection.parts if p.kind != Kind.INTRO}
+
+
 def truth_of(detections: Mapping[str, Detection]) -> dict[str, Truth]:
-    """Answers taken as truth (reviewed labels, a model's training labels): their intros, no tags."""
-    return {vid: Truth(d.intro) for vid, d in detections.items()}
+    """Answers taken as truth (reviewed labels, a model's training labels): their parts, no tags."""
+    return {vid: Truth(d.intro, parts=_stated_parts(d)) for vid, d in detections.items()}
 
 
 @dataclass(frozen=True)
@@ -122,6 +149,8 @@ class Evaluation:
     missing_predictions: list[str]
     unknown_predictions: list[str]
     window_s: float
+    kinds: dict[str, PartFigures] = field(default_factory=dict)
+    harm: Harm | None = None
 
     def to_json(self) -> dict[str, Any]:
         def clean(value: Any) -> Any:
@@ -138,6 +167,8 @@ class Evaluation:
                 "window_s": self.window_s,
                 "overall": asdict(self.overall),
                 "strata": {name: asdict(fig) for name, fig in self.strata.items()},
+                "kinds": {name: asdict(fig) for name, fig in self.kinds.items()},
+                "harm": None if self.harm is None else asdict(self.harm),
                 "missing_predictions": self.missing_predictions,
                 "unknown_predictions": self.unknown_predictions,
                 "episodes": [
@@ -156,6 +187,123 @@ class Evaluation:
                 ],
             }
         )
+
+
+@dataclass
+class PartFigures:
+    """One kind's figures over the episodes whose truth states it (module doc)."""
+
+    episodes: int = 0
+    with_part: int = 0
+    hits: dict[str, float] = field(default_factory=dict)
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    precision: float = 0.0
+    recall: float = 0.0
+    f1: float = 0.0
+    false_part_rate: float = float("nan")
+    median_boundary_error_s: float = float("nan")
+
+
+@dataclass
+class Harm:
+    """Seconds of story inside the parts marked, per episode (module doc)."""
+
+    episodes: int = 0
+    mean_s: float = float("nan")
+    max_s: float = float("nan")
+    over: int = 0  # episodes with more than HARM_S of story marked
+    share_over: float = float("nan")
+    worst: list[tuple[str, float]] = field(default_factory=list)  # the episodes past HARM_S, most first
+
+
+def _total(spans: list[Segment]) -> float:
+    """Seconds covered by the union of ``spans``."""
+    total, reach = 0.0, -math.inf
+    for span in sorted(spans, key=lambda x: x.start_s):
+        start = max(span.start_s, reach)
+        if span.end_s > start:
+            total += span.end_s - start
+        reach = max(reach, span.end_s)
+    return total
+
+
+def story_marked_s(marked: list[Segment], true_parts: list[Segment]) -> float:
+    """Seconds of ``marked`` outside every span of ``true_parts`` (the story that would be skipped)."""
+    inside = [
+        Segment(max(m.start_s, t.start_s), min(m.end_s, t.end_s))
+        for m in marked
+        for t in true_parts
+        if min(m.end_s, t.end_s) > max(m.start_s, t.start_s)
+    ]
+    return max(0.0, _total(marked) - _total(inside))
+
+
+def part_figures(pairs: list[tuple[Segment | None, Segment | None]]) -> PartFigures:
+    """(truth, predicted) of one kind per episode → its figures."""
+    fig = PartFigures(episodes=len(pairs), with_part=sum(t is not None for t, _ in pairs))
+    if not pairs:
+        return fig
+    errors = [
+        max(abs(t.start_s - p.start_s), abs(t.end_s - p.end_s)) for t, p in pairs if t is not None and p is not None
+    ]
+    for tol in PART_TOLERANCES_S:
+        hits = sum(e <= tol for e in errors)
+        fig.hits[f"±{tol:g}s"] = _safe_div(hits, fig.with_part) if fig.with_part else float("nan")
+    both = [(t, p) for t, p in pairs if t is not None and p is not None]
+    if both:
+        fig.median_boundary_error_s = float(
+            np.median([e for t, p in both for e in (abs(t.start_s - p.start_s), abs(t.end_s - p.end_s))])
+        )
+    fig.tp = sum(t.iou(p) >= DETECTION_IOU for t, p in both)
+    fig.fp = sum(p is not None for _, p in pairs) - fig.tp
+    fig.fn = fig.with_part - fig.tp
+    fig.precision = _safe_div(fig.tp, fig.tp + fig.fp)
+    fig.recall = _safe_div(fig.tp, fig.tp + fig.fn)
+    fig.f1 = _safe_div(2 * fig.precision * fig.recall, fig.precision + fig.recall)
+    without = [p for t, p in pairs if t is None]
+    if without:
+        fig.false_part_rate = sum(p is not None for p in without) / len(without)
+    return fig
+
+
+def harm_of(predictions: Mapping[str, Detection], truth: Mapping[str, Truth]) -> Harm:
+    """Story inside the marked parts, over the episodes whose truth states every kind marked in them."""
+    per_episode: list[tuple[str, float]] = []
+    for video_id in sorted(truth):
+        t, found = truth[video_id], predictions.get(video_id)
+        marked = [p for p in (found.parts if found else ()) if p.segment is not None]
+        if not all(t.states(p.kind) for p in marked):
+            continue
+        true_parts = [s for kind in Kind if (s := t.span(kind)) is not None]
+        per_episode.append((video_id, story_marked_s([p.segment for p in marked if p.segment], true_parts)))
+    harm = Harm(episodes=len(per_episode))
+    if per_episode:
+        values = np.array([v for _, v in per_episode])
+        harm.mean_s, harm.max_s = float(values.mean()), float(values.max())
+        harm.worst = sorted(((vid, round(v, 2)) for vid, v in per_episode if v > HARM_S), key=lambda x: -x[1])
+        harm.over = len(harm.worst)
+        harm.share_over = harm.over / len(per_episode)
+    return harm
+
+
+def kind_figures(predictions: Mapping[str, Detection], truth: Mapping[str, Truth]) -> dict[str, PartFigures]:
+    """Per kind other than the intro that some truth row states, its figures."""
+    out: dict[str, PartFigures] = {}
+    for kind in Kind:
+        if kind == Kind.INTRO:
+            continue
+        pairs = []
+        for video_id in sorted(truth):
+            if not truth[video_id].states(kind):
+                continue
+            found = predictions.get(video_id)
+            part = found.part(kind) if found is not None else None
+            pairs.append((truth[video_id].span(kind), part.segment if part is not None else None))
+        if pairs:
+            out[str(kind)] = part_figures(pairs)
+    return out
 
 
 def _pair(segment: Segment | None) -> list[float] | None:
@@ -272,6 +420,8 @@ def evaluate(
         missing_predictions=missing,
         unknown_predictions=sorted(set(predictions) - set(truth)),
         window_s=window_s,
+        kinds=kind_figures(predictions, truth),
+        harm=harm_of(predictions, truth),
     )
 
 
@@ -315,6 +465,43 @@ def figure_rows(evaluation: Evaluation) -> list[list[str]]:
         ]
         for name, fig in [("overall", evaluation.overall), *evaluation.strata.items()]
     ]
+
+
+KIND_COLUMNS = ("kind", "episodes", "with part", "±1s", "±2s", "P", "R", "F1", "false part", "median err")
+"""The columns of the per-kind table (the parts other than the intro)."""
+
+
+def kind_rows(evaluation: Evaluation) -> list[list[str]]:
+    """One row of KIND_COLUMNS per kind the truth states."""
+
+    def cell(value: float, digits: int = 3) -> str:
+        return "–" if value != value else f"{value:.{digits}f}"
+
+    return [
+        [
+            name,
+            str(fig.episodes),
+            str(fig.with_part),
+            *(cell(fig.hits.get(k, float("nan"))) for k in ("±1s", "±2s")),
+            cell(fig.precision),
+            cell(fig.recall),
+            cell(fig.f1),
+            cell(fig.false_part_rate),
+            cell(fig.median_boundary_error_s, 2),
+        ]
+        for name, fig in evaluation.kinds.items()
+    ]
+
+
+def harm_line(evaluation: Evaluation) -> str | None:
+    """The harm figure in one line (None when no episode could be scored for it)."""
+    harm = evaluation.harm
+    if harm is None or not harm.episodes:
+        return None
+    return (
+        f"story inside marked parts: mean {harm.mean_s:.2f} s, max {harm.max_s:.1f} s; "
+        f"{harm.over} of {harm.episodes} episodes ({harm.share_over:.1%}) over {HARM_S:g} s"
+    )
 
 
 def evaluate_files(pred_path: str | Path, truth_path: str | Path, window_s: float = DEFAULT_WINDOW_S) -> Evaluation:

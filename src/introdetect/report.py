@@ -12,7 +12,17 @@ from datetime import UTC, datetime
 from html import escape
 from itertools import pairwise
 
-from .metrics import DETECTION_IOU, FIGURE_COLUMNS, EpisodeScore, Truth, evaluate, figure_rows
+from .metrics import (
+    DETECTION_IOU,
+    FIGURE_COLUMNS,
+    KIND_COLUMNS,
+    EpisodeScore,
+    Truth,
+    evaluate,
+    figure_rows,
+    harm_line,
+    kind_rows,
+)
 from .result import Detection, Failure, Kind, Part
 from .settings import DEFAULT_WINDOW_S
 from .timecode import Segment
@@ -143,6 +153,12 @@ def build_report(
             "have an intro; strata from the truth (length, late start, tags).</p>"
         )
         parts.append(_table(FIGURE_COLUMNS, [[escape(c) for c in row] for row in figure_rows(evaluation)]))
+        if evaluation.kinds:
+            parts.append("<h3>The other parts</h3>")
+            parts.append(_table(KIND_COLUMNS, [[escape(c) for c in row] for row in kind_rows(evaluation)]))
+        harm = harm_line(evaluation)
+        if harm:
+            parts.append(f"<p>Harm: {escape(harm)}.</p>")
         wrong = [e for e in evaluation.episodes if e.iou < DETECTION_IOU and e.id not in missing]
         if wrong:
             rows = [

@@ -8,7 +8,10 @@ that is). A file that could not be analysed is a ``Failure``, never a Detection.
 Every consumer (metrics, exports, report, timeline, review page) reads these types and nothing of the
 pipeline. Result files are the VK label format keyed by id, extended: the intro's ``start``/``end`` at the
 top level (so ``introdetect labels`` and any VK tool read them), exact ``start_sec``/``end_sec``,
-``confidence``, ``method``, ``note``, ``evidence``, and the other kinds under ``parts``.
+``confidence``, ``method``, ``note``, ``evidence``; then ``segments``, every part found (the intro too), each
+``{"kind", "start_sec", "end_sec", "confidence", "method"}``, and ``absent``, each kind looked for and not
+found ``{"kind", "confidence", "method"}``. Files of 0.2 (other kinds under ``parts``) and label files with
+``recap_start``/``recap_end``-style keys read as well.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from .atomic import write_json_atomic
 from .errors import ResultFileError, TimecodeError
-from .labels import load_label_rows, shown
+from .labels import PART_KEYS, load_label_rows, shown
 from .timecode import Segment, format_timecode, parse_timecode
 
 
@@ -265,23 +268,39 @@ class Detection:
         evidence = intro.evidence.to_json() if intro else {}
         if self.analysed_s is not None:
             evidence = {"analysed_sec": seconds(self.analysed_s), **evidence}
-        others = {str(p.kind): _part_row(p) for p in self.parts if p.kind != Kind.INTRO}
+        found = [_segment_row(p) for p in self.parts if p.segment is not None]
+        absent = [_absent_row(p) for p in self.parts if p.segment is None and p.kind != Kind.INTRO]
         return {
             **head,
             **({"series": self.series} if self.series else {}),
             **({"path": str(Path(self.path).resolve())} if self.path else {}),
             **({"note": intro.note} if intro and intro.note else {}),
             **({"evidence": evidence} if evidence else {}),
-            **({"parts": others} if others else {}),
+            "segments": found,
+            **({"absent": absent} if absent else {}),
         }
 
 
-def _part_row(part: Part) -> dict[str, Any]:
-    evidence = part.evidence.to_json()
+def _segment_row(part: Part) -> dict[str, Any]:
+    """An entry of ``segments``: a part found (the intro's note and evidence stay at the top level)."""
+    evidence = part.evidence.to_json() if part.kind != Kind.INTRO else {}
     return {
-        **part.to_json(),
-        **({"note": part.note} if part.note else {}),
+        "kind": str(part.kind),
+        **segment_json(part.segment),
+        "confidence": _rounded(part.confidence),
+        "method": str(part.method),
+        **({"note": part.note} if part.note and part.kind != Kind.INTRO else {}),
         **({"evidence": evidence} if evidence else {}),
+    }
+
+
+def _absent_row(part: Part) -> dict[str, Any]:
+    """An entry of ``absent``: a kind looked for and not found, with how sure that is."""
+    return {
+        "kind": str(part.kind),
+        "confidence": _rounded(part.confidence),
+        "method": str(part.method),
+        **({"note": part.note} if part.note else {}),
     }
 
 
@@ -374,23 +393,62 @@ def _read_part(kind: Kind, row: Mapping[str, Any], where: str, evidence_row: Any
     )
 
 
+def _kind_of(name: Any, where: str) -> Kind:
+    try:
+        kind = Kind(name)
+    except ValueError:
+        raise ResultFileError(f"{where}: unknown kind {name!r}") from None
+    return kind
+
+
+def _other_parts(row: Mapping[str, Any], where: str) -> list[Part]:
+    """The parts other than the intro a row holds: ``segments`` and ``absent`` (this version), ``parts`` (0.2),
+    or a label file's ``<kind>_start``/``<kind>_end`` keys (labels.PART_KEYS)."""
+    parts: dict[Kind, Part] = {}
+
+    def add(kind: Kind, part_row: Any, label: str) -> None:
+        if kind == Kind.INTRO:
+            return  # the top level is the intro's
+        if not isinstance(part_row, dict):
+            raise ResultFileError(f"{where}: {label}: each entry must be an object")
+        if kind in parts:
+            raise ResultFileError(f"{where}: {label}: more than one {kind}")
+        parts[kind] = _read_part(kind, part_row, f"{where}: {kind}", part_row.get("evidence"))
+
+    for key in ("segments", "absent"):
+        entries = row.get(key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise ResultFileError(f"{where}: {key} must be a list")
+        for entry in entries:
+            kind = _kind_of(entry.get("kind") if isinstance(entry, dict) else None, f"{where}: {key}")
+            if key == "absent":
+                entry = {**entry, "start_sec": None, "end_sec": None}
+            add(kind, entry, key)
+    old = row.get("parts")
+    if isinstance(old, dict):
+        for name, part_row in old.items():
+            kind = _kind_of(name, f"{where}: parts")
+            if kind == Kind.INTRO or not isinstance(part_row, dict):
+                raise ResultFileError(f"{where}: parts: {name} must be an object of a kind other than intro")
+            add(kind, part_row, "parts")
+    for name in PART_KEYS:
+        keys = (f"{name}_start", f"{name}_end")
+        if Kind(name) not in parts and any(k in row for k in keys):
+            add(Kind(name), {"start": row.get(keys[0]), "end": row.get(keys[1]), "method": row.get("method")}, name)
+    return list(parts.values())
+
+
 def parse_row(video_id: str, row: Any, file: str) -> Detection:
     """One row of a result (or label) file as a Detection; ResultFileError names the file and the id."""
     where = f"{file}: {shown(video_id)}"
     if not isinstance(row, dict):
         raise ResultFileError(f"{where}: expected an object, got {type(row).__name__}")
     evidence = row.get("evidence")
-    parts = [_read_part(Kind.INTRO, row, where, evidence)]
-    others = row.get("parts")
-    if isinstance(others, dict):
-        for name, part_row in others.items():
-            try:
-                kind = Kind(name)
-            except ValueError:
-                raise ResultFileError(f"{where}: parts: unknown kind {name!r}") from None
-            if kind == Kind.INTRO or not isinstance(part_row, dict):
-                raise ResultFileError(f"{where}: parts: {name} must be an object of a kind other than intro")
-            parts.append(_read_part(kind, part_row, f"{where}: {name}", part_row.get("evidence")))
+    parts = [_read_part(Kind.INTRO, row, where, evidence), *_other_parts(row, where)]
+    order = list(Kind)
+    parts.sort(key=lambda p: order.index(p.kind))
     analysed = evidence.get("analysed_sec") if isinstance(evidence, dict) else None
     text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path")}
     return Detection(

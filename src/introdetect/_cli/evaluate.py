@@ -20,13 +20,22 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole evaluation as JSON.")] = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
 ) -> None:
-    """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum."""
+    """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum;
+    per kind of the other parts; seconds of story inside the parts marked."""
     import json  # here: a command's imports cost every start of every command
     import sys
 
     from rich.table import Table
 
-    from ..metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, write_evaluation
+    from ..metrics import (
+        FIGURE_COLUMNS,
+        KIND_COLUMNS,
+        evaluate_files,
+        figure_rows,
+        harm_line,
+        kind_rows,
+        write_evaluation,
+    )
 
     check_output(out_file, "the evaluation")
     with handled():
@@ -43,6 +52,16 @@ def evaluate(
     for row in figure_rows(result):
         table.add_row(*row)
     out.print(table)
+    if result.kinds:
+        parts = Table(title="the other parts (episodes whose truth states the kind)")
+        for column in KIND_COLUMNS:
+            parts.add_column(column, justify="left" if column == "kind" else "right")
+        for row in kind_rows(result):
+            parts.add_row(*row)
+        out.print(parts)
+    harm = harm_line(result)
+    if harm:
+        out.print(harm)
     if result.missing_predictions:
         missing = result.missing_predictions
         out.print(f"{len(missing)} truth ids without a prediction (scored as 'no intro'): {names(missing)}")

@@ -4,7 +4,8 @@ Layout of the output folder::
 
     corpus.json              manifest: seed, size, sources (package, path, licence), series, episodes
     truth_train.json         VK-format truth per split (null start/end: no intro), with start_sec, end_sec,
-    truth_validation.json    duration_sec and tags (the episode's variations) for the evaluation's strata
+    truth_validation.json    duration_sec and tags (the episode's variations) for the evaluation's strata, and
+                             every other part (ident_start/ident_end, recap_…, credits_…, preview_…; null: none)
     truth_test.json
     truth_seen.json          new episodes of train series (for detecting known intros)
     train/<series>/<id>.<ext>, validation/…, test/…, seen/…
@@ -53,12 +54,17 @@ def episode_path(folder: Path, plan: EpisodePlan) -> Path:
 
 def _truth_row(plan: EpisodePlan) -> dict[str, Any]:
     truth = plan.truth
+    others: dict[str, Any] = {}
+    for kind, span in plan.part_truth.items():
+        others[f"{kind}_start"] = None if span is None else format_timecode(span.start_s, 2)
+        others[f"{kind}_end"] = None if span is None else format_timecode(span.end_s, 2)
     return {
         "name": plan.name,
         "start": None if truth is None else format_timecode(truth.start_s, 2),
         "end": None if truth is None else format_timecode(truth.end_s, 2),
         "start_sec": None if truth is None else round(truth.start_s, 4),
         "end_sec": None if truth is None else round(truth.end_s, 4),
+        **others,
         "duration_sec": round(plan.file_duration_s, 3),
         "tags": list(plan.tags),
     }

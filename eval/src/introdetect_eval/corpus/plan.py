@@ -54,6 +54,9 @@ VARIATIONS = (
     "recap",
 )
 SWITCHES = (*VARIATIONS, "codecs")
+
+PART_KINDS = ("ident", "recap", "credits", "preview")
+"""The parts other than the intro whose truth every episode states (the label format's ``<kind>_start``)."""
 """What can be switched off for a corpus (``--without``): each variation, and the mix of codecs (then every
 episode is H.264/AAC mp4 at 48 kHz)."""
 
@@ -178,6 +181,17 @@ class EpisodePlan:
     variations: dict[str, float | bool | str]
     encoding: Encoding
     events: tuple[Event, ...] = field(repr=False)
+    others: dict[str, Segment | None] = field(default_factory=dict, repr=False)
+    """The parts other than the intro, in mix time (PART_KINDS; None: the episode has none of that kind). Not
+    part of the plan's hash: they describe the events, they do not change them."""
+
+    @property
+    def part_truth(self) -> dict[str, Segment | None]:
+        """The other parts in the file's own time."""
+        return {
+            kind: None if span is None else Segment(span.start_s / self.speed, span.end_s / self.speed)
+            for kind, span in self.others.items()
+        }
 
     @property
     def speed(self) -> float:
@@ -428,11 +442,19 @@ def _plan_episode(
     if series.logo is not None:
         events.append(Event("logo", 0.0, series.logo.source, 0.0, series.logo.length_s))
         t = series.logo.length_s + float(rng.uniform(0.3, 1.2))
+    others: dict[str, Segment | None] = {kind: None for kind in PART_KINDS}
+    if series.logo is not None:
+        others["ident"] = Segment(0.0, series.logo.length_s)
     if variations["recap"]:
-        events.append(Event("recap", round(t, 3), series.recap_sting.source, 0.0, series.recap_sting.length_s))
+        recap_start = round(t, 3)
+        events.append(Event("recap", recap_start, series.recap_sting.source, 0.0, series.recap_sting.length_s))
         t += series.recap_sting.length_s + 0.5
         recap_end = t + float(rng.uniform(15, 40))
-        events += _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end)
+        scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end)
+        events += scenes
+        # the recap ends with its last line: what follows until the cold open's first line is the bed alone
+        heard = max([e.end_s for e in scenes], default=recap_start + series.recap_sting.length_s)
+        others["recap"] = Segment(recap_start, round(heard, 3))
         t = recap_end
 
     intro_length = series.intro.length_s
@@ -486,17 +508,17 @@ def _plan_episode(
                 Event("score", round(t, 3), cue.source, cue.offset_s, round(length, 3), fade_in_s=1.5, fade_out_s=1.5)
             )
     # end credits: the theme again, from the intro's excerpt on
-    events.append(
-        Event(
-            "credits",
-            credits_start,
-            series.intro.source,
-            series.intro.offset_s,
-            round(min(credits_length, library.duration(series.intro.source) - series.intro.offset_s), 3),
-            fade_in_s=0.5,
-            fade_out_s=2.0,
-        )
+    credits = Event(
+        "credits",
+        credits_start,
+        series.intro.source,
+        series.intro.offset_s,
+        round(min(credits_length, library.duration(series.intro.source) - series.intro.offset_s), 3),
+        fade_in_s=0.5,
+        fade_out_s=2.0,
     )
+    events.append(credits)
+    others["credits"] = Segment(credits.start_s, round(min(credits.end_s, duration), 3))
     episode_id = f"{series.slug}_s01e{number:02d}"
     name = f"{series.name}. 1 сезон, {number} серия"
     events.sort(key=lambda e: (e.start_s, e.kind))
@@ -504,7 +526,7 @@ def _plan_episode(
     if "codecs" in without:
         encoding = Encoding("mp4", "aac", 48000, "128k", 2, True)
     return EpisodePlan(
-        episode_id, series.slug, split, 1, number, name, duration, intro, variations, encoding, tuple(events)
+        episode_id, series.slug, split, 1, number, name, duration, intro, variations, encoding, tuple(events), others
     )
 
 
