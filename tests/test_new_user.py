@@ -191,7 +191,7 @@ def test_a_run_where_every_file_failed_says_so_and_writes_nothing(tmp_path: Path
     out = tmp_path / "r.json"
     done = runner.invoke(app, ["detect", str(folder), "--out", str(out), "--no-progress"])
     assert done.exit_code == 1 and "1 failed" in done.output and "show_s01e01.mp4" in done.output
-    assert "intros of" not in done.output and "answers of" not in done.output and "not written" in done.output
+    assert "parts of" not in done.output and "answers of" not in done.output and "not written" in done.output
     assert not out.exists()
 
 
@@ -202,7 +202,7 @@ def test_counts_are_of_the_episodes_answered(tiny_corpus: Path, tmp_path: Path) 
     done = runner.invoke(app, ["detect", str(season), "--out", str(out), "--no-progress"])
     assert done.exit_code == 1
     said = " ".join(done.output.split())
-    assert "intros of 3 episodes" in said and "answers of 3 episodes written" in said, said
+    assert "parts of 3 episodes" in said and "answers of 3 episodes written" in said, said
     done = runner.invoke(app, ["export", str(out), "--format", "edl"])
     assert done.exit_code == 0 and "1 episode without an intro needs none" in " ".join(done.output.split())
 

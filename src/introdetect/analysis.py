@@ -26,10 +26,19 @@ from .features.stream import FeatureAccumulator, decoding_alongside
 from .matching.landmarks import LandmarkSink
 from .matching.profile import ProfileSink
 from .matching.recurring import EpisodePrint
-from .media import episode_id, stream_audio
+from .media import MediaInfo, episode_id, stream_audio
 from .result import Failure
 from .runner import ProgressHook, Tracker, one_line, relax_worker_malloc
-from .settings import DEFAULT_MATCHING, HOP_LENGTH, N_FFT, AudioOptions, FeatureOptions, MatchingOptions, digest
+from .settings import (
+    DEFAULT_MATCHING,
+    HOP_LENGTH,
+    N_FFT,
+    TAIL_MAX_SHARE,
+    AudioOptions,
+    FeatureOptions,
+    MatchingOptions,
+    digest,
+)
 
 if TYPE_CHECKING:
     from .detectors.base import Candidate, EpisodeDetector
@@ -113,13 +122,41 @@ def analyse_episode(
     features: bool = False,
     matching: MatchingOptions = DEFAULT_MATCHING,
 ) -> EpisodeAnalysis:
-    """Decode an episode's window once: its print and, with ``features``, its frame features."""
+    """Decode an episode's window once: its print and, with ``features``, its frame features; and its tail
+    (``options.tail_s``), taken from the head where the episode ended inside it, else decoded by a seek from
+    the end."""
     options = options or AudioOptions()
     analyser = EpisodeAnalyser(options.sample_rate, features, matching)
+    infos: list[MediaInfo] = []
     with decoding_alongside():
-        for block in stream_audio(path, options):
+        for block in stream_audio(path, options, on_info=infos.append):
             analyser.push(block)
-    return replace(analyser.finish(episode_id(path), options.window_s), path=str(path))
+        analysis = analyser.finish(episode_id(path), options.window_s)
+        head = analysis.print
+        tail = None
+        if options.tail_s > 0 and head.reached_end:
+            tail = head.after(head.duration_s - tail_length_s(options, head.duration_s))
+        elif infos and infos[0].duration_s is not None and tail_length_s(options, infos[0].duration_s) > 0:
+            media_s = infos[0].duration_s
+            tail = _decode_tail(path, replace(options, tail_s=tail_length_s(options, media_s)), matching, media_s)
+    return replace(analysis, print=replace(head, tail=tail), path=str(path))
+
+
+def tail_length_s(options: AudioOptions, media_s: float) -> float:
+    """Seconds of an episode of ``media_s`` analysed as its tail: ``options.tail_s``, at most its last third."""
+    return max(0.0, min(options.tail_s, TAIL_MAX_SHARE * media_s))
+
+
+def _decode_tail(
+    path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, media_s: float
+) -> EpisodePrint:
+    """The print of the last ``options.tail_s`` of the file, its frame 0 placed at the file's length less what
+    was decoded (ffmpeg's seek from the end lands on the container's length)."""
+    analyser = EpisodeAnalyser(options.sample_rate, matching=matching)
+    for block in stream_audio(path, options, tail=True):
+        analyser.push(block)
+    tail = analyser.finish(episode_id(path), np.inf).print
+    return replace(tail, start_s=max(0.0, media_s - tail.duration_s), reached_end=True)
 
 
 def analysis_key(
@@ -134,6 +171,8 @@ def analysis_key(
         "analysis",
         __version__,
         options.settings_hash,
+        options.tail_s,
+        TAIL_MAX_SHARE,
         HOP_LENGTH,
         N_FFT,
         matching.settings_hash,

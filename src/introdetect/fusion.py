@@ -41,6 +41,12 @@ AGREE_IOU = 0.5
 
 NOTE_MODEL_ALONE = "the only episode of its series: the model answers alone"
 
+NOTE_IN_CREDITS = "the theme heard lies in the end credits: not an intro"
+
+IN_CREDITS_SHARE = 0.5
+"""An intro with more than this share of its length inside the episode's end credits is the theme replayed
+there (an episode without an intro whose head window reached its end), never the intro."""
+
 USES: dict[str, tuple[str, ...] | None] = {"fused": None, "matching": ("matching",), "model": ("model",)}
 """What answers, by detector family: every detector fused (default; None: every family), matching alone (known
 intros and recurrence), the model alone (each episode on its own)."""
@@ -108,10 +114,16 @@ def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
 def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
     """Every part an episode's candidates support: the intro by the rules above; any other kind, the surest
     candidate of that kind (the first proposed among equals)."""
-    parts = [fuse_intro(candidates, use)]
+    intro = fuse_intro(candidates, use)
+    parts = []
     given = allowed(candidates, use)
     for kind in Kind:
         of_kind = [c for c in given if c.kind == kind] if kind != Kind.INTRO else []
         if of_kind:
             parts.append(max(of_kind, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
-    return tuple(parts)
+    credits = next((p for p in parts if p.kind == Kind.CREDITS and p.segment is not None), None)
+    if credits is not None and intro.segment is not None and credits.segment is not None:
+        inside = intro.segment.overlap_s(credits.segment)
+        if inside > IN_CREDITS_SHARE * intro.segment.duration_s:
+            intro = replace(intro, segment=None, confidence=credits.confidence, note=NOTE_IN_CREDITS)
+    return (intro, *parts)

@@ -272,10 +272,14 @@ def decode_command(
     output: str = "-",
     container: str = "f32le",
     selected: str | None = None,
+    tail: bool = False,
 ) -> list[str]:
-    """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate.
+    """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate (with
+    ``tail``: the last ``tail_s`` instead, by a seek from the end).
 
-    ``-t`` before ``-i`` stops reading the input at the window, so a 45-minute file costs only its window.
+    ``-t`` before ``-i`` stops reading the input at the window, so a 45-minute file costs only its window;
+    ``-sseof`` seeks to the tail (ffmpeg's accurate seek: decoding starts at the keyframe before it and what
+    precedes the tail is dropped), so the tail costs only itself.
     The log is kept at info level with level tags: its input summary replaces a separate ffprobe run (which
     would parse a large file's index a second time), and its [error] lines become our messages.
     """
@@ -286,8 +290,7 @@ def decode_command(
         "-nostats",
         "-loglevel",
         "level+info",
-        "-t",
-        f"{options.window_s:.3f}",
+        *(["-sseof", f"-{options.tail_s:.3f}"] if tail else ["-t", f"{options.window_s:.3f}"]),
         "-i",
         str(path),
         "-map",
@@ -346,10 +349,10 @@ def preview_command(
     ]
 
 
-def _expected_s(info: MediaInfo, options: AudioOptions) -> float | None:
+def _expected_s(info: MediaInfo, span_s: float) -> float | None:
     if info.duration_s is None:
         return None
-    return min(info.duration_s, options.window_s)
+    return min(info.duration_s, span_s)
 
 
 def _check_length(path: Path, decoded_s: float, expected_s: float | None, problem: str) -> None:
@@ -474,8 +477,10 @@ def stream_audio(
     path: str | os.PathLike[str],
     options: AudioOptions | None = None,
     on_info: Callable[[MediaInfo], None] | None = None,
+    tail: bool = False,
 ) -> Iterator[np.ndarray]:
-    """Decode the analysis window of ``path`` and yield it as consecutive mono float32 blocks.
+    """Decode the analysis window of ``path`` (with ``tail``: its last ``options.tail_s``) and yield it as
+    consecutive mono float32 blocks.
 
     One ffmpeg process, no separate probe: the streams and the duration (for the truncation check) come
     from ffmpeg's own log. A reader thread keeps ffmpeg's pipe drained while the caller works on blocks.
@@ -484,13 +489,14 @@ def stream_audio(
     """
     options = options or AudioOptions()
     path = check_file(path)
-    command = decode_command(path, options, selected=stream_map(path, options))
+    command = decode_command(path, options, selected=stream_map(path, options), tail=tail)
+    span_s = options.tail_s if tail else options.window_s
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         require_tools()
         raise
-    deadline = time.monotonic() + decode_timeout_s(options.window_s)
+    deadline = time.monotonic() + decode_timeout_s(span_s)
     blocks: queue.Queue[bytes | None] = queue.Queue()
     out_reader, err_reader = _Drain(process.stdout, blocks), _Drain(process.stderr, None)
     out_reader.start()
@@ -506,7 +512,7 @@ def stream_audio(
             except queue.Empty:
                 raise MediaError(
                     path,
-                    f"ffmpeg did not finish within {decode_timeout_s(options.window_s):g} s (file damaged or disk stalled?)",
+                    f"ffmpeg did not finish within {decode_timeout_s(span_s):g} s (file damaged or disk stalled?)",
                 ) from None
             if chunk is None:
                 break
@@ -530,7 +536,7 @@ def stream_audio(
         if on_info is not None:
             on_info(info)
         problem = log.last_problem if log.problems else ""
-        _check_length(path, decoded / options.sample_rate, _expected_s(info, options), problem)
+        _check_length(path, decoded / options.sample_rate, _expected_s(info, span_s), problem)
         finished = True
     finally:
         if not finished and process.poll() is None:

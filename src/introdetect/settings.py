@@ -27,6 +27,15 @@ smallest whole minute that holds at least 95 % of the labelled intros (96.4 %: 1
 is not after their start, the start counts as the intro's position). ``labels.recommend_window`` computes it
 and a test checks this constant against the real label files."""
 
+DEFAULT_TAIL_S = 180.0
+"""Seconds analysed at the end of each episode, for its end credits and preview: an anime's 90 s ending and its
+30 s preview, or a drama's minute of credits with a post-credits scene, fit with a margin. Decoded with a
+seek from the end, so a 45-minute episode costs its head window and this, not its whole length."""
+
+TAIL_MAX_SHARE = 1 / 3
+"""The tail never reaches further back than the episode's last third: credits and preview lie there, and a tail
+reaching further would hold a short episode's intro, whose theme its credits replay."""
+
 WINDOW_COVERAGE = 0.95
 """Share of labelled intros that the default analysis window must hold (the rule behind DEFAULT_WINDOW_S)."""
 
@@ -120,6 +129,8 @@ class AudioOptions:
     """How audio is decoded: the window from the start, the stream, and the rate."""
 
     window_s: float = DEFAULT_WINDOW_S
+    tail_s: float = DEFAULT_TAIL_S
+    """Seconds analysed at the end (0: none; the credits and the preview are then not looked for)."""
     sample_rate: int = SAMPLE_RATE_HZ
     stream: int = 0
     """Index among the file's audio streams (0 = the first audio stream)."""
@@ -130,6 +141,8 @@ class AudioOptions:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.window_s) and self.window_s > 0):
             raise SettingsError(f"window must be a positive number of seconds, got {self.window_s}")
+        if not (math.isfinite(self.tail_s) and self.tail_s >= 0):
+            raise SettingsError(f"tail must be a number of seconds >= 0, got {self.tail_s}")
         if not 4_000 <= self.sample_rate <= 96_000:
             raise SettingsError(f"sample rate must lie in 4000..96000 Hz, got {self.sample_rate}")
         if self.stream < 0:
@@ -144,6 +157,8 @@ class AudioOptions:
         fields = asdict(self)
         if self.language is None:
             del fields["language"]  # outputs made before the option existed keep their hash
+        # the tail shapes only an episode's analysis (whose key adds it), not extracted audio or features
+        del fields["tail_s"]
         return _payload_hash(fields)
 
 

@@ -115,14 +115,18 @@ def refused_rows(label_set: Any) -> None:
 def detection_table(
     detections: Iterable[Detection], title: str, truth: Mapping[str, Segment | None] | None = None
 ) -> Table:
-    """One row per episode: id, intro start and end, confidence, method, series (and the truth, when given)."""
+    """One row per episode: id, intro start and end, confidence, method, a column per other kind any episode
+    was answered for (its span and confidence, or "none"), series (and the truth of the intro, when given)."""
     from rich.table import Table
 
     from ..result import Kind
     from ..timecode import format_timecode
 
+    detections = list(detections)
+    others = [k for k in Kind if k != Kind.INTRO and any(d.part(k) is not None for d in detections)]
     table = Table(title=title)
-    columns = ["id", "start", "end", "confidence", "method", "truth" if truth is not None else "series"]
+    columns = ["id", "start", "end", "confidence", "method", *map(str, others)]
+    columns.append("truth" if truth is not None else "series")
     for column in columns:
         table.add_column(column, justify="right" if column in ("start", "end", "confidence") else "left")
     for d in detections:
@@ -132,12 +136,24 @@ def detection_table(
         if truth is not None:
             real = truth.get(d.id)
             last = str(real) if real is not None else "no intro"
+        cells = []
+        for kind in others:
+            other = d.part(kind)
+            sure = "" if other is None or other.confidence is None else f" ({other.confidence:.2f})"
+            if other is None:
+                cells.append("–")
+            elif other.segment is None:
+                cells.append("none" + sure)
+            else:
+                span = f"{format_timecode(other.segment.start_s, 1)}–{format_timecode(other.segment.end_s, 1)}"
+                cells.append(span + sure)
         table.add_row(
             d.id,
             format_timecode(intro.start_s, 1) if intro else "–",
             format_timecode(intro.end_s, 1) if intro else "–",
             "–" if part is None or part.confidence is None else f"{part.confidence:.2f}",
             str(part.method) if part else "–",
+            *cells,
             last,
         )
     return table

@@ -114,7 +114,7 @@ def detect(
         )
     answered = result.detections
     if answered:
-        out.print(detection_table(answered, f"intros of {plural(len(answered), 'episode')}"))
+        out.print(detection_table(answered, f"parts of {plural(len(answered), 'episode')}"))
     intros = [p for d in answered if (p := d.part(Kind.INTRO)) is not None]
     alone = [d.id for d, p in zip(answered, intros, strict=True) if p.note == NOTE_MODEL_ALONE]
     if alone:

@@ -4,12 +4,13 @@ below: episode detectors run beside each episode's decode, series detectors in t
 from __future__ import annotations
 
 from .base import Candidate, DetectorContext, EpisodeDetector, SeriesDetector
+from .credits import CreditsDetector
 from .known import KnownDetector
 from .model import DEFAULT_MODEL, ModelDetector
 from .recurring import RecurringDetector
 
 EPISODE_DETECTORS = (ModelDetector,)
-SERIES_DETECTORS = (KnownDetector, RecurringDetector)
+SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector)
 
 FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
 """What ``detect(use=…)`` chooses from: matching (known intros and recurrence) and the model."""
@@ -32,6 +33,7 @@ __all__ = [
     "FAMILIES",
     "SERIES_DETECTORS",
     "Candidate",
+    "CreditsDetector",
     "DetectorContext",
     "EpisodeDetector",
     "KnownDetector",

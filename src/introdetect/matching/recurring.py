@@ -31,13 +31,37 @@ from .profile import Profile
 
 @dataclass(frozen=True)
 class EpisodePrint:
-    """What matching needs of one episode: its landmark peaks and its frame profile."""
+    """What matching needs of one episode: its landmark peaks and its frame profile, of the head window; the
+    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits."""
 
     id: str
     landmarks: Landmarks
     profile: Profile
     duration_s: float  # of the analysed audio
     reached_end: bool = False  # the episode ended inside the analysis window (its end credits may be in it)
+    start_s: float = 0.0  # where frame 0 lies in the file (0 for the head; the tail's start for a tail)
+    tail: EpisodePrint | None = None
+
+    def seconds(self, frame: float) -> float:
+        """A frame of this print as seconds of the file."""
+        return self.start_s + frame / self.profile.frame_rate
+
+    def after(self, start_s: float) -> EpisodePrint:
+        """The part of this print from ``start_s`` of the file on, as a print of its own (a short episode's tail,
+        taken from its head window instead of decoded again)."""
+        first = max(0, int(round((start_s - self.start_s) * self.profile.frame_rate)))
+        peaks = self.landmarks.peaks[self.landmarks.peaks[:, 0] >= first].copy()
+        peaks[:, 0] -= first
+        landmarks = Landmarks(peaks, self.landmarks.frame_rate, max(0, self.landmarks.n_frames - first))
+        profile = Profile(self.profile.log_mel[first:], self.profile.loudness_db[first:], self.profile.frame_rate)
+        return EpisodePrint(
+            self.id,
+            landmarks,
+            profile,
+            profile.n_frames / profile.frame_rate,
+            self.reached_end,
+            self.start_s + first / self.profile.frame_rate,
+        )
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""End credits as a series detector: what recurs across the season in the episodes' tails.
+
+Each episode's tail (its last ``AudioOptions.tail_s``, see ``analysis.py``) is matched against the others'
+with the same fingerprints, offset voting and DBSCAN as the intro (``matching/recurring.py``). Of the motifs
+that recur there, the credits are the one heard in the most episodes, the longest among equals: the theme or
+an end theme plays at the end of every episode, while a score cue reaches a tail only in the episodes where it
+happens to fall late, and a line of dialogue never recurs. Each episode's region of that motif is refined frame
+by frame (``matching/refine.py``), runs on past what its partners share while its loudness holds (``run_on``:
+the longest credits of a season have no partner for their last seconds), and is placed on the file's timeline.
+
+An episode whose tail does not hold the motif is answered "no credits"; a lone episode, or a season of which
+fewer than two episodes have a tail, gets no answer (nothing to compare with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..matching.index import InvertedIndex
+from ..matching.landmarks import landmark_hashes
+from ..matching.recurring import EpisodePrint, Motif, find_motifs, query_segments
+from ..matching.refine import Refiner
+from ..result import Evidence, Kind, Match, Method
+from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
+from ..timecode import Segment
+from .base import Candidate, DetectorContext
+
+VERSION = 2
+"""Bumped when the rule below changes what it answers (it enters the detector's key, hence the cache key)."""
+
+MIN_CREDITS_S = 5.0
+"""A motif whose regions are shorter than this (median) is a sting or a logo, not a credits sequence: the
+shortest end credits of TV run about 10 s, a studio logo 2–5 s."""
+
+MIN_SHARE = 0.5
+"""The credits recur in at least half of the episodes with a tail: a season's credits are its most regular
+sound; a motif of fewer episodes is a score cue that fell late in some."""
+
+
+MAX_RUN_ON_S = 20.0
+"""How far past the last frame its partners share an episode's credits may run on (``run_on``): an episode's
+credits are often longer than its siblings' (cut shorter in some), and the longest has no partner for its
+last seconds; 20 s is a third of the longest credits the corpus plays."""
+
+RUN_ON_DB = 15.0
+"""The credits run on while their loudness (smoothed over RUN_ON_SMOOTH_S) stays within this of their median:
+a fade-out falls 15 dB in its last fifth, a pause between lines of a following scene drops to the bed, 20 dB
+and more under music (the corpus mixes dialogue at -20 dBFS, its bed at -40)."""
+
+RUN_ON_SMOOTH_S = 0.25
+"""Loudness is averaged over this (5 frames): a pause between two lines lasts 0.25 s at least."""
+
+
+def run_on(tail: EpisodePrint, start: int, end: int) -> int:
+    """The frame where an episode's credits stop, from ``end`` (the last frame its partners share) on: the first
+    frame past which the smoothed loudness falls RUN_ON_DB under the credits' median, at most MAX_RUN_ON_S on."""
+    loudness = tail.profile.loudness_db
+    rate = tail.profile.frame_rate
+    if end >= loudness.size or end <= start:
+        return end
+    level = float(np.median(loudness[start:end])) - RUN_ON_DB
+    width = max(1, round(RUN_ON_SMOOTH_S * rate))
+    stop = min(loudness.size, end + round(MAX_RUN_ON_S * rate))
+    smooth = np.convolve(loudness[max(0, end - width + 1) : stop], np.ones(width) / width, mode="valid")
+    below = np.flatnonzero(smooth < level)
+    return end + int(below[0]) if below.size else stop
+
+
+def _length_s(motif: Motif, tails: Sequence[EpisodePrint]) -> float:
+    return float(
+        np.median(
+            [
+                (motif.main_region(e).end - motif.main_region(e).start) / tails[e].profile.frame_rate
+                for e in motif.regions
+            ]
+        )
+    )
+
+
+def credits_motif(motifs: Sequence[Motif], tails: Sequence[EpisodePrint]) -> Motif | None:
+    """The credits among the tails' motifs (the module's rule), or None."""
+    fit = [
+        m for m in motifs if len(m.regions) >= max(2, MIN_SHARE * len(tails)) and _length_s(m, tails) >= MIN_CREDITS_S
+    ]
+    if not fit:
+        return None
+    return max(fit, key=lambda m: (len(m.regions), _length_s(m, tails)))
+
+
+def confidence_of(share: float, agreement: float) -> float:
+    """How sure an answer is, from the share of the tails that hold the motif and the share of the motif's
+    other members this episode's region links to: a motif every episode holds, linked from all of them, is
+    near certain; one of half the season, linked from few, is even odds."""
+    return float(np.clip(0.5 + 0.45 * (2 * share - 1) * (0.5 + 0.5 * agreement), 0.0, 0.99))
+
+
+@dataclass(frozen=True)
+class CreditsDetector:
+    """The season's recurring end credits, from the episodes' tails."""
+
+    name: ClassVar[str] = "credits"
+    family: ClassVar[str] = "matching"
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.CREDITS})
+    remote: ClassVar[bool] = True
+
+    options: MatchingOptions = DEFAULT_MATCHING
+
+    @classmethod
+    def build(cls, context: DetectorContext) -> CreditsDetector:
+        return cls(context.matching)
+
+    def key(self) -> str:
+        constants = (MIN_CREDITS_S, MIN_SHARE, MAX_RUN_ON_S, RUN_ON_DB, RUN_ON_SMOOTH_S)
+        return digest(self.name, VERSION, constants, self.options.settings_hash)
+
+    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
+        out: list[list[Candidate] | None] = [None] * len(prints)
+        have = [i for i, p in enumerate(prints) if p.tail is not None and p.tail.profile.n_frames]
+        if len(have) < 2:
+            return out
+        tails = [prints[i].tail for i in have]
+        assert all(t is not None for t in tails)
+        frame_rate = tails[0].profile.frame_rate  # type: ignore[union-attr]
+        index = InvertedIndex([landmark_hashes(t.landmarks.peaks, 1.0, self.options) for t in tails], self.options)  # type: ignore[union-attr]
+        motifs = find_motifs(tails, query_segments(index, tails, frame_rate, self.options), self.options)  # type: ignore[arg-type]
+        motif = credits_motif(motifs, tails)  # type: ignore[arg-type]
+        share = 0.0 if motif is None else len(motif.regions) / len(tails)
+        refiner = Refiner(tails, self.options)  # type: ignore[arg-type]
+        for e, i in enumerate(have):
+            tail = tails[e]
+            assert tail is not None
+            if motif is None or e not in motif.regions:
+                sure = confidence_of(share, 1.0) if motif is not None else 0.5
+                out[i] = [Candidate(Kind.CREDITS, None, sure, Method.RECURRING)]
+                continue
+            region = motif.main_region(e)
+            local = refiner.refine(region)
+            rate = tail.profile.frame_rate
+            end = run_on(tail, round(local.start_s * rate), round(local.end_s * rate)) / rate
+            segment = Segment(tail.start_s + local.start_s, tail.start_s + max(end, local.end_s))
+            partners = tuple(sorted({tails[m.other].id for m in region.members}))  # type: ignore[union-attr]
+            match = Match(segment, partners, share)
+            confidence = confidence_of(share, motif.agreement.get(e, 0.0))
+            out[i] = [Candidate(Kind.CREDITS, segment, confidence, Method.RECURRING, evidence=Evidence((match,)))]
+        return out

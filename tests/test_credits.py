@@ -1,0 +1,115 @@
+"""End credits: the tail of each episode (decoded by a seek from the end, or taken from a head window that reached
+the end), what recurs across the season there, and the rules that keep the credits and the intro apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from introdetect import detect
+from introdetect.analysis import analyse_episode, tail_length_s
+from introdetect.detectors.base import Candidate
+from introdetect.detectors.credits import RUN_ON_DB, run_on
+from introdetect.fusion import NOTE_IN_CREDITS, fuse
+from introdetect.matching.landmarks import Landmarks
+from introdetect.matching.profile import Profile
+from introdetect.matching.recurring import EpisodePrint
+from introdetect.metrics import read_truth
+from introdetect.result import Kind, Method
+from introdetect.settings import AudioOptions
+from introdetect.timecode import Segment
+
+RATE = 22050 / 1024
+
+
+def _print(loudness: np.ndarray, start_s: float = 0.0) -> EpisodePrint:
+    frames = loudness.size
+    peaks = np.array([[f, 10] for f in range(0, frames, 7)], dtype=np.int32)
+    profile = Profile(np.zeros((frames, 4), np.float32), loudness.astype(np.float32), RATE)
+    return EpisodePrint("e", Landmarks(peaks, RATE, frames), profile, frames / RATE, start_s=start_s)
+
+
+def test_a_print_cut_after_a_time_keeps_the_files_timeline() -> None:
+    whole = _print(np.zeros(2154), start_s=0.0)  # 100 s
+    tail = whole.after(60.0)
+    assert tail.start_s == pytest.approx(60.0, abs=0.05) and tail.duration_s == pytest.approx(40.0, abs=0.05)
+    assert tail.seconds(0) == pytest.approx(60.0, abs=0.05) and tail.landmarks.peaks[:, 0].min() >= 0
+    assert len(tail.landmarks.peaks) == int(np.sum(whole.landmarks.peaks[:, 0] >= round(60.0 * RATE)))
+
+
+def test_the_tail_is_at_most_the_last_third() -> None:
+    options = AudioOptions()  # 180 s
+    assert tail_length_s(options, 2700.0) == 180.0 and tail_length_s(options, 120.0) == pytest.approx(40.0)
+    assert tail_length_s(AudioOptions(tail_s=0.0), 2700.0) == 0.0
+
+
+def test_credits_run_on_while_the_music_holds_and_stop_at_a_fade_or_a_pause() -> None:
+    # 10 s of credits at -17 dB that partners share, 6 s more of them, then a 1 s fade and the bed at -40 dB
+    shared, more, fade = round(10 * RATE), round(6 * RATE), round(1 * RATE)
+    music = np.full(shared + more, -17.0)
+    loudness = np.concatenate([music, np.linspace(-17, -40, fade), np.full(200, -40.0)])
+    end = run_on(_print(loudness), 0, shared)
+    assert (shared + more) / RATE < end / RATE < (shared + more + fade) / RATE
+    # a post-credits line right after them: the first pause between lines (0.3 s at the bed) stops the run
+    line = np.concatenate([np.full(round(2 * RATE), -20.0), np.full(round(0.3 * RATE), -40.0), np.full(100, -20.0)])
+    end = run_on(_print(np.concatenate([np.full(shared, -17.0), line])), 0, shared)
+    assert end / RATE - shared / RATE <= 2.3
+    assert RUN_ON_DB < 23  # the corpus's bed lies 23 dB under its credits: the rule must see it
+
+
+def test_an_intro_inside_the_credits_is_the_theme_replayed_not_an_intro() -> None:
+    credits = Candidate(Kind.CREDITS, Segment(90.0, 110.0), 0.9, Method.RECURRING, family="matching")
+    theme = Candidate(Kind.INTRO, Segment(92.0, 108.0), 0.8, Method.RECURRING, family="matching")
+    intro, found = fuse([theme, credits])
+    assert intro.segment is None and intro.note == NOTE_IN_CREDITS and found.segment == credits.segment
+    early = Candidate(Kind.INTRO, Segment(30.0, 50.0), 0.8, Method.RECURRING, family="matching")
+    assert fuse([early, credits])[0].segment == early.segment
+
+
+@pytest.fixture(scope="module")
+def truth(tiny_corpus: Path) -> dict:
+    out = {}
+    for split in ("train", "validation", "test", "seen"):
+        out.update(read_truth(tiny_corpus / f"truth_{split}.json"))
+    return out
+
+
+def _credits(result) -> dict:
+    return {d.id: d.part(Kind.CREDITS) for d in result}
+
+
+def test_credits_found_on_real_recordings_from_the_head_and_from_a_seek_to_the_end(tiny_corpus: Path, truth) -> None:
+    # the tiny corpus's episodes (100-150 s) end inside the 480 s head window: their tail is cut from it; with a
+    # 60 s head the tail is decoded by a seek from the end instead. Both must place the credits alike (within a
+    # second: the two frame grids differ in phase, so the refined boundaries may differ by a few frames).
+    sliced = _credits(detect([tiny_corpus], workers=1))
+    seeked = _credits(detect([tiny_corpus], options=AudioOptions(window_s=60.0), workers=1))
+    within = 0
+    for vid, part in sliced.items():
+        real = truth[vid].span(Kind.CREDITS)
+        assert part is not None, vid  # every episode of a season is answered for its credits
+        if part.segment is None:
+            continue
+        # a wrong skip is the worst answer: whatever is marked lies in the credits (the story ends before them)
+        assert part.segment.start_s >= real.start_s - 2.0 and part.segment.end_s <= real.end_s + 2.0, vid
+        within += abs(part.segment.start_s - real.start_s) <= 2 and abs(part.segment.end_s - real.end_s) <= 2
+        other = seeked[vid]
+        if other is not None and other.segment is not None:
+            assert abs(other.segment.start_s - part.segment.start_s) <= 1.0, vid
+            assert abs(other.segment.end_s - part.segment.end_s) <= 1.0, vid
+    # measured: 14 of 17 (the misses: a season whose EQ'd episodes share too few peaks with the others in 15 s)
+    assert within >= 13
+
+
+def test_tail_decoded_by_seek_lies_at_the_end_of_the_file(tiny_corpus: Path) -> None:
+    path = next(tiny_corpus.glob("train/*/*.mp4"))
+    head = analyse_episode(path, AudioOptions(window_s=30.0)).print
+    assert not head.reached_end and head.tail is not None
+    tail = head.tail
+    media_s = tail.start_s + tail.duration_s
+    whole = analyse_episode(path).print  # the whole episode in the head window
+    # the container says 142.25 s where 142.10 s decode (AAC priming and padding): the tail is placed from the
+    # container's length, a few frames off at most (the media's own timeline is issue 17)
+    assert abs(media_s - whole.duration_s) <= 0.25 and tail.duration_s == pytest.approx(media_s / 3, abs=0.2)
