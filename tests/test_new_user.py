@@ -204,7 +204,7 @@ def test_counts_are_of_the_episodes_answered(tiny_corpus: Path, tmp_path: Path) 
     said = " ".join(done.output.split())
     assert "parts of 3 episodes" in said and "answers of 3 episodes written" in said, said
     done = runner.invoke(app, ["export", str(out), "--format", "edl"])
-    assert done.exit_code == 0 and "1 episode without an intro needs none" in " ".join(done.output.split())
+    assert done.exit_code == 0 and "1 episode without a part found needs none" in " ".join(done.output.split())
 
 
 # --- 9. exports from what the result records --------------------------------------------------------------------

@@ -54,9 +54,7 @@ class Candidates:
         """Each episode's parts from the detectors ``use`` names (fusion.USES): fused, matching, or model."""
         if use not in USES:
             raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
-        detections = [
-            Detection(d.id, fuse(self.found.get(d.id, []), use), d.series, d.path, d.analysed_s) for d in self.episodes
-        ]
+        detections = [replace(d, parts=fuse(self.found.get(d.id, []), use)) for d in self.episodes]
         return DetectResult(detections, list(self.failures))
 
 
@@ -271,8 +269,9 @@ def _collect(
         if path not in analysed.prints:
             continue
         vid = episode_id(path)
-        episodes.append(
-            Detection(vid, (), series or series_of(path, labels), str(path), analysed.prints[path].duration_s)
-        )
+        head = analysed.prints[path]
+        tail = head.tail
+        length = tail.start_s + tail.duration_s if tail is not None else (head.duration_s if head.reached_end else None)
+        episodes.append(Detection(vid, (), series or series_of(path, labels), str(path), head.duration_s, length))
         by_id[vid] = [*found.get(path, []), *analysed.candidates.get(path, [])]
     return Candidates(episodes, by_id, failures + analysed.failures)

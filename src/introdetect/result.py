@@ -229,6 +229,7 @@ class Detection:
     series: str | None = None
     path: str | None = None
     analysed_s: float | None = None
+    duration_s: float | None = None  # the media's length, where it is known (its tail was analysed)
 
     def __post_init__(self) -> None:
         kinds = [p.kind for p in self.parts]
@@ -274,6 +275,7 @@ class Detection:
             **head,
             **({"series": self.series} if self.series else {}),
             **({"path": str(Path(self.path).resolve())} if self.path else {}),
+            **({"duration_sec": seconds(self.duration_s)} if self.duration_s is not None else {}),
             **({"note": intro.note} if intro and intro.note else {}),
             **({"evidence": evidence} if evidence else {}),
             "segments": found,
@@ -451,13 +453,20 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
     parts.sort(key=lambda p: order.index(p.kind))
     analysed = evidence.get("analysed_sec") if isinstance(evidence, dict) else None
     text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path")}
+    duration = row.get("duration_sec")
     return Detection(
         video_id,
         tuple(parts),
         text["series"],
         text["path"],
-        float(analysed) if isinstance(analysed, (int, float)) and not isinstance(analysed, bool) else None,
+        _number(analysed),
+        _number(duration),
     )
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[tuple[str, dict[str, Any], Detection]]:

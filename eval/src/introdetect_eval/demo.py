@@ -20,7 +20,7 @@ from introdetect._cli.render import detection_table
 from introdetect.atomic import write_text_atomic
 from introdetect.batch import extract_many
 from introdetect.labels import read_labels
-from introdetect.metrics import evaluate, read_truth
+from introdetect.metrics import KIND_COLUMNS, evaluate, harm_line, kind_rows, read_truth
 from introdetect.pipeline import candidates
 from introdetect.report import build_report
 from introdetect.resources import vk_label_files
@@ -126,6 +126,16 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
             cell(fig.false_intro_rate),
         )
     console.print(scores)
+    whole = evaluate(ours, truth)
+    parts = Table(title="introdetect's other parts on the test split (the corpus's truth states each kind)")
+    for column in KIND_COLUMNS:
+        parts.add_column(column)
+    for row in kind_rows(whole):
+        parts.add_row(*row)
+    console.print(parts)
+    harm = harm_line(whole)
+    if harm:
+        console.print(harm)
     console.print(
         "`introdetect evaluate PRED.json TRUTH.json` scores any prediction file the same way; "
         "docs/BENCHMARKS.md has the same comparison on the full corpus."

@@ -141,7 +141,13 @@ def detect(
 @app.command()
 def export(
     result: Result,
-    fmt: Annotated[str, typer.Option("--format", help="json, csv, edl, ffmetadata, vtt (chapters) or jellyfin.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json, csv, edl, ffmetadata, mkvchapters, vtt (chapters), jellyfin (media segments) or intro-skipper.",
+        ),
+    ],
     out_file: Annotated[
         Optional[Path],
         typer.Option(
@@ -157,13 +163,32 @@ def export(
             "id = file stem)."
         ),
     ] = None,
+    edl_action: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="EDL: KIND=ACTION for a kind's action (0 cut, 1 mute, 2 scene marker, 3 commercial break; "
+            "default 2 for every kind), e.g. --edl-action intro=3. Repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Write the answers for media players and servers: one file, or one side file next to each video."""
+    from ..errors import SettingsError
     from ..export import default_target, export, get_writer
-    from ..result import read_result
+    from ..result import Kind, read_result
 
+    actions = {}
+    for text in edl_action or []:
+        kind, _, action = text.partition("=")
+        try:
+            actions[Kind(kind.strip())] = int(action)
+        except ValueError:
+            usage(
+                f"expected KIND=ACTION with KIND one of {', '.join(Kind)} and ACTION 0-3, got {text!r}", "--edl-action"
+            )
     try:
-        writer = get_writer(fmt)
+        writer = get_writer(fmt, actions)
+    except SettingsError as exc:
+        usage(str(exc), "--edl-action")
     except ValueError as exc:
         usage(str(exc), "--format")
     target = out_file if writer.per_episode else (out_file or default_target(result, writer))
@@ -171,16 +196,16 @@ def export(
         detections = read_result(result)
     if not writer.per_episode:
         with writing(target):
-            outcome = export(detections, fmt, target)
+            outcome = export(detections, fmt, target, edl_actions=actions)
         out.print(f"{writer.name}: {plural(len(detections), 'episode')} → {target}")
         return
     with handled(), writing(target or result):
-        outcome = export(detections, fmt, target, videos)
+        outcome = export(detections, fmt, target, videos, actions)
     where = f" in {target}" if target is not None else ""
     need = "needs" if outcome.without == 1 else "need"
     out.print(
         f"{writer.name}: {plural(len(outcome.written), 'side file')} written{where} "
-        f"({plural(outcome.without, 'episode')} without an intro {need} none)"
+        f"({plural(outcome.without, 'episode')} without a part found {need} none)"
     )
     failure_list(outcome.failures)
 

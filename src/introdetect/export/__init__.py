@@ -9,13 +9,13 @@ Adding a format touches one module: define a ``Writer`` subclass and list it in 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SettingsError
 from ..media import videos_by_id
-from ..result import Detection, Failure
+from ..result import Detection, Failure, Kind
 from .base import Writer
 from .formats import WRITERS, get_writer
 
@@ -42,12 +42,13 @@ def export(
     fmt: str,
     out: str | os.PathLike[str] | None = None,
     videos: Iterable[str | os.PathLike[str]] | None = None,
+    edl_actions: Mapping[Kind, int] | None = None,
 ) -> ExportOutcome:
     """Write ``detections`` in format ``fmt``. Whole-result formats: one file, ``out`` (required). Side-file
-    formats: one file per episode with an intro, next to its video (the media path the result recorded, or the
+    formats: one file per episode with a part found, next to its video (the media path the result recorded, or the
     file of that id among ``videos``: files or folders), or in the folder ``out`` when given. A side file that
     cannot be written, or an episode whose video is unknown, is a Failure; the others are still written."""
-    writer = get_writer(fmt)
+    writer = get_writer(fmt, edl_actions)
     answers = {d.id: d for d in detections}
     outcome = ExportOutcome()
     if not writer.per_episode:
