@@ -3,6 +3,7 @@ the end), what recurs across the season there, and the rules that keep the credi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,10 @@ def test_an_intro_inside_the_credits_is_the_theme_replayed_not_an_intro() -> Non
     assert intro.segment is None and intro.note == NOTE_IN_CREDITS and found.segment == credits.segment
     early = Candidate(Kind.INTRO, Segment(30.0, 50.0), 0.8, Method.RECURRING, family="matching")
     assert fuse([early, credits])[0].segment == early.segment
+    # the model sure of the theme in the credits (it hears one episode) does not overrule the intro that recurs
+    model = Candidate(Kind.INTRO, Segment(91.0, 109.0), 0.95, Method.MODEL, family="model")
+    doubted = replace(early, confidence=0.4)
+    assert fuse([doubted, model, credits])[0].segment == early.segment
 
 
 @pytest.fixture(scope="module")

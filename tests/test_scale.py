@@ -16,7 +16,7 @@ import pytest
 from introdetect import detect
 from introdetect.analysis import analysis_key
 from introdetect.cache import AnalysisCache, EpisodeKey
-from introdetect.detectors import DEFAULT_MODEL, ModelDetector
+from introdetect.detectors import DEFAULT_MODEL, SERIES_DETECTORS, ModelDetector
 from introdetect.settings import AudioOptions
 
 analysis_module = importlib.import_module("introdetect.analysis")
@@ -69,7 +69,8 @@ def test_a_rerun_decodes_nothing_and_a_new_episode_costs_one(
     cache.hits = cache.misses = 0
     grown = detect(videos, workers=1, cache=cache)
     assert calls == [held_back.name]
-    assert cache.misses == 1 + 1  # the new episode and its series
+    remote = sum(d.remote for d in SERIES_DETECTORS)  # each matches the season again: recurring, credits
+    assert cache.misses == 1 + remote  # the new episode, and its series once per series detector
     uncached = detect(videos, workers=1)
     assert _answers(grown) == _answers(uncached)
 

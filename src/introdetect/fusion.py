@@ -111,19 +111,30 @@ def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
     return replace(decide(matcher, model), evidence=evidence)
 
 
+def _in_credits(candidate: Candidate, credits: Part | None) -> bool:
+    span = candidate.segment
+    if credits is None or credits.segment is None or span is None or candidate.kind != Kind.INTRO:
+        return False
+    return span.overlap_s(credits.segment) > IN_CREDITS_SHARE * span.duration_s
+
+
 def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
-    """Every part an episode's candidates support: the intro by the rules above; any other kind, the surest
-    candidate of that kind (the first proposed among equals)."""
-    intro = fuse_intro(candidates, use)
-    parts = []
+    """Every part an episode's candidates support: any kind other than the intro, the surest candidate of that
+    kind (the first proposed among equals); then the intro by the rules above, where an intro candidate lying
+    inside the credits (the theme replayed there) says "no intro" instead (a model's "no intro" never removes
+    an intro that recurs, so the matcher's stands)."""
     given = allowed(candidates, use)
+    parts = []
     for kind in Kind:
         of_kind = [c for c in given if c.kind == kind] if kind != Kind.INTRO else []
         if of_kind:
             parts.append(max(of_kind, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
     credits = next((p for p in parts if p.kind == Kind.CREDITS and p.segment is not None), None)
-    if credits is not None and intro.segment is not None and credits.segment is not None:
-        inside = intro.segment.overlap_s(credits.segment)
-        if inside > IN_CREDITS_SHARE * intro.segment.duration_s:
-            intro = replace(intro, segment=None, confidence=credits.confidence, note=NOTE_IN_CREDITS)
-    return (intro, *parts)
+    kept = []
+    for c in given:
+        if not _in_credits(c, credits):
+            kept.append(c)
+        else:  # the theme in the credits: "no intro" as sure as the credits are (the model's curve is kept)
+            sure = credits.confidence if credits is not None else c.confidence
+            kept.append(replace(c, segment=None, confidence=sure, note=_note(c.note, NOTE_IN_CREDITS)))
+    return (fuse_intro(kept, "fused"), *parts)

@@ -22,6 +22,47 @@ from .base import Candidate, DetectorContext
 
 NOTE_LONE = "a lone episode of an unknown series cannot be matched: add its siblings or labelled episodes of its series"
 
+IDENT_AT_ZERO = 0.8
+"""A motif is an ident when this share of its regions start at the file's start (``MotifFeatures.at_zero``)..."""
+
+IDENT_MAX_S = 10.0
+"""...and it lasts at most this (median): a network or studio ident runs 2–5 s, a studio logo with music up to
+10 s; a title sequence at 0:00 is longer, or is the only recurring piece (then it is the intro)."""
+
+IDENT_MIN_SUPPORT = 0.7
+"""...and at least this share of the season holds it: a network ident opens every episode (one whose audio was
+EQ'd away may be missed), while a recap's sting opens only the episodes with a recap (40 % in the corpus)."""
+
+
+def ident_motif(analysis: SeriesAnalysis, options: MatchingOptions = DEFAULT_MATCHING) -> int | None:
+    """The season's ident (module constants), when it has one and another motif is a plausible intro: a piece
+    fixed at 0:00 of every episode that comes before the intro is the network's or the studio's, never the
+    intro; alone, it is the intro (a series whose title sting opens every episode)."""
+    fixed = [
+        k
+        for k, f in enumerate(analysis.features)
+        if f.at_zero >= IDENT_AT_ZERO and math.exp(f.log_duration) <= IDENT_MAX_S and f.support >= IDENT_MIN_SUPPORT
+    ]
+    if not fixed:
+        return None
+    k = max(fixed, key=lambda i: analysis.features[i].support)
+    others = [p for i, p in enumerate(analysis.probabilities) if i != k]
+    return k if others and max(others) >= options.min_intro_probability else None
+
+
+def series_idents(
+    prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, options: MatchingOptions = DEFAULT_MATCHING
+) -> tuple[list[Segment | None], float]:
+    """Per episode its ident (refined), None where it has none; and the share of the season that holds it."""
+    k = ident_motif(analysis, options)
+    if k is None:
+        return [None] * len(prints), 0.0
+    motif = analysis.motifs[k]
+    refiner = Refiner(prints, options)
+    return [refiner.refine(motif.main_region(e)) if e in motif.regions else None for e in range(len(prints))], len(
+        motif.regions
+    ) / len(prints)
+
 
 def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int) -> list[tuple[Match, ...]]:
     """Per episode, the recurring motifs heard in it (its main region of each), best first, at most ``limit``."""
@@ -49,10 +90,16 @@ def series_answers(
     prints = list(prints)
     n = len(prints)
     analysis = analysis or analyse_series(prints, scorer, options)
-    if not analysis.motifs or analysis.probabilities.max() < options.min_intro_probability:
-        best = float(analysis.probabilities.max()) if analysis.motifs else 0.0
-        return [(None, AnswerFeatures(0.0, logit(best), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints]
-    k = int(np.argmax(analysis.probabilities))
+    probabilities = analysis.probabilities.copy()
+    ident = ident_motif(analysis, options)
+    if ident is not None:
+        probabilities[ident] = -1.0  # never the intro
+    if not analysis.motifs or probabilities.max() < options.min_intro_probability:
+        best = float(probabilities.max()) if analysis.motifs else 0.0
+        return [
+            (None, AnswerFeatures(0.0, logit(max(best, 0.0)), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints
+        ]
+    k = int(np.argmax(probabilities))
     motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
     refiner = Refiner(prints, options)
     share = len(motif.episodes) / n
@@ -83,7 +130,9 @@ def series_answers(
 @dataclass(frozen=True)
 class RecurringDetector:
     """The season's recurring motifs (landmark fingerprints, offset voting, DBSCAN), the scorer's likeliest
-    intro among them; a lone episode cannot be matched and is answered "unmatched"."""
+    intro among them, and the ident fixed at 0:00 before it (``ident_motif``; an ident is never the intro); a
+    lone episode cannot be matched and is answered "unmatched". ``kinds`` is what it is asked for (the intro:
+    an episode answered by a known intro is not matched again); the ident comes with it."""
 
     name: ClassVar[str] = "recurring"
     family: ClassVar[str] = "matching"
@@ -99,7 +148,8 @@ class RecurringDetector:
         return cls(context.scorer, context.confidence, context.matching)
 
     def key(self) -> str:
-        return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash)
+        idents = (IDENT_AT_ZERO, IDENT_MAX_S, IDENT_MIN_SUPPORT)
+        return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
     def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
         prints = list(prints)
@@ -108,15 +158,15 @@ class RecurringDetector:
         analysis = analyse_series(prints, self.scorer, self.options)
         answers = series_answers(prints, self.scorer, analysis, self.options)
         matches = series_matches(prints, analysis, self.options.max_matches)
-        return [
-            [
-                Candidate(
-                    Kind.INTRO,
-                    segment,
-                    self.confidence.confidence(features),
-                    Method.RECURRING,
-                    evidence=Evidence(matches=found),
-                )
-            ]
-            for (segment, features), found in zip(answers, matches, strict=True)
-        ]
+        idents, share = series_idents(prints, analysis, self.options)
+        out: list[list[Candidate] | None] = []
+        for (segment, features), found, ident in zip(answers, matches, idents, strict=True):
+            intro = Candidate(
+                Kind.INTRO, segment, self.confidence.confidence(features), Method.RECURRING, evidence=Evidence(found)
+            )
+            given = [intro]
+            if share:
+                # as sure as the share of the season that holds it: every episode's ident at 0:00 is near certain
+                given.append(Candidate(Kind.IDENT, ident, round(0.5 + 0.45 * share, 4), Method.RECURRING))
+            out.append(given)
+        return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -36,6 +36,7 @@ LEVEL_DB = {
     "effect": -24.0,
     "logo": -17.0,
     "recap": -18.0,
+    "preview": -18.0,
 }
 """RMS level of each kind of sound in the mix, dBFS: dialogue on top, score well under it, ambience as a bed;
 the intro is mixed louder than the score, as broadcasts do, but not far above the dialogue."""
@@ -52,7 +53,14 @@ VARIATIONS = (
     "volume_change",
     "eq_change",
     "recap",
+    "preview",
+    "post_credits",
+    "dialogue_over_credits",
+    "new_intro_version",
 )
+STRUCTURE_VARIATIONS = ("preview", "post_credits", "dialogue_over_credits", "new_intro_version")
+"""The variations only a corpus with structure has (CorpusSize.structure)."""
+
 SWITCHES = (*VARIATIONS, "codecs")
 
 PART_KINDS = ("ident", "recap", "credits", "preview")
@@ -71,10 +79,14 @@ class CorpusSize:
     packages: tuple[str, ...]
     max_cold_open_share: float  # cold opens at most this share of the episode
     theme_s: tuple[float, float]
+    structure: bool = False
+    """Episodes with the structure of TV beyond the intro: recaps that replay earlier episodes' scenes, previews
+    whose scenes recur in the next episode, post-credits scenes, dialogue over the credits' start, end themes
+    other than the intro, an intro whose version changes half-way through the season."""
 
 
 def _sizes() -> dict[str, CorpusSize]:
-    from .sources import ALL_PACKAGES, TINY_PACKAGES
+    from .sources import ALL_PACKAGES, FIRST_PACKAGES, TINY_PACKAGES
 
     return {
         "tiny": CorpusSize(
@@ -93,7 +105,7 @@ def _sizes() -> dict[str, CorpusSize]:
             (4, 5),
             1,
             (300.0, 720.0),
-            ALL_PACKAGES,
+            FIRST_PACKAGES,
             0.5,
             (15.0, 90.0),
         ),
@@ -103,12 +115,28 @@ def _sizes() -> dict[str, CorpusSize]:
             (6, 7),
             2,
             (600.0, 2700.0),
-            ALL_PACKAGES,
+            FIRST_PACKAGES,
             0.6,
             (15.0, 90.0),
         ),
         # one long season, for measuring how the cost of matching grows with the number of episodes
-        "season": CorpusSize("season", {"test": 1}, (40, 40), 0, (1200.0, 1560.0), ALL_PACKAGES, 0.6, (15.0, 90.0)),
+        "season": CorpusSize("season", {"test": 1}, (40, 40), 0, (1200.0, 1560.0), FIRST_PACKAGES, 0.6, (15.0, 90.0)),
+        # the parts of an episode: a season of each series, structured, over every development package
+        "parts": CorpusSize(
+            "parts",
+            {"train": 2, "validation": 2, "test": 8},
+            (6, 6),
+            0,
+            (600.0, 1500.0),
+            ALL_PACKAGES,
+            0.5,
+            (15.0, 90.0),
+            structure=True,
+        ),
+        # the same structure in two short seasons, for the tests
+        "tinyparts": CorpusSize(
+            "tinyparts", {"test": 2}, (4, 4), 0, (150.0, 200.0), TINY_PACKAGES, 0.3, (12.0, 20.0), structure=True
+        ),
     }
 
 
@@ -156,6 +184,10 @@ class SeriesPlan:
     dialogue_groups: tuple[str, ...]
     cold_open_s: float  # typical start of the intro in this series
     episode_s: tuple[float, float]  # the series' format: its episodes' length range
+    credits_theme: Excerpt | None = None  # an end theme of its own (None: the credits replay the intro's theme)
+    preview_sting: Excerpt | None = None  # the "next time" sting
+    intro_v2: Excerpt | None = None  # the intro's new version, from episode ``v2_from`` on
+    v2_from: int = 0
 
 
 @dataclass(frozen=True)
@@ -184,6 +216,11 @@ class EpisodePlan:
     others: dict[str, Segment | None] = field(default_factory=dict, repr=False)
     """The parts other than the intro, in mix time (PART_KINDS; None: the episode has none of that kind). Not
     part of the plan's hash: they describe the events, they do not change them."""
+    story: Segment | None = field(default=None, repr=False)
+    """The episode's own story after the intro (mix time): where a recap or a preview of another episode takes
+    its scenes from."""
+    preview_slot: Segment | None = field(default=None, repr=False)
+    """Where its preview's scenes go (mix time), filled from the next episode's story once that is planned."""
 
     @property
     def part_truth(self) -> dict[str, Segment | None]:
@@ -213,9 +250,11 @@ class EpisodePlan:
         return tuple(k for k in VARIATIONS if self.variations.get(k) is True)
 
     def plan_hash(self) -> str:
-        """Changes when anything about the file would: its events, variations, encoding, or the renderer."""
+        """Changes when anything about the file would: its events, variations, encoding, or the renderer. (The
+        variations of structure, where off, are left out: a corpus without structure hashes as it did.)"""
+        variations = {k: v for k, v in self.variations.items() if k not in STRUCTURE_VARIATIONS or v}
         payload = json.dumps(
-            [asdict(e) for e in self.events] + [self.variations, asdict(self.encoding), RENDER_VERSION],
+            [asdict(e) for e in self.events] + [variations, asdict(self.encoding), RENDER_VERSION],
             sort_keys=True,
             default=str,
         )
@@ -317,22 +356,23 @@ def plan_corpus(
         else:
             cold_open = float(srng.choice(starts[starts > 20])) * float(srng.uniform(0.8, 1.2))
         slug = f"show{index + 1:02d}"
-        series.append(
-            SeriesPlan(
-                slug=slug,
-                name=f"Сериал {index + 1:02d}",
-                split=splits[index],
-                intro_kind=kind,
-                intro=intro,
-                cues=cues,
-                ambience=ambiences[int(srng.integers(len(ambiences)))],
-                logo=logo,
-                recap_sting=recap,
-                dialogue_groups=groups,
-                cold_open_s=cold_open,
-                episode_s=_series_format(srng, size),
-            )
+        plan = SeriesPlan(
+            slug=slug,
+            name=f"Сериал {index + 1:02d}",
+            split=splits[index],
+            intro_kind=kind,
+            intro=intro,
+            cues=cues,
+            ambience=ambiences[int(srng.integers(len(ambiences)))],
+            logo=logo,
+            recap_sting=recap,
+            dialogue_groups=groups,
+            cold_open_s=cold_open,
+            episode_s=_series_format(srng, size),
         )
+        if size.structure:
+            plan = _structure(np.random.default_rng([seed, 6, index]), plan, own_tracks, stings, library, size)
+        series.append(plan)
 
     episodes: list[EpisodePlan] = []
     # every split gets at least one episode without an intro, however small the corpus
@@ -341,9 +381,10 @@ def plan_corpus(
         erng = np.random.default_rng([seed, 3, s_index])
         count = int(erng.integers(size.episodes_per_series[0], size.episodes_per_series[1] + 1))
         seen = size.seen_episodes_per_train_series if plan.split == "train" else 0
+        season: list[EpisodePlan] = []
         for number in range(1, count + seen + 1):
             split = "seen" if number > count else plan.split
-            episodes.append(
+            season.append(
                 _plan_episode(
                     np.random.default_rng([seed, 4, s_index, number]),
                     size,
@@ -354,9 +395,86 @@ def plan_corpus(
                     library,
                     force_no_intro=s_index in forced and number == count,
                     without=without,
+                    earlier=season,
+                    xrng=np.random.default_rng([seed, 5, s_index, number]),
+                    last=number == count + seen,
                 )
             )
+        episodes += _fill_previews(season, np.random.default_rng([seed, 7, s_index]))
     return series, episodes
+
+
+def _structure(
+    rng: np.random.Generator,
+    plan: SeriesPlan,
+    own_tracks: list[SourceFile],
+    stings: list[SourceFile],
+    library: SourceLibrary,
+    size: CorpusSize,
+) -> SeriesPlan:
+    """A series' structure beyond the intro (CorpusSize.structure): an end theme of its own for some, a preview
+    sting, and for some a new version of the intro from half-way through the season."""
+    credits_theme = None
+    if rng.random() < 0.4:
+        track = own_tracks[-1] if len(own_tracks) > 1 else own_tracks[0]
+        credits_theme = _excerpt(rng, library, track, float(rng.uniform(30, 60)))
+    source = stings[int(rng.integers(len(stings)))]
+    preview = Excerpt(source, 0.0, round(min(library.duration(source), 2.0), 3))
+    intro_v2, v2_from = None, 0
+    if rng.random() < 0.25 and size.episodes_per_series[0] >= 4:
+        length = float(np.clip(plan.intro.length_s * rng.uniform(0.7, 1.3), 2.0, size.theme_s[1]))
+        intro_v2 = _excerpt(rng, library, plan.intro.source, length)
+        v2_from = size.episodes_per_series[0] // 2 + 1
+    return replace(plan, credits_theme=credits_theme, preview_sting=preview, intro_v2=intro_v2, v2_from=v2_from)
+
+
+def _story_lines(plan: EpisodePlan) -> list[Event]:
+    story = plan.story
+    if story is None:
+        return []
+    return [e for e in plan.events if e.kind == "dialogue" and story.start_s <= e.start_s and e.end_s <= story.end_s]
+
+
+def _clips(
+    rng: np.random.Generator, sources: list[EpisodePlan], start_s: float, end_s: float
+) -> tuple[list[Event], float]:
+    """Scenes of other episodes replayed in [start_s, end_s): clips of 4–10 s of their story's lines, each clip's
+    lines at their own spacing and delivery (the same recording: a fingerprint finds them in that episode).
+    Returns the events and where the last one ends."""
+    events: list[Event] = []
+    t, reach = start_s, start_s
+    pools = [lines for lines in (_story_lines(p) for p in sources) if lines]
+    while pools and t < end_s - 3.0:
+        lines = pools[int(rng.integers(len(pools)))]
+        first = int(rng.integers(len(lines)))
+        length = float(rng.uniform(4.0, 10.0))
+        clip = [e for e in lines[first:] if e.end_s - lines[first].start_s <= length] or [lines[first]]
+        shift = t - clip[0].start_s
+        if clip[-1].end_s + shift > end_s:
+            break
+        events += [replace(e, start_s=round(e.start_s + shift, 3)) for e in clip]
+        reach = clip[-1].end_s + shift
+        t = reach + float(rng.uniform(0.3, 0.8))
+    return events, reach
+
+
+def _fill_previews(season: list[EpisodePlan], rng: np.random.Generator) -> list[EpisodePlan]:
+    """Each episode's preview slot filled with scenes of the next episode's story (its truth set to them)."""
+    out = []
+    for k, plan in enumerate(season):
+        slot = plan.preview_slot
+        if slot is None or k + 1 >= len(season):
+            out.append(plan)
+            continue
+        clips, reach = _clips(rng, [season[k + 1]], slot.start_s, slot.end_s)
+        if not clips:
+            out.append(plan)
+            continue
+        events = tuple(sorted((*plan.events, *clips), key=lambda e: (e.start_s, e.kind)))
+        start = next(e.start_s for e in plan.events if e.kind == "preview")
+        others = {**plan.others, "preview": Segment(start, round(reach, 3))}
+        out.append(replace(plan, events=events, others=others))
+    return out
 
 
 def _scenes(
@@ -409,7 +527,15 @@ def _plan_episode(
     library: SourceLibrary,
     force_no_intro: bool = False,
     without: frozenset[str] = frozenset(),
+    earlier: list[EpisodePlan] | None = None,
+    xrng: np.random.Generator | None = None,
+    last: bool = False,
 ) -> EpisodePlan:
+    """One episode. ``rng`` draws what every corpus has; ``xrng`` the structure of ``size.structure`` corpora
+    (``earlier``: the season's episodes before it, whose scenes its recap replays; ``last``: no next episode
+    to preview), so that a corpus without structure draws exactly as it did."""
+    structured = size.structure
+    xrng = xrng if xrng is not None else np.random.default_rng(0)
     duration = round(float(rng.uniform(*series.episode_s)), 2)
     variations: dict[str, float | bool | str] = {k: False for k in VARIATIONS}
     variations["no_intro"] = (number > 1 and rng.random() < 0.08) or force_no_intro
@@ -428,10 +554,16 @@ def _plan_episode(
                 ["lowpass=f=6500", "highpass=f=250", "equalizer=f=120:t=q:w=1:g=6", "equalizer=f=3000:t=q:w=1.5:g=-6"]
             )
         )
+    if structured:
+        variations["preview"] = not last and xrng.random() < 0.4
+        variations["post_credits"] = xrng.random() < 0.3
+        variations["dialogue_over_credits"] = xrng.random() < 0.3
+        variations["new_intro_version"] = series.intro_v2 is not None and number >= series.v2_from
     # switched-off variations are drawn all the same, so that the rest of the corpus stays as it was
     for name in without & set(VARIATIONS):
         variations[name] = False
         variations.pop({"volume_change": "gain_db", "eq_change": "eq"}.get(name, ""), None)
+    theme = series.intro_v2 if variations["new_intro_version"] and series.intro_v2 is not None else series.intro
 
     # the series' ambience bed, entered at a different point of its loop in every episode
     bed_phase = round(float(rng.uniform(0.0, library.duration(series.ambience))), 3)
@@ -439,25 +571,29 @@ def _plan_episode(
         Event("ambience", 0.0, series.ambience, bed_phase, duration, loop=True, fade_in_s=1.0, fade_out_s=1.0)
     ]
     t = 0.0
-    if series.logo is not None:
-        events.append(Event("logo", 0.0, series.logo.source, 0.0, series.logo.length_s))
-        t = series.logo.length_s + float(rng.uniform(0.3, 1.2))
     others: dict[str, Segment | None] = {kind: None for kind in PART_KINDS}
     if series.logo is not None:
+        events.append(Event("logo", 0.0, series.logo.source, 0.0, series.logo.length_s))
         others["ident"] = Segment(0.0, series.logo.length_s)
+        t = series.logo.length_s + float(rng.uniform(0.3, 1.2))
     if variations["recap"]:
         recap_start = round(t, 3)
         events.append(Event("recap", recap_start, series.recap_sting.source, 0.0, series.recap_sting.length_s))
         t += series.recap_sting.length_s + 0.5
         recap_end = t + float(rng.uniform(15, 40))
-        scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end)
+        if structured and earlier:
+            # "previously on": scenes of the earlier episodes' story, as they were
+            scenes, reach = _clips(xrng, list(earlier), t, recap_end)
+        else:
+            scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end)
+            reach = max([e.end_s for e in scenes], default=0.0)
         events += scenes
         # the recap ends with its last line: what follows until the cold open's first line is the bed alone
-        heard = max([e.end_s for e in scenes], default=recap_start + series.recap_sting.length_s)
+        heard = max(reach, recap_start + series.recap_sting.length_s)
         others["recap"] = Segment(recap_start, round(heard, 3))
         t = recap_end
 
-    intro_length = series.intro.length_s
+    intro_length = theme.length_s
     if variations["trimmed_intro"]:
         intro_length = round(intro_length * float(rng.uniform(0.5, 0.85)), 3)
     cold_open = series.cold_open_s * float(rng.uniform(0.8, 1.2))
@@ -473,8 +609,8 @@ def _plan_episode(
             Event(
                 "intro",
                 intro.start_s,
-                series.intro.source,
-                series.intro.offset_s,
+                theme.source,
+                theme.offset_s,
                 intro_length,
                 fade_in_s=0.02,
                 fade_out_s=round(fade_out, 3),
@@ -490,13 +626,30 @@ def _plan_episode(
         content_start = intro.end_s + float(rng.uniform(0.5, 2.0))
     else:
         content_start = t
-    credits_start = round(duration - credits_length, 3)
-    events += _scenes(rng, catalog, library, series.dialogue_groups, content_start, credits_start - 1.0)
+
+    # the end: [story][preview?][credits][post-credits scene?][preview?]
+    post_s = round(float(xrng.uniform(10, 40)), 3) if variations["post_credits"] else 0.0
+    preview_s = round(float(xrng.uniform(15, 30)), 3) if variations["preview"] else 0.0
+    preview_after = bool(variations["preview"]) and xrng.random() < 0.5
+    credits_end = duration - post_s - (preview_s if preview_after else 0.0)
+    credits_start = round(credits_end - credits_length, 3)
+    story_end = credits_start - 1.0
+    slot: tuple[float, float] | None = None
+    if variations["preview"]:
+        slot = (credits_end, duration) if preview_after else (credits_start - 1.0 - preview_s, credits_start - 1.0)
+        if post_s and preview_after:
+            slot = (duration - preview_s, duration)
+        if not preview_after:
+            story_end = slot[0] - 1.0
+    if variations["dialogue_over_credits"] and not (variations["preview"] and not preview_after):
+        story_end = credits_start + float(xrng.uniform(2.0, 6.0))  # the last scene runs over the credits' start
+    events += _scenes(rng, catalog, library, series.dialogue_groups, content_start, story_end)
     # score cues, the same excerpts in every episode of the series, at other times: recurring non-intro music
+    cue_end = min(credits_start, story_end) if structured else credits_start
     for cue in series.cues:
         if rng.random() < 0.7:
-            at = float(rng.uniform(content_start, max(content_start, credits_start - cue.length_s)))
-            if at + cue.length_s < credits_start:
+            at = float(rng.uniform(content_start, max(content_start, cue_end - cue.length_s)))
+            if at + cue.length_s < cue_end:
                 events.append(
                     Event("score", round(at, 3), cue.source, cue.offset_s, cue.length_s, fade_in_s=1.5, fade_out_s=2.0)
                 )
@@ -507,18 +660,28 @@ def _plan_episode(
             events.append(
                 Event("score", round(t, 3), cue.source, cue.offset_s, round(length, 3), fade_in_s=1.5, fade_out_s=1.5)
             )
-    # end credits: the theme again, from the intro's excerpt on
+    # end credits: the theme again, from the intro's excerpt on, or the series' own end theme
+    ending = series.credits_theme if structured and series.credits_theme is not None else theme
     credits = Event(
         "credits",
         credits_start,
-        series.intro.source,
-        series.intro.offset_s,
-        round(min(credits_length, library.duration(series.intro.source) - series.intro.offset_s), 3),
+        ending.source,
+        ending.offset_s,
+        round(min(credits_length, library.duration(ending.source) - ending.offset_s), 3),
         fade_in_s=0.5,
         fade_out_s=2.0,
     )
     events.append(credits)
     others["credits"] = Segment(credits.start_s, round(min(credits.end_s, duration), 3))
+    if post_s:
+        post_start = round(credits_end + 0.5, 3)
+        post_end = duration - (preview_s if preview_after else 0.0) - 0.3
+        events += _scenes(xrng, catalog, library, series.dialogue_groups, post_start, post_end)
+    preview_slot = None
+    if slot is not None and series.preview_sting is not None:
+        sting = series.preview_sting
+        events.append(Event("preview", round(slot[0] + 0.3, 3), sting.source, 0.0, sting.length_s))
+        preview_slot = Segment(round(slot[0] + 0.3 + sting.length_s + 0.4, 3), round(slot[1] - 0.3, 3))
     episode_id = f"{series.slug}_s01e{number:02d}"
     name = f"{series.name}. 1 сезон, {number} серия"
     events.sort(key=lambda e: (e.start_s, e.kind))
@@ -526,7 +689,20 @@ def _plan_episode(
     if "codecs" in without:
         encoding = Encoding("mp4", "aac", 48000, "128k", 2, True)
     return EpisodePlan(
-        episode_id, series.slug, split, 1, number, name, duration, intro, variations, encoding, tuple(events), others
+        episode_id,
+        series.slug,
+        split,
+        1,
+        number,
+        name,
+        duration,
+        intro,
+        variations,
+        encoding,
+        tuple(events),
+        others,
+        story=Segment(round(content_start, 3), round(max(story_end, content_start + 0.001), 3)),
+        preview_slot=preview_slot,
     )
 
 

@@ -9,6 +9,7 @@ are used; others are reserved for independent evaluation.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,7 +23,12 @@ from ..debsources import DEFAULT_CACHE, package_licence, package_root
 MIX_RATE_HZ = 48_000
 """Rate the corpus is mixed at: the common rate of broadcast audio; the encoder converts for 44.1 kHz files."""
 
-AUDIO_SUFFIXES = (".ogg", ".flac", ".wav")
+AUDIO_SUFFIXES = (".ogg", ".flac", ".wav", ".mp3")
+"""What the mixer reads directly (libsndfile 1.1+ reads MP3)."""
+
+CONVERTED_SUFFIXES = (".it", ".s3m", ".xm", ".gsm")
+"""What ffmpeg decodes for it (tracker modules through libopenmpt, telephone GSM prompts): converted once to
+FLAC beside the package's files (``.converted/``), then read like the others."""
 
 # package → list of (role, glob below the package root, grouping): grouping names what makes a dialogue scene
 PACKAGES: dict[str, list[tuple[str, str]]] = {
@@ -37,6 +43,21 @@ PACKAGES: dict[str, list[tuple[str, str]]] = {
     "fillets-ng-data-nl": [("dialogue", "usr/share/games/fillets-ng/sound/*/nl/*.ogg")],
     "asterisk-core-sounds-en-wav": [("dialogue", "usr/share/asterisk/sounds/en_US_f_Allison/**/*.wav")],
     "asterisk-core-sounds-es-wav": [("dialogue", "usr/share/asterisk/sounds/es_MX_f_Allison/**/*.wav")],
+    # opened for diversity: other composers, tracker modules, other voices and languages, 8 kHz telephone prompts
+    "hyperrogue-music": [
+        ("music", "usr/share/hyperrogue/music/*.ogg"),
+        ("effect", "usr/share/hyperrogue/sounds/*.ogg"),
+    ],
+    "asc-music": [("music", "usr/share/games/asc/music/*.mp3")],
+    "pingus-data": [
+        ("music", "usr/share/games/pingus/data/music/*.it"),
+        ("music", "usr/share/games/pingus/data/music/*.s3m"),
+        ("effect", "usr/share/games/pingus/data/sounds/*.wav"),
+    ],
+    "fb-music-high": [("music", "usr/share/games/frozen-bubble/snd/*.xm")],
+    "asterisk-prompt-es-co": [("dialogue", "usr/share/asterisk/sounds/es/**/*.gsm")],
+    "asterisk-prompt-fr-armelle": [("dialogue", "usr/share/asterisk/sounds/fr/**/*.gsm")],
+    "asterisk-prompt-it-menardi-wav": [("dialogue", "usr/share/asterisk/sounds/it_IT_f_Menardi/**/*.wav")],
     "sonic-pi-samples": [
         ("ambience", "usr/share/sonic-pi/samples/ambi_*.flac"),
         ("effect", "usr/share/sonic-pi/samples/misc_*.flac"),
@@ -51,6 +72,20 @@ TINY_PACKAGES = ("singularity-music", "asterisk-core-sounds-en-wav", "sonic-pi-s
 """The tiny corpus (tests, demo) needs only these: 92 MB of downloads, all already used by the test suite."""
 
 ALL_PACKAGES = tuple(PACKAGES)
+
+DIVERSITY_PACKAGES = (
+    "hyperrogue-music",
+    "asc-music",
+    "pingus-data",
+    "fb-music-high",
+    "asterisk-prompt-es-co",
+    "asterisk-prompt-fr-armelle",
+    "asterisk-prompt-it-menardi-wav",
+)
+"""Opened later for diversity (DEVELOPERS.md): in the ``parts`` corpus; the ``small``/``full`` corpora keep the
+first nine (FIRST_PACKAGES) until they are rebuilt, so that their media on disk and their truth stay one."""
+
+FIRST_PACKAGES = tuple(p for p in PACKAGES if p not in DIVERSITY_PACKAGES)
 
 
 @dataclass(frozen=True)
@@ -68,6 +103,7 @@ class Catalog:
     roots: dict[str, Path]
     files: dict[str, list[SourceFile]] = field(default_factory=lambda: defaultdict(list))
     licences: dict[str, str] = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)  # files ffmpeg could not decode (left out, listed)
 
     def by_role(self, role: str) -> list[SourceFile]:
         return self.files.get(role, [])
@@ -91,8 +127,30 @@ def _group(package: str, relative: str) -> str:
     return f"{package}:{'/'.join(parts[:-1])}"
 
 
+CONVERTED = ".converted"
+
+
+def _converted(root: Path, path: Path) -> Path | None:
+    """``path`` (a format the mixer cannot read) as FLAC under ``root/.converted``, converted by ffmpeg once
+    (temporary file, then rename); None when ffmpeg cannot decode it (the catalog lists it as unreadable)."""
+    from introdetect.atomic import atomic_path
+    from introdetect.media import FFMPEG
+
+    target = root / CONVERTED / (str(path.relative_to(root)) + ".flac")
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = [FFMPEG, "-nostdin", "-loglevel", "error", "-i", str(path), "-ac", "2", "-c:a", "flac", "-y"]
+    try:
+        with atomic_path(target, suffix=".flac", durable=False) as tmp:
+            subprocess.run([*command, str(tmp)], check=True, stdin=subprocess.DEVNULL, capture_output=True)
+    except subprocess.CalledProcessError:
+        return None
+    return target
+
+
 def build_catalog(packages: tuple[str, ...], cache: Path = DEFAULT_CACHE) -> Catalog:
-    """Fetch (once) and index the packages' sound files."""
+    """Fetch (once) and index the packages' sound files (converting those the mixer cannot read)."""
     catalog = Catalog(roots={})
     for package in packages:
         root = package_root(package, cache)
@@ -100,9 +158,18 @@ def build_catalog(packages: tuple[str, ...], cache: Path = DEFAULT_CACHE) -> Cat
         catalog.licences[package] = package_licence(package, cache)
         for role, pattern in PACKAGES[package]:
             for path in sorted(root.glob(pattern)):
-                if path.is_file() and path.suffix.lower() in AUDIO_SUFFIXES and "/silence/" not in str(path):
-                    relative = str(path.relative_to(root))
-                    catalog.files[role].append(SourceFile(package, relative, role, _group(package, relative)))
+                suffix = path.suffix.lower()
+                if not path.is_file() or "/silence/" in str(path):
+                    continue
+                if suffix not in AUDIO_SUFFIXES + CONVERTED_SUFFIXES:
+                    continue
+                original = str(path.relative_to(root))
+                readable = _converted(root, path) if suffix in CONVERTED_SUFFIXES else path
+                if readable is None:
+                    catalog.unreadable.append(f"{package}: {original}")
+                    continue
+                relative = str(readable.relative_to(root))
+                catalog.files[role].append(SourceFile(package, relative, role, _group(package, original)))
     return catalog
 
 
