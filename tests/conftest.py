@@ -133,6 +133,19 @@ def tiny_corpus(tiny_corpus_build) -> Path:  # noqa: ANN001
     return tiny_corpus_build[0]
 
 
+@pytest.fixture(scope="session")
+def tinyparts_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two short structured seasons (seed 0) from real recordings: 2 series of 4 episodes of 150–200 s with a
+    network ident (one series), recaps replaying earlier episodes' scenes, previews of the next episode,
+    post-credits scenes, dialogue over the credits; truth of every part in truth_test.json."""
+    from introdetect_eval.corpus import build_corpus
+
+    folder = tmp_path_factory.mktemp("tinyparts")
+    result = build_corpus(folder, "tinyparts", seed=0, cache=CACHE)
+    assert not result.failed, result.failed
+    return folder
+
+
 @pytest.fixture
 def noise() -> np.ndarray:
     return np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32) * 0.1

@@ -111,9 +111,16 @@ def detect(
     return found.answers(use)
 
 
-def _series_task(detector: SeriesDetector, name: str, prints: list[EpisodePrint]) -> list[list[Candidate] | None]:
+def _series_task(
+    detector: SeriesDetector, name: str, prints: list[EpisodePrint], earlier: list[list[Candidate]]
+) -> list[list[Candidate] | None]:
     relax_worker_malloc()
-    return detector.detect_series(name, prints)
+    return detector.detect_series(name, prints, earlier)
+
+
+def _spans(found: list[Candidate]) -> list[tuple[str, float | None, float | None]]:
+    """What of earlier candidates enters a cache key: their kinds and spans."""
+    return [(str(c.kind), *((c.segment.start_s, c.segment.end_s) if c.segment else (None, None))) for c in found]
 
 
 def _ship(pool: Executor, prints: list[EpisodePrint]) -> Any:
@@ -131,10 +138,13 @@ def _run_series_detector(
     cache: AnalysisCache | None,
     keys: dict[Path, EpisodeKey],
     progress: ProgressHook | None,
+    found: dict[Path, list[Candidate]] | None = None,
 ) -> dict[Path, list[Candidate]]:
-    """One series detector over every series' open episodes: in this process, or (``remote``) as a task each on
-    ``pool``, a series whose episodes and detector are unchanged read back from the cache."""
+    """One series detector over every series' open episodes (told what earlier detectors ``found`` for them): in
+    this process, or (``remote``) as a task each on ``pool``, a series whose episodes, earlier candidates and
+    detector are unchanged read back from the cache."""
     out: dict[Path, list[Candidate]] = {}
+    found = found or {}
 
     def take(members: list[Path], answers: list[list[Candidate] | None]) -> None:
         for path, found in zip(members, answers, strict=True):
@@ -144,20 +154,24 @@ def _run_series_detector(
     jobs = [(name, members) for name, members in jobs if members]
     if not detector.remote:
         for name, members in jobs:
-            take(members, detector.detect_series(name, [prints[p] for p in members]))
+            take(
+                members, detector.detect_series(name, [prints[p] for p in members], [found.get(p, []) for p in members])
+            )
         return out
     tracker = Tracker(progress, detector.name, len(jobs))
     todo: dict[Any, tuple[list[Path], str | None]] = {}
     for name, members in jobs:
         key = None
         if cache is not None and all(p in keys for p in members):
-            key = digest("series", detector.key(), name, [keys[p].digest for p in members])
+            earlier = [_spans(found.get(p, [])) for p in members]
+            key = digest("series", detector.key(), name, [keys[p].digest for p in members], earlier)
             hit = cache.series(key)
             if hit is not None:
                 take(members, hit)
                 tracker.advance()
                 continue
-        future = pool.submit(_series_task, detector, name, _ship(pool, [prints[p] for p in members]))
+        given = [found.get(p, []) for p in members]
+        future = pool.submit(_series_task, detector, name, _ship(pool, [prints[p] for p in members]), given)
         todo[future] = (members, key)
     for future in as_completed(todo):
         members, key = todo[future]
@@ -248,7 +262,8 @@ def _series_candidates(
             (name, [p for p in members if not detector.kinds <= answered.get(p, set())])
             for name, members in groups.items()
         ]
-        for path, given in _run_series_detector(detector, jobs, analysed.prints, pool, cache, keys, progress).items():
+        answers = _run_series_detector(detector, jobs, analysed.prints, pool, cache, keys, progress, found)
+        for path, given in answers.items():
             found.setdefault(path, []).extend(given)
             answered.setdefault(path, set()).update(c.kind for c in given)
     return found

@@ -8,9 +8,10 @@ from .credits import CreditsDetector
 from .known import KnownDetector
 from .model import DEFAULT_MODEL, ModelDetector
 from .recurring import RecurringDetector
+from .replay import ReplayDetector
 
 EPISODE_DETECTORS = (ModelDetector,)
-SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector)
+SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector, ReplayDetector)
 
 FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
 """What ``detect(use=…)`` chooses from: matching (known intros and recurrence) and the model."""
@@ -39,6 +40,7 @@ __all__ = [
     "KnownDetector",
     "ModelDetector",
     "RecurringDetector",
+    "ReplayDetector",
     "SeriesDetector",
     "build_detectors",
 ]

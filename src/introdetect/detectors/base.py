@@ -7,8 +7,9 @@ every detector's candidates. Two shapes of detector:
 * an **episode detector** sees one episode's analysis (its print and frame features) and runs inside that
   episode's analysis task, next to the decode (the features never travel);
 * a **series detector** sees the prints of a season's episodes and answers each of them. Series detectors
-  run in their registration order; an episode answered by one for every kind the next one proposes is not
-  given to that one (a known intro stands: the season is not matched again for it).
+  run in their registration order, each told what the ones before it proposed for every episode; an episode
+  answered by one for every kind the next one proposes is not given to that one (a known intro stands: the
+  season is not matched again for it).
 
 A detector of a new kind of part needs nothing else: fusion takes, per kind it has no rule for, the surest
 candidate of the detectors ``use`` allows. A detector that competes on a kind fusion has rules for (the intro)
@@ -83,4 +84,9 @@ class SeriesDetector(Protocol):
 
     def key(self) -> str: ...
 
-    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]: ...
+    def detect_series(
+        self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
+    ) -> list[list[Candidate] | None]:
+        """``earlier``: per episode, what the detectors before this one proposed (empty: nothing, or not
+        given): a detector whose rules need another part (the replays need the intro) reads it there."""
+        ...

@@ -117,7 +117,9 @@ class CreditsDetector:
         constants = (MIN_CREDITS_S, MIN_SHARE, MAX_RUN_ON_S, RUN_ON_DB, RUN_ON_SMOOTH_S)
         return digest(self.name, VERSION, constants, self.options.settings_hash)
 
-    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
+    def detect_series(
+        self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
+    ) -> list[list[Candidate] | None]:
         out: list[list[Candidate] | None] = [None] * len(prints)
         have = [i for i, p in enumerate(prints) if p.tail is not None and p.tail.profile.n_frames]
         if len(have) < 2:

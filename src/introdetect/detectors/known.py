@@ -50,7 +50,9 @@ class KnownDetector:
         entries = [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries]
         return digest(self.name, entries, self.library.options.settings_hash)
 
-    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
+    def detect_series(
+        self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
+    ) -> list[list[Candidate] | None]:
         if series in self.library.series:
             out: list[list[Candidate] | None] = []
             for p in prints:

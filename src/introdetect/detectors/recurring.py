@@ -151,7 +151,9 @@ class RecurringDetector:
         idents = (IDENT_AT_ZERO, IDENT_MAX_S, IDENT_MIN_SUPPORT)
         return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
-    def detect_series(self, series: str, prints: Sequence[EpisodePrint]) -> list[list[Candidate] | None]:
+    def detect_series(
+        self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
+    ) -> list[list[Candidate] | None]:
         prints = list(prints)
         if len(prints) < 2:
             return [[Candidate(Kind.INTRO, None, None, Method.UNMATCHED, NOTE_LONE)] for _ in prints]

@@ -49,18 +49,27 @@ class EpisodePrint:
     def after(self, start_s: float) -> EpisodePrint:
         """The part of this print from ``start_s`` of the file on, as a print of its own (a short episode's tail,
         taken from its head window instead of decoded again)."""
-        first = max(0, int(round((start_s - self.start_s) * self.profile.frame_rate)))
-        peaks = self.landmarks.peaks[self.landmarks.peaks[:, 0] >= first].copy()
+        return self.between(start_s, np.inf)
+
+    def between(self, start_s: float, end_s: float) -> EpisodePrint:
+        """The part of this print from ``start_s`` to ``end_s`` of the file, as a print of its own (its frame 0
+        at ``start_s``, its ``tail`` dropped)."""
+        rate = self.profile.frame_rate
+        first = max(0, int(round((start_s - self.start_s) * rate)))
+        last = self.profile.n_frames if not np.isfinite(end_s) else int(round((end_s - self.start_s) * rate))
+        last = max(first, min(self.profile.n_frames, last))
+        frames = self.landmarks.peaks[:, 0]
+        peaks = self.landmarks.peaks[(frames >= first) & (frames < last)].copy()
         peaks[:, 0] -= first
-        landmarks = Landmarks(peaks, self.landmarks.frame_rate, max(0, self.landmarks.n_frames - first))
-        profile = Profile(self.profile.log_mel[first:], self.profile.loudness_db[first:], self.profile.frame_rate)
+        landmarks = Landmarks(peaks, self.landmarks.frame_rate, last - first)
+        profile = Profile(self.profile.log_mel[first:last], self.profile.loudness_db[first:last], rate)
         return EpisodePrint(
             self.id,
             landmarks,
             profile,
-            profile.n_frames / profile.frame_rate,
-            self.reached_end,
-            self.start_s + first / self.profile.frame_rate,
+            profile.n_frames / rate,
+            self.reached_end and last == self.profile.n_frames,
+            self.start_s + first / rate,
         )
 
 

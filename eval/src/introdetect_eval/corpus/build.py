@@ -177,6 +177,9 @@ def build_corpus(
     todo = []
     for plan in episodes:
         path = episode_path(folder, plan)
+        for stale in path.parent.glob(f"{plan.id}.*"):  # the same episode in another container, from an older plan
+            if stale != path and stale.suffix.lower() in {".mp4", ".mkv", ".mp3"}:
+                stale.unlink()
         if path.exists() and previous.get(plan.id) == plan.plan_hash():
             result.up_to_date += 1
         else:

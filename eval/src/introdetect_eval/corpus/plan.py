@@ -382,6 +382,7 @@ def plan_corpus(
         count = int(erng.integers(size.episodes_per_series[0], size.episodes_per_series[1] + 1))
         seen = size.seen_episodes_per_train_series if plan.split == "train" else 0
         season: list[EpisodePlan] = []
+        used: dict[str, list[float]] = {}
         for number in range(1, count + seen + 1):
             split = "seen" if number > count else plan.split
             season.append(
@@ -398,6 +399,7 @@ def plan_corpus(
                     earlier=season,
                     xrng=np.random.default_rng([seed, 5, s_index, number]),
                     last=number == count + seen,
+                    used=used,
                 )
             )
         episodes += _fill_previews(season, np.random.default_rng([seed, 7, s_index]))
@@ -477,6 +479,28 @@ def _fill_previews(season: list[EpisodePlan], rng: np.random.Generator) -> list[
     return out
 
 
+DISTINCT_RATES = (0.88, 1.14)
+"""The delivery rates a structured corpus draws each use of a line from: within it, every two uses of one line in a
+series differ by a rate ratio at least DISTINCT_MARGIN away from each speed the matcher tries (1 and PAL's
+±4 %), so that a reused recording never matches itself: real dialogue is never said twice the same way, and only
+what is truly replayed (a recap, a preview) recurs."""
+
+DISTINCT_MARGIN = 0.015
+"""How far (as a ratio) two uses of a line stay from a speed the matcher tries: a 2 s line drifting 1.5 % moves
+30 ms, beyond the offset voting's tolerance once the line is long enough to vote."""
+
+MATCHED_SPEEDS = (1.0, 25 / 24, 24 / 25)
+
+
+def _distinct_rate(rng: np.random.Generator, earlier: list[float]) -> float | None:
+    """A rate for a new use of a line whose ``earlier`` uses had these rates (DISTINCT_RATES), None if none fits."""
+    for _ in range(16):
+        rate = float(rng.uniform(*DISTINCT_RATES))
+        if all(abs(rate / r - s) > DISTINCT_MARGIN for r in earlier for s in MATCHED_SPEEDS):
+            return rate
+    return None
+
+
 def _scenes(
     rng: np.random.Generator,
     catalog: Catalog,
@@ -485,8 +509,11 @@ def _scenes(
     start_s: float,
     end_s: float,
     gain_db: float = 0.0,
+    used: dict[str, list[float]] | None = None,
 ) -> list[Event]:
-    """Dialogue filling [start_s, end_s): scenes of consecutive lines of one group, with natural gaps."""
+    """Dialogue filling [start_s, end_s): scenes of consecutive lines of one group, with natural gaps. ``used``
+    (a structured corpus): each line's rates so far in the series, kept distinct (DISTINCT_RATES); a line with no
+    distinct rate left is passed over."""
     grouped = catalog.groups("dialogue")
     events: list[Event] = []
     t = max(0.0, start_s) + float(rng.uniform(0.3, 1.5))
@@ -503,10 +530,16 @@ def _scenes(
             speaker = speaker_of(line)
             # a change of speaker leaves a longer gap than one speaker's next sentence
             gap = float(rng.uniform(0.25, 0.9) if speaker != previous_speaker else rng.uniform(0.1, 0.4))
-            # the corpus reuses its few hours of recorded lines across episodes; real dialogue never repeats,
-            # so each use is delivered a little faster or slower and higher or lower (±3–7 %), which is
-            # enough that a fingerprint does not match it to its other uses
-            rate = float(rng.choice([-1, 1]) * rng.uniform(0.03, 0.07) + 1.0)
+            if used is None:
+                # the corpus reuses its few hours of recorded lines across episodes; real dialogue never repeats,
+                # so each use is delivered a little faster or slower and higher or lower (±3–7 %)
+                rate = float(rng.choice([-1, 1]) * rng.uniform(0.03, 0.07) + 1.0)
+            else:
+                found = _distinct_rate(rng, used.setdefault(line.path, []))
+                if found is None:
+                    continue
+                rate = found
+                used[line.path].append(rate)
             length = length / rate
             if t + length > end_s - 0.2:
                 return events
@@ -530,12 +563,14 @@ def _plan_episode(
     earlier: list[EpisodePlan] | None = None,
     xrng: np.random.Generator | None = None,
     last: bool = False,
+    used: dict[str, list[float]] | None = None,
 ) -> EpisodePlan:
     """One episode. ``rng`` draws what every corpus has; ``xrng`` the structure of ``size.structure`` corpora
     (``earlier``: the season's episodes before it, whose scenes its recap replays; ``last``: no next episode
     to preview), so that a corpus without structure draws exactly as it did."""
     structured = size.structure
     xrng = xrng if xrng is not None else np.random.default_rng(0)
+    used = used if structured else None  # the series' lines and the rates they were said at
     duration = round(float(rng.uniform(*series.episode_s)), 2)
     variations: dict[str, float | bool | str] = {k: False for k in VARIATIONS}
     variations["no_intro"] = (number > 1 and rng.random() < 0.08) or force_no_intro
@@ -585,7 +620,7 @@ def _plan_episode(
             # "previously on": scenes of the earlier episodes' story, as they were
             scenes, reach = _clips(xrng, list(earlier), t, recap_end)
         else:
-            scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end)
+            scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end, used=used)
             reach = max([e.end_s for e in scenes], default=0.0)
         events += scenes
         # the recap ends with its last line: what follows until the cold open's first line is the bed alone
@@ -603,7 +638,7 @@ def _plan_episode(
     intro: Segment | None = None
     if not variations["no_intro"]:
         intro = Segment(intro_start, round(intro_start + intro_length, 3))
-        events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start)
+        events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start, used=used)
         fade_out = min(0.4, intro_length / 6) if not variations["trimmed_intro"] else min(0.8, intro_length / 4)
         events.append(
             Event(
@@ -617,7 +652,9 @@ def _plan_episode(
             )
         )
         if variations["dialogue_over_intro"]:
-            events += _scenes(rng, catalog, library, series.dialogue_groups, intro.start_s - 0.5, intro.end_s)
+            events += _scenes(
+                rng, catalog, library, series.dialogue_groups, intro.start_s - 0.5, intro.end_s, used=used
+            )
         if variations["effects_over_intro"]:
             for _ in range(int(rng.integers(1, 4))):
                 effect = catalog.by_role("effect")[int(rng.integers(len(catalog.by_role("effect"))))]
@@ -643,7 +680,7 @@ def _plan_episode(
             story_end = slot[0] - 1.0
     if variations["dialogue_over_credits"] and not (variations["preview"] and not preview_after):
         story_end = credits_start + float(xrng.uniform(2.0, 6.0))  # the last scene runs over the credits' start
-    events += _scenes(rng, catalog, library, series.dialogue_groups, content_start, story_end)
+    events += _scenes(rng, catalog, library, series.dialogue_groups, content_start, story_end, used=used)
     # score cues, the same excerpts in every episode of the series, at other times: recurring non-intro music
     cue_end = min(credits_start, story_end) if structured else credits_start
     for cue in series.cues:
@@ -676,7 +713,7 @@ def _plan_episode(
     if post_s:
         post_start = round(credits_end + 0.5, 3)
         post_end = duration - (preview_s if preview_after else 0.0) - 0.3
-        events += _scenes(xrng, catalog, library, series.dialogue_groups, post_start, post_end)
+        events += _scenes(xrng, catalog, library, series.dialogue_groups, post_start, post_end, used=used)
     preview_slot = None
     if slot is not None and series.preview_sting is not None:
         sting = series.preview_sting
