@@ -50,7 +50,8 @@ class EpisodeAnalysis:
 
     print: EpisodePrint
     features: EpisodeFeatures | None = None
-    path: str | None = None  # the media file, for a detector that reads more of it (its chapters, its tags)
+    path: str | None = None  # the media file, for a detector that reads more of it (its tags)
+    chapters: tuple[tuple[float, float, str], ...] = ()  # the file's chapters (start s, end s, title)
 
     @property
     def id(self) -> str:
@@ -139,7 +140,8 @@ def analyse_episode(
         elif infos and infos[0].duration_s is not None and tail_length_s(options, infos[0].duration_s) > 0:
             media_s = infos[0].duration_s
             tail = _decode_tail(path, replace(options, tail_s=tail_length_s(options, media_s)), matching, media_s)
-    return replace(analysis, print=replace(head, tail=tail), path=str(path))
+    chapters = infos[0].chapters if infos else ()
+    return replace(analysis, print=replace(head, tail=tail), path=str(path), chapters=chapters)
 
 
 def tail_length_s(options: AudioOptions, media_s: float) -> float:

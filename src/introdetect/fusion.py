@@ -10,7 +10,9 @@ recurs across the season) and the model's:
 * the model's "no intro" never removes an intro that recurs: one episode's audio alone is weaker evidence
   than the same piece heard across the season (on the corpus's test split the model misses whole series
   with near-certainty: docs/MODEL.md);
-* an episode with no siblings and no known intro is answered by the model alone.
+* an episode with no siblings and no known intro is answered by the model alone;
+* a chapter of the file titled as a part (``detectors/chapters.py``) stands for its kind, over everything but a
+  known intro (labels the user gave).
 
 Where the model and the matcher agree (IoU ≥ AGREE_IOU), the matcher's frame-precise boundaries are kept.
 Every part records which method decided, and the other method's view in its note and evidence.
@@ -48,8 +50,8 @@ IN_CREDITS_SHARE = 0.5
 there (an episode without an intro whose head window reached its end), never the intro."""
 
 USES: dict[str, tuple[str, ...] | None] = {"fused": None, "matching": ("matching",), "model": ("model",)}
-"""What answers, by detector family: every detector fused (default; None: every family), matching alone (known
-intros and recurrence), the model alone (each episode on its own)."""
+"""What answers, by detector family: every detector fused (default; None: every family: matching, the model and
+the file's chapters), matching alone (known intros and recurrence), the model alone (each episode on its own)."""
 
 
 def allowed(candidates: Sequence[Candidate], use: str) -> list[Candidate]:
@@ -96,6 +98,17 @@ def decide(matcher: Candidate, model: Candidate) -> Part:
 def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
     """The intro part of an episode from its candidates, by the detectors ``use`` names (USES)."""
     intro = [c for c in allowed(candidates, use) if c.kind == Kind.INTRO]
+    chapter = next((c for c in intro if c.family == "chapters" and c.segment is not None), None)
+    rest = [c for c in intro if c.family != "chapters"]
+    decided = _fuse_intro(rest)
+    if chapter is not None and not (decided.method == Method.KNOWN and decided.segment is not None):
+        # the file's own chapter stands (a known intro, looked up from labels, stands over it)
+        view = f"{decided.method}: {decided.segment} ({decided.confidence:.2f})" if decided.segment else None
+        return replace(chapter.as_part(), note=_note(chapter.note, view), evidence=decided.evidence)
+    return decided
+
+
+def _fuse_intro(intro: Sequence[Candidate]) -> Part:
     model = next((c for c in intro if c.family == "model"), None)
     matcher = next((c for c in intro if c.family == "matching"), None)
     if model is None:
@@ -127,7 +140,10 @@ def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...
     parts = []
     for kind in Kind:
         of_kind = [c for c in given if c.kind == kind] if kind != Kind.INTRO else []
-        if of_kind:
+        chapter = next((c for c in of_kind if c.family == "chapters"), None)
+        if chapter is not None:  # the file's own chapter stands
+            parts.append(chapter.as_part())
+        elif of_kind:
             parts.append(max(of_kind, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
     credits = next((p for p in parts if p.kind == Kind.CREDITS and p.segment is not None), None)
     kept = []

@@ -66,6 +66,7 @@ class MediaInfo:
     duration_s: float | None
     audio_streams: tuple[AudioStream, ...]
     other_streams: tuple[str, ...]
+    chapters: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, title) as the file holds them
 
 
 def _last_line(stderr: bytes | str) -> str:
@@ -372,6 +373,8 @@ _LOG_LINE = re.compile(
 )
 _INPUT = re.compile(r"^Input #0, (?P<format>.+?), from '")
 _DURATION = re.compile(r"^\s*Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)")
+_CHAPTER = re.compile(r"^\s*Chapter #\d+:\d+: start (?P<start>-?[\d.]+), end (?P<end>-?[\d.]+)")
+_TITLE = re.compile(r"^\s*title\s*: (?P<title>.*)$")
 _STREAM = re.compile(
     r"^\s*Stream #0:(?P<index>\d+)(?:\[0x[0-9a-f]+\])?(?:\((?P<lang>[^)]+)\))?: (?P<kind>\w+): (?P<rest>.*)$"
 )
@@ -398,6 +401,7 @@ class FfmpegLog:
     duration_s: float | None = None
     streams: list[tuple[int, str | None, str, str]] | None = None  # (index, language, kind, description)
     problems: list[str] | None = None
+    chapters: list[list] | None = None  # [start s, end s, title] from the input summary
 
     @property
     def has_input(self) -> bool:
@@ -423,13 +427,15 @@ class FfmpegLog:
                 audio.append(AudioStream(index, len(audio), codec, channels, rate, language))
             else:
                 other.append(f"{kind.lower()} {rest.split(',')[0].split()[0] if rest else '?'}")
-        return MediaInfo(path, self.format_name or "?", self.duration_s, tuple(audio), tuple(other))
+        chapters = tuple((float(a), float(b), str(t)) for a, b, t in self.chapters or [])
+        return MediaInfo(path, self.format_name or "?", self.duration_s, tuple(audio), tuple(other), chapters)
 
 
 def parse_log(stderr: bytes) -> FfmpegLog:
     """Read ffmpeg's ``-loglevel level+info`` output (a pure function of the text)."""
-    log = FfmpegLog(streams=[], problems=[])
+    log = FfmpegLog(streams=[], problems=[], chapters=[])
     section = None
+    chapter = False  # in a chapter's block of the input summary
     for raw in stderr.decode("utf-8", "replace").splitlines():
         match = _LOG_LINE.match(raw)
         level, text = (match["level"], match["text"]) if match else ("info", raw)
@@ -447,6 +453,12 @@ def parse_log(stderr: bytes) -> FfmpegLog:
                 log.duration_s = int(m["h"]) * 3600 + int(m["m"]) * 60 + float(m["s"])
         elif section == "input" and (m := _STREAM.match(text)):
             log.streams.append((int(m["index"]), m["lang"], m["kind"], m["rest"]))  # type: ignore[union-attr]
+            chapter = False  # a stream's metadata title is not a chapter's
+        elif section == "input" and (m := _CHAPTER.match(text)):
+            log.chapters.append([float(m["start"]), float(m["end"]), ""])  # type: ignore[union-attr]
+            chapter = True
+        elif section == "input" and chapter and (m := _TITLE.match(text)) and not log.chapters[-1][2]:  # type: ignore[index]
+            log.chapters[-1][2] = m["title"].strip()  # type: ignore[index]
     return log
 
 

@@ -47,6 +47,7 @@ class Method(StrEnum):
     RECURRING = "recurring"  # what recurs across the episodes of the season
     MODEL = "model"  # the supervised model, from the episode's own audio
     UNMATCHED = "unmatched"  # nothing could answer: a lone episode of an unknown series, no model
+    CHAPTER = "chapter"  # a chapter of the file titled as that part
     REVIEW = "review"  # a person confirmed or corrected it (the review page)
     LABEL = "label"  # a label file's row (truth, or any file without a method)
     EXTERNAL = "external"  # another tool's answer (the baselines; a method name introdetect does not know)

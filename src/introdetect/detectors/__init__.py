@@ -4,17 +4,18 @@ below: episode detectors run beside each episode's decode, series detectors in t
 from __future__ import annotations
 
 from .base import Candidate, DetectorContext, EpisodeDetector, SeriesDetector
+from .chapters import ChapterDetector
 from .credits import CreditsDetector
 from .known import KnownDetector
 from .model import DEFAULT_MODEL, ModelDetector
 from .recurring import RecurringDetector
 from .replay import ReplayDetector
 
-EPISODE_DETECTORS = (ModelDetector,)
+EPISODE_DETECTORS = (ModelDetector, ChapterDetector)
 SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector, ReplayDetector)
 
 FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
-"""What ``detect(use=…)`` chooses from: matching (known intros and recurrence) and the model."""
+"""What ``detect(use=…)`` chooses from: matching (known intros and recurrence), the model, the file's chapters."""
 
 
 def build_detectors(
@@ -34,6 +35,7 @@ __all__ = [
     "FAMILIES",
     "SERIES_DETECTORS",
     "Candidate",
+    "ChapterDetector",
     "CreditsDetector",
     "DetectorContext",
     "EpisodeDetector",
