@@ -203,6 +203,11 @@ def test_counts_are_of_the_episodes_answered(tiny_corpus: Path, tmp_path: Path) 
     assert done.exit_code == 1
     said = " ".join(done.output.split())
     assert "parts of 3 episodes" in said and "answers of 3 episodes written" in said, said
+    # every episode has its credits now: keep only the intros, so that the one without an intro has no part
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    for row in rows.values():
+        row["segments"] = [s for s in row["segments"] if s["kind"] == "intro"]
+    out.write_text(json.dumps(rows), encoding="utf-8")
     done = runner.invoke(app, ["export", str(out), "--format", "edl"])
     assert done.exit_code == 0 and "1 episode without a part found needs none" in " ".join(done.output.split())
 
@@ -215,12 +220,14 @@ def test_side_files_go_next_to_the_recorded_media_or_into_out(tiny_corpus: Path,
     result_file = tmp_path / "r.json"
     assert runner.invoke(app, ["detect", str(season), "--out", str(result_file), "--no-progress"]).exit_code == 0
     done = runner.invoke(app, ["export", str(result_file), "--format", "edl"])  # no --videos: the recorded paths
-    assert done.exit_code == 0 and "2 side files written" in " ".join(done.output.split()), done.output
-    assert sorted(p.name for p in season.glob("*.edl")) == ["show01_s01e01.edl", "show01_s01e02.edl"]
+    # every episode's credits are marked, the no-intro episode's too
+    assert done.exit_code == 0 and "3 side files written" in " ".join(done.output.split()), done.output
+    names = sorted(p.name for p in season.glob("*.edl"))
+    assert names == ["show01_s01e01.edl", "show01_s01e02.edl", "show01_s01e03.edl"]
     elsewhere = tmp_path / "chapters"
     done = runner.invoke(app, ["export", str(result_file), "--format", "vtt", "--out", str(elsewhere)])
     assert done.exit_code == 0 and f"written in {elsewhere}" in " ".join(done.output.split()), done.output
-    assert len(list(elsewhere.glob("*.chapters.vtt"))) == 2 and not list(season.glob("*.vtt"))
+    assert len(list(elsewhere.glob("*.chapters.vtt"))) == 3 and not list(season.glob("*.vtt"))
 
 
 # --- 10. an output that cannot be written, before any decoding --------------------------------------------------

@@ -20,8 +20,9 @@ Conventions (every figure below follows them; tests/test_metrics.py works exampl
   therefore both a FP and a FN. Precision, recall, F1 from these counts (0 when undefined).
 * **False-intro rate**: share of the no-intro episodes (in the truth) where an intro was predicted.
 * **Strata**: ``short`` (true intro ≤ 15 s), ``long`` (> 15 s), ``late`` (true start past 300 s),
-  ``no_intro``, and one per tag found in the truth rows' ``tags`` (e.g. ``dialogue_over_intro``,
-  ``pal_speedup``). Every figure is computed again within each stratum.
+  ``no_intro``, one per tag found in the truth rows' ``tags`` (e.g. ``dialogue_over_intro``, ``pal_speedup``,
+  ``recap``), and ``after_ident`` where the truth has an ident. Every figure is computed again within each
+  stratum.
 * **Other kinds** (ident, recap, credits, preview), each over the episodes whose truth states it (a label row
   with ``credits_start``/``credits_end``, null for none; a row that does not mention a kind does not score
   it): hits within ±1 s and ±2 s (both boundaries), detection at IoU ≥ 0.5 as above, and the false-part rate
@@ -325,6 +326,8 @@ def _stratum_names(truth: Truth) -> tuple[str, ...]:
         if truth.intro.start_s > LATE_START_S:
             names.append("late")
     names.extend(truth.tags)
+    if truth.parts.get(Kind.IDENT) is not None:
+        names.append("after_ident")  # an ident opens the episode: the intro must not be taken for it
     return tuple(dict.fromkeys(names))
 
 
@@ -443,12 +446,13 @@ FIGURE_COLUMNS = (
 """The columns of an evaluation table (``evaluate`` on the terminal, the report's HTML)."""
 
 
+def cell(value: float, digits: int = 3) -> str:
+    """A figure as table text ("–" where it has no cases)."""
+    return "–" if value != value else f"{value:.{digits}f}"
+
+
 def figure_rows(evaluation: Evaluation) -> list[list[str]]:
     """One row of FIGURE_COLUMNS per stratum, overall first, as text ("–" where a figure has no cases)."""
-
-    def cell(value: float, digits: int = 3) -> str:
-        return "–" if value != value else f"{value:.{digits}f}"
-
     return [
         [
             name,
@@ -473,10 +477,6 @@ KIND_COLUMNS = ("kind", "episodes", "with part", "±1s", "±2s", "P", "R", "F1",
 
 def kind_rows(evaluation: Evaluation) -> list[list[str]]:
     """One row of KIND_COLUMNS per kind the truth states."""
-
-    def cell(value: float, digits: int = 3) -> str:
-        return "–" if value != value else f"{value:.{digits}f}"
-
     return [
         [
             name,

@@ -236,6 +236,8 @@ class Detection:
         kinds = [p.kind for p in self.parts]
         if len(set(kinds)) != len(kinds):
             raise ValueError(f"{self.id}: more than one part of a kind: {', '.join(map(str, kinds))}")
+        order = list(Kind)  # one order everywhere (ident, recap, intro, credits, preview): files read back equal
+        object.__setattr__(self, "parts", tuple(sorted(self.parts, key=lambda p: order.index(p.kind))))
 
     @classmethod
     def of_intro(

@@ -5,7 +5,8 @@ root map seconds to x).
 
 Lanes, top to bottom: P(intro) per window (filled curve, with the design's 0.7 line), what recurred (one bar per
 match, darker the likelier the scorer thought it the intro, labelled with how many episodes share it), the
-answer (with the method and confidence), the truth when given. Every boundary of the answer is drawn as a
+answer (with the method and confidence), the other parts found (ident, recap, credits, preview: a colour and a
+label each; one beyond the picture is named with its times at the lane's end), the truth when given. Every boundary of the answer is drawn as a
 line across all lanes, so a reader sees at once which evidence it follows.
 """
 
@@ -25,7 +26,7 @@ WIDTH_PX = 960
 LABEL_PX = 92
 """Left margin for the lane names."""
 
-LANE_PX = {"curve": 46, "matches": 18, "answer": 18, "truth": 18}
+LANE_PX = {"curve": 46, "matches": 18, "answer": 18, "parts": 18, "truth": 18}
 """Lane heights: the curve needs room to read 0.5 from 0.7; bars only need to be seen."""
 
 GAP_PX = 6
@@ -45,6 +46,14 @@ COLOURS = {
     "wrong": "#d0342c",
     "grid": "#dddddd",
 }
+
+KIND_COLOURS = {
+    Kind.IDENT: "#7f8c8d",
+    Kind.RECAP: "#16a085",
+    Kind.CREDITS: "#2c3e91",
+    Kind.PREVIEW: "#c0398b",
+}
+"""The other parts' lane: a colour per kind."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,8 @@ def timeline_svg(
     the truth is "no intro")."""
     span = span or episode_span(detection, truth)
     plot_w = width - LABEL_PX - 8
-    lanes = ["curve", "matches", "answer"] + (["truth"] if has_truth else [])
+    others = [p for p in detection.parts if p.kind != Kind.INTRO and p.segment is not None]
+    lanes = ["curve", "matches", "answer"] + (["parts"] if others else []) + (["truth"] if has_truth else [])
     tops: dict[str, float] = {}
     y = 4.0
     for lane in lanes:
@@ -136,7 +146,13 @@ def timeline_svg(
         )
 
     parts: list[str] = []
-    names = {"curve": "model P(intro)", "matches": "recurs", "answer": "answer", "truth": "truth"}
+    names = {
+        "curve": "model P(intro)",
+        "matches": "recurs",
+        "answer": "answer",
+        "parts": "other parts",
+        "truth": "truth",
+    }
     for lane in lanes:
         parts.append(
             f'<text x="4" y="{tops[lane] + LANE_PX[lane] / 2 + 4:.1f}" font-size="11" fill="#333">{names[lane]}</text>'
@@ -222,6 +238,27 @@ def timeline_svg(
         parts.append(
             f'<text x="{LABEL_PX + 6}" y="{tops["answer"] + 13:.1f}" font-size="10" '
             f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({method}{conf})</text>'
+        )
+    beyond = []
+    for other in others:
+        assert other.segment is not None
+        conf = "" if other.confidence is None else f" {other.confidence:.2f}"
+        drawn = bar(
+            other.segment,
+            "parts",
+            KIND_COLOURS[other.kind],
+            0.85,
+            f"{other.kind}: {other.segment} ({other.method}{conf})",
+            str(other.kind),
+        )
+        if drawn:
+            parts.append(drawn)
+        else:
+            beyond.append(f"{other.kind} {other.segment}")
+    if beyond:
+        parts.append(
+            f'<text x="{LABEL_PX + plot_w - 4}" y="{tops["parts"] + 13:.1f}" font-size="10" text-anchor="end" '
+            f'fill="#666">beyond: {escape("; ".join(beyond))}</text>'
         )
     if has_truth:
         if truth is not None:

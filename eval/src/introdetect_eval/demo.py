@@ -6,6 +6,8 @@
 3. extract → features (one decode per episode) → windows on the test series.
 4. `detect` on the test series (no labels), its table of answers.
 5. detect and the two baselines scored on the test series, as `introdetect evaluate` scores any file.
+6. Every part (ident, recap, intro, credits, preview) on two structured sample seasons, scored per kind.
+7. A report, and how to review.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from introdetect._cli.render import detection_table
+from introdetect._cli.render import detection_table, kinds_table
 from introdetect.atomic import write_text_atomic
 from introdetect.batch import extract_many
 from introdetect.labels import read_labels
-from introdetect.metrics import KIND_COLUMNS, evaluate, harm_line, kind_rows, read_truth
+from introdetect.metrics import evaluate, harm_line, read_truth
 from introdetect.pipeline import candidates
 from introdetect.report import build_report
 from introdetect.resources import vk_label_files
@@ -127,12 +129,9 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
         )
     console.print(scores)
     whole = evaluate(ours, truth)
-    parts = Table(title="introdetect's other parts on the test split (the corpus's truth states each kind)")
-    for column in KIND_COLUMNS:
-        parts.add_column(column)
-    for row in kind_rows(whole):
-        parts.add_row(*row)
-    console.print(parts)
+    console.print(
+        kinds_table(whole, "introdetect's other parts on the test split (the corpus's truth states each kind)")
+    )
     harm = harm_line(whole)
     if harm:
         console.print(harm)
@@ -141,7 +140,28 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
         "docs/BENCHMARKS.md has the same comparison on the full corpus."
     )
 
-    console.rule("6. A report to look at, and the review page")
+    console.rule("6. Every part of an episode: two structured sample seasons")
+    parts_dir = out_dir / "parts"
+    structured = build_corpus(parts_dir, "tinyparts", seed=0)
+    console.print(
+        f"{structured.episodes} episodes with idents, recaps of earlier scenes, previews of the next episode, "
+        f"post-credits scenes ({structured.rendered} rendered, {structured.up_to_date} up to date)"
+    )
+    parts_truth = read_truth(parts_dir / "truth_test.json")
+    found = candidates([parts_dir / "test"]).answers("fused").detections
+    console.print(
+        detection_table(found, "introdetect detect: every part", {v: t.intro for v, t in parts_truth.items()})
+    )
+    scored = evaluate({d.id: d for d in found}, parts_truth)
+    console.print(kinds_table(scored, "each kind against the truth"))
+    console.print(harm_line(scored) or "")
+    write_result(out_dir / "parts.json", found)
+    console.print(
+        f"answers → {out_dir / 'parts.json'}; for players: introdetect export {out_dir / 'parts.json'} --format "
+        "jellyfin (or intro-skipper, edl, ffmetadata, mkvchapters, vtt, csv)"
+    )
+
+    console.rule("7. A report to look at, and the review page")
     report = out_dir / "report.html"
     write_text_atomic(report, build_report(detections, truth, title="introdetect demo: the test split"))
     console.print(f"one timeline per episode (model curve, what recurs, answer, truth) → {report}")

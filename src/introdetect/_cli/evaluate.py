@@ -7,7 +7,7 @@ import typer
 
 from .app import app
 from .options import DEFAULT_WINDOW
-from .render import check_output, handled, names, out, writing
+from .render import check_output, handled, kinds_table, names, out, writing
 
 
 @app.command()
@@ -27,15 +27,7 @@ def evaluate(
 
     from rich.table import Table
 
-    from ..metrics import (
-        FIGURE_COLUMNS,
-        KIND_COLUMNS,
-        evaluate_files,
-        figure_rows,
-        harm_line,
-        kind_rows,
-        write_evaluation,
-    )
+    from ..metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, harm_line, write_evaluation
 
     check_output(out_file, "the evaluation")
     with handled():
@@ -53,12 +45,7 @@ def evaluate(
         table.add_row(*row)
     out.print(table)
     if result.kinds:
-        parts = Table(title="the other parts (episodes whose truth states the kind)")
-        for column in KIND_COLUMNS:
-            parts.add_column(column, justify="left" if column == "kind" else "right")
-        for row in kind_rows(result):
-            parts.add_row(*row)
-        out.print(parts)
+        out.print(kinds_table(result))
     harm = harm_line(result)
     if harm:
         out.print(harm)

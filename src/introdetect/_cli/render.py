@@ -112,6 +112,20 @@ def refused_rows(label_set: Any) -> None:
         err.print(f"label refused: {defect}", markup=False)
 
 
+def kinds_table(evaluation: Any, title: str = "the other parts (episodes whose truth states the kind)") -> Table:
+    """The per-kind figures of an evaluation (metrics.KIND_COLUMNS), as ``evaluate`` and the demo print them."""
+    from rich.table import Table
+
+    from ..metrics import KIND_COLUMNS, kind_rows
+
+    table = Table(title=title)
+    for column in KIND_COLUMNS:
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    for row in kind_rows(evaluation):
+        table.add_row(*row)
+    return table
+
+
 def detection_table(
     detections: Iterable[Detection], title: str, truth: Mapping[str, Segment | None] | None = None
 ) -> Table:

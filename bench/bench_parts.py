@@ -1,0 +1,118 @@
+"""Every part of an episode on a corpus split, as a user runs it: one `introdetect detect` call over the split's
+folder (start-up included, nothing cached), against ffmpeg decoding the same head and tail windows (two at a
+time, as detect's two workers do), in one run; then the intro's figures (strata: stings, recaps, idents), each
+other kind's and the harm (story inside marked parts), written to docs/BENCHMARKS.md.
+
+    python bench/bench_parts.py --corpus bench/out/corpus-parts --split test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+from common import floor_command, machine, write_docs_block
+
+from introdetect.analysis import tail_length_s
+from introdetect.metrics import FIGURE_COLUMNS, KIND_COLUMNS, evaluate, figure_rows, harm_line, kind_rows, read_truth
+from introdetect.result import read_result
+from introdetect.settings import AudioOptions
+
+
+def _floor(paths: list[Path], durations: dict[str, float], workers: int) -> float:
+    """Seconds for ffmpeg to decode each episode's head window and tail, ``workers`` at a time."""
+    options = AudioOptions()
+
+    def one(path: Path) -> None:
+        length = durations[path.stem]
+        subprocess.run(floor_command(path, min(length, options.window_s)), check=True)
+        tail = tail_length_s(options, length)
+        if length > options.window_s and tail > 0:
+            command = floor_command(path, tail)
+            command[command.index("-t") : command.index("-t") + 2] = ["-sseof", f"-{tail:.3f}"]
+            subprocess.run(command, check=True)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, paths))
+    return time.perf_counter() - start
+
+
+def _table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    return head + "".join("| " + " | ".join(r) + " |\n" for r in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "parts")
+    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
+    episodes = [e for e in manifest["episodes"] if e["split"] == args.split]
+    paths = [args.corpus / e["file"] for e in episodes]
+    durations = {Path(e["file"]).stem: e["duration_s"] for e in episodes}
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = args.out / f"{manifest['size']}-{args.split}.json"
+    command = [
+        shutil.which("introdetect") or "introdetect",
+        "detect",
+        str(args.corpus / args.split),
+        "--out",
+        str(result),
+        "--no-cache",
+        "--no-progress",
+        "--workers",
+        str(args.workers),
+    ]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    detect_s = time.perf_counter() - start
+    floor_s = _floor(paths, durations, args.workers)
+    truth = read_truth(args.corpus / f"truth_{args.split}.json")
+    evaluation = evaluate({d.id: d for d in read_result(result)}, truth)
+    keep = {
+        "overall",
+        "short",
+        "long",
+        "recap",
+        "after_ident",
+        "no_intro",
+        "preview",
+        "post_credits",
+        "dialogue_over_credits",
+        "new_intro_version",
+        "pal_speedup",
+    }
+    intro_rows = [r for r in figure_rows(evaluation) if r[0] in keep]
+    text = (
+        f"`python bench/bench_parts.py --corpus {args.corpus} --split {args.split} --docs`, {date.today()}, "
+        f"{machine()}; corpus `{manifest['size']}` seed {manifest['seed']}, {len(episodes)} episodes of "
+        f"{len({e['series'] for e in episodes})} series unseen in training.\n\n"
+        f"Cost, one `detect` call (start-up included, no cache) against ffmpeg decoding the same head and tail "
+        f"windows, {args.workers} at a time: **{detect_s:.1f} s vs {floor_s:.1f} s = {detect_s / floor_s:.2f}×** "
+        f"({detect_s / len(episodes):.2f} s per episode).\n\n"
+        "The intro, by stratum (`after_ident`: an ident opens the episode):\n\n"
+        + _table(FIGURE_COLUMNS, intro_rows)
+        + "\nThe other parts:\n\n"
+        + _table(KIND_COLUMNS, kind_rows(evaluation))
+        + f"\nHarm: {harm_line(evaluation)}; worst: {evaluation.harm.worst[:6]}.\n"
+    )
+    print(text)
+    if args.docs:
+        write_docs_block(
+            f"parts-{manifest['size']}-{args.split}", text, f"Episode parts on `{manifest['size']}` ({args.split})"
+        )
+
+
+if __name__ == "__main__":
+    main()
