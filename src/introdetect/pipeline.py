@@ -36,7 +36,7 @@ from .matching.scoring import MotifScorer
 from .media import episode_id, find_media
 from .result import Detection, DetectResult, Failure, Kind
 from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
-from .settings import AudioOptions, MatchingOptions, digest
+from .settings import EXTENDED_WINDOW_S, LATE_MARGIN_S, AudioOptions, MatchingOptions, digest
 
 __all__ = ["DEFAULT_MODEL", "USES", "Candidates", "candidates", "detect"]
 
@@ -236,7 +236,56 @@ def candidates(
             context = DetectorContext(context.model, merged, scorer, confidence, matching)
         _, series_detectors = build_detectors(context, families)
         found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
+        longer = replace(options, window_s=max(options.window_s, EXTENDED_WINDOW_S))
+        extended: set[Path] = set()
+        # the evidence asks for more of these heads: analyse them again, longer, and match again (twice at most:
+        # the siblings' intros found further on may show that more episodes' intros lie past the window)
+        for _ in range(2):
+            further = [
+                p for p in _needs_longer_head(unique, analysed, found, labels, series, options) if p not in extended
+            ]
+            if not further:
+                break
+            extended.update(further)
+            keys |= episode_keys(further, longer, episode_detectors, cache, matching)
+            more = analyse_many(
+                further, longer, pool, episode_detectors, cache, keys, progress, matching, "analyse further"
+            )
+            analysed.prints.update(more.prints)  # a file that fails now keeps its first analysis
+            analysed.candidates.update(more.candidates)
+            found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
     return _collect(unique, analysed, found, labels, series, failures)
+
+
+def _needs_longer_head(
+    unique: list[Path],
+    analysed: Analysed,
+    found: dict[Path, list[Candidate]],
+    labels: LabelSet | None,
+    series: str | None,
+    options: AudioOptions,
+) -> list[Path]:
+    """The episodes whose head the evidence asks to analyse further (to EXTENDED_WINDOW_S): those of a season of
+    two or more whose intro the matching did not find, whose head window did not reach their end, and whose
+    season either has an intro starting late in the window (within LATE_MARGIN_S of its end) or none found."""
+    if options.window_s >= EXTENDED_WINDOW_S:
+        return []
+    out: list[Path] = []
+    groups = group_series([p for p in unique if p in analysed.prints], labels, series)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        intros = {
+            p: next((c.segment for c in found.get(p, []) if c.kind == Kind.INTRO and c.family == "matching"), None)
+            for p in members
+        }
+        if not any(c.kind == Kind.INTRO and c.family == "matching" for p in members for c in found.get(p, [])):
+            continue  # matching did not run (use="model")
+        starts = [s.start_s for s in intros.values() if s is not None]
+        late = not starts or max(starts) >= options.window_s - LATE_MARGIN_S
+        if late:
+            out += [p for p in members if intros[p] is None and not analysed.prints[p].reached_end]
+    return out
 
 
 def _series_candidates(

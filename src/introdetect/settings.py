@@ -36,6 +36,16 @@ TAIL_MAX_SHARE = 1 / 3
 """The tail never reaches further back than the episode's last third: credits and preview lie there, and a tail
 reaching further would hold a short episode's intro, whose theme its credits replay."""
 
+EXTENDED_WINDOW_S = 900.0
+"""The head window an episode is analysed to when the evidence asks for it (``pipeline``: its intro was not found
+while a sibling's lies late, or none of its season's was found): every intro of the real VK labels starts by
+12:48, and 900 s is the next quarter-hour. Decoding that much of every episode would cost almost twice the
+default window for the 4 % of intros past it."""
+
+LATE_MARGIN_S = 180.0
+"""A sibling's intro starting within this of the head window's end is late: cold opens of one series vary by
+±20 % in the corpus and by up to two minutes in the real labels, so another episode's may lie past the window."""
+
 WINDOW_COVERAGE = 0.95
 """Share of labelled intros that the default analysis window must hold (the rule behind DEFAULT_WINDOW_S)."""
 
