@@ -16,7 +16,7 @@ import pytest
 from introdetect import detect
 from introdetect.analysis import analysis_key
 from introdetect.cache import AnalysisCache, EpisodeKey
-from introdetect.detectors import DEFAULT_MODEL, SERIES_DETECTORS, ModelDetector
+from introdetect.detectors import DEFAULT_MODEL, SERIES_DETECTORS, ChapterDetector, ModelDetector
 from introdetect.settings import AudioOptions
 
 analysis_module = importlib.import_module("introdetect.analysis")
@@ -83,7 +83,8 @@ def test_a_changed_file_or_setting_is_analysed_again_and_a_broken_entry_is_a_mis
     detect(videos, workers=1, cache=cache)
     calls = _counting(monkeypatch)
     assert len(list((tmp_path / "cache" / "episodes").rglob("*.pkl"))) == 3
-    key = EpisodeKey.of(videos[1], analysis_key(AudioOptions(), [ModelDetector(DEFAULT_MODEL)]))
+    detectors = [ModelDetector(DEFAULT_MODEL), ChapterDetector()]  # detect's episode detectors (EPISODE_DETECTORS)
+    key = EpisodeKey.of(videos[1], analysis_key(AudioOptions(), detectors))
     broken = next((tmp_path / "cache" / "episodes").rglob(f"{key.digest}.pkl"))
     broken.write_bytes(broken.read_bytes()[:1000])  # a truncated entry (a kill mid-write elsewhere)
     os.utime(videos[0], ns=(videos[0].stat().st_atime_ns, videos[0].stat().st_mtime_ns + 10**9))  # touched
