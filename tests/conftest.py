@@ -45,6 +45,26 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
+def mux_chapters(media: Path, ffmetadata: Path, out: Path) -> Path:
+    """``media`` with the chapters of an FFMETADATA file, every stream copied (as a user would mux an export)."""
+    ffmpeg(
+        "-i",
+        str(media),
+        "-i",
+        str(ffmetadata),
+        "-map",
+        "0",
+        "-map_metadata",
+        "1",
+        "-map_chapters",
+        "1",
+        "-codec",
+        "copy",
+        str(out),
+    )
+    return out
+
+
 def debian_package(name: str) -> Path:
     """Unpacked contents of a Debian package (architecture-independent data), cached across runs."""
     return package_root(name, CACHE)
@@ -115,7 +135,7 @@ def bad_media(tmp_path_factory: pytest.TempPathFactory, sample_episode: SampleEp
 
 
 @pytest.fixture(scope="session")
-def tiny_corpus_build(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - (folder, BuildResult)
+def tiny_corpus_build(tmp_path_factory: pytest.TempPathFactory):
     """The tiny corpus (seed 0), built once per run from real recordings: 5 series of 3–4 episodes of
     100–150 s (stings of 3.6–5 s, a 25 s theme; PAL speed-up, speech and effects over intros, no-intro
     episodes, five codecs); truth in truth_<split>.json."""
@@ -128,7 +148,7 @@ def tiny_corpus_build(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def tiny_corpus(tiny_corpus_build) -> Path:  # noqa: ANN001
+def tiny_corpus(tiny_corpus_build) -> Path:
     """The tiny corpus's folder (see tiny_corpus_build)."""
     return tiny_corpus_build[0]
 

@@ -4,10 +4,10 @@ for its part."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import mux_chapters
 
 from introdetect import detect
 from introdetect.detectors.chapters import chapter_parts, kind_of
@@ -79,28 +79,7 @@ def test_a_titled_chapter_stands_for_its_part(tiny_corpus: Path, tmp_path: Path)
         encoding="utf-8",
     )
     video = tmp_path / source.name
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            str(source),
-            "-i",
-            str(meta),
-            "-map",
-            "0",
-            "-map_metadata",
-            "1",
-            "-map_chapters",
-            "1",
-            "-c",
-            "copy",
-            str(video),
-        ],
-        check=True,
-    )
+    mux_chapters(source, meta, video)
     [answer] = detect([video], workers=1)  # a lone episode of an unknown series: nothing to match it with
     part = answer.part(Kind.INTRO)
     assert part.method == Method.CHAPTER and abs(part.segment.start_s - intro.start_s) < 0.01

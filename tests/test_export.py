@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import mux_chapters
 from typer.testing import CliRunner
 
 from introdetect._cli import app
-from introdetect.export import WRITERS, get_writer
+from introdetect.export import WRITERS
 from introdetect.labels import read_labels
-import re
-import xml.etree.ElementTree as ET
-
 from introdetect.result import Detection, Kind, Method, Part, read_result, write_result
 from introdetect.timecode import Segment
 
@@ -196,26 +196,7 @@ def test_side_files_next_to_each_video_and_chapters_muxed_by_ffmpeg(result_file:
     assert [t for _, _, t in atoms] == [e[2] for e in expected] and atoms[2][0] == "00:01:23.412000000"
     for container in ("mka", "mp4"):  # Matroska keeps both times; MP4 keeps chapter starts only
         muxed = tmp_path / f"with_chapters.{container}"
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-i",
-                str(first),
-                "-i",
-                str(folder / "show_s01e01.ffmetadata"),
-                "-map_metadata",
-                "1",
-                "-map_chapters",
-                "1",
-                "-codec",
-                "copy",
-                str(muxed),
-            ],
-            check=True,
-        )
+        mux_chapters(first, folder / "show_s01e01.ffmetadata", muxed)
         probe = subprocess.run(
             ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(muxed)],
             check=True,

@@ -26,7 +26,7 @@ from .features.stream import FeatureAccumulator, decoding_alongside
 from .matching.landmarks import LandmarkSink
 from .matching.profile import ProfileSink
 from .matching.recurring import EpisodePrint
-from .media import MediaInfo, episode_id, stream_audio
+from .media import MediaInfo, choose_language, episode_id, stream_audio
 from .result import Failure
 from .runner import ProgressHook, Tracker, one_line, relax_worker_malloc
 from .settings import (
@@ -133,14 +133,14 @@ def analyse_episode(
         for block in stream_audio(path, options, on_info=infos.append):
             analyser.push(block)
         analysis = analyser.finish(episode_id(path), options.window_s)
-        head = analysis.print
+        head, info = analysis.print, infos[0] if infos else None
         tail = None
-        if options.tail_s > 0 and head.reached_end:
-            tail = head.after(head.duration_s - tail_length_s(options, head.duration_s))
-        elif infos and infos[0].duration_s is not None and tail_length_s(options, infos[0].duration_s) > 0:
-            media_s = infos[0].duration_s
-            tail = _decode_tail(path, replace(options, tail_s=tail_length_s(options, media_s)), matching, media_s)
-    chapters = infos[0].chapters if infos else ()
+        if head.reached_end:
+            length = tail_length_s(options, head.duration_s)
+            tail = head.after(head.duration_s - length) if length > 0 else None
+        elif info is not None and info.duration_s is not None and tail_length_s(options, info.duration_s) > 0:
+            tail = _decode_tail(path, options, matching, info)
+    chapters = info.chapters if info is not None else ()
     return replace(analysis, print=replace(head, tail=tail), path=str(path), chapters=chapters)
 
 
@@ -150,15 +150,24 @@ def tail_length_s(options: AudioOptions, media_s: float) -> float:
 
 
 def _decode_tail(
-    path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, media_s: float
+    path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, head: MediaInfo
 ) -> EpisodePrint:
-    """The print of the last ``options.tail_s`` of the file, its frame 0 placed at the file's length less what
-    was decoded (ffmpeg's seek from the end lands on the container's length)."""
+    """The print of the file's tail (``tail_length_s``), its frame 0 placed at the file's length less what was
+    decoded (ffmpeg's seek from the end lands on the container's length). The stream is the one the head's
+    decode chose (a language is resolved from the head's log, not by a second ffprobe run)."""
+    assert head.duration_s is not None
+    length = tail_length_s(options, head.duration_s)
+    options = replace(options, tail_s=length)
+    if options.language is not None:
+        options = replace(options, stream=choose_language(head, options.language).audio_index, language=None)
     analyser = EpisodeAnalyser(options.sample_rate, matching=matching)
-    for block in stream_audio(path, options, tail=True):
-        analyser.push(block)
+    try:
+        for block in stream_audio(path, options, tail=True):
+            analyser.push(block)
+    except MediaError as exc:
+        raise MediaError(path, f"its last {length:g} s: {exc.problem}") from None
     tail = analyser.finish(episode_id(path), np.inf).print
-    return replace(tail, start_s=max(0.0, media_s - tail.duration_s), reached_end=True)
+    return replace(tail, start_s=max(0.0, head.duration_s - tail.duration_s), reached_end=True)
 
 
 def analysis_key(

@@ -238,12 +238,11 @@ def candidates(
         found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
         longer = replace(options, window_s=max(options.window_s, EXTENDED_WINDOW_S))
         extended: set[Path] = set()
-        # the evidence asks for more of these heads: analyse them again, longer, and match again (twice at most:
-        # the siblings' intros found further on may show that more episodes' intros lie past the window)
+        # the evidence asks for more of these heads: analyse them again, longer, and match their seasons again
+        # (twice at most: the siblings' intros found further on may show that more episodes' intros lie past)
         for _ in range(2):
-            further = [
-                p for p in _needs_longer_head(unique, analysed, found, labels, series, options) if p not in extended
-            ]
+            asked = _needs_longer_head(unique, analysed, found, labels, series, options)
+            further = [p for extend, _ in asked for p in extend if p not in extended]
             if not further:
                 break
             extended.update(further)
@@ -253,7 +252,10 @@ def candidates(
             )
             analysed.prints.update(more.prints)  # a file that fails now keeps its first analysis
             analysed.candidates.update(more.candidates)
-            found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
+            seasons = [p for extend, members in asked if set(extend) & set(further) for p in members]
+            found |= _series_candidates(
+                seasons, analysed, labels, series, series_detectors, pool, cache, keys, progress
+            )
     return _collect(unique, analysed, found, labels, series, failures)
 
 
@@ -264,27 +266,26 @@ def _needs_longer_head(
     labels: LabelSet | None,
     series: str | None,
     options: AudioOptions,
-) -> list[Path]:
-    """The episodes whose head the evidence asks to analyse further (to EXTENDED_WINDOW_S): those of a season of
-    two or more whose intro the matching did not find, whose head window did not reach their end, and whose
-    season either has an intro starting late in the window (within LATE_MARGIN_S of its end) or none found."""
+) -> list[tuple[list[Path], list[Path]]]:
+    """Per season whose evidence asks for more of some heads: (the episodes to analyse further, to
+    EXTENDED_WINDOW_S; every episode of the season, to match again). A season asks when it has two or more
+    episodes, matching answered it, and an intro of it starts late in the window (within LATE_MARGIN_S of its
+    end) or none was found; it asks for the episodes whose intro matching did not find and whose head window
+    did not reach their end."""
     if options.window_s >= EXTENDED_WINDOW_S:
         return []
-    out: list[Path] = []
-    groups = group_series([p for p in unique if p in analysed.prints], labels, series)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        intros = {
-            p: next((c.segment for c in found.get(p, []) if c.kind == Kind.INTRO and c.family == "matching"), None)
-            for p in members
-        }
-        if not any(c.kind == Kind.INTRO and c.family == "matching" for p in members for c in found.get(p, [])):
-            continue  # matching did not run (use="model")
+    out: list[tuple[list[Path], list[Path]]] = []
+    for members in group_series([p for p in unique if p in analysed.prints], labels, series).values():
+        answers = {p: [c for c in found.get(p, []) if c.kind == Kind.INTRO and c.family == "matching"] for p in members}
+        if len(members) < 2 or not any(answers.values()):
+            continue  # a lone episode, or matching did not run (use="model")
+        intros = {p: next((c.segment for c in cs if c.segment is not None), None) for p, cs in answers.items()}
         starts = [s.start_s for s in intros.values() if s is not None]
-        late = not starts or max(starts) >= options.window_s - LATE_MARGIN_S
-        if late:
-            out += [p for p in members if intros[p] is None and not analysed.prints[p].reached_end]
+        if starts and max(starts) < options.window_s - LATE_MARGIN_S:
+            continue
+        extend = [p for p in members if intros[p] is None and not analysed.prints[p].reached_end]
+        if extend:
+            out.append((extend, members))
     return out
 
 
@@ -334,8 +335,7 @@ def _collect(
             continue
         vid = episode_id(path)
         head = analysed.prints[path]
-        tail = head.tail
-        length = tail.start_s + tail.duration_s if tail is not None else (head.duration_s if head.reached_end else None)
+        length = head.tail.end_s if head.tail is not None else (head.end_s if head.reached_end else None)
         episodes.append(Detection(vid, (), series or series_of(path, labels), str(path), head.duration_s, length))
         by_id[vid] = [*found.get(path, []), *analysed.candidates.get(path, [])]
     return Candidates(episodes, by_id, failures + analysed.failures)

@@ -20,10 +20,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..matching.index import InvertedIndex
-from ..matching.landmarks import landmark_hashes
-from ..matching.recurring import EpisodePrint, Motif, find_motifs, query_segments
+from ..matching.recurring import EpisodePrint, Motif
 from ..matching.refine import Refiner
+from ..matching.series import analyse_series
 from ..result import Evidence, Kind, Match, Method
 from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
@@ -122,19 +121,15 @@ class CreditsDetector:
     ) -> list[list[Candidate] | None]:
         out: list[list[Candidate] | None] = [None] * len(prints)
         have = [i for i, p in enumerate(prints) if p.tail is not None and p.tail.profile.n_frames]
-        if len(have) < 2:
+        tails = [t for i in have if (t := prints[i].tail) is not None]
+        if len(tails) < 2:
             return out
-        tails = [prints[i].tail for i in have]
-        assert all(t is not None for t in tails)
-        frame_rate = tails[0].profile.frame_rate  # type: ignore[union-attr]
-        index = InvertedIndex([landmark_hashes(t.landmarks.peaks, 1.0, self.options) for t in tails], self.options)  # type: ignore[union-attr]
-        motifs = find_motifs(tails, query_segments(index, tails, frame_rate, self.options), self.options)  # type: ignore[arg-type]
-        motif = credits_motif(motifs, tails)  # type: ignore[arg-type]
+        # the season's recurring motifs, found in the tails as the intro's are in the heads
+        motif = credits_motif(analyse_series(tails, None, self.options).motifs, tails)
         share = 0.0 if motif is None else len(motif.regions) / len(tails)
-        refiner = Refiner(tails, self.options)  # type: ignore[arg-type]
+        refiner = Refiner(tails, self.options)
         for e, i in enumerate(have):
             tail = tails[e]
-            assert tail is not None
             if motif is None or e not in motif.regions:
                 sure = confidence_of(share, 1.0) if motif is not None else 0.5
                 out[i] = [Candidate(Kind.CREDITS, None, sure, Method.RECURRING)]
@@ -144,7 +139,7 @@ class CreditsDetector:
             rate = tail.profile.frame_rate
             end = run_on(tail, round(local.start_s * rate), round(local.end_s * rate)) / rate
             segment = Segment(tail.start_s + local.start_s, tail.start_s + max(end, local.end_s))
-            partners = tuple(sorted({tails[m.other].id for m in region.members}))  # type: ignore[union-attr]
+            partners = tuple(sorted({tails[m.other].id for m in region.members}))
             match = Match(segment, partners, share)
             confidence = confidence_of(share, motif.agreement.get(e, 0.0))
             out[i] = [Candidate(Kind.CREDITS, segment, confidence, Method.RECURRING, evidence=Evidence((match,)))]

@@ -130,9 +130,7 @@ def _pieces(
         start, end = query.seconds(seg.start), query.seconds(seg.end)
         there = other.seconds(seg.other_frame(seg.start))
         if from_end:  # distances from each episode's end (both tails end their files)
-            here_end = query.start_s + query.duration_s
-            there_end = other.start_s + other.duration_s
-            structural = other.reached_end and abs((here_end - start) - (there_end - there)) <= STRUCTURAL_S
+            structural = other.reached_end and abs((query.end_s - start) - (other.end_s - there)) <= STRUCTURAL_S
         else:
             structural = other.start_s == 0.0 and abs(start - there) <= STRUCTURAL_S
         out.append(_Piece(start, max(end, start + 1 / rate), owner[seg.other], there, structural))

@@ -42,6 +42,11 @@ class EpisodePrint:
     start_s: float = 0.0  # where frame 0 lies in the file (0 for the head; the tail's start for a tail)
     tail: EpisodePrint | None = None
 
+    @property
+    def end_s(self) -> float:
+        """Where this print ends in the file (the file's length, for a tail or a head that reached the end)."""
+        return self.start_s + self.duration_s
+
     def seconds(self, frame: float) -> float:
         """A frame of this print as seconds of the file."""
         return self.start_s + frame / self.profile.frame_rate
