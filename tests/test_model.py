@@ -322,9 +322,11 @@ def test_train_then_detect_with_the_model_alone(tiny_corpus: Path, tmp_path: Pat
             "16",
             "--out",
             str(tmp_path / "cv.json"),
+            "--json",
         ],
     )
     assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == json.loads((tmp_path / "cv.json").read_text())  # --json: what --out writes
     folds = json.loads((tmp_path / "cv.json").read_text())["folds"]
     assert len(folds) == 2 and all(f["episodes"] > 0 for f in folds)
     # reviewed labels (here: the test split's truth) fine-tune it; before/after on held-out episodes

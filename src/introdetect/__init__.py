@@ -44,6 +44,7 @@ _EXPORTS = {
     "Method": "result",
     "ModelAnswer": "model.infer",
     "Part": "result",
+    "LogProgress": "runner",
     "RichProgress": "runner",
     "Segment": "timecode",
     "WindowOptions": "settings",
@@ -64,6 +65,7 @@ _EXPORTS = {
     "probe": "media",
     "read_labels": "labels",
     "read_result": "result",
+    "result_json": "result",
     "recommend_window": "labels",
     "save_features": "features.store",
     "window_grid": "windows",
@@ -93,6 +95,7 @@ __all__ = [
     "Method",
     "ModelAnswer",
     "Part",
+    "LogProgress",
     "RichProgress",
     "Segment",
     "WindowOptions",
@@ -114,6 +117,7 @@ __all__ = [
     "read_labels",
     "read_result",
     "recommend_window",
+    "result_json",
     "save_features",
     "window_grid",
     "write_result",
@@ -146,8 +150,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .media import decode_audio, extract_audio, find_media, probe
     from .model.infer import IntroModel, ModelAnswer
     from .pipeline import detect
-    from .result import Detection, DetectResult, Evidence, Failure, Kind, Method, Part, read_result, write_result
-    from .runner import RichProgress
+    from .result import Detection, DetectResult, Evidence, Failure, Kind, Method, Part, read_result, result_json, write_result
+    from .runner import LogProgress, RichProgress
     from .settings import AudioOptions, FeatureOptions, MatchingOptions, WindowOptions
     from .timecode import Segment, format_timecode, parse_timecode
     from .windows import build_windows, episode_windows, window_grid

@@ -242,7 +242,7 @@ class Detection:
     @classmethod
     def of_intro(
         cls,
-        id: str,  # noqa: A002 - the field's name
+        id: str,
         intro: Segment | None,
         confidence: float | None,
         method: Method,
@@ -348,10 +348,15 @@ class DetectResult:
 # --- files ----------------------------------------------------------------------------------------------
 
 
+def result_json(detections: Iterable[Detection]) -> dict[str, Any]:
+    """The result object: the label format keyed by id, with exact seconds, confidence, method and evidence."""
+    return {d.id: d.to_json() for d in detections}
+
+
 def write_result(path: str | os.PathLike[str], detections: Iterable[Detection]) -> None:
-    """The result file (the label format keyed by id, with exact seconds, confidence, method and evidence),
-    written atomically. Failures have no answer and no row: the command line lists them."""
-    write_json_atomic(Path(path), {d.id: d.to_json() for d in detections})
+    """The result file (``result_json``), written atomically. Failures have no answer and no row: the command
+    line lists them."""
+    write_json_atomic(Path(path), result_json(detections))
 
 
 def _time(row: Mapping[str, Any], key: str, where: str) -> float | None:

@@ -4,7 +4,8 @@
   local processes, or a Dask cluster. Local worker processes end with their parent: each watches it and exits
   when it is gone, so a killed run leaves no worker behind.
 * Progress: a hook passed in (pyannote's ``ProgressHook`` habit), called as ``hook(stage, done, total)``;
-  ``RichProgress`` draws it as bars on stderr, and without a hook nothing is drawn. No module below the
+  ``RichProgress`` draws it as bars on stderr, ``LogProgress`` writes a line every tenth of a stage (for logs),
+  and without a hook nothing is drawn. No module below the
   command line decides whether to show anything.
 """
 
@@ -120,6 +121,39 @@ class RichProgress:
             self._progress.update(self._tasks[stage], completed=done, total=total)
 
 
+LOG_STEP = 0.1
+"""Share of a stage between two of ``LogProgress``'s lines: eleven lines a stage at most, whatever its size, so a
+log of a 3000-episode library run stays readable."""
+
+
+class LogProgress:
+    """A progress hook for a log or a pipe: ``stage: done/total (percent), elapsed`` each time a stage passes
+    another ``step`` of its items and when it ends (and when it starts, if it is longer than ``1 / step`` items:
+    a stage of a few items would say little more than its end); each line handed to ``write``."""
+
+    def __init__(self, write: Callable[[str], None] | None = None, step: float = LOG_STEP) -> None:
+        if not 0 < step <= 1:
+            raise SettingsError(f"step must be in (0, 1], got {step!r}")
+        self._write = write or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._step = step
+        self._marks: dict[str, int] = {}
+        self._started: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        with self._lock:
+            share = min(max(done, 0), total) / total
+            mark = int(share / self._step + 1e-9)
+            began = self._started.setdefault(stage, time.monotonic())
+            last = self._marks.get(stage, -1 if total * self._step > 1 else 0)
+            if mark <= last:
+                return
+            self._marks[stage] = mark
+            self._write(f"{stage}: {done}/{total} ({share:.0%}), {time.monotonic() - began:.0f} s")
+
+
 # --- executors --------------------------------------------------------------------------------------------
 
 
@@ -173,7 +207,7 @@ def relax_worker_malloc() -> None:
 class InProcess(Executor):
     """An executor that runs each call at once, in this process."""
 
-    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201 - a concurrent.futures.Executor
+    def submit(self, fn, /, *args, **kwargs):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))

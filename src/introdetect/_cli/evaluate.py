@@ -1,13 +1,13 @@
 """``introdetect evaluate``: any prediction file scored against truth, per stratum."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from .app import app
-from .options import DEFAULT_WINDOW
-from .render import check_output, handled, kinds_table, names, out, writing
+from .options import DEFAULT_WINDOW, AsJson
+from .render import check_output, handled, kinds_table, names, out, print_json, writing
 
 
 @app.command()
@@ -17,15 +17,12 @@ def evaluate(
     window: Annotated[
         float, typer.Option(help="Analysis window in seconds (span of the window figures).")
     ] = DEFAULT_WINDOW,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole evaluation as JSON.")] = False,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
+    as_json: AsJson = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
 ) -> None:
     """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum;
     per kind of the other parts; seconds of story inside the parts marked."""
-    import json  # here: a command's imports cost every start of every command
-    import sys
-
-    from rich.table import Table
+    from rich.table import Table  # here: a command's imports cost every start of every command
 
     from ..metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, harm_line, write_evaluation
 
@@ -36,7 +33,7 @@ def evaluate(
         with writing(out_file, "the evaluation"):
             write_evaluation(out_file, result)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        print_json(result.to_json())
         return
     table = Table(title=f"{predictions.name} against {truth.name}")
     for column in FIGURE_COLUMNS:

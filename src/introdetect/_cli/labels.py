@@ -6,8 +6,8 @@ from typing import Annotated, Any
 import typer
 
 from .app import app
-from .options import DEFAULT_WINDOW, OptionalVideos, Policy, audio_options
-from .render import err, fail, handled, names, out, progress_hook, show_failures, usage
+from .options import DEFAULT_WINDOW, AsJson, OptionalVideos, Policy, Progress, audio_options
+from .render import err, fail, handled, names, notes, out, print_json, progress_hook, show_failures, usage
 
 
 @app.command()
@@ -17,18 +17,17 @@ def labels(
     window: Annotated[
         float, typer.Option(help="Analysis window in seconds, for the beyond-window check.")
     ] = DEFAULT_WINDOW,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+    as_json: AsJson = False,
     notes: Annotated[bool, typer.Option(help="Also list note-level findings (look-alike letters).")] = False,
     audit: Annotated[
         bool, typer.Option(help="Check the labels against the audio of --videos: flag labels it contradicts.")
     ] = False,
     videos: OptionalVideos = None,
+    progress: Progress = True,
 ) -> None:
-    """Read label files: seconds and durations, series/season/episode, every defect by id, statistics."""
-    import json  # here: a command's imports cost every start of every command
-    import sys
-
-    from ..labels import read_labels
+    """Read label files: seconds and durations, series/season/episode, every defect by id, statistics; with
+    --audit, each label against the audio (under --json, as the report's "audit")."""
+    from ..labels import read_labels  # here: a command's imports cost every start of every command
 
     if audit and not videos:
         usage("--audit needs --videos (where the labelled episodes are)", "--videos")
@@ -36,29 +35,55 @@ def labels(
     with handled():
         label_set = read_labels(files, policy=policy, window_s=window, skip_bad_files=True)
     report = label_set.report()
-    if as_json:
-        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    else:
+    if not as_json:
         _print_report(label_set, report, notes)
     failed = False
     if audit:
-        failed = _audit(label_set, videos or [], options)
+        audits, failed = _audit(label_set, videos or [], options, as_json, progress)
+        report["audit"] = audits
+    if as_json:
+        print_json(report)
     for _, message in label_set.failed_files:
         err.print(f"error: {message}", markup=False)
     if failed or label_set.failed_files:
         raise typer.Exit(1)
 
 
-def _audit(label_set: Any, videos: list[Path], options: Any) -> bool:
-    """Labels against the audio: each labelled intro found again among its series' episodes, or flagged.
-    True when some video could not be read (listed)."""
+def _audit(
+    label_set: Any, videos: list[Path], options: Any, as_json: bool, progress: bool
+) -> tuple[dict[str, Any], bool]:
+    """Labels against the audio: each labelled intro found again among its series' episodes, or flagged (a
+    table, or under --json only the returned figures). True when some video could not be read (listed)."""
     from rich.table import Table
 
     from ..known import build_library
+    from ..result import segment_json
 
-    with handled(), progress_hook(True) as hook:
+    with handled(), progress_hook(progress) as hook:
         library, failed, missing = build_library(label_set, videos, options, progress=hook)
     tolerance = library.options.audit_tolerance_s
+    figures = {
+        "tolerance_s": tolerance,
+        "labels": [
+            {
+                "id": a.id,
+                "series": a.series,
+                "label": segment_json(a.label),
+                "audio": segment_json(a.audio) if a.audio else None,
+                "flagged": a.flagged,
+                "reason": a.reason,
+            }
+            for a in library.audits
+        ],
+        "flagged": sum(a.flagged for a in library.audits),
+        "without_video": list(missing),
+        "failed": [f.message for f in failed],
+    }
+    if as_json:
+        show_failures(failed)
+        if missing:
+            notes(as_json).print(f"{len(missing)} labelled ids have no video: {names(missing)}", markup=False)
+        return figures, bool(failed)
     table = Table(title=f"labels against the audio (flagged when more than {tolerance:g} s off)")
     for column in ("id", "series", "label", "audio", "verdict"):
         table.add_column(column)
@@ -70,7 +95,7 @@ def _audit(label_set: Any, videos: list[Path], options: Any) -> bool:
     if missing:
         out.print(f"{len(missing)} labelled ids have no video: {names(missing)}")
     show_failures(failed)
-    return bool(failed)
+    return figures, bool(failed)
 
 
 def _print_report(label_set: Any, report: dict[str, Any], show_notes: bool) -> None:

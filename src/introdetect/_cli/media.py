@@ -1,7 +1,7 @@
 """The design's first stages as commands: ``extract`` (audio), ``features``, ``features-json``, ``windows``."""
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,7 @@ def extract(
     stream: Stream = 0,
     language: Language = None,
     features_dir: Annotated[
-        Optional[Path], typer.Option("--features", help="Also compute features from the same decode into this folder.")
+        Path | None, typer.Option("--features", help="Also compute features from the same decode into this folder.")
     ] = None,
     workers: Workers = None,
     force: Annotated[bool, typer.Option(help="Redo files whose output is up to date.")] = False,
@@ -73,7 +73,7 @@ def features(
 @app.command("features-json")
 def features_json(
     feature_file: Annotated[Path, typer.Argument(help="One episode's .npz from `features`.")],
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Output JSON (default: beside the .npz).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Output JSON (default: beside the .npz).")] = None,
 ) -> None:
     """Export one episode's features as JSON (the design's format; the .npz stays the storage)."""
     from ..features.store import export_json
@@ -89,7 +89,7 @@ def windows(
     feature_dir: Annotated[Path, typer.Argument(help="Feature folder from `features`.")],
     out_file: Annotated[Path, typer.Option("--out", help="Output .npz with the window arrays.")],
     label_files: Annotated[
-        Optional[list[Path]], typer.Option("--labels", help="Label file(s); omit for unlabelled windows.")
+        list[Path] | None, typer.Option("--labels", help="Label file(s); omit for unlabelled windows.")
     ] = None,
     policy: Policy = "skip",
     length: Annotated[float, typer.Option(help="Window length in seconds.")] = 10.0,

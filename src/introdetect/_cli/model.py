@@ -2,16 +2,28 @@
 extra: torch)."""
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from .app import app
-from .options import DEFAULT_WINDOW, Policy, Progress, Videos, Window, Workers, audio_options
-from .render import check_output, err, fail, handled, out, progress_hook, refused_rows, usage, writing
+from .options import DEFAULT_WINDOW, AsJson, Policy, Progress, Videos, Window, Workers, audio_options
+from .render import (
+    check_output,
+    err,
+    fail,
+    handled,
+    notes,
+    out,
+    print_json,
+    progress_hook,
+    refused_rows,
+    usage,
+    writing,
+)
 
 FeatureCache = Annotated[
-    Optional[Path], typer.Option(help="Feature cache folder (default ~/.cache/introdetect/features).")
+    Path | None, typer.Option(help="Feature cache folder (default ~/.cache/introdetect/features).")
 ]
 Channels = Annotated[str, typer.Option(help="CNN filters of its three layers.")]
 Lstm = Annotated[int, typer.Option(help="LSTM units (per direction).")]
@@ -33,10 +45,11 @@ def _training_data(
     labels_file: list[Path],
     videos: list[Path],
     policy: str,
-    cache: Optional[Path],
+    cache: Path | None,
     window: float,
-    workers: Optional[int],
+    workers: int | None,
     progress: bool,
+    as_json: bool = False,
 ) -> Any:
     from ..labels import read_labels
 
@@ -46,7 +59,7 @@ def _training_data(
     refused_rows(label_set)
     with handled(), progress_hook(progress) as hook:
         data = job.prepare(label_set, videos, inputs, cache, audio_options(window), workers, hook)
-    out.print(
+    notes(as_json).print(
         f"training data: {len(data.episodes)} labelled episodes of {len(set(data.series))} series"
         + (f"; {len(data.missing)} labelled ids have no video" if data.missing else "")
     )
@@ -82,7 +95,7 @@ def train(
         Path, typer.Option("--out", help="Model file to write (.idmodel); its training curve goes beside it (.png).")
     ],
     valid_file: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Option(
             "--valid",
             help="Label file(s) for early stopping and calibration (default: a fifth of the series held out).",
@@ -143,7 +156,7 @@ def cv(
     labels_file: Annotated[list[Path], typer.Argument(help="VK label file(s).")],
     videos: Videos,
     folds: Annotated[int, typer.Option(help="Folds (whole series per fold).", min=2)] = 5,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write every fold's figures here (JSON).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write every fold's figures here (JSON).")] = None,
     cache: FeatureCache = None,
     epochs: Annotated[int, typer.Option(help="Most epochs per fold.")] = 40,
     channels: Channels = "32,32,64",
@@ -154,8 +167,10 @@ def cv(
     seed: Seed = 0,
     workers: Workers = None,
     progress: Progress = True,
+    as_json: AsJson = False,
 ) -> None:
-    """Cross-validate the model by series (no series in two folds): the design's figures per fold."""
+    """Cross-validate the model by series (no series in two folds): the design's figures per fold (--json: every
+    fold's figures, as --out writes them)."""
     from rich.table import Table
 
     from ..atomic import write_json_atomic
@@ -165,7 +180,7 @@ def cv(
     dims = _dims(channels, lstm)
     options = _train_options(job, epochs=epochs, boundary_weight=boundary_weight, seed=seed)
     check_output(out_file, "the figures")
-    data = _training_data(job, labels_file, videos, policy, cache, window, workers, progress)
+    data = _training_data(job, labels_file, videos, policy, cache, window, workers, progress, as_json)
     inputs = job.InputOptions(span_s=window)
     columns = ("window_accuracy", "window_f1", "detection_f1", "start_mae_s", "end_mae_s", "median_boundary_error_s")
     table = Table(title=f"{folds}-fold cross-validation by series ({len(data.episodes)} episodes)")
@@ -174,7 +189,7 @@ def cv(
 
     def fold_line(k: int, figures: dict[str, Any]) -> None:
         if progress:
-            out.print(
+            notes(as_json).print(
                 f"fold {k + 1}/{folds}: detection F1 {figures['detection_f1']:.3f}, "
                 f"median boundary error {figures['median_boundary_error_s']:.2f} s"
             )
@@ -186,11 +201,14 @@ def cv(
     for k, figures in enumerate(result["folds"]):
         table.add_row(str(k + 1), str(figures["episodes"]), *(f"{figures[c]:.3f}" for c in columns))
     table.add_row("mean", "", *(f"{result['mean'][c]:.3f} ± {result['std'][c]:.3f}" for c in columns))
-    out.print(table)
+    if as_json:
+        print_json(finite(result))
+    else:
+        out.print(table)
     if out_file:
         with writing(out_file, "the figures"):
             write_json_atomic(out_file, finite(result))
-        out.print(f"figures written to {out_file}")
+        notes(as_json).print(f"figures written to {out_file}")
 
 
 @app.command()
@@ -201,24 +219,24 @@ def finetune(
     reviewed: Annotated[list[Path], typer.Argument(help="Reviewed or corrected labels (the label format).")],
     videos: Videos,
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", help="Where to write the fine-tuned model (default: over MODEL).")
+        Path | None, typer.Option("--out", help="Where to write the fine-tuned model (default: over MODEL).")
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Write the model even when it got worse on the held-out episodes.")
     ] = False,
     epochs: Annotated[int, typer.Option(help="Epochs of fine-tuning.")] = 10,
     base: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Option(
             help="The model's original training labels: a from-scratch retraining on them plus the reviewed "
             "episodes competes with fine-tuning."
         ),
     ] = None,
     base_videos: Annotated[
-        Optional[list[Path]], typer.Option(help="Videos of the --base labels (files or folders; default: --videos).")
+        list[Path] | None, typer.Option(help="Videos of the --base labels (files or folders; default: --videos).")
     ] = None,
     retrain: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option(
             "--retrain/--no-retrain",
             help="Also retrain from scratch and keep the better (default: with --base, or from 30 reviewed episodes).",
@@ -230,6 +248,7 @@ def finetune(
     seed: Seed = 0,
     workers: Workers = None,
     progress: Progress = True,
+    as_json: AsJson = False,
 ) -> None:
     """Fine-tune a model on reviewed labels (or retrain it, when that is better on held-out reviewed episodes);
     print before/after; keep the old model when the new one is worse (unless --force)."""
@@ -243,9 +262,11 @@ def finetune(
         model = job.ModelFile.load(model_file)
     window = float(model.meta["inputs"]["span_s"])
     check_output(target, "the model")
-    data = _training_data(job, reviewed, videos, policy, cache, window, workers, progress)
+    data = _training_data(job, reviewed, videos, policy, cache, window, workers, progress, as_json)
     base_data = (
-        _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress) if base else None
+        _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress, as_json)
+        if base
+        else None
     )
     if retrain is None:
         retrain = job.retrain_by_default(data, base_data)
@@ -264,11 +285,28 @@ def finetune(
     ]
     for name, f in rows:
         table.add_row(name, f"{f['detection_f1']:.3f}", f"{f['median_boundary_error_s']:.2f}", f"{f['window_f1']:.3f}")
-    out.print(table)
-    if not report.improved and not force:
+    written = report.improved or force
+    if as_json:
+        from ..model.file import finite
+
+        print_json(
+            finite(
+                {
+                    "held_out": list(report.held_out),
+                    "before": report.before,
+                    "after": report.candidates,
+                    "chosen": report.chosen,
+                    "improved": report.improved,
+                    "model": str(target) if written else None,
+                }
+            )
+        )
+    else:
+        out.print(table)
+    if not written:
         fail(
             f"the {report.chosen} model is worse on the held-out episodes: {target} left as it was (--force writes it)"
         )
     with writing(target, "the model"):
         report.model.save(target)
-    out.print(f"{report.chosen} model written to {target}")
+    notes(as_json).print(f"{report.chosen} model written to {target}")

@@ -2,7 +2,7 @@
 work) by the same check the library applies."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,7 +28,7 @@ def _policy(value: str) -> str:
     return value
 
 
-def audio_options(window: float, stream: int = 0, language: str | None = None):  # noqa: ANN201 - AudioOptions
+def audio_options(window: float, stream: int = 0, language: str | None = None):
     from ..errors import SettingsError
     from ..settings import AudioOptions
 
@@ -39,15 +39,30 @@ def audio_options(window: float, stream: int = 0, language: str | None = None): 
 
 
 Workers = Annotated[
-    Optional[int], typer.Option(help="Parallel processes (default: one per core, at most 4).", callback=_workers)
+    int | None, typer.Option(help="Parallel processes (default: one per core, at most 4).", callback=_workers)
 ]
 Policy = Annotated[
     str, typer.Option(help="Label rows with errors: keep (flagged, unused), skip, or fail.", callback=_policy)
 ]
 Window = Annotated[float, typer.Option(help="Seconds analysed from the start of each episode.")]
-Progress = Annotated[bool, typer.Option(help="Show progress bars (stderr).")]
+Progress = Annotated[
+    bool,
+    typer.Option(
+        "--progress/--no-progress",
+        " /--quiet",
+        " /-q",
+        help="Progress on stderr: bars on a terminal, a line every tenth of a stage in a log or pipe; "
+        "--quiet (--no-progress): none.",
+    ),
+]
+AsJson = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the results as one JSON document on stdout (notes, warnings and failures on stderr)."
+    ),
+]
 Language = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         help="Use the first audio stream tagged with this language (rus, eng, ru…), for dubbed releases; "
         "replaces --stream."
@@ -58,7 +73,7 @@ Videos = Annotated[
     list[Path], typer.Option(help="The labelled episodes' videos (files or folders; id = file name stem).")
 ]
 OptionalVideos = Annotated[
-    Optional[list[Path]], typer.Option(help="Where the videos are (files or folders; id = file name stem).")
+    list[Path] | None, typer.Option(help="Where the videos are (files or folders; id = file name stem).")
 ]
 
 DEFAULT_WINDOW = DEFAULT_WINDOW_S

@@ -1,4 +1,10 @@
-"""What every command prints the same way: errors, the failure list, the detection table, progress, counts.
+"""What every command prints the same way: errors, the failure list, the detection table, progress, counts,
+JSON.
+
+Where the output goes decides how it looks, once, here: on a terminal, tables fit its width and progress is drawn
+as bars; in a file, a pipe or a log (cron, CI, ``tee``) no table is cut to a width (there is none), there is no
+colour (nor with ``NO_COLOR``) and progress is a short line on stderr every tenth of a stage. Under ``--json`` a
+command prints one JSON document on stdout and everything else (notes, warnings, failures) on stderr.
 
 Only typer and rich are imported here at start-up; what a command needs of the library it imports when it runs.
 """
@@ -11,17 +17,48 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from ..result import Detection, Failure
-    from ..runner import RichProgress
+    from ..runner import LogProgress, RichProgress
     from ..timecode import Segment
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay one line
+UNBOUNDED_COLUMNS = 10_000
+"""characters: the width of a console that is not a terminal: wider than any table introdetect prints, so that no
+cell is cut (Rich would assume 80 columns, or ``$COLUMNS``, and cut a ten-column table to one letter a cell)."""
+
+
+class _Console(Console):
+    """A Rich console that is its terminal's width on a terminal and unbounded anywhere else (whatever the size of
+    some other terminal the process may also have: a pipe's reader has none)."""
+
+    def _size(self) -> ConsoleDimensions:
+        if self.is_terminal or self._width is not None:
+            return Console.size.fget(self)  # type: ignore[attr-defined]
+        return ConsoleDimensions(UNBOUNDED_COLUMNS, Console.size.fget(self).height)  # type: ignore[attr-defined]
+
+    size = property(_size, Console.size.fset)  # type: ignore[assignment]
+
+
+out = _Console(highlight=False)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay one line
+
+
+def notes(as_json: bool) -> Console:
+    """Where a command's notes go: stdout beside its table, stderr under ``--json`` (stdout is the JSON alone)."""
+    return err if as_json else out
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (UTF-8 as it is, indented), whatever the console's width."""
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
@@ -95,13 +132,17 @@ def check_output(target: Path | None, what: str = "") -> None:
 
 
 @contextlib.contextmanager
-def progress_hook(enabled: bool) -> Iterator[RichProgress | None]:
-    """Bars on stderr while the block runs (``enabled``), else no hook."""
+def progress_hook(enabled: bool) -> Iterator[RichProgress | LogProgress | None]:
+    """Progress on stderr while the block runs (``enabled``): bars on a terminal, else a short line every tenth
+    of a stage (a log reads them; a bar redrawn in a file is noise); no hook when not enabled (``--quiet``)."""
     if not enabled:
         yield None
         return
-    from ..runner import RichProgress
+    from ..runner import LogProgress, RichProgress
 
+    if not err.is_terminal:
+        yield LogProgress(lambda line: err.print(line, markup=False))
+        return
     with RichProgress() as hook:
         yield hook
 

@@ -1,12 +1,23 @@
 """Commands that find the parts of episodes and use the answers: ``detect``, ``export``, ``report``, ``review``."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from .app import app
-from .options import DEFAULT_WINDOW, Language, OptionalVideos, Policy, Progress, Stream, Window, Workers, audio_options
+from .options import (
+    DEFAULT_WINDOW,
+    AsJson,
+    Language,
+    OptionalVideos,
+    Policy,
+    Progress,
+    Stream,
+    Window,
+    Workers,
+    audio_options,
+)
 from .render import (
     check_output,
     detection_table,
@@ -14,8 +25,10 @@ from .render import (
     failure_list,
     handled,
     names,
+    notes,
     out,
     plural,
+    print_json,
     progress_hook,
     refused_rows,
     usage,
@@ -29,11 +42,11 @@ Result = Annotated[Path, typer.Argument(help="Answers from `introdetect detect -
 def detect(
     paths: Annotated[list[Path], typer.Argument(help="Episode files or folders of them (searched recursively).")],
     out_file: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--out", help="Write the answers here (label format + start_sec, end_sec, confidence, method)."),
     ] = None,
     labels_file: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Option(
             "--labels",
             help="VK label file(s): episode names give the series; with --videos, labelled intros become known intros.",
@@ -41,11 +54,11 @@ def detect(
     ] = None,
     videos: OptionalVideos = None,
     library_file: Annotated[
-        Optional[Path], typer.Option("--library", help="A saved library of known intros (introdetect library build).")
+        Path | None, typer.Option("--library", help="A saved library of known intros (introdetect library build).")
     ] = None,
-    series: Annotated[Optional[str], typer.Option(help="Treat every episode as one series of this name.")] = None,
+    series: Annotated[str | None, typer.Option(help="Treat every episode as one series of this name.")] = None,
     model_file: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--model", help="Model file from `introdetect train` (default: the shipped model)."),
     ] = None,
     use: Annotated[
@@ -61,11 +74,11 @@ def detect(
     policy: Policy = "keep",
     workers: Workers = None,
     scheduler: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="A Dask scheduler (tcp://HOST:PORT) to run the work on instead (the dask extra)."),
     ] = None,
     cache: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             help="Where analyses are cached by content (default: ~/.cache/introdetect/analysis; ~1.7 MB per "
             "episode): an unchanged episode is not decoded again."
@@ -73,9 +86,11 @@ def detect(
     ] = None,
     use_cache: Annotated[bool, typer.Option("--use-cache/--no-cache", help="Reuse and store cached analyses.")] = True,
     progress: Progress = True,
+    as_json: AsJson = False,
 ) -> None:
-    """Find the intro of every episode: known intros of its series, what recurs across its series, and the
-    model, fused into one answer each (the method that decided is recorded)."""
+    """Find the parts of every episode (intro, and ident, recap, credits, preview): known intros of its series,
+    what recurs across its series, chapters and the model, fused into one answer each (the method that decided
+    is recorded). --json prints the object --out writes."""
     from ..cache import AnalysisCache
     from ..detectors import DEFAULT_MODEL
     from ..fusion import NOTE_MODEL_ALONE, USES
@@ -83,7 +98,7 @@ def detect(
     from ..labels import read_labels
     from ..media import find_media
     from ..pipeline import detect as run_detect
-    from ..result import Kind, Method, write_result
+    from ..result import Kind, Method, result_json, write_result
 
     if use not in USES:
         usage(f"must be one of {', '.join(USES)}", "--use")
@@ -113,18 +128,21 @@ def detect(
             cache=AnalysisCache(cache) if use_cache else None,
         )
     answered = result.detections
-    if answered:
+    say = notes(as_json)
+    if as_json:
+        print_json(result_json(answered))
+    elif answered:
         out.print(detection_table(answered, f"parts of {plural(len(answered), 'episode')}"))
     intros = [p for d in answered if (p := d.part(Kind.INTRO)) is not None]
     alone = [d.id for d, p in zip(answered, intros, strict=True) if p.note == NOTE_MODEL_ALONE]
     if alone:
-        out.print(
+        say.print(
             f"{plural(len(alone), 'episode')} answered by the model alone: each is the only episode of its series "
             f"(add its siblings, or --labels/--library for its series, for matching): {names(alone)}"
         )
     lone = [d.id for d, p in zip(answered, intros, strict=True) if p.method == Method.UNMATCHED]
     if lone:
-        out.print(
+        say.print(
             f"{plural(len(lone), 'episode')} cannot be matched: each is the only episode of its series and no known "
             f"intro covers it (add its siblings, or --labels/--library for its series): {names(lone)}"
         )
@@ -132,9 +150,9 @@ def detect(
         if answered:
             with writing(out_file, "the answers"):
                 write_result(out_file, answered)
-            out.print(f"answers of {plural(len(answered), 'episode')} written to {out_file}")
+            say.print(f"answers of {plural(len(answered), 'episode')} written to {out_file}")
         else:
-            out.print(f"no episode could be analysed: {out_file} not written")
+            say.print(f"no episode could be analysed: {out_file} not written")
     failure_list(result.failures)
 
 
@@ -149,7 +167,7 @@ def export(
         ),
     ],
     out_file: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--out",
             help="Whole-result formats: the file to write (default: beside RESULT). Side-file formats: a folder "
@@ -157,14 +175,14 @@ def export(
         ),
     ] = None,
     videos: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Option(
             help="Side-file formats: where the videos are, when not where the result says (files or folders; "
             "id = file stem)."
         ),
     ] = None,
     edl_action: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             help="EDL: KIND=ACTION for a kind's action (0 cut, 1 mute, 2 scene marker, 3 commercial break; "
             "default 2 for every kind), e.g. --edl-action intro=3. Repeatable."
@@ -214,11 +232,11 @@ def export(
 def report(
     result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (their evidence is drawn).")],
     truth: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(help="Truth in the label format: adds the evaluation tables and marks wrong answers."),
     ] = None,
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", help="The HTML file to write (default: RESULT.html beside RESULT).")
+        Path | None, typer.Option("--out", help="The HTML file to write (default: RESULT.html beside RESULT).")
     ] = None,
     window: Annotated[
         float, typer.Option(help="Analysis window in seconds (span of the window figures).")
@@ -255,7 +273,7 @@ def review(
     result: Annotated[Path, typer.Argument(help="Answers from `introdetect detect --out` (with their evidence).")],
     videos: OptionalVideos = None,
     out_file: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--out",
             help="The reviewed-labels file (default: RESULT.reviewed.json beside RESULT); decisions already in it "
@@ -267,7 +285,7 @@ def review(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
     reviewer: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Name recorded with each decision (default: the login name; the page can change it)."),
     ] = None,
     stream: Annotated[int, typer.Option(help="Audio stream of the audio previews (as given to detect).")] = 0,
