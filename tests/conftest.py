@@ -154,6 +154,20 @@ def tiny_corpus(tiny_corpus_build) -> Path:
 
 
 @pytest.fixture(scope="session")
+def clean_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny corpus (seed 0) with every variation and the codec mix switched off: H.264/AAC MP4 episodes whose
+    intros are exact copies, answered to the frame; for tests of what must not change an answer (the media's
+    own timeline, copies of an episode)."""
+    from introdetect_eval.corpus import build_corpus
+    from introdetect_eval.corpus.plan import SWITCHES
+
+    folder = tmp_path_factory.mktemp("clean")
+    result = build_corpus(folder, "tiny", seed=0, cache=CACHE, without=set(SWITCHES))
+    assert not result.failed, result.failed
+    return folder
+
+
+@pytest.fixture(scope="session")
 def tinyparts_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two short structured seasons (seed 0) from real recordings: 2 series of 4 episodes of 150–200 s with a
     network ident (one series), recaps replaying earlier episodes' scenes, previews of the next episode,

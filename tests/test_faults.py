@@ -124,8 +124,9 @@ def test_extract_and_features_killed_at_random_then_finished(videos: list[Path],
     assert _outputs(work / "audio", "*.wav") == _outputs(clean / "audio", "*.wav")
     for npz in (clean / "features").glob("*.npz"):
         a, b = load_features(npz), load_features(work / "features" / npz.name)
-        # the same up to float32 rounding: a resumed episode may be computed from its WAV, in other blocks
-        assert np.allclose(a.matrix(), b.matrix(), rtol=1e-5, atol=1e-5), npz.name
+        # the same up to float32 rounding: a resumed episode may be computed from its WAV, in other blocks (an
+        # MFCC of a few units differs by up to 6e-5 between block sizes: float32 keeps ~7 digits of its FFT sums)
+        assert np.allclose(a.matrix(), b.matrix(), rtol=1e-5, atol=1e-4), npz.name
     _report("extract + features", kills, checked)
     # features alone, from the WAVs, killed the same way
     wavs = sorted(map(str, (clean / "audio").glob("*.wav")))

@@ -12,8 +12,13 @@ def test_decode_command_is_a_pure_list():
     assert cmd[0].endswith("ffmpeg")
     assert cmd[cmd.index("-t") + 1] == "300.000" and cmd.index("-t") < cmd.index("-i")  # input option: stops reading
     assert cmd[cmd.index("-i") + 1] == "in put.mkv"
-    assert cmd[cmd.index("-map") + 1] == "0:a:1"
+    # the stream chosen enters the graph that puts it on the presentation timeline, whose output is decoded
+    graph = cmd[cmd.index("-filter_complex") + 1]
+    assert graph.startswith("[0:a:1]") and "first_pts=0" in graph and "ashowinfo" in graph
+    assert cmd[cmd.index("-map") + 1] == "[out]"
     assert cmd[cmd.index("-ar") + 1] == "22050" and cmd[cmd.index("-ac") + 1] == "1"
+    tail = decode_command("in put.mkv", AudioOptions(tail_s=120.5), tail=True)
+    assert tail[tail.index("-sseof") + 1] == "-120.500000" and "ashowinfo" not in tail[tail.index("-filter_complex") + 1]
 
 
 def test_probe_sample(sample_episode):

@@ -141,7 +141,9 @@ def analyse_episode(
         elif info is not None and info.duration_s is not None and tail_length_s(options, info.duration_s) > 0:
             tail = _decode_tail(path, options, matching, info)
     chapters = info.chapters if info is not None else ()
-    return replace(analysis, print=replace(head, tail=tail), path=str(path), chapters=chapters)
+    start = info.audio_start_s if info is not None and info.audio_start_s is not None else 0.0
+    head = replace(head, tail=tail, audio_start_s=start)
+    return replace(analysis, print=head, path=str(path), chapters=chapters)
 
 
 def tail_length_s(options: AudioOptions, media_s: float) -> float:
@@ -152,11 +154,16 @@ def tail_length_s(options: AudioOptions, media_s: float) -> float:
 def _decode_tail(
     path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, head: MediaInfo
 ) -> EpisodePrint:
-    """The print of the file's tail (``tail_length_s``), its frame 0 placed at the file's length less what was
-    decoded (ffmpeg's seek from the end lands on the container's length). The stream is the one the head's
-    decode chose (a language is resolved from the head's log, not by a second ffprobe run)."""
+    """The print of the file's tail (``tail_length_s``), its frame 0 at the container's length less that: where
+    ffmpeg's seek from the end lands on the presentation timeline, which the decode keeps (an audio stream that
+    ends before the video still has its frames in place). The stream is the one the head's decode chose (a
+    language is resolved from the head's log, not by a second ffprobe run)."""
     assert head.duration_s is not None
-    length = tail_length_s(options, head.duration_s)
+    # the tail starts on the head's frame grid (a whole number of hops from the timeline's 0): its frames are
+    # the frames a longer head would have had, whatever the container's length (a remux's differs by a few ms)
+    hop_s = HOP_LENGTH / options.sample_rate
+    start = np.ceil((head.duration_s - tail_length_s(options, head.duration_s)) / hop_s - 1e-6) * hop_s
+    length = head.duration_s - float(start)
     options = replace(options, tail_s=length)
     if options.language is not None:
         options = replace(options, stream=choose_language(head, options.language).audio_index, language=None)
@@ -167,7 +174,7 @@ def _decode_tail(
     except MediaError as exc:
         raise MediaError(path, f"its last {length:g} s: {exc.problem}") from None
     tail = analyser.finish(episode_id(path), np.inf).print
-    return replace(tail, start_s=max(0.0, head.duration_s - tail.duration_s), reached_end=True)
+    return replace(tail, start_s=max(0.0, float(start)), reached_end=True)
 
 
 def analysis_key(

@@ -1,5 +1,10 @@
 """ffprobe / ffmpeg at the edge: commands built by pure functions, decoded audio as numpy arrays.
 
+Every decode is on the media's presentation timeline: sample 0 is the container's start as players, EDL files,
+chapters and Jellyfin's ticks count time, whatever the chosen audio stream's own offset against it (an audio
+delay in a remux, an MP4 edit list's empty edit, a second language's stream delayed differently). The offset
+is applied once, here (``TIMELINE_FILTER``), and read back from the decode's log (``MediaInfo.audio_start_s``).
+
 Every failure becomes a ``MediaError`` whose message is one line naming the file and the problem, with
 ffmpeg's own last words where they help.
 """
@@ -66,7 +71,23 @@ class MediaInfo:
     duration_s: float | None
     audio_streams: tuple[AudioStream, ...]
     other_streams: tuple[str, ...]
-    chapters: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, title) as the file holds them
+    chapters: tuple[tuple[float, float, str], ...] = ()  # (start s, end s, title) on the presentation timeline
+    start_s: float = 0.0  # the container's start on the file's own clock (what players count time from)
+    audio_start_s: float | None = None  # where the decoded stream's first sample lies on the timeline
+
+
+TIMELINE_HARD_COMP_S = 0.01
+"""s: a gap (or an overlap) in the audio's timestamps longer than this is filled with silence (or trimmed), as a
+player keeps audio in step with the clock; shorter ones are timestamp rounding (Matroska's 1 ms) and jitter."""
+
+TIMELINE_FILTER = f"aresample=async=1:min_hard_comp={TIMELINE_HARD_COMP_S:g}:first_pts=0"
+"""ffmpeg counts time from the container's start; without this filter the decoded samples would count from the
+chosen stream's first sample (two seconds early for a stream that starts two seconds late). ``first_pts=0``
+pads a late stream's start with silence and trims samples before the start (priming with a negative time);
+``async=1`` does the same for later gaps. With a seek (``-sseof``), 0 is the seek point."""
+
+FIRST_FRAME_LABEL = "first"
+"""The filter branch that shows the decoded stream's first sample's time (ashowinfo on one sample) in the log."""
 
 
 def _last_line(stderr: bytes | str) -> str:
@@ -267,6 +288,18 @@ def stream_map(path: str | os.PathLike[str], options: AudioOptions) -> str:
     return f"0:{choose_language(probe(path), options.language).index}"
 
 
+def timeline_graph(selected: str, show_start: bool) -> list[str]:
+    """``-filter_complex`` and ``-map`` arguments that put the stream ``selected`` (``0:a:N`` or ``0:I``) on
+    the presentation timeline (``TIMELINE_FILTER``) and, with ``show_start``, log its first sample's time."""
+    if not show_start:
+        return ["-filter_complex", f"[{selected}]{TIMELINE_FILTER}[out]", "-map", "[out]"]
+    graph = (
+        f"[{selected}]asplit=2[main][{FIRST_FRAME_LABEL}];"
+        f"[{FIRST_FRAME_LABEL}]atrim=end_sample=1,ashowinfo,anullsink;[main]{TIMELINE_FILTER}[out]"
+    )
+    return ["-filter_complex", graph, "-map", "[out]"]
+
+
 def decode_command(
     path: str | os.PathLike[str],
     options: AudioOptions,
@@ -276,7 +309,8 @@ def decode_command(
     tail: bool = False,
 ) -> list[str]:
     """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate (with
-    ``tail``: the last ``tail_s`` instead, by a seek from the end).
+    ``tail``: the last ``tail_s`` instead, by a seek from the end), on the presentation timeline
+    (``timeline_graph``: sample 0 is the container's start, or the seek point).
 
     ``-t`` before ``-i`` stops reading the input at the window, so a 45-minute file costs only its window;
     ``-sseof`` seeks to the tail (ffmpeg's accurate seek: decoding starts at the keyframe before it and what
@@ -291,11 +325,10 @@ def decode_command(
         "-nostats",
         "-loglevel",
         "level+info",
-        *(["-sseof", f"-{options.tail_s:.3f}"] if tail else ["-t", f"{options.window_s:.3f}"]),
+        *(["-sseof", f"-{options.tail_s:.6f}"] if tail else ["-t", f"{options.window_s:.3f}"]),
         "-i",
         str(path),
-        "-map",
-        selected or f"0:a:{options.stream}",
+        *timeline_graph(selected or f"0:a:{options.stream}", show_start=not tail),
         "-vn",
         "-sn",
         "-dn",
@@ -323,7 +356,8 @@ def preview_command(
     path: str | os.PathLike[str], options: AudioOptions, output: str, selected: str | None = None
 ) -> list[str]:
     """ffmpeg arguments that encode the analysis window of the stream ``options`` choose to Opus/WebM at
-    ``output``: what the review page plays where the browser cannot play the file itself."""
+    ``output``: what the review page plays where the browser cannot play the file itself, on the presentation
+    timeline as every decode is (its time 0 is the container's start)."""
     return [
         FFMPEG,
         "-nostdin",
@@ -334,8 +368,7 @@ def preview_command(
         f"{options.window_s:.3f}",
         "-i",
         str(path),
-        "-map",
-        selected or f"0:a:{options.stream}",
+        *timeline_graph(selected or f"0:a:{options.stream}", show_start=False),
         "-vn",
         "-sn",
         "-dn",
@@ -372,7 +405,10 @@ _LOG_LINE = re.compile(
     r"^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(?P<level>trace|debug|verbose|info|warning|error|fatal|panic)\] ?(?P<text>.*)$"
 )
 _INPUT = re.compile(r"^Input #0, (?P<format>.+?), from '")
-_DURATION = re.compile(r"^\s*Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)")
+_DURATION = re.compile(
+    r"^\s*Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)|N/A)(?:, start: (?P<start>-?[\d.]+))?"
+)
+_FIRST_FRAME = re.compile(r"^n:0 pts:-?\d+ pts_time:(?P<time>-?[\d.e+-]+)")
 _CHAPTER = re.compile(r"^\s*Chapter #\d+:\d+: start (?P<start>-?[\d.]+), end (?P<end>-?[\d.]+)")
 _TITLE = re.compile(r"^\s*title\s*: (?P<title>.*)$")
 _STREAM = re.compile(
@@ -402,6 +438,8 @@ class FfmpegLog:
     streams: list[tuple[int, str | None, str, str]] | None = None  # (index, language, kind, description)
     problems: list[str] | None = None
     chapters: list[list] | None = None  # [start s, end s, title] from the input summary
+    start_s: float = 0.0  # the container's start ("Duration: …, start: S")
+    first_sample_s: float | None = None  # the decoded stream's first sample on the timeline (ashowinfo)
 
     @property
     def has_input(self) -> bool:
@@ -427,8 +465,20 @@ class FfmpegLog:
                 audio.append(AudioStream(index, len(audio), codec, channels, rate, language))
             else:
                 other.append(f"{kind.lower()} {rest.split(',')[0].split()[0] if rest else '?'}")
-        chapters = tuple((float(a), float(b), str(t)) for a, b, t in self.chapters or [])
-        return MediaInfo(path, self.format_name or "?", self.duration_s, tuple(audio), tuple(other), chapters)
+        # the summary prints chapters on the file's own clock; the timeline starts at the container's start
+        chapters = tuple(
+            (float(a) - self.start_s, float(b) - self.start_s, str(t)) for a, b, t in self.chapters or []
+        )
+        return MediaInfo(
+            path,
+            self.format_name or "?",
+            self.duration_s,
+            tuple(audio),
+            tuple(other),
+            chapters,
+            self.start_s,
+            self.first_sample_s,
+        )
 
 
 def parse_log(stderr: bytes) -> FfmpegLog:
@@ -444,13 +494,17 @@ def parse_log(stderr: bytes) -> FfmpegLog:
             continue
         if level != "info":
             continue
-        if m := _INPUT.match(text):
+        if log.first_sample_s is None and (m := _FIRST_FRAME.match(text)):
+            log.first_sample_s = float(m["time"])
+        elif m := _INPUT.match(text):
             log.format_name, section = m["format"], "input"
         elif text.startswith(("Output #", "Stream mapping")):
             section = "output"
         elif section == "input" and (m := _DURATION.match(text)):
             if m["h"] is not None:
                 log.duration_s = int(m["h"]) * 3600 + int(m["m"]) * 60 + float(m["s"])
+            if m["start"] is not None:
+                log.start_s = float(m["start"])
         elif section == "input" and (m := _STREAM.match(text)):
             log.streams.append((int(m["index"]), m["lang"], m["kind"], m["rest"]))  # type: ignore[union-attr]
             chapter = False  # a stream's metadata title is not a chapter's

@@ -336,6 +336,16 @@ def _collect(
         vid = episode_id(path)
         head = analysed.prints[path]
         length = head.tail.end_s if head.tail is not None else (head.end_s if head.reached_end else None)
-        episodes.append(Detection(vid, (), series or series_of(path, labels), str(path), head.duration_s, length))
+        episodes.append(
+            Detection(
+                vid,
+                (),
+                series or series_of(path, labels),
+                str(path),
+                head.duration_s,
+                length,
+                audio_start_s=head.audio_start_s,
+            )
+        )
         by_id[vid] = [*found.get(path, []), *analysed.candidates.get(path, [])]
     return Candidates(episodes, by_id, failures + analysed.failures)

@@ -231,6 +231,8 @@ class Detection:
     path: str | None = None
     analysed_s: float | None = None
     duration_s: float | None = None  # the media's length, where it is known (its tail was analysed)
+    # where the audio analysed starts on the media's timeline (its delay, already in every time above)
+    audio_start_s: float | None = None
 
     def __post_init__(self) -> None:
         kinds = [p.kind for p in self.parts]
@@ -270,6 +272,8 @@ class Detection:
         intro = self.part(Kind.INTRO)
         head = intro.to_json() if intro else {"start": None, "end": None, **segment_json(None), "confidence": None}
         evidence = intro.evidence.to_json() if intro else {}
+        if self.audio_start_s:
+            evidence = {"audio_start_sec": seconds(self.audio_start_s), **evidence}
         if self.analysed_s is not None:
             evidence = {"analysed_sec": seconds(self.analysed_s), **evidence}
         found = [_segment_row(p) for p in self.parts if p.segment is not None]
@@ -460,6 +464,7 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
     order = list(Kind)
     parts.sort(key=lambda p: order.index(p.kind))
     analysed = evidence.get("analysed_sec") if isinstance(evidence, dict) else None
+    audio_start = evidence.get("audio_start_sec") if isinstance(evidence, dict) else None
     text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path")}
     duration = row.get("duration_sec")
     return Detection(
@@ -469,6 +474,7 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
         text["path"],
         _number(analysed),
         _number(duration),
+        _number(audio_start),
     )
 
 

@@ -134,6 +134,12 @@ def _frozen_hash(obj: object) -> str:
     return _payload_hash(asdict(obj))  # type: ignore[call-overload]
 
 
+TIMELINE = "presentation"
+"""Where a decode's sample 0 lies: at the container's start, as players count time (media.TIMELINE_FILTER), not
+at the chosen stream's first sample as before. In every audio settings hash: audio decoded the old way (early by
+the stream's delay) is decoded again, never read as if it were on the player's timeline."""
+
+
 @dataclass(frozen=True)
 class AudioOptions:
     """How audio is decoded: the window from the start, the stream, and the rate."""
@@ -169,6 +175,7 @@ class AudioOptions:
             del fields["language"]  # outputs made before the option existed keep their hash
         # the tail shapes only an episode's analysis (whose key adds it), not extracted audio or features
         del fields["tail_s"]
+        fields["timeline"] = TIMELINE
         return _payload_hash(fields)
 
 

@@ -41,6 +41,9 @@ class EpisodePrint:
     reached_end: bool = False  # the episode ended inside the analysis window (its end credits may be in it)
     start_s: float = 0.0  # where frame 0 lies in the file (0 for the head; the tail's start for a tail)
     tail: EpisodePrint | None = None
+    # where the decoded stream's first sample lies on the media's timeline (its delay against the container's
+    # start, already applied by the decode: what precedes it is silence); recorded, never added again
+    audio_start_s: float = 0.0
 
     @property
     def end_s(self) -> float:

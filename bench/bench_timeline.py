@@ -1,0 +1,117 @@
+"""The media's own timeline on a corpus split: every episode remuxed with its audio moved against a video track
+(+2 s, +0.4 s, -0.4 s, +1 s in turn, ``-itsoffset``, codecs copied, as remuxes delay audio), each season detected
+as it is and as remuxed; each part's boundaries compared with the undelayed answer plus the delay ffprobe
+reports. Written to docs/BENCHMARKS.md ("The media's own timeline").
+
+    python bench/bench_timeline.py --corpus bench/out/corpus-parts --split test --docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from common import machine, write_docs_block
+
+from introdetect import detect
+from introdetect.result import Kind
+
+DELAYS_S = (2.0, 0.4, -0.4, 1.0)
+"""The audio delays given in turn (seconds against the video): a remux's usual ones, late and early."""
+
+ON_TIMELINE_S = 0.1
+"""The issue's bar: a part within ±0.1 s of the undelayed answer plus the delay."""
+
+
+def _offset(path: Path) -> float:
+    data = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
+    audio = next(s for s in data["streams"] if s["codec_type"] == "audio")
+    return float(audio["start_time"]) - float(data["format"]["start_time"])
+
+
+def _remux(source: Path, target: Path, delay_s: float, length_s: float) -> None:
+    """``source``'s audio (copied) moved by ``delay_s`` against a still video track of its length (1 fps)."""
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"color=c=black:s=64x36:r=1:d={length_s + max(delay_s, 0):.3f}", "-itsoffset", f"{delay_s}",
+         "-i", str(source), "-map", "0:v", "-map", "1:a:0", "-c:v", "libx264", "-preset", "ultrafast",
+         "-c:a", "copy", str(target)],
+        check=True,
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "timeline")
+    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
+    episodes = [e for e in manifest["episodes"] if e["split"] == args.split]
+    remuxed = args.out / args.split
+    shutil.rmtree(remuxed, ignore_errors=True)
+    jobs = []
+    for n, e in enumerate(episodes):
+        source = args.corpus / e["file"]
+        target = remuxed / e["series"] / f"{source.stem}.mkv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        jobs.append((source, target, DELAYS_S[n % len(DELAYS_S)], float(e["duration_s"])))
+    with ThreadPoolExecutor(args.workers) as pool:
+        list(pool.map(lambda job: _remux(*job), jobs))
+    offsets = {target.stem: _offset(target) for _, target, _, _ in jobs}
+    base = detect([args.corpus / args.split], workers=args.workers).by_id()
+    moved = detect([remuxed], workers=args.workers).by_id()
+    errors: dict[str, list[float]] = {}
+    lost: dict[str, int] = {}
+    for vid, offset in offsets.items():
+        for kind in Kind:
+            was, now = base[vid].part(kind), moved[vid].part(kind)
+            a, b = (p.segment if p is not None else None for p in (was, now))
+            if a is None and b is None:
+                continue
+            if a is None or b is None:
+                lost[str(kind)] = lost.get(str(kind), 0) + 1
+                continue
+            errors.setdefault(str(kind), []).append(
+                max(abs(b.start_s - a.start_s - offset), abs(b.end_s - a.end_s - offset))
+            )
+    rows = []
+    for kind in Kind:
+        e = np.array(errors.get(str(kind), []))
+        if e.size or lost.get(str(kind)):
+            rows.append(
+                f"| {kind} | {e.size} | {np.mean(e <= ON_TIMELINE_S) if e.size else float('nan'):.3f} | "
+                f"{np.median(e) if e.size else float('nan'):.3f} | {e.max() if e.size else float('nan'):.2f} | "
+                f"{lost.get(str(kind), 0)} |"
+            )
+    text = (
+        f"`python bench/bench_timeline.py --corpus {args.corpus} --split {args.split} --docs`, {date.today()}, "
+        f"{machine()}; corpus `{manifest['size']}` seed {manifest['seed']}, {len(episodes)} episodes; audio "
+        f"delays {', '.join(f'{d:+g} s' for d in DELAYS_S)} in turn (ffprobe's offsets "
+        f"{min(offsets.values()):+.3f} to {max(offsets.values()):+.3f} s).\n\n"
+        "Each part of the remuxed release against the undelayed answer plus the delay (both boundaries; a part "
+        "found in one and not the other is counted apart):\n\n"
+        "| kind | parts in both | within ±0.1 s | median error s | max error s | found in one only |\n"
+        "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+    print(text)
+    if args.docs:
+        write_docs_block(f"timeline-{manifest['size']}-{args.split}", text, "The media's own timeline")
+
+
+if __name__ == "__main__":
+    main()
