@@ -52,7 +52,7 @@ def releases(clean_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     season = clean_corpus / "test" / "show01"
     e1, e2, e3 = sorted(season.glob("*.mp4"))
     root = tmp_path_factory.mktemp("releases")
-    folders = {name: root / name for name in ("delayed", "ts", "dub")}
+    folders = {name: root / name for name in ("delayed", "ts", "dub", "in-step", "moved")}
     for folder in folders.values():
         folder.mkdir()
     delayed(e1, folders["delayed"] / e1.name, 2.0)  # MP4: the delay is an empty edit in the audio's edit list
@@ -67,6 +67,9 @@ def releases(clean_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> di
         ffmpeg("-i", str(e), "-itsoffset", f"{delay}", "-i", str(e), "-map", "0:v", "-map", "0:a", "-map", "1:a",
                "-c", "copy", "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=rus",
                str(folders["dub"] / f"{e.stem}.mkv"))  # fmt: skip
+    for e, delay in ((e1, 2.0), (e2, 0.4), (e3, 1.0)):  # the same packets, in step and moved: nothing else differs
+        delayed(e, folders["in-step"] / f"{e.stem}.mkv", 0.0)
+        delayed(e, folders["moved"] / f"{e.stem}.mkv", delay)
     return {"season": season, **folders}
 
 
@@ -195,3 +198,22 @@ def test_labels_made_with_a_player_agree_with_the_audio(
     [answer] = detect([media["show01_s01e03"]], library=library, series=library.entries[0].series, workers=1)
     assert answer.part(Kind.INTRO).method.value == "known"
     check_shifted({answer.id: answer}, base, {answer.id: ffprobe_offset(media["show01_s01e03"])})
+
+
+def test_a_delay_moves_every_part_by_itself_and_changes_nothing_else(releases: dict[str, Path]) -> None:
+    """The same audio packets, once in step with the video and once delayed: the analysis counts from the
+    stream's first sample, so every part of every episode (intro, credits, whatever else is found) is the in-step
+    answer plus the delay, to the millisecond, and its confidence is the same."""
+    in_step = detect([releases["in-step"]], workers=2, series="show01").by_id()
+    moved = detect([releases["moved"]], workers=2, series="show01").by_id()
+    for vid, d in moved.items():
+        delay = d.audio_start_s - in_step[vid].audio_start_s
+        assert delay > 0.3, vid
+        assert [p.kind for p in d.parts] == [p.kind for p in in_step[vid].parts], vid
+        for was, now in zip(in_step[vid].parts, d.parts, strict=True):
+            assert now.confidence == was.confidence and now.method == was.method, (vid, now.kind)
+            if was.segment is None:
+                assert now.segment is None, (vid, now.kind)
+                continue
+            assert now.segment.start_s == pytest.approx(was.segment.start_s + delay, abs=0.002), (vid, now.kind)
+            assert now.segment.end_s == pytest.approx(was.segment.end_s + delay, abs=0.002), (vid, now.kind)

@@ -125,12 +125,14 @@ def analyse_episode(
 ) -> EpisodeAnalysis:
     """Decode an episode's window once: its print and, with ``features``, its frame features; and its tail
     (``options.tail_s``), taken from the head where the episode ended inside it, else decoded by a seek from
-    the end."""
+    the end. Both in the stream's own time (0: its first sample, ``EpisodePrint.audio_start_s`` on the media's
+    timeline), so that a delayed release is analysed as its undelayed copy; the pipeline adds the delay to
+    every answer."""
     options = options or AudioOptions()
     analyser = EpisodeAnalyser(options.sample_rate, features, matching)
     infos: list[MediaInfo] = []
     with decoding_alongside():
-        for block in stream_audio(path, options, on_info=infos.append):
+        for block in stream_audio(path, options, on_info=infos.append, timeline=False):
             analyser.push(block)
         analysis = analyser.finish(episode_id(path), options.window_s)
         head, info = analysis.print, infos[0] if infos else None
@@ -140,7 +142,7 @@ def analyse_episode(
             tail = head.after(head.duration_s - length) if length > 0 else None
         elif info is not None and info.duration_s is not None and tail_length_s(options, info.duration_s) > 0:
             tail = _decode_tail(path, options, matching, info)
-    chapters = info.chapters if info is not None else ()
+    chapters = info.chapters if info is not None else ()  # on the timeline: their detector's answers stay there
     start = info.audio_start_s if info is not None and info.audio_start_s is not None else 0.0
     head = replace(head, tail=tail, audio_start_s=start)
     return replace(analysis, print=head, path=str(path), chapters=chapters)
@@ -154,16 +156,19 @@ def tail_length_s(options: AudioOptions, media_s: float) -> float:
 def _decode_tail(
     path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, head: MediaInfo
 ) -> EpisodePrint:
-    """The print of the file's tail (``tail_length_s``), its frame 0 at the container's length less that: where
-    ffmpeg's seek from the end lands on the presentation timeline, which the decode keeps (an audio stream that
-    ends before the video still has its frames in place). The stream is the one the head's decode chose (a
-    language is resolved from the head's log, not by a second ffprobe run)."""
+    """The print of the file's tail (``tail_length_s``), in the stream's time as the head is: ffmpeg's seek from
+    the end lands on the presentation timeline at the container's length less the tail's (the decode keeps it
+    there: an audio stream that ends before the video still has its frames in place), which is that less the
+    stream's delay in its own time. The stream is the one the head's decode chose (a language is resolved from
+    the head's log, not by a second ffprobe run)."""
     assert head.duration_s is not None
-    # the tail starts on the head's frame grid (a whole number of hops from the timeline's 0): its frames are
-    # the frames a longer head would have had, whatever the container's length (a remux's differs by a few ms)
+    delay = head.audio_start_s or 0.0
+    # the tail starts on the head's frame grid (a whole number of hops from the stream's first sample): its
+    # frames are those a longer head would have had, whatever the container's length or the stream's delay
     hop_s = HOP_LENGTH / options.sample_rate
-    start = np.ceil((head.duration_s - tail_length_s(options, head.duration_s)) / hop_s - 1e-6) * hop_s
-    length = head.duration_s - float(start)
+    first = np.ceil((head.duration_s - tail_length_s(options, head.duration_s) - delay) / hop_s - 1e-6)
+    start = float(first * hop_s)  # in the stream's time; on the timeline, start + delay
+    length = head.duration_s - delay - start
     options = replace(options, tail_s=length)
     if options.language is not None:
         options = replace(options, stream=choose_language(head, options.language).audio_index, language=None)
@@ -174,7 +179,13 @@ def _decode_tail(
     except MediaError as exc:
         raise MediaError(path, f"its last {length:g} s: {exc.problem}") from None
     tail = analyser.finish(episode_id(path), np.inf).print
-    return replace(tail, start_s=max(0.0, float(start)), reached_end=True)
+    return replace(tail, start_s=max(0.0, start), reached_end=True)
+
+
+ANALYSIS_TIME = "stream"
+"""What an analysis's times count from: the chosen stream's first sample (its delay on the media's timeline
+recorded beside it), not the timeline itself as extracted audio does. In the analysis key: analyses whose
+times counted otherwise are made again."""
 
 
 def analysis_key(
@@ -187,6 +198,7 @@ def analysis_key(
     features = FeatureOptions(sample_rate=options.sample_rate).settings_hash if needs else None
     return digest(
         "analysis",
+        ANALYSIS_TIME,
         __version__,
         options.settings_hash,
         options.tail_s,

@@ -1,9 +1,11 @@
 """ffprobe / ffmpeg at the edge: commands built by pure functions, decoded audio as numpy arrays.
 
-Every decode is on the media's presentation timeline: sample 0 is the container's start as players, EDL files,
-chapters and Jellyfin's ticks count time, whatever the chosen audio stream's own offset against it (an audio
-delay in a remux, an MP4 edit list's empty edit, a second language's stream delayed differently). The offset
-is applied once, here (``TIMELINE_FILTER``), and read back from the decode's log (``MediaInfo.audio_start_s``).
+Times are on the media's presentation timeline: counted from the container's start as players, EDL files,
+chapters and Jellyfin's ticks count them, whatever the chosen audio stream's own offset against it (an audio
+delay in a remux, an MP4 edit list's empty edit, a second language's stream delayed differently). Every decode
+logs where the stream's first sample lies on it (``MediaInfo.audio_start_s``). Audio written out is put on it
+(``TIMELINE_FILTER``); an analysis's head is decoded from the stream's first sample (``STREAM_FILTER``), so that a
+delayed release is analysed as its undelayed copy, and the delay is added to its answers (``pipeline``).
 
 Every failure becomes a ``MediaError`` whose message is one line naming the file and the problem, with
 ffmpeg's own last words where they help.
@@ -288,14 +290,23 @@ def stream_map(path: str | os.PathLike[str], options: AudioOptions) -> str:
     return f"0:{choose_language(probe(path), options.language).index}"
 
 
-def timeline_graph(selected: str, show_start: bool) -> list[str]:
+STREAM_FILTER = "aresample=async=1:min_hard_comp=0.01"
+"""The stream's own time (sample 0 its first sample), gaps in its timestamps filled as ``TIMELINE_FILTER`` fills
+them: what the analysis of an episode's head decodes, so that a release whose audio is delayed is analysed sample
+for sample as its undelayed copy (the same frames, the same answers); its delay, read from the log, is added to
+every answer once (``pipeline``)."""
+
+
+def timeline_graph(selected: str, show_start: bool, timeline: bool = True) -> list[str]:
     """``-filter_complex`` and ``-map`` arguments that put the stream ``selected`` (``0:a:N`` or ``0:I``) on
-    the presentation timeline (``TIMELINE_FILTER``) and, with ``show_start``, log its first sample's time."""
+    the presentation timeline (``TIMELINE_FILTER``; ``timeline`` False: on its own, ``STREAM_FILTER``) and, with
+    ``show_start``, log its first sample's time on the timeline."""
+    chain = TIMELINE_FILTER if timeline else STREAM_FILTER
     if not show_start:
-        return ["-filter_complex", f"[{selected}]{TIMELINE_FILTER}[out]", "-map", "[out]"]
+        return ["-filter_complex", f"[{selected}]{chain}[out]", "-map", "[out]"]
     graph = (
         f"[{selected}]asplit=2[main][{FIRST_FRAME_LABEL}];"
-        f"[{FIRST_FRAME_LABEL}]atrim=end_sample=1,ashowinfo,anullsink;[main]{TIMELINE_FILTER}[out]"
+        f"[{FIRST_FRAME_LABEL}]atrim=end_sample=1,ashowinfo,anullsink;[main]{chain}[out]"
     )
     return ["-filter_complex", graph, "-map", "[out]"]
 
@@ -307,6 +318,7 @@ def decode_command(
     container: str = "f32le",
     selected: str | None = None,
     tail: bool = False,
+    timeline: bool = True,
 ) -> list[str]:
     """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate (with
     ``tail``: the last ``tail_s`` instead, by a seek from the end), on the presentation timeline
@@ -328,7 +340,7 @@ def decode_command(
         *(["-sseof", f"-{options.tail_s:.6f}"] if tail else ["-t", f"{options.window_s:.3f}"]),
         "-i",
         str(path),
-        *timeline_graph(selected or f"0:a:{options.stream}", show_start=not tail),
+        *timeline_graph(selected or f"0:a:{options.stream}", show_start=not tail, timeline=timeline or tail),
         "-vn",
         "-sn",
         "-dn",
@@ -544,9 +556,11 @@ def stream_audio(
     options: AudioOptions | None = None,
     on_info: Callable[[MediaInfo], None] | None = None,
     tail: bool = False,
+    timeline: bool = True,
 ) -> Iterator[np.ndarray]:
     """Decode the analysis window of ``path`` (with ``tail``: its last ``options.tail_s``) and yield it as
-    consecutive mono float32 blocks.
+    consecutive mono float32 blocks, on the presentation timeline (``timeline`` False, for a head: from the
+    stream's first sample, which ``MediaInfo.audio_start_s`` places on the timeline).
 
     One ffmpeg process, no separate probe: the streams and the duration (for the truncation check) come
     from ffmpeg's own log. A reader thread keeps ffmpeg's pipe drained while the caller works on blocks.
@@ -555,7 +569,7 @@ def stream_audio(
     """
     options = options or AudioOptions()
     path = check_file(path)
-    command = decode_command(path, options, selected=stream_map(path, options), tail=tail)
+    command = decode_command(path, options, selected=stream_map(path, options), tail=tail, timeline=timeline)
     span_s = options.tail_s if tail else options.window_s
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -602,7 +616,10 @@ def stream_audio(
         if on_info is not None:
             on_info(info)
         problem = log.last_problem if log.problems else ""
-        _check_length(path, decoded / options.sample_rate, _expected_s(info, span_s), problem)
+        expected = _expected_s(info, span_s)
+        if expected is not None and not timeline and not tail and (info.audio_start_s or 0.0) > 0:
+            expected -= info.audio_start_s  # counted from the stream's first sample: its delay is not in it
+        _check_length(path, decoded / options.sample_rate, expected, problem)
         finished = True
     finally:
         if not finished and process.poll() is None:

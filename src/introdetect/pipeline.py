@@ -34,7 +34,7 @@ from .matching.confidence import ConfidenceModel
 from .matching.recurring import EpisodePrint
 from .matching.scoring import MotifScorer
 from .media import episode_id, find_media
-from .result import Detection, DetectResult, Failure, Kind
+from .result import Detection, DetectResult, Failure, Kind, Method
 from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
 from .settings import EXTENDED_WINDOW_S, LATE_MARGIN_S, AudioOptions, MatchingOptions, digest
 
@@ -335,6 +335,7 @@ def _collect(
             continue
         vid = episode_id(path)
         head = analysed.prints[path]
+        delay = head.audio_start_s  # the analysis counts from the stream's first sample: here it goes on the timeline
         length = head.tail.end_s if head.tail is not None else (head.end_s if head.reached_end else None)
         episodes.append(
             Detection(
@@ -343,9 +344,12 @@ def _collect(
                 series or series_of(path, labels),
                 str(path),
                 head.duration_s,
-                length,
-                audio_start_s=head.audio_start_s,
+                length + delay if length is not None else None,
+                audio_start_s=delay,
             )
         )
-        by_id[vid] = [*found.get(path, []), *analysed.candidates.get(path, [])]
+        by_id[vid] = [
+            c if c.method == Method.CHAPTER else c.shifted(delay)  # the file's chapters are on the timeline
+            for c in [*found.get(path, []), *analysed.candidates.get(path, [])]
+        ]
     return Candidates(episodes, by_id, failures + analysed.failures)

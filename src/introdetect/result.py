@@ -98,6 +98,9 @@ class Match:
     probability: float
     method: Method = Method.RECURRING
 
+    def shifted(self, by_s: float) -> Match:
+        return replace(self, segment=self.segment.shifted(by_s))
+
     def to_json(self) -> dict[str, Any]:
         return {
             **segment_json(self.segment),
@@ -131,6 +134,9 @@ class Curve:
     def times(self) -> list[float]:
         return [self.start_s + self.step_s * i for i in range(len(self.values))]
 
+    def shifted(self, by_s: float) -> Curve:
+        return replace(self, start_s=self.start_s + by_s)
+
     def to_json(self) -> dict[str, Any]:
         return {"start_sec": self.start_s, "step_sec": self.step_s, "intro_probability": list(self.values)}
 
@@ -146,6 +152,9 @@ class Opinion:
     segment: Segment | None
     confidence: float | None
     method: Method
+
+    def shifted(self, by_s: float) -> Opinion:
+        return replace(self, segment=self.segment.shifted(by_s) if self.segment is not None else None)
 
     def to_json(self, with_method: bool = True) -> dict[str, Any]:
         out = {**segment_json(self.segment), "confidence": _rounded(self.confidence)}
@@ -170,6 +179,15 @@ class Evidence:
     curve: Curve | None = None
     model: Opinion | None = None
     matcher: Opinion | None = None
+
+    def shifted(self, by_s: float) -> Evidence:
+        """The same evidence ``by_s`` later (its analysis's times moved onto the media's timeline)."""
+        return Evidence(
+            tuple(m.shifted(by_s) for m in self.matches),
+            self.curve.shifted(by_s) if self.curve is not None else None,
+            self.model.shifted(by_s) if self.model is not None else None,
+            self.matcher.shifted(by_s) if self.matcher is not None else None,
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -208,6 +226,13 @@ class Part:
     method: Method
     note: str | None = None
     evidence: Evidence = field(default_factory=Evidence)
+
+    def shifted(self, by_s: float):  # noqa: ANN201 - the same type (a Candidate stays one)
+        """This part ``by_s`` later: its span and its evidence."""
+        if not by_s:
+            return self
+        segment = self.segment.shifted(by_s) if self.segment is not None else None
+        return replace(self, segment=segment, evidence=self.evidence.shifted(by_s))
 
     def to_json(self) -> dict[str, Any]:
         s = self.segment

@@ -137,7 +137,8 @@ def _frozen_hash(obj: object) -> str:
 TIMELINE = "presentation"
 """Where a decode's sample 0 lies: at the container's start, as players count time (media.TIMELINE_FILTER), not
 at the chosen stream's first sample as before. In every audio settings hash: audio decoded the old way (early by
-the stream's delay) is decoded again, never read as if it were on the player's timeline."""
+the stream's delay) is decoded again, never read as if it were on the player's timeline. (An episode's analysis
+counts from the stream's first sample and records the delay: ``analysis.ANALYSIS_TIME``.)"""
 
 
 @dataclass(frozen=True)

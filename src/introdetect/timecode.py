@@ -76,6 +76,10 @@ class Segment:
     def overlap_s(self, other: Segment) -> float:
         return max(0.0, min(self.end_s, other.end_s) - max(self.start_s, other.start_s))
 
+    def shifted(self, by_s: float) -> Segment:
+        """This span ``by_s`` later (earlier when negative), kept at 0 or after."""
+        return Segment(max(0.0, self.start_s + by_s), max(0.0, self.end_s + by_s))
+
     def iou(self, other: Segment) -> float:
         """Intersection over union of the two spans; 0 when both are empty."""
         inter = self.overlap_s(other)

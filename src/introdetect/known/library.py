@@ -367,9 +367,11 @@ def build_library_from_prints(
     """Known intros from analysed labelled episodes (label, print, series as ``grouping.series_of`` names
     it); labels refined and audited per series."""
     by_series: dict[str, list[tuple[Label, EpisodePrint]]] = defaultdict(list)
+    given: dict[str, Segment] = {}  # each label as the user gave it, on the media's timeline (for the audits)
     for label, p, series in labelled:
         if label.segment is not None:
-            by_series[series].append((label, p))
+            given[label.id] = label.segment
+            by_series[series].append((_in_stream_time(label, p), p))
     entries: list[KnownIntro] = []
     audits: list[LabelAudit] = []
     for series, members in sorted(by_series.items()):
@@ -382,7 +384,7 @@ def build_library_from_prints(
                     LabelAudit(
                         label.id,
                         series,
-                        label.segment,
+                        given[label.id],
                         None,
                         False,
                         f"intro lies beyond the analysed {p.duration_s:.0f} s: not checked, not stored",
@@ -394,6 +396,18 @@ def build_library_from_prints(
                 intro, flagged, reason = reconcile(label.segment, audio, p, options)
             elif len(members) >= 2:
                 flagged = True
-            audits.append(LabelAudit(label.id, series, label.segment, audio, flagged, reason))
+            # the audit speaks of the media's timeline, where the user gave the label
+            shown = audio.shifted(p.audio_start_s) if audio is not None else None
+            audits.append(LabelAudit(label.id, series, given[label.id], shown, flagged, reason))
             entries.append(_slice(p, intro, label.id, series, label.segment, audio is not None, options.margin_s))
     return IntroLibrary(entries, audits, options)
+
+
+def _in_stream_time(label: Label, p: EpisodePrint) -> Label:
+    """A label (on the media's timeline, as a player shows it) in the time of its episode's analysis, which
+    counts from the audio stream's first sample."""
+    if not p.audio_start_s or label.start_s is None or label.end_s is None:
+        return label
+    return replace(
+        label, start_s=max(0.0, label.start_s - p.audio_start_s), end_s=max(0.0, label.end_s - p.audio_start_s)
+    )
