@@ -153,21 +153,29 @@ def tail_length_s(options: AudioOptions, media_s: float) -> float:
     return max(0.0, min(options.tail_s, TAIL_MAX_SHARE * media_s))
 
 
+TAIL_MARGIN_S = 10.0
+"""s decoded before the tail: the tail is then cut to end where the audio ends, not where the container does (a
+video track outlasting a delayed audio stream, or the reverse, by a few seconds), so that a delay does not move
+the tail's window. 10 s covers the delays of remuxes (a few seconds) for 6 % more of a 180 s tail's decode."""
+
+
 def _decode_tail(
     path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, head: MediaInfo
 ) -> EpisodePrint:
-    """The print of the file's tail (``tail_length_s``), in the stream's time as the head is: ffmpeg's seek from
-    the end lands on the presentation timeline at the container's length less the tail's (the decode keeps it
-    there: an audio stream that ends before the video still has its frames in place), which is that less the
-    stream's delay in its own time. The stream is the one the head's decode chose (a language is resolved from
-    the head's log, not by a second ffprobe run)."""
+    """The print of the file's tail (``tail_length_s``), in the stream's time as the head is, ending where the
+    stream ends. ffmpeg's seek from the end lands on the presentation timeline at the container's length less
+    what is asked (the tail and ``TAIL_MARGIN_S``; the decode keeps it there), which is that less the stream's
+    delay in its own time; the print is then cut to its last ``tail_length_s`` on the head's frame grid. The
+    stream is the one the head's decode chose (a language is resolved from the head's log, not by a second
+    ffprobe run)."""
     assert head.duration_s is not None
     delay = head.audio_start_s or 0.0
+    want = tail_length_s(options, head.duration_s)
     # the tail starts on the head's frame grid (a whole number of hops from the stream's first sample): its
     # frames are those a longer head would have had, whatever the container's length or the stream's delay
     hop_s = HOP_LENGTH / options.sample_rate
-    first = np.ceil((head.duration_s - tail_length_s(options, head.duration_s) - delay) / hop_s - 1e-6)
-    start = float(first * hop_s)  # in the stream's time; on the timeline, start + delay
+    first = np.ceil((head.duration_s - want - TAIL_MARGIN_S - max(delay, 0.0)) / hop_s - 1e-6)
+    start = max(0.0, float(first * hop_s))  # in the stream's time; on the timeline, start + delay
     length = head.duration_s - delay - start
     options = replace(options, tail_s=length)
     if options.language is not None:
@@ -177,9 +185,10 @@ def _decode_tail(
         for block in stream_audio(path, options, tail=True):
             analyser.push(block)
     except MediaError as exc:
-        raise MediaError(path, f"its last {length:g} s: {exc.problem}") from None
-    tail = analyser.finish(episode_id(path), np.inf).print
-    return replace(tail, start_s=max(0.0, start), reached_end=True)
+        raise MediaError(path, f"its last {want:g} s: {exc.problem}") from None
+    tail = replace(analyser.finish(episode_id(path), np.inf).print, start_s=start, reached_end=True)
+    cut = np.ceil((tail.end_s - want) / hop_s - 1e-6) * hop_s  # the last ``want`` s of the stream, on the grid
+    return replace(tail.after(float(cut)), reached_end=True) if cut > tail.start_s else tail
 
 
 ANALYSIS_TIME = "stream"
