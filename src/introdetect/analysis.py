@@ -131,9 +131,17 @@ def analyse_episode(
     options = options or AudioOptions()
     analyser = EpisodeAnalyser(options.sample_rate, features, matching)
     infos: list[MediaInfo] = []
+    # ffmpeg's window counts from the container's start; the analysis's, from the stream's first sample: decode a
+    # little more and keep ``window_s`` of the stream, so that a delayed stream's window is its undelayed copy's
+    wanted = int(round(options.window_s * options.sample_rate))
+    pushed = 0
     with decoding_alongside():
-        for block in stream_audio(path, options, on_info=infos.append, timeline=False):
-            analyser.push(block)
+        decode = replace(options, window_s=options.window_s + HEAD_MARGIN_S)
+        for block in stream_audio(path, decode, on_info=infos.append, timeline=False):
+            block = block[: max(0, wanted - pushed)]
+            if block.size:
+                analyser.push(block)
+                pushed += block.size
         analysis = analyser.finish(episode_id(path), options.window_s)
         head, info = analysis.print, infos[0] if infos else None
         tail = None
@@ -152,6 +160,10 @@ def tail_length_s(options: AudioOptions, media_s: float) -> float:
     """Seconds of an episode of ``media_s`` analysed as its tail: ``options.tail_s``, at most its last third."""
     return max(0.0, min(options.tail_s, TAIL_MAX_SHARE * media_s))
 
+
+HEAD_MARGIN_S = 10.0
+"""s decoded past the head's window: the window is then counted from the audio stream's first sample, not from
+the container's start (a stream delayed by a few seconds would otherwise lose them at the window's end)."""
 
 TAIL_MARGIN_S = 10.0
 """s decoded before the tail: the tail is then cut to end where the audio ends, not where the container does (a
@@ -208,6 +220,8 @@ def analysis_key(
     return digest(
         "analysis",
         ANALYSIS_TIME,
+        HEAD_MARGIN_S,
+        TAIL_MARGIN_S,
         __version__,
         options.settings_hash,
         options.tail_s,
