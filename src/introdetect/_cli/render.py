@@ -42,6 +42,14 @@ class _Console(Console):
 
     size = property(_size, Console.size.fset)  # type: ignore[assignment]
 
+    def rule(self, title: Any = "", *args: Any, **kwargs: Any) -> None:
+        """A heading rule: the terminal's width on a terminal; elsewhere one plain line (a rule as wide as an
+        unbounded console would be 10 000 characters of a log)."""
+        if self.is_terminal or self._width is not None:
+            super().rule(title, *args, **kwargs)
+        else:
+            self.print(f"── {title} ──" if title else "──", markup=False)
+
 
 out = _Console(highlight=False)
 err = _Console(stderr=True, highlight=False, soft_wrap=True)  # one-line errors stay one line
