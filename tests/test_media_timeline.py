@@ -27,15 +27,15 @@ ON_TIMELINE_S = 0.1  # the issue's bar: within ±0.1 s of the intro's time on th
 RATE = 22050
 
 
+def ffprobe(path: Path, *shown: str) -> dict:
+    """ffprobe's JSON of ``path`` (``shown``: -show_format, -show_streams, -show_chapters): independent of us."""
+    command = ["ffprobe", "-v", "error", "-print_format", "json", *shown, str(path)]
+    return json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
+
+
 def ffprobe_offset(path: Path, audio: int = 0) -> float:
-    """The audio stream's start against the container's start, as ffprobe reports them (independent of us)."""
-    data = json.loads(
-        subprocess.run(
-            ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
-            capture_output=True,
-            check=True,
-        ).stdout
-    )
+    """The audio stream's start against the container's start, as ffprobe reports them."""
+    data = ffprobe(path, "-show_format", "-show_streams")
     streams = [s for s in data["streams"] if s["codec_type"] == "audio"]
     return float(streams[audio]["start_time"]) - float(data["format"]["start_time"])
 
@@ -127,13 +127,7 @@ def test_exports_land_on_the_intro_on_the_players_timeline(
         muxed = tmp_path / f"{vid}{media[vid].suffix}"
         ffmpeg("-i", str(media[vid]), "-i", str(sides / f"{vid}.ffmetadata"), "-map", "0", "-map_metadata", "1",
                "-map_chapters", "1", "-c", "copy", str(muxed))  # fmt: skip
-        read = json.loads(
-            subprocess.run(
-                ["ffprobe", "-v", "error", "-print_format", "json", "-show_chapters", "-show_format", str(muxed)],
-                capture_output=True,
-                check=True,
-            ).stdout
-        )
+        read = ffprobe(muxed, "-show_chapters", "-show_format")
         start = float(read["format"].get("start_time", 0.0))
         intro = next(c for c in read["chapters"] if c["tags"]["title"] == "Intro")
         expected = base[vid].intro.start_s + ffprobe_offset(media[vid])

@@ -82,7 +82,13 @@ TIMELINE_HARD_COMP_S = 0.01
 """s: a gap (or an overlap) in the audio's timestamps longer than this is filled with silence (or trimmed), as a
 player keeps audio in step with the clock; shorter ones are timestamp rounding (Matroska's 1 ms) and jitter."""
 
-TIMELINE_FILTER = f"aresample=async=1:min_hard_comp={TIMELINE_HARD_COMP_S:g}:first_pts=0"
+STREAM_FILTER = f"aresample=async=1:min_hard_comp={TIMELINE_HARD_COMP_S:g}"
+"""The stream's own time (sample 0 its first sample), gaps in its timestamps filled: what the analysis of an
+episode's head decodes, so that a release whose audio is delayed is analysed sample for sample as its undelayed
+copy (the same frames, the same answers); its delay, read from the log, is added to every answer once
+(``pipeline``)."""
+
+TIMELINE_FILTER = f"{STREAM_FILTER}:first_pts=0"
 """ffmpeg counts time from the container's start; without this filter the decoded samples would count from the
 chosen stream's first sample (two seconds early for a stream that starts two seconds late). ``first_pts=0``
 pads a late stream's start with silence and trims samples before the start (priming with a negative time);
@@ -290,13 +296,6 @@ def stream_map(path: str | os.PathLike[str], options: AudioOptions) -> str:
     return f"0:{choose_language(probe(path), options.language).index}"
 
 
-STREAM_FILTER = "aresample=async=1:min_hard_comp=0.01"
-"""The stream's own time (sample 0 its first sample), gaps in its timestamps filled as ``TIMELINE_FILTER`` fills
-them: what the analysis of an episode's head decodes, so that a release whose audio is delayed is analysed sample
-for sample as its undelayed copy (the same frames, the same answers); its delay, read from the log, is added to
-every answer once (``pipeline``)."""
-
-
 def timeline_graph(selected: str, show_start: bool, timeline: bool = True) -> list[str]:
     """``-filter_complex`` and ``-map`` arguments that put the stream ``selected`` (``0:a:N`` or ``0:I``) on
     the presentation timeline (``TIMELINE_FILTER``; ``timeline`` False: on its own, ``STREAM_FILTER``) and, with
@@ -322,7 +321,8 @@ def decode_command(
 ) -> list[str]:
     """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate (with
     ``tail``: the last ``tail_s`` instead, by a seek from the end), on the presentation timeline
-    (``timeline_graph``: sample 0 is the container's start, or the seek point).
+    (``timeline_graph``: sample 0 is the container's start, or the seek point; ``timeline`` False, for a head:
+    sample 0 is the stream's first sample).
 
     ``-t`` before ``-i`` stops reading the input at the window, so a 45-minute file costs only its window;
     ``-sseof`` seeks to the tail (ffmpeg's accurate seek: decoding starts at the keyframe before it and what
