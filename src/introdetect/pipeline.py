@@ -33,6 +33,7 @@ from .labels import LabelSet
 from .matching.confidence import ConfidenceModel
 from .matching.recurring import EpisodePrint
 from .matching.scoring import MotifScorer
+from .matching.versions import Alignment, FrameCache, find_versions, pair_matches
 from .media import episode_id, find_media
 from .result import Detection, DetectResult, Failure, Kind, Method
 from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
@@ -235,16 +236,23 @@ def candidates(
             merged = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits, matching)
             context = DetectorContext(context.model, merged, scorer, confidence, matching)
         _, series_detectors = build_detectors(context, families)
-        found = _series_candidates(unique, analysed, labels, series, series_detectors, pool, cache, keys, progress)
+        # versions of one episode: the season is matched on one of each, the others answered through it
+        copies = (
+            _find_copies(unique, analysed, labels, series, matching, cache, keys) if "matching" in families else {}
+        )  # use="model": each episode on its own
+        reps = [p for p in unique if p not in copies]
+        found = _series_candidates(reps, analysed, labels, series, series_detectors, pool, cache, keys, progress)
         longer = replace(options, window_s=max(options.window_s, EXTENDED_WINDOW_S))
         extended: set[Path] = set()
         # the evidence asks for more of these heads: analyse them again, longer, and match their seasons again
         # (twice at most: the siblings' intros found further on may show that more episodes' intros lie past)
         for _ in range(2):
-            asked = _needs_longer_head(unique, analysed, found, labels, series, options)
+            asked = _needs_longer_head(reps, analysed, found, labels, series, options)
             further = [p for extend, _ in asked for p in extend if p not in extended]
             if not further:
                 break
+            # a copy is heard as far as its representative, for its answers to map
+            further += [c for c, (rep, _) in copies.items() if rep in further and c not in extended]
             extended.update(further)
             keys |= episode_keys(further, longer, episode_detectors, cache, matching)
             more = analyse_many(
@@ -256,7 +264,89 @@ def candidates(
             found |= _series_candidates(
                 seasons, analysed, labels, series, series_detectors, pool, cache, keys, progress
             )
-    return _collect(unique, analysed, found, labels, series, failures)
+        for copy, (rep, _) in list(copies.items()):
+            if {copy, rep} & extended:  # the longer heads align further: the copy's pieces measured again
+                copies[copy] = (rep, _align(analysed.prints[rep], analysed.prints[copy], matching))
+    return _collect(unique, analysed, found, labels, series, failures, copies)
+
+
+VERSIONS_KEY = "versions-2"
+"""Version of the copy finding's rules (matching/versions.py) in its cache key: bump when they change."""
+
+
+def _bytes_per_second(path: Path, p: EpisodePrint) -> float:
+    """A file's size per second of its media: the better release of an episode (a 1080p over a 720p, the
+    original over a re-encode) has more."""
+    length = p.tail.end_s if p.tail is not None else p.end_s
+    try:
+        return path.stat().st_size / max(length, 1e-3)
+    except OSError:
+        return 0.0
+
+
+def _find_copies(
+    unique: list[Path],
+    analysed: Analysed,
+    labels: LabelSet | None,
+    series: str | None,
+    matching: MatchingOptions,
+    cache: AnalysisCache | None,
+    keys: dict[Path, EpisodeKey],
+) -> dict[Path, tuple[Path, Alignment]]:
+    """Per copy of an episode (another file of a series whose audio is the same episode, see
+    ``matching/versions.py``): its representative (the file with the most bytes per second of the group) and
+    how its audio aligns with the representative's. A series' answer is cached under its episodes' keys."""
+    out: dict[Path, tuple[Path, Alignment]] = {}
+    for members in group_series([p for p in unique if p in analysed.prints], labels, series).values():
+        if len(members) < 2:
+            continue
+        members = sorted(members, key=lambda p: p.name)
+        prints = [analysed.prints[p] for p in members]
+        key = None
+        if cache is not None and all(p in keys for p in members):
+            key = digest("series", VERSIONS_KEY, matching.settings_hash, [keys[p].digest for p in members])
+        groups = cache.series(key) if cache is not None and key is not None else None
+        if groups is None:
+            groups = find_versions(prints, [_bytes_per_second(p, q) for p, q in zip(members, prints)], matching)
+            if cache is not None and key is not None:
+                cache.put_series(key, groups)
+        for group in groups:
+            for alignment in group.copies:
+                out[members[alignment.copy]] = (members[group.rep], alignment)
+    return out
+
+
+def _align(rep: EpisodePrint, copy: EpisodePrint, matching: MatchingOptions) -> Alignment:
+    """A copy's alignment with its representative, measured on their prints as they are now."""
+    return pair_matches([rep, copy], matching)[(0, 1)].alignment(1, 0)
+
+
+def _as_copy(
+    own: list[Candidate],
+    rep: list[Candidate],
+    alignment: Alignment,
+    prints: tuple[EpisodePrint, EpisodePrint],
+) -> list[Candidate]:
+    """A copy's candidates: its representative's, each kind mapped onto the copy's audio at the clock whose frames
+    hold every span of that kind (``Alignment.clock_for``; ``prints``: the representative's and the copy's);
+    where the copy's audio does not hold them (a recap cut from the copy, a scene it lacks), the copy's own
+    candidates of that kind. The copy's own chapters stay its own."""
+    frames = FrameCache()
+    out = [c for c in own if c.method == Method.CHAPTER]
+    for kind in Kind:
+        theirs = [c for c in rep if c.kind == kind and c.method != Method.CHAPTER]
+        clocks = [alignment.clock_for(c.segment, *prints, frames) if c.segment is not None else None for c in theirs]
+        spans = [c.segment is not None for c in theirs]
+        if theirs and all(clock is not None for clock, span in zip(clocks, spans) if span):
+            # "none of this kind here" has no span: it is the representative's answer, at the main clock
+            main = next(
+                (clock for clock in clocks if clock is not None),
+                alignment.clocks[0] if alignment.clocks else (1.0, 0.0),
+            )
+            out += [c.mapped(*(clock or main)) for c, clock in zip(theirs, clocks)]
+        else:
+            out += [c for c in own if c.kind == kind and c.method != Method.CHAPTER]
+    return out
 
 
 def _needs_longer_head(
@@ -326,9 +416,12 @@ def _collect(
     labels: LabelSet | None,
     series: str | None,
     failures: list[Failure],
+    copies: dict[Path, tuple[Path, Alignment]] | None = None,
 ) -> Candidates:
-    """Per analysed episode (in path order) its detection without parts and its candidates; every failure (a
-    repeated id, an unreadable file, a labelled video that could not be read)."""
+    """Per analysed episode (in path order) its detection without parts and its candidates (a copy's: its
+    representative's, mapped onto its audio); every failure (a repeated id, an unreadable file, a labelled
+    video that could not be read)."""
+    copies = copies or {}
     episodes, by_id = [], {}
     for path in unique:
         if path not in analysed.prints:
@@ -337,6 +430,13 @@ def _collect(
         head = analysed.prints[path]
         delay = head.audio_start_s  # the analysis counts from the stream's first sample: here it goes on the timeline
         length = head.tail.end_s if head.tail is not None else (head.end_s if head.reached_end else None)
+        own = [*found.get(path, []), *analysed.candidates.get(path, [])]
+        version_of = None
+        if path in copies:
+            rep, alignment = copies[path]
+            version_of = episode_id(rep)
+            theirs = [*found.get(rep, []), *analysed.candidates.get(rep, [])]
+            own = _as_copy(own, theirs, alignment, (analysed.prints[rep], head))
         episodes.append(
             Detection(
                 vid,
@@ -346,10 +446,9 @@ def _collect(
                 head.duration_s,
                 length + delay if length is not None else None,
                 audio_start_s=delay,
+                version_of=version_of,
             )
         )
-        by_id[vid] = [
-            c if c.method == Method.CHAPTER else c.shifted(delay)  # the file's chapters are on the timeline
-            for c in [*found.get(path, []), *analysed.candidates.get(path, [])]
-        ]
+        # the file's chapters are on the timeline; the rest counts from the stream's first sample
+        by_id[vid] = [c if c.method == Method.CHAPTER else c.shifted(delay) for c in own]
     return Candidates(episodes, by_id, failures + analysed.failures)

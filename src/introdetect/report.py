@@ -230,6 +230,8 @@ def _episode(d: Detection, truth: Mapping[str, Truth] | None, score: EpisodeScor
     has_truth = truth is not None and t is not None
     classes = ["episode"]
     meta = [f"answer {_range(d.intro)}", f"method {escape(_method(d))}"]
+    if d.version_of:  # a copy: its answers are its representative's, mapped onto its audio
+        meta.append(f'version of <a href="#{escape(d.version_of)}">{escape(d.version_of)}</a>')
     confidence = _confidence(d)
     if confidence is not None:
         meta.append(f"confidence {confidence:.2f}")

@@ -10,7 +10,8 @@ pipeline. Result files are the VK label format keyed by id, extended: the intro'
 top level (so ``introdetect labels`` and any VK tool read them), exact ``start_sec``/``end_sec``,
 ``confidence``, ``method``, ``note``, ``evidence``; then ``segments``, every part found (the intro too), each
 ``{"kind", "start_sec", "end_sec", "confidence", "method"}``, and ``absent``, each kind looked for and not
-found ``{"kind", "confidence", "method"}``. Files of 0.2 (other kinds under ``parts``) and label files with
+found ``{"kind", "confidence", "method"}``; a copy of another episode's file has ``version_of`` (that one's
+id: its answers are that one's, mapped onto the copy's audio). Files of 0.2 (other kinds under ``parts``) and label files with
 ``recap_start``/``recap_end``-style keys read as well.
 """
 
@@ -99,7 +100,10 @@ class Match:
     method: Method = Method.RECURRING
 
     def shifted(self, by_s: float) -> Match:
-        return replace(self, segment=self.segment.shifted(by_s))
+        return self.mapped(1.0, by_s)
+
+    def mapped(self, scale: float, by_s: float) -> Match:
+        return replace(self, segment=self.segment.mapped(scale, by_s))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,7 +139,10 @@ class Curve:
         return [self.start_s + self.step_s * i for i in range(len(self.values))]
 
     def shifted(self, by_s: float) -> Curve:
-        return replace(self, start_s=self.start_s + by_s)
+        return self.mapped(1.0, by_s)
+
+    def mapped(self, scale: float, by_s: float) -> Curve:
+        return replace(self, start_s=self.start_s * scale + by_s, step_s=self.step_s * scale)
 
     def to_json(self) -> dict[str, Any]:
         return {"start_sec": self.start_s, "step_sec": self.step_s, "intro_probability": list(self.values)}
@@ -154,7 +161,10 @@ class Opinion:
     method: Method
 
     def shifted(self, by_s: float) -> Opinion:
-        return replace(self, segment=self.segment.shifted(by_s) if self.segment is not None else None)
+        return self.mapped(1.0, by_s)
+
+    def mapped(self, scale: float, by_s: float) -> Opinion:
+        return replace(self, segment=self.segment.mapped(scale, by_s) if self.segment is not None else None)
 
     def to_json(self, with_method: bool = True) -> dict[str, Any]:
         out = {**segment_json(self.segment), "confidence": _rounded(self.confidence)}
@@ -182,11 +192,15 @@ class Evidence:
 
     def shifted(self, by_s: float) -> Evidence:
         """The same evidence ``by_s`` later (its analysis's times moved onto the media's timeline)."""
+        return self.mapped(1.0, by_s)
+
+    def mapped(self, scale: float, by_s: float) -> Evidence:
+        """The same evidence on another clock, ``t · scale + by_s`` (a version of the episode)."""
         return Evidence(
-            tuple(m.shifted(by_s) for m in self.matches),
-            self.curve.shifted(by_s) if self.curve is not None else None,
-            self.model.shifted(by_s) if self.model is not None else None,
-            self.matcher.shifted(by_s) if self.matcher is not None else None,
+            tuple(m.mapped(scale, by_s) for m in self.matches),
+            self.curve.mapped(scale, by_s) if self.curve is not None else None,
+            self.model.mapped(scale, by_s) if self.model is not None else None,
+            self.matcher.mapped(scale, by_s) if self.matcher is not None else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -229,10 +243,15 @@ class Part:
 
     def shifted(self, by_s: float):  # noqa: ANN201 - the same type (a Candidate stays one)
         """This part ``by_s`` later: its span and its evidence."""
-        if not by_s:
+        return self.mapped(1.0, by_s)
+
+    def mapped(self, scale: float, by_s: float):  # the same type (a Candidate stays one)
+        """This part on another clock, ``t · scale + by_s``: its span and its evidence (a version of the
+        episode at another speed or offset)."""
+        if scale == 1.0 and not by_s:
             return self
-        segment = self.segment.shifted(by_s) if self.segment is not None else None
-        return replace(self, segment=segment, evidence=self.evidence.shifted(by_s))
+        segment = self.segment.mapped(scale, by_s) if self.segment is not None else None
+        return replace(self, segment=segment, evidence=self.evidence.mapped(scale, by_s))
 
     def to_json(self) -> dict[str, Any]:
         s = self.segment
@@ -258,6 +277,8 @@ class Detection:
     duration_s: float | None = None  # the media's length, where it is known (its tail was analysed)
     # where the audio analysed starts on the media's timeline (its delay, already in every time above)
     audio_start_s: float | None = None
+    # another file of the same episode whose answers stand for this one's (mapped onto this file's own audio)
+    version_of: str | None = None
 
     def __post_init__(self) -> None:
         kinds = [p.kind for p in self.parts]
@@ -308,6 +329,7 @@ class Detection:
             **({"series": self.series} if self.series else {}),
             **({"path": str(Path(self.path).resolve())} if self.path else {}),
             **({"duration_sec": seconds(self.duration_s)} if self.duration_s is not None else {}),
+            **({"version_of": self.version_of} if self.version_of else {}),
             **({"note": intro.note} if intro and intro.note else {}),
             **({"evidence": evidence} if evidence else {}),
             "segments": found,
@@ -490,7 +512,7 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
     parts.sort(key=lambda p: order.index(p.kind))
     analysed = evidence.get("analysed_sec") if isinstance(evidence, dict) else None
     audio_start = evidence.get("audio_start_sec") if isinstance(evidence, dict) else None
-    text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path")}
+    text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path", "version_of")}
     duration = row.get("duration_sec")
     return Detection(
         video_id,
@@ -500,6 +522,7 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
         _number(analysed),
         _number(duration),
         _number(audio_start),
+        text["version_of"],
     )
 
 

@@ -78,7 +78,12 @@ class Segment:
 
     def shifted(self, by_s: float) -> Segment:
         """This span ``by_s`` later (earlier when negative), kept at 0 or after."""
-        return Segment(max(0.0, self.start_s + by_s), max(0.0, self.end_s + by_s))
+        return self.mapped(1.0, by_s)
+
+    def mapped(self, scale: float, by_s: float) -> Segment:
+        """This span on another clock, ``t · scale + by_s`` (a copy played at another speed and offset), kept at
+        0 or after."""
+        return Segment(max(0.0, self.start_s * scale + by_s), max(0.0, self.end_s * scale + by_s))
 
     def iou(self, other: Segment) -> float:
         """Intersection over union of the two spans; 0 when both are empty."""

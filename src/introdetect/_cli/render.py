@@ -179,7 +179,8 @@ def detection_table(
     detections: Iterable[Detection], title: str, truth: Mapping[str, Segment | None] | None = None
 ) -> Table:
     """One row per episode: id, intro start and end, confidence, method, a column per other kind any episode
-    was answered for (its span and confidence, or "none"), series (and the truth of the intro, when given)."""
+    was answered for (its span and confidence, or "none"), series (and the truth of the intro, when given), and
+    "version of" where some episode is a copy of another (its answers are that one's, mapped onto its audio)."""
     from rich.table import Table
 
     from ..result import Kind
@@ -190,6 +191,9 @@ def detection_table(
     table = Table(title=title)
     columns = ["id", "start", "end", "confidence", "method", *map(str, others)]
     columns.append("truth" if truth is not None else "series")
+    copies = any(d.version_of for d in detections)
+    if copies:
+        columns.append("version of")
     for column in columns:
         table.add_column(column, justify="right" if column in ("start", "end", "confidence") else "left")
     for d in detections:
@@ -218,5 +222,6 @@ def detection_table(
             str(part.method) if part else "–",
             *cells,
             last,
+            *([d.version_of or ""] if copies else []),
         )
     return table

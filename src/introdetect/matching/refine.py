@@ -20,7 +20,9 @@ from .align import SharedSegment
 from .recurring import EpisodePrint, Region, dominant_alignments
 
 
-def _normalised(p: EpisodePrint) -> np.ndarray:
+def normalised_frames(p: EpisodePrint) -> np.ndarray:
+    """Each frame's log-mel with the episode's mean spectrum removed, unit length: a dot product of two is their
+    Pearson correlation (EQ and loudness do not count)."""
     x = p.profile.log_mel - p.profile.log_mel.mean(axis=0)
     x = x - x.mean(axis=1, keepdims=True)
     return (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-6)).astype(np.float32)
@@ -36,7 +38,7 @@ class Refiner:
 
     def frames(self, episode: int) -> np.ndarray:
         if episode not in self._frames:
-            self._frames[episode] = _normalised(self.prints[episode])
+            self._frames[episode] = normalised_frames(self.prints[episode])
         return self._frames[episode]
 
     def partners(self, region: Region) -> list[SharedSegment]:
