@@ -1,49 +1,56 @@
-"""Reliability of any prediction file's confidences: answers per confidence bin, their mean confidence and
-the share that is right (both boundaries within ±1 s, or "no intro" where there is none).
+"""Reliability of prediction files' confidences (``introdetect evaluate``'s figures: per method the expected
+calibration error, the share right among answers at >= 0.9 and the confidently wrong; an intro is right with
+both ends within ±1 s, "no intro" where there is none), and what each --min-confidence would keep: the answers at
+or above it and their share right. Written to docs/BENCHMARKS.md ("Trust") with --docs.
 
-    .venv/bin/python bench/reliability.py PREDICTIONS.json TRUTH.json
+    python bench/reliability.py out/parts/parts-test.json:out/corpus-parts/truth_test.json [--docs]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+from datetime import date
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
+import numpy as np
+from common import machine, write_docs_block
 
-from introdetect.matching.confidence import reliability  # noqa: E402
-from introdetect.metrics import read_truth  # noqa: E402
-from introdetect.result import read_result  # noqa: E402
+from introdetect.metrics import RELIABILITY_COLUMNS, answer_right, evaluate, read_truth, reliability_rows
+from introdetect.result import read_result
+from introdetect.settings import DEFAULT_MIN_CONFIDENCE
 
-TOLERANCE_S = 1.0
+THRESHOLDS = (0.5, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99)
+
+
+def block(predictions: Path, truth_path: Path) -> str:
+    found, truth = {d.id: d for d in read_result(predictions)}, read_truth(truth_path)
+    result = evaluate(found, truth)
+    rows = ["| " + " | ".join(RELIABILITY_COLUMNS) + " |", "|" + "---|" * len(RELIABILITY_COLUMNS)]
+    rows += ["| " + " | ".join(row) + " |" for row in reliability_rows(result)]
+    rated = [(s.confidence, answer_right(s)) for s in result.episodes if s.confidence is not None]
+    c = np.array([x for x, _ in rated])
+    r = np.array([y for _, y in rated], dtype=float)
+    kept = ["| --min-confidence | answers kept | share right |", "|---|---|---|"]
+    for t in THRESHOLDS:
+        sel = c >= t
+        kept.append(
+            f"| {t:g} | {int(sel.sum())} of {c.size} | {r[sel].mean():.3f} |" if sel.any() else f"| {t:g} | 0 | – |"
+        )
+    return f"`{predictions}` against `{truth_path}`:\n\n" + "\n".join(rows) + "\n\n" + "\n".join(kept) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("predictions", type=Path)
-    parser.add_argument("truth", type=Path)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pairs", nargs="+", help="PREDICTIONS.json:TRUTH.json")
+    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
     args = parser.parse_args()
-    found, truth = {d.id: d for d in read_result(args.predictions)}, read_truth(args.truth)
-    confidences, right = [], []
-    for vid, t in truth.items():
-        a = found.get(vid)
-        if a is None or a.part().confidence is None:
-            continue
-        if t.intro is None or a.intro is None:
-            ok = t.intro is None and a.intro is None
-        else:
-            ok = (
-                abs(a.intro.start_s - t.intro.start_s) <= TOLERANCE_S
-                and abs(a.intro.end_s - t.intro.end_s) <= TOLERANCE_S
-            )
-        confidences.append(a.part().confidence)
-        right.append(ok)
-    print(f"`.venv/bin/python bench/reliability.py {args.predictions} {args.truth}`: {len(right)} answers")
-    print("\n| confidence | answers | mean confidence | share right |\n|---|---:|---:|---:|")
-    for name, count, mean, share in reliability(confidences, right):
-        print(f"| {name} | {count} | {mean:.2f} | {share:.2f} |")
+    parts = [block(*map(Path, pair.split(":", 1))) for pair in args.pairs]
+    text = f"`python bench/reliability.py {' '.join(args.pairs)} --docs`, {date.today()}, {machine()}.\n\n" + "\n".join(
+        parts
+    )
+    print(text)
+    if args.docs:
+        write_docs_block("trust", text, "Trust: the confidence against the share right")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,13 @@ Conventions (every figure below follows them; tests/test_metrics.py works exampl
   with ``credits_start``/``credits_end``, null for none; a row that does not mention a kind does not score
   it): hits within ±1 s and ±2 s (both boundaries), detection at IoU ≥ 0.5 as above, and the false-part rate
   (share of the episodes without that part where one was marked).
+* **Reliability** of the confidence, per method that decided the intro (``recurring``: a new season, ``known``: a
+  known series, ``model``: a lone episode or the model's call) and over all: an answer (an intro, or "no intro",
+  with its confidence) is *right* when it says "no intro" of an episode without one, or an intro whose both
+  boundaries lie within RIGHT_WITHIN_S of the truth's. Per bin of confidence (tenths) the answers and the share
+  right; the expected calibration error (the answers' mean |share right − confidence| over the bins, weighted
+  by answers); the share right among the answers at confidence ≥ SURE_CONFIDENCE, and the *confidently
+  wrong* rate (answers at ≥ SURE_CONFIDENCE that are wrong, over all answers).
 * **Harm**, what a viewer feels: per episode, the seconds of story (the episode less every true part of every
   kind) inside the parts marked, i.e. what a "Skip" would skip of the story; over the episodes whose truth
   states every kind that was marked in them. Its mean and the share of episodes with more than HARM_S of it.
@@ -60,6 +67,16 @@ DETECTION_IOU = 0.5
 
 PART_TOLERANCES_S = (1.0, 2.0)
 """Boundary tolerances of the other kinds (the issue's targets: credits, recap and preview within ±2 s)."""
+
+RIGHT_WITHIN_S = 1.0
+"""s: an intro is a right answer when both its boundaries lie within this of the truth's (a skip a second off is
+still the skip the viewer wanted; the issue's lone-episode target counts the same)."""
+
+SURE_CONFIDENCE = 0.9
+"""Answers at this confidence or above are the ones a player acts on without asking: their share right and the
+confidently-wrong rate are the trust figures (the issue's targets: ≥ 97 % right, ≤ 1 % confidently wrong)."""
+
+RELIABILITY_BINS = 10
 
 HARM_S = 5.0
 """Seconds of story skipped that a viewer notices as a wrong skip (more than a line of dialogue): the share of
@@ -143,6 +160,20 @@ class Figures:
 
 
 @dataclass
+class Reliability:
+    """How far a set of answers' confidences can be trusted (module doc): rows (bin "0.9–1.0", answers, mean
+    confidence, share right), the expected calibration error, and the figures at SURE_CONFIDENCE."""
+
+    answers: int = 0
+    bins: list[tuple[str, int, float, float]] = field(default_factory=list)
+    ece: float = float("nan")
+    sure: int = 0
+    sure_right: float = float("nan")
+    confidently_wrong: int = 0
+    confidently_wrong_rate: float = float("nan")
+
+
+@dataclass
 class Evaluation:
     overall: Figures
     strata: dict[str, Figures]
@@ -152,6 +183,7 @@ class Evaluation:
     window_s: float
     kinds: dict[str, PartFigures] = field(default_factory=dict)
     harm: Harm | None = None
+    reliability: dict[str, Reliability] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         def clean(value: Any) -> Any:
@@ -170,6 +202,7 @@ class Evaluation:
                 "strata": {name: asdict(fig) for name, fig in self.strata.items()},
                 "kinds": {name: asdict(fig) for name, fig in self.kinds.items()},
                 "harm": None if self.harm is None else asdict(self.harm),
+                "reliability": {name: asdict(r) for name, r in self.reliability.items()},
                 "missing_predictions": self.missing_predictions,
                 "unknown_predictions": self.unknown_predictions,
                 "episodes": [
@@ -307,6 +340,73 @@ def kind_figures(predictions: Mapping[str, Detection], truth: Mapping[str, Truth
     return out
 
 
+def answer_right(score: EpisodeScore) -> bool:
+    """An answer is right when it says "no intro" of an episode without one, or an intro within RIGHT_WITHIN_S
+    of the truth's at both ends."""
+    if score.truth is None or score.predicted is None:
+        return score.truth is None and score.predicted is None
+    return max(score.start_error_s or 0.0, score.end_error_s or 0.0) <= RIGHT_WITHIN_S
+
+
+def reliability_of(scores: list[EpisodeScore]) -> Reliability:
+    """The reliability figures of the answers that carry a confidence (module doc)."""
+    rated = [(s.confidence, answer_right(s)) for s in scores if s.confidence is not None]
+    if not rated:
+        return Reliability()
+    c = np.array([x for x, _ in rated], dtype=np.float64)
+    r = np.array([y for _, y in rated], dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, RELIABILITY_BINS + 1)
+    which = np.clip(np.digitize(c, edges[1:-1]), 0, RELIABILITY_BINS - 1)
+    rows, ece = [], 0.0
+    for b in range(RELIABILITY_BINS):
+        sel = which == b
+        if sel.any():
+            rows.append(
+                (f"{edges[b]:.1f}–{edges[b + 1]:.1f}", int(sel.sum()), float(c[sel].mean()), float(r[sel].mean()))
+            )
+            ece += sel.sum() / c.size * abs(r[sel].mean() - c[sel].mean())
+    sure = c >= SURE_CONFIDENCE
+    wrong = int(np.count_nonzero(sure & (r == 0)))
+    return Reliability(
+        int(c.size),
+        rows,
+        float(ece),
+        int(sure.sum()),
+        float(r[sure].mean()) if sure.any() else float("nan"),
+        wrong,
+        wrong / c.size,
+    )
+
+
+def reliability_by_method(scores: list[EpisodeScore]) -> dict[str, Reliability]:
+    """``reliability_of`` over every answer ("all") and per method that decided it."""
+    out = {"all": reliability_of(scores)}
+    methods = sorted({str(s.method) for s in scores if s.method is not None and s.confidence is not None})
+    for method in methods:
+        out[method] = reliability_of([s for s in scores if str(s.method) == method])
+    return out
+
+
+RELIABILITY_COLUMNS = ("method", "answers", "ECE", f"at ≥ {SURE_CONFIDENCE:g}", "right there", "confidently wrong")
+"""The columns of the reliability table (``evaluate``)."""
+
+
+def reliability_rows(evaluation: Evaluation) -> list[list[str]]:
+    """One row of RELIABILITY_COLUMNS per method (all first)."""
+    return [
+        [
+            name,
+            str(r.answers),
+            cell(r.ece),
+            str(r.sure),
+            cell(r.sure_right),
+            f"{r.confidently_wrong} ({cell(r.confidently_wrong_rate)})",
+        ]
+        for name, r in evaluation.reliability.items()
+        if r.answers
+    ]
+
+
 def _pair(segment: Segment | None) -> list[float] | None:
     return None if segment is None else [segment.start_s, segment.end_s]
 
@@ -425,6 +525,7 @@ def evaluate(
         window_s=window_s,
         kinds=kind_figures(predictions, truth),
         harm=harm_of(predictions, truth),
+        reliability=reliability_by_method(episodes),
     )
 
 

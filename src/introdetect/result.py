@@ -241,6 +241,11 @@ class Part:
     note: str | None = None
     evidence: Evidence = field(default_factory=Evidence)
 
+    def unsure(self, min_confidence: float) -> bool:
+        """A part found with a confidence under ``min_confidence``: no player should skip it unasked. A part with
+        no confidence (a label, a reviewer's mark) is never unsure; "none of this kind" marks nothing."""
+        return self.segment is not None and self.confidence is not None and self.confidence < min_confidence
+
     def shifted(self, by_s: float):  # noqa: ANN201 - the same type (a Candidate stays one)
         """This part ``by_s`` later: its span and its evidence."""
         return self.mapped(1.0, by_s)
@@ -307,6 +312,10 @@ class Detection:
         """The intro's span (None: no intro, or no answer about it)."""
         part = self.part(Kind.INTRO)
         return part.segment if part else None
+
+    def sure_only(self, min_confidence: float) -> Detection:
+        """This detection without its unsure parts (``Part.unsure``): what an export marks for a player."""
+        return replace(self, parts=tuple(p for p in self.parts if not p.unsure(min_confidence)))
 
     def with_part(self, part: Part) -> Detection:
         """This detection with ``part`` in place of its part of the same kind."""

@@ -36,6 +36,14 @@ TAIL_MAX_SHARE = 1 / 3
 """The tail never reaches further back than the episode's last third: credits and preview lie there, and a tail
 reaching further would hold a short episode's intro, whose theme its credits replay."""
 
+DEFAULT_MIN_CONFIDENCE = 0.7
+"""Parts answered with a lower confidence are *unsure*: shown as such in the table, the report and first in the
+review queue, and written by no export as a skip mark unless asked (``--include-unsure``): a wrong skip is worse
+than none. 0.7 is the design's threshold for "the model is unsure". It does not yet keep the answers kept right
+98 % of the time on material we never tuned on: measured on the structured corpus's unseen series
+(docs/BENCHMARKS.md, "Trust"), answers at ≥ 0.7 were 72 % right and none of the thresholds up to 0.99 reaches
+81 %; the confidence itself has to be fitted again on held-out packages first (issue 15)."""
+
 EXTENDED_WINDOW_S = 900.0
 """The head window an episode is analysed to when the evidence asks for it (``pipeline``: its intro was not found
 while a sibling's lies late, or none of its season's was found): every intro of the real VK labels starts by

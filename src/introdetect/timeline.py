@@ -18,6 +18,7 @@ from html import escape
 
 from .metrics import DETECTION_IOU
 from .result import Detection, Evidence, Kind, Method
+from .settings import DEFAULT_MIN_CONFIDENCE
 from .timecode import Segment
 
 WIDTH_PX = 960
@@ -34,8 +35,8 @@ AXIS_PX = 18
 MIN_BAR_PX = 2.0
 """A 2 s sting over an 8-minute window is 4 px wide: never thinner than this, or it vanishes."""
 
-SURE = 0.7
-"""The design's confidence threshold, drawn on the curve."""
+SURE = DEFAULT_MIN_CONFIDENCE
+"""The design's confidence threshold, drawn on the curve (below it an answer is unsure)."""
 
 COLOURS = {
     "curve": "#3b7dd8",

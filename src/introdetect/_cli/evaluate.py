@@ -21,10 +21,19 @@ def evaluate(
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON evaluation here.")] = None,
 ) -> None:
     """Score predictions against truth: window accuracy/F1, boundary MAE, hits, detection P/R/F1, per stratum;
-    per kind of the other parts; seconds of story inside the parts marked."""
+    per kind of the other parts; seconds of story inside the parts marked; how far the confidences can be
+    trusted (per method: calibration error, share right at ≥ 0.9, confidently wrong; the bins of all)."""
     from rich.table import Table  # here: a command's imports cost every start of every command
 
-    from ..metrics import FIGURE_COLUMNS, evaluate_files, figure_rows, harm_line, write_evaluation
+    from ..metrics import (
+        FIGURE_COLUMNS,
+        RELIABILITY_COLUMNS,
+        evaluate_files,
+        figure_rows,
+        harm_line,
+        reliability_rows,
+        write_evaluation,
+    )
 
     check_output(out_file, "the evaluation")
     with handled():
@@ -46,6 +55,20 @@ def evaluate(
     harm = harm_line(result)
     if harm:
         out.print(harm)
+    rows = reliability_rows(result)
+    if rows:
+        trust = Table(title="confidence against the share right (an intro right: both ends within ±1 s)")
+        for column in RELIABILITY_COLUMNS:
+            trust.add_column(column, justify="left" if column == "method" else "right")
+        for row in rows:
+            trust.add_row(*row)
+        out.print(trust)
+        bins = Table(title="reliability of all answers")
+        for column in ("confidence", "answers", "mean confidence", "share right"):
+            bins.add_column(column, justify="right")
+        for name, n, mean, right in result.reliability["all"].bins:
+            bins.add_row(name, str(n), f"{mean:.3f}", f"{right:.3f}")
+        out.print(bins)
     if result.missing_predictions:
         missing = result.missing_predictions
         out.print(f"{len(missing)} truth ids without a prediction (scored as 'no intro'): {names(missing)}")

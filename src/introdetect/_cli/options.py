@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..settings import DEFAULT_MIN_CONFIDENCE as _DEFAULT_MIN_CONFIDENCE
 from ..settings import DEFAULT_WINDOW_S, LABEL_POLICIES
 from .render import usage
 
@@ -55,6 +56,15 @@ Progress = Annotated[
         "--quiet (--no-progress): none.",
     ),
 ]
+MinConfidence = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Parts answered with a lower confidence are unsure: marked so, and written by no export unless "
+        "--include-unsure (a wrong skip is worse than none).",
+    ),
+]
 AsJson = Annotated[
     bool,
     typer.Option(
@@ -77,3 +87,4 @@ OptionalVideos = Annotated[
 ]
 
 DEFAULT_WINDOW = DEFAULT_WINDOW_S
+DEFAULT_MIN_CONFIDENCE = _DEFAULT_MIN_CONFIDENCE

@@ -22,7 +22,7 @@ from rich.console import Console, ConsoleDimensions
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from ..result import Detection, Failure
+    from ..result import Detection, Failure, Part
     from ..runner import LogProgress, RichProgress
     from ..timecode import Segment
 
@@ -176,17 +176,25 @@ def kinds_table(evaluation: Any, title: str = "the other parts (episodes whose t
 
 
 def detection_table(
-    detections: Iterable[Detection], title: str, truth: Mapping[str, Segment | None] | None = None
+    detections: Iterable[Detection],
+    title: str,
+    truth: Mapping[str, Segment | None] | None = None,
+    min_confidence: float | None = None,
 ) -> Table:
     """One row per episode: id, intro start and end, confidence, method, a column per other kind any episode
     was answered for (its span and confidence, or "none"), series (and the truth of the intro, when given), and
-    "version of" where some episode is a copy of another (its answers are that one's, mapped onto its audio)."""
+    "version of" where some episode is a copy of another (its answers are that one's, mapped onto its audio).
+    With ``min_confidence``, a part under it says "unsure" beside its confidence."""
     from rich.table import Table
 
     from ..result import Kind
     from ..timecode import format_timecode
 
     detections = list(detections)
+
+    def unsure(part: Part) -> str:
+        return " unsure" if min_confidence is not None and part.unsure(min_confidence) else ""
+
     others = [k for k in Kind if k != Kind.INTRO and any(d.part(k) is not None for d in detections)]
     table = Table(title=title)
     columns = ["id", "start", "end", "confidence", "method", *map(str, others)]
@@ -206,7 +214,10 @@ def detection_table(
         cells = []
         for kind in others:
             other = d.part(kind)
-            sure = "" if other is None or other.confidence is None else f" ({other.confidence:.2f})"
+            flag = (
+                ", unsure" if other is not None and min_confidence is not None and other.unsure(min_confidence) else ""
+            )
+            sure = "" if other is None or other.confidence is None else f" ({other.confidence:.2f}{flag})"
             if other is None:
                 cells.append("–")
             elif other.segment is None:
@@ -218,7 +229,7 @@ def detection_table(
             d.id,
             format_timecode(intro.start_s, 1) if intro else "–",
             format_timecode(intro.end_s, 1) if intro else "–",
-            "–" if part is None or part.confidence is None else f"{part.confidence:.2f}",
+            "–" if part is None or part.confidence is None else f"{part.confidence:.2f}{unsure(part)}",
             str(part.method) if part else "–",
             *cells,
             last,

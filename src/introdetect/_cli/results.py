@@ -7,9 +7,11 @@ import typer
 
 from .app import app
 from .options import (
+    DEFAULT_MIN_CONFIDENCE,
     DEFAULT_WINDOW,
     AsJson,
     Language,
+    MinConfidence,
     OptionalVideos,
     Policy,
     Progress,
@@ -87,10 +89,12 @@ def detect(
     use_cache: Annotated[bool, typer.Option("--use-cache/--no-cache", help="Reuse and store cached analyses.")] = True,
     progress: Progress = True,
     as_json: AsJson = False,
+    min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
 ) -> None:
     """Find the parts of every episode (intro, and ident, recap, credits, preview): known intros of its series,
     what recurs across its series, chapters and the model, fused into one answer each (the method that decided
-    is recorded). --json prints the object --out writes."""
+    is recorded). Parts under --min-confidence are shown as unsure (`export` leaves them out). --json prints the
+    object --out writes."""
     from ..cache import AnalysisCache
     from ..detectors import DEFAULT_MODEL
     from ..fusion import NOTE_MODEL_ALONE, USES
@@ -132,7 +136,13 @@ def detect(
     if as_json:
         print_json(result_json(answered))
     elif answered:
-        out.print(detection_table(answered, f"parts of {plural(len(answered), 'episode')}"))
+        out.print(detection_table(answered, f"parts of {plural(len(answered), 'episode')}", None, min_confidence))
+        unsure = sum(p.unsure(min_confidence) for d in answered for p in d.parts)
+        if unsure:
+            say.print(
+                f"{plural(unsure, 'part')} unsure (confidence under {min_confidence:g}): no export marks them unless "
+                "--include-unsure; `introdetect review` shows them first"
+            )
     intros = [p for d in answered if (p := d.part(Kind.INTRO)) is not None]
     alone = [d.id for d, p in zip(answered, intros, strict=True) if p.note == NOTE_MODEL_ALONE]
     if alone:
@@ -188,8 +198,13 @@ def export(
             "default 2 for every kind), e.g. --edl-action intro=3. Repeatable."
         ),
     ] = None,
+    min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
+    include_unsure: Annotated[
+        bool, typer.Option(help="Write unsure parts (under --min-confidence) too, as if they were sure.")
+    ] = False,
 ) -> None:
-    """Write the answers for media players and servers: one file, or one side file next to each video."""
+    """Write the answers for media players and servers: one file, or one side file next to each video. Unsure
+    parts (confidence under --min-confidence) are left out unless --include-unsure."""
     from ..errors import SettingsError
     from ..export import default_target, export, get_writer
     from ..result import Kind, read_result
@@ -212,20 +227,31 @@ def export(
     target = out_file if writer.per_episode else (out_file or default_target(result, writer))
     with handled():
         detections = read_result(result)
+    sure = {"min_confidence": min_confidence, "include_unsure": include_unsure}
     if not writer.per_episode:
         with writing(target):
-            outcome = export(detections, fmt, target, edl_actions=actions)
+            outcome = export(detections, fmt, target, edl_actions=actions, **sure)
         out.print(f"{writer.name}: {plural(len(detections), 'episode')} → {target}")
+        _unsure_note(outcome.unsure, min_confidence)
         return
     with handled(), writing(target or result):
-        outcome = export(detections, fmt, target, videos, actions)
+        outcome = export(detections, fmt, target, videos, actions, **sure)
     where = f" in {target}" if target is not None else ""
     need = "needs" if outcome.without == 1 else "need"
     out.print(
         f"{writer.name}: {plural(len(outcome.written), 'side file')} written{where} "
         f"({plural(outcome.without, 'episode')} without a part found {need} none)"
     )
+    _unsure_note(outcome.unsure, min_confidence)
     failure_list(outcome.failures)
+
+
+def _unsure_note(unsure: int, min_confidence: float) -> None:
+    if unsure:
+        out.print(
+            f"{plural(unsure, 'unsure part')} (confidence under {min_confidence:g}) left out: review them, or "
+            "--include-unsure"
+        )
 
 
 @app.command()

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import SettingsError
 from ..media import videos_by_id
 from ..result import Detection, Failure, Kind
+from ..settings import DEFAULT_MIN_CONFIDENCE
 from .base import Writer
 from .formats import WRITERS, get_writer
 
@@ -24,11 +25,13 @@ __all__ = ["WRITERS", "ExportOutcome", "Writer", "default_target", "export", "ge
 
 @dataclass
 class ExportOutcome:
-    """What an export wrote: its files, how many episodes needed none (no intro), and what failed."""
+    """What an export wrote: its files, how many episodes needed none (no intro), how many unsure parts it left
+    out, and what failed."""
 
     written: list[Path] = field(default_factory=list)
     without: int = 0
     failures: list[Failure] = field(default_factory=list)
+    unsure: int = 0
 
 
 def default_target(result_file: str | os.PathLike[str], writer: Writer) -> Path:
@@ -43,14 +46,24 @@ def export(
     out: str | os.PathLike[str] | None = None,
     videos: Iterable[str | os.PathLike[str]] | None = None,
     edl_actions: Mapping[Kind, int] | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    include_unsure: bool = False,
 ) -> ExportOutcome:
     """Write ``detections`` in format ``fmt``. Whole-result formats: one file, ``out`` (required). Side-file
     formats: one file per episode with a part found, next to its video (the media path the result recorded, or the
     file of that id among ``videos``: files or folders), or in the folder ``out`` when given. A side file that
-    cannot be written, or an episode whose video is unknown, is a Failure; the others are still written."""
+    cannot be written, or an episode whose video is unknown, is a Failure; the others are still written. In the
+    formats a player acts on (every one but json and csv, which carry each part's confidence), a part answered
+    with a confidence under ``min_confidence`` is unsure and marks nothing (``include_unsure``: it does);
+    ``ExportOutcome.unsure`` counts the parts left out."""
     writer = get_writer(fmt, edl_actions)
-    answers = {d.id: d for d in detections}
+    detections = list(detections)
     outcome = ExportOutcome()
+    found = {d.id for d in detections if any(p.segment is not None for p in d.parts)}
+    if writer.marks_skips and not include_unsure:
+        outcome.unsure = sum(p.unsure(min_confidence) for d in detections for p in d.parts)
+        detections = [d.sure_only(min_confidence) for d in detections]
+    answers = {d.id: d for d in detections}
     if not writer.per_episode:
         if out is None:
             raise SettingsError(f"{writer.name} writes one file: say where (out)")
@@ -75,7 +88,7 @@ def export(
             outcome.failures.append(Failure(str(video), f"{place}: cannot write ({exc.strerror or exc})"))
             continue
         if target is None:
-            outcome.without += 1
+            outcome.without += vid not in found  # an episode whose parts were all unsure is counted as such
         else:
             outcome.written.append(target)
     return outcome

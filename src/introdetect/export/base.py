@@ -19,6 +19,9 @@ class Writer(ABC):  # noqa: B024 - a writer implements one of the two renderers,
     name: ClassVar[str]
     extension: ClassVar[str]
     per_episode: ClassVar[bool] = False
+    # a player acts on what it writes (a skip, a chapter to jump over): unsure parts are left out of it unless
+    # asked for; the data formats (json, csv) carry every part with its confidence for a program to decide
+    marks_skips: ClassVar[bool] = True
 
     def render(self, answers: Mapping[str, Detection]) -> str:
         raise NotImplementedError(f"{self.name} writes one file per episode")

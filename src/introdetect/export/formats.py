@@ -104,6 +104,7 @@ class LabelJson(Writer):
     ``introdetect labels`` and ``evaluate`` read back."""
 
     name, extension = "json", ".json"
+    marks_skips = False
 
     def render(self, answers: Mapping[str, Detection]) -> str:
         rows = {}
@@ -131,6 +132,7 @@ class Csv(Writer):
     and not found likewise): id, kind, start, end (H:MM:SS.s), start_sec, end_sec, confidence, method."""
 
     name, extension = "csv", ".csv"
+    marks_skips = False
 
     def render(self, answers: Mapping[str, Detection]) -> str:
         buffer = io.StringIO()

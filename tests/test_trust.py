@@ -1,0 +1,126 @@
+"""Trust: how far the confidences can be trusted (the reliability figures of ``evaluate``, worked out by hand),
+and "not sure" rather than a wrong skip (parts under --min-confidence are unsure: marked so in the table, left
+out of every export a player acts on unless --include-unsure)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from introdetect._cli import app
+from introdetect.export import export
+from introdetect.metrics import EpisodeScore, answer_right, reliability_of
+from introdetect.result import Detection, Kind, Method, Part, write_result
+from introdetect.settings import DEFAULT_MIN_CONFIDENCE
+from introdetect.timecode import Segment
+
+
+def score(truth: Segment | None, predicted: Segment | None, confidence: float | None) -> EpisodeScore:
+    errors = (None, None)
+    if truth is not None and predicted is not None:
+        errors = (abs(truth.start_s - predicted.start_s), abs(truth.end_s - predicted.end_s))
+    return EpisodeScore("e", truth, predicted, 0.0, *errors, confidence, Method.RECURRING, ())
+
+
+def test_reliability_figures_by_hand() -> None:
+    intro = Segment(60.0, 90.0)
+    scores = [
+        score(intro, Segment(60.5, 90.8), 0.95),  # right: both ends within 1 s
+        score(intro, Segment(62.0, 90.0), 0.95),  # wrong: 2 s off at the start, and sure of it
+        score(None, None, 0.92),  # "no intro", right
+        score(intro, None, 0.55),  # "no intro" of an episode with one: wrong, not sure
+        score(intro, Segment(60.0, 90.0), None),  # no confidence: not rated
+    ]
+    assert [answer_right(s) for s in scores] == [True, False, True, False, True]
+    r = reliability_of(scores)
+    assert r.answers == 4 and r.sure == 3 and r.sure_right == pytest.approx(2 / 3)
+    assert r.confidently_wrong == 1 and r.confidently_wrong_rate == pytest.approx(0.25)
+    # bins: 0.5-0.6 holds 0.55 (share right 0), 0.9-1.0 holds 0.95, 0.95, 0.92 (mean 0.94, share right 2/3)
+    assert [(b[0], b[1]) for b in r.bins] == [("0.5–0.6", 1), ("0.9–1.0", 3)]
+    ece = (1 / 4) * abs(0 - 0.55) + (3 / 4) * abs(2 / 3 - (0.95 + 0.95 + 0.92) / 3)
+    assert r.ece == pytest.approx(ece)
+
+
+def detections(folder: Path | None = None) -> list[Detection]:
+    """Three episodes: e1 an intro at 0.95 and credits at 0.5, e2 a reviewer's intro, e3 an intro at 0.4."""
+    where = {vid: {"path": str(folder / f"{vid}.mkv")} if folder else {} for vid in ("e1", "e2", "e3")}
+    sure = Part(Kind.INTRO, Segment(60.0, 90.0), 0.95, Method.RECURRING)
+    unsure = Part(Kind.CREDITS, Segment(1200.0, 1250.0), 0.5, Method.RECURRING)
+    labelled = Part(Kind.INTRO, Segment(30.0, 50.0), None, Method.REVIEW)  # a person's mark: never unsure
+    shaky = Part(Kind.INTRO, Segment(70.0, 95.0), 0.4, Method.MODEL)
+    return [
+        Detection("e1", (sure, unsure), "show", duration_s=1300.0, **where["e1"]),
+        Detection("e2", (labelled,), "show", duration_s=1300.0, **where["e2"]),
+        Detection("e3", (shaky,), "show", duration_s=1300.0, **where["e3"]),
+    ]
+
+
+def test_exports_a_player_acts_on_leave_unsure_parts_out(tmp_path: Path) -> None:
+    found = detections()
+    outcome = export(found, "jellyfin", tmp_path / "segments.json")
+    assert outcome.unsure == 2
+    segments = json.loads((tmp_path / "segments.json").read_text(encoding="utf-8"))
+    kinds = {vid: [item["Type"] for item in page["Items"]] for vid, page in segments.items()}
+    assert kinds == {"e1": ["Intro"], "e2": ["Intro"], "e3": []}  # e1's credits (0.5) and e3's intro (0.4): none
+    outcome = export(found, "jellyfin", tmp_path / "all.json", include_unsure=True)
+    everything = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    assert outcome.unsure == 0
+    assert {vid: [item["Type"] for item in page["Items"]] for vid, page in everything.items()} == {
+        "e1": ["Intro", "Outro"],
+        "e2": ["Intro"],
+        "e3": ["Intro"],
+    }
+    export(found, "csv", tmp_path / "parts.csv")  # data, not skip marks: every part with its confidence
+    rows = list(csv.DictReader((tmp_path / "parts.csv").open(encoding="utf-8")))
+    assert {(r["id"], r["kind"]) for r in rows if r["start_sec"]} == {
+        ("e1", "intro"),
+        ("e1", "credits"),
+        ("e2", "intro"),
+        ("e3", "intro"),
+    }
+
+
+def test_the_commands_say_what_is_unsure(tmp_path: Path) -> None:
+    result = tmp_path / "result.json"
+    write_result(result, detections(tmp_path))
+    runner = CliRunner()
+    done = runner.invoke(app, ["export", str(result), "--format", "edl", "--out", str(tmp_path / "edl")])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert f"2 unsure parts (confidence under {DEFAULT_MIN_CONFIDENCE:g}) left out" in text
+    done = runner.invoke(
+        app, ["export", str(result), "--format", "edl", "--out", str(tmp_path / "all"), "--include-unsure"]
+    )
+    assert done.exit_code == 0 and "unsure" not in done.output
+    assert (tmp_path / "all" / "e3.edl").exists() and not (tmp_path / "edl" / "e3.edl").exists()
+    from rich.console import Console
+
+    from introdetect._cli.render import detection_table
+
+    console = Console(width=300, record=True)
+    console.print(detection_table(detections(), "parts", None, DEFAULT_MIN_CONFIDENCE))
+    shown = console.export_text()
+    assert "0.40 unsure" in shown and "0.50, unsure" in shown and "0.95 unsure" not in shown
+
+
+def test_evaluate_prints_the_reliability_of_any_result(tmp_path: Path) -> None:
+    predictions, truth = tmp_path / "p.json", tmp_path / "t.json"
+    write_result(predictions, detections())
+    truth_rows = {
+        "e1": {"start": "0:01:00", "end": "0:01:30"},
+        "e2": {"start": "0:00:30", "end": "0:00:50"},
+        "e3": {"start": None, "end": None},
+    }
+    truth.write_text(json.dumps(truth_rows), encoding="utf-8")
+    done = CliRunner().invoke(app, ["evaluate", str(predictions), str(truth)])
+    assert done.exit_code == 0, done.output
+    assert "confidently wrong" in done.output and "reliability of all answers" in done.output
+    done = CliRunner().invoke(app, ["evaluate", str(predictions), str(truth), "--json"])
+    reliability = json.loads(done.output)["reliability"]
+    # e1 right at 0.95; e3 an intro where there is none, at 0.4; e2 has no confidence (a reviewer's mark)
+    assert reliability["all"]["answers"] == 2 and reliability["all"]["confidently_wrong"] == 0
+    assert reliability["model"]["answers"] == 1 and reliability["recurring"]["sure_right"] == 1.0
