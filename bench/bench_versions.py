@@ -7,6 +7,10 @@ original's parts mapped onto it (PAL: × 24/25; +2 s; +60 s after the inserted s
 each other are counted too. Written to docs/BENCHMARKS.md ("Versions of one episode").
 
     python bench/bench_versions.py --corpus bench/out/corpus-parts --split test --docs
+    python bench/bench_versions.py --corpus bench/out/corpus-full --siblings train validation test --docs
+
+With ``--siblings``, no copies: every season of the splits named is searched for versions, and every pair
+found is a false one (the corpus has no two versions of an episode).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from common import corpus_prints, machine, write_docs_block
 
 from introdetect import detect
-from introdetect.matching.versions import find_versions
+from introdetect.matching.versions import VERSION_SHARE, VERSION_SPAN, find_versions, pair_matches
 from introdetect.result import Detection, Kind
 
 WITHIN_S = 0.1
@@ -123,14 +127,54 @@ def _rows(errors: dict[str, list[float]]) -> list[str]:
 HEADER = "| episodes | parts in both | within ±0.1 s | max error s | found in one only |\n|---|---|---|---|---|\n"
 
 
+def siblings(corpus: Path, splits: list[str], workers: int, docs: bool) -> None:
+    """False versions among the seasons of ``splits`` (no copies in them)."""
+    manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
+    episodes, series, false, closest = 0, 0, [], []
+    started = time.perf_counter()
+    for split in splits:
+        prints, rows = corpus_prints(corpus, split, workers)
+        by_series: dict[str, list[dict]] = {}
+        for e in rows:
+            by_series.setdefault(e["series"], []).append(e)
+        for members in by_series.values():
+            members = sorted(members, key=lambda e: e["file"])
+            season = [prints[e["id"]] for e in members]
+            episodes, series = episodes + len(members), series + 1
+            false += [(members[a.copy]["id"], members[g.rep]["id"]) for g in find_versions(season) for a in g.copies]
+            matches = pair_matches(season)
+            closest += [(m.span, m.share) for (i, j), m in matches.items() if i < j]
+    spent = time.perf_counter() - started
+    spans = np.array([c[0] for c in closest])
+    shares = np.array([c[1] for c in closest])
+    text = (
+        f"`python bench/bench_versions.py --corpus {corpus} --siblings {' '.join(splits)} --docs`, {date.today()}, "
+        f"{machine()}; corpus `{manifest['size']}` seed {manifest['seed']}: {episodes} episodes of {series} "
+        f"series, {len(closest)} pairs of siblings, no copies.\n\n"
+        f"Siblings told versions of each other: **{len(false)}**"
+        + (f" ({', '.join(f'{a} ~ {b}' for a, b in false)})" if false else "")
+        + f". The pairs' span share: max {spans.max():.2f}, 99th percentile {np.percentile(spans, 99):.2f} "
+        f"(a version needs {VERSION_SPAN}); their foreground share: max {shares.max():.2f}, 99th percentile "
+        f"{np.percentile(shares, 99):.2f} (a version needs {VERSION_SHARE}); pairs over both bars: "
+        f"{int(np.sum((spans >= VERSION_SPAN) & (shares >= VERSION_SHARE)))}. ({spent:.0f} s with the analyses.)\n"
+    )
+    print(text)
+    if docs:
+        write_docs_block(f"versions-siblings-{manifest['size']}", text, "Versions of one episode")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--split", default="test")
+    parser.add_argument("--siblings", nargs="+", help="splits to search for false versions (no copies made)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "versions")
     parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
     args = parser.parse_args()
+    if args.siblings:
+        siblings(args.corpus, args.siblings, args.workers, args.docs)
+        return
     manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
     truth = json.loads((args.corpus / f"truth_{args.split}.json").read_text(encoding="utf-8"))
     episodes = [e for e in manifest["episodes"] if e["split"] == args.split]

@@ -28,10 +28,11 @@ from .refine import normalised_frames
 VERSION_SPAN = 0.6
 VERSION_SHARE = 0.5
 """Two episodes are versions of one when the pieces they share span 0.6 of the analysed audio (head and tail) and
-hold half of its foreground (``_pieces``). Measured on the corpus's test split with copies made by ffmpeg
-(bench/bench_versions.py): siblings' pieces (intro, credits, a cue, a stretch of a looped bed) span at most
-0.37, and where their foreground is sparse hold up to 0.70 of it; re-encoded, PAL-speed and shifted copies span
-0.87–0.98 and hold 0.84–1.0, a copy with a minute-long scene inserted spans 0.74–0.87 and holds 0.55–0.98."""
+hold half of its foreground (``_pieces``). Measured (bench/bench_versions.py, docs/BENCHMARKS.md): siblings'
+pieces (intro, credits, a cue, a stretch of a looped bed) span at most 0.30 (780 pairs of the full corpus) and
+0.22 (the structured corpus, whose sparse foreground siblings may hold entirely: the span decides there);
+re-encoded, PAL-speed and shifted copies span 0.87–0.98 and hold 0.84–1.0, a copy with a minute-long scene
+inserted spans 0.74–0.87 and holds 0.55–0.98."""
 
 ALIGNMENTS_PER_PAIR = 4
 """Alignments (speed, offset) of a pair compared frame by frame: the strongest by landmark votes. A version
