@@ -270,7 +270,7 @@ def candidates(
     return _collect(unique, analysed, found, labels, series, failures, copies)
 
 
-VERSIONS_KEY = "versions-2"
+VERSIONS_KEY = "versions-3"
 """Version of the copy finding's rules (matching/versions.py) in its cache key: bump when they change."""
 
 

@@ -42,6 +42,12 @@ LOOP_MIN_S = 1.0
 """s: alignments of a pair closer than this are one (the peaks' jitter splits a true offset's votes over a few
 frames, and frames a few hops apart correlate); a loop repeats after seconds."""
 
+PARTNERS_COMPARED = 8
+"""In a season of more episodes than this, each is compared frame by frame with the 8 episodes that share the
+most landmark votes with it (a copy is among them: it shares the whole episode; a PAL-speed copy's votes are
+fewer, as few as a sibling's intro, hence 8, not 1), so that the frames' cost grows with the episodes, not with
+their pairs; the landmark queries, which cost most, are made once per episode as matching makes them."""
+
 BIN_S = 5.0
 """s: frames are judged in bins of this length: a bin matches at an alignment when half its sounding frames do
 (a frame of speech under another codec sometimes falls below the match level; a bin of other speech never
@@ -253,9 +259,9 @@ def _union_s(spans: Sequence[tuple[float, float]]) -> float:
 
 def _candidates(
     query: EpisodePrint, index: InvertedIndex, exclude: int, options: MatchingOptions
-) -> dict[int, list[tuple[float, float]]]:
-    """Per indexed episode, its strongest alignments with the query, (speed, offset in frames), at the speed
-    that holds the most landmark votes with it."""
+) -> dict[int, tuple[int, list[tuple[float, float]]]]:
+    """Per indexed episode, (the landmark votes it shares with the query at the speed that holds the most, its
+    strongest alignments there: (speed, offset in frames))."""
     by_speed: dict[int, dict[float, list[tuple[int, float, float]]]] = {}
     for speed in options.speeds:
         frames, hashes = landmark_hashes(query.landmarks.peaks, speed, options)
@@ -274,7 +280,7 @@ def _candidates(
             # offsets a frame or two apart are one alignment, split by the peaks' jitter: only the strongest
             if all(abs(offset - o) > apart for _, o in kept):
                 kept.append((speed, offset))
-        out[other] = kept[:ALIGNMENTS_PER_PAIR]
+        out[other] = (sum(r[0] for r in rows), kept[:ALIGNMENTS_PER_PAIR])
     return out
 
 
@@ -300,6 +306,7 @@ def _pieces(
     alignments: Sequence[tuple[float, float]],
     frames: tuple[np.ndarray, np.ndarray],
     options: MatchingOptions,
+    foreground: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[Piece], float, float, list[tuple[float, float]]]:
     """The pieces of ``query`` whose frames match ``other``'s at one of the alignments, (seconds held, seconds
     of foreground the two could share at all), and the alignments as clocks (scale, offset s)."""
@@ -314,7 +321,7 @@ def _pieces(
     best_k = np.full(n_bins, -1)
     agreeing = np.zeros(n_bins, dtype=np.int64)  # alignments at which a bin matches
     inside_any = np.zeros(n_bins, dtype=bool)
-    compared, loud = _foreground(query, per_bin)
+    compared, loud = foreground if foreground is not None else _foreground(query, per_bin)
     counts = np.add.reduceat(compared.astype(np.float64), starts) if n else np.zeros(0)
     for k, (speed, offset) in enumerate(alignments):
         mapped = np.rint(t * speed + offset).astype(np.int64)
@@ -401,24 +408,36 @@ class PairMatch:
 def pair_matches(
     prints: Sequence[EpisodePrint], options: MatchingOptions = DEFAULT_MATCHING
 ) -> dict[tuple[int, int], PairMatch]:
-    """For every ordered pair (a, b) of the prints, what they share (the pair measured once, from the earlier
-    print, the other way its inverse)."""
+    """For the ordered pairs (a, b) of the prints that are compared (every pair of a season of up to
+    ``PARTNERS_COMPARED`` + 1; else each episode with the ``PARTNERS_COMPARED`` that share the most landmark votes
+    with it), what they share (measured once, from the earlier print; the other way its inverse)."""
     rows: dict[tuple[int, int], list[tuple[list[Piece], float, float, list[tuple[float, float]]]]] = {}
+    compared: set[tuple[int, int]] | None = None  # the pairs the heads' votes choose (the tails compare the same)
     for part in (list(prints), [p.tail for p in prints]):
         present = [i for i, p in enumerate(part) if p is not None]
         if len(present) < 2:
             continue
         index = InvertedIndex([landmark_hashes(part[i].landmarks.peaks, 1.0, options) for i in present], options)
+        found = {i: _candidates(part[i], index, k, options) for k, i in enumerate(present)}
+        if compared is None:
+            compared = set()
+            for k, i in enumerate(present):
+                # a version is among the episodes that share the most with it: only those are compared
+                ranked = sorted(found[i], key=lambda other_k: -found[i][other_k][0])[:PARTNERS_COMPARED]
+                compared |= {tuple(sorted((i, present[other_k]))) for other_k in ranked}
+                if len(present) <= PARTNERS_COMPARED + 1:
+                    compared |= {tuple(sorted((i, j))) for j in present if j != i}
         frames = {i: normalised_frames(part[i]) for i in present}
-        for k, i in enumerate(present):
-            found = _candidates(part[i], index, k, options)
+        per_bin = {i: max(1, round(BIN_S * part[i].profile.frame_rate)) for i in present}
+        foreground = {i: _foreground(part[i], per_bin[i]) for i in present}  # once per print, not per pair
+        for i in present:
             for other_k, j in enumerate(present):
-                if j <= i:
+                if j <= i or (i, j) not in compared:
                     continue  # measured from the earlier print: the same frames compared
                 # a pair without a shared alignment shares nothing: all its foreground counts against it
-                alignments = found.get(other_k, [(1.0, 0.0)])
+                alignments = found[i].get(other_k, (0, [(1.0, 0.0)]))[1]
                 rows.setdefault((i, j), []).append(
-                    _pieces(part[i], part[j], alignments, (frames[i], frames[j]), options)
+                    _pieces(part[i], part[j], alignments, (frames[i], frames[j]), options, foreground[i])
                 )
     out: dict[tuple[int, int], PairMatch] = {}
     for (i, j), found in rows.items():
@@ -469,7 +488,8 @@ def find_versions(
         rep = min(members, key=lambda i: (-ranks[i], i))
         copies = []
         for c in members:
-            if c != rep:
-                copies.append(pairs.get((rep, c), PairMatch((), 0.0, 0.0)).alignment(c, rep))
+            if c != rep:  # linked through another copy: measured now, as a pair
+                match = pairs.get((rep, c)) or pair_matches([prints[rep], prints[c]], options)[(0, 1)]
+                copies.append(match.alignment(c, rep))
         out.append(VersionGroup(rep, tuple(copies)))
     return sorted(out, key=lambda g: g.rep)
