@@ -8,7 +8,6 @@ other kind's and the harm (story inside marked parts), written to docs/BENCHMARK
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-from common import floor_command, machine, write_docs_block
+from common import corpus_parser, floor_command, machine, write_docs_block
 
 from introdetect.analysis import tail_length_s
 from introdetect.metrics import FIGURE_COLUMNS, KIND_COLUMNS, evaluate, figure_rows, harm_line, kind_rows, read_truth
@@ -50,12 +49,7 @@ def _table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "parts")
-    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
+    parser = corpus_parser(__doc__.splitlines()[0], "parts")
     args = parser.parse_args()
     manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
     episodes = [e for e in manifest["episodes"] if e["split"] == args.split]

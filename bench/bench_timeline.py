@@ -10,7 +10,6 @@ container skipped and Matroska plays, 20-25 ms). Written to docs/BENCHMARKS.md (
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import machine, write_docs_block
+from common import corpus_parser, machine, write_docs_block
 
 from introdetect import detect
 from introdetect.result import Kind
@@ -96,12 +95,7 @@ HEADER = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "timeline")
-    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
+    parser = corpus_parser(__doc__.splitlines()[0], "timeline")
     args = parser.parse_args()
     manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
     episodes = [e for e in manifest["episodes"] if e["split"] == args.split]

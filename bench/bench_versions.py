@@ -15,7 +15,6 @@ found is a false one (the corpus has no two versions of an episode).
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import corpus_prints, machine, write_docs_block
+from common import corpus_parser, corpus_prints, machine, write_docs_block
 
 from introdetect import detect
 from introdetect.matching.versions import VERSION_SHARE, VERSION_SPAN, find_versions, pair_matches
@@ -164,13 +163,8 @@ def siblings(corpus: Path, splits: list[str], workers: int, docs: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--split", default="test")
+    parser = corpus_parser(__doc__.splitlines()[0], "versions")
     parser.add_argument("--siblings", nargs="+", help="splits to search for false versions (no copies made)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "versions")
-    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
     args = parser.parse_args()
     if args.siblings:
         siblings(args.corpus, args.siblings, args.workers, args.docs)

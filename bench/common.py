@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -59,6 +60,18 @@ def corpus_prints(corpus, split: str, workers: int = 2):
         for e, p in zip(todo, pool.map(episode_print, [corpus / e["file"] for e in todo]), strict=True):
             (cache / f"{e['id']}-{e['plan_hash']}.pkl").write_bytes(pickle.dumps(p))
     return {e["id"]: pickle.loads((cache / f"{e['id']}-{e['plan_hash']}.pkl").read_bytes()) for e in episodes}, episodes
+
+
+def corpus_parser(description: str, out: str) -> argparse.ArgumentParser:
+    """The options of the benchmarks that run on a corpus split: --corpus, --split, --workers, --out (default
+    bench/out/OUT), --docs."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / out)
+    parser.add_argument("--docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
+    return parser
 
 
 def write_docs_block(name: str, text: str, heading: str) -> None:

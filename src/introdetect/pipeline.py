@@ -33,7 +33,7 @@ from .labels import LabelSet
 from .matching.confidence import ConfidenceModel
 from .matching.recurring import EpisodePrint
 from .matching.scoring import MotifScorer
-from .matching.versions import Alignment, FrameCache, find_versions, pair_matches
+from .matching.versions import Alignment, FrameCache, align, find_versions
 from .media import episode_id, find_media
 from .result import Detection, DetectResult, Failure, Kind, Method
 from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
@@ -266,11 +266,11 @@ def candidates(
             )
         for copy, (rep, _) in list(copies.items()):
             if {copy, rep} & extended:  # the longer heads align further: the copy's pieces measured again
-                copies[copy] = (rep, _align(analysed.prints[rep], analysed.prints[copy], matching))
+                copies[copy] = (rep, align(analysed.prints[rep], analysed.prints[copy], matching))
     return _collect(unique, analysed, found, labels, series, failures, copies)
 
 
-VERSIONS_KEY = "versions-3"
+VERSIONS_KEY = "versions-4"
 """Version of the copy finding's rules (matching/versions.py) in its cache key: bump when they change."""
 
 
@@ -314,11 +314,6 @@ def _find_copies(
             for alignment in group.copies:
                 out[members[alignment.copy]] = (members[group.rep], alignment)
     return out
-
-
-def _align(rep: EpisodePrint, copy: EpisodePrint, matching: MatchingOptions) -> Alignment:
-    """A copy's alignment with its representative, measured on their prints as they are now."""
-    return pair_matches([rep, copy], matching)[(0, 1)].alignment(1, 0)
 
 
 def _as_copy(

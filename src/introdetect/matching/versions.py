@@ -12,8 +12,8 @@ it), and says how much of a span the copy's audio holds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -131,53 +131,41 @@ class Alignment:
     # its own (an ident before a cut) is held at one of them
     others: tuple[tuple[float, float], ...] = ()
 
-    def _longest(self) -> Piece | None:
-        return max(self.pieces, key=lambda p: p.end_s - p.start_s, default=None)
-
-    @property
-    def speed(self) -> float:
-        """The copy's time per second of the representative (24/25 for a PAL-speed copy of a film release)."""
-        piece = self._longest()
-        return piece.speed if piece is not None else 1.0
-
-    @property
-    def offset_s(self) -> float:
-        """Where the representative's 0 lies in the copy, by its longest piece (a copy 2 s later: 2.0)."""
-        piece = self._longest()
-        return piece.offset_s if piece is not None else 0.0
-
     @property
     def clocks(self) -> list[tuple[float, float]]:
         """The pieces' distinct clocks (scale, offset s), the longest piece's first."""
-        out: list[tuple[float, float]] = []
-        for p in sorted(self.pieces, key=lambda p: p.start_s - p.end_s):
-            if all(abs(p.offset_s - o) > CLOCK_TOLERANCE_S or p.speed != s for s, o in out):
-                out.append((p.speed, p.offset_s))
-        return out
+        return _distinct((p.speed, p.offset_s) for p in sorted(self.pieces, key=lambda p: p.start_s - p.end_s))
 
     def clock_for(
         self, segment: Segment, rep: EpisodePrint, copy: EpisodePrint, frames: FrameCache | None = None
     ) -> tuple[float, float] | None:
         """The clock (scale, offset s: ``t · scale + offset``) that takes ``segment`` of the representative onto
         the copy: the first, of the pieces' clocks (the nearest piece's first), the pair's other alignments and
-        the same start (offset 0, at each speed), at which the copy's frames match ``SUPPORT_SHARE`` of the segment's sound; None where none
-        holds it (a recap cut from the copy, a scene it lacks). ``rep``, ``copy``: their prints (heads, with
-        their tails)."""
+        the same start (offset 0, at each speed), at which the copy's frames match ``SUPPORT_SHARE`` of the
+        segment's sound; None where none holds it (a recap cut from the copy, a scene it lacks). ``rep``,
+        ``copy``: their prints (heads, with their tails)."""
         frames = frames if frames is not None else FrameCache()
 
         def distance(p: Piece) -> float:
             return max(p.start_s - segment.end_s, segment.start_s - p.end_s)
 
         order = [(p.speed, p.offset_s) for p in sorted(self.pieces, key=distance)] + list(self.others)
-        order += [(scale, 0.0) for scale in {1.0, *(p.speed for p in self.pieces)}]  # the same start: often so
-        tried: list[tuple[float, float]] = []
-        for clock in order:
-            if any(abs(clock[1] - o) <= CLOCK_TOLERANCE_S and clock[0] == s for s, o in tried):
-                continue
-            tried.append(clock)
-            if held_share(rep, copy, segment, clock, frames) >= SUPPORT_SHARE:
-                return clock
-        return None
+        order += [(scale, 0.0) for scale in sorted({1.0, *(p.speed for p in self.pieces)})]  # the same start: often so
+        return next((c for c in _distinct(order) if held_share(rep, copy, segment, c, frames) >= SUPPORT_SHARE), None)
+
+
+def _distinct(clocks: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The clocks in their order, each once (offsets within ``CLOCK_TOLERANCE_S`` at one speed are one)."""
+    out: list[tuple[float, float]] = []
+    for speed, offset in clocks:
+        if all(abs(offset - o) > CLOCK_TOLERANCE_S or speed != s for s, o in out):
+            out.append((speed, offset))
+    return out
+
+
+def align(rep: EpisodePrint, copy: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING) -> Alignment:
+    """A copy's alignment with its representative, measured on the two prints alone."""
+    return pair_matches([rep, copy], options)[(0, 1)].alignment(1, 0)
 
 
 class FrameCache:
@@ -246,15 +234,6 @@ class VersionGroup:
 
     rep: int
     copies: tuple[Alignment, ...]
-
-
-def _union_s(spans: Sequence[tuple[float, float]]) -> float:
-    total, reach = 0.0, -np.inf
-    for lo, hi in sorted(spans):
-        if hi > max(lo, reach):
-            total += hi - max(lo, reach)
-            reach = hi
-    return total
 
 
 def _candidates(
@@ -489,7 +468,8 @@ def find_versions(
         copies = []
         for c in members:
             if c != rep:  # linked through another copy: measured now, as a pair
-                match = pairs.get((rep, c)) or pair_matches([prints[rep], prints[c]], options)[(0, 1)]
-                copies.append(match.alignment(c, rep))
+                match = pairs.get((rep, c))
+                found = match.alignment(c, rep) if match is not None else align(prints[rep], prints[c], options)
+                copies.append(replace(found, copy=c, rep=rep))
         out.append(VersionGroup(rep, tuple(copies)))
     return sorted(out, key=lambda g: g.rep)
