@@ -135,3 +135,65 @@ def test_variations_can_be_switched_off(plans):
     assert any(e.variations["pal_speedup"] for e in episodes)  # on by default
     with pytest.raises(ValueError, match="unknown variation"):
         plan_corpus(SIZES["tiny"], catalog, library, 0, frozenset({"laugh_track"}))
+
+
+def _halved(catalog):
+    """The tiny catalog with each music and dialogue package split in two packages of its own ('…:a', '…:b'),
+    the same files on disk: two disjoint sets of sources, as the held-out corpus's splits need."""
+    from dataclasses import replace
+
+    from introdetect_eval.corpus.sources import Catalog
+
+    files = {}
+    for role, sources in catalog.files.items():
+        if role in ("music", "dialogue"):
+            files[role] = [replace(f, package=f"{f.package}:{'ab'[i % 2]}") for i, f in enumerate(sources)]
+            if role == "dialogue":  # whole groups, so that a scene's lines stay in one package
+                groups = sorted({f.group for f in sources})
+                half = {g: "ab"[i % 2] for i, g in enumerate(groups)}
+                files[role] = [replace(f, package=f"{f.package}:{half[f.group]}") for f in sources]
+        else:
+            files[role] = list(sources)
+    roots = dict(catalog.roots)
+    for name in list(catalog.roots):
+        roots[f"{name}:a"] = roots[f"{name}:b"] = catalog.roots[name]
+    return Catalog(roots, files, dict(catalog.licences))
+
+
+def test_heldout_splits_take_sources_only_from_their_packages(plans):
+    """A split of the held-out kind draws music, dialogue and effects only from its own packages (stings and
+    beds from the shared one), so no source a test series plays was heard in training."""
+    from dataclasses import replace
+
+    catalog, _, _, _ = plans
+    halved = _halved(catalog)
+    library = SourceLibrary(halved)
+    shared = "sonic-pi-samples"
+    layout = {
+        "train": ("singularity-music:a", "asterisk-core-sounds-en-wav:a", shared),
+        "test": ("singularity-music:b", "asterisk-core-sounds-en-wav:b", shared),
+    }
+    size = replace(SIZES["tiny"], series={"train": 2, "test": 2}, split_packages=layout)
+    series, episodes = plan_corpus(size, halved, library, 0)
+    assert {s.split for s in series} == {"train", "test"}
+    for episode in episodes:
+        split = "train" if episode.split == "seen" else episode.split
+        used = {event.source.package for event in episode.events}
+        assert used <= set(layout[split]), (episode.id, used - set(layout[split]))
+        assert used - {shared}  # music and speech of its own
+    missing = replace(size, split_packages={**layout, "test": (shared,)})
+    with pytest.raises(ValueError, match="split 'test'"):
+        plan_corpus(missing, halved, library, 0)
+
+
+def test_heldout_corpus_layout_is_disjoint():
+    """The shipped layout: training on the packages every fitted part saw, validation and test on disjoint
+    packages opened for diversity, only the stings' package in more than one split."""
+    from introdetect_eval.corpus.sources import DIVERSITY_PACKAGES, FIRST_PACKAGES, HELDOUT_SPLIT_PACKAGES
+
+    layout = SIZES["heldout"].split_packages
+    assert layout is HELDOUT_SPLIT_PACKAGES
+    assert set(layout["train"]) == set(FIRST_PACKAGES)
+    for split in ("validation", "test"):
+        assert set(layout[split]) - {"sonic-pi-samples"} <= set(DIVERSITY_PACKAGES)
+    assert not (set(layout["validation"]) & set(layout["test"])) - {"sonic-pi-samples"}

@@ -65,6 +65,9 @@ def test_an_intro_inside_the_credits_is_the_theme_replayed_not_an_intro() -> Non
     theme = Candidate(Kind.INTRO, Segment(92.0, 108.0), 0.8, Method.RECURRING, family="matching")
     intro, found = fuse([theme, credits])
     assert intro.segment is None and intro.note == NOTE_IN_CREDITS and found.segment == credits.segment
+    assert intro.confidence == 0.8  # no surer of "no intro" than of the theme it heard there
+    sure_theme = replace(theme, confidence=0.99)
+    assert fuse([sure_theme, credits])[0].confidence == 0.9  # nor than of the credits
     early = Candidate(Kind.INTRO, Segment(30.0, 50.0), 0.8, Method.RECURRING, family="matching")
     assert fuse([early, credits])[0].segment == early.segment
     # the model sure of the theme in the credits (it hears one episode) does not overrule the intro that recurs

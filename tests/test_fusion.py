@@ -43,6 +43,16 @@ def test_a_sure_model_overrules_a_matcher_that_found_nothing() -> None:
     assert fused.method == Method.MODEL and fused.segment == Segment(30.0, 45.0)
 
 
+def test_between_no_intro_and_the_models_intro_the_likelier_stands() -> None:
+    """Both confidences are shares right on new material (the trust map): "no intro" at 0.36 against the
+    model's intro at 0.61 gives the intro, though the model is under the design's 0.7; at 0.30 it does not."""
+    likelier = fuse_intro([_matched(None, 0.36), _model(Segment(42.4, 53.1), 0.61)])
+    assert likelier.method == Method.MODEL and likelier.segment == Segment(42.4, 53.1)
+    assert 0.61 < MODEL_SURE
+    less = fuse_intro([_matched(None, 0.36), _model(Segment(42.4, 53.1), 0.30)])
+    assert less.segment is None and less.method == Method.RECURRING
+
+
 def test_an_unsure_model_leaves_the_recurrence_evidence_to_decide() -> None:
     """Under the design's 0.7 the model does not decide, however weak the matcher is."""
     matched = _matched(Segment(100.0, 130.0), 0.3)

@@ -86,3 +86,18 @@ def test_a_head_is_analysed_further_when_the_season_asks(tinyparts_corpus: Path)
             (d.intro is None) if real is None else (d.intro is not None and abs(d.intro.start_s - real.start_s) <= 1)
         )
     assert right == 4  # measured: 4 of 4, as with the default window
+
+
+def test_an_intro_cut_by_the_window_is_heard_to_its_end(tinyparts_corpus: Path) -> None:
+    """With a 58 s head window three of show02's intros (49-56 s in, 11.3 s long) are found cut at the window's
+    end: an intro found ending there runs on past it (CLIPPED_MARGIN_S), so those heads are analysed further
+    and every intro is answered to its real end (held-out packages: a 57 s theme at 7:46 was answered to 8:00)."""
+    from introdetect.settings import AudioOptions
+
+    truth = read_truth(tinyparts_corpus / "truth_test.json")
+    found = detect([tinyparts_corpus / "test" / "show02"], options=AudioOptions(window_s=58.0), workers=2)
+    assert len(found) == 4 and all(d.analysed_s > 58.0 for d in found)
+    for d in found:
+        real = truth[d.id].intro
+        assert real is not None and d.intro is not None, d.id
+        assert abs(d.intro.end_s - real.end_s) <= 1.0 and abs(d.intro.start_s - real.start_s) <= 1.0, (d.id, d.intro)

@@ -5,6 +5,7 @@ out of every export a player acts on unless --include-unsure)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -124,3 +125,41 @@ def test_evaluate_prints_the_reliability_of_any_result(tmp_path: Path) -> None:
     # e1 right at 0.95; e3 an intro where there is none, at 0.4; e2 has no confidence (a reviewer's mark)
     assert reliability["all"]["answers"] == 2 and reliability["all"]["confidently_wrong"] == 0
     assert reliability["model"]["answers"] == 1 and reliability["recurring"]["sure_right"] == 1.0
+
+
+def test_trust_map_by_hand() -> None:
+    """The map of trust.py: per method sigmoid(a·logit(c) + b + c_none·[no intro]); a method without an entry,
+    other kinds and parts without a confidence as the detector gave them."""
+    import math
+
+    from introdetect.trust import TrustMap
+
+    trust = TrustMap({"recurring": (2.0, -1.0, -3.0)})
+    z = 2.0 * math.log(0.9 / 0.1) - 1.0
+    assert trust.confidence(Method.RECURRING, 0.9, answered=True) == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-6)
+    assert trust.confidence(Method.RECURRING, 0.9, answered=False) == pytest.approx(
+        1 / (1 + math.exp(-(z - 3.0))), abs=1e-6
+    )
+    assert trust.confidence(Method.MODEL, 0.9, answered=True) == 0.9
+    intro = Part(Kind.INTRO, Segment(10.0, 40.0), 0.9, Method.RECURRING)
+    assert trust.part(intro).confidence == trust.confidence(Method.RECURRING, 0.9, True)
+    credits = Part(Kind.CREDITS, Segment(900.0, 960.0), 0.9, Method.RECURRING)
+    assert trust.part(credits) is credits
+    label = Part(Kind.INTRO, Segment(10.0, 40.0), None, Method.RECURRING)
+    assert trust.part(label) is label
+    assert TrustMap.from_json(json.loads(json.dumps(trust.to_json()))).methods == trust.methods
+
+
+def test_shipped_trust_map_is_fitted_and_monotone() -> None:
+    """The shipped map was fitted (its provenance names the command and the data) and never makes a detector's
+    surer answer less trusted than its less sure one; every value stays in [0, 1]."""
+    from introdetect.trust import TrustMap
+
+    trust = TrustMap.load()
+    assert trust.methods and "bench/fit_trust.py" in trust.provenance["command"]
+    grid = [i / 100 for i in range(101)]
+    for method in trust.methods:
+        for answered in (True, False):
+            values = [trust.confidence(method, c, answered) for c in grid]
+            assert all(0.0 <= v <= 1.0 for v in values)
+            assert all(b >= a for a, b in itertools.pairwise(values)), (method, answered)

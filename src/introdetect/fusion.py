@@ -4,9 +4,10 @@ For the intro, the design's rule made concrete, between the matching's candidate
 recurs across the season) and the model's:
 
 * a known intro (found by lookup in the series' labelled intros) stands: it is the most precise evidence;
-* across a season, what recurs decides, unless the model is sure (confidence ≥ MODEL_SURE, the design's 0.7)
-  of an intro and the recurrence evidence is weaker: the matcher found no intro and is less sure of that
-  than the model is of its intro, or the matcher's intro is one it doubts (confidence < MATCHER_UNSURE);
+* across a season, what recurs decides, unless the recurrence evidence is weaker: the matcher found no intro
+  and is less sure of that than the model is of its intro (both confidences mapped onto the share right,
+  below: the likelier answer stands), or the matcher's intro is one it doubts (confidence < MATCHER_UNSURE)
+  and the model is sure (≥ MODEL_SURE, the design's 0.7) of another;
 * the model's "no intro" never removes an intro that recurs: one episode's audio alone is weaker evidence
   than the same piece heard across the season (on the corpus's test split the model misses whole series
   with near-certainty: docs/MODEL.md);
@@ -17,9 +18,12 @@ recurs across the season) and the model's:
 Where the model and the matcher agree (IoU ≥ AGREE_IOU), the matcher's frame-precise boundaries are kept.
 Every part records which method decided, and the other method's view in its note and evidence.
 
-The fused answer's confidence is the deciding detector's own (each calibrated on held-out series: the
-matcher's by ``matching/confidence.py``, the model's by its Platt scaling), the surer of the two where they
-agree. A fitted combination was tried (``bench/train_fused_confidence.py``): with only 5 wrong answers among
+The fused answer's confidence is the deciding detector's, the surer of the two where they agree. Each detector
+calibrates its own on the corpus it was fitted on (the matcher's by ``matching/confidence.py``, the model's by
+its Platt scaling); before these rules compare them, the pipeline maps every intro candidate's confidence by
+the trust map (``trust.py``: fitted per method on series made from source packages nothing else saw), so that
+"the model is sure" means it is right that often on new material (there, the model's 0.99 was right a fifth
+of the time and overruled the matcher wrongly in 8 of 10 cases; mapped, it no longer does). A fitted combination was tried (``bench/train_fused_confidence.py``): with only 5 wrong answers among
 64 to learn from, it came out worse on the test splits than the detectors' own confidences
 (docs/BENCHMARKS.md).
 """
@@ -88,8 +92,11 @@ def decide(matcher: Candidate, model: Candidate) -> Part:
             confidence=max(matcher_conf, model.confidence),
             note=_note(matcher.note, _describe(model) + ", agrees"),
         )
-    weaker = matcher_conf < model.confidence if matcher.segment is None else matcher_conf < MATCHER_UNSURE
-    if model.segment is not None and model.confidence >= MODEL_SURE and weaker:
+    if matcher.segment is None:  # "no intro" against the model's intro: the likelier of the two stands
+        overrule = model.confidence > matcher_conf
+    else:  # the matcher doubts the intro it heard, and the model is sure of another
+        overrule = matcher_conf < MATCHER_UNSURE and model.confidence >= MODEL_SURE
+    if model.segment is not None and overrule:
         note = f"{matcher.method} answer overruled ({matcher_conf:.2f})"
         return Part(Kind.INTRO, model.segment, model.confidence, Method.MODEL, note)
     return replace(matcher.as_part(), note=_note(matcher.note, _describe(model)))
@@ -131,11 +138,17 @@ def _in_credits(candidate: Candidate, credits: Part | None) -> bool:
     return span.overlap_s(credits.segment) > IN_CREDITS_SHARE * span.duration_s
 
 
+def _surest_of_both(a: float | None, b: float | None) -> float | None:
+    """The lesser of two confidences that must both hold (None: the other alone)."""
+    known = [x for x in (a, b) if x is not None]
+    return min(known) if known else None
+
+
 def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
     """Every part an episode's candidates support: any kind other than the intro, the surest candidate of that
     kind (the first proposed among equals); then the intro by the rules above, where an intro candidate lying
     inside the credits (the theme replayed there) says "no intro" instead (a model's "no intro" never removes
-    an intro that recurs, so the matcher's stands)."""
+    an intro that recurs, so the matcher's stands), no surer than the credits and the candidate both are."""
     given = allowed(candidates, use)
     parts = []
     for kind in Kind:
@@ -150,7 +163,8 @@ def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...
     for c in given:
         if not _in_credits(c, credits):
             kept.append(c)
-        else:  # the theme in the credits: "no intro" as sure as the credits are (the model's curve is kept)
-            sure = credits.confidence if credits is not None else c.confidence
+        else:  # the theme in the credits: "no intro", as sure as the credits are and the candidate was (the
+            # candidate may be a real intro that the credits' span reached: held-out packages had one at 0.95)
+            sure = _surest_of_both(credits.confidence if credits is not None else None, c.confidence)
             kept.append(replace(c, segment=None, confidence=sure, note=_note(c.note, NOTE_IN_CREDITS)))
     return (fuse_intro(kept, "fused"), *parts)

@@ -37,7 +37,8 @@ from .matching.versions import Alignment, FrameCache, align, find_versions
 from .media import episode_id, find_media
 from .result import Detection, DetectResult, Failure, Kind, Method
 from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
-from .settings import EXTENDED_WINDOW_S, LATE_MARGIN_S, AudioOptions, MatchingOptions, digest
+from .settings import CLIPPED_MARGIN_S, EXTENDED_WINDOW_S, LATE_MARGIN_S, AudioOptions, MatchingOptions, digest
+from .trust import TrustMap, shipped_trust
 
 __all__ = ["DEFAULT_MODEL", "USES", "Candidates", "candidates", "detect"]
 
@@ -51,11 +52,17 @@ class Candidates:
     found: dict[str, list[Candidate]]
     failures: list[Failure] = field(default_factory=list)
 
-    def answers(self, use: str = "fused") -> DetectResult:
-        """Each episode's parts from the detectors ``use`` names (fusion.USES): fused, matching, or model."""
+    def answers(self, use: str = "fused", trust: TrustMap | None = None) -> DetectResult:
+        """Each episode's parts from the detectors ``use`` names (fusion.USES): fused, matching, or model. Each
+        intro candidate's confidence is first mapped by ``trust`` onto the share right on held-out material
+        (None: the shipped map, ``trust.py``; ``trust.IDENTITY``: the detectors' own confidences, which the map
+        is fitted on), so that fusion weighs confidences that mean the same for every detector."""
         if use not in USES:
             raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
-        detections = [replace(d, parts=fuse(self.found.get(d.id, []), use)) for d in self.episodes]
+        trust = trust if trust is not None else shipped_trust()
+        detections = [
+            replace(d, parts=fuse([trust.part(c) for c in self.found.get(d.id, [])], use)) for d in self.episodes
+        ]
         return DetectResult(detections, list(self.failures))
 
 
@@ -355,8 +362,8 @@ def _needs_longer_head(
     """Per season whose evidence asks for more of some heads: (the episodes to analyse further, to
     EXTENDED_WINDOW_S; every episode of the season, to match again). A season asks when it has two or more
     episodes, matching answered it, and an intro of it starts late in the window (within LATE_MARGIN_S of its
-    end) or none was found; it asks for the episodes whose intro matching did not find and whose head window
-    did not reach their end."""
+    end) or none was found; it asks for the episodes whose intro matching did not find, or found ending at the
+    window's end (CLIPPED_MARGIN_S: the theme runs on past it), and whose head window did not reach their end."""
     if options.window_s >= EXTENDED_WINDOW_S:
         return []
     out: list[tuple[list[Path], list[Path]]] = []
@@ -368,7 +375,12 @@ def _needs_longer_head(
         starts = [s.start_s for s in intros.values() if s is not None]
         if starts and max(starts) < options.window_s - LATE_MARGIN_S:
             continue
-        extend = [p for p in members if intros[p] is None and not analysed.prints[p].reached_end]
+        clipped = options.window_s - CLIPPED_MARGIN_S
+        extend = [
+            p
+            for p in members
+            if (intros[p] is None or intros[p].end_s >= clipped) and not analysed.prints[p].reached_end
+        ]
         if extend:
             out.append((extend, members))
     return out

@@ -54,6 +54,10 @@ LATE_MARGIN_S = 180.0
 """A sibling's intro starting within this of the head window's end is late: cold opens of one series vary by
 ±20 % in the corpus and by up to two minutes in the real labels, so another episode's may lie past the window."""
 
+CLIPPED_MARGIN_S = 1.0
+"""An intro found ending within this of the head window's end was cut by the window, not by the episode: a theme
+that starts late runs on past it (held-out packages: a 57 s theme at 7:40–8:40 was answered 7:46–8:00)."""
+
 WINDOW_COVERAGE = 0.95
 """Share of labelled intros that the default analysis window must hold (the rule behind DEFAULT_WINDOW_S)."""
 

@@ -201,6 +201,8 @@ def build_corpus(
             write_json_atomic(folder / f"truth_{split}.json", rows)
     manifest = _manifest(folder, seed, size, catalog, series, episodes)
     manifest["without"] = sorted(without)
+    if spec.split_packages:
+        manifest["split_packages"] = {split: list(names) for split, names in spec.split_packages.items()}
     write_json_atomic(folder / MANIFEST, manifest)
     result.summary = manifest["summary"]
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -22,7 +23,7 @@ from introdetect.labels import read_labels
 from introdetect.resources import vk_label_files
 from introdetect.timecode import Segment
 
-from .sources import Catalog, SourceFile, SourceLibrary, speaker_of
+from .sources import MIX_RATE_HZ, Catalog, SourceFile, SourceLibrary, speaker_of
 
 PAL_SPEEDUP = 25 / 24
 """Film at 24 fps shown at PAL's 25 fps: everything 4.17 % faster and higher (the issue's '+4 %')."""
@@ -83,10 +84,30 @@ class CorpusSize:
     """Episodes with the structure of TV beyond the intro: recaps that replay earlier episodes' scenes, previews
     whose scenes recur in the next episode, post-credits scenes, dialogue over the credits' start, end themes
     other than the intro, an intro whose version changes half-way through the season."""
+    split_packages: dict[str, tuple[str, ...]] | None = None
+    """Splits that hold out whole source packages: split → the packages its series take music, dialogue and
+    effects from (no package in two splits). The stings and ambience beds of every split come from
+    sonic-pi-samples, the only package that has them (in every split's list). None: every split draws from
+    every package of ``packages``."""
+    audible_sources: bool = False
+    """Themes that sound throughout: silent tracks left out of the music, an intro or end theme drawn where its
+    source has no rests (``quiet_share``). Off for the sizes built before it, whose plans it would change."""
 
 
 def _sizes() -> dict[str, CorpusSize]:
-    from .sources import ALL_PACKAGES, FIRST_PACKAGES, TINY_PACKAGES
+    from .sources import ALL_PACKAGES, FIRST_PACKAGES, HELDOUT_SPLIT_PACKAGES, TINY_PACKAGES
+
+    parts = CorpusSize(
+        "parts",
+        {"train": 2, "validation": 2, "test": 8},
+        (6, 6),
+        0,
+        (600.0, 1500.0),
+        ALL_PACKAGES,
+        0.5,
+        (15.0, 90.0),
+        structure=True,
+    )
 
     return {
         "tiny": CorpusSize(
@@ -122,16 +143,17 @@ def _sizes() -> dict[str, CorpusSize]:
         # one long season, for measuring how the cost of matching grows with the number of episodes
         "season": CorpusSize("season", {"test": 1}, (40, 40), 0, (1200.0, 1560.0), FIRST_PACKAGES, 0.6, (15.0, 90.0)),
         # the parts of an episode: a season of each series, structured, over every development package
-        "parts": CorpusSize(
-            "parts",
-            {"train": 2, "validation": 2, "test": 8},
-            (6, 6),
-            0,
-            (600.0, 1500.0),
-            ALL_PACKAGES,
-            0.5,
-            (15.0, 90.0),
-            structure=True,
+        "parts": parts,
+        # validation that resembles real use (trust issue): splits that hold out whole source packages.
+        # Training keeps the nine first packages (those the shipped model and every fitted threshold saw); the
+        # validation split (where confidences and thresholds are fitted) and the test split each take music,
+        # speech and effects from packages that neither the other split nor any training ever used.
+        "heldout": replace(
+            parts,
+            name="heldout",
+            series={"train": 6, "validation": 6, "test": 6},
+            split_packages=HELDOUT_SPLIT_PACKAGES,
+            audible_sources=True,
         ),
         # the same structure in two short seasons, for the tests
         "tinyparts": CorpusSize(
@@ -270,13 +292,79 @@ def _real_label_stats() -> tuple[np.ndarray, np.ndarray]:
     return durations, starts
 
 
-def _excerpt(rng: np.random.Generator, library: SourceLibrary, source: SourceFile, length_s: float) -> Excerpt:
+def _excerpt(
+    rng: np.random.Generator, library: SourceLibrary, source: SourceFile, length_s: float, audible: bool = False
+) -> Excerpt:
+    """An excerpt of ``length_s`` at a random offset; ``audible``: one that sounds throughout (``quiet_share``
+    at most AUDIBLE_QUIET_SHARE, its first and last block sounding), the best of AUDIBLE_TRIES offsets."""
     total = library.duration(source)
     length_s = min(length_s, max(total - 0.5, 0.5))
     # avoid the first seconds of a track, which are often silence or a slow fade-in
     lead = min(5.0, max(total - length_s, 0.0) / 2)
-    offset = float(rng.uniform(lead, max(lead, total - length_s)))
+    best: tuple[float, float] | None = None
+    for _ in range(AUDIBLE_TRIES if audible else 1):
+        offset = float(rng.uniform(lead, max(lead, total - length_s)))
+        if not audible:
+            return Excerpt(source, round(offset, 3), round(length_s, 3))
+        quiet = quiet_share(library.audio(source, offset, length_s))
+        if best is None or quiet < best[1]:
+            best = (offset, quiet)
+        if quiet <= AUDIBLE_QUIET_SHARE:
+            break
+    assert best is not None
+    offset = best[0]
+    if best[1] > AUDIBLE_QUIET_SHARE:  # no offset sounds throughout (a short track's rests): keep what sounds
+        offset, length_s = _sounding(library.audio(source, offset, length_s), offset, length_s)
     return Excerpt(source, round(offset, 3), round(length_s, 3))
+
+
+def _sounding(audio: np.ndarray, offset_s: float, length_s: float) -> tuple[float, float]:
+    """The excerpt's offset and length trimmed to its first and last sounding QUIET_BLOCK_S block (the
+    whole excerpt when nothing or everything sounds)."""
+    block = max(1, int(QUIET_BLOCK_S * MIX_RATE_HZ))
+    n = audio.size // block
+    if n == 0:
+        return offset_s, length_s
+    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
+    overall = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    sounding = np.flatnonzero(levels >= overall * 10.0 ** (-QUIET_DB / 20.0))
+    if overall < SILENT_SOURCE_RMS or sounding.size == 0:
+        return offset_s, length_s
+    first, last = int(sounding[0]), int(sounding[-1]) + 1
+    return offset_s + first * QUIET_BLOCK_S, min(length_s, (last - first) * QUIET_BLOCK_S)
+
+
+AUDIBLE_TRIES = 20
+"""Offsets tried for an excerpt that must sound throughout (a track with long rests has some)."""
+
+AUDIBLE_QUIET_SHARE = 0.1
+"""At most this share of an intro's or an end theme's blocks may be quiet: its truth is where it is heard."""
+
+QUIET_BLOCK_S = 0.25
+QUIET_DB = 30.0
+"""A block of QUIET_BLOCK_S whose level lies QUIET_DB under the excerpt's is quiet: a rest no one hears under
+dialogue and beds (tracker modules have whole seconds of it; one renders as digital silence)."""
+
+SILENT_SOURCE_RMS = 1e-3
+"""A music track quieter than this over its whole length (−60 dBFS) is silence, never a theme (a tracker module
+whose samples ffmpeg renders silent; wesnoth's ``silence.ogg``): sizes with ``audible_sources`` leave it out."""
+
+
+def quiet_share(audio: np.ndarray, rate: int = MIX_RATE_HZ) -> float:
+    """The share of QUIET_BLOCK_S blocks of ``audio`` that are quiet (QUIET_DB under its level); 1.0 for a
+    silent excerpt, and an excerpt whose first or last block is quiet counts as all quiet at its ends too."""
+    block = max(1, int(QUIET_BLOCK_S * rate))
+    n = audio.size // block
+    if n == 0:
+        return 1.0
+    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
+    overall = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    if overall < SILENT_SOURCE_RMS:
+        return 1.0
+    quiet = levels < overall * 10.0 ** (-QUIET_DB / 20.0)
+    if quiet[0] or quiet[-1]:
+        return 1.0
+    return float(quiet.mean())
 
 
 def _encoding(rng: np.random.Generator) -> Encoding:
@@ -325,18 +413,24 @@ def plan_corpus(
     rng.shuffle(splits)
     # a few networks, each with its logo sound, shared by its series: a hard negative that recurs everywhere
     networks = [Excerpt(s, 0.0, 0.0) for s in rng.choice(stings, size=max(2, n_series // 6), replace=False)]  # type: ignore[arg-type]
-    tracks_per_series = max(1, min(3, len(music) // n_series))
-    groups_per_series = max(1, min(4, len(dialogue_groups) // n_series))
+    pools = _pools(size, catalog, library, music, dialogue_groups)
+    drawn: dict[str | None, int] = defaultdict(int)  # series drawn so far from each pool
     series: list[SeriesPlan] = []
     for index in range(n_series):
         srng = np.random.default_rng([seed, 2, index])
-        own_tracks = music[index * tracks_per_series : (index + 1) * tracks_per_series] or [music[index % len(music)]]
+        pool = pools[splits[index] if size.split_packages else None]
+        nth = drawn[pool.split]
+        drawn[pool.split] += 1
+        tracks_per_series, groups_per_series = pool.per_series
+        own_tracks = pool.music[nth * tracks_per_series : (nth + 1) * tracks_per_series] or [
+            pool.music[nth % len(pool.music)]
+        ]
         kind = "sting" if srng.random() < 0.6 else "theme"
         if kind == "sting":
             length = float(np.clip(srng.choice(durations) + srng.uniform(-0.5, 0.5), 2.0, 15.0))
         else:
             length = float(srng.uniform(*size.theme_s))
-        intro = _excerpt(srng, library, own_tracks[0], length)
+        intro = _excerpt(srng, library, own_tracks[0], length, audible=size.audible_sources)
         cue_tracks = own_tracks[1:] or own_tracks
         cues = tuple(
             _excerpt(srng, library, cue_tracks[i % len(cue_tracks)], float(srng.uniform(15, 45))) for i in range(3)
@@ -347,9 +441,7 @@ def plan_corpus(
             logo = Excerpt(logo_source, 0.0, round(min(library.duration(logo_source), 3.0), 3))
         recap_source = stings[int(srng.integers(len(stings)))]
         recap = Excerpt(recap_source, 0.0, round(min(library.duration(recap_source), 2.0), 3))
-        groups = tuple(
-            dialogue_groups[(index * groups_per_series + i) % len(dialogue_groups)] for i in range(groups_per_series)
-        )
+        groups = tuple(pool.groups[(nth * groups_per_series + i) % len(pool.groups)] for i in range(groups_per_series))
         style = srng.random()
         if style < 0.3:
             cold_open = 0.0  # the intro opens the episode (after the logo, if any)
@@ -392,7 +484,7 @@ def plan_corpus(
                     plan,
                     split,
                     number,
-                    catalog,
+                    pools[plan.split if size.split_packages else None].catalog,
                     library,
                     force_no_intro=s_index in forced and number == count,
                     without=without,
@@ -404,6 +496,52 @@ def plan_corpus(
             )
         episodes += _fill_previews(season, np.random.default_rng([seed, 7, s_index]))
     return series, episodes
+
+
+def _silent(library: SourceLibrary, source: SourceFile) -> bool:
+    audio = library.audio(source)
+    return audio.size == 0 or float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENT_SOURCE_RMS
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """What a split's series draw their sources from: the whole catalog, or (held-out packages) the split's."""
+
+    split: str | None  # None: shared by every split
+    catalog: Catalog  # for the effects and dialogue lines of its episodes
+    music: list[SourceFile]
+    groups: list[str]
+    series: int  # how many series draw from it
+
+    @property
+    def per_series(self) -> tuple[int, int]:
+        """Music tracks and dialogue groups each series gets (as many as the pool allows, at most 3 and 4)."""
+        return (
+            max(1, min(3, len(self.music) // self.series)),
+            max(1, min(4, len(self.groups) // self.series)),
+        )
+
+
+def _pools(
+    size: CorpusSize, catalog: Catalog, library: SourceLibrary, music: list[SourceFile], groups: list[str]
+) -> dict[str | None, _Pool]:
+    """One pool for all splits, or one per split of the packages ``size.split_packages`` gives it (in the
+    shuffled order of ``music`` and ``groups``); a split whose packages lack music or dialogue is an error."""
+    if not size.split_packages:
+        return {None: _Pool(None, catalog, music, groups, sum(size.series.values()))}
+    grouped = catalog.groups("dialogue")
+    pools: dict[str | None, _Pool] = {}
+    for split, count in size.series.items():
+        packages = set(size.split_packages[split])
+        view = catalog.only(packages)
+        own_music = [m for m in music if m.package in packages]
+        if size.audible_sources:
+            own_music = [m for m in own_music if not _silent(library, m)]
+        own_groups = [g for g in groups if grouped[g][0].package in packages]
+        if not own_music or not own_groups or not view.by_role("effect"):
+            raise ValueError(f"split {split!r}: its packages lack music, dialogue or effects")
+        pools[split] = _Pool(split, view, own_music, own_groups, count)
+    return pools
 
 
 def _structure(
@@ -419,13 +557,13 @@ def _structure(
     credits_theme = None
     if rng.random() < 0.4:
         track = own_tracks[-1] if len(own_tracks) > 1 else own_tracks[0]
-        credits_theme = _excerpt(rng, library, track, float(rng.uniform(30, 60)))
+        credits_theme = _excerpt(rng, library, track, float(rng.uniform(30, 60)), audible=size.audible_sources)
     source = stings[int(rng.integers(len(stings)))]
     preview = Excerpt(source, 0.0, round(min(library.duration(source), 2.0), 3))
     intro_v2, v2_from = None, 0
     if rng.random() < 0.25 and size.episodes_per_series[0] >= 4:
         length = float(np.clip(plan.intro.length_s * rng.uniform(0.7, 1.3), 2.0, size.theme_s[1]))
-        intro_v2 = _excerpt(rng, library, plan.intro.source, length)
+        intro_v2 = _excerpt(rng, library, plan.intro.source, length, audible=size.audible_sources)
         v2_from = size.episodes_per_series[0] // 2 + 1
     return replace(plan, credits_theme=credits_theme, preview_sting=preview, intro_v2=intro_v2, v2_from=v2_from)
 

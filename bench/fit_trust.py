@@ -1,0 +1,197 @@
+"""Fit the trust map (src/introdetect/trust.py) on the held-out corpus's validation split and report it on its
+test split. Each detector's map is fitted on that detector's own answers there (bench/heldout.py --trust own
+writes them beside the fused ones): the matcher's recurring answers of the season and two-episode regimes, its
+known-series lookups, the model's answer of each lone episode; P(right) = sigmoid(a · logit(confidence) + b +
+c · [no intro]). The report: per regime of the test split, the fused answers' trust figures with every
+detector's own confidence and with the shipped map (fusion then weighs mapped confidences), and the
+--min-confidence that keeps answers >= 98 % right on the validation split (mapped), applied to test.
+
+    python bench/heldout.py --corpus bench/out/corpus-heldout --split validation --trust own
+    python bench/fit_trust.py --corpus bench/out/corpus-heldout --fit            # writes the package's map
+    python bench/heldout.py --corpus bench/out/corpus-heldout --split validation  # the shipped map
+    python bench/heldout.py --corpus bench/out/corpus-heldout --split test --trust own
+    python bench/heldout.py --corpus bench/out/corpus-heldout --split test
+    python bench/fit_trust.py --corpus bench/out/corpus-heldout [--docs]         # the report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from common import machine, write_docs_block
+
+from introdetect.metrics import Reliability, answer_right, evaluate, read_truth, reliability_of
+from introdetect.resources import data_path
+from introdetect.result import read_result
+from introdetect.trust import TRUST_FILE, TrustMap, logit
+
+REGIMES = ("season", "pairs", "lone", "known")
+MIN_ANSWERS = 12
+"""A method needs this many answers in the fit, with at least MIN_EACH right and MIN_EACH wrong, to be mapped."""
+MIN_EACH = 2
+REGULARISATION = 1.0
+"""scikit-learn's C: the fit is on a hundred-odd answers, of which a few are wrong; a weak prior toward the
+plain logistic keeps a single wrong answer from bending the map."""
+TARGET_RIGHT = 0.98
+"""The trust issue's bar for the answers --min-confidence keeps."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    regime: str
+    id: str
+    method: str
+    confidence: float
+    answered: bool
+    right: bool
+
+
+def answers_of(predictions: Path, truth_path: Path, regime: str) -> list[Answer]:
+    found = {d.id: d for d in read_result(predictions)}
+    truth = read_truth(truth_path)
+    evaluation = evaluate(found, {vid: truth[vid] for vid in found})
+    return [
+        Answer(regime, s.id, str(s.method), float(s.confidence), s.predicted is not None, answer_right(s))
+        for s in evaluation.episodes
+        if s.confidence is not None and s.method is not None
+    ]
+
+
+def fit(answers: list[Answer]) -> dict[str, tuple[float, float, float]]:
+    from sklearn.linear_model import LogisticRegression
+
+    methods = {}
+    for method in sorted({a.method for a in answers}):
+        rows = [a for a in answers if a.method == method]
+        right = sum(a.right for a in rows)
+        if len(rows) < MIN_ANSWERS or right < MIN_EACH or len(rows) - right < MIN_EACH:
+            print(f"{method}: {len(rows)} answers, {right} right: left as the detector says")
+            continue
+        x = np.array([[logit(a.confidence), 0.0 if a.answered else 1.0] for a in rows])
+        y = np.array([a.right for a in rows])
+        model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(x, y)
+        a, c = (round(float(v), 6) for v in model.coef_[0])
+        if a < 0:  # surer answers less often right: the confidence says nothing here, the share right does
+            model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(x[:, 1:], y)
+            a, c = 0.0, round(float(model.coef_[0][0]), 6)
+        methods[method] = (a, round(float(model.intercept_[0]), 6), c)
+        print(f"{method}: {len(rows)} answers, {right} right: a={a:.3f} b={methods[method][1]:.3f} c={c:.3f}")
+    return methods
+
+
+def mapped(answers: list[Answer], trust: TrustMap) -> list[Answer]:
+    return [
+        Answer(a.regime, a.id, a.method, trust.confidence(a.method, a.confidence, a.answered), a.answered, a.right)
+        for a in answers
+    ]
+
+
+def figures(answers: list[Answer]) -> Reliability:
+    """reliability_of's figures for Answer rows (the same bins and definitions)."""
+    from introdetect.metrics import EpisodeScore
+    from introdetect.timecode import Segment
+
+    scores = []
+    for a in answers:
+        # an EpisodeScore that answer_right reads as a.right: truth None and prediction None when right
+        predicted = None if a.right else Segment(0.0, 1.0)
+        scores.append(EpisodeScore(a.id, None, predicted, 0.0, None, None, a.confidence, None, ()))
+    return reliability_of(scores)
+
+
+def threshold_for(answers: list[Answer], target: float = TARGET_RIGHT) -> float | None:
+    """The lowest confidence at which the answers kept are ``target`` right (None: no threshold is)."""
+    for t in sorted({round(a.confidence, 3) for a in answers}):
+        kept = [a for a in answers if a.confidence >= t]
+        if kept and sum(a.right for a in kept) / len(kept) >= target:
+            return t
+    return None
+
+
+def _row(name: str, r: Reliability) -> str:
+    return (
+        f"| {name} | {r.answers} | {r.ece:.3f} | {r.sure} | {r.sure_right:.3f} | "
+        f"{r.confidently_wrong} ({r.confidently_wrong_rate:.1%}) |"
+    )
+
+
+FITS = {  # method → (regimes, the detector family's answers file) it is fitted on
+    "recurring": (("season", "pairs"), "matching"),
+    "known": (("known",), "matching"),
+    "model": (("lone",), "model"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--predictions", type=Path, default=Path(__file__).resolve().parent / "out" / "heldout")
+    parser.add_argument("--fit", action="store_true", help=f"fit the map and write the package's {TRUST_FILE}")
+    parser.add_argument("--docs", action="store_true", help="write the report into docs/BENCHMARKS.md")
+    args = parser.parse_args()
+
+    def load(split: str, trust: str, regimes: tuple[str, ...] = REGIMES, use: str | None = None) -> list[Answer]:
+        out = []
+        for regime in regimes:
+            path = args.predictions / f"{split}-{trust}-{regime}.json"
+            if use is not None:
+                path = path.with_suffix(f".{use}.json")
+            if path.exists():
+                out += answers_of(path, args.corpus / f"truth_{split}.json", regime)
+            else:
+                print(f"(no {path})")
+        return out
+
+    if args.fit:
+        fitting = []
+        for method, (regimes, use) in FITS.items():
+            fitting += [a for a in load("validation", "own", regimes, use) if a.method == method]
+        trust = TrustMap(fit(fitting))
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+        ).stdout.strip()
+        provenance = {
+            "command": f"python bench/fit_trust.py --corpus {args.corpus} --fit",
+            "date": str(date.today()),
+            "commit": commit,
+            "fitted_on": f"{args.corpus.name} validation, each detector's own answers: "
+            + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in FITS),
+            "right": "both ends of the intro within ±1 s, or no intro where there is none",
+        }
+        path = data_path(TRUST_FILE)
+        path.write_text(json.dumps(TrustMap(trust.methods, provenance).to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+        return
+
+    threshold = threshold_for(load("validation", "shipped"))
+    head = "| regime | answers | ECE | at ≥ 0.9 | right there | confidently wrong |\n|---|---|---|---|---|---|"
+    lines = ["The test split's fused answers, with each detector's own confidence and with the shipped map:", "", head]
+    own, shipped = load("test", "own"), load("test", "shipped")
+    for regime in (*REGIMES, "all"):
+        for name, rows in (("own", own), ("**mapped**", shipped)):
+            rows = [a for a in rows if regime in ("all", a.regime)]
+            if rows:
+                lines.append(_row(f"{regime}, {name}", figures(rows)))
+    kept = [a for a in shipped if threshold is not None and a.confidence >= threshold]
+    share = f"{sum(a.right for a in kept) / len(kept):.1%}" if kept else "–"
+    lines += [
+        "",
+        f"--min-confidence that keeps the validation split's answers ≥ {TARGET_RIGHT:.0%} right (mapped): "
+        + (f"**{threshold:g}**" if threshold is not None else "none reaches it")
+        + (f"; on test it keeps {len(kept)} of {len(shipped)} answers, {share} right." if threshold else "."),
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.docs:
+        head_line = f"`python bench/fit_trust.py --corpus {args.corpus} --docs` ({date.today()}, {machine()}):\n\n"
+        write_docs_block("trust-map", head_line + text, "Trust map (fitted on held-out packages)")
+
+
+if __name__ == "__main__":
+    main()

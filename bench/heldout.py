@@ -1,0 +1,219 @@
+"""How far the answers and their confidences hold on series made from source packages that nothing was trained
+or fitted on (the ``heldout`` corpus: docs/CORPUS.md), per regime a user meets:
+
+- ``season``: a new season, no labels (every episode of the split, each series matched across its episodes);
+- ``pairs``: two-episode seasons (a new show: episodes 1+2, 3+4, 5+6 of each series, each pair on its own);
+- ``lone``: each episode alone (no siblings, no labels: the model, chapters, what recurs inside it);
+- ``known``: a known series from two labelled episodes (labels in whole seconds, as annotators give them),
+  the other four answered one at a time.
+
+Per regime: the intro within ±1 s, F1, false intros, the harm (story inside marked parts) and the trust figures
+(expected calibration error, the share right among answers at ≥ 0.9, the confidently wrong), and what each
+--min-confidence would keep. Predictions go to ``--out`` (one result file per split and regime, read by
+bench/fit_trust.py); the figures to docs/BENCHMARKS.md with --docs.
+
+    python bench/heldout.py --corpus bench/out/corpus-heldout --split validation [--regimes season lone] [--docs]
+
+``--trust own`` keeps each detector's own confidence (the fused answer decided on them too): what
+bench/fit_trust.py fits the trust map on; ``--trust shipped`` (default) is what a user gets. Beside each
+regime's fused answers, the matching's and the model's own (``….matching.json``, ``….model.json``).
+
+Every regime shares one analysis cache under ``--out`` (an episode is decoded once for all regimes); a
+regime's cost is not what this measures (bench_parts.py is the cost benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import corpus_parser, machine, write_docs_block
+
+from introdetect import read_labels
+from introdetect.cache import AnalysisCache
+from introdetect.metrics import (
+    RELIABILITY_COLUMNS,
+    Evaluation,
+    answer_right,
+    evaluate,
+    harm_line,
+    read_truth,
+    reliability_rows,
+)
+from introdetect.pipeline import candidates
+from introdetect.result import Detection, read_result, write_result
+from introdetect.settings import DEFAULT_MIN_CONFIDENCE
+from introdetect.timecode import format_timecode
+from introdetect.trust import IDENTITY, TrustMap
+
+REGIMES = ("season", "pairs", "lone", "known")
+LABELLED_PER_SERIES = 2
+"""Episodes of a known series whose labels are given (the structure issue's known-series case)."""
+THRESHOLDS = (0.5, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99)
+
+
+USES = ("fused", "matching", "model")
+"""Answers kept per regime: the fused one (what a user gets) and each detector family's own, from the same
+candidates: bench/fit_trust.py fits each detector's map on its own answers."""
+
+
+class Answers:
+    """Every episode's answers per use, from one candidates() call per detect a user would make."""
+
+    def __init__(self, trust: TrustMap | None) -> None:
+        self.trust = trust
+        self.by_use: dict[str, dict[str, Detection]] = {use: {} for use in USES}
+
+    def detect(self, paths: list[Path], **kwargs: Any) -> None:
+        found = candidates(paths, **kwargs)
+        for use in USES:
+            self.by_use[use].update(found.answers(use, trust=self.trust).by_id())
+
+
+def _season(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+    out.detect([p for ps in paths_by_series.values() for p in ps], **kwargs)
+
+
+def _pairs(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+    for paths in paths_by_series.values():
+        for i in range(0, len(paths) - 1, 2):
+            out.detect(paths[i : i + 2], **kwargs)
+
+
+def _lone(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+    for paths in paths_by_series.values():
+        for path in paths:
+            out.detect([path], **kwargs)
+
+
+def whole_second_labels(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Truth rows as an annotator gives them: the intro's start and end rounded to whole seconds, no other
+    part, the episode's name (its series) kept."""
+    out = {}
+    for vid, row in rows.items():
+        start, end = row.get("start_sec"), row.get("end_sec")
+        out[vid] = {
+            "name": row["name"],
+            "start": None if start is None else format_timecode(float(round(start)), 0),
+            "end": None if end is None else format_timecode(float(round(end)), 0),
+        }
+    return out
+
+
+def _known(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for series, paths in paths_by_series.items():
+            labelled, answered = paths[:LABELLED_PER_SERIES], paths[LABELLED_PER_SERIES:]
+            file = Path(tmp) / f"{series}.json"
+            file.write_text(json.dumps(whole_second_labels({p.stem: truth_rows[p.stem] for p in labelled})))
+            labels = read_labels(file)
+            for path in answered:
+                out.detect([path], labels=labels, videos=labelled, **kwargs)
+
+
+RUNS = {"season": _season, "pairs": _pairs, "lone": _lone, "known": _known}
+
+
+def _pairs_line(found: dict[str, Detection], evaluation: Evaluation, by_series: dict[str, list[Path]]) -> str:
+    """Two-episode seasons whose both episodes have an intro of the same theme: both within ±1 s."""
+    scores = {s.id: s for s in evaluation.episodes}
+    shared = right = 0
+    for paths in by_series.values():
+        for i in range(0, len(paths) - 1, 2):
+            a, b = (scores.get(p.stem) for p in paths[i : i + 2])
+            if a is None or b is None or a.truth is None or b.truth is None:
+                continue
+            shared += 1
+            right += answer_right(a) and answer_right(b)
+    share = f"{right / shared:.0%}" if shared else "–"
+    return f"pairs where both episodes have an intro: {shared}; both within ±1 s: {right} ({share})"
+
+
+def regime_block(name: str, found: dict[str, Detection], truth: dict, by_series: dict[str, list[Path]]) -> str:
+    evaluation = evaluate(found, {vid: truth[vid] for vid in found})
+    o = evaluation.overall
+    lines = [
+        f"**{name}** ({o.episodes} episodes, {o.with_intro} with an intro): within ±1 s "
+        f"{o.hits.get('±1s', float('nan')):.0%}, F1 {o.f1:.2f}, false intros {o.fp} of {o.no_intro}"
+        + (f"; {_pairs_line(found, evaluation, by_series)}" if name == "pairs" else "")
+        + (f"; {harm_line(evaluation)}" if harm_line(evaluation) else ""),
+        "",
+        "| " + " | ".join(RELIABILITY_COLUMNS) + " |",
+        "|" + "---|" * len(RELIABILITY_COLUMNS),
+        *("| " + " | ".join(row) + " |" for row in reliability_rows(evaluation)),
+    ]
+    rated = [(s.confidence, answer_right(s)) for s in evaluation.episodes if s.confidence is not None]
+    if rated:
+        c = np.array([x for x, _ in rated])
+        r = np.array([y for _, y in rated], dtype=float)
+        kept = []
+        for t in THRESHOLDS:
+            sel = c >= t
+            kept.append(f"≥ {t:g}: {int(sel.sum())} kept, {r[sel].mean():.0%} right" if sel.any() else f"≥ {t:g}: 0")
+        lines += ["", "Kept at --min-confidence " + "; ".join(kept) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = corpus_parser(__doc__.splitlines()[0], "heldout")
+    parser.add_argument("--regimes", nargs="+", choices=REGIMES, default=list(REGIMES))
+    parser.add_argument("--again", action="store_true", help="run regimes whose predictions are already there")
+    parser.add_argument(
+        "--trust",
+        choices=("own", "shipped"),
+        default="shipped",
+        help="confidences as each detector gives them (what bench/fit_trust.py fits on) or mapped by the shipped map",
+    )
+    args = parser.parse_args()
+    manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
+    episodes = sorted((e for e in manifest["episodes"] if e["split"] == args.split), key=lambda e: e["id"])
+    by_series: dict[str, list[Path]] = defaultdict(list)
+    for e in episodes:
+        by_series[e["series"]].append(args.corpus / e["file"])
+    truth_path = args.corpus / f"truth_{args.split}.json"
+    truth, truth_rows = read_truth(truth_path), json.loads(truth_path.read_text(encoding="utf-8"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    cache = AnalysisCache(args.out / "cache")
+    blocks = []
+    trust = IDENTITY if args.trust == "own" else None
+    for regime in args.regimes:
+        target = args.out / f"{args.split}-{args.trust}-{regime}.json"
+        if args.again or not target.exists():
+            start = time.perf_counter()
+            answers = Answers(trust)
+            RUNS[regime](answers, by_series, cache=cache, workers=args.workers, truth_rows=truth_rows)
+            for use, found in answers.by_use.items():
+                write_result(target if use == "fused" else target.with_suffix(f".{use}.json"), found.values())
+            print(f"{regime}: {len(answers.by_use['fused'])} answers in {time.perf_counter() - start:.0f} s → {target}")
+        found = {d.id: d for d in read_result(target)}
+        block = regime_block(regime, found, truth, by_series)
+        print(block)
+        blocks.append(block)
+    if args.docs:
+        size = manifest["size"]
+        packages = ", ".join(p for p in manifest.get("split_packages", {}).get(args.split, []))
+        fitted = args.split == "validation" and args.trust == "shipped"
+        what = (
+            f"made from packages no model or threshold saw ({packages})"
+            + ("; the trust map is fitted on this split, so its mapped figures here are optimistic" if fitted else "")
+            if packages
+            else "series unseen in training, from the packages training used too"
+        )
+        head = (
+            f"`python bench/heldout.py --corpus {args.corpus} --split {args.split} --trust {args.trust} "
+            f"--regimes {' '.join(args.regimes)} --docs` ({date.today()}, {machine()}): {len(episodes)} episodes of "
+            f"{len(by_series)} series of the {size} corpus's {args.split} split, {what}. An answer is right with "
+            'both ends of the intro within ±1 s, or "no intro" where there is none.\n\n'
+        )
+        name = f"{size}-{args.split}-{args.trust}"
+        write_docs_block(name, head + "\n".join(blocks), f"The {size} corpus: {args.split}, {args.trust} confidences")
+
+
+if __name__ == "__main__":
+    main()
