@@ -148,6 +148,14 @@ def regime_block(name: str, found: dict[str, Detection], truth: dict, by_series:
         "|" + "---|" * len(RELIABILITY_COLUMNS),
         *("| " + " | ".join(row) + " |" for row in reliability_rows(evaluation)),
     ]
+    bins = evaluation.reliability.get("all")
+    if bins is not None and bins.bins:
+        lines += [
+            "",
+            "Reliability bins (confidence: answers, mean confidence → share right): "
+            + "; ".join(f"{name}: {n}, {mean:.2f} → {right:.2f}" for name, n, mean, right in bins.bins)
+            + ".",
+        ]
     rated = [(s.confidence, answer_right(s)) for s in evaluation.episodes if s.confidence is not None]
     if rated:
         c = np.array([x for x, _ in rated])
