@@ -46,7 +46,7 @@ from introdetect.metrics import (
     read_truth,
     reliability_rows,
 )
-from introdetect.pipeline import candidates
+from introdetect.pipeline import DEFAULT_MODEL, candidates
 from introdetect.result import Detection, read_result, write_result
 from introdetect.settings import DEFAULT_MIN_CONFIDENCE
 from introdetect.timecode import format_timecode
@@ -66,12 +66,13 @@ candidates: bench/fit_trust.py fits each detector's map on its own answers."""
 class Answers:
     """Every episode's answers per use, from one candidates() call per detect a user would make."""
 
-    def __init__(self, trust: TrustMap | None) -> None:
+    def __init__(self, trust: TrustMap | None, model: str) -> None:
         self.trust = trust
+        self.model = model
         self.by_use: dict[str, dict[str, Detection]] = {use: {} for use in USES}
 
     def detect(self, paths: list[Path], **kwargs: Any) -> None:
-        found = candidates(paths, **kwargs)
+        found = candidates(paths, model=self.model, **kwargs)
         for use in USES:
             self.by_use[use].update(found.answers(use, trust=self.trust).by_id())
 
@@ -172,6 +173,7 @@ def main() -> None:
     parser = corpus_parser(__doc__.splitlines()[0], "heldout")
     parser.add_argument("--regimes", nargs="+", choices=REGIMES, default=list(REGIMES))
     parser.add_argument("--again", action="store_true", help="run regimes whose predictions are already there")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="a model file (default: the shipped one)")
     parser.add_argument(
         "--trust",
         choices=("own", "shipped"),
@@ -194,7 +196,7 @@ def main() -> None:
         target = args.out / f"{args.split}-{args.trust}-{regime}.json"
         if args.again or not target.exists():
             start = time.perf_counter()
-            answers = Answers(trust)
+            answers = Answers(trust, args.model)
             RUNS[regime](answers, by_series, cache=cache, workers=args.workers, truth_rows=truth_rows)
             for use, found in answers.by_use.items():
                 write_result(target if use == "fused" else target.with_suffix(f".{use}.json"), found.values())

@@ -60,26 +60,40 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "src" / "introdetect" / "data" / "default.idmodel")
     parser.add_argument("--cache", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument(
+        "--train-only",
+        type=Path,
+        action="append",
+        default=[],
+        help="a corpus whose train split only is used (the heldout corpus: its validation split is where the "
+        "trust map is fitted, never early stopping)",
+    )
+    parser.add_argument("--masks", type=int, default=0, help="feature-band and time masks per episode and epoch")
     args = parser.parse_args()
     inputs = job.InputOptions()
-    train = merge([corpus_data(c, "train", inputs, args.cache) for c in args.corpus])
+    train = merge([corpus_data(c, "train", inputs, args.cache) for c in [*args.corpus, *args.train_only]])
     valid = merge([corpus_data(c, "validation", inputs, args.cache) for c in args.corpus])
     print(
         f"train: {len(train.episodes)} episodes of {len(set(train.series))} series; "
         f"validation: {len(valid.episodes)} of {len(set(valid.series))}",
         flush=True,
     )
-    command = "bench/train_default.py " + " ".join(f"--corpus {c}" for c in args.corpus)
+    command = (
+        "bench/train_default.py "
+        + " ".join(f"--corpus {c}" for c in args.corpus)
+        + "".join(f" --train-only {c}" for c in args.train_only)
+        + (f" --masks {args.masks}" if args.masks else "")
+    )
     report = job.train_model(
         train,
         inputs,
-        TrainOptions(epochs=args.epochs),
+        TrainOptions(epochs=args.epochs, masks=args.masks),
         valid=valid,
         on_epoch=lambda r: print({k: round(v, 4) for k, v in r.items()}, flush=True),
         source={
             "command": command,
             "machine": machine(),
-            "corpora": [json.loads((c / "corpus.json").read_text())["size"] for c in args.corpus],
+            "corpora": [json.loads((c / "corpus.json").read_text())["size"] for c in [*args.corpus, *args.train_only]],
             "splits": {"train": "train", "validation (early stopping, calibration)": "validation"},
         },
     )

@@ -435,3 +435,24 @@ def test_a_saved_model_is_readable_like_any_new_file(tiny_model: Path, tmp_path:
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
+def test_feature_masks_blank_bands_and_spans_and_leave_the_episode_alone() -> None:
+    """SpecAugment's masking (TrainOptions.masks): ``count`` bands of feature rows and ``count`` spans of frames
+    set to the mean (0 once normalised); the episode given is not changed; no masks, the same episode."""
+    from introdetect.model.inputs import MASK_FRAMES_S, MASK_ROWS, EpisodeInputs, masked
+
+    rng = np.random.default_rng(3)
+    patch = rng.normal(size=(40, 400)).astype(np.float32) + 5.0  # nothing is 0 before masking
+    e = EpisodeInputs("e", patch, patch[:4].copy(), np.zeros((9, 4), np.float32), np.arange(9.0) * 5, 50.0)
+    assert masked(e, 0, rng) is e
+    out = masked(e, 2, np.random.default_rng(1), frame_rate_hz=8.0)
+    assert out.patch.shape == e.patch.shape and np.all(e.patch != 0.0)
+    zero_rows = np.flatnonzero(np.all(out.patch == 0.0, axis=1))
+    zero_frames = np.flatnonzero(np.all(out.patch == 0.0, axis=0))
+    assert 1 <= zero_rows.size <= 2 * int(MASK_ROWS * 40) and 1 <= zero_frames.size <= 2 * MASK_FRAMES_S * 8
+    untouched = np.ones_like(out.patch, dtype=bool)
+    untouched[zero_rows] = False
+    untouched[:, zero_frames] = False
+    assert np.array_equal(out.patch[untouched], e.patch[untouched])  # only the masks changed
+    assert np.array_equal(out.series, e.series)

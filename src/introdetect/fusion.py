@@ -6,7 +6,7 @@ recurs across the season) and the model's:
 * a known intro (found by lookup in the series' labelled intros) stands: it is the most precise evidence;
 * across a season, what recurs decides, unless the recurrence evidence is weaker: the matcher found no intro
   and is less sure of that than the model is of its intro (both confidences mapped onto the share right,
-  below: the likelier answer stands), or the matcher's intro is one it doubts (confidence < MATCHER_UNSURE)
+  below: the likelier answer stands, when it is right more often than not: MODEL_LIKELY), or the matcher's intro is one it doubts (confidence < MATCHER_UNSURE)
   and the model is sure (≥ MODEL_SURE, the design's 0.7) of another;
 * the model's "no intro" never removes an intro that recurs: one episode's audio alone is weaker evidence
   than the same piece heard across the season (on the corpus's test split the model misses whole series
@@ -38,6 +38,10 @@ from .result import Evidence, Kind, Method, Opinion, Part
 
 MODEL_SURE = 0.7
 """The design's threshold: below this model confidence the recurrence evidence decides."""
+
+MODEL_LIKELY = 0.5
+"""The model's intro overrules a season's "no intro" only when it is more often right than wrong (mapped
+confidences): a 3 s piece near the end of an episode without an intro, at 0.28, is not."""
 
 MATCHER_UNSURE = 0.5
 """A matcher's intro with less confidence than this is one it doubts (less than even odds)."""
@@ -92,8 +96,8 @@ def decide(matcher: Candidate, model: Candidate) -> Part:
             confidence=max(matcher_conf, model.confidence),
             note=_note(matcher.note, _describe(model) + ", agrees"),
         )
-    if matcher.segment is None:  # "no intro" against the model's intro: the likelier of the two stands
-        overrule = model.confidence > matcher_conf
+    if matcher.segment is None:  # "no intro" against the model's intro: the likelier stands, if right more often
+        overrule = model.confidence > matcher_conf and model.confidence >= MODEL_LIKELY
     else:  # the matcher doubts the intro it heard, and the model is sure of another
         overrule = matcher_conf < MATCHER_UNSURE and model.confidence >= MODEL_SURE
     if model.segment is not None and overrule:

@@ -19,7 +19,7 @@ regression targets, used only where the boundary is inside the window).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -213,6 +213,30 @@ def shifted(e: EpisodeInputs, frames: int, intro: Segment | None, options: Input
     extra = window_extra(series, start_s, options, audio_frames)
     targets = boundary_targets(start_s, options.window_length_s, intro) if e.targets is not None else None
     return EpisodeInputs(e.id, patch, series, extra, start_s, e.duration_s, targets)
+
+
+MASK_ROWS = 0.15
+MASK_FRAMES_S = 8.0
+"""A mask covers at most this share of the patch's feature rows, or at most this many seconds of frames (less
+than a 10 s window: the window it falls in keeps some of its evidence)."""
+
+
+def masked(e: EpisodeInputs, count: int, rng: np.random.Generator, frame_rate_hz: float | None = None) -> EpisodeInputs:
+    """A normalised episode with ``count`` random bands of feature rows and ``count`` random spans of frames of
+    its patch set to 0 (the mean): SpecAugment's frequency and time masking (training augmentation)."""
+    if count <= 0:
+        return e
+    patch = e.patch.copy()
+    rows, frames = patch.shape
+    rate = frame_rate_hz if frame_rate_hz is not None else InputOptions().frame_rate_hz
+    for _ in range(count):
+        width = int(rng.integers(1, max(2, int(MASK_ROWS * rows) + 1)))
+        first = int(rng.integers(0, max(1, rows - width + 1)))
+        patch[first : first + width] = 0.0
+        span = int(rng.integers(1, max(2, int(MASK_FRAMES_S * rate) + 1)))
+        at = int(rng.integers(0, max(1, frames - span + 1)))
+        patch[:, at : at + span] = 0.0
+    return replace(e, patch=patch)
 
 
 def boundary_targets(start_s: np.ndarray, length_s: float, intro: Segment | None) -> dict[str, np.ndarray]:

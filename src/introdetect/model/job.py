@@ -31,7 +31,7 @@ from ..runner import ProgressHook
 from ..settings import AudioOptions, FeatureOptions
 from .decode import PRESENCE_THRESHOLD, Calibration, WindowOutputs, decode
 from .file import ModelFile
-from .inputs import EpisodeInputs, InputOptions, Normaliser, episode_inputs, shifted
+from .inputs import EpisodeInputs, InputOptions, Normaliser, episode_inputs, masked, shifted
 from .network import HEADS, NetworkDims
 from .train import FitResult, TrainOptions, fit, predict_raw
 
@@ -283,12 +283,15 @@ def train_model(
     valid_eps = [normaliser.apply(e, inputs.drop) for e in valid_data.episodes]
     net_dims = dims_for(train_eps[0], inputs, **dims)
     augment = None
-    if options.shift:
+    if options.shift or options.masks:
         intros = [train_data.labels[e.id].segment for e in train_data.episodes]
 
         def augment(i: int, rng: np.random.Generator) -> EpisodeInputs:
-            view = shifted(train_data.episodes[i], int(rng.integers(inputs.step_frames)), intros[i], inputs)
-            return normaliser.apply(view, inputs.drop)
+            view = train_data.episodes[i]
+            if options.shift:
+                view = shifted(view, int(rng.integers(inputs.step_frames)), intros[i], inputs)
+            view = normaliser.apply(view, inputs.drop)
+            return masked(view, options.masks, rng) if options.masks else view
 
     fitted = fit(train_eps, valid_eps, net_dims, options, on_epoch, init, augment)
     figures: dict[str, float] = {}

@@ -45,6 +45,10 @@ class TrainOptions:
     shift: bool = True
     """Augment: each epoch, each training episode is seen through windows shifted by a random 0–5 s (see
     ``inputs.shifted``)."""
+    masks: int = 0
+    """Augment: each epoch, this many feature bands and this many time spans of each training episode's patch
+    are masked (set to the mean: 0 after normalisation), SpecAugment's masking on our feature rows
+    (``inputs.masked``): a timbre or a moment the model never heard should not decide. 0: none."""
     seed: int = 0
     threads: int = 2
 
@@ -53,6 +57,8 @@ class TrainOptions:
             raise SettingsError("learning rate must be > 0; weight decay and boundary weight >= 0")
         if min(self.epochs, self.patience, self.batch_size, self.threads) < 1 or self.plateau_patience < 0:
             raise SettingsError("epochs, patience, batch size and threads must be >= 1")
+        if self.masks < 0:
+            raise SettingsError("masks must be >= 0")
 
     def to_json(self) -> dict:
         return asdict(self)
