@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from common import machine, write_docs_block
 
-from introdetect.metrics import Reliability, answer_right, evaluate, read_truth, reliability_of
+from introdetect.metrics import Reliability, answer_right, evaluate, read_truth, reliability_from
 from introdetect.resources import data_path
 from introdetect.result import read_result
 from introdetect.trust import TRUST_FILE, TrustMap, logit
@@ -94,15 +94,7 @@ def mapped(answers: list[Answer], trust: TrustMap) -> list[Answer]:
 
 def figures(answers: list[Answer]) -> Reliability:
     """reliability_of's figures for Answer rows (the same bins and definitions)."""
-    from introdetect.metrics import EpisodeScore
-    from introdetect.timecode import Segment
-
-    scores = []
-    for a in answers:
-        # an EpisodeScore that answer_right reads as a.right: truth None and prediction None when right
-        predicted = None if a.right else Segment(0.0, 1.0)
-        scores.append(EpisodeScore(a.id, None, predicted, 0.0, None, None, a.confidence, None, ()))
-    return reliability_of(scores)
+    return reliability_from([a.confidence for a in answers], [a.right for a in answers])
 
 
 def threshold_for(answers: list[Answer], target: float = TARGET_RIGHT) -> float | None:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,10 +351,15 @@ def answer_right(score: EpisodeScore) -> bool:
 def reliability_of(scores: list[EpisodeScore]) -> Reliability:
     """The reliability figures of the answers that carry a confidence (module doc)."""
     rated = [(s.confidence, answer_right(s)) for s in scores if s.confidence is not None]
-    if not rated:
+    return reliability_from([x for x, _ in rated], [y for _, y in rated])
+
+
+def reliability_from(confidences: Sequence[float], right: Sequence[bool]) -> Reliability:
+    """The reliability figures of answers given as their confidences and whether each was right."""
+    if not len(confidences):
         return Reliability()
-    c = np.array([x for x, _ in rated], dtype=np.float64)
-    r = np.array([y for _, y in rated], dtype=np.float64)
+    c = np.asarray(confidences, dtype=np.float64)
+    r = np.asarray(right, dtype=np.float64)
     edges = np.linspace(0.0, 1.0, RELIABILITY_BINS + 1)
     which = np.clip(np.digitize(c, edges[1:-1]), 0, RELIABILITY_BINS - 1)
     rows, ece = [], 0.0

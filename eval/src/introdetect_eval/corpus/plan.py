@@ -321,12 +321,7 @@ def _excerpt(
 def _sounding(audio: np.ndarray, offset_s: float, length_s: float) -> tuple[float, float]:
     """The excerpt's offset and length trimmed to its first and last sounding QUIET_BLOCK_S block (the
     whole excerpt when nothing or everything sounds)."""
-    block = max(1, int(QUIET_BLOCK_S * MIX_RATE_HZ))
-    n = audio.size // block
-    if n == 0:
-        return offset_s, length_s
-    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
-    overall = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    levels, overall = _block_levels(audio)
     sounding = np.flatnonzero(levels >= overall * 10.0 ** (-QUIET_DB / 20.0))
     if overall < SILENT_SOURCE_RMS or sounding.size == 0:
         return offset_s, length_s
@@ -350,16 +345,19 @@ SILENT_SOURCE_RMS = 1e-3
 whose samples ffmpeg renders silent; wesnoth's ``silence.ogg``): sizes with ``audible_sources`` leave it out."""
 
 
+def _block_levels(audio: np.ndarray, rate: int = MIX_RATE_HZ) -> tuple[np.ndarray, float]:
+    """The RMS of each QUIET_BLOCK_S block of ``audio`` and of the whole."""
+    block = max(1, int(QUIET_BLOCK_S * rate))
+    n = audio.size // block
+    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
+    return levels, float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+
+
 def quiet_share(audio: np.ndarray, rate: int = MIX_RATE_HZ) -> float:
     """The share of QUIET_BLOCK_S blocks of ``audio`` that are quiet (QUIET_DB under its level); 1.0 for a
     silent excerpt, and an excerpt whose first or last block is quiet counts as all quiet at its ends too."""
-    block = max(1, int(QUIET_BLOCK_S * rate))
-    n = audio.size // block
-    if n == 0:
-        return 1.0
-    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
-    overall = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
-    if overall < SILENT_SOURCE_RMS:
+    levels, overall = _block_levels(audio, rate)
+    if levels.size == 0 or overall < SILENT_SOURCE_RMS:
         return 1.0
     quiet = levels < overall * 10.0 ** (-QUIET_DB / 20.0)
     if quiet[0] or quiet[-1]:
@@ -499,8 +497,7 @@ def plan_corpus(
 
 
 def _silent(library: SourceLibrary, source: SourceFile) -> bool:
-    audio = library.audio(source)
-    return audio.size == 0 or float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENT_SOURCE_RMS
+    return _block_levels(library.audio(source))[1] < SILENT_SOURCE_RMS
 
 
 @dataclass(frozen=True)
