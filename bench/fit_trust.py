@@ -126,20 +126,34 @@ def main() -> None:
     parser.add_argument("--predictions", type=Path, default=Path(__file__).resolve().parent / "out" / "heldout")
     parser.add_argument("--fit", action="store_true", help=f"fit the map and write the package's {TRUST_FILE}")
     parser.add_argument("--docs", action="store_true", help="write the report into docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--more",
+        nargs="+",
+        type=Path,
+        default=[],
+        help="corpora of the same size with other seeds (bench/heldout.py --more): their answers under "
+        "PREDICTIONS-s<seed> join the fit and the report",
+    )
     args = parser.parse_args()
+    sources = [(args.corpus, args.predictions)]
+    for corpus in args.more:
+        seed = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))["seed"]
+        sources.append((corpus, args.predictions.with_name(f"{args.predictions.name}-s{seed}")))
 
     def load(split: str, trust: str, regimes: tuple[str, ...] = REGIMES, use: str | None = None) -> list[Answer]:
         out = []
-        for regime in regimes:
-            path = args.predictions / f"{split}-{trust}-{regime}.json"
-            if use is not None:
-                path = path.with_suffix(f".{use}.json")
-            if path.exists():
-                out += answers_of(path, args.corpus / f"truth_{split}.json", regime)
-            else:
-                print(f"(no {path})")
+        for corpus, predictions in sources:
+            for regime in regimes:
+                path = predictions / f"{split}-{trust}-{regime}.json"
+                if use is not None:
+                    path = path.with_suffix(f".{use}.json")
+                if path.exists():
+                    out += answers_of(path, corpus / f"truth_{split}.json", regime)
+                else:
+                    print(f"(no {path})")
         return out
 
+    more = f" --more {' '.join(str(c) for c in args.more)}" if args.more else ""
     if args.fit:
         fitting = []
         for method, (regimes, use) in FITS.items():
@@ -149,10 +163,10 @@ def main() -> None:
             ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
         ).stdout.strip()
         provenance = {
-            "command": f"python bench/fit_trust.py --corpus {args.corpus} --fit",
+            "command": f"python bench/fit_trust.py --corpus {args.corpus}{more} --fit",
             "date": str(date.today()),
             "commit": commit,
-            "fitted_on": f"{args.corpus.name} validation, each detector's own answers: "
+            "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
             + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in FITS),
             "right": "both ends of the intro within ±1 s, or no intro where there is none",
         }
@@ -181,7 +195,9 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.docs:
-        head_line = f"`python bench/fit_trust.py --corpus {args.corpus} --docs` ({date.today()}, {machine()}):\n\n"
+        head_line = (
+            f"`python bench/fit_trust.py --corpus {args.corpus}{more} --docs` ({date.today()}, {machine()}):\n\n"
+        )
         write_docs_block("trust-map", head_line + text, "Trust map (fitted on held-out packages)")
 
 

@@ -24,6 +24,7 @@ regime's cost is not what this measures (bench_parts.py is the cost benchmark).
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import time
@@ -121,28 +122,32 @@ def _known(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dic
 RUNS = {"season": _season, "pairs": _pairs, "lone": _lone, "known": _known}
 
 
-def _pairs_line(found: dict[str, Detection], evaluation: Evaluation, by_series: dict[str, list[Path]]) -> str:
+def pair_ids(by_series: dict[str, list[Path]]) -> list[tuple[str, str]]:
+    """The two-episode seasons of the ``pairs`` regime (episodes 1+2, 3+4, 5+6 of each series), as id pairs."""
+    return [(ps[i].stem, ps[i + 1].stem) for ps in by_series.values() for i in range(0, len(ps) - 1, 2)]
+
+
+def _pairs_line(evaluation: Evaluation, pairs: list[tuple[str, str]]) -> str:
     """Two-episode seasons whose both episodes have an intro of the same theme: both within ±1 s."""
     scores = {s.id: s for s in evaluation.episodes}
     shared = right = 0
-    for paths in by_series.values():
-        for i in range(0, len(paths) - 1, 2):
-            a, b = (scores.get(p.stem) for p in paths[i : i + 2])
-            if a is None or b is None or a.truth is None or b.truth is None:
-                continue
-            shared += 1
-            right += answer_right(a) and answer_right(b)
+    for ids in pairs:
+        a, b = (scores.get(i) for i in ids)
+        if a is None or b is None or a.truth is None or b.truth is None:
+            continue
+        shared += 1
+        right += answer_right(a) and answer_right(b)
     share = f"{right / shared:.0%}" if shared else "–"
     return f"pairs where both episodes have an intro: {shared}; both within ±1 s: {right} ({share})"
 
 
-def regime_block(name: str, found: dict[str, Detection], truth: dict, by_series: dict[str, list[Path]]) -> str:
+def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: list[tuple[str, str]]) -> str:
     evaluation = evaluate(found, {vid: truth[vid] for vid in found})
     o = evaluation.overall
     lines = [
         f"**{name}** ({o.episodes} episodes, {o.with_intro} with an intro): within ±1 s "
         f"{o.hits.get('±1s', float('nan')):.0%}, F1 {o.f1:.2f}, false intros {o.fp} of {o.no_intro}"
-        + (f"; {_pairs_line(found, evaluation, by_series)}" if name == "pairs" else "")
+        + (f"; {_pairs_line(evaluation, pairs)}" if name == "pairs" else "")
         + (f"; {harm_line(evaluation)}" if harm_line(evaluation) else ""),
         "",
         "| " + " | ".join(RELIABILITY_COLUMNS) + " |",
@@ -180,32 +185,41 @@ def main() -> None:
         default="shipped",
         help="confidences as each detector gives them (what bench/fit_trust.py fits on) or mapped by the shipped map",
     )
+    parser.add_argument(
+        "--more",
+        nargs="+",
+        type=Path,
+        default=[],
+        help="corpora of the same size built with other seeds: each predicted under OUT-s<seed>, all evaluated "
+        "together (ids prefixed s<seed>: in the figures)",
+    )
     args = parser.parse_args()
-    manifest = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
-    episodes = sorted((e for e in manifest["episodes"] if e["split"] == args.split), key=lambda e: e["id"])
-    by_series: dict[str, list[Path]] = defaultdict(list)
-    for e in episodes:
-        by_series[e["series"]].append(args.corpus / e["file"])
-    truth_path = args.corpus / f"truth_{args.split}.json"
-    truth, truth_rows = read_truth(truth_path), json.loads(truth_path.read_text(encoding="utf-8"))
-    args.out.mkdir(parents=True, exist_ok=True)
-    cache = AnalysisCache(args.out / "cache")
+    found_all: dict[str, dict[str, Detection]] = defaultdict(dict)
+    truth_all: dict = {}
+    pairs_all: list[tuple[str, str]] = []
+    described = []
+    for k, corpus in enumerate([args.corpus, *args.more]):
+        manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
+        out = args.out if k == 0 else args.out.with_name(f"{args.out.name}-s{manifest['seed']}")
+        prefix = "" if k == 0 else f"s{manifest['seed']}:"
+        episodes = sorted((e for e in manifest["episodes"] if e["split"] == args.split), key=lambda e: e["id"])
+        by_series: dict[str, list[Path]] = defaultdict(list)
+        for e in episodes:
+            by_series[e["series"]].append(corpus / e["file"])
+        described.append((corpus, manifest, len(episodes), len(by_series)))
+        found = predict(args, corpus, out, by_series)
+        truth = read_truth(corpus / f"truth_{args.split}.json")
+        for regime, answers in found.items():
+            found_all[regime].update({prefix + vid: d for vid, d in answers.items()})
+        truth_all.update({prefix + vid: t for vid, t in truth.items()})
+        pairs_all += [(prefix + a, prefix + b) for a, b in pair_ids(by_series)]
     blocks = []
-    trust = IDENTITY if args.trust == "own" else None
     for regime in args.regimes:
-        target = args.out / f"{args.split}-{args.trust}-{regime}.json"
-        if args.again or not target.exists():
-            start = time.perf_counter()
-            answers = Answers(trust, args.model)
-            RUNS[regime](answers, by_series, cache=cache, workers=args.workers, truth_rows=truth_rows)
-            for use, found in answers.by_use.items():
-                write_result(target if use == "fused" else target.with_suffix(f".{use}.json"), found.values())
-            print(f"{regime}: {len(answers.by_use['fused'])} answers in {time.perf_counter() - start:.0f} s → {target}")
-        found = {d.id: d for d in read_result(target)}
-        block = regime_block(regime, found, truth, by_series)
+        block = regime_block(regime, found_all[regime], truth_all, pairs_all)
         print(block)
         blocks.append(block)
     if args.docs:
+        manifest = described[0][1]
         size = manifest["size"]
         packages = ", ".join(p for p in manifest.get("split_packages", {}).get(args.split, []))
         fitted = args.split == "validation" and args.trust == "shipped"
@@ -215,14 +229,37 @@ def main() -> None:
             if packages
             else "series unseen in training, from the packages training used too"
         )
+        seeds = [str(m["seed"]) for _, m, _, _ in described]
+        more = f" --more {' '.join(str(c) for c in args.more)}" if args.more else ""
         head = (
-            f"`python bench/heldout.py --corpus {args.corpus} --split {args.split} --trust {args.trust} "
-            f"--regimes {' '.join(args.regimes)} --docs` ({date.today()}, {machine()}): {len(episodes)} episodes of "
-            f"{len(by_series)} series of the {size} corpus's {args.split} split, {what}. An answer is right with "
-            'both ends of the intro within ±1 s, or "no intro" where there is none.\n\n'
+            f"`python bench/heldout.py --corpus {args.corpus}{more} --split {args.split} --trust {args.trust} "
+            f"--regimes {' '.join(args.regimes)} --docs` ({date.today()}, {machine()}): "
+            f"{sum(n for _, _, n, _ in described)} episodes of {sum(s for _, _, _, s in described)} series of the "
+            f"{size} corpus's {args.split} split (seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}), {what}. "
+            'An answer is right with both ends of the intro within ±1 s, or "no intro" where there is none.\n\n'
         )
         name = f"{size}-{args.split}-{args.trust}"
         write_docs_block(name, head + "\n".join(blocks), f"The {size} corpus: {args.split}, {args.trust} confidences")
+
+
+def predict(args: argparse.Namespace, corpus: Path, out: Path, by_series: dict[str, list[Path]]) -> dict:
+    """Each regime's fused answers of one corpus's split (run where --again or not there yet, else read back)."""
+    truth_rows = json.loads((corpus / f"truth_{args.split}.json").read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    cache = AnalysisCache(out / "cache")
+    trust = IDENTITY if args.trust == "own" else None
+    found = {}
+    for regime in args.regimes:
+        target = out / f"{args.split}-{args.trust}-{regime}.json"
+        if args.again or not target.exists():
+            start = time.perf_counter()
+            answers = Answers(trust, args.model)
+            RUNS[regime](answers, by_series, cache=cache, workers=args.workers, truth_rows=truth_rows)
+            for use, given in answers.by_use.items():
+                write_result(target if use == "fused" else target.with_suffix(f".{use}.json"), given.values())
+            print(f"{regime}: {len(answers.by_use['fused'])} answers in {time.perf_counter() - start:.0f} s → {target}")
+        found[regime] = {d.id: d for d in read_result(target)}
+    return found
 
 
 if __name__ == "__main__":

@@ -197,3 +197,24 @@ def test_heldout_corpus_layout_is_disjoint():
     for split in ("validation", "test"):
         assert set(layout[split]) - {"sonic-pi-samples"} <= set(DIVERSITY_PACKAGES)
     assert not (set(layout["validation"]) & set(layout["test"])) - {"sonic-pi-samples"}
+
+
+def test_one_split_is_built_as_the_whole_corpus_has_it(corpus, tmp_path):
+    """--split test: the test episodes alone, the same plans (so the files already there are up to date), the
+    manifest listing those alone; an unknown split is refused."""
+    import shutil
+
+    from introdetect.settings import SettingsError
+
+    folder, _ = corpus
+    copy = tmp_path / "tiny"
+    shutil.copytree(folder, copy)
+    whole = json.loads((folder / "corpus.json").read_text(encoding="utf-8"))
+    result = build_corpus(copy, "tiny", seed=0, cache=CACHE, splits={"test"})
+    test = {e["id"]: e["plan_hash"] for e in whole["episodes"] if e["split"] == "test"}
+    assert test and result.episodes == len(test) and result.up_to_date == len(test) and result.rendered == 0
+    manifest = json.loads((copy / "corpus.json").read_text(encoding="utf-8"))
+    assert {e["id"]: e["plan_hash"] for e in manifest["episodes"]} == test
+    assert {s["split"] for s in manifest["series"]} == {"test"}
+    with pytest.raises(SettingsError, match="nope"):
+        build_corpus(copy, "tiny", seed=0, cache=CACHE, splits={"nope"})

@@ -76,6 +76,31 @@ def test_the_models_no_intro_never_removes_a_recurring_intro() -> None:
     assert fused.segment == matched.segment and fused.method == Method.RECURRING
 
 
+def test_between_two_intros_the_likelier_stands_where_the_model_is_sure_of_its_own() -> None:
+    """Mapped confidences (shares right on new material): a recurring intro at 0.44 against the model's at 0.50,
+    which its own calibration gave 0.98, gives the model's; at 0.63 against 0.50 the recurring one stands; a
+    model under the design's 0.7 by its own calibration never moves a recurring intro, however it maps."""
+    sure = Candidate(
+        Kind.INTRO,
+        Segment(294.5, 298.3),
+        0.50,
+        Method.MODEL,
+        evidence=Evidence(model=Opinion(Segment(294.5, 298.3), 0.98, Method.MODEL)),
+        family="model",
+    )
+    assert fuse_intro([_matched(Segment(0.3, 28.8), 0.44), sure]).segment == Segment(294.5, 298.3)
+    assert fuse_intro([_matched(Segment(0.3, 28.8), 0.63), sure]).segment == Segment(0.3, 28.8)
+    unsure = Candidate(
+        Kind.INTRO,
+        Segment(294.5, 298.3),
+        0.50,
+        Method.MODEL,
+        evidence=Evidence(model=Opinion(Segment(294.5, 298.3), MODEL_SURE - 0.01, Method.MODEL)),
+        family="model",
+    )
+    assert fuse_intro([_matched(Segment(0.3, 28.8), 0.2), unsure]).method == Method.RECURRING
+
+
 def test_a_sure_model_moves_a_doubtful_recurring_intro() -> None:
     matched = _matched(Segment(300.0, 330.0), 0.3)
     fused = fuse_intro([matched, _model(Segment(40.0, 70.0), 0.9)])

@@ -179,3 +179,19 @@ def test_chromaprint_points_from_the_same_samples(theme):
         for d in (-1, 0, 1)
     ]
     assert max(near) > 0.5
+
+
+def test_a_motif_longer_than_any_intro_is_never_the_intro() -> None:
+    """A 362 s stretch two episodes share (a bed, a scene) is not their intro, however surely it recurs; a 96 s
+    theme is a candidate."""
+    import math
+
+    from introdetect.detectors.recurring import implausible_motifs
+    from introdetect.matching.scoring import MotifFeatures
+    from introdetect.matching.series import SeriesAnalysis
+
+    def motif(seconds: float) -> MotifFeatures:
+        return MotifFeatures(1.0, math.log(seconds), math.log1p(20.0), 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
+
+    analysis = SeriesAnalysis([], [motif(362.0), motif(96.0), motif(180.0)], np.array([1.0, 1.0, 0.9]))
+    assert implausible_motifs(analysis) == [0]

@@ -456,3 +456,40 @@ def test_feature_masks_blank_bands_and_spans_and_leave_the_episode_alone() -> No
     untouched[:, zero_frames] = False
     assert np.array_equal(out.patch[untouched], e.patch[untouched])  # only the masks changed
     assert np.array_equal(out.series, e.series)
+
+
+def test_an_intro_cut_by_the_models_span_is_heard_further(tinyparts_corpus: Path, monkeypatch) -> None:
+    """The shipped model with its span cut to 60 s (as the 480 s span cuts a late theme) on a real episode whose
+    intro runs 55.8-67.1 s: the first look ends it at the span's end; the second, from SECOND_LOOK_LEAD_S before
+    its start (20 s for this span), finds its end, and the start stays the first look's."""
+    import dataclasses
+
+    import introdetect.model.infer as infer
+    from introdetect.analysis import analyse_episode
+
+    monkeypatch.setattr(infer, "SECOND_LOOK_LEAD_S", 20.0)
+    truth = read_truth(tinyparts_corpus / "truth_test.json")["show02_s01e02"].intro
+    features = analyse_episode(tinyparts_corpus / "test" / "show02" / "show02_s01e02.mp4", features=True).features
+    model = IntroModel.load()
+    model.inputs = dataclasses.replace(model.inputs, span_s=60.0)
+    first = model.answer(model.inputs_of(features, "e02"))
+    assert first.intro is not None and first.intro.end_s < truth.end_s - 5.0  # measured: 55.8-57.9 s
+    heard = model.heard_further(features, "e02", first)
+    assert heard.intro is not None and heard.intro.start_s == first.intro.start_s
+    assert abs(heard.intro.end_s - truth.end_s) <= 1.0, heard.intro  # measured: 67.3 s
+    # a span that holds the whole episode: nothing to hear further
+    whole = IntroModel.load().predict(features, "e02")
+    assert IntroModel.load().heard_further(features, "e02", whole) is whole
+
+
+def test_episode_features_after_an_offset_start_on_a_whole_frame() -> None:
+    from introdetect.features.episode import EpisodeFeatures
+
+    options = FeatureOptions()
+    hop_s = options.hop_length / options.sample_rate
+    frames = {"rms": np.arange(100, dtype=np.float32), "mfcc": np.ones((3, 100), np.float32)}
+    features = EpisodeFeatures(frames, {"tempo_bpm": 120.0}, options, duration_s=100 * hop_s)
+    later, offset = features.after(10.5 * hop_s)
+    assert offset == pytest.approx(10 * hop_s) and later.n_frames == 90 and later.frames["mfcc"].shape == (3, 90)
+    assert later.frames["rms"][0] == 10.0 and later.duration_s == pytest.approx(90 * hop_s)
+    assert later.scalars == features.scalars

@@ -101,3 +101,19 @@ def test_an_intro_cut_by_the_window_is_heard_to_its_end(tinyparts_corpus: Path) 
         real = truth[d.id].intro
         assert real is not None and d.intro is not None, d.id
         assert abs(d.intro.end_s - real.end_s) <= 1.0 and abs(d.intro.start_s - real.start_s) <= 1.0, (d.id, d.intro)
+
+
+def test_a_lone_episodes_intro_cut_by_the_window_is_heard_further(tinyparts_corpus: Path) -> None:
+    """One episode alone (no season to match), a 58 s head window: the model's intro reaches the window's last
+    window (show02 e03: 49.4-60.8 s answered 49.5-54.0 s), so its head is analysed further and the intro is
+    answered to its real end; an episode whose model answer ends earlier is not decoded again."""
+    from introdetect.settings import AudioOptions
+
+    truth = read_truth(tinyparts_corpus / "truth_test.json")
+    folder = tinyparts_corpus / "test" / "show02"
+    (cut,) = detect([folder / "show02_s01e03.mp3"], options=AudioOptions(window_s=58.0), workers=1)
+    real = truth[cut.id].intro
+    assert cut.analysed_s > 58.0 and cut.intro is not None and real is not None
+    assert abs(cut.intro.end_s - real.end_s) <= 1.0, cut.intro  # measured: 60.5 s for 60.8 s
+    (whole,) = detect([folder / "show02_s01e02.mp4"], options=AudioOptions(window_s=58.0), workers=1)
+    assert whole.analysed_s == 58.0  # the model found no intro cut there (its intro lies at 55.8-67.1 s)

@@ -37,6 +37,12 @@ def corpus(
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    split: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="Build only this split (repeatable): train, validation, test, seen; its episodes are those of the whole corpus."
+        ),
+    ] = None,
 ) -> None:
     """Build the evaluation corpus from real recordings in Debian packages (apt-get download, no install)."""
     from introdetect.errors import IntrodetectError
@@ -51,7 +57,9 @@ def corpus(
             usage(f"unknown variation {name!r}; known: {', '.join(SWITCHES)}", "--without")
     try:
         with progress_hook(progress) as hook:
-            result = build_corpus(out_dir, size, seed, workers=workers, progress=hook, without=set(without or []))
+            result = build_corpus(
+                out_dir, size, seed, workers=workers, progress=hook, without=set(without or []), splits=split or None
+            )
     except IntrodetectError as exc:
         fail(exc)
     summary = result.summary

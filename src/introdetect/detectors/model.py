@@ -18,6 +18,10 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
+MODEL_RULES = "heard-further-1"
+"""Version of how the model's outputs become an answer beyond the file (``IntroModel.heard_further``), in the
+cache key: bump when it changes."""
+
 _MODELS: dict[str, IntroModel] = {}
 
 
@@ -65,7 +69,7 @@ class ModelDetector:
         return cls(context.model)
 
     def key(self) -> str:
-        return digest(self.name, file_digest(model_path(self.source)))
+        return digest(self.name, MODEL_RULES, file_digest(model_path(self.source)))
 
     def detect(self, analysis: EpisodeAnalysis) -> list[Candidate]:
         if analysis.features is None:

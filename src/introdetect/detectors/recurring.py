@@ -16,7 +16,7 @@ from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
 from ..matching.series import SeriesAnalysis, analyse_series
 from ..result import Evidence, Kind, Match, Method
-from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
+from ..settings import DEFAULT_MATCHING, MAX_PLAUSIBLE_INTRO_S, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
@@ -79,6 +79,13 @@ def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, lim
     return [tuple(m) for m in found]
 
 
+def implausible_motifs(analysis: SeriesAnalysis) -> list[int]:
+    """Motifs too long to be an opening intro (median length over MAX_PLAUSIBLE_INTRO_S): a bed or scene two
+    episodes share (held-out packages: a 362 s stretch of a two-episode season scored 1.0 and was answered as its
+    intro, over a 4 s sting inside it)."""
+    return [k for k, f in enumerate(analysis.features) if math.exp(f.log_duration) > MAX_PLAUSIBLE_INTRO_S]
+
+
 def series_answers(
     prints: Sequence[EpisodePrint],
     scorer: MotifScorer,
@@ -94,6 +101,8 @@ def series_answers(
     ident = ident_motif(analysis, options)
     if ident is not None:
         probabilities[ident] = -1.0  # never the intro
+    for k in implausible_motifs(analysis):
+        probabilities[k] = -1.0
     if not analysis.motifs or probabilities.max() < options.min_intro_probability:
         best = float(probabilities.max()) if analysis.motifs else 0.0
         return [
@@ -148,7 +157,7 @@ class RecurringDetector:
         return cls(context.scorer, context.confidence, context.matching)
 
     def key(self) -> str:
-        idents = (IDENT_AT_ZERO, IDENT_MAX_S, IDENT_MIN_SUPPORT)
+        idents = (IDENT_AT_ZERO, IDENT_MAX_S, IDENT_MIN_SUPPORT, MAX_PLAUSIBLE_INTRO_S)
         return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
     def detect_series(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,6 +55,14 @@ class EpisodeFeatures:
     def frame_times(self) -> np.ndarray:
         """Centre time of each frame in seconds (frame i is centred on sample i * hop)."""
         return np.arange(self.n_frames) * (self.options.hop_length / self.options.sample_rate)
+
+    def after(self, offset_s: float) -> EpisodeFeatures:
+        """The frames from ``offset_s`` on (rounded down to a whole frame), as if the episode started there; the
+        per-episode scalars as they are. Returns the offset kept, in s, with them: ``(features, offset_s)``."""
+        hop_s = self.options.hop_length / self.options.sample_rate
+        first = max(0, min(self.n_frames, int(offset_s / hop_s + 1e-9)))
+        frames = {name: np.ascontiguousarray(v[..., first:]) for name, v in self.frames.items()}
+        return replace(self, frames=frames, duration_s=max(0.0, self.duration_s - first * hop_s)), first * hop_s
 
     def matrix(self, names: list[str] | None = None) -> np.ndarray:
         """Stack the named frame features (all by default) into (rows, n_frames) float32."""

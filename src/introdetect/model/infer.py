@@ -27,6 +27,11 @@ ORT_THREADS = 1
 """Intra-op threads of the ONNX session: one episode's network is milliseconds of work, and on 2 cores the
 other core is decoding the next episode."""
 
+SECOND_LOOK_LEAD_S = 60.0
+"""s before a clipped intro's start where the model's second look begins (``IntroModel.heard_further``): the
+intro then lies a minute into the span, where most intros of its training episodes lie (after a cold open), and
+the span holds the rest of any intro up to the longest plausible (MAX_PLAUSIBLE_INTRO_S, 180 s) with room."""
+
 
 @dataclass(frozen=True)
 class ModelAnswer:
@@ -103,4 +108,29 @@ class IntroModel:
         )
 
     def predict(self, features: EpisodeFeatures, episode_id: str) -> ModelAnswer:
-        return self.answer(self.inputs_of(features, episode_id))
+        """The model's answer on the first ``span_s`` of the features (what it was trained on), heard further
+        where the intro runs to the end of that span and the features go on (``heard_further``)."""
+        return self.heard_further(features, episode_id, self.answer(self.inputs_of(features, episode_id)))
+
+    def heard_further(self, features: EpisodeFeatures, episode_id: str, first: ModelAnswer) -> ModelAnswer:
+        """An intro reaching the last window of the model's span, in an episode analysed past that span (the
+        pipeline asks for it: ``CLIPPED_MARGIN_S``), runs on past what the model heard: the model looks again at
+        a span starting SECOND_LOOK_LEAD_S before it. Where that look's intro holds the first's start (starts
+        before it or within a window step after) and ends later, the intro runs from the first look's start (found
+        with the intro inside the span) to the second look's end; else the first stands. The curve stays the first
+        look's."""
+        if first.intro is None or features.duration_s <= self.inputs.span_s:
+            return first
+        outputs = first.outputs
+        last_centre = float(outputs.start_s[-1]) + outputs.length_s / 2 if outputs.start_s.size else 0.0
+        if first.intro.end_s < last_centre or first.intro.start_s <= SECOND_LOOK_LEAD_S:
+            return first
+        later_features, offset = features.after(first.intro.start_s - SECOND_LOOK_LEAD_S)
+        later = self.answer(self.inputs_of(later_features, episode_id))
+        if later.intro is None:
+            return first
+        seen = later.intro.shifted(offset)
+        if seen.start_s > first.intro.start_s + self.inputs.window_step_s or seen.end_s <= first.intro.end_s:
+            return first
+        intro = Segment(first.intro.start_s, seen.end_s)
+        return ModelAnswer(first.id, intro, later.confidence, later.presence, intro, outputs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from collections.abc import Collection
 from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -154,11 +155,16 @@ def build_corpus(
     cache: Path = DEFAULT_CACHE,
     progress: ProgressHook | None = None,
     without: frozenset[str] | set[str] = frozenset(),
+    splits: Collection[str] | None = None,
 ) -> CorpusResult:
     """Build (or bring up to date) the corpus of ``size`` from ``seed`` in ``folder``; ``without`` names
-    variations switched off (plan.SWITCHES)."""
+    variations switched off (plan.SWITCHES); ``splits`` (None: all) the splits built, truth files and manifest
+    then holding those alone (the same plans: a split built alone is the one the whole corpus has)."""
     if size not in SIZES:
         raise SettingsError(f"corpus size must be one of {', '.join(SIZES)}, got {size!r}")
+    unknown = sorted(set(splits or ()) - set(SPLITS))
+    if unknown:
+        raise SettingsError(f"corpus splits are {', '.join(SPLITS)}, got {', '.join(unknown)}")
     workers = check_workers(workers if workers is not None else min(2, os.cpu_count() or 1))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,6 +172,9 @@ def build_corpus(
     catalog = build_catalog(spec.packages, cache)
     library = SourceLibrary(catalog)
     series, episodes = plan_corpus(spec, catalog, library, seed, frozenset(without))
+    if splits is not None:
+        series = [x for x in series if x.split in splits]
+        episodes = [e for e in episodes if e.split in splits]
     previous: dict[str, str] = {}
     if (folder / MANIFEST).exists():
         try:
