@@ -56,7 +56,7 @@ from introdetect.trust import IDENTITY, TrustMap
 REGIMES = ("season", "pairs", "lone", "known")
 LABELLED_PER_SERIES = 2
 """Episodes of a known series whose labels are given (the structure issue's known-series case)."""
-THRESHOLDS = (0.5, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99)
+THRESHOLDS = tuple(sorted({0.5, 0.7, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99}))
 
 
 USES = ("fused", "matching", "model")

@@ -19,7 +19,7 @@ from introdetect.metrics import RELIABILITY_COLUMNS, answer_right, evaluate, rea
 from introdetect.result import read_result
 from introdetect.settings import DEFAULT_MIN_CONFIDENCE
 
-THRESHOLDS = (0.5, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99)
+THRESHOLDS = tuple(sorted({0.5, 0.7, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99}))
 
 
 def block(predictions: Path, truth_path: Path) -> str:

@@ -25,7 +25,7 @@ runner = CliRunner()
 FIRST = Detection(
     "show_s01e01",
     (
-        Part(Kind.RECAP, Segment(0.0, 20.5), 0.8, Method.RECURRING),
+        Part(Kind.RECAP, Segment(0.0, 20.5), 0.9, Method.RECURRING),
         Part(Kind.INTRO, Segment(83.412, 133.655), 0.93, Method.RECURRING),
         Part(Kind.CREDITS, Segment(1200.0, 1250.0), 0.95, Method.RECURRING),
         Part(Kind.PREVIEW, None, 0.7, Method.RECURRING),
@@ -58,7 +58,7 @@ def _chapterskip(title: str) -> str | None:
 ANSWERS = {
     "show_s01e01": FIRST,
     "show_s01e02": Detection.of_intro("show_s01e02", None, 0.88, Method.RECURRING),
-    "show_s01e03": Detection.of_intro("show_s01e03", Segment(2.0, 6.1), 0.75, Method.MODEL),
+    "show_s01e03": Detection.of_intro("show_s01e03", Segment(2.0, 6.1), 0.9, Method.MODEL),
 }
 
 

@@ -41,7 +41,7 @@ MODEL_SURE = 0.7
 """The design's threshold: below this model confidence (its own, Platt-calibrated on the corpus it was trained
 on) the recurrence evidence decides. Above it, between two intros, the likelier on new material stands (the
 mapped confidences): where the matcher's and the model's intros disagree and one is right, that picks it in
-10 of 12 cases on the held-out packages' validation split (where the map is fitted) and 7 of 11 on test; the
+10 of 12 cases on the held-out packages' validation split (seed 0, where that map was fitted) and 7 of 11 on test; the
 former rule (the matcher's intro under 0.5 and the model's over 0.7, both mapped) in 9 and 2: mapped, the
 model never reached 0.7, so it never decided."""
 

@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from .fusion import MODEL_SURE
 from .metrics import DETECTION_IOU
 from .result import Detection, Evidence, Kind, Method
-from .settings import DEFAULT_MIN_CONFIDENCE
 from .timecode import Segment
 
 WIDTH_PX = 960
@@ -35,8 +35,9 @@ AXIS_PX = 18
 MIN_BAR_PX = 2.0
 """A 2 s sting over an 8-minute window is 4 px wide: never thinner than this, or it vanishes."""
 
-SURE = DEFAULT_MIN_CONFIDENCE
-"""The design's confidence threshold, drawn on the curve (below it an answer is unsure)."""
+SURE = MODEL_SURE
+"""The design's threshold, drawn on the model's P(intro) curve (below it the model is unsure: fusion.MODEL_SURE;
+the curve is the model's own probability, not the mapped confidence that --min-confidence compares)."""
 
 COLOURS = {
     "curve": "#3b7dd8",
