@@ -19,7 +19,8 @@ from introdetect.matching.index import InvertedIndex
 from introdetect.matching.landmarks import find_peaks, hash_reach, landmark_hashes
 from introdetect.matching.scoring import MotifScorer
 from introdetect.media import decode_audio
-from introdetect.result import Method
+from introdetect.metrics import read_truth
+from introdetect.result import Kind, Method
 from introdetect.settings import AudioOptions
 
 SR = 22_050
@@ -195,3 +196,50 @@ def test_a_motif_longer_than_any_intro_is_never_the_intro() -> None:
 
     analysis = SeriesAnalysis([], [motif(362.0), motif(96.0), motif(180.0)], np.array([1.0, 1.0, 0.9]))
     assert implausible_motifs(analysis) == [0]
+
+
+def test_a_score_cue_that_opens_episodes_and_recurs_later_is_no_ident() -> None:
+    """An opening shared by the season is an ident only where what is heard there is heard nowhere later: a
+    score cue under the cold open of most episodes recurs past IDENT_MAX_S in them (parts corpus, show02)."""
+    from introdetect.detectors.recurring import heard_later
+    from introdetect.matching.recurring import Motif, Region
+    from introdetect.matching.scoring import MotifFeatures
+    from introdetect.matching.series import SeriesAnalysis
+    from introdetect.timecode import Segment
+
+    rate = 20.0
+    features = MotifFeatures(1.0, 3.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
+    cue = Motif({0: [Region(0, 6, 380)], 1: [Region(1, 840, 1220)]})
+    ident = Motif({0: [Region(0, 0, 58)], 1: [Region(1, 0, 58)]})
+    openings = [Segment(0.0, 1.8), Segment(0.0, 1.7)]
+    assert heard_later(SeriesAnalysis([cue], [features], np.ones(1)), openings, rate)
+    assert not heard_later(SeriesAnalysis([ident], [features], np.ones(1)), openings, rate)
+    assert not heard_later(SeriesAnalysis([cue], [features], np.ones(1)), [None, None], rate)
+
+
+def test_an_ident_is_found_from_how_the_episodes_open(tinyparts_corpus) -> None:
+    """Real recordings: show01's 3 s network ident opens its four episodes (one EQ'd, whose landmarks its
+    siblings do not match): the openings compared frame by frame find it in all four, 0-3.0 s; show02, without
+    an ident, opens with nothing shared."""
+    from introdetect.analysis import analyse_episode
+    from introdetect.detectors.recurring import opening_idents
+    from introdetect.matching.scoring import MotifScorer
+    from introdetect.matching.series import analyse_series
+
+    def season(show: str) -> tuple[list, list]:
+        paths = sorted((tinyparts_corpus / "test" / show).glob("*.m*"))
+        prints = [analyse_episode(p).print for p in paths]
+        return prints, [p.stem for p in paths]
+
+    truth = read_truth(tinyparts_corpus / "truth_test.json")
+    prints, ids = season("show01")
+    analysis = analyse_series(prints, MotifScorer.load())
+    intros = [truth[i].intro for i in ids]
+    found, share = opening_idents(prints, intros, analysis)
+    assert share == 1.0
+    for vid, span in zip(ids, found, strict=True):
+        real = truth[vid].span(Kind.IDENT)
+        assert span is not None and real is not None, vid
+        assert abs(span.start_s - real.start_s) <= 0.1 and abs(span.end_s - real.end_s) <= 0.1, (vid, span)
+    prints, ids = season("show02")
+    assert opening_idents(prints, [truth[i].intro for i in ids], analyse_series(prints, MotifScorer.load()))[1] == 0

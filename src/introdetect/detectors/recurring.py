@@ -11,6 +11,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
+from ..matching.opening import OPENING_RULES, shared_openings
 from ..matching.recurring import EpisodePrint, alignment_groups, span
 from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
@@ -32,6 +33,11 @@ IDENT_MAX_S = 10.0
 IDENT_MIN_SUPPORT = 0.7
 """...and at least this share of the season holds it: a network ident opens every episode (one whose audio was
 EQ'd away may be missed), while a recap's sting opens only the episodes with a recap (40 % in the corpus)."""
+
+
+IDENT_MIN_S = 0.15
+"""The shortest opening taken for an ident when the motifs hold none (``opening_idents``): the shortest ident of
+the corpora lasts 0.3 s, of which its frames stay at the match level for 0.19–0.33 s (its decay falls under)."""
 
 
 def ident_motif(analysis: SeriesAnalysis, options: MatchingOptions = DEFAULT_MATCHING) -> int | None:
@@ -62,6 +68,47 @@ def series_idents(
     return [refiner.refine(motif.main_region(e)) if e in motif.regions else None for e in range(len(prints))], len(
         motif.regions
     ) / len(prints)
+
+
+def opening_idents(
+    prints: Sequence[EpisodePrint],
+    intros: Sequence[Segment | None],
+    analysis: SeriesAnalysis,
+    options: MatchingOptions = DEFAULT_MATCHING,
+) -> tuple[list[Segment | None], float]:
+    """The season's ident from how its episodes open (``matching/opening.py``), where its motifs hold none (an
+    ident too low or noisy for landmarks): per episode the shared opening when it lasts IDENT_MIN_S to IDENT_MAX_S
+    and IDENT_MIN_SUPPORT of the season opens so, the season's intro (``intros``: each episode's answer) lies
+    elsewhere, and no recurring motif heard in an opening is heard past IDENT_MAX_S too (a score cue that opens
+    the cold open of most episodes recurs later in them; an ident is heard at 0:00 only). An episode whose intro
+    starts inside its opening keeps the intro (a title sting at 0:00 that is the season's only recurring piece is
+    its intro, as in ``ident_motif``). With the share of the season."""
+    spans = [
+        s if s is not None and IDENT_MIN_S <= s.duration_s <= IDENT_MAX_S else None
+        for s in shared_openings(prints, options)
+    ]
+    share = sum(s is not None for s in spans) / len(prints) if prints else 0.0
+    elsewhere = any(
+        intro is not None and (span is None or intro.start_s >= span.end_s) for intro, span in zip(intros, spans)
+    )
+    rate = prints[0].profile.frame_rate if prints else 1.0
+    if share < IDENT_MIN_SUPPORT or not elsewhere or heard_later(analysis, spans, rate):
+        return [None] * len(prints), 0.0
+    return [
+        None if span is None or (intro is not None and intro.start_s < span.end_s) else span
+        for span, intro in zip(spans, intros, strict=True)
+    ], share
+
+
+def heard_later(analysis: SeriesAnalysis, spans: Sequence[Segment | None], rate: float) -> bool:
+    """A motif with a region inside some episode's opening (``spans``) has a region starting past IDENT_MAX_S
+    too (``rate``: frames per second of the motifs' regions)."""
+    for motif in analysis.motifs:
+        regions = [(e, r) for e, rs in motif.regions.items() for r in rs]
+        opens = any(spans[e] is not None and r.start / rate < spans[e].end_s for e, r in regions if e < len(spans))
+        if opens and any(r.start / rate > IDENT_MAX_S for _, r in regions):
+            return True
+    return False
 
 
 def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int) -> list[tuple[Match, ...]]:
@@ -157,7 +204,7 @@ class RecurringDetector:
         return cls(context.scorer, context.confidence, context.matching)
 
     def key(self) -> str:
-        idents = (IDENT_AT_ZERO, IDENT_MAX_S, IDENT_MIN_SUPPORT, MAX_PLAUSIBLE_INTRO_S)
+        idents = (IDENT_AT_ZERO, IDENT_MAX_S, IDENT_MIN_SUPPORT, IDENT_MIN_S, MAX_PLAUSIBLE_INTRO_S, OPENING_RULES)
         return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
     def detect_series(
@@ -170,6 +217,12 @@ class RecurringDetector:
         answers = series_answers(prints, self.scorer, analysis, self.options)
         matches = series_matches(prints, analysis, self.options.max_matches)
         idents, share = series_idents(prints, analysis, self.options)
+        openings, opening_share = opening_idents(prints, [segment for segment, _ in answers], analysis, self.options)
+        if not share:  # no motif is the ident: how the episodes open may still say there is one
+            idents, share = openings, opening_share
+        elif opening_share:  # an episode whose ident the motif missed (EQ'd, under effects) opens as the others
+            idents = [ident if ident is not None else opening for ident, opening in zip(idents, openings)]
+            share = sum(i is not None for i in idents) / len(idents)
         out: list[list[Candidate] | None] = []
         for (segment, features), found, ident in zip(answers, matches, idents, strict=True):
             intro = Candidate(
