@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from common import corpus_parser
-from model_uncertainty import _features
+from model_uncertainty import cached_features
 
 from introdetect.features.episode import EpisodeFeatures
 from introdetect.metrics import read_truth
@@ -63,7 +63,7 @@ def main() -> None:
                         if start is None or real is None:
                             right[mode] += start is None and real is None
                             continue
-                        features = _features(next((args.corpus / split).rglob(f"{vid}.*")), args.out)
+                        features = cached_features(next((args.corpus / split).rglob(f"{vid}.*")), args.out)
                         if mode in ("start", "both"):
                             start = change_point(features, start, True, search, feature)
                         if mode in ("end", "both") and end < features.duration_s - search:

@@ -74,6 +74,22 @@ def corpus_parser(description: str, out: str) -> argparse.ArgumentParser:
     return parser
 
 
+def more_seeds_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """--more: corpora of the same size built with other seeds, whose outputs sit beside the first corpus's under
+    ``seed_folder``; ``what`` says what is done with them."""
+    parser.add_argument(
+        "--more", nargs="+", type=Path, default=[], help=f"corpora of the same size with other seeds: {what}"
+    )
+
+
+def seed_folder(folder: Path, corpus: Path) -> Path:
+    """Where a corpus of another seed has its outputs beside ``folder`` (the seed-0 corpus's): FOLDER-s<seed>."""
+    import json
+
+    seed = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))["seed"]
+    return folder.with_name(f"{folder.name}-s{seed}")
+
+
 def write_docs_block(name: str, text: str, heading: str) -> None:
     """Put ``text`` between the ``<!-- name:begin/end -->`` markers of docs/BENCHMARKS.md (a new section
     titled ``heading`` at the end when the markers are not there yet)."""

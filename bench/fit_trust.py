@@ -24,12 +24,13 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import machine, write_docs_block
+from common import machine, more_seeds_argument, seed_folder, write_docs_block
 
+from introdetect.matching.confidence import logit
 from introdetect.metrics import Reliability, answer_right, evaluate, read_truth, reliability_from
 from introdetect.resources import data_path
 from introdetect.result import read_result
-from introdetect.trust import TRUST_FILE, TrustMap, logit
+from introdetect.trust import TRUST_FILE, TrustMap
 
 REGIMES = ("season", "pairs", "lone", "known")
 MIN_ANSWERS = 12
@@ -126,19 +127,9 @@ def main() -> None:
     parser.add_argument("--predictions", type=Path, default=Path(__file__).resolve().parent / "out" / "heldout")
     parser.add_argument("--fit", action="store_true", help=f"fit the map and write the package's {TRUST_FILE}")
     parser.add_argument("--docs", action="store_true", help="write the report into docs/BENCHMARKS.md")
-    parser.add_argument(
-        "--more",
-        nargs="+",
-        type=Path,
-        default=[],
-        help="corpora of the same size with other seeds (bench/heldout.py --more): their answers under "
-        "PREDICTIONS-s<seed> join the fit and the report",
-    )
+    more_seeds_argument(parser, "their answers (bench/heldout.py --more) under PREDICTIONS-s<seed> join in")
     args = parser.parse_args()
-    sources = [(args.corpus, args.predictions)]
-    for corpus in args.more:
-        seed = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))["seed"]
-        sources.append((corpus, args.predictions.with_name(f"{args.predictions.name}-s{seed}")))
+    sources = [(args.corpus, args.predictions)] + [(c, seed_folder(args.predictions, c)) for c in args.more]
 
     def load(split: str, trust: str, regimes: tuple[str, ...] = REGIMES, use: str | None = None) -> list[Answer]:
         out = []

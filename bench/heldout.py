@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import corpus_parser, machine, write_docs_block
+from common import corpus_parser, machine, more_seeds_argument, seed_folder, write_docs_block
 
 from introdetect import read_labels
 from introdetect.cache import AnalysisCache
@@ -185,14 +185,7 @@ def main() -> None:
         default="shipped",
         help="confidences as each detector gives them (what bench/fit_trust.py fits on) or mapped by the shipped map",
     )
-    parser.add_argument(
-        "--more",
-        nargs="+",
-        type=Path,
-        default=[],
-        help="corpora of the same size built with other seeds: each predicted under OUT-s<seed>, all evaluated "
-        "together (ids prefixed s<seed>: in the figures)",
-    )
+    more_seeds_argument(parser, "each predicted under OUT-s<seed>, all evaluated together (ids prefixed s<seed>:)")
     args = parser.parse_args()
     found_all: dict[str, dict[str, Detection]] = defaultdict(dict)
     truth_all: dict = {}
@@ -200,7 +193,7 @@ def main() -> None:
     described = []
     for k, corpus in enumerate([args.corpus, *args.more]):
         manifest = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
-        out = args.out if k == 0 else args.out.with_name(f"{args.out.name}-s{manifest['seed']}")
+        out = args.out if k == 0 else seed_folder(args.out, corpus)
         prefix = "" if k == 0 else f"s{manifest['seed']}:"
         episodes = sorted((e for e in manifest["episodes"] if e["split"] == args.split), key=lambda e: e["id"])
         by_series: dict[str, list[Path]] = defaultdict(list)

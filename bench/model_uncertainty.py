@@ -28,12 +28,13 @@ from common import corpus_parser, machine, write_docs_block
 
 from introdetect.analysis import analyse_episode
 from introdetect.features.episode import EpisodeFeatures
+from introdetect.features.store import load_features, save_features
+from introdetect.matching.confidence import logit
 from introdetect.metrics import read_truth, reliability_from
 from introdetect.model.infer import IntroModel
 from introdetect.model.job import network_of
 from introdetect.settings import AudioOptions
 from introdetect.timecode import Segment
-from introdetect.trust import logit
 
 MC_PASSES = 30
 """Dropout passes per episode: the share agreeing is then known to about ±0.09 (binomial at 0.5), finer than
@@ -53,23 +54,15 @@ class Row:
     spread_s: float  # median absolute deviation of the dropout passes' starts and ends, s (0 for no intro)
 
 
-def _features(path: Path, cache: Path) -> EpisodeFeatures:
+def cached_features(path: Path, cache: Path) -> EpisodeFeatures:
+    """The episode's features of its default head window, computed once and kept under ``cache`` (the project's
+    feature files, ``features/store.py``)."""
     file = cache / f"{path.stem}.npz"
     if file.exists():
-        with np.load(file, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            frames = {k[2:]: z[k] for k in z.files if k.startswith("f_")}
-        from introdetect.settings import FeatureOptions
-
-        return EpisodeFeatures(frames, meta["scalars"], FeatureOptions(**meta["options"]), meta["duration_s"])
+        return load_features(file)
     features = analyse_episode(path, AudioOptions(), features=True).features
     assert features is not None
-    from dataclasses import asdict
-
-    meta = {"scalars": features.scalars, "options": asdict(features.options), "duration_s": features.duration_s}
-    tmp = file.with_suffix(".tmp.npz")
-    np.savez(tmp, meta=json.dumps(meta), **{f"f_{k}": v for k, v in features.frames.items()})
-    tmp.replace(file)
+    save_features(file, features)
     return features
 
 
@@ -91,7 +84,7 @@ def measure(corpus: Path, split: str, cache: Path, model: IntroModel, net, seed:
     rows = []
     torch.manual_seed(seed)
     for path in videos:
-        features = _features(path, cache)
+        features = cached_features(path, cache)
         inputs = model.inputs_of(features, path.stem)
         first = model.answer(inputs)
         feed = [torch.from_numpy(x[None]) for x in (inputs.patch, inputs.series, inputs.extra)]

@@ -23,8 +23,9 @@ The fused answer's confidence is the deciding detector's, the surer of the two w
 calibrates its own on the corpus it was fitted on (the matcher's by ``matching/confidence.py``, the model's by
 its Platt scaling); before these rules compare them, the pipeline maps every intro candidate's confidence by
 the trust map (``trust.py``: fitted per method on series made from source packages nothing else saw), so that
-"the model is sure" means it is right that often on new material (there, the model's 0.99 was right a fifth
-of the time and overruled the matcher wrongly in 8 of 10 cases; mapped, it no longer does). A fitted combination was tried (``bench/train_fused_confidence.py``): with only 5 wrong answers among
+"the model is likelier" means it is right more often on new material (there, the model's own 0.99 was right a
+fifth of the time and overruled the matcher wrongly in 8 of 10 cases). A fitted combination was tried
+(``bench/train_fused_confidence.py``): with only 5 wrong answers among
 64 to learn from, it came out worse on the test splits than the detectors' own confidences
 (docs/BENCHMARKS.md).
 """

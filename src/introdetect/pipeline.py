@@ -394,12 +394,12 @@ def _season_asks(
 
 
 def _model_clipped(analysed: Analysed, path: Path, options: AudioOptions) -> bool:
-    """The model's intro of this episode ends within CLIPPED_MARGIN_S of its head window's end, which did not
-    reach the episode's end, or reaches the model's last window: the theme runs on past what was heard (held-out packages: lone episodes' 55 s
-    themes at 7:46 answered 7:46–8:00, then refused by the matcher's correct span in two-episode seasons)."""
+    """The model's intro of this episode ends within CLIPPED_MARGIN_S of its head window's end, or reaches the
+    model's last window (centred half a window before it): the theme runs on past what was heard (held-out
+    packages: lone episodes' 55 s themes at 7:46 answered 7:46–8:00, then refused by the matcher's correct span
+    in two-episode seasons). Whether the head reached the episode's end is the caller's to check."""
     for c in analysed.candidates.get(path, []):
         if c.family == "model" and c.kind == Kind.INTRO and c.segment is not None:
-            # the model's last window is centred half a window before the end: a span reaching it is cut there
             curve = c.evidence.curve
             last = curve.times()[-1] if curve is not None and curve.values else options.window_s
             return c.segment.end_s >= min(options.window_s - CLIPPED_MARGIN_S, last)

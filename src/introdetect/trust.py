@@ -5,8 +5,8 @@ matcher's by ``matching/confidence.py``, the model's by its Platt scaling); that
 source recordings as training, so the confidences do not transfer to new material (the trust issue: answers
 at >= 0.9 right 81 % of the time on independent seasons). This map is fitted afterwards, per method that
 decided the intro, on series made from source packages that neither training nor any other fit used (the
-``heldout`` corpus's validation split, ``bench/fit_trust.py``), and maps the fused confidence onto the share
-right there: P(right) = sigmoid(a · logit(confidence) + b + c · [no intro]). The term for "no intro" lets a
+``heldout`` corpus's validation split, both seeds, ``bench/fit_trust.py``), and maps each intro candidate's
+confidence onto the share right there, before fusion weighs them: P(right) = sigmoid(a · logit(confidence) + b + c · [no intro]). The term for "no intro" lets a
 method's "there is none" be trusted less (or more) than its intros: the model's "no intro" at 0.98 was wrong on
 a third of lone episodes that have one.
 
@@ -24,18 +24,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .matching.confidence import logit  # clipped to [1e-4, 1 − 1e-4]: a detector's 1.0 is finite evidence
 from .resources import fitted_model_text
 from .result import Kind, Method, Part
 
 TRUST_FILE = "trust_calibration.json"
-
-LOGIT_CLIP = 1e-4
-"""Confidences are clipped to [1e-4, 1 − 1e-4] before the logit: a detector's 1.0 is finite evidence."""
-
-
-def logit(p: float) -> float:
-    p = min(max(p, LOGIT_CLIP), 1.0 - LOGIT_CLIP)
-    return math.log(p / (1.0 - p))
 
 
 @dataclass(frozen=True)
