@@ -17,7 +17,8 @@ from introdetect.known import IntroLibrary, build_library
 from introdetect.labels import read_labels
 from introdetect.metrics import read_truth
 from introdetect.result import Kind, Method, read_result
-from introdetect.timecode import parse_timecode
+from introdetect.settings import AudioOptions
+from introdetect.timecode import format_timecode, parse_timecode
 
 runner = CliRunner()
 
@@ -113,6 +114,62 @@ def test_lone_unknown_episode_is_answered_by_the_model_alone(tiny_corpus, tmp_pa
     result = runner.invoke(app, ["detect", str(video), "--no-progress", "--use", "matching"])
     assert result.exit_code == 0, result.output
     assert "cannot be matched" in result.output
+
+
+def _whole_second_labels(rows: dict, ids: list[str], path: Path):
+    """The truth rows of ``ids`` as an annotator gives them: the intro in whole seconds, names kept."""
+    labels = {}
+    for vid in ids:
+        row = rows[vid]
+        start, end = (format_timecode(float(round(row[key])), 0) for key in ("start_sec", "end_sec"))
+        labels[vid] = {"name": row["name"], "start": start, "end": end}
+    path.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+    return read_labels(path)
+
+
+def test_a_new_episode_beside_labelled_ones_is_of_their_series(tmp_path: Path) -> None:
+    """Labels name a series in words ("Сериал 05. 1 сезон, 1 серия"); a new file in the same folder named only by
+    its file name ("show05_s01e04") is of that series; in a folder holding two series' labelled videos, or with
+    a label of its own, it keeps its own name."""
+    from introdetect.grouping import SeriesNames, labelled_folders, labelled_videos
+
+    season, mixed = tmp_path / "season", tmp_path / "mixed"
+    season.mkdir(), mixed.mkdir()
+    for name in ("season/show05_s01e01.mp4", "season/show05_s01e04.mp4", "mixed/a1.mp4", "mixed/b1.mp4", "mixed/c.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    rows = {
+        "show05_s01e01": {"name": "Сериал 05. 1 сезон, 1 серия", "start": "0:00:35", "end": "0:01:00"},
+        "a1": {"name": "Сериал A. 1 сезон, 1 серия", "start": "0:00:10", "end": "0:00:30"},
+        "b1": {"name": "Сериал B. 1 сезон, 1 серия", "start": "0:00:10", "end": "0:00:30"},
+    }
+    (tmp_path / "labels.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    labels = read_labels(tmp_path / "labels.json")
+    pairs, missing = labelled_videos(labels, [season, mixed])
+    assert not missing
+    names = SeriesNames(labels, None, labelled_folders(pairs, labels))
+    assert names.of(season / "show05_s01e04.mp4") == names.of(season / "show05_s01e01.mp4") == "сериал 05"
+    assert names.of(mixed / "c.mp4") == "mixed"  # two series labelled there: neither
+    assert names.of(mixed / "a1.mp4") == "сериал a"
+    assert SeriesNames(labels, "Given", labelled_folders(pairs, labels)).of(season / "show05_s01e04.mp4") == "Given"
+    assert SeriesNames(labels).of(season / "show05_s01e04.mp4") == "show05"  # no labelled videos: its own name
+
+
+def test_a_known_series_is_heard_where_its_labels_say(tiny_corpus: Path, tmp_path: Path) -> None:
+    """show05's intros (25 s, at 35.3 s and 49.7 s of the two labelled episodes, whole-second labels) lie past a
+    45 s head window; a new episode (intro 41.3-66.2 s), named only by its file, sits in their folder. The
+    labelled episodes are analysed to hold their labels, the new one is heard further because its series'
+    intros lie late, and it is answered by lookup in its series, within 1 s."""
+    folder = tmp_path / "show05"
+    folder.mkdir()
+    labelled = sorted((tiny_corpus / "train" / "show05").glob("show05_s01e0[12].*"))
+    for video in [*labelled, *(tiny_corpus / "seen" / "show05").glob("show05_s01e04.*")]:
+        shutil.copy(video, folder / video.name)
+    rows = json.loads((tiny_corpus / "truth_train.json").read_text(encoding="utf-8"))
+    labels = _whole_second_labels(rows, ["show05_s01e01", "show05_s01e02"], tmp_path / "labels.json")
+    new = next(folder.glob("show05_s01e04.*"))
+    [d] = detect([new], labels=labels, videos=[folder], options=AudioOptions(window_s=45.0), workers=1)
+    assert d.series == "сериал 05" and d.part(Kind.INTRO).method == Method.KNOWN, d
+    assert _within(d.intro, read_truth(tiny_corpus / "truth_seen.json")["show05_s01e04"].intro, 1.0), d
 
 
 def test_label_audit_flags_a_label_the_audio_contradicts(tiny_corpus, tmp_path):

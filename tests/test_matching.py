@@ -13,6 +13,8 @@ import scipy.signal
 
 from introdetect.analysis import analyse_samples
 from introdetect.detectors import Candidate, RecurringDetector
+from introdetect.known import build_library_from_prints
+from introdetect.labels import Label
 from introdetect.matching.align import shared_segments
 from introdetect.matching.confidence import ConfidenceModel
 from introdetect.matching.index import InvertedIndex
@@ -22,6 +24,7 @@ from introdetect.media import decode_audio
 from introdetect.metrics import read_truth
 from introdetect.result import Kind, Method
 from introdetect.settings import AudioOptions
+from introdetect.timecode import format_timecode
 
 SR = 22_050
 FRAME_RATE = SR / 1024
@@ -243,3 +246,71 @@ def test_an_ident_is_found_from_how_the_episodes_open(tinyparts_corpus) -> None:
         assert abs(span.start_s - real.start_s) <= 0.1 and abs(span.end_s - real.end_s) <= 0.1, (vid, span)
     prints, ids = season("show02")
     assert opening_idents(prints, [truth[i].intro for i in ids], analyse_series(prints, MotifScorer.load()))[1] == 0
+
+
+def _label(vid: str, start_s: float, end_s: float) -> Label:
+    """A label as an annotator gives it: whole seconds."""
+    start, end = float(round(start_s)), float(round(end_s))
+    return Label(vid, "labels.json", format_timecode(start, 0), format_timecode(end, 0), start, end)
+
+
+def test_labels_of_two_versions_of_the_intro_are_kept_and_each_version_is_looked_up(theme) -> None:
+    """A series whose intro comes in two cuts of the same theme (Awakening's seconds 20-27 and 20-34 over noise
+    that differs per episode): labelled episode ``long`` holds the 14 s cut at 30 s, ``short`` the 7 s cut at
+    45 s. That ``short`` lacks the second half is no evidence that ``long``'s label runs on: both labels are
+    kept (before, ``long``'s was stored as 30-37 s, the part the two share), flagged for a look (two episodes
+    cannot tell a longer version from a label that runs on). New episodes are answered with their own version:
+    the long cut at 70 s (70-84 s), the short one at 20 s (20-27 s)."""
+    prints = {
+        "long": analyse_samples(_episode(theme, 21, 150, 30.0, intro_s=14.0), SR, "long"),
+        "short": analyse_samples(_episode(theme, 22, 150, 45.0, intro_s=7.0), SR, "short"),
+    }
+    labels = {"long": _label("long", 30.0, 44.0), "short": _label("short", 45.0, 52.0)}
+    library = build_library_from_prints([(labels[k], prints[k], "show") for k in ("long", "short")])
+    stored = {e.id: e.intro for e in library.entries}
+    assert abs(stored["long"].end_s - 44.0) <= 1.0, stored
+    assert abs(stored["short"].end_s - 52.0) <= 1.0, stored
+    audits = {a.id: a for a in library.audits}
+    assert audits["long"].flagged and "another version" in audits["long"].reason, audits["long"]
+    assert not audits["short"].flagged, audits["short"]
+    for seed, at, length in ((23, 70.0, 14.0), (24, 20.0, 7.0)):
+        episode = analyse_samples(_episode(theme, seed, 150, at, intro_s=length), SR, f"new{seed}")
+        found = library.lookup(episode, "show")
+        assert found is not None and found.intro is not None, found
+        assert abs(found.intro.start_s - at) < 0.5 and abs(found.intro.end_s - (at + length)) < 0.5, (at, found)
+
+
+def test_a_label_that_runs_on_is_flagged_and_does_not_stretch_a_new_episodes_answer(theme) -> None:
+    """Three labelled episodes with the same 7 s intro (Awakening's seconds 20-27 over noise); one label runs
+    10 s on into the story: it is flagged, and a new episode (intro at 80 s) is answered 80-87 s from the
+    references whose intros it holds whole, not stretched by the one that runs on."""
+    at = {"a": 30.0, "b": 45.0, "c": 60.0}
+    prints = {k: analyse_samples(_episode(theme, 30 + i, 150, t), SR, k) for i, (k, t) in enumerate(at.items())}
+    labels = {k: _label(k, t, t + 7.0) for k, t in at.items()}
+    labels["a"] = _label("a", 30.0, 47.0)
+    library = build_library_from_prints([(labels[k], prints[k], "show") for k in at])
+    assert {a.id for a in library.audits if a.flagged} == {"a"}, library.audits
+    found = library.lookup(analyse_samples(_episode(theme, 40, 150, 80.0), SR, "new"), "show")
+    assert found is not None and found.intro is not None, found
+    assert abs(found.intro.start_s - 80.0) < 0.5 and abs(found.intro.end_s - 87.0) < 0.5, found
+    assert "a" not in found.references, found
+
+
+def test_labels_that_agree_where_the_shared_audio_falls_short_are_kept(theme) -> None:
+    """Two labelled episodes with Awakening's seconds 20-34 (14 s) at 30 s and 45 s; in both, loud noise of its
+    own (an effect, 0 dBFS: louder than the theme) covers the first 5 s, so the audio they share starts 5 s late. Both labels put the
+    start at the same bar of the theme: they stand, unflagged (before, both were stored 5 s short)."""
+    rng = np.random.default_rng(50)
+    prints = {}
+    for k, at in (("a", 30.0), ("b", 45.0)):
+        y = _episode(theme, 51 if k == "a" else 52, 150, at, intro_s=14.0)
+        cover = rng.standard_normal(5 * SR).astype(np.float32)  # RMS 1: 0 dBFS
+        y[int(at * SR) : int(at * SR) + cover.size] += cover
+        prints[k] = analyse_samples(y, SR, k)
+    labels = {"a": _label("a", 30.0, 44.0), "b": _label("b", 45.0, 59.0)}
+    library = build_library_from_prints([(labels[k], prints[k], "show") for k in "ab"])
+    audits = {a.id: a for a in library.audits}
+    assert all(a.audio is not None and a.audio.start_s > labels[k].start_s + 2 for k, a in audits.items()), audits
+    stored = {e.id: e.intro for e in library.entries}
+    assert abs(stored["a"].start_s - 30.0) < 0.5 and abs(stored["b"].start_s - 45.0) < 0.5, stored
+    assert not any(a.flagged for a in audits.values()), audits

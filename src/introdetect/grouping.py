@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .labels import Label, LabelSet, parse_episode_name
@@ -35,10 +36,46 @@ def group_series(
     paths: Sequence[str | os.PathLike[str]], labels: LabelSet | None = None, series: str | None = None
 ) -> dict[str, list[Path]]:
     """Episodes by series (``series`` puts them all in one)."""
-    groups: dict[str, list[Path]] = defaultdict(list)
-    for p in paths:
-        groups[series or series_of(p, labels)].append(Path(p))
-    return dict(groups)
+    return SeriesNames(labels, series).group(paths)
+
+
+@dataclass(frozen=True)
+class SeriesNames:
+    """Which series each episode of one ``detect`` call belongs to: ``series`` for all when given; else
+    ``series_of``, except that an episode named by nothing but its file or folder, whose name is no labelled
+    series, belongs to the labelled series whose videos share its folder (``folders``, from
+    ``labelled_folders``). A season's files sit in one folder, while its labels name the series in words
+    ("Сериал 03. 1 сезон, 1 серия") that its new files' names ("show03_s01e03", or a video id) do not share:
+    without this, an episode of a known series would be answered as an unknown one."""
+
+    labels: LabelSet | None = None
+    series: str | None = None
+    folders: Mapping[Path, str] = field(default_factory=dict)
+
+    def of(self, path: str | os.PathLike[str]) -> str:
+        if self.series:
+            return self.series
+        name = series_of(path, self.labels)
+        label = self.labels.get(Path(path).stem) if self.labels is not None else None
+        if label is not None and label.episode is not None or name in self.folders.values():
+            return name
+        return self.folders.get(Path(path).resolve().parent, name)
+
+    def group(self, paths: Sequence[str | os.PathLike[str]]) -> dict[str, list[Path]]:
+        """Episodes by series."""
+        groups: dict[str, list[Path]] = defaultdict(list)
+        for p in paths:
+            groups[self.of(p)].append(Path(p))
+        return dict(groups)
+
+
+def labelled_folders(pairs: Iterable[tuple[Label, Path]], labels: LabelSet) -> dict[Path, str]:
+    """Per folder of labelled videos, the series they belong to, where it is one series (a folder that holds
+    two series' labelled videos names neither)."""
+    found: dict[Path, set[str]] = defaultdict(set)
+    for _, video in pairs:
+        found[Path(video).resolve().parent].add(series_of(video, labels))
+    return {folder: next(iter(names)) for folder, names in found.items() if len(names) == 1}
 
 
 def labelled_videos(

@@ -13,6 +13,7 @@ an episode's analysis and a series' matching are cached by content (``cache.py``
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, as_completed
@@ -27,9 +28,9 @@ from .detectors import DEFAULT_MODEL, FAMILIES, Candidate, DetectorContext, buil
 from .detectors.base import SeriesDetector
 from .errors import SettingsError
 from .fusion import USES, fuse
-from .grouping import group_series, labelled_videos, series_of
+from .grouping import SeriesNames, labelled_folders, labelled_videos
 from .known.library import IntroLibrary, build_library_from_prints
-from .labels import LabelSet
+from .labels import Label, LabelSet
 from .matching.confidence import ConfidenceModel
 from .matching.recurring import EpisodePrint
 from .matching.scoring import MotifScorer
@@ -37,7 +38,15 @@ from .matching.versions import Alignment, FrameCache, align, find_versions
 from .media import episode_id, find_media
 from .result import Detection, DetectResult, Failure, Kind, Method
 from .runner import ProgressHook, Tracker, check_workers, executor, is_cluster, relax_worker_malloc
-from .settings import CLIPPED_MARGIN_S, EXTENDED_WINDOW_S, LATE_MARGIN_S, AudioOptions, MatchingOptions, digest
+from .settings import (
+    CLIPPED_MARGIN_S,
+    EXTENDED_WINDOW_S,
+    LABELLED_REACH_S,
+    LATE_MARGIN_S,
+    AudioOptions,
+    MatchingOptions,
+    digest,
+)
 from .trust import TrustMap, shipped_trust
 
 __all__ = ["DEFAULT_MODEL", "USES", "Candidates", "candidates", "detect"]
@@ -219,8 +228,10 @@ def candidates(
     unique = [path for _, path in assign_ids(find_media(paths), failures)]
     refs: list[Path] = []
     pairs: list = []
+    names = SeriesNames(labels, series)
     if labels is not None and "matching" in families:
         pairs, _ = labelled_videos(labels, videos)
+        names = SeriesNames(labels, series, labelled_folders(pairs, labels))
         seen = {episode_id(p) for p in unique}
         refs = [v for _, v in pairs if episode_id(v) not in seen]
     if library is not None and library.options != matching:
@@ -228,33 +239,36 @@ def candidates(
     context = DetectorContext(None if model is None else str(model), library, scorer, confidence, matching)
     episode_detectors, _ = build_detectors(context, families)  # a bad model file fails here, before decoding
     keys = episode_keys(unique, options, episode_detectors, cache, matching)
-    keys |= episode_keys(refs, options, [], cache, matching)
+    reach = _labelled_reach(pairs, refs, options)
+    for window, members in reach.items():
+        keys |= episode_keys(members, window, [], cache, matching)
     with executor(workers, scheduler, len(unique) + len(refs)) as pool:
         analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress, matching)
-        if refs:
-            more = analyse_many(refs, options, pool, (), cache, keys, progress, matching, "analyse labelled")
+        for window, members in reach.items():
+            more = analyse_many(members, window, pool, (), cache, keys, progress, matching, "analyse labelled")
             analysed.prints.update(more.prints)
             analysed.failures += more.failures
         if pairs:  # labelled episodes with their videos: known intros, beside the library's
             known = build_library_from_prints(
-                [(label, analysed.prints[v], series_of(v, labels)) for label, v in pairs if v in analysed.prints],
+                [(label, analysed.prints[v], names.of(v)) for label, v in pairs if v in analysed.prints],
                 matching,
             )
             merged = IntroLibrary([*(library.entries if library else []), *known.entries], known.audits, matching)
             context = DetectorContext(context.model, merged, scorer, confidence, matching)
+        late = _late_known_series(context.library, options)
         _, series_detectors = build_detectors(context, families)
         # versions of one episode: the season is matched on one of each, the others answered through it
         copies = (
-            _find_copies(unique, analysed, labels, series, matching, cache, keys) if "matching" in families else {}
+            _find_copies(unique, analysed, names, matching, cache, keys) if "matching" in families else {}
         )  # use="model": each episode on its own
         reps = [p for p in unique if p not in copies]
-        found = _series_candidates(reps, analysed, labels, series, series_detectors, pool, cache, keys, progress)
+        found = _series_candidates(reps, analysed, names, series_detectors, pool, cache, keys, progress)
         longer = replace(options, window_s=max(options.window_s, EXTENDED_WINDOW_S))
         extended: set[Path] = set()
         # the evidence asks for more of these heads: analyse them again, longer, and match their seasons again
         # (twice at most: the siblings' intros found further on may show that more episodes' intros lie past)
         for _ in range(2):
-            asked = _needs_longer_head(reps, analysed, found, labels, series, options)
+            asked = _needs_longer_head(reps, analysed, found, names, options, late)
             further = [p for extend, _ in asked for p in extend if p not in extended]
             if not further:
                 break
@@ -268,13 +282,11 @@ def candidates(
             analysed.prints.update(more.prints)  # a file that fails now keeps its first analysis
             analysed.candidates.update(more.candidates)
             seasons = [p for extend, members in asked if set(extend) & set(further) for p in members]
-            found |= _series_candidates(
-                seasons, analysed, labels, series, series_detectors, pool, cache, keys, progress
-            )
+            found |= _series_candidates(seasons, analysed, names, series_detectors, pool, cache, keys, progress)
         for copy, (rep, _) in list(copies.items()):
             if {copy, rep} & extended:  # the longer heads align further: the copy's pieces measured again
                 copies[copy] = (rep, align(analysed.prints[rep], analysed.prints[copy], matching))
-    return _collect(unique, analysed, found, labels, series, failures, copies)
+    return _collect(unique, analysed, found, names, failures, copies)
 
 
 VERSIONS_KEY = "versions-4"
@@ -294,8 +306,7 @@ def _bytes_per_second(path: Path, p: EpisodePrint) -> float:
 def _find_copies(
     unique: list[Path],
     analysed: Analysed,
-    labels: LabelSet | None,
-    series: str | None,
+    names: SeriesNames,
     matching: MatchingOptions,
     cache: AnalysisCache | None,
     keys: dict[Path, EpisodeKey],
@@ -304,7 +315,7 @@ def _find_copies(
     ``matching/versions.py``): its representative (the file with the most bytes per second of the group) and
     how its audio aligns with the representative's. A series' answer is cached under its episodes' keys."""
     out: dict[Path, tuple[Path, Alignment]] = {}
-    for members in group_series([p for p in unique if p in analysed.prints], labels, series).values():
+    for members in names.group([p for p in unique if p in analysed.prints]).values():
         if len(members) < 2:
             continue
         members = sorted(members, key=lambda p: p.name)
@@ -351,25 +362,53 @@ def _as_copy(
     return out
 
 
+def _labelled_reach(
+    pairs: Sequence[tuple[Label, Path]], refs: Sequence[Path], options: AudioOptions
+) -> dict[AudioOptions, list[Path]]:
+    """The labelled videos ``refs`` by the analysis that holds their labelled intro: the default window, or one
+    reaching LABELLED_REACH_S past the label's end (at least EXTENDED_WINDOW_S, in whole minutes): a label past
+    the window says where to listen, and a known intro cut by the window is looked up by its first bars only."""
+    ends = {v: label.end_s for label, v in pairs if label.end_s is not None}
+    out: dict[AudioOptions, list[Path]] = {}
+    for v in refs:
+        needed = ends.get(v, 0.0) + LABELLED_REACH_S
+        longer = max(EXTENDED_WINDOW_S, 60.0 * math.ceil(needed / 60.0))
+        window = options if needed <= options.window_s else replace(options, window_s=longer)
+        out.setdefault(window, []).append(v)
+    return out
+
+
+def _late_known_series(library: IntroLibrary | None, options: AudioOptions) -> set[str]:
+    """The series with a known intro ending within LATE_MARGIN_S of the head window's end, or past it: their new
+    episodes' intros may lie past the window (``_needs_longer_head``)."""
+    if library is None:
+        return set()
+    return {e.series for e in library.entries if e.intro.end_s > options.window_s - LATE_MARGIN_S}
+
+
 def _needs_longer_head(
     unique: list[Path],
     analysed: Analysed,
     found: dict[Path, list[Candidate]],
-    labels: LabelSet | None,
-    series: str | None,
+    names: SeriesNames,
     options: AudioOptions,
+    late_known: set[str],
 ) -> list[tuple[list[Path], list[Path]]]:
     """Per season whose evidence asks for more of some heads: (the episodes to analyse further, to
     EXTENDED_WINDOW_S; every episode of the season, to match again). A season asks when it has two or more
     episodes, matching answered it, and an intro of it starts late in the window (within LATE_MARGIN_S of its
     end) or none was found; it asks for the episodes whose intro matching did not find, or found ending at the
     window's end (CLIPPED_MARGIN_S: the theme runs on past it), and whose head window did not reach their end.
-    Any episode, lone or in a season, whose model intro ends at its window's end asks for its own head too."""
+    Any episode, lone or in a season, whose model intro ends at its window's end asks for its own head too; and
+    in a series of ``late_known`` (``_late_known_series``), any episode whose lookup heard none of its known
+    intros or one cut by the window (``_known_asks``)."""
     if options.window_s >= EXTENDED_WINDOW_S:
         return []
     out: list[tuple[list[Path], list[Path]]] = []
-    for members in group_series([p for p in unique if p in analysed.prints], labels, series).values():
+    for members in names.group([p for p in unique if p in analysed.prints]).values():
         asked = set(_season_asks(members, analysed, found, options))
+        if names.of(members[0]) in late_known:  # a known series whose intros lie late: not heard, or cut
+            asked |= set(_known_asks(members, found, options))
         # the model's intro cut by the window (a lone episode, or one its season's matching did not ask for)
         asked |= {p for p in members if _model_clipped(analysed, p, options)}
         extend = [p for p in members if p in asked and not analysed.prints[p].reached_end]
@@ -393,6 +432,17 @@ def _season_asks(
     return [p for p in members if intros[p] is None or intros[p].end_s >= clipped]
 
 
+def _known_asks(members: list[Path], found: dict[Path, list[Candidate]], options: AudioOptions) -> list[Path]:
+    """The episodes of a known series whose lookup heard none of its known intros, or one that the window cuts."""
+    clipped = options.window_s - CLIPPED_MARGIN_S
+    out = []
+    for p in members:
+        known = [c for c in found.get(p, []) if c.kind == Kind.INTRO and c.method == Method.KNOWN]
+        if known and (known[0].segment is None or known[0].segment.end_s >= clipped):
+            out.append(p)
+    return out
+
+
 def _model_clipped(analysed: Analysed, path: Path, options: AudioOptions) -> bool:
     """The model's intro of this episode ends within CLIPPED_MARGIN_S of its head window's end, or reaches the
     model's last window (centred half a window before it): the theme runs on past what was heard (held-out
@@ -409,8 +459,7 @@ def _model_clipped(analysed: Analysed, path: Path, options: AudioOptions) -> boo
 def _series_candidates(
     unique: list[Path],
     analysed: Analysed,
-    labels: LabelSet | None,
-    series: str | None,
+    names: SeriesNames,
     detectors: Sequence[SeriesDetector],
     pool: Executor,
     cache: AnalysisCache | None,
@@ -420,7 +469,7 @@ def _series_candidates(
     """Each series detector in turn, on the episodes that earlier ones left open for its kinds."""
     groups = {
         name: sorted(members, key=lambda p: p.name)
-        for name, members in group_series([p for p in unique if p in analysed.prints], labels, series).items()
+        for name, members in names.group([p for p in unique if p in analysed.prints]).items()
     }
     found: dict[Path, list[Candidate]] = {}
     answered: dict[Path, set[Kind]] = {}
@@ -440,8 +489,7 @@ def _collect(
     unique: list[Path],
     analysed: Analysed,
     found: dict[Path, list[Candidate]],
-    labels: LabelSet | None,
-    series: str | None,
+    names: SeriesNames,
     failures: list[Failure],
     copies: dict[Path, tuple[Path, Alignment]] | None = None,
 ) -> Candidates:
@@ -468,7 +516,7 @@ def _collect(
             Detection(
                 vid,
                 (),
-                series or series_of(path, labels),
+                names.of(path),
                 str(path),
                 head.duration_s,
                 length + delay if length is not None else None,

@@ -56,6 +56,10 @@ LATE_MARGIN_S = 180.0
 """A sibling's intro starting within this of the head window's end is late: cold opens of one series vary by
 ±20 % in the corpus and by up to two minutes in the real labels, so another episode's may lie past the window."""
 
+LABELLED_REACH_S = 30.0
+"""A labelled video whose label ends past the head window is analysed to this past the label's end: the 5 s the
+library keeps around a known intro (``MatchingOptions.margin_s``), and labels that end a few seconds early."""
+
 CLIPPED_MARGIN_S = 1.0
 """An intro found ending within this of the head window's end was cut by the window, not by the episode: a theme
 that starts late runs on past it (held-out packages: a 57 s theme at 7:40–8:40 was answered 7:46–8:00)."""

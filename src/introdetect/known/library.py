@@ -8,8 +8,10 @@ lookup alone, even when it is the only new episode.
 Labels are whole seconds and sometimes off by a second or more. Where a series has two or more labelled
 episodes, their intros are found again in the audio (the recurring motif that best overlaps the labels)
 and the audio's extent is kept; how far each label is from it is reported (``LabelAudit``), and labels the
-audio contradicts are flagged. A lookup maps the known extent through the alignment of the new episode to
-each reference, then refines it where the new episode and the references still sound alike.
+audio contradicts are flagged; a label that runs past what its partners share, where their own labels end,
+is kept (a season's intro can come in a short and a long cut) and flagged for a look. A lookup maps the known
+extent through the alignment of the new episode to the references of the version it holds, then refines it
+where the new episode and those references still sound alike.
 """
 
 from __future__ import annotations
@@ -28,16 +30,29 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import LibraryFileError
 from ..labels import Label
-from ..matching.align import shared_segments
+from ..matching.align import SharedSegment, shared_segments
 from ..matching.index import InvertedIndex
 from ..matching.landmarks import Landmarks, hash_reach, landmark_hashes
 from ..matching.profile import Profile
-from ..matching.recurring import EpisodePrint, Region, build_regions, query_segments
+from ..matching.recurring import (
+    EpisodePrint,
+    Region,
+    alignment_groups,
+    build_regions,
+    dominant_alignments,
+    query_segments,
+    settle_extent,
+)
 from ..matching.refine import Refiner
 from ..settings import DEFAULT_MATCHING, MatchingOptions
 from ..timecode import Segment
 
 LIBRARY_FORMAT = 1
+
+AGREEING_IOU = 0.8
+"""Two references' known intros, mapped onto a looked-up episode, are the same version of the intro when they
+overlap this much: whole-second labels a second or two apart overlap more than 0.9 on a 20 s intro; a 37 s and
+a 73 s cut of one theme 0.5."""
 
 
 @dataclass(frozen=True)
@@ -89,28 +104,83 @@ def _slice(
     return KnownIntro(label_id, series, intro, label, refined, lo, reference)
 
 
+@dataclass(frozen=True)
+class RefinedLabel:
+    """A labelled episode's intro as the audio shows it (``refine_labels``), and what the partners' own labels
+    say of each boundary (start, end), mapped into their time through the shared stretch:
+
+    * ``partners_at_audio``: every partner's label is where the shared stretch is: the stretch stops there
+      because the partners' intros stop there, not because this episode's does (a longer version of the intro,
+      or the partner's cut short);
+    * ``partners_agree``: every partner's label is where this episode's label is: two annotators put the
+      boundary at the same place of the same theme, while the shared audio falls short of it (speech or
+      effects over one episode's first bars, EQ)."""
+
+    audio: Segment | None
+    reason: str = ""
+    partners_at_audio: tuple[bool, bool] = (False, False)
+    partners_agree: tuple[bool, bool] = (False, False)
+
+
+def _partner_labels(
+    region: Region, audio: Segment, label: Segment, labels: Sequence[Label], rate: float, options: MatchingOptions
+) -> tuple[tuple[bool, bool], tuple[bool, bool]]:
+    """``RefinedLabel``'s two views: whether every partner of ``region`` has its own label's start (end) within
+    ``audit_tolerance_s`` of where ``audio`` starts (ends), and of where ``label`` does, in the partner's time.
+    Of a partner's alignments (a looped theme aligns at several offsets, its loop apart, and the widest need not
+    be the true one), the one under which the two labels agree best (one of at least a third of the strongest
+    one's votes, as ``dominant_alignments`` asks)."""
+    groups: dict[int, list[list[SharedSegment]]] = defaultdict(list)
+    for pieces in alignment_groups(region.members, options):
+        groups[pieces[0].other].append(pieces)
+    at_audio, agree = [bool(groups)] * 2, [bool(groups)] * 2
+    for other, alignments in groups.items():
+        theirs = labels[other].segment
+        if theirs is None:
+            return (False, False), (False, False)
+        strongest = max(sum(s.votes for s in pieces) for pieces in alignments)
+
+        def mapped(seg: SharedSegment, t: float) -> float:
+            return seg.other_frame(t * rate) / rate
+
+        seg = min(
+            (pieces[0] for pieces in alignments if 3 * sum(s.votes for s in pieces) >= strongest),
+            key=lambda g: abs(mapped(g, label.start_s) - theirs.start_s) + abs(mapped(g, label.end_s) - theirs.end_s),
+        )
+        for side, (heard, said, their) in enumerate(
+            ((audio.start_s, label.start_s, theirs.start_s), (audio.end_s, label.end_s, theirs.end_s))
+        ):
+            at_audio[side] &= abs(mapped(seg, heard) - their) <= options.audit_tolerance_s
+            agree[side] &= abs(mapped(seg, said) - their) <= options.audit_tolerance_s
+    return (at_audio[0], at_audio[1]), (agree[0], agree[1])
+
+
 def refine_labels(
     prints: Sequence[EpisodePrint], labels: Sequence[Label], options: MatchingOptions = DEFAULT_MATCHING
-) -> list[tuple[Segment | None, str]]:
+) -> list[RefinedLabel]:
     """The intro of each labelled episode of one series as its audio shows it: of the stretches it shares
-    with the series' other labelled episodes, the one that best overlaps its label, refined frame by frame.
-    (None, reason) where no shared stretch overlaps the label."""
+    with the series' other labelled episodes, the one that best overlaps its label, refined frame by frame;
+    and what the partners' labels say of its boundaries (``RefinedLabel``). No audio (and the reason)
+    where no shared stretch overlaps the label."""
     if len(prints) < 2:
-        return [(None, "only labelled episode of its series: nothing to compare with") for _ in prints]
+        return [RefinedLabel(None, "only labelled episode of its series: nothing to compare with") for _ in prints]
     rate = prints[0].profile.frame_rate
     index = InvertedIndex([landmark_hashes(p.landmarks.peaks, 1.0, options) for p in prints], options)
     segments = query_segments(index, prints, rate, options)
     refiner = Refiner(prints, options)
-    result: list[tuple[Segment | None, str]] = []
+    result: list[RefinedLabel] = []
     for e, label in enumerate(labels):
         segment = label.segment
         regions = build_regions(e, segments[e], options) if segment is not None else []
         scored = [(Segment(r.start / rate, max(r.end, r.start + 1) / rate).iou(segment), r) for r in regions]
         best = max(scored, key=lambda x: x[0], default=(0.0, None))
         if best[1] is None or best[0] < 0.3:
-            result.append((None, "no audio shared with the series' other labelled episodes overlaps the label"))
+            result.append(
+                RefinedLabel(None, "no audio shared with the series' other labelled episodes overlaps the label")
+            )
             continue
-        result.append((refiner.refine(best[1]), ""))
+        audio = refiner.refine(best[1])
+        result.append(RefinedLabel(audio, "", *_partner_labels(best[1], audio, segment, labels, rate, options)))
     return result
 
 
@@ -142,6 +212,32 @@ def _intro_region(episode: EpisodePrint, regions: Sequence[Region], options: Mat
 
     opening = [r for r in good if not closing(r)]
     return max(opening or good, key=lambda r: (r.votes, -r.start))
+
+
+def _mapped(t: float, entry: KnownIntro, seg: SharedSegment, rate: float) -> float:
+    """A time of a known intro's reference episode in the looked-up episode's time, through ``seg``."""
+    return (t * rate - entry.first_frame - seg.offset) / seg.speed / rate
+
+
+def _agreeing_references(
+    chosen: Sequence[KnownIntro], region: Region, rate: float, options: MatchingOptions
+) -> dict[int, list[SharedSegment]]:
+    """The references the episode's intro is answered from: per reference heard in ``region`` its pieces at
+    its dominant alignment, kept where its known intro, mapped onto the episode, agrees with the one the
+    episode's audio holds best (the most of it heard, less what is not heard). Two versions of a series'
+    intro (a 37 s cut and a 73 s one) map to different spans: an episode of the short version holds the long
+    one's first half only, an episode of the long one holds all of both; the median of the two is neither."""
+    partners = dominant_alignments(region.members, options)
+    spans: dict[int, Segment] = {}
+    held: dict[int, float] = {}
+    for k, pieces in partners.items():
+        entry, seg = chosen[k], pieces[0]
+        start, end = _mapped(entry.intro.start_s, entry, seg, rate), _mapped(entry.intro.end_s, entry, seg, rate)
+        spans[k] = Segment(max(0.0, start), max(end, start + 0.1))
+        heard = Segment(min(s.start for s in pieces) / rate, max(s.end for s in pieces) / rate)
+        held[k] = 2 * spans[k].overlap_s(heard) - spans[k].duration_s
+    top = max(held, key=lambda k: (held[k], sum(s.votes for s in partners[k])))
+    return {k: pieces for k, pieces in partners.items() if spans[k].iou(spans[top]) >= AGREEING_IOU}
 
 
 class IntroLibrary:
@@ -191,31 +287,27 @@ class IntroLibrary:
         if not segments:
             return None
         region = _intro_region(episode, build_regions(0, segments, o), o)
-        partners = {}
-        for m in sorted(region.members, key=lambda s: -s.votes):
-            partners.setdefault(m.other, m)
-        mapped = []
-        for ref_index, seg in partners.items():
-            entry = chosen[ref_index]
-            start = (entry.intro.start_s * rate - entry.first_frame - seg.offset) / seg.speed / rate
-            end = (entry.intro.end_s * rate - entry.first_frame - seg.offset) / seg.speed / rate
-            mapped.append((start, end))
+        partners = _agreeing_references(chosen, region, rate, o)
+        mapped = [
+            [_mapped(t, chosen[k], pieces[0], rate) for t in (chosen[k].intro.start_s, chosen[k].intro.end_s)]
+            for k, pieces in partners.items()
+        ]
         m = np.median(np.array(mapped), axis=0)
         expected = Segment(max(0.0, float(m[0])), max(float(m[1]), float(m[0]) + 0.1))
-        # refine against the references, as a series' episodes are refined against each other
+        # refine against the references of that version, as a series' episodes are refined against each other
+        # (the region's extent as those references hear it: another version's would cut it short); the
+        # references follow the episode in ``prints``: their indices move up by one
         prints = [episode] + [e.reference for e in chosen]
-        # the references follow the episode in ``prints``: their indices move up by one
-        shifted = replace(region, members=[replace(m, other=m.other + 1) for m in region.members])
-        audio = Refiner(prints, o).refine(shifted)
-        agreeing = len(partners)
-        confidence = 1.0 - 0.5 ** (agreeing + min(region.votes, 400) / 100)
+        agreeing = [replace(m, other=m.other + 1) for m in region.members if m.other in partners]
+        audio = Refiner(prints, o).refine(settle_extent(replace(region, members=agreeing), o))
+        confidence = 1.0 - 0.5 ** (len(partners) + min(region.votes, 400) / 100)
         references = tuple(chosen[i].id for i in partners)
         if audio.duration_s < o.min_coverage * expected.duration_s:
             # a few seconds of the theme, not the intro: a quoted bar in a score cue, or a chance match
             return Lookup(None, float(confidence), references)
         start, end = expected.start_s, expected.end_s
-        best_ref, best_seg = max(partners.items(), key=lambda item: item[1].votes)
-        reference = chosen[best_ref].reference
+        best_ref, pieces = max(partners.items(), key=lambda item: sum(s.votes for s in item[1]))
+        best_seg, reference = pieces[0], chosen[best_ref].reference
         for side, heard, said in (("start", audio.start_s, expected.start_s), ("end", audio.end_s, expected.end_s)):
             if abs(heard - said) <= o.audit_tolerance_s:
                 start, end = (heard, end) if side == "start" else (start, heard)
@@ -331,34 +423,60 @@ class IntroLibrary:
 
 
 def reconcile(
-    label: Segment, audio: Segment, episode: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING
+    label: Segment,
+    audio: Segment,
+    episode: EpisodePrint,
+    options: MatchingOptions = DEFAULT_MATCHING,
+    refined: RefinedLabel | None = None,
 ) -> tuple[Segment, bool, str]:
-    """Where a label (or a known intro mapped onto a new episode) and the audio disagree, which to believe.
+    """Where a label and the audio disagree, which to believe.
 
     Per boundary: within ``audit_tolerance_s`` the audio's (it is precise to a frame); further apart, the label's
     when what lies between the two is quiet (a fade or a soft first bar is part of an intro, yet gives the
-    audio nothing to match), the audio's when it is loud (the label cuts into other sound, or the intro was
-    trimmed in this episode): then the label is contradicted. Returns (segment, contradicted, reason)."""
+    audio nothing to match); the audio's when it is loud (the label cuts into other sound): then the label is
+    contradicted. Where the audio's boundary lies inside the label, what the partners' labels say
+    (``refined``, a ``RefinedLabel``) weighs too: where they agree with this label through the alignment, the
+    label stands (two annotators, one place; the shared audio falls short under speech or effects); where they
+    lie at the audio's boundary, the label stands but is flagged: the others may hold a shorter version of the
+    intro (that they lack a part is no evidence that this label is wrong), or this label runs on into the
+    story, which two episodes cannot tell apart. A lookup hears which version a new episode holds
+    (``_agreeing_references``), so a kept label that runs on does not stretch the answers.
+    Returns (segment, flagged, reason)."""
+    refined = refined or RefinedLabel(audio)
     rate = episode.profile.frame_rate
     loudness = episode.profile.loudness_db
     quiet_below = float(np.percentile(loudness, 95)) - options.quiet_db if loudness.size else 0.0
-    chosen, notes = [], []
-    for name, said, heard in (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s)):
+    chosen, notes, flagged = [], [], False
+    for side, (name, said, heard) in enumerate(
+        (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s))
+    ):
         if abs(said - heard) <= options.audit_tolerance_s:
             chosen.append(heard)
             continue
+        inside = heard > said if side == 0 else heard < said
         lo, hi = sorted((int(said * rate), int(heard * rate)))
         between = loudness[max(lo, 0) : max(hi, lo + 1)]
+        away = f"{name} {said - heard:+.1f} s from the audio"
         # quiet throughout (a fade): its loud quarter still quiet; speech has pauses, but its loud quarter is not
         if between.size and float(np.percentile(between, 75)) < quiet_below:
             chosen.append(said)
-            notes.append(f"{name} {said - heard:+.1f} s from the audio over quiet sound (kept)")
+            notes.append(f"{away} over quiet sound (kept)")
+        elif inside and refined.partners_agree[side]:
+            chosen.append(said)
+            notes.append(f"{away}, where the other labelled episodes' labels {name} too (kept)")
+        elif inside and refined.partners_at_audio[side]:
+            chosen.append(said)
+            flagged = True
+            notes.append(
+                f"{away} shared with the other labelled episodes, whose intros {name} there: another version of "
+                "the intro, or a label that runs on (kept; check it)"
+            )
         else:
             chosen.append(heard)
-            notes.append(f"{name} {said - heard:+.1f} s from the audio, over other sound")
-    contradicted = any("other sound" in n for n in notes)
+            flagged = True
+            notes.append(f"{away}, over other sound")
     segment = Segment(chosen[0], max(chosen[1], chosen[0] + 0.1))
-    return segment, contradicted, "; ".join(notes) or "label agrees with the audio"
+    return segment, flagged, "; ".join(notes) or "label agrees with the audio"
 
 
 def build_library_from_prints(
@@ -377,7 +495,8 @@ def build_library_from_prints(
     for series, members in sorted(by_series.items()):
         members.sort(key=lambda lp: lp[0].id)
         found = refine_labels([p for _, p in members], [lb for lb, _ in members], options)
-        for (label, p), (audio, reason) in zip(members, found, strict=True):
+        for (label, p), refined in zip(members, found, strict=True):
+            audio, reason = refined.audio, refined.reason
             assert label.segment is not None
             if label.segment.start_s >= p.duration_s - 1.0:
                 audits.append(
@@ -393,7 +512,7 @@ def build_library_from_prints(
                 continue
             intro, flagged = label.segment, False
             if audio is not None:
-                intro, flagged, reason = reconcile(label.segment, audio, p, options)
+                intro, flagged, reason = reconcile(label.segment, audio, p, options, refined)
             elif len(members) >= 2:
                 flagged = True
             # the audit speaks of the media's timeline, where the user gave the label

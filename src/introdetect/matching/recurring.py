@@ -198,18 +198,23 @@ def build_regions(
         starts[k], ends[k] = seg.start, seg.end
         regions.append(Region(episode, seg.start, seg.end, [seg], seg.votes))
     for region in regions:
-        # one extent per partner (its pieces joined), then what partners agree on: the start is their median
-        # (a partner whose logo happens to sit at the intro's offset reaches back into the logo), the end a
-        # high quantile (a trimmed partner stops early)
-        # (other alignments with a partner, a repeated section or its logo nearby, do not count)
-        dominant = dominant_alignments(region.members, options).values()
-        starts = np.array([min(s.start for s in pieces) for pieces in dominant])
-        ends = np.array([max(s.end for s in pieces) for pieces in dominant])
-        region.start = int(np.percentile(starts, 50))
-        region.end = int(np.percentile(ends, 75))
-        iqr = np.subtract(*np.percentile(starts, [75, 25])) + np.subtract(*np.percentile(ends, [75, 25]))
-        region.spread = float(iqr) / 2
+        settle_extent(region, options)
     return regions
+
+
+def settle_extent(region: Region, options: MatchingOptions = DEFAULT_MATCHING) -> Region:
+    """Set the region's extent (and spread) from its members, and return it: one extent per partner (its pieces
+    joined), then what partners agree on: the start is their median (a partner whose logo happens to sit at
+    the intro's offset reaches back into the logo), the end a high quantile (a trimmed partner stops early).
+    Other alignments with a partner (a repeated section, its logo nearby) do not count."""
+    dominant = dominant_alignments(region.members, options).values()
+    starts = np.array([min(s.start for s in pieces) for pieces in dominant])
+    ends = np.array([max(s.end for s in pieces) for pieces in dominant])
+    region.start = int(np.percentile(starts, 50))
+    region.end = int(np.percentile(ends, 75))
+    iqr = np.subtract(*np.percentile(starts, [75, 25])) + np.subtract(*np.percentile(ends, [75, 25]))
+    region.spread = float(iqr) / 2
+    return region
 
 
 def region_summary(profile: Profile, region: Region, frames: int | None = None) -> np.ndarray:
