@@ -8,6 +8,7 @@ detector's own confidence and with the shipped map (fusion then weighs mapped co
 
     python bench/heldout.py --corpus bench/out/corpus-heldout --split validation --trust own
     python bench/fit_trust.py --corpus bench/out/corpus-heldout --fit            # writes the package's map
+    python bench/fit_trust.py --corpus bench/out/corpus-heldout --fit --methods known   # one method refitted
     python bench/heldout.py --corpus bench/out/corpus-heldout --split validation  # the shipped map
     python bench/heldout.py --corpus bench/out/corpus-heldout --split test --trust own
     python bench/heldout.py --corpus bench/out/corpus-heldout --split test
@@ -127,6 +128,13 @@ def main() -> None:
     parser.add_argument("--predictions", type=Path, default=Path(__file__).resolve().parent / "out" / "heldout")
     parser.add_argument("--fit", action="store_true", help=f"fit the map and write the package's {TRUST_FILE}")
     parser.add_argument("--docs", action="store_true", help="write the report into docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=sorted(FITS),
+        help="with --fit: refit these methods only, the shipped map's others kept (a change that moves one "
+        "detector's answers alone: the others' fits would come out the same from the same answers)",
+    )
     more_seeds_argument(parser, "their answers (bench/heldout.py --more) under PREDICTIONS-s<seed> join in")
     args = parser.parse_args()
     sources = [(args.corpus, args.predictions)] + [(c, seed_folder(args.predictions, c)) for c in args.more]
@@ -146,21 +154,28 @@ def main() -> None:
 
     more = f" --more {' '.join(str(c) for c in args.more)}" if args.more else ""
     if args.fit:
+        chosen = args.methods or sorted(FITS)
         fitting = []
-        for method, (regimes, use) in FITS.items():
+        for method in chosen:
+            regimes, use = FITS[method]
             fitting += [a for a in load("validation", "own", regimes, use) if a.method == method]
-        trust = TrustMap(fit(fitting))
+        shipped = TrustMap.load()
+        kept = {m: v for m, v in shipped.methods.items() if m not in chosen}
+        trust = TrustMap({**kept, **fit(fitting)})
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
         ).stdout.strip()
+        methods = f" --methods {' '.join(args.methods)}" if args.methods else ""
         provenance = {
-            "command": f"python bench/fit_trust.py --corpus {args.corpus}{more} --fit",
+            "command": f"python bench/fit_trust.py --corpus {args.corpus}{more} --fit{methods}",
             "date": str(date.today()),
             "commit": commit,
             "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
-            + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in FITS),
+            + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in chosen),
             "right": "both ends of the intro within ±1 s, or no intro where there is none",
         }
+        if kept:  # the methods not refitted keep the fit they came from
+            provenance["kept"] = {"methods": sorted(kept), "from": shipped.provenance}
         path = data_path(TRUST_FILE)
         path.write_text(json.dumps(TrustMap(trust.methods, provenance).to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
