@@ -221,9 +221,9 @@ def _mapped(t: float, entry: KnownIntro, seg: SharedSegment, rate: float) -> flo
 
 def _agreeing_references(
     chosen: Sequence[KnownIntro], region: Region, rate: float, options: MatchingOptions
-) -> dict[int, list[SharedSegment]]:
+) -> dict[int, tuple[list[SharedSegment], Segment]]:
     """The references the episode's intro is answered from: per reference heard in ``region`` its pieces at
-    its dominant alignment, kept where its known intro, mapped onto the episode, agrees with the one the
+    its dominant alignment and its known intro mapped onto the episode, kept where that agrees with the one the
     episode's audio holds best (the most of it heard, less what is not heard). Two versions of a series'
     intro (a 37 s cut and a 73 s one) map to different spans: an episode of the short version holds the long
     one's first half only, an episode of the long one holds all of both; the median of the two is neither."""
@@ -237,7 +237,7 @@ def _agreeing_references(
         heard = Segment(min(s.start for s in pieces) / rate, max(s.end for s in pieces) / rate)
         held[k] = 2 * spans[k].overlap_s(heard) - spans[k].duration_s
     top = max(held, key=lambda k: (held[k], sum(s.votes for s in partners[k])))
-    return {k: pieces for k, pieces in partners.items() if spans[k].iou(spans[top]) >= AGREEING_IOU}
+    return {k: (pieces, spans[k]) for k, pieces in partners.items() if spans[k].iou(spans[top]) >= AGREEING_IOU}
 
 
 class IntroLibrary:
@@ -287,13 +287,10 @@ class IntroLibrary:
         if not segments:
             return None
         region = _intro_region(episode, build_regions(0, segments, o), o)
-        partners = _agreeing_references(chosen, region, rate, o)
-        mapped = [
-            [_mapped(t, chosen[k], pieces[0], rate) for t in (chosen[k].intro.start_s, chosen[k].intro.end_s)]
-            for k, pieces in partners.items()
-        ]
-        m = np.median(np.array(mapped), axis=0)
-        expected = Segment(max(0.0, float(m[0])), max(float(m[1]), float(m[0]) + 0.1))
+        agree = _agreeing_references(chosen, region, rate, o)
+        partners = {k: pieces for k, (pieces, _) in agree.items()}
+        m = np.median(np.array([(span.start_s, span.end_s) for _, span in agree.values()]), axis=0)
+        expected = Segment(float(m[0]), max(float(m[1]), float(m[0]) + 0.1))
         # refine against the references of that version, as a series' episodes are refined against each other
         # (the region's extent as those references hear it: another version's would cut it short); the
         # references follow the episode in ``prints``: their indices move up by one
