@@ -314,3 +314,24 @@ def test_labels_that_agree_where_the_shared_audio_falls_short_are_kept(theme) ->
     stored = {e.id: e.intro for e in library.entries}
     assert abs(stored["a"].start_s - 30.0) < 0.5 and abs(stored["b"].start_s - 45.0) < 0.5, stored
     assert not any(a.flagged for a in audits.values()), audits
+
+
+def test_a_boundary_bridged_across_a_pause_moves_to_the_labels_side() -> None:
+    """Loudness per frame (21.5 frames/s): an ident 0-0.37 s (-16 dB), a pause to 1.44 s (-45 dB), the sting
+    from 1.44 s (-15 dB). The audio's start at 0 s, the label's at 1 s: the intro starts where the sound resumes,
+    1.44 s. A fade-in (quiet, then loud, nothing before it) and a pause shorter than PAUSE_S move nothing; the
+    end mirrors the start."""
+    from introdetect.known.library import PAUSE_S, _after_pause
+
+    rate = FRAME_RATE
+    t = np.arange(int(6 * rate)) / rate
+    loudness = np.where(t < 0.37, -16.0, np.where(t < 1.44, -45.0, -15.0))
+    start = _after_pause(loudness, rate, 0.0, 1.0, 0, -36.0, 1.0)
+    assert start is not None and abs(start - 1.44) < 1.5 / rate, start
+    fade = np.where(t < 1.0, -45.0, -15.0)
+    assert _after_pause(fade, rate, 0.0, 1.0, 0, -36.0, 1.0) is None
+    short = np.where((t > 0.37) & (t < 0.37 + PAUSE_S / 2), -45.0, -15.0)
+    assert _after_pause(short, rate, 0.0, 1.0, 0, -36.0, 1.0) is None
+    mirrored = loudness[::-1]  # the sting ends at 6 - 1.44 s, a pause, then another piece to the end
+    end = _after_pause(mirrored, rate, 6.0, 5.0, 1, -36.0, 1.0)
+    assert end is not None and abs(end - (6.0 - 1.44)) < 1.5 / rate, end

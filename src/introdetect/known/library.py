@@ -128,8 +128,9 @@ def _partner_labels(
     """``RefinedLabel``'s two views: whether every partner of ``region`` has its own label's start (end) within
     ``audit_tolerance_s`` of where ``audio`` starts (ends), and of where ``label`` does, in the partner's time.
     Of a partner's alignments (a looped theme aligns at several offsets, its loop apart, and the widest need not
-    be the true one), the one under which the two labels agree best (one of at least a third of the strongest
-    one's votes, as ``dominant_alignments`` asks)."""
+    be the true one), the one under which one boundary of the two labels agrees best (the other may differ: a
+    trimmed or a longer cut), of those with at least a third of the strongest one's votes (as
+    ``dominant_alignments`` asks)."""
     groups: dict[int, list[list[SharedSegment]]] = defaultdict(list)
     for pieces in alignment_groups(region.members, options):
         groups[pieces[0].other].append(pieces)
@@ -145,7 +146,9 @@ def _partner_labels(
 
         seg = min(
             (pieces[0] for pieces in alignments if 3 * sum(s.votes for s in pieces) >= strongest),
-            key=lambda g: abs(mapped(g, label.start_s) - theirs.start_s) + abs(mapped(g, label.end_s) - theirs.end_s),
+            key=lambda g: min(
+                abs(mapped(g, label.start_s) - theirs.start_s), abs(mapped(g, label.end_s) - theirs.end_s)
+            ),
         )
         for side, (heard, said, their) in enumerate(
             ((audio.start_s, label.start_s, theirs.start_s), (audio.end_s, label.end_s, theirs.end_s))
@@ -305,8 +308,16 @@ class IntroLibrary:
         start, end = expected.start_s, expected.end_s
         best_ref, pieces = max(partners.items(), key=lambda item: sum(s.votes for s in item[1]))
         best_seg, reference = pieces[0], chosen[best_ref].reference
+        loudness = episode.profile.loudness_db
+        quiet_below = float(np.percentile(loudness, 95)) - o.quiet_db if loudness.size else 0.0
         for side, heard, said in (("start", audio.start_s, expected.start_s), ("end", audio.end_s, expected.end_s)):
             if abs(heard - said) <= o.audit_tolerance_s:
+                outward = heard < said if side == "start" else heard > said
+                k = 0 if side == "start" else 1
+                paused = (
+                    _after_pause(loudness, rate, heard, said, k, quiet_below, o.audit_tolerance_s) if outward else None
+                )
+                heard = heard if paused is None else paused  # an ident before the sting, bridged by the alignment
                 start, end = (heard, end) if side == "start" else (start, heard)
                 continue
             if side == "start":
@@ -419,6 +430,51 @@ class IntroLibrary:
         return cls(entries, audits, options)
 
 
+PAUSE_S = 0.3
+"""A quiet run this long between the audio's boundary and a label's close by is a pause between two pieces (a
+network ident's decay, then the title sting a second later): the shared audio bridged them because both episodes
+open alike, and the label's side of the pause is the intro. The shortest gap between an ident and a sting in the
+corpora is 0.9 s; a theme's own rests inside the label's second of slack are not in question."""
+
+
+def _after_pause(
+    loudness: np.ndarray, rate: float, heard: float, said: float, side: int, quiet_below: float, slack_s: float
+) -> float | None:
+    """Where a boundary lies when the audio's (``heard``) reaches outward past the label's (``said``, within
+    ``slack_s``) across a pause: loud sound, then at least PAUSE_S of quiet, then the label's side. The start:
+    where the sound resumes after the last such pause before the label's (+ slack); the end: where the first
+    such pause after the label's (− slack) begins. None where no pause lies there."""
+    quiet = loudness < quiet_below
+    run = max(1, int(round(PAUSE_S * rate)))
+    if side == 0:
+        lo, hi = max(int(heard * rate), 0), min(int(np.ceil((said + slack_s) * rate)), quiet.size)
+        loud_seen, k, found = False, lo, None
+        while k < hi:
+            if not quiet[k]:
+                loud_seen, k = True, k + 1
+                continue
+            j = k
+            while j < hi and quiet[j]:
+                j += 1
+            if loud_seen and j - k >= run and j < hi:
+                found = j
+            k = j
+        return None if found is None else found / rate
+    lo, hi = max(int((said - slack_s) * rate), 0), min(int(np.ceil(heard * rate)), quiet.size)
+    k = lo
+    while k < hi:
+        if not quiet[k]:
+            k += 1
+            continue
+        j = k
+        while j < hi and quiet[j]:
+            j += 1
+        if j - k >= run and j < hi and k > lo:
+            return k / rate
+        k = j
+    return None
+
+
 def reconcile(
     label: Segment,
     audio: Segment,
@@ -447,10 +503,19 @@ def reconcile(
     for side, (name, said, heard) in enumerate(
         (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s))
     ):
-        if abs(said - heard) <= options.audit_tolerance_s:
-            chosen.append(heard)
-            continue
         inside = heard > said if side == 0 else heard < said
+        if abs(said - heard) <= options.audit_tolerance_s:
+            paused = (
+                None
+                if inside
+                else _after_pause(loudness, rate, heard, said, side, quiet_below, options.audit_tolerance_s)
+            )
+            chosen.append(heard if paused is None else paused)
+            if paused is not None:
+                notes.append(
+                    f"{name} at {paused:.1f} s: the audio shared before it lies across a pause (another piece)"
+                )
+            continue
         lo, hi = sorted((int(said * rate), int(heard * rate)))
         between = loudness[max(lo, 0) : max(hi, lo + 1)]
         away = f"{name} {said - heard:+.1f} s from the audio"
