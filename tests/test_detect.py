@@ -127,36 +127,50 @@ def _whole_second_labels(rows: dict, ids: list[str], path: Path):
     return read_labels(path)
 
 
-def test_a_new_episode_beside_labelled_ones_is_of_their_series(tmp_path: Path) -> None:
-    """Labels name a series in words ("Сериал 05. 1 сезон, 1 серия"); a new file in the same folder named only by
-    its file name ("show05_s01e04") is of that series; in a folder holding two series' labelled videos, or with
-    a label of its own, it keeps its own name."""
-    from introdetect.grouping import SeriesNames, labelled_folders, labelled_videos
+def test_a_new_episode_named_as_labelled_ones_are_is_of_their_series(tmp_path: Path) -> None:
+    """Labels name a series in words ("Сериал 05. 1 сезон, 1 серия"); a new file named as the labelled videos'
+    files are ("show05_s01e04" beside "show05_s01e01"), or a video id in the folder of one series' labelled
+    ids, is of that series; another show's file beside them, a folder of two series' labelled ids, or a file
+    with a label of its own keep their own names."""
+    from introdetect.grouping import SeriesNames, labelled_aliases, labelled_videos
 
-    season, mixed = tmp_path / "season", tmp_path / "mixed"
-    season.mkdir(), mixed.mkdir()
-    for name in ("season/show05_s01e01.mp4", "season/show05_s01e04.mp4", "mixed/a1.mp4", "mixed/b1.mp4", "mixed/c.mp4"):
+    season, ids, mixed = tmp_path / "season", tmp_path / "ids", tmp_path / "mixed"
+    names_on_disk = (
+        "season/show05_s01e01.mp4",
+        "season/show05_s01e04.mp4",
+        "season/Other.Show.S01E02.mp4",
+        "ids/-220020068_456241671.mp4",
+        "ids/-220020068_456241699.mp4",
+        "mixed/a1.mp4",
+        "mixed/b1.mp4",
+        "mixed/c.mp4",
+    )
+    for name in names_on_disk:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     rows = {
         "show05_s01e01": {"name": "Сериал 05. 1 сезон, 1 серия", "start": "0:00:35", "end": "0:01:00"},
+        "-220020068_456241671": {"name": "Берлин. 1 сезон, 1 серия", "start": "0:00:10", "end": "0:00:30"},
         "a1": {"name": "Сериал A. 1 сезон, 1 серия", "start": "0:00:10", "end": "0:00:30"},
         "b1": {"name": "Сериал B. 1 сезон, 1 серия", "start": "0:00:10", "end": "0:00:30"},
     }
     (tmp_path / "labels.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     labels = read_labels(tmp_path / "labels.json")
-    pairs, missing = labelled_videos(labels, [season, mixed])
+    pairs, missing = labelled_videos(labels, [season, ids, mixed])
     assert not missing
-    names = SeriesNames(labels, None, labelled_folders(pairs, labels))
+    names = SeriesNames(labels, None, labelled_aliases(pairs, labels))
     assert names.of(season / "show05_s01e04.mp4") == names.of(season / "show05_s01e01.mp4") == "сериал 05"
+    assert names.of(season / "Other.Show.S01E02.mp4") == "other show"
+    assert names.of(ids / "-220020068_456241699.mp4") == "берлин"
     assert names.of(mixed / "c.mp4") == "mixed"  # two series labelled there: neither
     assert names.of(mixed / "a1.mp4") == "сериал a"
-    assert SeriesNames(labels, "Given", labelled_folders(pairs, labels)).of(season / "show05_s01e04.mp4") == "Given"
+    assert SeriesNames(labels, "Given", labelled_aliases(pairs, labels)).of(season / "show05_s01e04.mp4") == "Given"
     assert SeriesNames(labels).of(season / "show05_s01e04.mp4") == "show05"  # no labelled videos: its own name
 
 
 def test_a_known_series_is_heard_where_its_labels_say(tiny_corpus: Path, tmp_path: Path) -> None:
     """show05's intros (25 s, at 35.3 s and 49.7 s of the two labelled episodes, whole-second labels) lie past a
-    45 s head window; a new episode (intro 41.3-66.2 s), named only by its file, sits in their folder. The
+    45 s head window; a new episode (intro 41.3-66.2 s), named only by its file, sits beside them. The
     labelled episodes are analysed to hold their labels, the new one is heard further because its series'
     intros lie late, and it is answered by lookup in its series, within 1 s."""
     folder = tmp_path / "show05"

@@ -42,24 +42,23 @@ def group_series(
 @dataclass(frozen=True)
 class SeriesNames:
     """Which series each episode of one ``detect`` call belongs to: ``series`` for all when given; else
-    ``series_of``, except that an episode named by nothing but its file or folder, whose name is no labelled
-    series, belongs to the labelled series whose videos share its folder (``folders``, from
-    ``labelled_folders``). A season's files sit in one folder, while its labels name the series in words
-    ("Сериал 03. 1 сезон, 1 серия") that its new files' names ("show03_s01e03", or a video id) do not share:
-    without this, an episode of a known series would be answered as an unknown one."""
+    ``series_of``, except that an episode without a label of its own is named by ``aliases`` (from
+    ``labelled_aliases``): the name its file or folder gives (``show03`` from ``show03_s01e03.mkv``, or its
+    folder's for a video id) is, for the labelled videos it shares with, the series their labels name in words
+    ("Сериал 03. 1 сезон, 1 серия"). Without it an episode of a known series is answered as an unknown one."""
 
     labels: LabelSet | None = None
     series: str | None = None
-    folders: Mapping[Path, str] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     def of(self, path: str | os.PathLike[str]) -> str:
         if self.series:
             return self.series
         name = series_of(path, self.labels)
         label = self.labels.get(Path(path).stem) if self.labels is not None else None
-        if label is not None and label.episode is not None or name in self.folders.values():
+        if label is not None and label.episode is not None:
             return name
-        return self.folders.get(Path(path).resolve().parent, name)
+        return self.aliases.get(name, name)
 
     def group(self, paths: Sequence[str | os.PathLike[str]]) -> dict[str, list[Path]]:
         """Episodes by series."""
@@ -69,13 +68,13 @@ class SeriesNames:
         return dict(groups)
 
 
-def labelled_folders(pairs: Iterable[tuple[Label, Path]], labels: LabelSet) -> dict[Path, str]:
-    """Per folder of labelled videos, the series they belong to, where it is one series (a folder that holds
-    two series' labelled videos names neither)."""
-    found: dict[Path, set[str]] = defaultdict(set)
+def labelled_aliases(pairs: Iterable[tuple[Label, Path]], labels: LabelSet) -> dict[str, str]:
+    """Per name that labelled videos' files or folders give (``series_of`` without labels), the series their
+    labels name, where that is one series and another name (two series' videos named alike name neither)."""
+    found: dict[str, set[str]] = defaultdict(set)
     for _, video in pairs:
-        found[Path(video).resolve().parent].add(series_of(video, labels))
-    return {folder: next(iter(names)) for folder, names in found.items() if len(names) == 1}
+        found[series_of(video)].add(series_of(video, labels))
+    return {own: next(iter(named)) for own, named in found.items() if len(named) == 1 and own not in named}
 
 
 def labelled_videos(

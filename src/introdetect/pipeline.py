@@ -28,7 +28,7 @@ from .detectors import DEFAULT_MODEL, FAMILIES, Candidate, DetectorContext, buil
 from .detectors.base import SeriesDetector
 from .errors import SettingsError
 from .fusion import USES, fuse
-from .grouping import SeriesNames, labelled_folders, labelled_videos
+from .grouping import SeriesNames, labelled_aliases, labelled_videos
 from .known.library import IntroLibrary, build_library_from_prints
 from .labels import Label, LabelSet
 from .matching.confidence import ConfidenceModel
@@ -231,7 +231,7 @@ def candidates(
     names = SeriesNames(labels, series)
     if labels is not None and "matching" in families:
         pairs, _ = labelled_videos(labels, videos)
-        names = SeriesNames(labels, series, labelled_folders(pairs, labels))
+        names = SeriesNames(labels, series, labelled_aliases(pairs, labels))
         seen = {episode_id(p) for p in unique}
         refs = [v for _, v in pairs if episode_id(v) not in seen]
     if library is not None and library.options != matching:
