@@ -131,6 +131,10 @@ def _partner_labels(
     be the true one), the one under which one boundary of the two labels agrees best (the other may differ: a
     trimmed or a longer cut), of those with at least a third of the strongest one's votes (as
     ``dominant_alignments`` asks)."""
+
+    def mapped(seg: SharedSegment, t: float) -> float:  # this episode's time in the partner's
+        return seg.other_frame(t * rate) / rate
+
     groups: dict[int, list[list[SharedSegment]]] = defaultdict(list)
     for pieces in alignment_groups(region.members, options):
         groups[pieces[0].other].append(pieces)
@@ -140,10 +144,6 @@ def _partner_labels(
         if theirs is None:
             return (False, False), (False, False)
         strongest = max(sum(s.votes for s in pieces) for pieces in alignments)
-
-        def mapped(seg: SharedSegment, t: float) -> float:
-            return seg.other_frame(t * rate) / rate
-
         seg = min(
             (pieces[0] for pieces in alignments if 3 * sum(s.votes for s in pieces) >= strongest),
             key=lambda g: min(
@@ -309,18 +309,15 @@ class IntroLibrary:
         best_ref, pieces = max(partners.items(), key=lambda item: sum(s.votes for s in item[1]))
         best_seg, reference = pieces[0], chosen[best_ref].reference
         loudness = episode.profile.loudness_db
-        quiet_below = float(np.percentile(loudness, 95)) - o.quiet_db if loudness.size else 0.0
-        for side, heard, said in (("start", audio.start_s, expected.start_s), ("end", audio.end_s, expected.end_s)):
+        quiet_below = _quiet_below(loudness, o)
+        for side, (heard, said) in enumerate(((audio.start_s, expected.start_s), (audio.end_s, expected.end_s))):
             if abs(heard - said) <= o.audit_tolerance_s:
-                outward = heard < said if side == "start" else heard > said
-                k = 0 if side == "start" else 1
-                paused = (
-                    _after_pause(loudness, rate, heard, said, k, quiet_below, o.audit_tolerance_s) if outward else None
-                )
-                heard = heard if paused is None else paused  # an ident before the sting, bridged by the alignment
-                start, end = (heard, end) if side == "start" else (start, heard)
+                # an ident before the sting, bridged by the alignment: the boundary after the pause
+                paused = _after_pause(loudness, rate, heard, said, side, quiet_below, o.audit_tolerance_s)
+                heard = heard if paused is None else paused
+                start, end = (heard, end) if side == 0 else (start, heard)
                 continue
-            if side == "start":
+            if side == 0:
                 continue  # intros are cut at the end; a start that the audio misplaces has speech over it
             # the new episode and its known intro part ways at the end: believe the audio where the reference
             # still sounds there (this episode's intro was cut short), the mapping where the reference is
@@ -329,12 +326,8 @@ class IntroLibrary:
             ref_lo, ref_hi = (int(round(t * rate * best_seg.speed + best_seg.offset)) for t in (lo, hi))
             ref_loudness = reference.profile.loudness_db
             stretch = ref_loudness[max(ref_lo, 0) : max(min(ref_hi, ref_loudness.size), max(ref_lo, 0) + 1)]
-            loud = (
-                stretch.size
-                and float(np.percentile(stretch, 75)) >= float(np.percentile(ref_loudness, 95)) - o.quiet_db
-            )
-            if loud:
-                start, end = (heard, end) if side == "start" else (start, heard)
+            if stretch.size and float(np.percentile(stretch, 75)) >= _quiet_below(ref_loudness, o):
+                end = heard
         return Lookup(Segment(start, max(end, start + 0.1)), float(confidence), references)
 
     # --- storage ----------------------------------------------------------------------------------------
@@ -437,42 +430,30 @@ open alike, and the label's side of the pause is the intro. The shortest gap bet
 corpora is 0.9 s; a theme's own rests inside the label's second of slack are not in question."""
 
 
+def _quiet_below(loudness: np.ndarray, options: MatchingOptions) -> float:
+    """The level under which an episode's sound is quiet: ``quiet_db`` under its loud frames (95th percentile)."""
+    return float(np.percentile(loudness, 95)) - options.quiet_db if loudness.size else 0.0
+
+
 def _after_pause(
     loudness: np.ndarray, rate: float, heard: float, said: float, side: int, quiet_below: float, slack_s: float
 ) -> float | None:
     """Where a boundary lies when the audio's (``heard``) reaches outward past the label's (``said``, within
-    ``slack_s``) across a pause: loud sound, then at least PAUSE_S of quiet, then the label's side. The start:
-    where the sound resumes after the last such pause before the label's (+ slack); the end: where the first
-    such pause after the label's (− slack) begins. None where no pause lies there."""
-    quiet = loudness < quiet_below
-    run = max(1, int(round(PAUSE_S * rate)))
+    ``slack_s``) across a pause: at least PAUSE_S of quiet with loud sound on both sides. The start: where the
+    sound resumes after the last such pause up to the label's (+ slack); the end: where the first such pause
+    from the label's (− slack) begins. None where no pause lies there, or the audio's boundary lies inside."""
+    if (heard >= said) if side == 0 else (heard <= said):
+        return None
     if side == 0:
-        lo, hi = max(int(heard * rate), 0), min(int(np.ceil((said + slack_s) * rate)), quiet.size)
-        loud_seen, k, found = False, lo, None
-        while k < hi:
-            if not quiet[k]:
-                loud_seen, k = True, k + 1
-                continue
-            j = k
-            while j < hi and quiet[j]:
-                j += 1
-            if loud_seen and j - k >= run and j < hi:
-                found = j
-            k = j
-        return None if found is None else found / rate
-    lo, hi = max(int((said - slack_s) * rate), 0), min(int(np.ceil(heard * rate)), quiet.size)
-    k = lo
-    while k < hi:
-        if not quiet[k]:
-            k += 1
-            continue
-        j = k
-        while j < hi and quiet[j]:
-            j += 1
-        if j - k >= run and j < hi and k > lo:
-            return k / rate
-        k = j
-    return None
+        lo, hi = max(int(heard * rate), 0), min(int(np.ceil((said + slack_s) * rate)), loudness.size)
+    else:
+        lo, hi = max(int((said - slack_s) * rate), 0), min(int(np.ceil(heard * rate)), loudness.size)
+    quiet = np.concatenate([[False], loudness[lo:hi] < quiet_below, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))  # quiet runs [a, b) of the stretch, in pairs
+    runs = [(a, b) for a, b in edges.reshape(-1, 2) if b - a >= PAUSE_S * rate and a > 0 and b < hi - lo]
+    if not runs:
+        return None
+    return (lo + runs[-1][1]) / rate if side == 0 else (lo + runs[0][0]) / rate
 
 
 def reconcile(
@@ -498,18 +479,14 @@ def reconcile(
     refined = refined or RefinedLabel(audio)
     rate = episode.profile.frame_rate
     loudness = episode.profile.loudness_db
-    quiet_below = float(np.percentile(loudness, 95)) - options.quiet_db if loudness.size else 0.0
+    quiet_below = _quiet_below(loudness, options)
     chosen, notes, flagged = [], [], False
     for side, (name, said, heard) in enumerate(
         (("start", label.start_s, audio.start_s), ("end", label.end_s, audio.end_s))
     ):
         inside = heard > said if side == 0 else heard < said
         if abs(said - heard) <= options.audit_tolerance_s:
-            paused = (
-                None
-                if inside
-                else _after_pause(loudness, rate, heard, said, side, quiet_below, options.audit_tolerance_s)
-            )
+            paused = _after_pause(loudness, rate, heard, said, side, quiet_below, options.audit_tolerance_s)
             chosen.append(heard if paused is None else paused)
             if paused is not None:
                 notes.append(
