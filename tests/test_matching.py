@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.signal
+from conftest import debian_package
 
 from introdetect.analysis import analyse_samples
 from introdetect.detectors import Candidate, RecurringDetector
@@ -199,6 +200,31 @@ def test_a_motif_longer_than_any_intro_is_never_the_intro() -> None:
 
     analysis = SeriesAnalysis([], [motif(362.0), motif(96.0), motif(180.0)], np.array([1.0, 1.0, 0.9]))
     assert implausible_motifs(analysis) == [0]
+
+
+def test_a_title_sting_over_a_bed_the_season_shares_is_its_intro(theme) -> None:
+    """A 4 s sting of a real recording at another time in each of five episodes, over an ambience bed that
+    every episode loops from another point (sonic-pi's ``ambi_lunar_land``, as the held-out show10's): the
+    bed recurs across whole episodes at many offsets, thinly; the sting, densely. The sting is a region of its
+    own, found in every episode to the sample's second (before ``region_density_ratio``, it joined the bed's
+    region wherever the bed's stretch was stronger, and no intro was found)."""
+    bed = decode_audio(
+        debian_package("sonic-pi-samples") / "usr/share/sonic-pi/samples/ambi_lunar_land.flac",
+        AudioOptions(window_s=40),
+    )
+    starts = [60.0, 75.0, 52.0, 90.0, 66.0]
+    prints = []
+    for k, at in enumerate(starts):
+        y = _episode(theme, k, 240.0, None) * 10 ** (-10 / 20)  # noise at -45 dBFS
+        phase = int(np.random.default_rng(100 + k).integers(bed.size))
+        loop = np.tile(bed, y.size // bed.size + 2)[phase : phase + y.size]
+        y += loop * (10 ** (-48 / 20) / (np.sqrt(np.mean(bed**2)) + 1e-9))
+        y[int(at * SR) : int(at * SR) + 4 * SR] += theme[20 * SR : 24 * SR]
+        prints.append(analyse_samples(y, SR, f"e{k}"))
+    answers = RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series("bed", prints)
+    for at, found in zip(starts, answers, strict=True):
+        assert found is not None and found[0].segment is not None, found
+        assert abs(found[0].segment.start_s - at) < 0.5 and abs(found[0].segment.end_s - (at + 4.0)) < 0.5, found
 
 
 def test_a_score_cue_that_opens_episodes_and_recurs_later_is_no_ident() -> None:

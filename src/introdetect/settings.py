@@ -330,6 +330,11 @@ class MatchingOptions:
     25 fps in one release and 24 in another); other speeds are rare in broadcast."""
     region_overlap: float = 0.5
     """Two stretches of one episode are the same region when they overlap by half the shorter one."""
+    region_density_ratio: float = 4.0
+    """...unless the shorter, under half the other's length, holds this many times more shared hashes per
+    second: then it is other sound over it (a 4 s title sting inside a bed that two episodes share: 77 hashes
+    a second against 2, held-out show10), and it makes a region of its own. Parts of one sound matched by
+    different partners differ in density by what is mixed over them (under 3×). 0: off."""
     dbscan_eps: float = 1.2
     """Largest distance, in standard deviations of the series' region summaries (RMS over dimensions), at which
     two regions still sound alike. Regions of one motif differ only by what is mixed over them (~0.3–0.8);

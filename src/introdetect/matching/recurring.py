@@ -32,7 +32,9 @@ from .profile import Profile
 @dataclass(frozen=True)
 class EpisodePrint:
     """What matching needs of one episode: its landmark peaks and its frame profile, of the head window; the
-    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits."""
+    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits;
+    and, where the evidence asked for it, of the rest past the head (``story``, to the file's end: where the
+    scenes that recaps and previews replay lie)."""
 
     id: str
     landmarks: Landmarks
@@ -41,6 +43,7 @@ class EpisodePrint:
     reached_end: bool = False  # the episode ended inside the analysis window (its end credits may be in it)
     start_s: float = 0.0  # where frame 0 lies in the file (0 for the head; the tail's start for a tail)
     tail: EpisodePrint | None = None
+    story: EpisodePrint | None = None
     # where the decoded stream's first sample lies on the media's timeline (its delay against the container's
     # start, already applied by the decode: what precedes it is silence); recorded, never added again
     audio_start_s: float = 0.0
@@ -181,25 +184,45 @@ def dominant_alignments(
 def build_regions(
     episode: int, segments: Sequence[SharedSegment], options: MatchingOptions = DEFAULT_MATCHING
 ) -> list[Region]:
-    """Group one episode's shared segments into regions, strongest first."""
+    """Group one episode's shared segments into regions, strongest first. A segment joins the region it overlaps
+    most (``region_overlap``) among those whose first segment is of its kind (``_one_sound``)."""
     regions: list[Region] = []
     ordered = sorted(segments, key=lambda s: (-s.votes, s.other, s.start))
     starts = np.zeros(len(ordered), dtype=np.int64)  # each region's extent while grouping: its first segment's
     ends = np.zeros(len(ordered), dtype=np.int64)
+    densities = np.zeros(len(ordered))  # its first segment's votes per frame
     for seg in ordered:
         k = len(regions)
         if k:
-            best = int(np.argmax(_overlaps(starts[:k], ends[:k], seg.start, seg.end)))
-            overlap = _overlaps(starts[best : best + 1], ends[best : best + 1], seg.start, seg.end)[0]
-            if overlap >= options.region_overlap:
+            overlaps = _overlaps(starts[:k], ends[:k], seg.start, seg.end)
+            overlaps[~_one_sound(seg, starts[:k], ends[:k], densities[:k], options)] = -1.0
+            best = int(np.argmax(overlaps))
+            if overlaps[best] >= options.region_overlap:
                 regions[best].members.append(seg)
                 regions[best].votes += seg.votes
                 continue
         starts[k], ends[k] = seg.start, seg.end
+        densities[k] = seg.votes / max(seg.end - seg.start, 1)
         regions.append(Region(episode, seg.start, seg.end, [seg], seg.votes))
     for region in regions:
         settle_extent(region, options)
     return regions
+
+
+def _one_sound(
+    seg: SharedSegment, starts: np.ndarray, ends: np.ndarray, densities: np.ndarray, options: MatchingOptions
+) -> np.ndarray:
+    """Per region (its first segment's extent and votes per frame), whether ``seg`` may be the same sound: not
+    a stretch under half as long as the other and ``region_density_ratio`` times as dense (a title sting over
+    an ambience bed two episodes share, or the bed under it), which is other sound over it."""
+    length = max(seg.end - seg.start, 1)
+    lengths = np.maximum(ends - starts, 1)
+    density = seg.votes / length
+    shorter, longer = np.minimum(lengths, length), np.maximum(lengths, length)
+    short_dense = np.where(length < lengths, density, densities)
+    long_thin = np.where(length < lengths, densities, density)
+    ratio = options.region_density_ratio
+    return ~((2 * shorter < longer) & (short_dense > ratio * long_thin)) if ratio > 0 else np.ones(len(starts), bool)
 
 
 def settle_extent(region: Region, options: MatchingOptions = DEFAULT_MATCHING) -> Region:
@@ -226,6 +249,12 @@ def region_summary(profile: Profile, region: Region, frames: int | None = None) 
     return np.concatenate([profile.mfcc(start, end, 13)[:, 1:].mean(axis=0), profile.contrast(start, end).mean(axis=0)])
 
 
+def _iou(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Intersection over union of [start, end] with many regions at once."""
+    inter = np.minimum(ends, end) - np.maximum(starts, start)
+    return inter / np.maximum(1, np.maximum(ends, end) - np.minimum(starts, start))
+
+
 def _links(regions: Sequence[Sequence[Region]], overlap: float) -> dict[int, dict[int, dict[int, int]]]:
     """For every region (by id), the regions of other episodes it shares a segment with: {other episode:
     {region id: votes}}; a link found from either side counts for both."""
@@ -241,9 +270,11 @@ def _links(regions: Sequence[Sequence[Region]], overlap: float) -> dict[int, dic
                     continue
                 lo, hi = int(seg.other_frame(seg.start)), int(seg.other_frame(seg.end))
                 overlaps = _overlaps(*extents[seg.other], lo, hi)
-                best = int(np.argmax(overlaps))
-                if overlaps[best] < overlap:
+                if overlaps.max() < overlap:
                     continue
+                # of the regions it overlaps enough, the one most like it in extent: a sting's stretch links to
+                # the sting's region, not to the bed's around it (``build_regions``)
+                best = int(np.argmax(np.where(overlaps >= overlap, _iou(*extents[seg.other], lo, hi), -1.0)))
                 target = regions[seg.other][best]
                 links[id(region)][seg.other][id(target)] += seg.votes
                 links[id(target)][region.episode][id(region)] += seg.votes
