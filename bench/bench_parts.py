@@ -1,6 +1,6 @@
 """Every part of an episode on a corpus split, as a user runs it: one `introdetect detect` call over the split's
-folder (start-up included, nothing cached), against ffmpeg decoding the same head and tail windows (two at a
-time, as detect's two workers do), in one run; then the intro's figures (strata: stings, recaps, idents), each
+folder (start-up included, nothing cached), against ffmpeg decoding what it analysed of each episode (its head as
+far as it was heard, and its tail; two at a time, as detect's two workers do), in one run; then the intro's figures (strata: stings, recaps, idents), each
 other kind's and the harm (story inside marked parts), written to docs/BENCHMARKS.md.
 
     python bench/bench_parts.py --corpus bench/out/corpus-parts --split test
@@ -20,19 +20,23 @@ from common import corpus_parser, floor_command, machine, write_docs_block
 
 from introdetect.analysis import tail_length_s
 from introdetect.metrics import FIGURE_COLUMNS, KIND_COLUMNS, evaluate, figure_rows, harm_line, kind_rows, read_truth
-from introdetect.result import read_result
+from introdetect.result import Detection, read_result
 from introdetect.settings import AudioOptions
 
 
-def _floor(paths: list[Path], durations: dict[str, float], workers: int) -> float:
-    """Seconds for ffmpeg to decode each episode's head window and tail, ``workers`` at a time."""
+def _floor(paths: list[Path], durations: dict[str, float], workers: int, analysed: dict[str, Detection]) -> float:
+    """Seconds for ffmpeg to decode what ``detect`` analysed of each episode (``analysed``: its answers), ``workers``
+    at a time: its head window as far as it was heard (``Detection.analysed_s``: 900 s where the evidence asked
+    for more), and its tail."""
     options = AudioOptions()
 
     def one(path: Path) -> None:
         length = durations[path.stem]
-        subprocess.run(floor_command(path, min(length, options.window_s)), check=True)
+        found = analysed.get(path.stem)
+        head = found.analysed_s if found is not None and found.analysed_s else options.window_s
+        subprocess.run(floor_command(path, min(length, head)), check=True)
         tail = tail_length_s(options, length)
-        if length > options.window_s and tail > 0:
+        if length > head and tail > 0:
             command = floor_command(path, tail)
             command[command.index("-t") : command.index("-t") + 2] = ["-sseof", f"-{tail:.3f}"]
             subprocess.run(command, check=True)
@@ -71,9 +75,10 @@ def main() -> None:
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     detect_s = time.perf_counter() - start
-    floor_s = _floor(paths, durations, args.workers)
+    found = {d.id: d for d in read_result(result)}
+    floor_s = _floor(paths, durations, args.workers, found)
     truth = read_truth(args.corpus / f"truth_{args.split}.json")
-    evaluation = evaluate({d.id: d for d in read_result(result)}, truth)
+    evaluation = evaluate(found, truth)
     keep = {
         "overall",
         "short",
@@ -92,8 +97,8 @@ def main() -> None:
         f"`python bench/bench_parts.py --corpus {args.corpus} --split {args.split} --docs`, {date.today()}, "
         f"{machine()}; corpus `{manifest['size']}` seed {manifest['seed']}, {len(episodes)} episodes of "
         f"{len({e['series'] for e in episodes})} series unseen in training.\n\n"
-        f"Cost, one `detect` call (start-up included, no cache) against ffmpeg decoding the same head and tail "
-        f"windows, {args.workers} at a time: **{detect_s:.1f} s vs {floor_s:.1f} s = {detect_s / floor_s:.2f}×** "
+        f"Cost, one `detect` call (start-up included, no cache) against ffmpeg decoding the heads (as far "
+        f"as heard) and tails it analysed, {args.workers} at a time: **{detect_s:.1f} s vs {floor_s:.1f} s = {detect_s / floor_s:.2f}×** "
         f"({detect_s / len(episodes):.2f} s per episode).\n\n"
         "The intro, by stratum (`after_ident`: an ident opens the episode):\n\n"
         + _table(FIGURE_COLUMNS, intro_rows)

@@ -22,13 +22,14 @@ import numpy as np
 
 from ..matching.recurring import EpisodePrint, Motif
 from ..matching.refine import Refiner
+from ..matching.scoring import motif_features
 from ..matching.series import analyse_series
 from ..result import Evidence, Kind, Match, Method
 from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 2
+VERSION = 3
 """Bumped when the rule below changes what it answers (it enters the detector's key, hence the cache key)."""
 
 MIN_CREDITS_S = 5.0
@@ -80,14 +81,25 @@ def _length_s(motif: Motif, tails: Sequence[EpisodePrint]) -> float:
     )
 
 
-def credits_motif(motifs: Sequence[Motif], tails: Sequence[EpisodePrint]) -> Motif | None:
-    """The credits among the tails' motifs (the module's rule), or None."""
-    fit = [
-        m for m in motifs if len(m.regions) >= max(2, MIN_SHARE * len(tails)) and _length_s(m, tails) >= MIN_CREDITS_S
-    ]
-    if not fit:
+def credits_motif(
+    motifs: Sequence[Motif], tails: Sequence[EpisodePrint], options: MatchingOptions = DEFAULT_MATCHING
+) -> Motif | None:
+    """The credits among the tails' motifs (the module's rule), or None. Of the motifs recurring in at least
+    MIN_SHARE of the tails, those ``region_density_ratio`` times thinner in shared hashes than the densest are
+    background (an ambience bed every episode loops recurs in every tail, at the bed's level) and never the
+    credits; of the rest, the one in the most episodes (the longest among equals) is, unless it is shorter than
+    MIN_CREDITS_S: then what recurs most regularly at the end is a logo or a sting too short to be called
+    credits, and a motif of fewer episodes is a score cue that fell late in some; no credits are answered (a
+    wrong "Next episode" mark costs more than none)."""
+    common = [m for m in motifs if len(m.regions) >= max(2, MIN_SHARE * len(tails))]
+    if not common:
         return None
-    return max(fit, key=lambda m: (len(m.regions), _length_s(m, tails)))
+    density = {id(m): f.density for m, f in zip(common, motif_features(list(common), list(tails), options))}
+    densest = max(density.values())
+    ratio = options.region_density_ratio
+    foreground = [m for m in common if ratio <= 0 or ratio * density[id(m)] >= densest]
+    best = max(foreground, key=lambda m: (len(m.regions), _length_s(m, tails)))
+    return best if _length_s(best, tails) >= MIN_CREDITS_S else None
 
 
 def confidence_of(share: float, agreement: float) -> float:
@@ -125,7 +137,7 @@ class CreditsDetector:
         if len(tails) < 2:
             return out
         # the season's recurring motifs, found in the tails as the intro's are in the heads
-        motif = credits_motif(analyse_series(tails, None, self.options).motifs, tails)
+        motif = credits_motif(analyse_series(tails, None, self.options).motifs, tails, self.options)
         share = 0.0 if motif is None else len(motif.regions) / len(tails)
         refiner = Refiner(tails, self.options)
         for e, i in enumerate(have):
