@@ -118,3 +118,18 @@ def test_a_lone_episodes_intro_cut_by_the_window_is_heard_further(tinyparts_corp
     assert abs(cut.intro.end_s - real.end_s) <= 1.0, cut.intro  # measured: 60.5 s for 60.8 s
     (whole,) = detect([folder / "show02_s01e02.mp4"], options=AudioOptions(window_s=58.0), workers=1)
     assert whole.analysed_s == 58.0  # the model found no intro cut there (its intro lies at 55.8-67.1 s)
+
+
+def test_a_score_cue_opening_the_cold_open_is_no_recaps_sting() -> None:
+    """A recap starts at its sting, a short piece heard at the same place of other episodes; a 30 s score cue
+    that opens the cold open of two episodes is heard at the same place too, but is no sting, and the chance
+    matches after it are no recap (our parts corpus's show06 e06: 0.6-14.4 s marked, 13.8 s of story)."""
+    from introdetect.detectors.replay import _Layout, _Piece, _with_sting
+    from introdetect.timecode import Segment
+
+    layout = _Layout(intro=Segment(150.0, 230.0), credits=None)
+    replays = Segment(4.6, 14.4)
+    cue = _Piece(0.6, 30.6, 1, 0.5, True)
+    assert _with_sting(replays, [cue], layout.ident) is None
+    sting = _Piece(2.0, 3.6, 1, 2.1, True)
+    assert _with_sting(replays, [cue, sting], layout.ident) == Segment(2.0, 14.4)

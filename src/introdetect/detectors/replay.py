@@ -33,7 +33,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 7
+VERSION = 8
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -60,6 +60,11 @@ STING_GAP_S = 3.0
 
 IDENT_END_S = 0.5
 """A piece starting before the ident's end less this is the ident, never a recap's sting."""
+
+STING_MAX_S = 4.0
+"""The longest piece taken for a "previously on" or "next time" sting (s): an announcer's line or a sting lasts
+1–3 s; a score cue or a theme is longer (our parts corpus's show06: a 30 s cue opening the cold open of two
+episodes started a recap of chance matches after it)."""
 
 
 @dataclass(frozen=True)
@@ -174,12 +179,14 @@ def _chain(replays: list[_Piece], first_by: float) -> tuple[Segment | None, int]
 
 def _with_sting(span: Segment, pieces: list[_Piece], ident: Segment | None = None) -> Segment | None:
     """``span`` started at a structural piece (the part's sting, recurring at the same place of other episodes)
-    that ends just before it, never the ident; None without one: a run of replayed pieces that no sting
+    that ends just before it and is short (STING_MAX_S: a score cue under the cold open of several episodes is
+    no sting), never the ident; None without one: a run of replayed pieces that no sting
     announces is more likely a score cue heard elsewhere than a recap (a wrong skip costs more than a miss)."""
     stings = [
         p
         for p in pieces
         if p.structural
+        and p.end_s - p.start_s <= STING_MAX_S
         and p.start_s <= span.start_s + 0.5
         and p.end_s >= span.start_s - STING_GAP_S
         and (ident is None or p.start_s >= ident.end_s - IDENT_END_S)
@@ -283,6 +290,7 @@ class ReplayDetector:
             STING_GAP_S,
             IDENT_END_S,
             MIN_PIECES,
+            STING_MAX_S,
         )
         return digest(self.name, VERSION, constants, ABSENT_CONFIDENCE, self.options.settings_hash)
 
