@@ -44,6 +44,7 @@ from introdetect.metrics import (
     answer_right,
     evaluate,
     harm_line,
+    harm_of,
     read_truth,
     reliability_rows,
 )
@@ -141,6 +142,15 @@ def _pairs_line(evaluation: Evaluation, pairs: list[tuple[str, str]]) -> str:
     return f"pairs where both episodes have an intro: {shared}; both within ±1 s: {right} ({share})"
 
 
+def _exported_harm(found: dict[str, Detection], truth: dict) -> str:
+    """The harm of what exports mark at the default --min-confidence (unsure parts left out, as a player gets
+    them), beside the harm of every answer."""
+    harm = harm_of({vid: d.sure_only(DEFAULT_MIN_CONFIDENCE) for vid, d in found.items()}, {v: truth[v] for v in found})
+    if not harm.episodes:
+        return ""
+    return f"; as exported at --min-confidence {DEFAULT_MIN_CONFIDENCE:g}: {harm.over} of {harm.episodes} over 5 s"
+
+
 def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: list[tuple[str, str]]) -> str:
     evaluation = evaluate(found, {vid: truth[vid] for vid in found})
     o = evaluation.overall
@@ -148,7 +158,8 @@ def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: lis
         f"**{name}** ({o.episodes} episodes, {o.with_intro} with an intro): within ±1 s "
         f"{o.hits.get('±1s', float('nan')):.0%}, F1 {o.f1:.2f}, false intros {o.fp} of {o.no_intro}"
         + (f"; {_pairs_line(evaluation, pairs)}" if name == "pairs" else "")
-        + (f"; {harm_line(evaluation)}" if harm_line(evaluation) else ""),
+        + (f"; {harm_line(evaluation)}" if harm_line(evaluation) else "")
+        + _exported_harm(found, truth),
         "",
         "| " + " | ".join(RELIABILITY_COLUMNS) + " |",
         "|" + "---|" * len(RELIABILITY_COLUMNS),
