@@ -1,7 +1,8 @@
 """Every part of an episode on a corpus split, as a user runs it: one `introdetect detect` call over the split's
-folder (start-up included, nothing cached), against ffmpeg decoding what it analysed of each episode (its head as
-far as it was heard, and its tail; two at a time, as detect's two workers do), in one run; then the intro's figures (strata: stings, recaps, idents), each
-other kind's and the harm (story inside marked parts), written to docs/BENCHMARKS.md.
+folder (start-up included, nothing cached), against ffmpeg decoding what it analysed of each episode (its head
+as far as it was heard, and its tail; two at a time, as detect's two workers do), in one run; then the intro's
+figures (strata: stings, recaps, idents), each other kind's and the harm (story inside marked parts), written to
+docs/BENCHMARKS.md.
 
     python bench/bench_parts.py --corpus bench/out/corpus-parts --split test
 """
@@ -98,7 +99,8 @@ def main() -> None:
         f"{machine()}; corpus `{manifest['size']}` seed {manifest['seed']}, {len(episodes)} episodes of "
         f"{len({e['series'] for e in episodes})} series unseen in training.\n\n"
         f"Cost, one `detect` call (start-up included, no cache) against ffmpeg decoding the heads (as far "
-        f"as heard) and tails it analysed, {args.workers} at a time: **{detect_s:.1f} s vs {floor_s:.1f} s = {detect_s / floor_s:.2f}×** "
+        f"as heard) and tails it analysed, {args.workers} at a time: "
+        f"**{detect_s:.1f} s vs {floor_s:.1f} s = {detect_s / floor_s:.2f}×** "
         f"({detect_s / len(episodes):.2f} s per episode).\n\n"
         "The intro, by stratum (`after_ident`: an ident opens the episode):\n\n"
         + _table(FIGURE_COLUMNS, intro_rows)

@@ -39,6 +39,7 @@ from common import corpus_parser, machine, more_seeds_argument, seed_folder, wri
 from introdetect import read_labels
 from introdetect.cache import AnalysisCache
 from introdetect.metrics import (
+    HARM_S,
     RELIABILITY_COLUMNS,
     Evaluation,
     answer_right,
@@ -145,10 +146,14 @@ def _pairs_line(evaluation: Evaluation, pairs: list[tuple[str, str]]) -> str:
 def _exported_harm(found: dict[str, Detection], truth: dict) -> str:
     """The harm of what exports mark at the default --min-confidence (unsure parts left out, as a player gets
     them), beside the harm of every answer."""
-    harm = harm_of({vid: d.sure_only(DEFAULT_MIN_CONFIDENCE) for vid, d in found.items()}, {v: truth[v] for v in found})
+    exported = {vid: d.sure_only(DEFAULT_MIN_CONFIDENCE) for vid, d in found.items()}
+    harm = harm_of(exported, {vid: truth[vid] for vid in found})
     if not harm.episodes:
         return ""
-    return f"; as exported at --min-confidence {DEFAULT_MIN_CONFIDENCE:g}: {harm.over} of {harm.episodes} over 5 s"
+    return (
+        f"; as exported at --min-confidence {DEFAULT_MIN_CONFIDENCE:g}: "
+        f"{harm.over} of {harm.episodes} over {HARM_S:g} s"
+    )
 
 
 def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: list[tuple[str, str]]) -> str:

@@ -93,11 +93,11 @@ def credits_motif(
 ) -> Motif | None:
     """The credits among the tails' motifs (the module's rule), or None. Of the motifs recurring in at least
     MIN_SHARE of the tails, those ``region_density_ratio`` times thinner in shared hashes than the densest, or
-    quieter than MIN_LOUDNESS_DB, are background (an ambience bed every episode loops recurs in every tail, at the
-    bed's level) and never the credits; of the rest, the one in the most episodes (the longest among equals) is, unless it is shorter than
-    MIN_CREDITS_S: then what recurs most regularly at the end is a logo or a sting too short to be called
-    credits, and a motif of fewer episodes is a score cue that fell late in some; no credits are answered (a
-    wrong "Next episode" mark costs more than none)."""
+    quieter than MIN_LOUDNESS_DB, are background (an ambience bed every episode loops recurs in every tail) and
+    never the credits; of the rest, the one in the most episodes (the longest among equals) is, unless it is
+    shorter than MIN_CREDITS_S: then what recurs most regularly at the end is a logo or a sting too short to be
+    called credits, and a motif of fewer episodes is a score cue that fell late in some; no credits are answered
+    (a wrong "Next episode" mark costs more than none)."""
     common = [m for m in motifs if len(m.regions) >= max(2, MIN_SHARE * len(tails))]
     if not common:
         return None
@@ -115,7 +115,7 @@ def credits_motif(
     return best if _length_s(best, tails) >= MIN_CREDITS_S else None
 
 
-def confidence_of(share: float, agreement: float, holders: int = 6) -> float:
+def confidence_of(share: float, agreement: float, holders: int) -> float:
     """How sure an answer is, from the share of the tails that hold the motif, the share of the motif's other
     members this episode's region links to, and how many episodes hold it (``holders``): a motif six episodes
     hold, linked from all of them, is near certain (0.94); one of half the season, linked from few, is even odds;

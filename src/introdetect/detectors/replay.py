@@ -180,8 +180,8 @@ def _chain(replays: list[_Piece], first_by: float) -> tuple[Segment | None, int]
 def _with_sting(span: Segment, pieces: list[_Piece], ident: Segment | None = None) -> Segment | None:
     """``span`` started at a structural piece (the part's sting, recurring at the same place of other episodes)
     that ends just before it and is short (STING_MAX_S: a score cue under the cold open of several episodes is
-    no sting), never the ident; None without one: a run of replayed pieces that no sting
-    announces is more likely a score cue heard elsewhere than a recap (a wrong skip costs more than a miss)."""
+    no sting), never the ident; None without one: a run of replayed pieces that no sting announces is more
+    likely a score cue heard elsewhere than a recap (a wrong skip costs more than a miss)."""
     stings = [
         p
         for p in pieces

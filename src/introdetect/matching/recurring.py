@@ -32,9 +32,7 @@ from .profile import Profile
 @dataclass(frozen=True)
 class EpisodePrint:
     """What matching needs of one episode: its landmark peaks and its frame profile, of the head window; the
-    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits;
-    and, where the evidence asked for it, of the rest past the head (``story``, to the file's end: where the
-    scenes that recaps and previews replay lie)."""
+    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits."""
 
     id: str
     landmarks: Landmarks
@@ -43,7 +41,6 @@ class EpisodePrint:
     reached_end: bool = False  # the episode ended inside the analysis window (its end credits may be in it)
     start_s: float = 0.0  # where frame 0 lies in the file (0 for the head; the tail's start for a tail)
     tail: EpisodePrint | None = None
-    story: EpisodePrint | None = None
     # where the decoded stream's first sample lies on the media's timeline (its delay against the container's
     # start, already applied by the decode: what precedes it is silence); recorded, never added again
     audio_start_s: float = 0.0
