@@ -250,3 +250,18 @@ def test_optional_part_keys_are_read_written_and_their_defects_reported(tmp_path
     assert again["e1"].parts == e1.parts
     # the VK files read exactly as before: no part keys, no parts
     assert all(label.parts == () for label in read_labels([TRAIN, TEST]))
+
+
+def test_a_row_of_other_parts_only_says_nothing_of_the_intro(tmp_path):
+    """Credits labelled (a reviewer's correction) and no start/end keys: neither an intro nor "no intro", no
+    defect; written back the same; a row with neither intro nor part keys is still a missing time."""
+    path = tmp_path / "parts.json"
+    path.write_text(json.dumps({"e1": {"credits_start": "0:41:10", "credits_end": "0:42:00.5"}, "e2": {}}))
+    labels = read_labels(path)
+    e1 = labels["e1"]
+    assert not e1.intro_stated and not e1.no_intro and e1.segment is None and not e1.usable and e1.defects == ()
+    assert e1.part("credits").end_s == 2520.5
+    assert [d.kind for d in labels.defects if d.id == "e2"] == ["missing_time"]
+    write_labels(tmp_path / "back.json", labels)
+    back = json.loads((tmp_path / "back.json").read_text())
+    assert "start" not in back["e1"] and read_labels(tmp_path / "back.json")["e1"].parts == e1.parts

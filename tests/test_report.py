@@ -63,6 +63,24 @@ def test_a_wrong_answer_is_drawn_red_and_no_intro_is_said_in_words() -> None:
     assert "no intro (recurring 0.40)" in svg and svg.count(">no intro<") == 1  # the truth lane says it too
 
 
+def test_every_other_part_has_a_lane_of_its_own_and_the_tail_is_shown() -> None:
+    """Credits in the tail (past the analysed head) and a recap: a lane each, named; the full view reaches the
+    episode's end; a close view of the intro names the credits beyond it with their times."""
+    d = _detection(duration_s=1500.0)
+    d = d.with_part(Part(Kind.CREDITS, Segment(1400.0, 1460.0), 0.8, Method.RECURRING))
+    d = d.with_part(Part(Kind.RECAP, Segment(5.0, 40.0), 0.7, Method.RECURRING))
+    d = d.with_part(Part(Kind.PREVIEW, None, 0.9, Method.RECURRING))  # none found: no lane
+    svg = timeline_svg(d)
+    root = ElementTree.fromstring(svg)
+    names = {el.text for el in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"intro", "recap", "credits"} <= names and "preview" not in names
+    assert float(root.get("data-t1")) == 1500.0
+    fills = {r.get("fill") for r in _rects(svg)}
+    assert {"#16a085", "#2c3e91"} <= fills  # recap, credits
+    close = timeline_svg(d, span=zoom_span(d, d.intro))
+    assert "beyond this view: 0:23:20.0–0:24:20.0" in close
+
+
 def test_a_zoom_covers_the_intro_with_margins_and_finer_ticks() -> None:
     d = _detection()
     span = zoom_span(d, d.intro)

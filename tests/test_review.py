@@ -18,11 +18,18 @@ from typer.testing import CliRunner
 
 from introdetect._cli import app as cli
 from introdetect.labels import read_labels
-from introdetect.metrics import read_truth
+from introdetect.metrics import evaluate, read_truth
 from introdetect.model.file import ModelFile
-from introdetect.result import read_result
+from introdetect.result import Kind, Method, Part, read_result, write_result
 from introdetect.review import Decision, ReviewFileError, ReviewStore, StaleDecision
-from introdetect.review.app import ReviewSession, create_app, media_length_s, media_of, running
+from introdetect.review.app import (
+    ReviewSession,
+    create_app,
+    media_length_s,
+    media_of,
+    preview_length_s,
+    running,
+)
 from introdetect.timecode import Segment
 
 runner = CliRunner()
@@ -103,6 +110,42 @@ def test_a_decision_must_be_a_real_intro_or_none() -> None:
         Decision("no_intro", Segment(1, 2), "x")
     with pytest.raises(ValueError, match="need both"):
         Decision("confirmed", None, "x")
+    with pytest.raises(ValueError, match="'none of it' is 'none' for the credits"):
+        Decision("no_intro", None, "x", kind=Kind.CREDITS)
+    with pytest.raises(ValueError, match="'none of it' is 'no_intro' for the intro"):
+        Decision("none", None, "x")
+    with pytest.raises(ValueError, match="the recap must start at or after 0"):
+        Decision("corrected", Segment(2, 2), "x", kind=Kind.RECAP)
+
+
+def test_every_part_is_decided_on_its_own_and_read_back_as_labels(tmp_path: Path) -> None:
+    """A decision of one part keeps the episode's others; the file is the label format with the optional part
+    keys; an episode whose intro nobody decided says nothing of its intro (never "no intro")."""
+    path = tmp_path / "reviewed.json"
+    store = ReviewStore(path)
+    store.decide("ep1", Decision("corrected", Segment(41.7, 46.85), "ann"), None)
+    entry = store.decide("ep1", Decision("corrected", Segment(1260.25, 1330.0), "ann", kind=Kind.CREDITS), 1)
+    assert entry["decision"] == "corrected" and entry["start_sec"] == 41.7  # the intro's decision stays
+    assert entry["credits_start"] == "0:21:00.250" and entry["reviews"]["credits"]["reviewed_by"] == "ann"
+    store.decide("ep1", Decision("none", None, "bob", kind=Kind.PREVIEW), 2)
+    store.decide("ep2", Decision("confirmed", Segment(30.0, 75.5), "bob", kind=Kind.RECAP), None)
+    labels = read_labels(path)
+    one, two = labels.get("ep1"), labels.get("ep2")
+    assert one.segment == Segment(41.7, 46.85) and one.part("credits") == Segment(1260.25, 1330.0)
+    assert dict(one.parts) == {"credits": Segment(1260.25, 1330.0), "preview": None}
+    assert two.part("recap") == Segment(30.0, 75.5) and not two.no_intro and not two.usable and not two.defects
+    truth = read_truth(path)
+    assert truth["ep1"].states(Kind.PREVIEW) and truth["ep1"].span(Kind.PREVIEW) is None
+    assert not truth["ep2"].states(Kind.INTRO) and truth["ep2"].states(Kind.RECAP)
+    # scored: ep2 only for its recap, never as an episode without intro
+    found = {d.id: d for d in read_result(path)}
+    scores = evaluate(found, truth)
+    assert [s.id for s in scores.episodes] == ["ep1"] and scores.kinds["recap"].hits["±1s"] == 1.0
+    # undo takes back one part; the entry goes with its last decision
+    left = store.undo("ep1", 3, Kind.CREDITS)
+    assert left is not None and "credits_start" not in left and left["decision"] == "corrected"
+    assert set(left["reviews"]) == {"preview"} and left["revision"] == 4
+    assert store.undo("ep2", 1, Kind.RECAP) is None and set(store.load()) == {"ep1"}
 
 
 # --- a result to review: detect over the tiny corpus's test split -----------------------------------------------
@@ -203,9 +246,30 @@ def test_decisions_through_the_api(result: Path, tmp_path: Path) -> None:
     ):
         assert client.post(f"/api/episodes/{vid}/decision", json=bad).status_code == 422, bad
     assert client.post("/api/episodes/nope/decision", json={"action": "no_intro"}).status_code == 404
+    bad_kind = client.post(f"/api/episodes/{vid}/decision", json={"action": "none", "kind": "opening", "revision": 2})
+    assert bad_kind.status_code == 422 and "kind must be one of" in bad_kind.text
+    # another part: the credits added where none was found, then "no preview"; the intro's decision stays
+    credits = client.post(
+        f"/api/episodes/{vid}/decision",
+        json={"action": "save", "kind": "credits", "start_sec": 100.0, "end_sec": 112.5, "revision": 2},
+    ).json()["review"]
+    assert credits["reviews"]["credits"]["decision"] == "corrected" and credits["credits_end"] == "0:01:52.500"
+    assert set(credits["reviews"]["credits"]["detected"]) >= {"start_sec", "end_sec", "confidence", "method"}
+    preview = client.post(f"/api/episodes/{vid}/decision", json={"action": "none", "kind": "preview", "revision": 3})
+    assert preview.json()["review"]["preview_start"] is None and preview.json()["review"]["decision"] == "corrected"
+    assert set(client.get("/api/episodes").json()["episodes"][0]["parts"]) == {str(k) for k in Kind}
     svg = client.get(f"/api/episodes/{vid}/timeline.svg?zoom=true&start={start}&end={end}")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<polyline" in svg.text
-    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))[vid]["start_sec"] == round(start + 0.1, 3)
+    saved = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))[vid]
+    assert saved["start_sec"] == round(start + 0.1, 3) and saved["credits_start"] == "0:01:40.000"
+
+
+def test_the_audio_preview_reaches_a_part_in_the_tail(result: Path) -> None:
+    d = read_result(result)[0]
+    head = preview_length_s(d, 480.0)
+    assert head == (d.analysed_s or 480.0)
+    tail = d.with_part(Part(Kind.CREDITS, Segment(head + 600.0, head + 660.0), 0.8, Method.RECURRING))
+    assert preview_length_s(tail, 480.0) >= head + 660.0
 
 
 def test_impossible_boundaries_are_refused_with_what_is_wrong(result: Path, tmp_path: Path) -> None:
@@ -302,6 +366,45 @@ def test_the_page_nudges_a_boundary_confirms_and_saves(server, browser, tmp_path
     )
     assert json.loads(reviewed.read_text(encoding="utf-8"))[current]["start"] is None
     assert not errors, errors
+
+
+def test_the_page_reviews_every_part_in_a_lane_of_its_own(result: Path, browser, tmp_path: Path) -> None:
+    """Credits found in an episode's tail: their own lane on the timelines; chosen by key, corrected and saved
+    as the label format's credits pair, the intro left undecided; "none" for the preview beside it."""
+    detections = read_result(result)
+    target = detections[0]
+    credits = Segment(100.0, 112.0)
+    parts = Part(Kind.CREDITS, credits, 0.8, Method.RECURRING, "the tails' motif")
+    with_credits = tmp_path / "with_credits.json"
+    write_result(with_credits, [target.with_part(parts), *detections[1:]])
+    reviewed = tmp_path / "reviewed.json"
+    with running(_session(with_credits, reviewed)) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        page.wait_for_selector("#episodes li")
+        page.locator("#episodes li", has_text=target.id).click()
+        page.wait_for_function(f"document.getElementById('title').textContent.startsWith('{target.id}')")
+        page.wait_for_selector("#full svg")
+        assert ">credits</text>" in page.locator("#full").inner_html()  # the credits' own lane
+        page.keyboard.press("e")  # the credits under review
+        page.wait_for_function("document.getElementById('answer').textContent.startsWith('credits detected')")
+        assert page.locator("#start").inner_text() == "0:01:40.00"
+        page.keyboard.press("V")  # end +1 s
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.getElementById('status').textContent.includes('saved the credits')")
+        saved = json.loads(reviewed.read_text(encoding="utf-8"))[target.id]
+        assert saved["credits_start"] == "0:01:40.000" and saved["credits_end"] == "0:01:53.000"
+        assert saved["reviews"]["credits"]["decision"] == "corrected" and "decision" not in saved  # intro untouched
+        assert "decided" in page.locator("#kinds button[data-kind=credits]").get_attribute("class")
+        page.keyboard.press("p")
+        page.keyboard.press("n")  # no preview
+        page.wait_for_function("document.getElementById('status').textContent.includes('saved the preview')")
+        saved = json.loads(reviewed.read_text(encoding="utf-8"))[target.id]
+        assert saved["preview_start"] is None and saved["reviews"]["preview"]["decision"] == "none"
+        assert read_labels(reviewed).get(target.id).part("credits") == Segment(100.0, 113.0)
+        assert not errors, errors
 
 
 def test_two_tabs_keep_each_others_decisions(server, browser) -> None:

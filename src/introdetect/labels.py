@@ -13,7 +13,7 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -182,6 +182,9 @@ class Label:
     defects: tuple[str, ...] = ()
     parts: tuple[tuple[str, Segment | None], ...] = ()
     """The other parts the row labels (PART_KEYS order): (kind, span, or None for "none of this kind")."""
+    intro_stated: bool = True
+    """False for a row that labels other parts only (no start/end keys at all: a reviewer corrected the credits
+    and left the intro alone): it says nothing of the intro, neither a span nor "no intro"."""
 
     def part(self, kind: str) -> Segment | None:
         return dict(self.parts).get(kind)
@@ -189,7 +192,7 @@ class Label:
     @property
     def no_intro(self) -> bool:
         """The row says explicitly that the episode has no intro (start and end both null)."""
-        return self.start_text is None and self.end_text is None and "bad_row" not in self.defects
+        return self.intro_stated and self.start_text is None and self.end_text is None and "bad_row" not in self.defects
 
     @property
     def segment(self) -> Segment | None:
@@ -219,11 +222,12 @@ class Label:
             row["url"] = self.url
         if self.name is not None:
             row["name"] = self.name
-        row["start"] = self.start_text
-        row["end"] = self.end_text
-        row["start_sec"] = self.start_s
-        row["end_sec"] = self.end_s
-        row["duration"] = self.duration_s
+        if self.intro_stated:  # a row of other parts only stays one: null times would say "no intro"
+            row["start"] = self.start_text
+            row["end"] = self.end_text
+            row["start_sec"] = self.start_s
+            row["end_sec"] = self.end_s
+            row["duration"] = self.duration_s
         for kind, segment in self.parts:
             row[f"{kind}_start"] = None if segment is None else _time_text(segment.start_s)
             row[f"{kind}_end"] = None if segment is None else _time_text(segment.end_s)
@@ -417,7 +421,10 @@ def _parse_row(video_id: str, value: Any, file: str, window_s: float) -> tuple[L
         except TimecodeError as exc:
             flag("bad_time", f"{key}: {exc}")
             times[key] = (text, None)
-    if not present["start"] and not present["end"] and ("start" not in value or "end" not in value):
+    parts = _parse_parts(value, flag)
+    intro_stated = states_intro(value)
+    absent = "start" not in value or "end" not in value
+    if not present["start"] and not present["end"] and absent and intro_stated:
         flag("missing_time", "no start/end fields (write both as null for an episode without intro)")
 
     start_text, start_s = times["start"]
@@ -455,7 +462,8 @@ def _parse_row(video_id: str, value: Any, file: str, window_s: float) -> tuple[L
         url=url,
         episode=episode,
         defects=tuple(d.kind for d in defects),
-        parts=_parse_parts(value, flag),
+        parts=parts,
+        intro_stated=intro_stated,
     )
     return label, defects
 
@@ -463,6 +471,17 @@ def _parse_row(video_id: str, value: Any, file: str, window_s: float) -> tuple[L
 def _time_text(seconds: float) -> str:
     """A time as label files write it: whole seconds where it is whole, else to the millisecond."""
     return format_timecode(seconds, 0 if float(seconds).is_integer() else 3)
+
+
+INTRO_KEYS = ("start", "end", "start_sec", "end_sec")
+
+
+def states_intro(row: Mapping[str, Any]) -> bool:
+    """Whether a label (or truth) row says anything of the intro: it has a key of the intro's times, or no key of
+    another part (``<kind>_start``/``<kind>_end`` of PART_KEYS; a row of neither is a defective intro row). A
+    row of other parts only (a reviewer decided the credits and left the intro alone) states no intro."""
+    others = any(f"{kind}_{side}" in row for kind in PART_KEYS for side in ("start", "end"))
+    return any(k in row for k in INTRO_KEYS) or not others
 
 
 def _parse_parts(value: dict[str, Any], flag: Any) -> tuple[tuple[str, Segment | None], ...]:

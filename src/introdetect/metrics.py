@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_json_atomic
+from .labels import states_intro
 from .result import Detection, Kind, Method, read_result, read_rows
 from .settings import DEFAULT_WINDOW_S, WindowOptions
 from .timecode import Segment
@@ -92,9 +93,12 @@ class Truth:
     tags: tuple[str, ...] = ()
     parts: Mapping[Kind, Segment | None] = field(default_factory=dict)
     """The other kinds the truth states: their span, or None where the episode has none of that kind."""
+    intro_stated: bool = True
+    """False where the truth says nothing of the intro (a reviewed row of other parts only): the episode is
+    left out of the intro's figures, not counted as "no intro"."""
 
     def states(self, kind: Kind) -> bool:
-        return kind == Kind.INTRO or kind in self.parts
+        return self.intro_stated if kind == Kind.INTRO else kind in self.parts
 
     def span(self, kind: Kind) -> Segment | None:
         return self.intro if kind == Kind.INTRO else self.parts.get(kind)
@@ -112,6 +116,7 @@ def read_truth(path: str | Path) -> dict[str, Truth]:
             float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
             tuple(str(t) for t in tags) if isinstance(tags, list) else (),
             _stated_parts(detection),
+            states_intro(row),
         )
     return out
 
@@ -492,6 +497,8 @@ def evaluate(
     missing = sorted(set(truth) - set(predictions))
     for video_id in sorted(truth):
         t = truth[video_id]
+        if not t.intro_stated:
+            continue  # scored for the other parts it states (kind_figures), not for the intro
         found = predictions.get(video_id)
         part = found.part(Kind.INTRO) if found is not None else None
         predicted = part.segment if part is not None else None

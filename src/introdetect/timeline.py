@@ -5,9 +5,9 @@ root map seconds to x).
 
 Lanes, top to bottom: P(intro) per window (filled curve, with the design's 0.7 line), what recurred (one bar per
 match, darker the likelier the scorer thought it the intro, labelled with how many episodes share it), the
-answer (with the method and confidence), the other parts found (ident, recap, credits, preview: a colour and a
-label each; one beyond the picture is named with its times at the lane's end), the truth when given. Every boundary of the answer is drawn as a
-line across all lanes, so a reader sees at once which evidence it follows.
+intro answered (with the method and confidence), a lane per other kind found (ident, recap, credits, preview: a
+colour each; one beyond a close view is named with its times at the lane's end), the truth when given. Every
+boundary of the intro is drawn as a line across all lanes, so a reader sees at once which evidence it follows.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ WIDTH_PX = 960
 LABEL_PX = 92
 """Left margin for the lane names."""
 
-LANE_PX = {"curve": 46, "matches": 18, "answer": 18, "parts": 18, "truth": 18}
+LANE_PX = {"curve": 46, "matches": 18, "answer": 18, "truth": 18, **{str(k): 18 for k in Kind if k != Kind.INTRO}}
 """Lane heights: the curve needs room to read 0.5 from 0.7; bars only need to be seen."""
 
 GAP_PX = 6
@@ -55,7 +55,7 @@ KIND_COLOURS = {
     Kind.CREDITS: "#2c3e91",
     Kind.PREVIEW: "#c0398b",
 }
-"""The other parts' lane: a colour per kind."""
+"""The other parts' lanes (one per kind found): a colour per kind."""
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,19 @@ def _evidence(detection: Detection) -> Evidence:
 
 
 def episode_span(detection: Detection, truth: Segment | None = None) -> Span:
-    """The whole analysed window; without that record, enough to show every segment drawn."""
+    """The whole analysed window, or the whole episode where a part found in its tail (credits, a preview) lies
+    past it; without those records, enough to show every segment drawn."""
     evidence = _evidence(detection)
     ends = [s.end_s for s in (detection.intro, truth) if s is not None]
     ends += [m.segment.end_s for m in evidence.matches]
+    ends += [p.segment.end_s for p in detection.parts if p.segment is not None]
     if evidence.curve is not None and evidence.curve.values:
         ends.append(evidence.curve.start_s + evidence.curve.step_s * (len(evidence.curve.values) - 0.5))
     if detection.analysed_s:
-        return Span(0.0, max([detection.analysed_s, *ends]))
+        reach = max([detection.analysed_s, *ends])
+        if reach > detection.analysed_s and detection.duration_s:
+            reach = max(reach, detection.duration_s)
+        return Span(0.0, reach)
     return Span(0.0, max([60.0, *(e + 10.0 for e in ends)]))
 
 
@@ -120,7 +125,7 @@ def timeline_svg(
     span = span or episode_span(detection, truth)
     plot_w = width - LABEL_PX - 8
     others = [p for p in detection.parts if p.kind != Kind.INTRO and p.segment is not None]
-    lanes = ["curve", "matches", "answer"] + (["parts"] if others else []) + (["truth"] if has_truth else [])
+    lanes = ["curve", "matches", "answer"] + [str(p.kind) for p in others] + (["truth"] if has_truth else [])
     tops: dict[str, float] = {}
     y = 4.0
     for lane in lanes:
@@ -151,9 +156,9 @@ def timeline_svg(
     names = {
         "curve": "model P(intro)",
         "matches": "recurs",
-        "answer": "answer",
-        "parts": "other parts",
-        "truth": "truth",
+        "answer": "intro",
+        "truth": "truth (intro)",
+        **{str(k): str(k) for k in KIND_COLOURS},
     }
     for lane in lanes:
         parts.append(
@@ -241,26 +246,22 @@ def timeline_svg(
             f'<text x="{LABEL_PX + 6}" y="{tops["answer"] + 13:.1f}" font-size="10" '
             f'fill="{COLOURS["wrong"] if wrong else "#666"}">no intro ({method}{conf})</text>'
         )
-    beyond = []
-    for other in others:
+    for other in others:  # a lane per kind found
         assert other.segment is not None
         conf = "" if other.confidence is None else f" {other.confidence:.2f}"
+        lane = str(other.kind)
         drawn = bar(
             other.segment,
-            "parts",
+            lane,
             KIND_COLOURS[other.kind],
             0.85,
             f"{other.kind}: {other.segment} ({other.method}{conf})",
-            str(other.kind),
+            f"{other.segment} {other.method}{conf}",
         )
-        if drawn:
-            parts.append(drawn)
-        else:
-            beyond.append(f"{other.kind} {other.segment}")
-    if beyond:
         parts.append(
-            f'<text x="{LABEL_PX + plot_w - 4}" y="{tops["parts"] + 13:.1f}" font-size="10" text-anchor="end" '
-            f'fill="#666">beyond: {escape("; ".join(beyond))}</text>'
+            drawn
+            or f'<text x="{LABEL_PX + plot_w - 4}" y="{tops[lane] + 13:.1f}" font-size="10" text-anchor="end" '
+            f'fill="#666">beyond this view: {escape(str(other.segment))}</text>'
         )
     if has_truth:
         if truth is not None:

@@ -320,7 +320,8 @@ def review(
         bool, typer.Option("--open/--no-open", help="Open the page in the default browser.")
     ] = True,
 ) -> None:
-    """The review page: confirm or correct each answer in a browser; every decision is saved at once."""
+    """The review page: confirm, correct, add or remove every part of each episode in a browser; every decision is
+    saved at once."""
     import importlib.util
 
     missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]

@@ -1,5 +1,6 @@
-"""Manual validation: a local web page where a person confirms or corrects each answer (``app.py``), and the
-reviewed-labels file the decisions are saved to (``store.py``), which ``train`` and ``finetune`` read."""
+"""Manual validation: a local web page where a person confirms, corrects, adds or removes every part of each
+episode (``app.py``), and the reviewed-labels file the decisions are saved to (``store.py``), which ``train``,
+``finetune`` (the intros), ``evaluate`` and ``export`` (every part) read."""
 
 from .store import DECISIONS, Decision, ReviewFileError, ReviewStore, StaleDecision
 

@@ -123,6 +123,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _part_json(d: Detection, kind: Kind) -> dict[str, Any]:
+    """What was detected of one kind: its span (None: none found, or not looked for), confidence, method, note."""
+    part = d.part(kind)
+    segment = part.segment if part else None
+    return {
+        "span": None if segment is None else [round(segment.start_s, 3), round(segment.end_s, 3)],
+        "confidence": part.confidence if part else None,
+        "method": str(part.method) if part else None,
+        "note": part.note if part else None,
+    }
+
+
 def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -> dict[str, Any]:
     part = d.part(Kind.INTRO)
     span = episode_span(d)
@@ -133,6 +145,7 @@ def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -
         "confidence": part.confidence if part else None,
         "intro": None if d.intro is None else [round(d.intro.start_s, 3), round(d.intro.end_s, 3)],
         "note": part.note if part else None,
+        "parts": {str(kind): _part_json(d, kind) for kind in Kind},
         "analysed_s": d.analysed_s or None,
         "span": [span.start_s, span.end_s],
         "media": has_media,
@@ -140,13 +153,34 @@ def _episode_json(d: Detection, entry: dict[str, Any] | None, has_media: bool) -
     }
 
 
-def _detected(d: Detection) -> dict[str, Any]:
-    part = d.part(Kind.INTRO)
+def _detected(d: Detection, kind: Kind = Kind.INTRO) -> dict[str, Any]:
+    part = d.part(kind)
     return {
-        **segment_json(d.intro),
+        **segment_json(part.segment if part else None),
         "confidence": part.confidence if part else None,
         "method": str(part.method) if part else None,
     }
+
+
+def _kind(body: Mapping[str, Any]) -> Kind:
+    """The part a decision is about (the intro when the request names none), or a 422."""
+    from fastapi import HTTPException
+
+    name = body.get("kind", str(Kind.INTRO))
+    try:
+        return Kind(name)
+    except ValueError:
+        raise HTTPException(422, f"kind must be one of {', '.join(Kind)}, got {name!r}") from None
+
+
+def preview_length_s(d: Detection, window_s: float) -> float:
+    """How much of an episode its audio preview holds: the analysed window, or up to the episode's end where a
+    part found in its tail (credits, a preview) lies past the window (so that the reviewer hears it)."""
+    seconds = d.analysed_s or window_s
+    reach = max((p.segment.end_s for p in d.parts if p.segment is not None), default=0.0)
+    if reach > seconds:
+        seconds = max(reach + BEYOND_MEDIA_SLACK_S, d.duration_s or 0.0)
+    return seconds
 
 
 def media_length_s(session: ReviewSession, d: Detection) -> float | None:
@@ -161,8 +195,8 @@ def media_length_s(session: ReviewSession, d: Detection) -> float | None:
     return session.lengths[d.id]
 
 
-def _boundaries(body: Mapping[str, Any], d: Detection, session: ReviewSession) -> Segment:
-    """The intro a save asks for, or a 422 naming what is wrong with it."""
+def _boundaries(body: Mapping[str, Any], d: Detection, session: ReviewSession, kind: Kind = Kind.INTRO) -> Segment:
+    """The span of ``kind`` a save asks for, or a 422 naming what is wrong with it."""
     from fastapi import HTTPException
 
     start, end = body.get("start_sec"), body.get("end_sec")
@@ -176,7 +210,7 @@ def _boundaries(body: Mapping[str, Any], d: Detection, session: ReviewSession) -
         if value < 0:
             raise HTTPException(422, f"{name} must not be negative, got {value:g}")
     if end <= start:
-        raise HTTPException(422, f"the intro must end after it starts (got {start:g}–{end:g} s)")
+        raise HTTPException(422, f"the {kind} must end after it starts (got {start:g}–{end:g} s)")
     length = media_length_s(session, d)
     if length is not None and end > length + BEYOND_MEDIA_SLACK_S:
         raise HTTPException(422, f"end_sec {end:g} s lies beyond the media ({length:.1f} s long)")
@@ -258,22 +292,25 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
             raise HTTPException(422, "revision must be an integer or null")
         reviewer = body.get("reviewer")
         reviewer = reviewer.strip()[:100] if isinstance(reviewer, str) and reviewer.strip() else session.reviewer
+        kind = _kind(body)
         try:
             if action == "undo":
-                session.store.undo(vid, revision)
-                return JSONResponse({"review": None})
-            if action == "no_intro":
-                decision = Decision("no_intro", None, reviewer, _detected(d))
+                return JSONResponse({"review": session.store.undo(vid, revision, kind)})
+            if action in ("no_intro", "none"):  # "none of this kind" ("no_intro": the intro's word for it)
+                absent = "no_intro" if kind == Kind.INTRO else "none"
+                decision = Decision(absent, None, reviewer, _detected(d, kind), kind)
             elif action == "save":
-                intro = _boundaries(body, d, session)
+                span = _boundaries(body, d, session, kind)
+                part = d.part(kind)
+                found = part.segment if part else None
                 same = (
-                    d.intro is not None
-                    and abs(d.intro.start_s - intro.start_s) < SAME_BOUNDARY_S
-                    and abs(d.intro.end_s - intro.end_s) < SAME_BOUNDARY_S
+                    found is not None
+                    and abs(found.start_s - span.start_s) < SAME_BOUNDARY_S
+                    and abs(found.end_s - span.end_s) < SAME_BOUNDARY_S
                 )
-                decision = Decision("confirmed" if same else "corrected", intro, reviewer, _detected(d))
+                decision = Decision("confirmed" if same else "corrected", span, reviewer, _detected(d, kind), kind)
             else:
-                raise HTTPException(422, "action must be save, no_intro or undo")
+                raise HTTPException(422, "action must be save, none (no_intro), or undo")
             return JSONResponse({"review": session.store.decide(vid, decision, revision)})
         except StaleDecision as exc:
             return JSONResponse({"error": str(exc), "review": exc.current}, status_code=409)
@@ -294,14 +331,15 @@ def create_app(session: ReviewSession):  # a FastAPI app (fastapi is imported he
 
     @app.get("/media/{vid}/preview.webm")
     def preview(vid: str) -> FileResponse:
-        """The analysed window's audio as Opus/WebM, for media the browser cannot play (made once, cached)."""
+        """The analysed window's audio (to the end where a part lies in the tail) as Opus/WebM, for media the
+        browser cannot play (made once, cached)."""
         d = episode(vid)
         path = session.media.get(vid)
         if path is None:
             raise HTTPException(404, f"no media file for {vid!r}")
         target = session.preview_dir / f"{hashlib.sha1(vid.encode()).hexdigest()}.webm"
         if not target.exists():
-            seconds = d.analysed_s or session.audio.window_s
+            seconds = preview_length_s(d, session.audio.window_s)
             options = replace(session.audio, window_s=seconds)
             try:
                 with atomic_path(target, suffix=".webm", durable=False) as tmp:

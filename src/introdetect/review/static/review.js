@@ -2,7 +2,8 @@
 // boundaries and the playhead over them, keeps the list, and saves every decision at once.
 "use strict";
 
-const state = { episodes: [], current: null, cur: null, reviewer: "", stopAt: null, zoomSpan: null };
+const state = { episodes: [], current: null, cur: null, reviewer: "", stopAt: null, zoomSpan: null, kind: "intro" };
+const KINDS = ["intro", "ident", "recap", "credits", "preview"];  // the order of an episode
 const $ = (id) => document.getElementById(id);
 const player = $("player");
 
@@ -12,12 +13,27 @@ function fmt(t) {
   return `${h}:${String(m).padStart(2, "0")}:${s.toFixed(2).padStart(5, "0")}`;
 }
 
-function statusOf(ep) { return ep.review ? ep.review.decision : "unreviewed"; }
+// the intro's decision names an episode's status; one whose other parts only were decided is "reviewed"
+function statusOf(ep) { return ep.review ? (ep.review.decision || "reviewed") : "unreviewed"; }
+
+function decidedKinds(ep) {
+  if (!ep.review) return [];
+  return KINDS.filter((k) => (k === "intro" ? "decision" in ep.review : ep.review.reviews && k in ep.review.reviews));
+}
 
 function visible() {
   const series = $("filter-series").value, status = $("filter-status").value;
-  return state.episodes.filter((ep) => (!series || ep.series === series) &&
-    (!status || (status === "reviewed" ? ep.review !== null : statusOf(ep) === status)));
+  const matches = (ep) => {
+    if (!status) return true;
+    if (status === "reviewed") return ep.review !== null;
+    if (status === "parts") return decidedKinds(ep).some((k) => k !== "intro");
+    return statusOf(ep) === status;
+  };
+  return state.episodes.filter((ep) => (!series || ep.series === series) && matches(ep));
+}
+
+function seconds(text) {  // "H:MM:SS.mmm" (the label files' times) in seconds
+  return text.split(":").reduce((total, field) => total * 60 + parseFloat(field), 0);
 }
 
 function say(text, error) {
@@ -76,24 +92,71 @@ function renderList() {
   $("progress").textContent = `${done} of ${state.episodes.length} reviewed`;
 }
 
-function boundsOf(ep) {
-  if (ep.review) return ep.review.start_sec === null ? null : { start: ep.review.start_sec, end: ep.review.end_sec };
-  return ep.intro ? { start: ep.intro[0], end: ep.intro[1] } : null;
+function boundsOf(ep, kind) {
+  if (decidedKinds(ep).includes(kind)) {
+    const r = ep.review;
+    if (kind === "intro") return r.start_sec === null ? null : { start: r.start_sec, end: r.end_sec };
+    const start = r[kind + "_start"], end = r[kind + "_end"];
+    return start === null || start === undefined ? null : { start: seconds(start), end: seconds(end) };
+  }
+  const span = ep.parts[kind].span;
+  return span ? { start: span[0], end: span[1] } : null;
+}
+
+function describe(ep, kind) {  // what was detected of the part, and what was decided
+  const part = ep.parts[kind];
+  const found = part.span ? `${fmt(part.span[0])} – ${fmt(part.span[1])}` : (part.method ? `no ${kind}` : "not looked for");
+  const conf = part.confidence === null ? "" : `, confidence ${part.confidence.toFixed(2)}`;
+  const how = part.method ? ` (${part.method}${conf})` : "";
+  let reviewed = "";
+  if (decidedKinds(ep).includes(kind)) {
+    const r = kind === "intro" ? ep.review : ep.review.reviews[kind];
+    reviewed = ` · reviewed: ${r.decision.replace("_", " ")} by ${r.reviewed_by} at ${r.reviewed_at}`;
+  }
+  return `${kind} detected: ${found}${how}${reviewed}`;
+}
+
+function renderKinds() {
+  const ep = state.current, box = $("kinds");
+  box.innerHTML = "";
+  for (const kind of KINDS) {
+    const button = document.createElement("button");
+    button.dataset.kind = kind;
+    button.textContent = kind;
+    button.setAttribute("role", "tab");
+    button.setAttribute("aria-selected", String(kind === state.kind));
+    button.className = [kind === state.kind ? "current" : "", ep.parts[kind].span ? "found" : "",
+                        decidedKinds(ep).includes(kind) ? "decided" : ""].join(" ").trim();
+    button.addEventListener("click", () => choose(kind));
+    box.appendChild(button);
+  }
+  $("no-intro").textContent = `no ${state.kind} (n)`;
+}
+
+async function choose(kind) {  // the part under review
+  const ep = state.current;
+  if (!ep || !KINDS.includes(kind)) return;
+  state.kind = kind;
+  state.cur = boundsOf(ep, kind);
+  $("answer").textContent = describe(ep, kind);
+  $("note").textContent = ep.parts[kind].note || "";
+  renderKinds();
+  await loadTimeline("zoom", true);
+  showBounds();
+  if (state.cur && !player.hidden && player.readyState > 0) player.currentTime = Math.max(0, state.cur.start - 3);
 }
 
 async function select(id) {
   const ep = state.episodes.find((e) => e.id === id);
   if (!ep) return;
   state.current = ep;
-  state.cur = boundsOf(ep);
+  state.cur = boundsOf(ep, state.kind);
   state.zoomSpan = null;
   $("detail").hidden = false;
   $("title").textContent = `${ep.id} — ${ep.series}`;
-  const answer = ep.intro ? `${fmt(ep.intro[0])} – ${fmt(ep.intro[1])}` : "no intro";
-  const conf = ep.confidence === null ? "" : `, confidence ${ep.confidence.toFixed(2)}`;
-  const reviewed = ep.review ? ` · reviewed: ${ep.review.decision.replace("_", " ")} by ${ep.review.reviewed_by} at ${ep.review.reviewed_at}` : "";
-  $("answer").textContent = `detected: ${answer} (${ep.method}${conf})${reviewed}`;
-  $("note").textContent = ep.note || "";
+  $("answer").textContent = describe(ep, state.kind);
+  $("note").textContent = ep.parts[state.kind].note || "";
+  renderKinds();
   $("media-note").textContent = ep.media ? "" : "no media file for this episode: decide from the timeline";
   player.dataset.fallback = "";
   if (ep.media) {
@@ -160,7 +223,7 @@ function draw(svg) {
 }
 
 function showBounds() {
-  $("start").textContent = state.cur ? fmt(state.cur.start) : "no intro";
+  $("start").textContent = state.cur ? fmt(state.cur.start) : `no ${state.kind}`;
   $("end").textContent = state.cur ? fmt(state.cur.end) : "";
   document.querySelectorAll(".timeline svg").forEach(draw);
   const z = state.zoomSpan;
@@ -187,10 +250,10 @@ function playAround(t) {
 }
 
 async function decide(action) {
-  const ep = state.current;
+  const ep = state.current, kind = state.kind;
   if (!ep) return;
-  if (action === "save" && !state.cur) action = "no_intro";
-  const body = { action, revision: ep.review ? ep.review.revision : null, reviewer: $("reviewer").value };
+  if (action === "save" && !state.cur) action = "none";
+  const body = { action, kind, revision: ep.review ? ep.review.revision : null, reviewer: $("reviewer").value };
   if (action === "save") { body.start_sec = state.cur.start; body.end_sec = state.cur.end; }
   const { ok, status, body: reply } = await api(`api/episodes/${encodeURIComponent(ep.id)}/decision`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
@@ -204,11 +267,17 @@ async function decide(action) {
   if (!ok) { say((reply && (reply.error || reply.detail)) || `not saved (HTTP ${status})`, true); return; }
   ep.review = reply.review;
   renderList();
-  if (action === "undo") { await select(ep.id); say("decision removed"); return; }
-  say(`saved: ${reply.review.decision.replace("_", " ")}`);
+  if (action === "undo") { await select(ep.id); say(`decision on the ${kind} removed`); return; }
+  const decided = (kind === "intro" ? reply.review : reply.review.reviews[kind]).decision.replace("_", " ");
+  if (kind !== "intro") {  // another part: stay on the episode (its intro may still want a look)
+    await choose(kind);
+    say(`saved the ${kind}: ${decided}`);
+    return;
+  }
+  say(`saved: ${decided}`);
   const list = visible(), at = list.findIndex((e) => e.id === ep.id);
   const next = list.slice(at + 1).find((e) => !e.review) || list.find((e) => !e.review);
-  if (next) { await select(next.id); say(`saved ${ep.id}: ${reply.review.decision.replace("_", " ")}`); }
+  if (next) { await select(next.id); say(`saved ${ep.id}: ${decided}`); }
 }
 
 function step(by) {
@@ -240,7 +309,7 @@ $("end-here").addEventListener("click", () => setBound("end", player.currentTime
 $("play-start").addEventListener("click", () => playAround(state.cur && state.cur.start));
 $("play-end").addEventListener("click", () => playAround(state.cur && state.cur.end));
 $("confirm").addEventListener("click", () => decide("save"));
-$("no-intro").addEventListener("click", () => decide("no_intro"));
+$("no-intro").addEventListener("click", () => decide("none"));
 $("undo").addEventListener("click", () => decide("undo"));
 $("next").addEventListener("click", () => step(1));
 $("prev").addEventListener("click", () => step(-1));
@@ -256,8 +325,10 @@ document.addEventListener("keydown", (event) => {
     c: () => nudge("end", -0.1), v: () => nudge("end", 0.1), C: () => nudge("end", -1), V: () => nudge("end", 1),
     "[": () => setBound("start", player.currentTime), "]": () => setBound("end", player.currentTime),
     1: () => playAround(state.cur && state.cur.start), 2: () => playAround(state.cur && state.cur.end),
-    Enter: () => decide("save"), n: () => decide("no_intro"), u: () => decide("undo"),
+    Enter: () => decide("save"), n: () => decide("none"), u: () => decide("undo"),
     j: () => step(1), k: () => step(-1),
+    i: () => choose("intro"), d: () => choose("ident"), r: () => choose("recap"), e: () => choose("credits"),
+    p: () => choose("preview"),
   };
   const action = keys[event.key];
   if (action) { event.preventDefault(); action(); }
