@@ -166,7 +166,8 @@ def run_demo(out_dir: Path, labels_dir: Path | None, console: Console) -> None:
     write_text_atomic(report, build_report(detections, truth, title="introdetect demo: the test split"))
     console.print(f"one timeline per episode (model curve, what recurs, answer, truth) → {report}")
     console.print(
-        f"confirm or correct the answers in a browser: introdetect review {out_dir / 'detections.json'} "
-        "(pip install -e '.[review]'), then introdetect finetune MODEL REVIEWED.json --videos DIR",
+        f"confirm, correct, add or remove every part in a browser: introdetect review {out_dir / 'parts.json'} "
+        f"(or {out_dir / 'detections.json'}; pip install -e '.[review]'), then introdetect finetune MODEL "
+        "REVIEWED.json --videos DIR",
         markup=False,
     )
