@@ -15,6 +15,7 @@ from conftest import debian_package
 from introdetect.analysis import analyse_samples
 from introdetect.detectors import Candidate, RecurringDetector
 from introdetect.known import build_library_from_prints
+from introdetect.known.library import version_boundaries
 from introdetect.labels import Label
 from introdetect.matching.align import shared_segments
 from introdetect.matching.confidence import ConfidenceModel
@@ -25,7 +26,7 @@ from introdetect.media import decode_audio
 from introdetect.metrics import read_truth
 from introdetect.result import Kind, Method
 from introdetect.settings import AudioOptions
-from introdetect.timecode import format_timecode
+from introdetect.timecode import Segment, format_timecode
 
 SR = 22_050
 FRAME_RATE = SR / 1024
@@ -340,6 +341,54 @@ def test_labels_that_agree_where_the_shared_audio_falls_short_are_kept(theme) ->
     stored = {e.id: e.intro for e in library.entries}
     assert abs(stored["a"].start_s - 30.0) < 0.5 and abs(stored["b"].start_s - 45.0) < 0.5, stored
     assert not any(a.flagged for a in audits.values()), audits
+
+
+def test_a_lookup_answers_the_boundaries_its_references_agree_on_where_the_shared_sound_stops_short(theme) -> None:
+    """Two labelled episodes hold a 14 s cut of Awakening at 30 s and 45 s (whole-second labels); their intros
+    are found again in their audio, to the frame. A new episode holds it at 80 s with a loud effect (0 dBFS
+    noise) over its first 0.6 s, so the sound it shares with them starts 0.6 s late, within the second a
+    lookup used to trust the shared sound over the labels (before: answered from 80.7 s); the references map
+    the intro to 80-94 s, agreeing to a frame, and that is the answer. Where the new episode holds another,
+    shorter cut (7 s), the references' mapping is not taken: its own sound stands."""
+    prints = {
+        k: analyse_samples(_episode(theme, 60 + i, 150, at, intro_s=14.0), SR, k)
+        for i, (k, at) in enumerate((("a", 30.0), ("b", 45.0)))
+    }
+    labels = {"a": _label("a", 30.0, 44.0), "b": _label("b", 45.0, 59.0)}
+    library = build_library_from_prints([(labels[k], prints[k], "show") for k in "ab"])
+    assert all(e.refined for e in library.entries), library.entries
+    y = _episode(theme, 70, 150, 80.0, intro_s=14.0)
+    n = int(0.6 * SR)
+    y[80 * SR : 80 * SR + n] += np.random.default_rng(71).standard_normal(n).astype(np.float32)
+    found = library.lookup(analyse_samples(y, SR, "new"), "show")
+    assert found is not None and found.intro is not None, found
+    assert abs(found.intro.start_s - 80.0) < 0.25 and abs(found.intro.end_s - 94.0) < 0.25, found
+    short = library.lookup(analyse_samples(_episode(theme, 72, 150, 80.0, intro_s=7.0), SR, "short"), "show")
+    assert short is not None and short.intro is not None, short
+    assert abs(short.intro.start_s - 80.0) < 0.5 and abs(short.intro.end_s - 87.0) < 0.5, short
+
+
+def test_references_of_two_cuts_answer_the_cut_the_episode_holds() -> None:
+    """Pure: two references map an intro onto an episode at 10 s, one cut trimmed to end at 18.2 s, the full
+    one at 20 s (their median, 19.1 s, is neither). An episode whose sound, refined against each reference
+    alone, reaches both ends holds the full cut: 20 s, as it hears it against the full cut's reference; one
+    whose sound stops at 18.3 s against the full cut holds the trimmed one. References of one cut a few tenths
+    apart (0.37 s) are one cut: their median, not settled (each is a fifth of a second off), and no reference
+    is refined alone."""
+    spans = {0: Segment(10.0, 18.2), 1: Segment(10.02, 20.0)}
+    refined = {0: True, 1: True}
+    full = {0: Segment(10.0, 18.25), 1: Segment(10.0, 19.9)}
+    expected, settled, own = version_boundaries(spans, refined, full.__getitem__, 1.0)
+    assert expected == Segment(10.01, 20.0) and settled == (True, True) and own == (None, 19.9)
+    trimmed = {0: Segment(10.0, 18.2), 1: Segment(10.0, 18.3)}
+    expected, _, own = version_boundaries(spans, refined, trimmed.__getitem__, 1.0)
+    assert expected.end_s == 18.2 and own[1] == 18.2
+
+    def never(k: int) -> Segment:
+        raise AssertionError("one cut: nothing to refine alone")
+
+    expected, settled, own = version_boundaries({0: Segment(5, 20.0), 1: Segment(5, 20.37)}, refined, never, 1.0)
+    assert abs(expected.end_s - 20.185) < 1e-9 and settled == (True, False) and own == (None, None)
 
 
 def test_a_boundary_bridged_across_a_pause_moves_to_the_labels_side() -> None:

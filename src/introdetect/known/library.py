@@ -20,7 +20,7 @@ import io
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,81 @@ def _agreeing_references(
     return {k: (pieces, spans[k]) for k, pieces in partners.items() if spans[k].iou(spans[top]) >= AGREEING_IOU}
 
 
+MAPPED_AGREEMENT_S = 0.25
+"""References whose known intros were found again in their audio (frame-precise, not whole-second labels) and
+whose boundaries, mapped onto a new episode through their own alignments, fall within 0.25 s of one another
+(or a lone one) locate that boundary better than the new episode's shared sound does where that sound stops
+short of it: speech or effects over the first bars of a reference, or of the episode, leave the frames there
+unlike (held-out test: three starts 0.6–0.8 s late where the mapped ones were within 0.05 s; validation: a
+start 0.5 s late under dialogue, from one reference)."""
+
+OTHER_CUT_S = 0.5
+"""References whose known intros map a boundary onto an episode further apart than this hold different cuts of
+the intro: two audio-refined references of one cut land within ±0.2 s each (0.37 s apart at most, held-out
+corpus), while a trimmed cut is at least 15 % shorter than the full one (0.6 s of a 4 s sting)."""
+
+MAPPED_COVERAGE = 0.9
+"""...as long as the shared sound covers this share of the mapped intro: a boundary the sound misses costs a
+few per cent of an intro (0.7 s of a 15 s theme, 1.4 s of a 57 s one), while an episode holding another version
+of it (a season whose intro changes half-way; an excerpt of the same theme that starts later) shares less
+(held-out validation: 2.3 s of a 3.0 s sting), and there the episode's own sound is right."""
+
+
+def version_boundaries(
+    spans: Mapping[int, Segment],
+    refined: Mapping[int, bool],
+    reach: Callable[[int], Segment],
+    slack_s: float,
+) -> tuple[Segment, tuple[bool, bool], tuple[float | None, float | None]]:
+    """Where the agreeing references (``_agreeing_references``: their known intros mapped onto the episode,
+    ``spans``) put the episode's intro, and whether each boundary is settled (answered even where the episode's
+    shared sound stops short of it).
+
+    Per boundary: where the references map it within OTHER_CUT_S of one another, their median, settled when
+    they lie within MAPPED_AGREEMENT_S and every one of them was audio-refined (frame-precise, not a
+    whole-second label). Where they differ more, they hold different cuts of the intro (a trimmed one and the full one map to one start and two ends): the
+    episode holds every cut whose boundary its own sound reaches when refined against that reference alone
+    (``reach(k)``, within ``slack_s``), and so the longest of those (an episode of the long cut holds all of
+    the short one; one of the short cut does not reach the long one's end): the outermost reached boundary,
+    settled as above among the references that put it there, and what the episode's sound says of it is what
+    it says against those references (third item; None where the references agreed: the sound refined against
+    all of them says it). None reached: the median, unsettled."""
+    if not spans:
+        raise ValueError("no reference to map the intro from")
+    chosen: list[float] = []
+    settled: list[bool] = []
+    heard: list[float | None] = []
+    reached: dict[int, Segment] = {}
+    for side in (0, 1):
+        values = {k: (span.start_s if side == 0 else span.end_s) for k, span in spans.items()}
+        spread = max(values.values()) - min(values.values())
+        if spread <= OTHER_CUT_S:
+            chosen.append(float(np.median(list(values.values()))))
+            settled.append(spread <= MAPPED_AGREEMENT_S and all(refined[k] for k in values))
+            heard.append(None)
+            continue
+        for k in values:
+            if k not in reached:
+                reached[k] = reach(k)
+        held = [
+            k
+            for k, v in values.items()
+            if (reached[k].start_s <= v + slack_s if side == 0 else reached[k].end_s >= v - slack_s)
+        ]
+        if not held:
+            chosen.append(float(np.median(list(values.values()))))
+            settled.append(False)
+            heard.append(None)
+            continue
+        value = min(values[k] for k in held) if side == 0 else max(values[k] for k in held)
+        group = [k for k in held if abs(values[k] - value) <= MAPPED_AGREEMENT_S]
+        chosen.append(float(np.median([values[k] for k in group])))
+        settled.append(all(refined[k] for k in group))
+        heard.append(float(np.median([reached[k].start_s if side == 0 else reached[k].end_s for k in group])))
+    expected = Segment(chosen[0], max(chosen[1], chosen[0] + 0.1))
+    return expected, (settled[0], settled[1]), (heard[0], heard[1])
+
+
 class IntroLibrary:
     """Known intros by series; ``lookup`` answers a new episode from them."""
 
@@ -292,14 +367,26 @@ class IntroLibrary:
         region = _intro_region(episode, build_regions(0, segments, o), o)
         agree = _agreeing_references(chosen, region, rate, o)
         partners = {k: pieces for k, (pieces, _) in agree.items()}
-        m = np.median(np.array([(span.start_s, span.end_s) for _, span in agree.values()]), axis=0)
-        expected = Segment(float(m[0]), max(float(m[1]), float(m[0]) + 0.1))
         # refine against the references of that version, as a series' episodes are refined against each other
         # (the region's extent as those references hear it: another version's would cut it short); the
         # references follow the episode in ``prints``: their indices move up by one
         prints = [episode] + [e.reference for e in chosen]
+
+        def reach(k: int) -> Segment:  # the episode's sound refined against reference k alone
+            alone = [replace(m, other=m.other + 1) for m in region.members if m.other == k]
+            return Refiner(prints, o).refine(settle_extent(replace(region, members=alone), o))
+
+        expected, mapped, own = version_boundaries(
+            {k: span for k, (_, span) in agree.items()},
+            {k: chosen[k].refined for k in agree},
+            reach,
+            o.audit_tolerance_s,
+        )
         agreeing = [replace(m, other=m.other + 1) for m in region.members if m.other in partners]
         audio = Refiner(prints, o).refine(settle_extent(replace(region, members=agreeing), o))
+        if own != (None, None):  # a boundary of one cut: as the episode's sound hears it against that cut
+            start_heard = audio.start_s if own[0] is None else own[0]
+            audio = Segment(start_heard, max(audio.end_s if own[1] is None else own[1], start_heard + 0.1))
         confidence = 1.0 - 0.5 ** (len(partners) + min(region.votes, 400) / 100)
         references = tuple(chosen[i].id for i in partners)
         if audio.duration_s < o.min_coverage * expected.duration_s:
@@ -310,7 +397,12 @@ class IntroLibrary:
         best_seg, reference = pieces[0], chosen[best_ref].reference
         loudness = episode.profile.loudness_db
         quiet_below = _quiet_below(loudness, o)
+        if audio.duration_s < MAPPED_COVERAGE * expected.duration_s:
+            mapped = (False, False)  # another version of the intro, not a boundary the shared sound missed
         for side, (heard, said) in enumerate(((audio.start_s, expected.start_s), (audio.end_s, expected.end_s))):
+            inside = heard > said if side == 0 else heard < said
+            if inside and mapped[side] and abs(heard - said) <= o.audit_tolerance_s:
+                continue  # the references agree to a frame where it lies; the shared sound fell short of it
             if abs(heard - said) <= o.audit_tolerance_s:
                 # an ident before the sting, bridged by the alignment: the boundary after the pause
                 paused = _after_pause(loudness, rate, heard, said, side, quiet_below, o.audit_tolerance_s)
