@@ -368,6 +368,25 @@ def test_a_lookup_answers_the_boundaries_its_references_agree_on_where_the_share
     assert abs(short.intro.start_s - 80.0) < 0.5 and abs(short.intro.end_s - 87.0) < 0.5, short
 
 
+def test_an_episode_holding_a_middle_excerpt_of_the_known_intro_is_answered_from_its_own_sound(theme) -> None:
+    """A season whose intro changes version: the labelled episodes hold Awakening's seconds 20-34, a new one
+    seconds 23-31 of it (at 80 s), so it shares a middle stretch only, short of both mapped boundaries by more
+    than a second. Its own sound is the answer, 80-88 s (before: the start mapped from the references, 77 s,
+    three seconds of story marked)."""
+    prints = {
+        k: analyse_samples(_episode(theme, 80 + i, 150, at, intro_s=14.0), SR, k)
+        for i, (k, at) in enumerate((("a", 30.0), ("b", 45.0)))
+    }
+    labels = {"a": _label("a", 30.0, 44.0), "b": _label("b", 45.0, 59.0)}
+    library = build_library_from_prints([(labels[k], prints[k], "show") for k in "ab"])
+    y = _episode(theme, 82, 150, None)
+    excerpt = theme[23 * SR : 31 * SR]
+    y[80 * SR : 80 * SR + excerpt.size] += excerpt
+    found = library.lookup(analyse_samples(y, SR, "new"), "show")
+    assert found is not None and found.intro is not None, found
+    assert abs(found.intro.start_s - 80.0) < 0.5 and abs(found.intro.end_s - 88.0) < 0.5, found
+
+
 def test_references_of_two_cuts_answer_the_cut_the_episode_holds() -> None:
     """Pure: two references map an intro onto an episode at 10 s, one cut trimmed to end at 18.2 s, the full
     one at 20 s (their median, 19.1 s, is neither). An episode whose sound, refined against each reference

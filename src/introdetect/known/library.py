@@ -399,6 +399,8 @@ class IntroLibrary:
         quiet_below = _quiet_below(loudness, o)
         if audio.duration_s < MAPPED_COVERAGE * expected.duration_s:
             mapped = (False, False)  # another version of the intro, not a boundary the shared sound missed
+        tolerance = o.audit_tolerance_s
+        excerpt = audio.start_s > expected.start_s + tolerance and audio.end_s < expected.end_s - tolerance
         for side, (heard, said) in enumerate(((audio.start_s, expected.start_s), (audio.end_s, expected.end_s))):
             inside = heard > said if side == 0 else heard < said
             if inside and mapped[side] and abs(heard - said) <= o.audit_tolerance_s:
@@ -407,6 +409,9 @@ class IntroLibrary:
                 # an ident before the sting, bridged by the alignment: the boundary after the pause
                 paused = _after_pause(loudness, rate, heard, said, side, quiet_below, o.audit_tolerance_s)
                 heard = heard if paused is None else paused
+                start, end = (heard, end) if side == 0 else (start, heard)
+                continue
+            if excerpt:  # the episode shares a middle stretch of the known intro only: another version of it
                 start, end = (heard, end) if side == 0 else (start, heard)
                 continue
             if side == 0:
