@@ -129,18 +129,32 @@ def pair_ids(by_series: dict[str, list[Path]]) -> list[tuple[str, str]]:
     return [(ps[i].stem, ps[i + 1].stem) for ps in by_series.values() for i in range(0, len(ps) - 1, 2)]
 
 
+NEW_VERSION_TAG = "new_intro_version"
+"""The corpus's tag of an episode whose season changed its intro's version before it (docs/CORPUS.md)."""
+
+
 def _pairs_line(evaluation: Evaluation, pairs: list[tuple[str, str]]) -> str:
-    """Two-episode seasons whose both episodes have an intro of the same theme: both within ±1 s."""
+    """Two-episode seasons whose both episodes have an intro: both within ±1 s; and of those whose two intros
+    are one version (the trust issue's "two-episode seasons sharing an opening": where a season changes its
+    intro between the two, they share none, or a stretch of it)."""
     scores = {s.id: s for s in evaluation.episodes}
-    shared = right = 0
+    shared = right = same = same_right = 0
     for ids in pairs:
         a, b = (scores.get(i) for i in ids)
         if a is None or b is None or a.truth is None or b.truth is None:
             continue
+        both = answer_right(a) and answer_right(b)
         shared += 1
-        right += answer_right(a) and answer_right(b)
+        right += both
+        if (NEW_VERSION_TAG in a.strata) == (NEW_VERSION_TAG in b.strata):
+            same += 1
+            same_right += both
     share = f"{right / shared:.0%}" if shared else "–"
-    return f"pairs where both episodes have an intro: {shared}; both within ±1 s: {right} ({share})"
+    same_share = f"{same_right / same:.0%}" if same else "–"
+    return (
+        f"pairs where both episodes have an intro: {shared}; both within ±1 s: {right} ({share}); of the {same} "
+        f"whose two intros are one version: {same_right} ({same_share})"
+    )
 
 
 def _exported_harm(found: dict[str, Detection], truth: dict) -> str:
