@@ -390,7 +390,7 @@ def test_the_page_reviews_every_part_in_a_lane_of_its_own(result: Path, browser,
         assert ">credits</text>" in page.locator("#full").inner_html()  # the credits' own lane
         page.keyboard.press("e")  # the credits under review
         page.wait_for_function("document.getElementById('answer').textContent.startsWith('credits detected')")
-        assert page.locator("#start").inner_text() == "0:01:40.00"
+        page.wait_for_function("document.getElementById('start').textContent == '0:01:40.00'")
         page.keyboard.press("V")  # end +1 s
         page.keyboard.press("Enter")
         page.wait_for_function("document.getElementById('status').textContent.includes('saved the credits')")

@@ -141,6 +141,7 @@ async function choose(kind) {  // the part under review
   $("answer").textContent = describe(ep, kind);
   $("note").textContent = ep.parts[kind].note || "";
   renderKinds();
+  showBounds();  // the part's boundaries at once; the close view follows them when it has loaded
   await loadTimeline("zoom", true);
   showBounds();
   if (state.cur && !player.hidden && player.readyState > 0) player.currentTime = Math.max(0, state.cur.start - 3);
