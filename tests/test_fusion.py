@@ -141,3 +141,23 @@ def test_a_kind_without_rules_takes_the_surest_candidate_of_the_detectors_allowe
     parts = fuse([_matched(Segment(60.0, 90.0), 0.9), *credits])
     assert [p.kind for p in parts] == [Kind.INTRO, Kind.CREDITS] and parts[1].confidence == 0.8
     assert fuse([_matched(Segment(60.0, 90.0), 0.9), *credits], "matching")[1].confidence == 0.6
+
+
+def _inside(span: Segment) -> Candidate:
+    return Candidate(Kind.INTRO, span, None, Method.RECURRING, "heard again in its own tail", family="inside")
+
+
+def test_a_lone_episodes_intro_takes_the_boundaries_its_own_tail_replays() -> None:
+    """The model's loose span of a lone episode and a stretch of its head that its credits replay name the same
+    piece: the stretch's frame-precise boundaries stand, the model's confidence and method stay. A stretch that
+    does not overlap the model's span (a cue heard twice), or replays a part of it only (credits cut short), changes
+    nothing, and a stretch is never an answer on its own."""
+    lone = _matched(None, None, Method.UNMATCHED)
+    model = _model(Segment(59.0, 66.5), 0.8)
+    fused = fuse_intro([lone, model, _inside(Segment(300.0, 330.0)), _inside(Segment(59.6, 65.9))])
+    assert fused.segment == Segment(59.6, 65.9) and fused.method == Method.MODEL and fused.confidence == 0.8
+    assert "own tail" in fused.note and fused.evidence.model.segment == Segment(59.0, 66.5)
+    for others in ([_inside(Segment(300.0, 330.0))], [_inside(Segment(60.5, 65.0))]):
+        assert fuse_intro([lone, model, *others]).segment == Segment(59.0, 66.5), others
+    nothing = fuse_intro([lone, _model(None, 0.7), _inside(Segment(300.0, 330.0))])
+    assert nothing.segment is None

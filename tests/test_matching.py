@@ -7,6 +7,8 @@ to the sample.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -14,6 +16,7 @@ from conftest import debian_package
 
 from introdetect.analysis import analyse_samples
 from introdetect.detectors import Candidate, RecurringDetector
+from introdetect.detectors.inside import replays_inside
 from introdetect.known import build_library_from_prints
 from introdetect.known.library import version_boundaries
 from introdetect.labels import Label
@@ -429,3 +432,20 @@ def test_a_boundary_bridged_across_a_pause_moves_to_the_labels_side() -> None:
     mirrored = loudness[::-1]  # the sting ends at 6 - 1.44 s, a pause, then another piece to the end
     end = _after_pause(mirrored, rate, 6.0, 5.0, 1, -36.0, 1.0)
     assert end is not None and abs(end - (6.0 - 1.44)) < 1.5 / rate, end
+
+
+def test_a_stretch_of_the_head_its_own_tail_replays_is_found_to_the_frame(theme) -> None:
+    """One episode: Awakening's seconds 20-27 at 40 s (the intro) and its seconds 20-50 again from 120 s (the
+    end credits replay the theme from the intro's bar on), noise elsewhere; its tail is its last 40 s. The head's
+    stretch heard again in the tail is 40-47 s; no stretch is found where the tail would meet itself, nor in an
+    episode whose credits play other music."""
+    y = _episode(theme, 90, 160, 40.0)
+    credits = theme[20 * SR : 50 * SR]
+    y[120 * SR : 120 * SR + credits.size] += credits
+    head = analyse_samples(y, SR, "ep")
+    episode = replace(head, tail=head.after(120.0))
+    spans = replays_inside(episode)
+    assert len(spans) == 1 and abs(spans[0].start_s - 40.0) < 0.3 and abs(spans[0].end_s - 47.0) < 0.3, spans
+    other = _episode(theme, 91, 160, 40.0)
+    head = analyse_samples(other, SR, "other")
+    assert replays_inside(replace(head, tail=head.after(120.0))) == []

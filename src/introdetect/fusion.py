@@ -12,7 +12,11 @@ recurs across the season) and the model's:
 * the model's "no intro" never removes an intro that recurs: one episode's audio alone is weaker evidence
   than the same piece heard across the season (on the corpus's test split the model misses whole series
   with near-certainty: docs/MODEL.md);
-* an episode with no siblings and no known intro is answered by the model alone;
+* an episode with no siblings and no known intro is answered by the model alone; where a stretch of its head
+  that its own tail replays (``detectors/inside.py``: the theme again in the end credits) and the model's span
+  name the same piece (IoU ≥ AGREE_IOU, the stretch at least INSIDE_COVERAGE of the span), the stretch's
+  frame-precise boundaries stand, with the model's confidence (such a stretch alone is no intro: a cue may
+  recur inside an episode too);
 * a chapter of the file titled as a part (``detectors/chapters.py``) stands for its kind, over everything but a
   known intro (labels the user gave).
 
@@ -57,6 +61,14 @@ AGREE_IOU = 0.5
 NOTE_MODEL_ALONE = "the only episode of its series: the model answers alone"
 
 NOTE_IN_CREDITS = "the theme heard lies in the end credits: not an intro"
+
+NOTE_INSIDE = "boundaries of the stretch its own tail replays"
+
+INSIDE_COVERAGE = 0.8
+"""A stretch its own tail replays sets a lone episode's intro only when it is at least this share of the model's
+span: the credits may replay a part of the theme (cut short, speech over its first bars), and then its
+boundaries are not the intro's (tiny-parts show02 e03: 50.7-57.1 s replayed of an intro at 49.4-60.8 s, the
+model's span 49.5-60.5 s); a model's span is loose by a second or two either way, not by a fifth."""
 
 IN_CREDITS_SHARE = 0.5
 """An intro with more than this share of its length inside the episode's end credits is the theme replayed
@@ -125,7 +137,26 @@ def fuse_intro(candidates: Sequence[Candidate], use: str = "fused") -> Part:
     return decided
 
 
+def _sharpened(part: Part, inside: Sequence[Candidate]) -> Part:
+    """The model's answer with the boundaries of the stretch its episode's tail replays, where they name the same
+    piece (the rules in the module's docstring)."""
+    if part.method != Method.MODEL or part.segment is None or not inside:
+        return part
+    span = part.segment
+    best = max(inside, key=lambda c: c.segment.iou(span) if c.segment is not None else -1.0)
+    if best.segment is None or best.segment.iou(span) < AGREE_IOU:
+        return part
+    if best.segment.duration_s < INSIDE_COVERAGE * span.duration_s:
+        return part  # a replay cut short: part of the intro, the model's looser span is nearer the whole
+    return replace(part, segment=best.segment, note=_note(part.note, f"{NOTE_INSIDE} (model: {span})"))
+
+
 def _fuse_intro(intro: Sequence[Candidate]) -> Part:
+    inside = [c for c in intro if c.family == "inside" and c.segment is not None]
+    return _sharpened(_fuse_answers([c for c in intro if c.family != "inside"]), inside)
+
+
+def _fuse_answers(intro: Sequence[Candidate]) -> Part:
     model = next((c for c in intro if c.family == "model"), None)
     matcher = next((c for c in intro if c.family == "matching"), None)
     if model is None:

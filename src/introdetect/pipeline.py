@@ -466,7 +466,8 @@ def _series_candidates(
     keys: dict[Path, EpisodeKey],
     progress: ProgressHook | None,
 ) -> dict[Path, list[Candidate]]:
-    """Each series detector in turn, on the episodes that earlier ones left open for its kinds."""
+    """Each series detector in turn, on the episodes that earlier ones left open for its kinds (a detector of
+    evidence only, ``answers`` False, on every episode: its candidates close no kind)."""
     groups = {
         name: sorted(members, key=lambda p: p.name)
         for name, members in names.group([p for p in unique if p in analysed.prints]).items()
@@ -474,14 +475,16 @@ def _series_candidates(
     found: dict[Path, list[Candidate]] = {}
     answered: dict[Path, set[Kind]] = {}
     for detector in detectors:
+        closes = getattr(detector, "answers", True)
         jobs = [
-            (name, [p for p in members if not detector.kinds <= answered.get(p, set())])
+            (name, [p for p in members if not (closes and detector.kinds <= answered.get(p, set()))])
             for name, members in groups.items()
         ]
         answers = _run_series_detector(detector, jobs, analysed.prints, pool, cache, keys, progress, found)
         for path, given in answers.items():
             found.setdefault(path, []).extend(given)
-            answered.setdefault(path, set()).update(c.kind for c in given)
+            if closes:
+                answered.setdefault(path, set()).update(c.kind for c in given)
     return found
 
 

@@ -144,7 +144,7 @@ def detect(
                 "--include-unsure; `introdetect review` shows them first"
             )
     intros = [p for d in answered if (p := d.part(Kind.INTRO)) is not None]
-    alone = [d.id for d, p in zip(answered, intros, strict=True) if p.note == NOTE_MODEL_ALONE]
+    alone = [d.id for d, p in zip(answered, intros, strict=True) if (p.note or "").startswith(NOTE_MODEL_ALONE)]
     if alone:
         say.print(
             f"{plural(len(alone), 'episode')} answered by the model alone: each is the only episode of its series "

@@ -6,16 +6,18 @@ from __future__ import annotations
 from .base import Candidate, DetectorContext, EpisodeDetector, SeriesDetector
 from .chapters import ChapterDetector
 from .credits import CreditsDetector
+from .inside import InsideDetector
 from .known import KnownDetector
 from .model import DEFAULT_MODEL, ModelDetector
 from .recurring import RecurringDetector
 from .replay import ReplayDetector
 
 EPISODE_DETECTORS = (ModelDetector, ChapterDetector)
-SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector, ReplayDetector)
+SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector, ReplayDetector, InsideDetector)
 
 FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
-"""What ``detect(use=…)`` chooses from: matching (known intros and recurrence), the model, the file's chapters."""
+"""What ``detect(use=…)`` chooses from: matching (known intros and recurrence), the model, the file's chapters;
+and what recurs inside a lone episode (``inside``: evidence that sharpens the model's span, never an answer)."""
 
 
 def build_detectors(
@@ -39,6 +41,7 @@ __all__ = [
     "CreditsDetector",
     "DetectorContext",
     "EpisodeDetector",
+    "InsideDetector",
     "KnownDetector",
     "ModelDetector",
     "RecurringDetector",

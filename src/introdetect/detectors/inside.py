@@ -1,0 +1,93 @@
+"""What recurs inside one episode: a stretch of its head heard again in its own tail (the intro's theme replayed in
+the end credits, as most series do). For an episode with no siblings and no known intro, the model answers
+alone and its boundaries are loose (a window's resolution, refined by change points); where such a stretch and
+the model's span name the same piece, the stretch's boundaries, found by fingerprints and refined frame by frame
+against the tail, stand (``fusion``). A stretch is never an intro on its own: a score cue or a bed may recur
+inside an episode too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from ..matching.align import shared_segments
+from ..matching.index import InvertedIndex
+from ..matching.landmarks import hash_reach, landmark_hashes
+from ..matching.recurring import EpisodePrint, build_regions, settle_extent
+from ..matching.refine import Refiner
+from ..result import Kind, Method
+from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
+from ..timecode import Segment
+from .base import Candidate, DetectorContext
+
+INSIDE_RULES = "inside-1"
+"""Version of the rules below, in the detector's key."""
+
+MIN_INSIDE_S = 1.5
+"""A stretch shorter than this is a chance match of a few hashes, not a piece heard twice (the shortest title
+stings of the corpora are 2 s)."""
+
+
+def replays_inside(episode: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING) -> list[Segment]:
+    """The stretches of the episode's head, before its tail begins, heard again in its tail: fingerprints of the
+    head looked up among the tail's, then each stretch refined against the tail frame by frame. Empty without a
+    tail (none analysed, or the head reaches the end and holds it)."""
+    tail, o = episode.tail, options
+    if tail is None or tail.start_s <= episode.start_s:
+        return []
+    rate = episode.profile.frame_rate
+    frames, hashes = landmark_hashes(episode.landmarks.peaks, 1.0, o)
+    before = frames < (tail.start_s - episode.start_s) * rate  # the head before the tail: no stretch meets itself
+    frames, hashes = frames[before], hashes[before]
+    if not frames.size:
+        return []
+    index = InvertedIndex([landmark_hashes(tail.landmarks.peaks, 1.0, o)], o)
+    matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, 1.0, o))
+    # the tail is episode 1 of the refinement (the head is 0)
+    segments = [replace(s, other=1) for s in shared_segments(matches, 1.0, rate, o) if s.votes >= o.min_lookup_votes]
+    refiner = Refiner([episode, tail], o)
+    out = []
+    for region in build_regions(0, segments, o):
+        span = refiner.refine(settle_extent(region, o))
+        if span.duration_s >= MIN_INSIDE_S and episode.seconds(span.end_s * rate) <= tail.start_s:
+            out.append(span)
+    return sorted(out, key=lambda s: s.start_s)
+
+
+@dataclass(frozen=True)
+class InsideDetector:
+    """An episode with no siblings: the stretches of its head that its tail replays (candidates the fusion uses
+    only to sharpen the model's span; a season is matched across its episodes instead)."""
+
+    name: ClassVar[str] = "inside"
+    family: ClassVar[str] = "inside"
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
+    remote: ClassVar[bool] = False  # one index of one tail: cheap beside the decode
+    answers: ClassVar[bool] = False  # evidence for the fusion, not an answer: the matcher still answers the episode
+
+    options: MatchingOptions
+
+    @classmethod
+    def build(cls, context: DetectorContext) -> InsideDetector:
+        return cls(context.matching)
+
+    def key(self) -> str:
+        return digest(self.name, INSIDE_RULES, self.options.settings_hash)
+
+    def detect_series(
+        self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
+    ) -> list[list[Candidate] | None]:
+        if len(prints) != 1:
+            return [None for _ in prints]
+        tail = prints[0].tail
+        return [
+            [
+                Candidate(
+                    Kind.INTRO, span, None, Method.RECURRING, f"heard again in its own tail (from {tail.start_s:.0f} s)"
+                )
+                for span in replays_inside(prints[0], self.options)
+            ]
+            if tail is not None
+            else None
+        ]
