@@ -11,7 +11,9 @@ and the audio's extent is kept; how far each label is from it is reported (``Lab
 audio contradicts are flagged; a label that runs past what its partners share, where their own labels end,
 is kept (a season's intro can come in a short and a long cut) and flagged for a look. A lookup maps the known
 extent through the alignment of the new episode to the references of the version it holds, then refines it
-where the new episode and those references still sound alike.
+where the new episode and those references still sound alike; where the references agree to a frame on a
+boundary the new episode's shared sound stops short of (speech over its first bars), their boundary stands
+(``version_boundaries``); where they hold different cuts, the episode's is the longest its sound reaches.
 """
 
 from __future__ import annotations
@@ -257,10 +259,11 @@ the intro: two audio-refined references of one cut land within ±0.2 s each (0.3
 corpus), while a trimmed cut is at least 15 % shorter than the full one (0.6 s of a 4 s sting)."""
 
 MAPPED_COVERAGE = 0.9
-"""...as long as the shared sound covers this share of the mapped intro: a boundary the sound misses costs a
-few per cent of an intro (0.7 s of a 15 s theme, 1.4 s of a 57 s one), while an episode holding another version
-of it (a season whose intro changes half-way; an excerpt of the same theme that starts later) shares less
-(held-out validation: 2.3 s of a 3.0 s sting), and there the episode's own sound is right."""
+"""The references' settled boundaries (MAPPED_AGREEMENT_S) are answered only where the episode's shared sound
+covers this share of the mapped intro: a boundary the sound misses costs a few per cent of an intro (0.7 s of
+a 15 s theme, 1.4 s of a 57 s one), while an episode holding another version of it (a season whose intro
+changes half-way; an excerpt of the same theme that starts later) shares less (held-out validation: 2.3 s of a
+3.0 s sting), and there the episode's own sound is right."""
 
 
 def version_boundaries(
@@ -275,8 +278,9 @@ def version_boundaries(
 
     Per boundary: where the references map it within OTHER_CUT_S of one another, their median, settled when
     they lie within MAPPED_AGREEMENT_S and every one of them was audio-refined (frame-precise, not a
-    whole-second label). Where they differ more, they hold different cuts of the intro (a trimmed one and the full one map to one start and two ends): the
-    episode holds every cut whose boundary its own sound reaches when refined against that reference alone
+    whole-second label). Where they differ more, they hold different cuts of the intro (a trimmed one and the
+    full one map to one start and two ends): the episode holds every cut whose boundary its own sound reaches
+    when refined against that reference alone
     (``reach(k)``, within ``slack_s``), and so the longest of those (an episode of the long cut holds all of
     the short one; one of the short cut does not reach the long one's end): the outermost reached boundary,
     settled as above among the references that put it there, and what the episode's sound says of it is what
