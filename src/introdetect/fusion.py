@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .detectors.base import Candidate
+from .detectors.inside import INSIDE_FAMILY
 from .result import Evidence, Kind, Method, Opinion, Part
 
 MODEL_SURE = 0.7
@@ -67,8 +68,8 @@ NOTE_INSIDE = "boundaries of the stretch its own tail replays"
 INSIDE_COVERAGE = 0.8
 """A stretch its own tail replays sets a lone episode's intro only when it is at least this share of the model's
 span: the credits may replay a part of the theme (cut short, speech over its first bars), and then its
-boundaries are not the intro's (tiny-parts show02 e03: 50.7-57.1 s replayed of an intro at 49.4-60.8 s, the
-model's span 49.5-60.5 s); a model's span is loose by a second or two either way, not by a fifth."""
+boundaries are not the intro's (tiny-parts show02 e03: 50.7-57.1 s replayed of an intro at 49.4-60.8 s, which
+the model's span ends at 60.5 s); a model's span is loose by a second or two either way, not by a fifth."""
 
 IN_CREDITS_SHARE = 0.5
 """An intro with more than this share of its length inside the episode's end credits is the theme replayed
@@ -152,8 +153,8 @@ def _sharpened(part: Part, inside: Sequence[Candidate]) -> Part:
 
 
 def _fuse_intro(intro: Sequence[Candidate]) -> Part:
-    inside = [c for c in intro if c.family == "inside" and c.segment is not None]
-    return _sharpened(_fuse_answers([c for c in intro if c.family != "inside"]), inside)
+    inside = [c for c in intro if c.family == INSIDE_FAMILY and c.segment is not None]
+    return _sharpened(_fuse_answers([c for c in intro if c.family != INSIDE_FAMILY]), inside)
 
 
 def _fuse_answers(intro: Sequence[Candidate]) -> Part:

@@ -475,7 +475,7 @@ def _series_candidates(
     found: dict[Path, list[Candidate]] = {}
     answered: dict[Path, set[Kind]] = {}
     for detector in detectors:
-        closes = getattr(detector, "answers", True)
+        closes = detector.answers
         jobs = [
             (name, [p for p in members if not (closes and detector.kinds <= answered.get(p, set()))])
             for name, members in groups.items()

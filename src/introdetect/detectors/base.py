@@ -81,8 +81,9 @@ class SeriesDetector(Protocol):
     family: ClassVar[str]
     kinds: ClassVar[frozenset[Kind]]
     remote: ClassVar[bool]  # runs as a task on the executor (its results cached); else in this process
-    # (optional) ``answers: ClassVar[bool]``, True when absent: its candidates answer their kinds, so later
-    # detectors of those kinds skip the episode; False: evidence only (``inside.py``), run on every episode
+    # its candidates answer their kinds, so later detectors of those kinds skip the episode; False: evidence
+    # only (``inside.py``), run on every episode
+    answers: ClassVar[bool]
 
     def key(self) -> str: ...
 

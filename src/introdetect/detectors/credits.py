@@ -134,6 +134,7 @@ class CreditsDetector:
     family: ClassVar[str] = "matching"
     kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.CREDITS})
     remote: ClassVar[bool] = True
+    answers: ClassVar[bool] = True
 
     options: MatchingOptions = DEFAULT_MATCHING
 

@@ -21,6 +21,9 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
+INSIDE_FAMILY = "inside"
+"""The family of the candidates below: evidence the fusion reads, never an answer (``fusion._sharpened``)."""
+
 INSIDE_RULES = "inside-1"
 """Version of the rules below, in the detector's key."""
 
@@ -50,7 +53,7 @@ def replays_inside(episode: EpisodePrint, options: MatchingOptions = DEFAULT_MAT
     out = []
     for region in build_regions(0, segments, o):
         span = refiner.refine(settle_extent(region, o))
-        if span.duration_s >= MIN_INSIDE_S and episode.seconds(span.end_s * rate) <= tail.start_s:
+        if span.duration_s >= MIN_INSIDE_S and episode.start_s + span.end_s <= tail.start_s:
             out.append(span)
     return sorted(out, key=lambda s: s.start_s)
 
@@ -61,7 +64,7 @@ class InsideDetector:
     only to sharpen the model's span; a season is matched across its episodes instead)."""
 
     name: ClassVar[str] = "inside"
-    family: ClassVar[str] = "inside"
+    family: ClassVar[str] = INSIDE_FAMILY
     kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
     remote: ClassVar[bool] = False  # one index of one tail: cheap beside the decode
     answers: ClassVar[bool] = False  # evidence for the fusion, not an answer: the matcher still answers the episode

@@ -37,6 +37,7 @@ class KnownDetector:
     family: ClassVar[str] = "matching"
     kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
     remote: ClassVar[bool] = False  # the library lives here; a lookup is cheap beside a decode
+    answers: ClassVar[bool] = True
 
     library: IntroLibrary
 

@@ -204,6 +204,7 @@ class RecurringDetector:
     family: ClassVar[str] = "matching"
     kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
     remote: ClassVar[bool] = True
+    answers: ClassVar[bool] = True
 
     scorer: MotifScorer
     confidence: ConfidenceModel

@@ -273,6 +273,7 @@ class ReplayDetector:
     family: ClassVar[str] = "matching"
     kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.RECAP, Kind.PREVIEW})
     remote: ClassVar[bool] = True
+    answers: ClassVar[bool] = True
 
     options: MatchingOptions = DEFAULT_MATCHING
 
