@@ -131,16 +131,22 @@ def test_use_chooses_the_detectors_that_answer() -> None:
 
 
 def test_a_kind_without_rules_takes_the_surest_candidate_of_the_detectors_allowed() -> None:
-    """A detector of a new kind of part needs no rule: its surest candidate is the part."""
+    """A detector of a new kind of part needs no rule: its surest candidate is the part. The model's part (one
+    episode's audio) answers only where no other detector speaks of the kind, "none" included."""
     from introdetect.fusion import fuse
 
     credits = [
         Candidate(Kind.CREDITS, Segment(1200.0, 1260.0), 0.6, Method.RECURRING, family="matching"),
-        Candidate(Kind.CREDITS, Segment(1190.0, 1260.0), 0.8, Method.MODEL, family="model"),
+        Candidate(Kind.CREDITS, Segment(1210.0, 1260.0), 0.7, Method.RECURRING, family="matching"),
     ]
-    parts = fuse([_matched(Segment(60.0, 90.0), 0.9), *credits])
-    assert [p.kind for p in parts] == [Kind.INTRO, Kind.CREDITS] and parts[1].confidence == 0.8
-    assert fuse([_matched(Segment(60.0, 90.0), 0.9), *credits], "matching")[1].confidence == 0.6
+    model = Candidate(Kind.CREDITS, Segment(1190.0, 1260.0), 0.8, Method.MODEL, family="model")
+    parts = fuse([_matched(Segment(60.0, 90.0), 0.9), *credits, model])
+    assert [p.kind for p in parts] == [Kind.INTRO, Kind.CREDITS] and parts[1].confidence == 0.7
+    assert fuse([_matched(Segment(60.0, 90.0), 0.9), *credits[:1], model], "matching")[1].confidence == 0.6
+    assert fuse([_matched(Segment(60.0, 90.0), 0.9), model])[1] == model.as_part()
+    assert fuse([_matched(Segment(60.0, 90.0), 0.9), *credits, model], "model")[1] == model.as_part()
+    none = Candidate(Kind.CREDITS, None, 0.5, Method.RECURRING, family="matching")
+    assert fuse([_matched(Segment(60.0, 90.0), 0.9), none, model])[1].segment is None
 
 
 def _inside(span: Segment) -> Candidate:

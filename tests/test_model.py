@@ -493,3 +493,154 @@ def test_episode_features_after_an_offset_start_on_a_whole_frame() -> None:
     assert offset == pytest.approx(10 * hop_s) and later.n_frames == 90 and later.frames["mfcc"].shape == (3, 90)
     assert later.frames["rms"][0] == 10.0 and later.duration_s == pytest.approx(90 * hop_s)
     assert later.scalars == features.scalars
+
+
+# --- the kinds head ---------------------------------------------------------------------------------------------
+
+
+def test_kind_targets_follow_the_centre_rule_and_say_only_what_the_label_says() -> None:
+    from introdetect.model.inputs import KINDS, PartTruth, all_targets
+
+    starts = np.arange(10) * 5.0  # centres 5, 10, ..., 50
+    every = frozenset(KINDS[1:])
+    parts = PartTruth((("intro", Segment(12.0, 24.0)), ("credits", Segment(38.0, 60.0))), every)
+    t = all_targets(starts, 10.0, Segment(12.0, 24.0), parts)
+    assert [KINDS[k] for k in t["kind"]] == ["story"] * 2 + ["intro"] * 2 + ["story"] * 3 + ["credits"] * 3
+    assert t["kind_known"].all() and t["intro_known"].all()
+    # a reviewed row of the credits only: the credits' windows are known, the rest (and the intro) are not
+    credits_only = PartTruth((("credits", Segment(38.0, 60.0)),), frozenset({"credits"}))
+    t = all_targets(starts, 10.0, None, credits_only)
+    assert t["kind_known"].tolist() == [0.0] * 7 + [1.0] * 3 and not t["intro_known"].any()
+    # no part truth at all (an intro-only label set): the intro is known, no kind is
+    t = all_targets(starts, 10.0, Segment(12.0, 24.0), None)
+    assert t["intro_known"].all() and not t["kind_known"].any()
+
+
+def test_a_tails_windows_lie_in_the_episodes_time_and_count_from_its_end(music_clip: Path) -> None:
+    from introdetect.media import decode_audio
+    from introdetect.model.inputs import tail_inputs
+
+    features = compute_features(decode_audio(music_clip))
+    options = InputOptions()
+    tail = tail_inputs("x", features, 1200.0, options)
+    assert tail.start_s[0] == 1200.0 and tail.end_s == pytest.approx(1200.0 + features.duration_s)
+    position = tail.extra[:, EXTRA.index("position")]
+    centre = tail.start_s + 5.0
+    assert np.allclose(position, (centre - tail.end_s) / options.span_s) and (position < 0).all()
+    head = episode_inputs("x", features, options)
+    assert (head.extra[:, EXTRA.index("position")] > 0).all() and head.end_s is None
+
+
+def test_kind_span_takes_the_surest_run_and_the_centre_rule_for_its_ends() -> None:
+    from introdetect.model.decode import KindCurves, kind_span
+
+    starts = np.arange(12) * 5.0
+    p = np.zeros((12, 6))
+    p[:, 0] = 1.0
+    p[[2, 3], 4], p[[2, 3], 0] = 0.6, 0.4  # a weak run of credits at centres 15, 20
+    p[[7, 8, 9], 4], p[[7, 8, 9], 0] = 0.9, 0.1  # a sure one at centres 40-50
+    found = kind_span(KindCurves(starts, 10.0, p), 4, 58.0)
+    assert found is not None
+    span, confidence = found
+    assert span == Segment(37.5, 52.5) and confidence == pytest.approx(0.9)
+    assert kind_span(KindCurves(starts, 10.0, p), 2, 58.0) is None  # no recap
+    # a head and a tail joined: the tail's windows before the head's last are the head's
+    tail = KindCurves(np.arange(4) * 5.0 + 50.0, 10.0, np.tile([0.0, 0, 0, 0, 1.0, 0], (4, 1)))
+    p[[10, 11], 4], p[[10, 11], 0] = 0.9, 0.1  # the credits run on to the head's last window, then the tail's
+    joined = KindCurves.joined([KindCurves(starts, 10.0, p), tail])
+    assert joined.start_s.tolist() == [*starts.tolist(), 60.0, 65.0]
+    assert kind_span(joined, 4, 75.0)[0] == Segment(37.5, 72.5)
+
+
+def test_a_kinds_head_added_to_a_trained_model_keeps_its_intro_answers(tiny_model: Path) -> None:
+    """The head is trained alone (every other weight kept): the intro's channels are the old graph's, the kinds'
+    follow them, and the file says what the head learnt from."""
+    from introdetect.labels import Label
+    from introdetect.model import job
+    from introdetect.model.inputs import KINDS, EpisodeInputs, PartTruth, all_targets
+    from introdetect.model.train import TrainOptions
+
+    rng = np.random.default_rng(1)
+    data = job.TrainingData()
+    every = frozenset(KINDS[1:])
+    for k in range(4):
+        n = 14
+        starts = np.arange(n) * 5.0
+        intro, credits = Segment(10.0, 30.0), Segment(50.0, 75.0)
+        parts = PartTruth((("intro", intro), ("credits", credits)), every)
+        patch = rng.normal(size=(27, (n + 1) * 40)).astype(np.float32)
+        patch[:, 400:] += 3.0  # the "credits" sound unlike the rest
+        series = rng.normal(size=(20, (n + 1) * 40)).astype(np.float32)
+        extra = rng.normal(size=(n, 4)).astype(np.float32)
+        extra[9:, 0] += 4.0  # and a per-window scalar too, which the head reads directly
+        targets = all_targets(starts, 10.0, intro, parts)
+        data.episodes.append(EpisodeInputs(f"e{k}", patch, series, extra, starts, n * 5.0 + 5, targets))
+        data.series.append(f"s{k % 2}")
+        data.labels[f"e{k}"] = Label(f"e{k}", None, "0:00:10", "0:00:30", 10.0, 30.0, parts=(("credits", credits),))
+    old = IntroModel.load(tiny_model)
+    report = job.add_kinds_head(old.file, data, data, TrainOptions(epochs=30, lr=1e-2, batch_size=2))
+    new_path = tiny_model.parent / "kinds.idmodel"
+    report.model.save(new_path)
+    new = IntroModel.load(new_path)
+    assert new.has_kinds and not old.has_kinds and new.meta["heads"][6:] == [f"kind_{k}" for k in KINDS]
+    e = data.episodes[0]
+    assert np.allclose(new.raw(e)[:, :6], old.raw(e), atol=1e-4)
+    assert new.meta["kinds"]["episodes"] == {"train": 4, "tails": 0, "valid": 4}
+    assert report.validation["credits_window_f1"] > 0.8, report.validation  # it learnt the credits apart
+    with pytest.raises(ValueError, match="already has a kinds head"):
+        job.add_kinds_head(report.model, data, data)
+
+
+def test_training_reads_the_tail_as_detect_does(tinyparts_corpus: Path, tmp_path: Path) -> None:
+    """``detect`` decodes the tail by a seek from the end and computes its features on that decode alone; training
+    takes the same features (a feature with context, such as repetition, differs when cut from a longer decode),
+    cached by the file and the settings; an episode whose head holds its end has no tail of its own."""
+    from introdetect.analysis import analyse_episode
+    from introdetect.model import job
+    from introdetect.settings import AudioOptions
+
+    path = tinyparts_corpus / "test" / "show02" / "show02_s01e02.mp4"
+    audio = AudioOptions(window_s=60.0)
+    sought = analyse_episode(path, audio, features=True, tail_features=True)
+    tail = sought.print.tail
+    assert tail is not None and sought.tail_features is not None and sought.tail_start_s == tail.start_s > 60.0
+    assert sought.tail_features.duration_s == pytest.approx(tail.end_s - tail.start_s, abs=0.05)
+    for _ in range(2):  # computed, then read back
+        features, start = job.tail_features_of(path, audio, tmp_path)
+        assert start == sought.tail_start_s
+        for name in ("mfcc", "repetition", "rms"):
+            assert np.allclose(features.frames[name], sought.tail_features.frames[name], atol=1e-4)
+    assert len(list((tmp_path / "tails").glob("*.npz"))) == 1
+    assert job.tail_features_of(path, AudioOptions(), tmp_path) is None  # the 480 s head holds its end
+    assert analyse_episode(path, audio, features=True).tail_features is None  # not asked
+
+
+def test_train_with_kinds_then_detect_reads_the_tail(tinyparts_corpus: Path, tmp_path: Path) -> None:
+    """`train` on labels that give every part learns the kinds by default, over heads and tails (a 60 s window:
+    these episodes' tails lie past it); `detect --use model` then runs the kinds head over each episode's head and
+    its tail decoded by a seek, in the output contract."""
+    model = tmp_path / "kinds.idmodel"
+    labels = str(corpus_labels(tinyparts_corpus, "test"))
+    common = ["--cache", str(tmp_path / "cache"), "--no-progress", "--window", "60"]
+    result = runner.invoke(
+        app,
+        ["train", labels, "--videos", str(tinyparts_corpus), "--out", str(model), "--epochs", "2", *common,
+         "--channels", "8,8,16", "--lstm", "16"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "kinds: window accuracy" in result.output
+    meta = ModelFile.load(model).meta
+    assert meta["dims"]["kinds"] and meta["heads"][-1] == "kind_preview"
+    out = tmp_path / "answers.json"
+    videos = sorted((tinyparts_corpus / "test" / "show02").glob("*.mp4"))
+    result = runner.invoke(
+        app,
+        ["detect", *map(str, videos), "--model", str(model), "--use", "model", "--out", str(out), "--no-progress",
+         "--window", "60"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    answers = json.loads(out.read_text())
+    assert len(answers) == len(videos)
+    for entry in answers.values():
+        for part in entry["segments"]:
+            assert part["method"] == "model" and 0.0 <= part["start_sec"] < part["end_sec"]

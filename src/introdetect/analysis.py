@@ -51,6 +51,10 @@ class EpisodeAnalysis:
     print: EpisodePrint
     features: EpisodeFeatures | None = None
     path: str | None = None  # the media file, for a detector that reads more of it (its tags)
+    tail_features: EpisodeFeatures | None = None
+    """The frame features of the tail (``print.tail``), when a detector asks (``needs_tail_features``); they begin
+    at ``tail_start_s`` in the episode's (stream) time."""
+    tail_start_s: float = 0.0
     chapters: tuple[tuple[float, float, str], ...] = ()  # the file's chapters (start s, end s, title)
 
     @property
@@ -122,12 +126,14 @@ def analyse_episode(
     options: AudioOptions | None = None,
     features: bool = False,
     matching: MatchingOptions = DEFAULT_MATCHING,
+    tail_features: bool = False,
 ) -> EpisodeAnalysis:
     """Decode an episode's window once: its print and, with ``features``, its frame features; and its tail
     (``options.tail_s``), taken from the head where the episode ended inside it, else decoded by a seek from
-    the end. Both in the stream's own time (0: its first sample, ``EpisodePrint.audio_start_s`` on the media's
-    timeline), so that a delayed release is analysed as its undelayed copy; the pipeline adds the delay to
-    every answer."""
+    the end (with ``tail_features``, the tail's frame features too: cut from the head's where the head holds it
+    and ``features`` were computed, else from the tail's own decode). Both in the stream's own
+    time (0: its first sample, ``EpisodePrint.audio_start_s`` on the media's timeline), so that a delayed release
+    is analysed as its undelayed copy; the pipeline adds the delay to every answer."""
     options = options or AudioOptions()
     analyser = EpisodeAnalyser(options.sample_rate, features, matching)
     infos: list[MediaInfo] = []
@@ -145,15 +151,25 @@ def analyse_episode(
         analysis = analyser.finish(episode_id(path), options.window_s)
         head, info = analysis.print, infos[0] if infos else None
         tail = None
+        tail_frames: EpisodeFeatures | None = None
         if head.reached_end:
             length = tail_length_s(options, head.duration_s)
             tail = head.after(head.duration_s - length) if length > 0 else None
+            if tail is not None and tail_features and analysis.features is not None:
+                tail_frames = analysis.features.after(tail.start_s - head.start_s)[0]
         elif info is not None and info.duration_s is not None and tail_length_s(options, info.duration_s) > 0:
-            tail = _decode_tail(path, options, matching, info)
+            tail, tail_frames = _decode_tail(path, options, matching, info, tail_features)
     chapters = info.chapters if info is not None else ()  # on the timeline: their detector's answers stay there
     start = info.audio_start_s if info is not None and info.audio_start_s is not None else 0.0
     head = replace(head, tail=tail, audio_start_s=start)
-    return replace(analysis, print=head, path=str(path), chapters=chapters)
+    return replace(
+        analysis,
+        print=head,
+        path=str(path),
+        chapters=chapters,
+        tail_features=tail_frames,
+        tail_start_s=tail.start_s if tail is not None and tail_frames is not None else 0.0,
+    )
 
 
 def tail_length_s(options: AudioOptions, media_s: float) -> float:
@@ -172,14 +188,14 @@ the tail's window. 10 s covers the delays of remuxes (a few seconds) for 6 % mor
 
 
 def _decode_tail(
-    path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, head: MediaInfo
-) -> EpisodePrint:
+    path: str | os.PathLike[str], options: AudioOptions, matching: MatchingOptions, head: MediaInfo, features: bool
+) -> tuple[EpisodePrint, EpisodeFeatures | None]:
     """The print of the file's tail (``tail_length_s``), in the stream's time as the head is, ending where the
     stream ends. ffmpeg's seek from the end lands on the presentation timeline at the container's length less
     what is asked (the tail and ``TAIL_MARGIN_S``; the decode keeps it there), which is that less the stream's
     delay in its own time; the print is then cut to its last ``tail_length_s`` on the head's frame grid. The
     stream is the one the head's decode chose (a language is resolved from the head's log, not by a second
-    ffprobe run)."""
+    ffprobe run). With ``features``, the frame features of the same tail (from the same FFT), else None."""
     assert head.duration_s is not None
     delay = head.audio_start_s or 0.0
     want = tail_length_s(options, head.duration_s)
@@ -192,15 +208,20 @@ def _decode_tail(
     options = replace(options, tail_s=length)
     if options.language is not None:
         options = replace(options, stream=choose_language(head, options.language).audio_index, language=None)
-    analyser = EpisodeAnalyser(options.sample_rate, matching=matching)
+    analyser = EpisodeAnalyser(options.sample_rate, features, matching=matching)
     try:
         for block in stream_audio(path, options, tail=True):
             analyser.push(block)
     except MediaError as exc:
         raise MediaError(path, f"its last {want:g} s: {exc.problem}") from None
-    tail = replace(analyser.finish(episode_id(path), np.inf).print, start_s=start, reached_end=True)
+    decoded = analyser.finish(episode_id(path), np.inf)
+    tail = replace(decoded.print, start_s=start, reached_end=True)
     cut = np.ceil((tail.end_s - want) / hop_s - 1e-6) * hop_s  # the last ``want`` s of the stream, on the grid
-    return replace(tail.after(float(cut)), reached_end=True) if cut > tail.start_s else tail
+    frames = decoded.features
+    if cut > tail.start_s:
+        tail = replace(tail.after(float(cut)), reached_end=True)
+        frames = frames.after(float(cut) - start)[0] if frames is not None else None
+    return tail, frames
 
 
 ANALYSIS_TIME = "stream"
@@ -217,6 +238,7 @@ def analysis_key(
     (a model's file content and feature settings)."""
     needs = any(d.needs_features for d in detectors)
     features = FeatureOptions(sample_rate=options.sample_rate).settings_hash if needs else None
+    tail_features = any(d.needs_tail_features for d in detectors)
     return digest(
         "analysis",
         ANALYSIS_TIME,
@@ -230,6 +252,7 @@ def analysis_key(
         N_FFT,
         matching.settings_hash,
         features,
+        *(("tail features",) if tail_features else ()),
         [d.key() for d in detectors],
     )
 
@@ -241,7 +264,13 @@ def _analyse_task(
     that cannot be read (a result, not an exception: a cluster would retry an exception)."""
     relax_worker_malloc()
     try:
-        analysis = analyse_episode(path, options, any(d.needs_features for d in detectors), matching)
+        analysis = analyse_episode(
+            path,
+            options,
+            any(d.needs_features for d in detectors),
+            matching,
+            any(d.needs_tail_features for d in detectors),
+        )
     except MediaError as exc:
         return ("failed", one_line(exc, path))
     found = [replace(c, family=d.family) for d in detectors for c in d.detect(analysis)]

@@ -59,6 +59,9 @@ confidences): a 3 s piece near the end of an episode without an intro, at 0.28, 
 AGREE_IOU = 0.5
 """Two answers overlapping this much name the same intro (the detection criterion of the metrics)."""
 
+MODEL_FAMILY = "model"
+"""The family of the model's candidates (``detectors/model.py``)."""
+
 NOTE_MODEL_ALONE = "the only episode of its series: the model answers alone"
 
 NOTE_IN_CREDITS = "the theme heard lies in the end credits: not an intro"
@@ -188,7 +191,9 @@ def _surest_of_both(a: float | None, b: float | None) -> float | None:
 
 def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...]:
     """Every part an episode's candidates support: any kind other than the intro, the surest candidate of that
-    kind (the first proposed among equals); then the intro by the rules above, where an intro candidate lying
+    kind (the first proposed among equals; the model's kinds head only where no other detector proposes the kind,
+    "none" included: what recurs across a season is surer than one episode's audio, and precise to the frame);
+    then the intro by the rules above, where an intro candidate lying
     inside the credits (the theme replayed there) says "no intro" instead (a model's "no intro" never removes
     an intro that recurs, so the matcher's stands), no surer than the credits and the candidate both are."""
     given = allowed(candidates, use)
@@ -196,10 +201,12 @@ def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...
     for kind in Kind:
         of_kind = [c for c in given if c.kind == kind] if kind != Kind.INTRO else []
         chapter = next((c for c in of_kind if c.family == "chapters"), None)
+        # the model's part of one episode's audio answers only where no other detector speaks of the kind
+        heard = [c for c in of_kind if c.family != MODEL_FAMILY] or of_kind
         if chapter is not None:  # the file's own chapter stands
             parts.append(chapter.as_part())
-        elif of_kind:
-            parts.append(max(of_kind, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
+        elif heard:
+            parts.append(max(heard, key=lambda c: c.confidence if c.confidence is not None else -1.0).as_part())
     credits = next((p for p in parts if p.kind == Kind.CREDITS and p.segment is not None), None)
     kept = []
     for c in given:

@@ -78,15 +78,18 @@ def labelled_aliases(pairs: Iterable[tuple[Label, Path]], labels: LabelSet) -> d
 
 
 def labelled_videos(
-    labels: LabelSet, videos: Iterable[str | os.PathLike[str]], no_intro: bool = False
+    labels: LabelSet, videos: Iterable[str | os.PathLike[str]], no_intro: bool = False, parts: bool = False
 ) -> tuple[list[tuple[Label, Path]], list[str]]:
     """Pairs of usable labels and their video (matched by file stem = id; folders searched); ids without a
     video are listed. ``no_intro``: labels that say "no intro" count too (a model learns from them; a library
-    of known intros has no use for them)."""
+    of known intros has no use for them). ``parts``: so do rows that label other parts only (a kinds head
+    learns from them)."""
     by_id = videos_by_id(videos)
     pairs, missing = [], []
-    for label in labels.usable():
-        if label.segment is None and not (no_intro and label.no_intro):
+    for label in labels.labels:
+        if not (label.usable or (parts and label.parts and not label.has_error)):
+            continue
+        if label.segment is None and not (no_intro and label.no_intro) and not (parts and label.parts):
             continue
         if label.id in by_id:
             pairs.append((label, by_id[label.id]))

@@ -50,7 +50,10 @@ def _training_data(
     workers: int | None,
     progress: bool,
     as_json: bool = False,
+    tails: bool = False,
 ) -> Any:
+    """The training data of ``labels_file`` (with ``tails``: each episode's tail too, and rows of other parts only,
+    for a kinds head)."""
     from ..labels import read_labels
 
     with handled():
@@ -58,7 +61,7 @@ def _training_data(
         label_set = read_labels(labels_file, policy=policy)
     refused_rows(label_set)
     with handled(), progress_hook(progress) as hook:
-        data = job.prepare(label_set, videos, inputs, cache, audio_options(window), workers, hook)
+        data = job.prepare(label_set, videos, inputs, cache, audio_options(window), workers, hook, tails=tails)
     notes(as_json).print(
         f"training data: {len(data.episodes)} labelled episodes of {len(set(data.series))} series"
         + (f"; {len(data.missing)} labelled ids have no video" if data.missing else "")
@@ -68,6 +71,14 @@ def _training_data(
     if not data.episodes:
         fail("no labelled episode could be used (check --videos: ids are file names without extension)")
     return data
+
+
+def _labels_state_parts(labels_file: list[Path], policy: str) -> bool:
+    """Whether any row of the label files gives a part other than the intro (a kinds head can learn from them)."""
+    from ..labels import read_labels
+
+    with handled():
+        return any(label.parts for label in read_labels(labels_file, policy=policy).labels)
 
 
 def _train_options(job: Any, **options: Any) -> Any:
@@ -111,15 +122,30 @@ def train(
     seed: Seed = 0,
     workers: Workers = None,
     progress: Progress = True,
+    kinds: Annotated[
+        bool | None,
+        typer.Option(
+            "--kinds/--no-kinds",
+            help="Also learn which part (story, ident, recap, intro, credits, preview) each window lies in, over "
+            "each episode's head and tail (default: when the labels give parts other than the intro).",
+        ),
+    ] = None,
 ) -> None:
     """Train the CNN + LSTM on labelled episodes (features extracted and cached as needed)."""
     job = _training()
     dims = _dims(channels, lstm)
     options = _train_options(job, epochs=epochs, boundary_weight=boundary_weight, seed=seed)
     check_output(out_file, "the model")
-    data = _training_data(job, labels_file, videos, policy, cache, window, workers, progress)
+    if kinds is None:
+        kinds = _labels_state_parts(labels_file, policy)
+    dims["kinds"] = kinds
+    data = _training_data(job, labels_file, videos, policy, cache, window, workers, progress, tails=kinds)
     inputs = job.InputOptions(span_s=window)
-    valid = _training_data(job, valid_file, videos, policy, cache, window, workers, progress) if valid_file else None
+    valid = (
+        _training_data(job, valid_file, videos, policy, cache, window, workers, progress, tails=kinds)
+        if valid_file
+        else None
+    )
 
     def epoch_line(row: dict[str, Any]) -> None:
         if progress:
@@ -148,7 +174,19 @@ def train(
             f"detection F1 {v['detection_f1']:.3f}, start MAE {v['start_mae_s']:.2f} s, "
             f"end MAE {v['end_mae_s']:.2f} s, median boundary error {v['median_boundary_error_s']:.2f} s"
         )
+    if "kind_accuracy" in v:
+        out.print(f"kinds: window accuracy {v['kind_accuracy']:.3f}, " + kind_f1_line(v))
     out.print(f"model written to {out_file} (training curve {curve})")
+
+
+def kind_f1_line(figures: dict[str, Any]) -> str:
+    """The kinds head's window F1 per kind (those the validation episodes hold)."""
+    import math
+
+    from ..model.inputs import KINDS
+
+    found = [(k, figures.get(f"{k}_window_f1", math.nan)) for k in KINDS[1:]]
+    return "window F1 " + ", ".join(f"{k} {f:.3f}" for k, f in found if math.isfinite(f))
 
 
 @app.command()
@@ -261,10 +299,11 @@ def finetune(
     with handled():
         model = job.ModelFile.load(model_file)
     window = float(model.meta["inputs"]["span_s"])
+    kinds = bool(model.meta.get("dims", {}).get("kinds", False))  # reviewed parts teach its kinds head
     check_output(target, "the model")
-    data = _training_data(job, reviewed, videos, policy, cache, window, workers, progress, as_json)
+    data = _training_data(job, reviewed, videos, policy, cache, window, workers, progress, as_json, kinds)
     base_data = (
-        _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress, as_json)
+        _training_data(job, base, base_videos or videos, policy, cache, window, workers, progress, as_json, kinds)
         if base
         else None
     )
@@ -277,14 +316,17 @@ def finetune(
     except (ValueError, IntrodetectError) as exc:
         fail(f"{model_file}: {exc}")
     table = Table(title=f"held-out reviewed episodes ({len(report.held_out)})")
-    for column in ("", "detection F1", "median boundary error s", "window F1"):
+    columns = ["detection_f1", "median_boundary_error_s", "window_f1"] + (["kind_accuracy"] if kinds else [])
+    names = {"detection_f1": "detection F1", "median_boundary_error_s": "median boundary error s"}
+    names |= {"window_f1": "window F1", "kind_accuracy": "kinds: window accuracy"}
+    for column in ("", *(names[c] for c in columns)):
         table.add_column(column, justify="right")
     rows = [("before", report.before)]
     rows += [
         (f"after: {name}" + (" (kept)" if name == report.chosen else ""), f) for name, f in report.candidates.items()
     ]
     for name, f in rows:
-        table.add_row(name, f"{f['detection_f1']:.3f}", f"{f['median_boundary_error_s']:.2f}", f"{f['window_f1']:.3f}")
+        table.add_row(name, *(f"{f.get(c, float('nan')):.3f}" for c in columns))
     written = report.improved or force
     if as_json:
         from ..model.file import finite

@@ -68,6 +68,7 @@ class EpisodeDetector(Protocol):
     family: ClassVar[str]  # "matching" or "model": what ``detect(use=…)`` switches on and off
     kinds: ClassVar[frozenset[Kind]]
     needs_features: ClassVar[bool]  # the analysis computes the model's frame features for it
+    needs_tail_features: bool  # and those of the tail (a model with a kinds head)
 
     def key(self) -> str: ...
 

@@ -74,6 +74,7 @@ class ChapterDetector:
     family: ClassVar[str] = "chapters"
     kinds: ClassVar[frozenset[Kind]] = frozenset(Kind)
     needs_features: ClassVar[bool] = False
+    needs_tail_features: ClassVar[bool] = False
 
     @classmethod
     def build(cls, context: DetectorContext) -> ChapterDetector:

@@ -1,5 +1,7 @@
 """The supervised model as an episode detector: one episode's frame features → its intro, with the model's
-P(intro) curve as evidence. Runs through ONNX Runtime (no torch), the model loaded once per process."""
+P(intro) curve as evidence; a model with a kinds head also proposes the other parts it hears, over the head's
+windows and the tail's (``MODEL_KINDS``). Runs through ONNX Runtime (no torch), the model loaded once per
+process."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from typing import ClassVar
 
 from ..analysis import EpisodeAnalysis
 from ..cache import file_digest
+from ..model.decode import KindCurves, kind_span
 from ..model.infer import IntroModel, ModelAnswer
+from ..model.inputs import KINDS
 from ..resources import default_model_path
 from ..result import Curve, Evidence, Kind, Method, Opinion
 from ..settings import digest
@@ -18,7 +22,7 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
-MODEL_RULES = "heard-further-1"
+MODEL_RULES = "kinds-1"
 """Version of how the model's outputs become an answer beyond the file (``IntroModel.heard_further``), in the
 cache key: bump when it changes."""
 
@@ -34,6 +38,21 @@ def load_model(source: str) -> IntroModel:
 
 def model_path(source: str) -> Path:
     return default_model_path() if source == DEFAULT_MODEL else Path(source)
+
+
+MODEL_KINDS = (Kind.IDENT, Kind.RECAP, Kind.CREDITS, Kind.PREVIEW)
+"""The parts a kinds head proposes besides the intro (which its intro heads answer, with their boundaries)."""
+
+
+def kind_candidates(curves: KindCurves, end_s: float) -> list[Candidate]:
+    """A candidate per kind of MODEL_KINDS the curves hold (``decode.kind_span``); nothing for a kind they do not:
+    one episode's audio saying "no credits" is no evidence against a season's."""
+    out = []
+    for kind in MODEL_KINDS:
+        found = kind_span(curves, KINDS.index(kind.value), end_s)
+        if found is not None:
+            out.append(Candidate(kind, found[0], round(found[1], 4), Method.MODEL))
+    return out
 
 
 def curve_of(answer: ModelAnswer) -> Curve:
@@ -56,10 +75,14 @@ class ModelDetector:
 
     name: ClassVar[str] = "model"
     family: ClassVar[str] = "model"
-    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO, *MODEL_KINDS})
     needs_features: ClassVar[bool] = True
 
     source: str  # a model file, or DEFAULT_MODEL
+
+    @property
+    def needs_tail_features(self) -> bool:
+        return load_model(self.source).has_kinds
 
     @classmethod
     def build(cls, context: DetectorContext) -> ModelDetector | None:
@@ -74,4 +97,16 @@ class ModelDetector:
     def detect(self, analysis: EpisodeAnalysis) -> list[Candidate]:
         if analysis.features is None:
             return []
-        return [candidate_of(load_model(self.source).predict(analysis.features, analysis.id))]
+        model = load_model(self.source)
+        answer = model.predict(analysis.features, analysis.id)
+        found = [candidate_of(answer)]
+        if answer.kinds is None:
+            return found
+        head = analysis.features
+        whole = analysis.print.reached_end and head.duration_s <= model.inputs.span_s  # the head holds the end
+        if whole or analysis.tail_features is None:
+            end = head.duration_s if analysis.print.reached_end else float("inf")
+            return found + kind_candidates(answer.kinds, end)
+        tail = model.tail_kinds(analysis.tail_features, analysis.tail_start_s, analysis.id)
+        end = analysis.tail_start_s + analysis.tail_features.duration_s
+        return found + kind_candidates(KindCurves.joined([answer.kinds, tail]), end)

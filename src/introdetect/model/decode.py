@@ -128,3 +128,68 @@ class Calibration:
         z = np.log(scores / (1 - scores))[:, None]
         fit = LogisticRegression(C=10.0).fit(z, correct)
         return cls(float(fit.coef_[0, 0]), float(fit.intercept_[0]))
+
+
+KIND_PRESENT = 0.5
+"""A window belongs to a part of a kind where the kinds head gives that kind at least this probability (the
+centre rule of its training: a window whose centre lies in the part)."""
+
+
+@dataclass(frozen=True)
+class KindCurves:
+    """The kinds head's per-window probabilities over one episode: ``p`` (T, len(KINDS)), softmax per window, at
+    windows starting at ``start_s`` (the episode's time: a head's windows, then a tail's)."""
+
+    start_s: np.ndarray
+    length_s: float
+    p: np.ndarray
+
+    @classmethod
+    def from_raw(cls, raw: np.ndarray, start_s: np.ndarray, length_s: float, first: int) -> KindCurves:
+        """``raw`` (T, C): the network's channels; the kinds' logits from channel ``first`` on."""
+        logits = np.asarray(raw, dtype=np.float64)[:, first:]
+        logits = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return cls(np.asarray(start_s, dtype=np.float64), length_s, e / e.sum(axis=1, keepdims=True))
+
+    @classmethod
+    def joined(cls, parts: list[KindCurves]) -> KindCurves:
+        """Curves of a head and a tail as one, in time order; where they overlap, the head's windows stand."""
+        parts = [c for c in parts if c.start_s.size]
+        if not parts:
+            return cls(np.zeros(0), 10.0, np.zeros((0, 0)))
+        start, p = parts[0].start_s, parts[0].p
+        for c in parts[1:]:
+            later = c.start_s > start[-1]
+            start, p = np.concatenate([start, c.start_s[later]]), np.concatenate([p, c.p[later]])
+        return cls(start, parts[0].length_s, p)
+
+
+def kind_span(curves: KindCurves, column: int, end_s: float) -> tuple[Segment, float] | None:
+    """The part of the kind in ``column`` the curves hold: the run of consecutive windows (windows of one
+    sequence, a step apart) given that kind at ≥ KIND_PRESENT with the most probability in all, from half a step
+    before its first window's centre to half a step after its last's (the centre rule), within [0, ``end_s``];
+    its confidence, the run's mean probability. None: no window of that kind."""
+    if not curves.start_s.size:
+        return None
+    p = curves.p[:, column]
+    on = p >= KIND_PRESENT
+    if not on.any():
+        return None
+    step = float(np.median(np.diff(curves.start_s))) if curves.start_s.size > 1 else curves.length_s / 2
+    centre = curves.start_s + 0.5 * curves.length_s
+    best, best_mass, run = None, -1.0, []
+    for w in range(p.size + 1):
+        joined = w < p.size and on[w] and (not run or curves.start_s[w] - curves.start_s[run[-1]] <= 1.5 * step)
+        if joined:
+            run.append(w)
+            continue
+        if run and p[run].sum() > best_mass:
+            best, best_mass = list(run), float(p[run].sum())
+        run = [w] if w < p.size and on[w] else []
+    assert best is not None
+    start = max(0.0, float(centre[best[0]] - 0.5 * step))
+    end = min(end_s, float(centre[best[-1]] + 0.5 * step))
+    if end <= start:
+        return None
+    return Segment(start, end), float(p[best].mean())

@@ -19,9 +19,9 @@ from ..features.compute import EpisodeFeatures
 from ..resources import default_model_path
 from ..settings import FeatureOptions
 from ..timecode import Segment
-from .decode import PRESENCE_THRESHOLD, Calibration, WindowOutputs, decode
+from .decode import PRESENCE_THRESHOLD, Calibration, KindCurves, WindowOutputs, decode
 from .file import ModelFile
-from .inputs import EpisodeInputs, InputOptions, Normaliser, episode_inputs
+from .inputs import HEADS, EpisodeInputs, InputOptions, Normaliser, episode_inputs, tail_inputs
 
 ORT_THREADS = 1
 """Intra-op threads of the ONNX session: one episode's network is milliseconds of work, and on 2 cores the
@@ -45,6 +45,8 @@ class ModelAnswer:
     presence: float
     best: Segment
     outputs: WindowOutputs
+    kinds: KindCurves | None = None
+    """The kinds head's curves over the head's windows (a model with a kinds head), else None."""
 
 
 class IntroModel:
@@ -92,8 +94,20 @@ class IntroModel:
         self.check_features(features, episode_id)
         return self.normaliser.apply(episode_inputs(episode_id, features, self.inputs), self.inputs.drop)
 
+    @property
+    def has_kinds(self) -> bool:
+        """Whether the network has a kinds head (``network.NetworkDims.kinds``)."""
+        return bool(self.meta.get("dims", {}).get("kinds", False))
+
+    def tail_kinds(self, features: EpisodeFeatures, start_s: float, episode_id: str) -> KindCurves:
+        """The kinds head's curves over an episode's tail: ``features`` of its last minutes, from ``start_s`` to
+        its end."""
+        self.check_features(features, episode_id)
+        inputs = self.normaliser.apply(tail_inputs(episode_id, features, start_s, self.inputs), self.inputs.drop)
+        return KindCurves.from_raw(self.raw(inputs), inputs.start_s, self.inputs.window_length_s, len(HEADS))
+
     def raw(self, inputs: EpisodeInputs) -> np.ndarray:
-        """The network's (T, 6) outputs for one episode."""
+        """The network's (T, C) outputs for one episode (``network.heads_of``)."""
         feed = {"patch": inputs.patch[None], "series": inputs.series[None], "extra": inputs.extra[None]}
         return self.session.run(None, feed)[0][0]
 
@@ -103,8 +117,19 @@ class IntroModel:
         _, score, best = decode(outputs, inputs.duration_s)
         presence = self.calibration(score)
         present = presence >= PRESENCE_THRESHOLD
+        kinds = (
+            KindCurves.from_raw(raw, inputs.start_s, self.inputs.window_length_s, len(HEADS))
+            if self.has_kinds
+            else None
+        )
         return ModelAnswer(
-            inputs.id, best if present else None, presence if present else 1.0 - presence, presence, best, outputs
+            inputs.id,
+            best if present else None,
+            presence if present else 1.0 - presence,
+            presence,
+            best,
+            outputs,
+            kinds,
         )
 
     def predict(self, features: EpisodeFeatures, episode_id: str) -> ModelAnswer:
@@ -133,4 +158,4 @@ class IntroModel:
         if seen.start_s > first.intro.start_s + self.inputs.window_step_s or seen.end_s <= first.intro.end_s:
             return first
         intro = Segment(first.intro.start_s, seen.end_s)
-        return ModelAnswer(first.id, intro, later.confidence, later.presence, intro, outputs)
+        return ModelAnswer(first.id, intro, later.confidence, later.presence, intro, outputs, first.kinds)

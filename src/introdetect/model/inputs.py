@@ -8,12 +8,16 @@ the inputs. Shapes, for an episode cut into T windows of two steps each (N = (T 
 * ``series`` (20, N): the 1-D frame series (RMS in dB, centroid, spread, flatness, onset strength, local
   tempo, beats, repetition) and chroma (12);
 * ``extra``  (T, len(EXTRA)): per-window scalars (the design's tempo, beat variation and repetition
-  measures) and the window's position in the analysis span.
+  measures) and the window's position: in a head, its centre as a share of the analysis span (0..1); in a tail
+  (the episode's last minutes, ``tail_inputs``), minus its centre's distance to the episode's end in that unit
+  (−0.4..0), so that the theme in the end credits is not the intro.
 
 Targets (the design's centre rule, plus what refines the boundaries): ``label`` (T,) 1 when the window's
 centre lies in the intro; ``start_in``/``end_in`` (T,) 1 when the intro's start/end lies inside the window;
 ``start_at``/``end_at`` (T,) where in the window it lies, as a fraction of the window's length (the
-regression targets, used only where the boundary is inside the window).
+regression targets, used only where the boundary is inside the window); ``kind`` (T,) the index in KINDS of
+the part the window's centre lies in (0: story) and ``kind_known`` (T,) 1 where the label says so (the centre
+in a part the label gives, or the label states every kind, so that the rest is story), for a kinds head.
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ from ..windows import WINDOW_SCALARS, WindowGrid, window_grid, window_labels
 PATCH_FEATURES = ("mfcc", "contrast")
 SERIES_FEATURES = ("rms", "centroid", "bandwidth", "flatness", "onset", "tempo_local", "beats", "repetition", "chroma")
 EXTRA = (*WINDOW_SCALARS, "position")
+
+KINDS = ("story", "ident", "recap", "intro", "credits", "preview")
+"""The classes of a kinds head (``network.NetworkDims.kinds``), in order: what a window's centre lies in."""
+
+HEADS = ("intro_0", "intro_1", "start_in", "end_in", "start_at", "end_at")
+"""Output channels of the network, in order, per window (a network with a kinds head appends KIND_HEADS)."""
+
+KIND_HEADS = tuple(f"kind_{k}" for k in KINDS)
 CONTRAST_ROWS = 7  # spectral contrast rows at the default 6 bands (the last rows of the patch)
 
 FEATURE_GROUPS = ("mfcc", "contrast", "level_and_shape", "rhythm_and_repetition", "chroma", "position")
@@ -110,9 +122,11 @@ class EpisodeInputs:
     patch: np.ndarray  # (patch_rows, (T + 1) * step_frames) float32
     series: np.ndarray  # (series_rows, (T + 1) * step_frames) float32
     extra: np.ndarray  # (T, len(EXTRA)) float32
-    start_s: np.ndarray  # (T,) window starts, seconds
+    start_s: np.ndarray  # (T,) window starts, seconds (in the episode's time, a tail's too)
     duration_s: float
     targets: dict[str, np.ndarray] | None = None
+    end_s: float | None = None
+    """For a tail (``tail_inputs``): the episode's end, from which its windows' positions count; None: a head."""
 
     @property
     def n_windows(self) -> int:
@@ -166,8 +180,10 @@ def episode_inputs(
     options: InputOptions,
     intro: Segment | None = None,
     labelled: bool = False,
+    parts: PartTruth | None = None,
 ) -> EpisodeInputs:
-    """Cut one episode's features into the model's windows (targets when ``labelled``)."""
+    """Cut one episode's features into the model's windows (targets when ``labelled``; ``parts``: what the label
+    says of every kind, for the kinds head's targets)."""
     duration = min(features.duration_s, options.span_s)
     grid = window_grid(duration, options.frame_rate_hz, options.windows)
     n_windows = grid.start_s.size
@@ -178,27 +194,100 @@ def episode_inputs(
     patch = resample_frames(patch_frames[:, :keep], rate, options.frame_rate_hz, n_frames)
     series = resample_frames(series_frames[:, :keep], rate, options.frame_rate_hz, n_frames)
     extra = window_extra(series, grid.start_s, options, math.ceil(duration * options.frame_rate_hz))
-    targets = boundary_targets(grid.start_s, options.window_length_s, intro) if labelled else None
+    targets = all_targets(grid.start_s, options.window_length_s, intro, parts) if labelled else None
     return EpisodeInputs(episode_id, patch, series, extra, grid.start_s, duration, targets)
 
 
-def window_extra(series: np.ndarray, start_s: np.ndarray, options: InputOptions, audio_frames: int) -> np.ndarray:
+def tail_inputs(
+    episode_id: str,
+    features: EpisodeFeatures,
+    start_s: float,
+    options: InputOptions,
+    intro: Segment | None = None,
+    labelled: bool = False,
+    parts: PartTruth | None = None,
+) -> EpisodeInputs:
+    """The model's windows over an episode's tail: ``features`` of its last minutes, which begin ``start_s`` into
+    the episode and run to its end. Window times are the episode's; positions count from its end."""
+    duration = features.duration_s
+    grid = window_grid(duration, options.frame_rate_hz, options.windows)
+    n_frames = (grid.start_s.size + 1) * options.step_frames
+    patch_frames, series_frames = frame_matrices(features)
+    patch = resample_frames(patch_frames, features.options.frame_rate, options.frame_rate_hz, n_frames)
+    series = resample_frames(series_frames, features.options.frame_rate, options.frame_rate_hz, n_frames)
+    starts = grid.start_s + start_s
+    end = start_s + duration
+    extra = window_extra(series, starts, options, math.ceil(duration * options.frame_rate_hz), end)
+    targets = all_targets(starts, options.window_length_s, intro, parts) if labelled else None
+    return EpisodeInputs(episode_id, patch, series, extra, starts, duration, targets, end)
+
+
+@dataclass(frozen=True)
+class PartTruth:
+    """What a label says of each kind (KINDS but story): ``spans`` the parts it gives, ``stated`` the kinds it
+    decides (a kind stated and absent from ``spans``: the episode has none)."""
+
+    spans: tuple[tuple[str, Segment], ...] = ()
+    stated: frozenset[str] = frozenset()
+
+    @property
+    def complete(self) -> bool:
+        return self.stated >= set(KINDS[1:])
+
+
+def kind_targets(start_s: np.ndarray, length_s: float, parts: PartTruth | None) -> dict[str, np.ndarray]:
+    """``kind`` and ``kind_known`` of each window (the module's docstring): the centre rule, per kind."""
+    n = start_s.size
+    kind = np.zeros(n, np.int64)
+    known = np.zeros(n, np.float32)
+    if parts is None:
+        return {"kind": kind, "kind_known": known}
+    centre = start_s + 0.5 * length_s
+    for name, span in parts.spans:
+        inside = (centre >= span.start_s) & (centre <= span.end_s)
+        kind[inside] = KINDS.index(name)
+        known[inside] = 1.0
+    if parts.complete:
+        known[:] = 1.0
+    return {"kind": kind, "kind_known": known}
+
+
+def all_targets(
+    start_s: np.ndarray, length_s: float, intro: Segment | None, parts: PartTruth | None
+) -> dict[str, np.ndarray]:
+    """Every target of one episode's windows; ``intro_known`` (T,) 0 where the label says nothing of the intro
+    (a row of other parts only: the intro's heads learn nothing from it)."""
+    known = parts is None or "intro" in parts.stated
+    return {
+        **boundary_targets(start_s, length_s, intro),
+        **kind_targets(start_s, length_s, parts),
+        "intro_known": np.full(start_s.size, 1.0 if known else 0.0, np.float32),
+    }
+
+
+def window_extra(
+    series: np.ndarray, start_s: np.ndarray, options: InputOptions, audio_frames: int, end_s: float | None = None
+) -> np.ndarray:
     """The design's per-window measures (median local tempo, beat-interval variation, mean repetition), from
-    the same resampled series the network sees, and the window's position in the analysis span."""
+    the same resampled series the network sees, and the window's position: in the analysis span (a head,
+    ``end_s`` None), or minus its distance to the episode's end at ``end_s`` (a tail), in span lengths."""
     extra = np.zeros((start_s.size, len(EXTRA)), dtype=np.float32)
     tempo_row, beats_row, rep_row = (SERIES_FEATURES.index(k) for k in ("tempo_local", "beats", "repetition"))
     for w in range(start_s.size):
-        lo = w * options.step_frames
+        lo = w * options.step_frames  # the series' frames count from the first window's start
         hi = max(lo + 1, min(lo + 2 * options.step_frames, audio_frames))
         extra[w, 0] = np.median(series[tempo_row, lo:hi])
         cv = beat_interval_cv(np.flatnonzero(series[beats_row, lo:hi] > 0))
         extra[w, 1] = 0.0 if math.isnan(cv) else cv  # fewer than three beats: no variation to measure
         extra[w, 2] = series[rep_row, lo:hi].mean()
-    extra[:, 3] = (start_s + 0.5 * options.window_length_s) / options.span_s
+    centre = start_s + 0.5 * options.window_length_s
+    extra[:, 3] = (centre if end_s is None else centre - end_s) / options.span_s
     return extra
 
 
-def shifted(e: EpisodeInputs, frames: int, intro: Segment | None, options: InputOptions) -> EpisodeInputs:
+def shifted(
+    e: EpisodeInputs, frames: int, intro: Segment | None, options: InputOptions, parts: PartTruth | None = None
+) -> EpisodeInputs:
     """The episode seen through windows that start ``frames`` model frames later (training augmentation: the
     same intro meets the window grid at another phase, so the boundary heads learn positions, not a grid)."""
     if frames <= 0:
@@ -210,9 +299,9 @@ def shifted(e: EpisodeInputs, frames: int, intro: Segment | None, options: Input
     n_frames = (n_windows + 1) * step
     patch, series = patch[:, :n_frames], series[:, :n_frames]
     start_s = e.start_s[:n_windows] + frames / options.frame_rate_hz
-    extra = window_extra(series, start_s, options, audio_frames)
-    targets = boundary_targets(start_s, options.window_length_s, intro) if e.targets is not None else None
-    return EpisodeInputs(e.id, patch, series, extra, start_s, e.duration_s, targets)
+    extra = window_extra(series, start_s, options, audio_frames, e.end_s)
+    targets = all_targets(start_s, options.window_length_s, intro, parts) if e.targets is not None else None
+    return EpisodeInputs(e.id, patch, series, extra, start_s, e.duration_s, targets, e.end_s)
 
 
 MASK_ROWS = 0.15
@@ -310,6 +399,7 @@ class Normaliser:
             e.start_s,
             e.duration_s,
             e.targets,
+            e.end_s,
         )
 
     def to_json(self) -> dict:

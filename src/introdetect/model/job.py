@@ -6,7 +6,9 @@ labels + videos → features (cached by content, one decode each) → model inpu
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import math
 import os
 import platform
@@ -19,20 +21,35 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis import ANALYSIS_TIME, analyse_episode
+from ..atomic import write_json_atomic
 from ..batch import features_many
-from ..cache import cache_root
-from ..errors import FeatureFileError
-from ..features.store import load_features
+from ..cache import EpisodeKey, cache_root
+from ..errors import FeatureFileError, MediaError
+from ..features.episode import EpisodeFeatures
+from ..features.store import load_features, save_features
 from ..grouping import labelled_videos, series_of
 from ..labels import Label, LabelSet
 from ..metrics import DETECTION_IOU, Evaluation, Truth, evaluate
 from ..result import Detection, Failure, Method
 from ..runner import ProgressHook
-from ..settings import AudioOptions, FeatureOptions
+from ..settings import AudioOptions, FeatureOptions, digest
+from ..timecode import Segment
 from .decode import PRESENCE_THRESHOLD, Calibration, WindowOutputs, decode
 from .file import ModelFile
-from .inputs import EpisodeInputs, InputOptions, Normaliser, episode_inputs, masked, shifted
-from .network import HEADS, NetworkDims
+from .inputs import (
+    HEADS,
+    KINDS,
+    EpisodeInputs,
+    InputOptions,
+    Normaliser,
+    PartTruth,
+    episode_inputs,
+    masked,
+    shifted,
+    tail_inputs,
+)
+from .network import NetworkDims, heads_of
 from .train import FitResult, TrainOptions, fit, predict_raw
 
 ONNX_OPSET = 17
@@ -54,9 +71,67 @@ class TrainingData:
     labels: dict[str, Label] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # labelled ids without a video
     failed: list[Failure] = field(default_factory=list)
+    tails: list[EpisodeInputs] = field(default_factory=list)
+    """The episodes' tails (``prepare(tails=True)``), for a kinds head: the windows of their last minutes, where
+    the head does not reach them. Only where the episodes are also in ``episodes`` (same ids)."""
 
     def subset(self, keep: Sequence[int]) -> TrainingData:
-        return TrainingData([self.episodes[i] for i in keep], [self.series[i] for i in keep], self.labels)
+        ids = {self.episodes[i].id for i in keep}
+        return TrainingData(
+            [self.episodes[i] for i in keep],
+            [self.series[i] for i in keep],
+            self.labels,
+            tails=[t for t in self.tails if t.id in ids],
+        )
+
+    @property
+    def intro_episodes(self) -> list[EpisodeInputs]:
+        """The episodes whose label states the intro (a span or "no intro"): those the intro's figures count."""
+        return [e for e in self.episodes if self.labels[e.id].intro_stated]
+
+
+def part_truth(label: Label) -> PartTruth:
+    """What a label row says of every kind (``inputs.PartTruth``): its intro where it states one, its other parts."""
+    spans: list[tuple[str, Segment]] = []
+    stated = set()
+    if label.intro_stated:
+        stated.add("intro")
+        if label.segment is not None:
+            spans.append(("intro", label.segment))
+    for kind, span in label.parts:
+        stated.add(kind)
+        if span is not None:
+            spans.append((kind, span))
+    return PartTruth(tuple(spans), frozenset(stated))
+
+
+TAIL_FEATURES = "tail-features-1"
+"""Version of the cached tail features below (in their key)."""
+
+
+def tail_features_of(video: Path, audio: AudioOptions, cache: Path) -> tuple[EpisodeFeatures, float] | None:
+    """The frame features of ``video``'s tail and where they begin (s), exactly as ``detect`` computes them (the
+    tail's own decode, by a seek from the end: a feature with context, such as repetition, differs when cut from a
+    longer decode); None where the head window holds the episode's end. Cached under ``cache``/tails by the file
+    and the settings."""
+    key = EpisodeKey.of(
+        video, digest(TAIL_FEATURES, ANALYSIS_TIME, audio.settings_hash, audio.tail_s, FeatureOptions().settings_hash)
+    ).digest[:32]
+    folder = cache / "tails"
+    stored, record = folder / f"{key}.npz", folder / f"{key}.json"
+    if record.exists():
+        start = json.loads(record.read_text()).get("start_s")
+        if start is None:
+            return None
+        with contextlib.suppress(FeatureFileError):
+            return load_features(stored), float(start)
+    analysis = analyse_episode(video, audio, tail_features=True)
+    found = None if analysis.print.reached_end else analysis.tail_features
+    folder.mkdir(parents=True, exist_ok=True)
+    if found is not None:
+        save_features(stored, found)
+    write_json_atomic(record, {"start_s": analysis.tail_start_s if found is not None else None})
+    return (found, analysis.tail_start_s) if found is not None else None
 
 
 def prepare(
@@ -68,18 +143,21 @@ def prepare(
     workers: int | None = None,
     progress: ProgressHook | None = None,
     features: FeatureOptions | None = None,
+    tails: bool = False,
 ) -> TrainingData:
     """Features of every labelled video (computed once, then read from ``cache``) cut into model inputs
     (``features``: other feature settings than the defaults, for the hop sweep).
 
     Labels for "no intro" episodes are used (their windows are all negatives); unusable rows were already
-    handled by the label policy when ``labels`` was read.
+    handled by the label policy when ``labels`` was read. With ``tails`` (a kinds head learns from them): each
+    episode's tail windows too, where the head does not reach its end (``tail_features_of``: as ``detect``
+    analyses it), and rows that label other parts only (they teach the kinds, not the intro).
     """
     inputs = inputs or InputOptions()
     audio = audio or AudioOptions(window_s=inputs.span_s)
     cache = cache or default_cache()
     data = TrainingData()
-    pairs, data.missing = labelled_videos(labels, videos, no_intro=True)
+    pairs, data.missing = labelled_videos(labels, videos, no_intro=True, parts=tails)
     batch = features_many(
         [v for _, v in pairs], cache, features or FeatureOptions(), audio, workers=workers, progress=progress
     )
@@ -91,9 +169,19 @@ def prepare(
             if not any(f.path == str(video) for f in data.failed):
                 data.failed.append(Failure(str(video), str(exc)))
             continue
-        data.episodes.append(episode_inputs(label.id, features, inputs, label.segment, True))
+        parts = part_truth(label)
+        data.episodes.append(episode_inputs(label.id, features, inputs, label.segment, True, parts))
         data.series.append(series_of(video, labels))
         data.labels[label.id] = label
+        if not tails:
+            continue
+        try:
+            found = tail_features_of(video, audio, cache)
+        except MediaError as exc:
+            data.failed.append(Failure(str(video), str(exc)))
+            continue
+        if found is not None:
+            data.tails.append(tail_inputs(label.id, *found, inputs, label.segment, True, parts))
     return data
 
 
@@ -129,8 +217,12 @@ def window_figures(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs]
 
 
 def truth_of(data: TrainingData, episodes: Sequence[EpisodeInputs]) -> dict[str, Truth]:
-    """Truth answers; the window figures span each episode's analysed audio (``EpisodeInputs.duration_s``)."""
-    return {e.id: Truth(data.labels[e.id].segment, duration_s=e.duration_s) for e in episodes}
+    """Truth answers; the window figures span each episode's analysed audio (``EpisodeInputs.duration_s``). A
+    row that labels other parts only is left out of the intro's figures (``Truth.intro_stated``)."""
+    return {
+        e.id: Truth(data.labels[e.id].segment, duration_s=e.duration_s, intro_stated=data.labels[e.id].intro_stated)
+        for e in episodes
+    }
 
 
 def summary(evaluation: Evaluation, windows: dict[str, float]) -> dict[str, float]:
@@ -246,6 +338,52 @@ def label_statistics(data: TrainingData) -> dict[str, Any]:
     }
 
 
+def kind_figures(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs]) -> dict[str, float]:
+    """The kinds head's window figures where the labels say the kind (``kind_known``): accuracy, and F1 of each
+    kind but story (nan where no window is of it, none is said to be)."""
+    known = np.concatenate([e.targets["kind_known"] for e in episodes]) > 0  # type: ignore[index]
+    truth = np.concatenate([e.targets["kind"] for e in episodes])[known]  # type: ignore[index]
+    pred = np.concatenate([r[:, len(HEADS) :].argmax(axis=1) for r in raws])[known]
+    out = {"kind_accuracy": float((truth == pred).mean()) if truth.size else math.nan}
+    for k, name in enumerate(KINDS[1:], start=1):
+        tp, fp, fn = (
+            ((truth == k) & (pred == k)).sum(),
+            ((truth != k) & (pred == k)).sum(),
+            ((truth == k) & (pred != k)).sum(),
+        )
+        out[f"{name}_window_f1"] = float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else math.nan
+    return out
+
+
+def _validation(
+    net: Any,
+    sequences: Sequence[EpisodeInputs],
+    labels: dict[str, Label],
+    inputs: InputOptions,
+    calibration: Calibration | None = None,
+) -> tuple[Calibration, dict[str, float]]:
+    """The intro's calibration, fitted on the heads whose labels state the intro (``calibration``: kept as given,
+    the intro's heads being kept), and the validation figures: the intro's, and the kinds head's where the
+    network has one."""
+    figures: dict[str, float] = {}
+    if not sequences:
+        return calibration or Calibration(), figures
+    lookup = TrainingData(labels=labels)
+    raws = predict_raw(net, sequences)
+    heads = [(r, e) for r, e in zip(raws, sequences, strict=True) if e.end_s is None and labels[e.id].intro_stated]
+    if heads:
+        head_raws, head_eps = [r for r, _ in heads], [e for _, e in heads]
+        if calibration is None:
+            calibration = fit_calibration(head_raws, head_eps, lookup, inputs.window_length_s)
+        answers, _, _ = answers_of(head_raws, head_eps, inputs.window_length_s, calibration)
+        figures = summary(
+            evaluate(answers, truth_of(lookup, head_eps), inputs.span_s), window_figures(head_raws, head_eps)
+        )
+    if net.dims.kinds:
+        figures.update(kind_figures(raws, sequences))
+    return calibration or Calibration(), figures
+
+
 @dataclass(frozen=True)
 class TrainReport:
     model: ModelFile
@@ -278,39 +416,32 @@ def train_model(
         train_data, valid_data = data.subset(train_idx), data.subset(valid_idx)
     else:
         train_data, valid_data = data, valid
-    normaliser = Normaliser.fit(train_data.episodes)
-    train_eps = [normaliser.apply(e, inputs.drop) for e in train_data.episodes]
-    valid_eps = [normaliser.apply(e, inputs.drop) for e in valid_data.episodes]
+    sequences = [*train_data.episodes, *train_data.tails]  # a tail is a sequence of its own
+    normaliser = Normaliser.fit(sequences)
+    train_eps = [normaliser.apply(e, inputs.drop) for e in sequences]
+    valid_eps = [normaliser.apply(e, inputs.drop) for e in [*valid_data.episodes, *valid_data.tails]]
     net_dims = dims_for(train_eps[0], inputs, **dims)
     augment = None
     if options.shift or options.masks:
-        intros = [train_data.labels[e.id].segment for e in train_data.episodes]
+        truths = [(train_data.labels[e.id].segment, part_truth(train_data.labels[e.id])) for e in sequences]
 
         def augment(i: int, rng: np.random.Generator) -> EpisodeInputs:
-            view = train_data.episodes[i]
+            view = sequences[i]
             if options.shift:
-                view = shifted(view, int(rng.integers(inputs.step_frames)), intros[i], inputs)
+                intro, parts = truths[i]
+                view = shifted(view, int(rng.integers(inputs.step_frames)), intro, inputs, parts)
             view = normaliser.apply(view, inputs.drop)
             return masked(view, options.masks, rng) if options.masks else view
 
     fitted = fit(train_eps, valid_eps, net_dims, options, on_epoch, init, augment)
-    figures: dict[str, float] = {}
-    calibration = Calibration()
-    if valid_eps:
-        raws = predict_raw(fitted.net, valid_eps)
-        labels = {**data.labels, **valid_data.labels}
-        lookup = TrainingData(valid_eps, valid_data.series, labels)
-        calibration = fit_calibration(raws, valid_eps, lookup, inputs.window_length_s)
-        answers, _, _ = answers_of(raws, valid_eps, inputs.window_length_s, calibration)
-        figures = summary(
-            evaluate(answers, truth_of(lookup, valid_eps), inputs.span_s), window_figures(raws, valid_eps)
-        )
+    labels = {**data.labels, **valid_data.labels}
+    calibration, figures = _validation(fitted.net, valid_eps, labels, inputs)
     onnx = export_onnx(fitted, train_eps[0])
     weights = io.BytesIO()
     torch.save(fitted.net.state_dict(), weights)
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "heads": list(HEADS),
+        "heads": list(heads_of(net_dims)),
         "dims": net_dims.to_json(),
         "inputs": inputs.to_json(),
         "features": {"options": asdict(FeatureOptions()), "settings_hash": FeatureOptions().settings_hash},
@@ -331,6 +462,74 @@ def train_model(
     }
     model = ModelFile(meta, onnx, weights.getvalue())
     return TrainReport(model, fitted, figures, sorted(set(valid_data.series)))
+
+
+def _same_intro(old: bytes, new: bytes, example: EpisodeInputs) -> None:
+    """Raise unless two graphs give ``example`` the same intro channels (within ONNX_TOLERANCE)."""
+    import onnxruntime as ort
+
+    feed = {"patch": example.patch[None], "series": example.series[None], "extra": example.extra[None]}
+    before = ort.InferenceSession(old, providers=["CPUExecutionProvider"]).run(None, feed)[0]
+    after = ort.InferenceSession(new, providers=["CPUExecutionProvider"]).run(None, feed)[0][..., : len(HEADS)]
+    difference = float(np.abs(before - after).max())
+    if difference > ONNX_TOLERANCE:
+        raise RuntimeError(f"the intro's outputs moved by {difference:.2g} when the kinds head was added")
+
+
+def add_kinds_head(
+    model: ModelFile,
+    data: TrainingData,
+    valid: TrainingData,
+    options: TrainOptions | None = None,
+    source: dict[str, Any] | None = None,
+) -> TrainReport:
+    """``model`` with a kinds head trained on ``data`` (early stopping on ``valid``), every other weight, its
+    normalisation and its calibration kept: its intro answers stay what they were (the new graph's intro channels
+    are checked against the old graph's on an episode), and the head reads what the trained network already
+    sees. ``data`` and ``valid`` come from ``prepare(tails=True)``."""
+    import torch
+
+    options = replace(options or TrainOptions(), freeze=True, shift=False, masks=0)
+    inputs = InputOptions.from_json(model.meta["inputs"])
+    normaliser = Normaliser.from_json(model.meta["normaliser"])
+    old = network_of(model)
+    if old.dims.kinds:
+        raise ValueError("the model already has a kinds head")
+    dims = replace(old.dims, kinds=True)
+    from .network import IntroNet
+
+    net = IntroNet(dims)
+    missing, unexpected = net.load_state_dict(old.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("kind.") for k in missing):
+        raise ValueError(f"the model's weights do not fit a kinds head beside them ({missing}, {unexpected})")
+    train_eps = [normaliser.apply(e, inputs.drop) for e in [*data.episodes, *data.tails]]
+    valid_eps = [normaliser.apply(e, inputs.drop) for e in [*valid.episodes, *valid.tails]]
+    fitted = fit(train_eps, valid_eps, dims, options, init=net)
+    calibration = Calibration(**model.meta.get("calibration", {}))
+    _, figures = _validation(fitted.net, valid_eps, {**data.labels, **valid.labels}, inputs, calibration)
+    onnx = export_onnx(fitted, train_eps[0])
+    _same_intro(model.onnx, onnx, train_eps[0])
+    weights = io.BytesIO()
+    torch.save(fitted.net.state_dict(), weights)
+    meta = {
+        **model.meta,
+        "heads": list(heads_of(dims)),
+        "dims": dims.to_json(),
+        "kinds": {
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "options": options.to_json(),
+            "best_epoch": fitted.best_epoch,
+            "seconds": round(fitted.seconds, 1),
+            "history": fitted.history,
+            "train_series": sorted(set(data.series)),
+            "valid_series": sorted(set(valid.series)),
+            "episodes": {"train": len(data.episodes), "tails": len(data.tails), "valid": len(valid.episodes)},
+            "machine": f"{platform.machine()} {os.cpu_count()} cores",
+            "source": source or {},
+            "validation": figures,
+        },
+    }
+    return TrainReport(ModelFile(meta, onnx, weights.getvalue()), fitted, figures, sorted(set(valid.series)))
 
 
 # --- cross-validation -----------------------------------------------------------------------------------------
@@ -451,18 +650,33 @@ def retrain_by_default(reviewed: TrainingData, base: TrainingData | None) -> boo
     return base is not None or len(reviewed.episodes) >= RETRAIN_MIN_EPISODES
 
 
-def _rank(scores: dict[str, float]) -> tuple[float, float]:
-    """Higher is better: detection F1, then the median boundary error (lower; unknown counts worst)."""
-    error = scores["median_boundary_error_s"]
-    return scores["detection_f1"], -error if math.isfinite(error) else -math.inf
+def _figure(scores: dict[str, float], name: str) -> float:
+    """A figure, nan where there is none (no held-out episode states the intro, or the network has no kinds head)."""
+    return float(scores.get(name, math.nan))
+
+
+def _rank(scores: dict[str, float]) -> tuple[float, float, float]:
+    """Higher is better: detection F1, then the median boundary error (lower), then the kinds' window accuracy
+    (a kinds head); unknown counts worst."""
+    f1, error, kinds = (_figure(scores, k) for k in ("detection_f1", "median_boundary_error_s", "kind_accuracy"))
+    return (
+        f1 if math.isfinite(f1) else -math.inf,
+        -error if math.isfinite(error) else -math.inf,
+        kinds if math.isfinite(kinds) else -math.inf,
+    )
 
 
 def _better(a: dict[str, float], b: dict[str, float]) -> bool:
-    """``a`` is at least as good as ``b``: detection F1 at least as high, and where equal, boundaries no worse."""
-    if a["detection_f1"] != b["detection_f1"]:
-        return a["detection_f1"] > b["detection_f1"]
-    ea, eb = a["median_boundary_error_s"], b["median_boundary_error_s"]
-    return not (math.isfinite(eb) and math.isfinite(ea) and ea > eb)
+    """``a`` is at least as good as ``b``: detection F1 at least as high, and where equal, boundaries no worse, and
+    the kinds' window accuracy no lower (figures either lacks are not compared)."""
+    fa, fb = _figure(a, "detection_f1"), _figure(b, "detection_f1")
+    if math.isfinite(fa) and math.isfinite(fb) and fa != fb:
+        return fa > fb
+    for name, lower in (("median_boundary_error_s", True), ("kind_accuracy", False)):
+        va, vb = _figure(a, name), _figure(b, name)
+        if math.isfinite(va) and math.isfinite(vb) and (va > vb if lower else va < vb):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -529,15 +743,15 @@ def finetune(
     def figures(candidate: ModelFile, network: Any = None) -> dict[str, float]:
         normaliser = Normaliser.from_json(candidate.meta["normaliser"])
         calibration = Calibration(**candidate.meta.get("calibration", {}))
-        episodes = [normaliser.apply(e, inputs.drop) for e in held.episodes]
-        raws = predict_raw(network if network is not None else network_of(candidate), episodes)
-        answers, _, _ = answers_of(raws, episodes, inputs.window_length_s, calibration)
-        return summary(evaluate(answers, truth_of(data, episodes), inputs.span_s), window_figures(raws, episodes))
+        episodes = [normaliser.apply(e, inputs.drop) for e in [*held.episodes, *held.tails]]
+        net = network if network is not None else network_of(candidate)
+        return _validation(net, episodes, data.labels, inputs, calibration)[1]
 
     net = network_of(model)
     before = figures(model, net)
     normaliser = Normaliser.from_json(model.meta["normaliser"])
-    train_eps = [normaliser.apply(data.episodes[i], inputs.drop) for i in train_idx]
+    learn = data.subset(train_idx)
+    train_eps = [normaliser.apply(e, inputs.drop) for e in [*learn.episodes, *learn.tails]]
     fitted = fit(train_eps, [], net.dims, options, init=net)
     weights = io.BytesIO()
     torch.save(fitted.net.state_dict(), weights)
@@ -556,7 +770,7 @@ def finetune(
         dims = NetworkDims.from_json(model.meta["dims"])
         shape = {
             k: getattr(dims, k)
-            for k in ("channels", "series_channels", "embedding", "lstm_units", "bidirectional", "dropout")
+            for k in ("channels", "series_channels", "embedding", "lstm_units", "bidirectional", "dropout", "kinds")
         }
         fresh = train_model(pool, inputs, retrain, source={"retrained_on": len(pool.episodes)}, **shape).model
         candidates["retrained"] = (fresh, figures(fresh))

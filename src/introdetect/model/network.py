@@ -4,7 +4,11 @@ A small CNN reads the MFCC/contrast rows as an image (3×3 convolutions, batch n
 and a 1-D CNN reads the frame series; each window's maps keep their time axis (flattened), so the window's
 embedding still knows *where* in the window things change. An LSTM runs across the windows of the
 episode; heads give, per window: intro / not (two logits, cross-entropy), "the start lies in this window"
-and "the end lies in this window" (logits), and where in the window each lies (regression, 0..1).
+and "the end lies in this window" (logits), and where in the window each lies (regression, 0..1); and, in a
+network built with a kinds head (``NetworkDims.kinds``), which part of the episode the window's centre lies in
+(``KINDS``: story, ident, recap, intro, credits, preview; logits, cross-entropy), read from the window's context,
+its own embedding and its scalars (among them where the window lies: from the start in the head, from the end in
+the tail: ``inputs.episode_inputs``, ``inputs.tail_inputs``).
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-HEADS = ("intro_0", "intro_1", "start_in", "end_in", "start_at", "end_at")
-"""Output channels of the network, in order, per window."""
+from .inputs import HEADS, KIND_HEADS, KINDS
+
+
+def heads_of(dims: NetworkDims) -> tuple[str, ...]:
+    """The output channels of a network of these dims, in order."""
+    return (*HEADS, *KIND_HEADS) if dims.kinds else HEADS
 
 
 @dataclass(frozen=True)
@@ -32,13 +40,16 @@ class NetworkDims:
     lstm_units: int = 64
     bidirectional: bool = True
     dropout: float = 0.3
+    kinds: bool = False
+    """A kinds head (KINDS) beside the intro's heads; False in model files made before it (which load as they
+    were)."""
 
     def to_json(self) -> dict:
         return {**asdict(self), "channels": list(self.channels)}
 
     @classmethod
     def from_json(cls, data: dict) -> NetworkDims:
-        return cls(**{**data, "channels": tuple(data["channels"])})
+        return cls(**{**data, "channels": tuple(data["channels"]), "kinds": bool(data.get("kinds", False))})
 
 
 def _conv2d(c_in: int, c_out: int) -> nn.Sequential:
@@ -66,8 +77,8 @@ def _pooled(n: int, times: int) -> int:
 
 
 class IntroNet(nn.Module):
-    """patch (B, patch_rows, N), series (B, series_rows, N), extra (B, T, n_extra) → (B, T, 6),
-    where N = (T + 1) · step_frames: the frames of T windows of two steps each."""
+    """patch (B, patch_rows, N), series (B, series_rows, N), extra (B, T, n_extra) → (B, T, C), where
+    N = (T + 1) · step_frames: the frames of T windows of two steps each, and C = len(heads_of(dims))."""
 
     def __init__(self, dims: NetworkDims) -> None:
         super().__init__()
@@ -88,6 +99,7 @@ class IntroNet(nn.Module):
         self.classify = nn.Linear(context, 2)
         self.boundary_in = nn.Linear(context + dims.embedding, 2)
         self.boundary_at = nn.Sequential(nn.Linear(context + dims.embedding, 64), nn.ReLU(), nn.Linear(64, 2))
+        self.kind = nn.Linear(context + dims.embedding + dims.extra, len(KINDS)) if dims.kinds else None
 
     def forward(self, patch: torch.Tensor, series: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         b = patch.shape[0]
@@ -104,4 +116,7 @@ class IntroNet(nn.Module):
         context = self.drop(context)
         both = torch.cat([context, window], dim=2)
         at = torch.sigmoid(self.boundary_at(both))
-        return torch.cat([self.classify(context), self.boundary_in(both), at], dim=2)
+        out = [self.classify(context), self.boundary_in(both), at]
+        if self.kind is not None:
+            out.append(self.kind(torch.cat([both, extra], dim=2)))
+        return torch.cat(out, dim=2)

@@ -2,7 +2,8 @@
 
 The Task (data + loss) in pyannote's sense: episodes → padded batches; loss = cross-entropy on the windows'
 intro labels + BCE on "a boundary lies in this window" + the weighted MSE of where it lies (only in the
-windows that hold it). Adam at lr 1e-3, halved when the validation loss stops improving; dropout and weight
+windows that hold it) + (a network with a kinds head) cross-entropy on the windows' kinds, where the labels
+say them. Adam at lr 1e-3, halved when the validation loss stops improving; dropout and weight
 decay (L2); early stopping on the validation loss, keeping the best epoch's weights.
 """
 
@@ -19,7 +20,7 @@ import torch
 from torch import nn
 
 from ..settings import SettingsError
-from .inputs import EpisodeInputs
+from .inputs import HEADS, KINDS, EpisodeInputs
 from .network import IntroNet, NetworkDims
 
 
@@ -42,6 +43,14 @@ class TrainOptions:
     """Weight of intro windows in the cross-entropy: they are 1–20 % of an episode's windows."""
     boundary_pos_weight: float = 10.0
     """Weight of the 1–2 windows per episode that hold a boundary, in its BCE."""
+    kind_weight: float = 1.0
+    """Weight of the kinds head's cross-entropy in the loss (a network with a kinds head)."""
+    kind_part_weight: float = 3.0
+    """Weight of the windows of a part (every kind but story) in that cross-entropy: like intro windows, a few
+    per cent of an episode's."""
+    freeze: bool = False
+    """Train the kinds head alone, every other weight kept (a kinds head added to a trained network: its intro
+    answers stay those it gave)."""
     shift: bool = True
     """Augment: each epoch, each training episode is seen through windows shifted by a random 0–5 s (see
     ``inputs.shifted``)."""
@@ -59,6 +68,8 @@ class TrainOptions:
             raise SettingsError("epochs, patience, batch size and threads must be >= 1")
         if self.masks < 0:
             raise SettingsError("masks must be >= 0")
+        if self.kind_weight < 0 or self.kind_part_weight <= 0:
+            raise SettingsError("kind weight must be >= 0 and kind part weight > 0")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -84,7 +95,7 @@ def _batch(episodes: Sequence[EpisodeInputs], with_targets: bool) -> dict[str, t
     mask = np.zeros((b, t), np.float32)
     out: dict[str, np.ndarray] = {}
     if with_targets:
-        out = {k: np.zeros((b, t), np.int64 if k == "label" else np.float32) for k in first.targets}  # type: ignore[union-attr]
+        out = {k: np.zeros((b, t), v.dtype) for k, v in first.targets.items()}  # type: ignore[union-attr]
     for i, e in enumerate(episodes):
         n = e.n_windows
         frames = e.patch.shape[1]
@@ -97,8 +108,9 @@ def _batch(episodes: Sequence[EpisodeInputs], with_targets: bool) -> dict[str, t
 
 
 def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: TrainOptions) -> dict[str, torch.Tensor]:
-    """Masked loss terms of one batch; ``raw`` (B, T, 6)."""
-    mask = batch["mask"]
+    """Masked loss terms of one batch; ``raw`` (B, T, C): the intro's six channels, then a kinds head's."""
+    window_mask = batch["mask"]
+    mask = window_mask * batch["intro_known"] if "intro_known" in batch else window_mask
     n = mask.sum().clamp(min=1.0)
     weights = torch.tensor([1.0, options.intro_pos_weight])
     ce = nn.functional.cross_entropy(
@@ -118,7 +130,18 @@ def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: Train
         err = (raw[..., k + 2] - batch[f"{name}_at"]) ** 2
         mse = mse + (err * holds).sum() / holds.sum().clamp(min=1.0)
     total = ce + bce + options.boundary_weight * mse
-    return {"loss": total, "ce": ce, "bce": bce, "mse": mse}  # type: ignore[dict-item]
+    terms = {"ce": ce, "bce": bce, "mse": mse}
+    if raw.shape[-1] > len(HEADS) and "kind" in batch:
+        known = batch["kind_known"] * window_mask
+        weights = torch.full((len(KINDS),), options.kind_part_weight)
+        weights[0] = 1.0
+        term = nn.functional.cross_entropy(
+            raw[..., len(HEADS) :].reshape(-1, len(KINDS)), batch["kind"].reshape(-1), weight=weights, reduction="none"
+        ).reshape(mask.shape)
+        kind = (term * known).sum() / known.sum().clamp(min=1.0)
+        terms["kind"] = kind
+        total = kind * options.kind_weight if options.freeze else total + options.kind_weight * kind
+    return {"loss": total, **terms}  # type: ignore[dict-item]
 
 
 def _evaluate_loss(net: IntroNet, episodes: Sequence[EpisodeInputs], options: TrainOptions) -> dict[str, float]:
@@ -153,7 +176,17 @@ def fit(
     torch.set_num_threads(options.threads)
     rng = np.random.default_rng(options.seed)
     net = copy.deepcopy(init) if init is not None else IntroNet(dims)
-    optimiser = torch.optim.Adam(net.parameters(), lr=options.lr, weight_decay=options.weight_decay)
+    if options.freeze:
+        if net.kind is None:
+            raise SettingsError("only a network with a kinds head can be trained with every other weight kept")
+        learnt = list(net.kind.parameters())
+        for p in net.parameters():
+            p.requires_grad_(False)
+        for p in learnt:
+            p.requires_grad_(True)
+    else:
+        learnt = list(net.parameters())
+    optimiser = torch.optim.Adam(learnt, lr=options.lr, weight_decay=options.weight_decay)
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=options.plateau_patience)
     monitor = list(valid) or list(train)
     best_loss, best_state, best_epoch, stale = math.inf, copy.deepcopy(net.state_dict()), 0, 0
@@ -161,6 +194,8 @@ def fit(
     began = time.perf_counter()
     for epoch in range(1, options.epochs + 1):
         net.train()
+        if options.freeze:
+            net.eval()  # batch norm's statistics and dropout of the kept weights stay as they were
         order = rng.permutation(len(train))
         train_sum, seen = 0.0, 0
         for start in range(0, len(order), options.batch_size):
@@ -172,7 +207,7 @@ def fit(
             terms = loss_terms(net(batch["patch"], batch["series"], batch["extra"]), batch, options)
             optimiser.zero_grad()
             terms["loss"].backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            nn.utils.clip_grad_norm_(learnt, 5.0)
             optimiser.step()
             train_sum += float(terms["loss"].detach()) * len(chunk)
             seen += len(chunk)
@@ -185,6 +220,7 @@ def fit(
             "val_ce": val["ce"],
             "val_bce": val["bce"],
             "val_mse": val["mse"],
+            **({"val_kind": val["kind"]} if "kind" in val else {}),
             "lr": optimiser.param_groups[0]["lr"],
             "seconds": time.perf_counter() - began,
         }
@@ -203,7 +239,7 @@ def fit(
 
 
 def predict_raw(net: IntroNet, episodes: Sequence[EpisodeInputs], batch_size: int = 8) -> list[np.ndarray]:
-    """Raw (T, 6) outputs of every episode (torch; inference in the package goes through ONNX instead)."""
+    """Raw (T, C) outputs of every episode (torch; inference in the package goes through ONNX instead)."""
     net.eval()
     out: list[np.ndarray] = []
     with torch.no_grad():
