@@ -542,14 +542,15 @@ def test_kind_span_takes_the_surest_run_and_the_centre_rule_for_its_ends() -> No
     found = kind_span(KindCurves(starts, 10.0, p), 4, 58.0)
     assert found is not None
     span, confidence = found
-    assert span == Segment(37.5, 52.5) and confidence == pytest.approx(0.9)
+    # its ends where the probability crosses 0.5 between the edge centres (35-40, 50-55): 4/9 of a step out
+    assert span.start_s == pytest.approx(40.0 - 20 / 9) and span.end_s == pytest.approx(50.0 + 20 / 9)
+    assert confidence == pytest.approx(0.9)
     assert kind_span(KindCurves(starts, 10.0, p), 2, 58.0) is None  # no recap
-    # a head and a tail joined: the tail's windows before the head's last are the head's
-    tail = KindCurves(np.arange(4) * 5.0 + 50.0, 10.0, np.tile([0.0, 0, 0, 0, 1.0, 0], (4, 1)))
-    p[[10, 11], 4], p[[10, 11], 0] = 0.9, 0.1  # the credits run on to the head's last window, then the tail's
-    joined = KindCurves.joined([KindCurves(starts, 10.0, p), tail])
-    assert joined.start_s.tolist() == [*starts.tolist(), 60.0, 65.0]
-    assert kind_span(joined, 4, 75.0)[0] == Segment(37.5, 72.5)
+    # the credits run to the last window: to the end
+    p[[10, 11], 4], p[[10, 11], 0] = 0.9, 0.1
+    assert kind_span(KindCurves(starts, 10.0, p), 4, 62.0)[0].end_s == 62.0
+    later = KindCurves(starts, 10.0, p).between(30.0, 1e9)
+    assert later.start_s.tolist() == [30.0, 35.0, 40.0, 45.0, 50.0, 55.0] and later.p.shape == (6, 6)
 
 
 def test_a_kinds_head_added_to_a_trained_model_keeps_its_intro_answers(tiny_model: Path) -> None:

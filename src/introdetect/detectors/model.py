@@ -22,7 +22,7 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
-MODEL_RULES = "kinds-1"
+MODEL_RULES = "kinds-3"
 """Version of how the model's outputs become an answer beyond the file (``IntroModel.heard_further``), in the
 cache key: bump when it changes."""
 
@@ -40,15 +40,22 @@ def model_path(source: str) -> Path:
     return default_model_path() if source == DEFAULT_MODEL else Path(source)
 
 
-MODEL_KINDS = (Kind.IDENT, Kind.RECAP, Kind.CREDITS, Kind.PREVIEW)
+EARLY_KINDS = (Kind.IDENT, Kind.RECAP)
+"""Parts a kinds head proposes from the head's windows before the tail (they open an episode)."""
+
+LATE_KINDS = (Kind.CREDITS, Kind.PREVIEW)
+"""Parts it proposes from the tail's windows only (they close it): a theme the head mistakes for credits is the
+intro (held-out test show15 e04: the kinds head called the intro at 6:08 of a 12:20 episode its credits)."""
+
+MODEL_KINDS = (*EARLY_KINDS, *LATE_KINDS)
 """The parts a kinds head proposes besides the intro (which its intro heads answer, with their boundaries)."""
 
 
-def kind_candidates(curves: KindCurves, end_s: float) -> list[Candidate]:
-    """A candidate per kind of MODEL_KINDS the curves hold (``decode.kind_span``); nothing for a kind they do not:
+def kind_candidates(curves: KindCurves, kinds: tuple[Kind, ...], end_s: float) -> list[Candidate]:
+    """A candidate per kind of ``kinds`` the curves hold (``decode.kind_span``); nothing for a kind they do not:
     one episode's audio saying "no credits" is no evidence against a season's."""
     out = []
-    for kind in MODEL_KINDS:
+    for kind in kinds:
         found = kind_span(curves, KINDS.index(kind.value), end_s)
         if found is not None:
             out.append(Candidate(kind, found[0], round(found[1], 4), Method.MODEL))
@@ -102,11 +109,14 @@ class ModelDetector:
         found = [candidate_of(answer)]
         if answer.kinds is None:
             return found
-        head = analysis.features
-        whole = analysis.print.reached_end and head.duration_s <= model.inputs.span_s  # the head holds the end
-        if whole or analysis.tail_features is None:
-            end = head.duration_s if analysis.print.reached_end else float("inf")
-            return found + kind_candidates(answer.kinds, end)
-        tail = model.tail_kinds(analysis.tail_features, analysis.tail_start_s, analysis.id)
-        end = analysis.tail_start_s + analysis.tail_features.duration_s
-        return found + kind_candidates(KindCurves.joined([answer.kinds, tail]), end)
+        head, tail = analysis.features, analysis.print.tail
+        tail_start = tail.start_s if tail is not None else float("inf")
+        early = answer.kinds.between(0.0, tail_start)
+        if analysis.print.reached_end and head.duration_s <= model.inputs.span_s:  # the model's span holds the end
+            late, end = answer.kinds.between(tail_start, float("inf")), head.duration_s
+        elif analysis.tail_features is not None:
+            late = model.tail_kinds(analysis.tail_features, analysis.tail_start_s, analysis.id)
+            end = analysis.tail_start_s + analysis.tail_features.duration_s
+        else:  # no tail analysed: no credits nor preview to hear
+            late, end = answer.kinds.between(0.0, 0.0), float("inf")
+        return found + kind_candidates(early, EARLY_KINDS, end) + kind_candidates(late, LATE_KINDS, end)

@@ -152,24 +152,19 @@ class KindCurves:
         e = np.exp(logits)
         return cls(np.asarray(start_s, dtype=np.float64), length_s, e / e.sum(axis=1, keepdims=True))
 
-    @classmethod
-    def joined(cls, parts: list[KindCurves]) -> KindCurves:
-        """Curves of a head and a tail as one, in time order; where they overlap, the head's windows stand."""
-        parts = [c for c in parts if c.start_s.size]
-        if not parts:
-            return cls(np.zeros(0), 10.0, np.zeros((0, 0)))
-        start, p = parts[0].start_s, parts[0].p
-        for c in parts[1:]:
-            later = c.start_s > start[-1]
-            start, p = np.concatenate([start, c.start_s[later]]), np.concatenate([p, c.p[later]])
-        return cls(start, parts[0].length_s, p)
+    def between(self, start_s: float, end_s: float) -> KindCurves:
+        """The windows starting in [start_s, end_s)."""
+        keep = (self.start_s >= start_s) & (self.start_s < end_s)
+        return KindCurves(self.start_s[keep], self.length_s, self.p[keep])
 
 
 def kind_span(curves: KindCurves, column: int, end_s: float) -> tuple[Segment, float] | None:
     """The part of the kind in ``column`` the curves hold: the run of consecutive windows (windows of one
-    sequence, a step apart) given that kind at ≥ KIND_PRESENT with the most probability in all, from half a step
-    before its first window's centre to half a step after its last's (the centre rule), within [0, ``end_s``];
-    its confidence, the run's mean probability. None: no window of that kind."""
+    sequence, a step apart) given that kind at ≥ KIND_PRESENT with the most probability in all; its ends where
+    the probability crosses KIND_PRESENT between the centres of its edge windows and their neighbours (the
+    centre rule, read between two centres a step apart: a window that holds more of the part is surer of it),
+    within [0, ``end_s``] (from 0 when it holds the first window, to ``end_s``, the episode's end, when it holds
+    the last); its confidence, the run's mean probability. None: no window of that kind."""
     if not curves.start_s.size:
         return None
     p = curves.p[:, column]
@@ -188,8 +183,19 @@ def kind_span(curves: KindCurves, column: int, end_s: float) -> tuple[Segment, f
             best, best_mass = list(run), float(p[run].sum())
         run = [w] if w < p.size and on[w] else []
     assert best is not None
-    start = max(0.0, float(centre[best[0]] - 0.5 * step))
-    end = min(end_s, float(centre[best[-1]] + 0.5 * step))
+
+    def crossing(inside: int, outside: int) -> float:
+        """Where the probability crosses KIND_PRESENT between an edge window of the run and its neighbour out of
+        it (linear between their centres; half a step out where the neighbour is not the next window)."""
+        if outside < 0 or outside >= p.size or abs(centre[outside] - centre[inside]) > 1.5 * step:
+            return float(centre[inside] + (0.5 * step if outside > inside else -0.5 * step))
+        share = (p[inside] - KIND_PRESENT) / max(p[inside] - p[outside], 1e-9)
+        return float(centre[inside] + min(max(share, 0.0), 1.0) * (centre[outside] - centre[inside]))
+
+    # a run from the first window holds the episode's start; one to the last window, its end (no window's centre
+    # lies in the last half window: the part runs on past the last centre as far as the audio does)
+    start = 0.0 if best[0] == 0 else max(0.0, crossing(best[0], best[0] - 1))
+    end = end_s if best[-1] == p.size - 1 else min(end_s, crossing(best[-1], best[-1] + 1))
     if end <= start:
         return None
     return Segment(start, end), float(p[best].mean())

@@ -6,9 +6,9 @@ embedding still knows *where* in the window things change. An LSTM runs across t
 episode; heads give, per window: intro / not (two logits, cross-entropy), "the start lies in this window"
 and "the end lies in this window" (logits), and where in the window each lies (regression, 0..1); and, in a
 network built with a kinds head (``NetworkDims.kinds``), which part of the episode the window's centre lies in
-(``KINDS``: story, ident, recap, intro, credits, preview; logits, cross-entropy), read from the window's context,
-its own embedding and its scalars (among them where the window lies: from the start in the head, from the end in
-the tail: ``inputs.episode_inputs``, ``inputs.tail_inputs``).
+(``KINDS``: story, ident, recap, intro, credits, preview; logits, cross-entropy), read by a small LSTM of its
+own (``KindHead``) from each window's context, its own embedding and its scalars (among them where the window
+lies: from the start in the head, from the end in the tail: ``inputs.episode_inputs``, ``inputs.tail_inputs``).
 """
 
 from __future__ import annotations
@@ -76,6 +76,21 @@ def _pooled(n: int, times: int) -> int:
     return n
 
 
+class KindHead(nn.Module):
+    """Which part each window lies in, from what the network sees of it: a small bidirectional LSTM of its own
+    across the windows (a part's kind is a matter of the whole sequence: credits run to the end, a preview
+    follows them, a recap opens the episode), then a linear layer to the kinds' logits."""
+
+    def __init__(self, features: int, units: int) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(features, units, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * units, len(KINDS))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        context, _ = self.lstm(x)
+        return self.out(context)
+
+
 class IntroNet(nn.Module):
     """patch (B, patch_rows, N), series (B, series_rows, N), extra (B, T, n_extra) → (B, T, C), where
     N = (T + 1) · step_frames: the frames of T windows of two steps each, and C = len(heads_of(dims))."""
@@ -99,7 +114,7 @@ class IntroNet(nn.Module):
         self.classify = nn.Linear(context, 2)
         self.boundary_in = nn.Linear(context + dims.embedding, 2)
         self.boundary_at = nn.Sequential(nn.Linear(context + dims.embedding, 64), nn.ReLU(), nn.Linear(64, 2))
-        self.kind = nn.Linear(context + dims.embedding + dims.extra, len(KINDS)) if dims.kinds else None
+        self.kind = KindHead(context + dims.embedding + dims.extra, dims.lstm_units // 2) if dims.kinds else None
 
     def forward(self, patch: torch.Tensor, series: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         b = patch.shape[0]
