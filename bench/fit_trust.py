@@ -115,6 +115,52 @@ def _row(name: str, r: Reliability) -> str:
     )
 
 
+PART_KINDS = ("ident", "recap", "credits", "preview")
+PART_TOLERANCE_S = 2.0
+"""A part other than the intro is right with both ends within this of the truth (the structure issue's bar)."""
+
+
+def part_answers(predictions: Path, truth_path: Path) -> list[Answer]:
+    """The model's parts other than the intro in a lone regime's answers, each right or not (PART_TOLERANCE_S);
+    their method is their trust key (``model:credits``)."""
+    from introdetect.result import Kind
+    from introdetect.trust import part_key
+
+    truth = read_truth(truth_path)
+    out = []
+    for detection in read_result(predictions):
+        for part in detection.parts:
+            if part.kind == Kind.INTRO or str(part.method) != "model" or part.segment is None:
+                continue
+            if part.confidence is None:
+                continue
+            real = truth[detection.id].parts.get(part.kind) if detection.id in truth else None
+            right = (
+                real is not None
+                and max(abs(real.start_s - part.segment.start_s), abs(real.end_s - part.segment.end_s))
+                <= PART_TOLERANCE_S
+            )
+            out.append(Answer("lone", detection.id, part_key("model", part.kind), part.confidence, True, right))
+    return out
+
+
+def fit_parts(answers: list[Answer]) -> dict[str, tuple[float, float, float]]:
+    """Each model part kind's map: fitted where there are enough answers (``fit``), else the share right among
+    them counted with one right and one wrong more (a constant map; none at all: 0.5)."""
+    from introdetect.trust import part_key
+
+    fitted = fit(answers)
+    for kind in PART_KINDS:
+        key = part_key("model", kind)
+        if key in fitted:
+            continue
+        rows = [a for a in answers if a.method == key]
+        share = (sum(a.right for a in rows) + 1) / (len(rows) + 2)
+        fitted[key] = (0.0, round(float(logit(share)), 6), 0.0)
+        print(f"{key}: {len(rows)} answers, {sum(a.right for a in rows)} right: constant {share:.3f}")
+    return fitted
+
+
 FITS = {  # method → (regimes, the detector family's answers file) it is fitted on
     "recurring": (("season", "pairs"), "matching"),
     "known": (("known",), "matching"),
@@ -128,6 +174,12 @@ def main() -> None:
     parser.add_argument("--predictions", type=Path, default=Path(__file__).resolve().parent / "out" / "heldout")
     parser.add_argument("--fit", action="store_true", help=f"fit the map and write the package's {TRUST_FILE}")
     parser.add_argument("--docs", action="store_true", help="write the report into docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="with --fit: fit the maps of the model's other parts (model:credits…) on the lone regime's answers "
+        "(bench/heldout.py --trust own --regimes lone), every other map kept",
+    )
     parser.add_argument(
         "--methods",
         nargs="+",
@@ -153,6 +205,31 @@ def main() -> None:
         return out
 
     more = f" --more {' '.join(str(c) for c in args.more)}" if args.more else ""
+    if args.fit and args.parts:
+        answers = []
+        for corpus, predictions in sources:
+            answers += part_answers(predictions / "validation-own-lone.json", corpus / "truth_validation.json")
+        shipped = TrustMap.load()
+        fitted = fit_parts(answers)
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+        ).stdout.strip()
+        provenance = {
+            **{k: v for k, v in shipped.provenance.items() if k != "parts"},
+            "parts": {
+                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more} --fit --parts",
+                "date": str(date.today()),
+                "commit": commit,
+                "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, the model's parts of lone "
+                "episodes: " + ", ".join(f"{k} {sum(a.method == k for a in answers)}" for k in sorted(fitted)),
+                "right": f"both ends within ±{PART_TOLERANCE_S:g} s of the truth's part of that kind",
+            },
+        }
+        path = data_path(TRUST_FILE)
+        trust = TrustMap({**shipped.methods, **fitted}, provenance)
+        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+        return
     if args.fit:
         chosen = args.methods or sorted(FITS)
         fitting = []

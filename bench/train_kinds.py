@@ -13,7 +13,6 @@ development package. Early stopping on the parts corpus's validation split.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -33,19 +32,19 @@ from introdetect.runner import RichProgress
 
 
 def corpus_data(spec: str, inputs: InputOptions, cache_root: Path) -> job.TrainingData:
-    """``CORPUS:SPLIT`` → its episodes with their tails, ids prefixed with the corpus's size."""
+    """``CORPUS:SPLIT`` → its episodes with their tails, ids prefixed with the corpus's folder (corpora of one size
+    and several seeds reuse episode ids: each keeps its own feature cache)."""
     folder, split = spec.rsplit(":", 1)
     corpus = Path(folder)
-    size = json.loads((corpus / "corpus.json").read_text())["size"]
     labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
     videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
     with RichProgress() as hook:
         data = job.prepare(
-            labels, videos, inputs, cache_root / f"features-{size}", workers=2, progress=hook, tails=True
+            labels, videos, inputs, cache_root / f"features-{corpus.name}", workers=2, progress=hook, tails=True
         )
     if data.failed:
         raise SystemExit(f"{corpus}: {len(data.failed)} episodes failed: {data.failed[:2]}")
-    prefix = f"{size}-{split}:"
+    prefix = f"{corpus.name}-{split}:"
     return job.TrainingData(
         [replace(e, id=prefix + e.id) for e in data.episodes],
         [prefix + s for s in data.series],

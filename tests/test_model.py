@@ -549,6 +549,12 @@ def test_kind_span_takes_the_surest_run_and_the_centre_rule_for_its_ends() -> No
     # the credits run to the last window: to the end
     p[[10, 11], 4], p[[10, 11], 0] = 0.9, 0.1
     assert kind_span(KindCurves(starts, 10.0, p), 4, 62.0)[0].end_s == 62.0
+    # curves that neither begin at the episode's start nor run to its end (a tail's, the head's before the tail):
+    # half a step past the edge centres, not to 0 nor to the end
+    q = np.tile([0.0, 0, 0, 0, 1.0, 0], (4, 1))
+    tail = KindCurves(np.arange(4) * 5.0 + 100.0, 10.0, q)
+    assert kind_span(tail, 4, 200.0, holds_start=False, holds_end=False)[0] == Segment(102.5, 122.5)
+    assert kind_span(tail, 4, 200.0, holds_start=True, holds_end=True)[0] == Segment(0.0, 200.0)
     later = KindCurves(starts, 10.0, p).between(30.0, 1e9)
     assert later.start_s.tolist() == [30.0, 35.0, 40.0, 45.0, 50.0, 55.0] and later.p.shape == (6, 6)
 

@@ -148,6 +148,21 @@ def test_trust_map_by_hand() -> None:
     label = Part(Kind.INTRO, Segment(10.0, 40.0), None, Method.RECURRING)
     assert trust.part(label) is label
     assert TrustMap.from_json(json.loads(json.dumps(trust.to_json()))).methods == trust.methods
+    # the model's other parts by the map of their method and kind; the model's intro by its own, not theirs
+    parts = TrustMap({"model:credits": (0.0, math.log(0.6 / 0.4), 0.0)})
+    model_credits = Part(Kind.CREDITS, Segment(900.0, 960.0), 0.95, Method.MODEL)
+    assert parts.part(model_credits).confidence == pytest.approx(0.6)
+    assert parts.part(credits) is credits  # the season's credits: no map of theirs
+    model_intro = Part(Kind.INTRO, Segment(10.0, 40.0), 0.95, Method.MODEL)
+    assert parts.part(model_intro) is model_intro
+    # however surely mapped, or not mapped at all, the model's parts stay unsure by default
+    from introdetect.trust import MODEL_PART_MAX
+
+    assert MODEL_PART_MAX < DEFAULT_MIN_CONFIDENCE
+    sure = TrustMap({"model:credits": (0.0, 5.0, 0.0)})
+    assert sure.part(model_credits).confidence == MODEL_PART_MAX
+    recap = Part(Kind.RECAP, Segment(0.0, 30.0), 0.99, Method.MODEL)
+    assert sure.part(recap).confidence == MODEL_PART_MAX
 
 
 def test_shipped_trust_map_is_fitted_and_monotone() -> None:

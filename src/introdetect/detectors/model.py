@@ -22,7 +22,7 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
-MODEL_RULES = "kinds-3"
+MODEL_RULES = "kinds-4"
 """Version of how the model's outputs become an answer beyond the file (``IntroModel.heard_further``), in the
 cache key: bump when it changes."""
 
@@ -51,12 +51,13 @@ MODEL_KINDS = (*EARLY_KINDS, *LATE_KINDS)
 """The parts a kinds head proposes besides the intro (which its intro heads answer, with their boundaries)."""
 
 
-def kind_candidates(curves: KindCurves, kinds: tuple[Kind, ...], end_s: float) -> list[Candidate]:
-    """A candidate per kind of ``kinds`` the curves hold (``decode.kind_span``); nothing for a kind they do not:
-    one episode's audio saying "no credits" is no evidence against a season's."""
+def kind_candidates(curves: KindCurves, kinds: tuple[Kind, ...], end_s: float, late: bool) -> list[Candidate]:
+    """A candidate per kind of ``kinds`` the curves hold (``decode.kind_span``; ``late``: the curves of the tail,
+    which run to the episode's end, else of the head before it, which begin at its start); nothing for a kind
+    they do not: one episode's audio saying "no credits" is no evidence against a season's."""
     out = []
     for kind in kinds:
-        found = kind_span(curves, KINDS.index(kind.value), end_s)
+        found = kind_span(curves, KINDS.index(kind.value), end_s, holds_start=not late, holds_end=late)
         if found is not None:
             out.append(Candidate(kind, found[0], round(found[1], 4), Method.MODEL))
     return out
@@ -119,4 +120,4 @@ class ModelDetector:
             end = analysis.tail_start_s + analysis.tail_features.duration_s
         else:  # no tail analysed: no credits nor preview to hear
             late, end = answer.kinds.between(0.0, 0.0), float("inf")
-        return found + kind_candidates(early, EARLY_KINDS, end) + kind_candidates(late, LATE_KINDS, end)
+        return found + kind_candidates(early, EARLY_KINDS, end, False) + kind_candidates(late, LATE_KINDS, end, True)

@@ -158,13 +158,16 @@ class KindCurves:
         return KindCurves(self.start_s[keep], self.length_s, self.p[keep])
 
 
-def kind_span(curves: KindCurves, column: int, end_s: float) -> tuple[Segment, float] | None:
+def kind_span(
+    curves: KindCurves, column: int, end_s: float, holds_start: bool = True, holds_end: bool = True
+) -> tuple[Segment, float] | None:
     """The part of the kind in ``column`` the curves hold: the run of consecutive windows (windows of one
     sequence, a step apart) given that kind at ≥ KIND_PRESENT with the most probability in all; its ends where
     the probability crosses KIND_PRESENT between the centres of its edge windows and their neighbours (the
     centre rule, read between two centres a step apart: a window that holds more of the part is surer of it),
-    within [0, ``end_s``] (from 0 when it holds the first window, to ``end_s``, the episode's end, when it holds
-    the last); its confidence, the run's mean probability. None: no window of that kind."""
+    within [0, ``end_s``] (from 0 when it holds the first window and the curves begin at the episode's start,
+    ``holds_start``; to ``end_s``, the episode's end, when it holds the last and the curves run to the end,
+    ``holds_end``); its confidence, the run's mean probability. None: no window of that kind."""
     if not curves.start_s.size:
         return None
     p = curves.p[:, column]
@@ -194,8 +197,8 @@ def kind_span(curves: KindCurves, column: int, end_s: float) -> tuple[Segment, f
 
     # a run from the first window holds the episode's start; one to the last window, its end (no window's centre
     # lies in the last half window: the part runs on past the last centre as far as the audio does)
-    start = 0.0 if best[0] == 0 else max(0.0, crossing(best[0], best[0] - 1))
-    end = end_s if best[-1] == p.size - 1 else min(end_s, crossing(best[-1], best[-1] + 1))
+    start = 0.0 if holds_start and best[0] == 0 else max(0.0, crossing(best[0], best[0] - 1))
+    end = end_s if holds_end and best[-1] == p.size - 1 else min(end_s, crossing(best[-1], best[-1] + 1))
     if end <= start:
         return None
     return Segment(start, end), float(p[best].mean())
