@@ -45,15 +45,6 @@ def corpus_data(corpus: Path, split: str, inputs: job.InputOptions, cache_root: 
     return out
 
 
-def merge(parts: list[job.TrainingData]) -> job.TrainingData:
-    out = job.TrainingData()
-    for p in parts:
-        out.episodes += p.episodes
-        out.series += p.series
-        out.labels.update(p.labels)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, action="append", required=True)
@@ -71,8 +62,10 @@ def main() -> None:
     parser.add_argument("--masks", type=int, default=0, help="feature-band and time masks per episode and epoch")
     args = parser.parse_args()
     inputs = job.InputOptions()
-    train = merge([corpus_data(c, "train", inputs, args.cache) for c in [*args.corpus, *args.train_only]])
-    valid = merge([corpus_data(c, "validation", inputs, args.cache) for c in args.corpus])
+    train = job.TrainingData.merged(
+        [corpus_data(c, "train", inputs, args.cache) for c in [*args.corpus, *args.train_only]]
+    )
+    valid = job.TrainingData.merged([corpus_data(c, "validation", inputs, args.cache) for c in args.corpus])
     print(
         f"train: {len(train.episodes)} episodes of {len(set(train.series))} series; "
         f"validation: {len(valid.episodes)} of {len(set(valid.series))}",

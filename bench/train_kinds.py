@@ -53,16 +53,6 @@ def corpus_data(spec: str, inputs: InputOptions, cache_root: Path) -> job.Traini
     )
 
 
-def merge(parts: list[job.TrainingData]) -> job.TrainingData:
-    out = job.TrainingData()
-    for p in parts:
-        out.episodes += p.episodes
-        out.series += p.series
-        out.labels.update(p.labels)
-        out.tails += p.tails
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", action="append", required=True, help="CORPUS:SPLIT to learn from")
@@ -75,8 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     model = ModelFile.load(args.model)
     inputs = InputOptions.from_json(model.meta["inputs"])
-    train = merge([corpus_data(s, inputs, args.cache) for s in args.train])
-    valid = merge([corpus_data(s, inputs, args.cache) for s in args.valid])
+    train = job.TrainingData.merged([corpus_data(s, inputs, args.cache) for s in args.train])
+    valid = job.TrainingData.merged([corpus_data(s, inputs, args.cache) for s in args.valid])
     print(
         f"train: {len(train.episodes)} episodes ({len(train.tails)} tails) of {len(set(train.series))} series; "
         f"validation: {len(valid.episodes)} ({len(valid.tails)} tails) of {len(set(valid.series))}",

@@ -84,10 +84,16 @@ class TrainingData:
             tails=[t for t in self.tails if t.id in ids],
         )
 
-    @property
-    def intro_episodes(self) -> list[EpisodeInputs]:
-        """The episodes whose label states the intro (a span or "no intro"): those the intro's figures count."""
-        return [e for e in self.episodes if self.labels[e.id].intro_stated]
+    @classmethod
+    def merged(cls, parts: Sequence[TrainingData]) -> TrainingData:
+        """Several sets as one (their ids must differ: a bench script prefixes each corpus's)."""
+        out = cls()
+        for p in parts:
+            out.episodes += p.episodes
+            out.series += p.series
+            out.labels.update(p.labels)
+            out.tails += p.tails
+        return out
 
 
 def part_truth(label: Label) -> PartTruth:
@@ -384,6 +390,22 @@ def _validation(
     return calibration or Calibration(), figures
 
 
+def fit_record(
+    options: TrainOptions, fitted: FitResult, train: TrainingData, valid: TrainingData, source: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What a model file records of one fit: its options, curve, series and machine."""
+    return {
+        "options": options.to_json(),
+        "best_epoch": fitted.best_epoch,
+        "seconds": round(fitted.seconds, 1),
+        "history": fitted.history,
+        "train_series": sorted(set(train.series)),
+        "valid_series": sorted(set(valid.series)),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "source": source or {},
+    }
+
+
 @dataclass(frozen=True)
 class TrainReport:
     model: ModelFile
@@ -448,16 +470,7 @@ def train_model(
         "normaliser": normaliser.to_json(),
         "calibration": asdict(calibration),
         "label_statistics": label_statistics(train_data),
-        "training": {
-            "options": options.to_json(),
-            "best_epoch": fitted.best_epoch,
-            "seconds": round(fitted.seconds, 1),
-            "history": fitted.history,
-            "train_series": sorted(set(train_data.series)),
-            "valid_series": sorted(set(valid_data.series)),
-            "machine": f"{platform.machine()} {os.cpu_count()} cores",
-            "source": source or {},
-        },
+        "training": fit_record(options, fitted, train_data, valid_data, source),
         "validation": figures,
     }
     model = ModelFile(meta, onnx, weights.getvalue())
@@ -517,15 +530,8 @@ def add_kinds_head(
         "dims": dims.to_json(),
         "kinds": {
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "options": options.to_json(),
-            "best_epoch": fitted.best_epoch,
-            "seconds": round(fitted.seconds, 1),
-            "history": fitted.history,
-            "train_series": sorted(set(data.series)),
-            "valid_series": sorted(set(valid.series)),
+            **fit_record(options, fitted, data, valid, source),
             "episodes": {"train": len(data.episodes), "tails": len(data.tails), "valid": len(valid.episodes)},
-            "machine": f"{platform.machine()} {os.cpu_count()} cores",
-            "source": source or {},
             "validation": figures,
         },
     }
