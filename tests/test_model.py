@@ -651,3 +651,40 @@ def test_train_with_kinds_then_detect_reads_the_tail(tinyparts_corpus: Path, tmp
     for entry in answers.values():
         for part in entry["segments"]:
             assert part["method"] == "model" and 0.0 <= part["start_sec"] < part["end_sec"]
+
+
+def test_a_reviewed_row_of_the_credits_only_teaches_the_credits(tinyparts_corpus: Path, tmp_path: Path) -> None:
+    """A reviewer corrected one episode's credits and left its intro alone: with tails (a kinds head learns), that
+    row is training data whose windows say nothing of the intro and only the credits' windows say their kind;
+    without tails (the intro alone), it is no training data at all; and the intro's figures leave it out."""
+    from introdetect.labels import read_labels
+    from introdetect.model import job
+    from introdetect.model.inputs import KINDS
+    from introdetect.settings import AudioOptions
+
+    rows = {
+        "show02_s01e02": {"credits_start": "0:02:38.10", "credits_end": "0:03:06.00"},
+        "show02_s01e03": json.loads((tinyparts_corpus / "truth_test.json").read_text())["show02_s01e03"],
+    }
+    path = tmp_path / "reviewed.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    labels = read_labels(path)
+    videos = [tinyparts_corpus / "test" / "show02"]
+    audio = AudioOptions(window_s=60.0)
+    inputs = InputOptions(span_s=60.0)
+    data = job.prepare(labels, videos, inputs, tmp_path / "cache", audio, workers=1, tails=True)
+    assert sorted(e.id for e in data.episodes) == sorted(rows) and len(data.tails) == 2
+    head = next(e for e in data.episodes if e.id == "show02_s01e02")
+    tail = next(e for e in data.tails if e.id == "show02_s01e02")
+    assert not head.targets["intro_known"].any() and not tail.targets["intro_known"].any()
+    assert not head.targets["kind_known"].any()  # the head holds no credits, and the row says nothing else
+    said = tail.targets["kind_known"] > 0
+    centres = tail.start_s + 5.0
+    assert said.any() and np.array_equal(said, (centres >= 158.1) & (centres <= 186.0))
+    assert set(tail.targets["kind"][said]) == {KINDS.index("credits")}
+    full = next(e for e in data.tails if e.id == "show02_s01e03")
+    assert full.targets["kind_known"].all() and full.targets["intro_known"].all()  # a truth row states every kind
+    truth = job.truth_of(data, data.episodes)
+    assert not truth["show02_s01e02"].intro_stated and truth["show02_s01e03"].intro_stated
+    intro_only = job.prepare(labels, videos, inputs, tmp_path / "cache", audio, workers=1)
+    assert [e.id for e in intro_only.episodes] == ["show02_s01e03"] and not intro_only.tails
