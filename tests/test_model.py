@@ -546,6 +546,12 @@ def test_kind_span_takes_the_surest_run_and_the_centre_rule_for_its_ends() -> No
     assert span.start_s == pytest.approx(40.0 - 20 / 9) and span.end_s == pytest.approx(50.0 + 20 / 9)
     assert confidence == pytest.approx(0.9)
     assert kind_span(KindCurves(starts, 10.0, p), 2, 58.0) is None  # no recap
+    # the credits' boundary heads, where they are sure, say where in a window its start and end lie
+    bounds = np.zeros((12, 4, 5))
+    bounds[7, 0, 3], bounds[7, 2, 3] = 0.9, 0.25  # the start in the window at 35 s, a quarter in: 37.5 s
+    bounds[9, 1, 3], bounds[9, 3, 3] = 0.4, 0.9  # the end: not sure enough, the crossing stands
+    sharp = kind_span(KindCurves(starts, 10.0, p, bounds), 4, 58.0)[0]
+    assert sharp.start_s == pytest.approx(37.5) and sharp.end_s == pytest.approx(50.0 + 20 / 9)
     # the credits run to the last window: to the end
     p[[10, 11], 4], p[[10, 11], 0] = 0.9, 0.1
     assert kind_span(KindCurves(starts, 10.0, p), 4, 62.0)[0].end_s == 62.0
@@ -589,7 +595,8 @@ def test_a_kinds_head_added_to_a_trained_model_keeps_its_intro_answers(tiny_mode
     new_path = tiny_model.parent / "kinds.idmodel"
     report.model.save(new_path)
     new = IntroModel.load(new_path)
-    assert new.has_kinds and not old.has_kinds and new.meta["heads"][6:] == [f"kind_{k}" for k in KINDS]
+    assert new.has_kinds and not old.has_kinds and new.meta["heads"][6:12] == [f"kind_{k}" for k in KINDS]
+    assert new.meta["heads"][12:14] == ["ident_start_in", "recap_start_in"] and len(new.meta["heads"]) == 32
     e = data.episodes[0]
     assert np.allclose(new.raw(e)[:, :6], old.raw(e), atol=1e-4)
     assert new.meta["kinds"]["episodes"] == {"train": 4, "tails": 0, "valid": 4}
@@ -637,7 +644,7 @@ def test_train_with_kinds_then_detect_reads_the_tail(tinyparts_corpus: Path, tmp
     assert result.exit_code == 0, result.output
     assert "kinds: window accuracy" in result.output
     meta = ModelFile.load(model).meta
-    assert meta["dims"]["kinds"] and meta["heads"][-1] == "kind_preview"
+    assert meta["dims"]["kinds"] and meta["heads"][11] == "kind_preview" and meta["heads"][-1] == "preview_end_at"
     out = tmp_path / "answers.json"
     videos = sorted((tinyparts_corpus / "test" / "show02").glob("*.mp4"))
     result = runner.invoke(

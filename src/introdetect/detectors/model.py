@@ -22,7 +22,7 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
-MODEL_RULES = "kinds-4"
+MODEL_RULES = "kinds-5"
 """Version of how the model's outputs become an answer beyond the file (``IntroModel.heard_further``), in the
 cache key: bump when it changes."""
 

@@ -143,19 +143,32 @@ class KindCurves:
     start_s: np.ndarray
     length_s: float
     p: np.ndarray
+    bounds: np.ndarray | None = None
+    """(T, 4, n) per part kind (columns: KINDS[1:]): P(its start lies in the window), P(its end does), where in
+    the window each lies (0..1); None: no boundary heads (the kinds alone)."""
 
     @classmethod
-    def from_raw(cls, raw: np.ndarray, start_s: np.ndarray, length_s: float, first: int) -> KindCurves:
-        """``raw`` (T, C): the network's channels; the kinds' logits from channel ``first`` on."""
-        logits = np.asarray(raw, dtype=np.float64)[:, first:]
+    def from_raw(cls, raw: np.ndarray, start_s: np.ndarray, length_s: float, first: int, kinds: int) -> KindCurves:
+        """``raw`` (T, C): the network's channels; the ``kinds`` kinds' logits from channel ``first`` on, then the
+        part kinds' boundary heads (``inputs.KIND_HEADS``)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        logits = raw[:, first : first + kinds]
         logits = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
-        return cls(np.asarray(start_s, dtype=np.float64), length_s, e / e.sum(axis=1, keepdims=True))
+        n = kinds - 1
+        rest = raw[:, first + kinds : first + kinds + 4 * n]
+        bounds = None
+        if rest.shape[1] == 4 * n:
+            bounds = rest.reshape(-1, 4, n).copy()
+            bounds[:, :2] = _sigmoid(bounds[:, :2])
+            bounds[:, 2:] = np.clip(bounds[:, 2:], 0.0, 1.0)
+        return cls(np.asarray(start_s, dtype=np.float64), length_s, e / e.sum(axis=1, keepdims=True), bounds)
 
     def between(self, start_s: float, end_s: float) -> KindCurves:
         """The windows starting in [start_s, end_s)."""
         keep = (self.start_s >= start_s) & (self.start_s < end_s)
-        return KindCurves(self.start_s[keep], self.length_s, self.p[keep])
+        bounds = self.bounds[keep] if self.bounds is not None else None
+        return KindCurves(self.start_s[keep], self.length_s, self.p[keep], bounds)
 
 
 def kind_span(
@@ -165,6 +178,7 @@ def kind_span(
     sequence, a step apart) given that kind at ≥ KIND_PRESENT with the most probability in all; its ends where
     the probability crosses KIND_PRESENT between the centres of its edge windows and their neighbours (the
     centre rule, read between two centres a step apart: a window that holds more of the part is surer of it),
+    then where the kind's boundary heads read them, where they are sure, as the intro's are read (``decode``),
     within [0, ``end_s``] (from 0 when it holds the first window and the curves begin at the episode's start,
     ``holds_start``; to ``end_s``, the episode's end, when it holds the last and the curves run to the end,
     ``holds_end``); its confidence, the run's mean probability. None: no window of that kind."""
@@ -195,10 +209,20 @@ def kind_span(
         share = (p[inside] - KIND_PRESENT) / max(p[inside] - p[outside], 1e-9)
         return float(centre[inside] + min(max(share, 0.0), 1.0) * (centre[outside] - centre[inside]))
 
+    def refined(estimate: float, side: int) -> float:
+        """The boundary heads' reading near ``estimate`` (windows holding a point within a window's length of
+        it), where they are sure (KIND_PRESENT); else the estimate."""
+        if curves.bounds is None:
+            return estimate
+        near = (curves.start_s <= estimate + curves.length_s) & (curves.start_s + 2 * curves.length_s >= estimate)
+        certainty, at = curves.bounds[:, side, column - 1], curves.bounds[:, 2 + side, column - 1]
+        time, sure = _boundary(certainty, at, curves.start_s, curves.length_s, near)
+        return time if sure >= KIND_PRESENT and not math.isnan(time) else estimate
+
     # a run from the first window holds the episode's start; one to the last window, its end (no window's centre
     # lies in the last half window: the part runs on past the last centre as far as the audio does)
-    start = 0.0 if holds_start and best[0] == 0 else max(0.0, crossing(best[0], best[0] - 1))
-    end = end_s if holds_end and best[-1] == p.size - 1 else min(end_s, crossing(best[-1], best[-1] + 1))
+    start = 0.0 if holds_start and best[0] == 0 else max(0.0, refined(crossing(best[0], best[0] - 1), 0))
+    end = end_s if holds_end and best[-1] == p.size - 1 else min(end_s, refined(crossing(best[-1], best[-1] + 1), 1))
     if end <= start:
         return None
     return Segment(start, end), float(p[best].mean())

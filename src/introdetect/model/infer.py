@@ -21,7 +21,7 @@ from ..settings import FeatureOptions
 from ..timecode import Segment
 from .decode import PRESENCE_THRESHOLD, Calibration, KindCurves, WindowOutputs, decode
 from .file import ModelFile
-from .inputs import HEADS, EpisodeInputs, InputOptions, Normaliser, episode_inputs, tail_inputs
+from .inputs import HEADS, KINDS, EpisodeInputs, InputOptions, Normaliser, episode_inputs, tail_inputs
 
 ORT_THREADS = 1
 """Intra-op threads of the ONNX session: one episode's network is milliseconds of work, and on 2 cores the
@@ -104,7 +104,9 @@ class IntroModel:
         its end."""
         self.check_features(features, episode_id)
         inputs = self.normaliser.apply(tail_inputs(episode_id, features, start_s, self.inputs), self.inputs.drop)
-        return KindCurves.from_raw(self.raw(inputs), inputs.start_s, self.inputs.window_length_s, len(HEADS))
+        return KindCurves.from_raw(
+            self.raw(inputs), inputs.start_s, self.inputs.window_length_s, len(HEADS), len(KINDS)
+        )
 
     def raw(self, inputs: EpisodeInputs) -> np.ndarray:
         """The network's (T, C) outputs for one episode (``network.heads_of``)."""
@@ -118,7 +120,7 @@ class IntroModel:
         presence = self.calibration(score)
         present = presence >= PRESENCE_THRESHOLD
         kinds = (
-            KindCurves.from_raw(raw, inputs.start_s, self.inputs.window_length_s, len(HEADS))
+            KindCurves.from_raw(raw, inputs.start_s, self.inputs.window_length_s, len(HEADS), len(KINDS))
             if self.has_kinds
             else None
         )

@@ -44,7 +44,15 @@ KINDS = ("story", "ident", "recap", "intro", "credits", "preview")
 HEADS = ("intro_0", "intro_1", "start_in", "end_in", "start_at", "end_at")
 """Output channels of the network, in order, per window (a network with a kinds head appends KIND_HEADS)."""
 
-KIND_HEADS = tuple(f"kind_{k}" for k in KINDS)
+PARTS = KINDS[1:]
+"""The kinds that are parts (every kind but story): each has boundary heads of its own, as the intro has."""
+
+KIND_HEADS = (
+    *(f"kind_{k}" for k in KINDS),
+    *(f"{k}_{head}" for head in ("start_in", "end_in", "start_at", "end_at") for k in PARTS),
+)
+"""A kinds head's channels: the kinds' logits, then per part kind (PARTS order) "its start / end lies in this
+window" (logits) and where in the window (0..1), as the intro's HEADS."""
 CONTRAST_ROWS = 7  # spectral contrast rows at the default 6 bands (the last rows of the patch)
 
 FEATURE_GROUPS = ("mfcc", "contrast", "level_and_shape", "rhythm_and_repetition", "chroma", "position")
@@ -236,20 +244,33 @@ class PartTruth:
 
 
 def kind_targets(start_s: np.ndarray, length_s: float, parts: PartTruth | None) -> dict[str, np.ndarray]:
-    """``kind`` and ``kind_known`` of each window (the module's docstring): the centre rule, per kind."""
+    """``kind`` and ``kind_known`` of each window (the module's docstring): the centre rule, per kind; and per
+    part kind (columns in PARTS order) the boundary targets as the intro's (``boundary_targets``), with
+    ``part_known`` 1 in the column of every kind the label states (a kind stated and absent: no boundary in any
+    window)."""
     n = start_s.size
     kind = np.zeros(n, np.int64)
     known = np.zeros(n, np.float32)
+    bounds = {f"part_{k}": np.zeros((n, len(PARTS)), np.float32) for k in ("start_in", "end_in", "start_at", "end_at")}
+    part_known = np.zeros((n, len(PARTS)), np.float32)
+    out = {"kind": kind, "kind_known": known, "part_known": part_known, **bounds}
     if parts is None:
-        return {"kind": kind, "kind_known": known}
+        return out
     centre = start_s + 0.5 * length_s
     for name, span in parts.spans:
         inside = (centre >= span.start_s) & (centre <= span.end_s)
         kind[inside] = KINDS.index(name)
         known[inside] = 1.0
+        column = PARTS.index(name)
+        for side, t in (("start", span.start_s), ("end", span.end_s)):
+            holds = (t >= start_s) & (t < start_s + length_s)
+            bounds[f"part_{side}_in"][:, column] = holds
+            bounds[f"part_{side}_at"][:, column] = np.where(holds, (t - start_s) / length_s, 0.0)
+    for name in parts.stated:
+        part_known[:, PARTS.index(name)] = 1.0
     if parts.complete:
         known[:] = 1.0
-    return {"kind": kind, "kind_known": known}
+    return out
 
 
 def all_targets(

@@ -349,7 +349,7 @@ def kind_figures(raws: Sequence[np.ndarray], episodes: Sequence[EpisodeInputs]) 
     kind but story (nan where no window is of it, none is said to be)."""
     known = np.concatenate([e.targets["kind_known"] for e in episodes]) > 0  # type: ignore[index]
     truth = np.concatenate([e.targets["kind"] for e in episodes])[known]  # type: ignore[index]
-    pred = np.concatenate([r[:, len(HEADS) :].argmax(axis=1) for r in raws])[known]
+    pred = np.concatenate([r[:, len(HEADS) : len(HEADS) + len(KINDS)].argmax(axis=1) for r in raws])[known]
     out = {"kind_accuracy": float((truth == pred).mean()) if truth.size else math.nan}
     for k, name in enumerate(KINDS[1:], start=1):
         tp, fp, fn = (

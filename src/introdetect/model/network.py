@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .inputs import HEADS, KIND_HEADS, KINDS
+from .inputs import HEADS, KIND_HEADS, KINDS, PARTS
 
 
 def heads_of(dims: NetworkDims) -> tuple[str, ...]:
@@ -79,16 +79,20 @@ def _pooled(n: int, times: int) -> int:
 class KindHead(nn.Module):
     """Which part each window lies in, from what the network sees of it: a small bidirectional LSTM of its own
     across the windows (a part's kind is a matter of the whole sequence: credits run to the end, a preview
-    follows them, a recap opens the episode), then a linear layer to the kinds' logits."""
+    follows them, a recap opens the episode), then a linear layer to the kinds' logits; and per part kind, as
+    the intro's heads, whether its start or end lies in the window and where (``inputs.KIND_HEADS``)."""
 
     def __init__(self, features: int, units: int) -> None:
         super().__init__()
         self.lstm = nn.LSTM(features, units, batch_first=True, bidirectional=True)
         self.out = nn.Linear(2 * units, len(KINDS))
+        self.boundary_in = nn.Linear(2 * units + features, 2 * len(PARTS))
+        self.boundary_at = nn.Sequential(nn.Linear(2 * units + features, 64), nn.ReLU(), nn.Linear(64, 2 * len(PARTS)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         context, _ = self.lstm(x)
-        return self.out(context)
+        both = torch.cat([context, x], dim=2)
+        return torch.cat([self.out(context), self.boundary_in(both), torch.sigmoid(self.boundary_at(both))], dim=2)
 
 
 class IntroNet(nn.Module):

@@ -95,7 +95,7 @@ def _batch(episodes: Sequence[EpisodeInputs], with_targets: bool) -> dict[str, t
     mask = np.zeros((b, t), np.float32)
     out: dict[str, np.ndarray] = {}
     if with_targets:
-        out = {k: np.zeros((b, t), v.dtype) for k, v in first.targets.items()}  # type: ignore[union-attr]
+        out = {k: np.zeros((b, t, *v.shape[1:]), v.dtype) for k, v in first.targets.items()}  # type: ignore[union-attr]
     for i, e in enumerate(episodes):
         n = e.n_windows
         frames = e.patch.shape[1]
@@ -136,9 +136,26 @@ def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: Train
         weights = torch.full((len(KINDS),), options.kind_part_weight)
         weights[0] = 1.0
         term = nn.functional.cross_entropy(
-            raw[..., len(HEADS) :].reshape(-1, len(KINDS)), batch["kind"].reshape(-1), weight=weights, reduction="none"
+            raw[..., len(HEADS) : len(HEADS) + len(KINDS)].reshape(-1, len(KINDS)),
+            batch["kind"].reshape(-1),
+            weight=weights,
+            reduction="none",
         ).reshape(mask.shape)
         kind = (term * known).sum() / known.sum().clamp(min=1.0)
+        n_parts = len(KINDS) - 1
+        first = len(HEADS) + len(KINDS)
+        stated = batch["part_known"] * window_mask[..., None]
+        for k, side in enumerate(("start", "end")):
+            logits = raw[..., first + k * n_parts : first + (k + 1) * n_parts]
+            at = raw[..., first + (2 + k) * n_parts : first + (3 + k) * n_parts]
+            target_in = batch[f"part_{side}_in"]
+            bce = nn.functional.binary_cross_entropy_with_logits(
+                logits, target_in, pos_weight=pos_weight, reduction="none"
+            )
+            kind = kind + (bce * stated).sum() / stated.sum().clamp(min=1.0)
+            holds = target_in * stated
+            err = (at - batch[f"part_{side}_at"]) ** 2
+            kind = kind + options.boundary_weight * (err * holds).sum() / holds.sum().clamp(min=1.0)
         terms["kind"] = kind
         total = kind * options.kind_weight if options.freeze else total + options.kind_weight * kind
     return {"loss": total, **terms}  # type: ignore[dict-item]
