@@ -695,3 +695,25 @@ def test_a_reviewed_row_of_the_credits_only_teaches_the_credits(tinyparts_corpus
     assert not truth["show02_s01e02"].intro_stated and truth["show02_s01e03"].intro_stated
     intro_only = job.prepare(labels, videos, inputs, tmp_path / "cache", audio, workers=1)
     assert [e.id for e in intro_only.episodes] == ["show02_s01e03"] and not intro_only.tails
+
+
+def test_the_model_proposes_no_recap_shorter_than_a_real_one() -> None:
+    """A recap runs 15 s to 2 minutes: the head's run of a few recap windows at the start is no recap, a longer
+    one is (``detectors.model.MIN_PART_S``); credits have no such floor."""
+    from introdetect.detectors.model import EARLY_KINDS, LATE_KINDS, kind_candidates
+    from introdetect.model.decode import KindCurves
+    from introdetect.result import Kind
+
+    starts = np.arange(20) * 5.0
+    p = np.zeros((20, 6))
+    p[:, 0] = 1.0
+    p[:2, 2], p[:2, 0] = 0.9, 0.1  # centres 5 and 10: a recap of ~12 s from the start
+    assert kind_candidates(KindCurves(starts, 10.0, p), EARLY_KINDS, 100.0, late=False) == []
+    p[:5, 2], p[:5, 0] = 0.9, 0.1  # centres 5-25: ~27 s
+    (recap,) = kind_candidates(KindCurves(starts, 10.0, p), EARLY_KINDS, 100.0, late=False)
+    assert recap.kind == Kind.RECAP and recap.segment.start_s == 0.0 and recap.segment.duration_s >= 15.0
+    q = np.zeros((20, 6))
+    q[:, 0] = 1.0
+    q[-2:, 4], q[-2:, 0] = 0.9, 0.1  # the last two windows: short credits to the end
+    (credits,) = kind_candidates(KindCurves(starts + 1000.0, 10.0, q), LATE_KINDS, 1105.0, late=True)
+    assert credits.kind == Kind.CREDITS and credits.segment.end_s == 1105.0
