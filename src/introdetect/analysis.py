@@ -53,13 +53,17 @@ class EpisodeAnalysis:
     path: str | None = None  # the media file, for a detector that reads more of it (its tags)
     tail_features: EpisodeFeatures | None = None
     """The frame features of the tail (``print.tail``), when a detector asks (``needs_tail_features``); they begin
-    at ``tail_start_s`` in the episode's (stream) time."""
-    tail_start_s: float = 0.0
+    where the tail's print does (``tail_start_s``)."""
     chapters: tuple[tuple[float, float, str], ...] = ()  # the file's chapters (start s, end s, title)
 
     @property
     def id(self) -> str:
         return self.print.id
+
+    @property
+    def tail_start_s(self) -> float:
+        """Where the tail (its print, its features) begins in the episode's (stream) time; 0 without one."""
+        return self.print.tail.start_s if self.print.tail is not None else 0.0
 
 
 class EpisodeAnalyser:
@@ -162,14 +166,7 @@ def analyse_episode(
     chapters = info.chapters if info is not None else ()  # on the timeline: their detector's answers stay there
     start = info.audio_start_s if info is not None and info.audio_start_s is not None else 0.0
     head = replace(head, tail=tail, audio_start_s=start)
-    return replace(
-        analysis,
-        print=head,
-        path=str(path),
-        chapters=chapters,
-        tail_features=tail_frames,
-        tail_start_s=tail.start_s if tail is not None and tail_frames is not None else 0.0,
-    )
+    return replace(analysis, print=head, path=str(path), chapters=chapters, tail_features=tail_frames)
 
 
 def tail_length_s(options: AudioOptions, media_s: float) -> float:

@@ -23,8 +23,8 @@ DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
 MODEL_RULES = "kinds-6"
-"""Version of how the model's outputs become an answer beyond the file (``IntroModel.heard_further``), in the
-cache key: bump when it changes."""
+"""Version of how the model's outputs become answers beyond the file (``IntroModel.heard_further``, the kinds'
+runs and their bounds: ``kind_candidates``), in the cache key: bump when it changes."""
 
 _MODELS: dict[str, IntroModel] = {}
 

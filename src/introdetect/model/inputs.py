@@ -182,6 +182,24 @@ def frame_matrices(features: EpisodeFeatures) -> tuple[np.ndarray, np.ndarray]:
     return patch, series
 
 
+def _windowed(
+    features: EpisodeFeatures, duration_s: float, options: InputOptions, start_s: float, end_s: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(patch, series, extra, window starts) of the first ``duration_s`` of ``features``, whose frame 0 lies at
+    ``start_s`` in the episode (window starts in the episode's time; ``end_s``: the episode's end, from which a
+    tail's positions count, ``window_extra``)."""
+    grid = window_grid(duration_s, options.frame_rate_hz, options.windows)
+    n_frames = (grid.start_s.size + 1) * options.step_frames
+    rate = features.options.frame_rate
+    keep = math.ceil(duration_s * rate)
+    patch_frames, series_frames = frame_matrices(features)
+    patch = resample_frames(patch_frames[:, :keep], rate, options.frame_rate_hz, n_frames)
+    series = resample_frames(series_frames[:, :keep], rate, options.frame_rate_hz, n_frames)
+    starts = grid.start_s + start_s
+    extra = window_extra(series, starts, options, math.ceil(duration_s * options.frame_rate_hz), end_s)
+    return patch, series, extra, starts
+
+
 def episode_inputs(
     episode_id: str,
     features: EpisodeFeatures,
@@ -193,17 +211,9 @@ def episode_inputs(
     """Cut one episode's features into the model's windows (targets when ``labelled``; ``parts``: what the label
     says of every kind, for the kinds head's targets)."""
     duration = min(features.duration_s, options.span_s)
-    grid = window_grid(duration, options.frame_rate_hz, options.windows)
-    n_windows = grid.start_s.size
-    n_frames = (n_windows + 1) * options.step_frames
-    rate = features.options.frame_rate
-    keep = math.ceil(duration * rate)
-    patch_frames, series_frames = frame_matrices(features)
-    patch = resample_frames(patch_frames[:, :keep], rate, options.frame_rate_hz, n_frames)
-    series = resample_frames(series_frames[:, :keep], rate, options.frame_rate_hz, n_frames)
-    extra = window_extra(series, grid.start_s, options, math.ceil(duration * options.frame_rate_hz))
-    targets = all_targets(grid.start_s, options.window_length_s, intro, parts) if labelled else None
-    return EpisodeInputs(episode_id, patch, series, extra, grid.start_s, duration, targets)
+    patch, series, extra, starts = _windowed(features, duration, options, 0.0, None)
+    targets = all_targets(starts, options.window_length_s, intro, parts) if labelled else None
+    return EpisodeInputs(episode_id, patch, series, extra, starts, duration, targets)
 
 
 def tail_inputs(
@@ -218,14 +228,8 @@ def tail_inputs(
     """The model's windows over an episode's tail: ``features`` of its last minutes, which begin ``start_s`` into
     the episode and run to its end. Window times are the episode's; positions count from its end."""
     duration = features.duration_s
-    grid = window_grid(duration, options.frame_rate_hz, options.windows)
-    n_frames = (grid.start_s.size + 1) * options.step_frames
-    patch_frames, series_frames = frame_matrices(features)
-    patch = resample_frames(patch_frames, features.options.frame_rate, options.frame_rate_hz, n_frames)
-    series = resample_frames(series_frames, features.options.frame_rate, options.frame_rate_hz, n_frames)
-    starts = grid.start_s + start_s
     end = start_s + duration
-    extra = window_extra(series, starts, options, math.ceil(duration * options.frame_rate_hz), end)
+    patch, series, extra, starts = _windowed(features, duration, options, start_s, end)
     targets = all_targets(starts, options.window_length_s, intro, parts) if labelled else None
     return EpisodeInputs(episode_id, patch, series, extra, starts, duration, targets, end)
 
@@ -256,16 +260,13 @@ def kind_targets(start_s: np.ndarray, length_s: float, parts: PartTruth | None) 
     out = {"kind": kind, "kind_known": known, "part_known": part_known, **bounds}
     if parts is None:
         return out
-    centre = start_s + 0.5 * length_s
     for name, span in parts.spans:
-        inside = (centre >= span.start_s) & (centre <= span.end_s)
+        targets = boundary_targets(start_s, length_s, span)  # a part's targets are the intro's, for its span
+        inside = targets.pop("label") > 0
         kind[inside] = KINDS.index(name)
         known[inside] = 1.0
-        column = PARTS.index(name)
-        for side, t in (("start", span.start_s), ("end", span.end_s)):
-            holds = (t >= start_s) & (t < start_s + length_s)
-            bounds[f"part_{side}_in"][:, column] = holds
-            bounds[f"part_{side}_at"][:, column] = np.where(holds, (t - start_s) / length_s, 0.0)
+        for key, target in targets.items():
+            bounds[f"part_{key}"][:, PARTS.index(name)] = target
     for name in parts.stated:
         part_known[:, PARTS.index(name)] = 1.0
     if parts.complete:
