@@ -161,7 +161,7 @@ def _fuse_intro(intro: Sequence[Candidate]) -> Part:
 
 
 def _fuse_answers(intro: Sequence[Candidate]) -> Part:
-    model = next((c for c in intro if c.family == "model"), None)
+    model = next((c for c in intro if c.family == MODEL_FAMILY), None)
     matcher = next((c for c in intro if c.family == "matching"), None)
     if model is None:
         return matcher.as_part() if matcher is not None else Part(Kind.INTRO, None, None, Method.UNMATCHED)

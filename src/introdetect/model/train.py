@@ -107,6 +107,22 @@ def _batch(episodes: Sequence[EpisodeInputs], with_targets: bool) -> dict[str, t
     return {k: torch.from_numpy(v) for k, v in batch.items()}
 
 
+def _boundary_terms(
+    logits: torch.Tensor,
+    at: torch.Tensor,
+    target_in: torch.Tensor,
+    target_at: torch.Tensor,
+    mask: torch.Tensor,
+    pos_weight: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A boundary's two terms over the ``mask``ed windows: the BCE of "it lies in this window" (mean over them)
+    and the squared error of where, over the windows that hold it."""
+    term = nn.functional.binary_cross_entropy_with_logits(logits, target_in, pos_weight=pos_weight, reduction="none")
+    holds = target_in * mask
+    err = (at - target_at) ** 2
+    return (term * mask).sum() / mask.sum().clamp(min=1.0), (err * holds).sum() / holds.sum().clamp(min=1.0)
+
+
 def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: TrainOptions) -> dict[str, torch.Tensor]:
     """Masked loss terms of one batch; ``raw`` (B, T, C): the intro's six channels, then a kinds head's."""
     window_mask = batch["mask"]
@@ -121,14 +137,8 @@ def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: Train
     mse = 0.0
     pos_weight = torch.tensor(options.boundary_pos_weight)
     for k, name in ((2, "start"), (3, "end")):
-        target_in = batch[f"{name}_in"]
-        term = nn.functional.binary_cross_entropy_with_logits(
-            raw[..., k], target_in, pos_weight=pos_weight, reduction="none"
-        )
-        bce = bce + (term * mask).sum() / n
-        holds = target_in * mask
-        err = (raw[..., k + 2] - batch[f"{name}_at"]) ** 2
-        mse = mse + (err * holds).sum() / holds.sum().clamp(min=1.0)
+        b, m = _boundary_terms(raw[..., k], raw[..., k + 2], batch[f"{name}_in"], batch[f"{name}_at"], mask, pos_weight)
+        bce, mse = bce + b, mse + m
     total = ce + bce + options.boundary_weight * mse
     terms = {"ce": ce, "bce": bce, "mse": mse}
     if raw.shape[-1] > len(HEADS) and "kind" in batch:
@@ -148,14 +158,8 @@ def loss_terms(raw: torch.Tensor, batch: dict[str, torch.Tensor], options: Train
         for k, side in enumerate(("start", "end")):
             logits = raw[..., first + k * n_parts : first + (k + 1) * n_parts]
             at = raw[..., first + (2 + k) * n_parts : first + (3 + k) * n_parts]
-            target_in = batch[f"part_{side}_in"]
-            bce = nn.functional.binary_cross_entropy_with_logits(
-                logits, target_in, pos_weight=pos_weight, reduction="none"
-            )
-            kind = kind + (bce * stated).sum() / stated.sum().clamp(min=1.0)
-            holds = target_in * stated
-            err = (at - batch[f"part_{side}_at"]) ** 2
-            kind = kind + options.boundary_weight * (err * holds).sum() / holds.sum().clamp(min=1.0)
+            b, m = _boundary_terms(logits, at, batch[f"part_{side}_in"], batch[f"part_{side}_at"], stated, pos_weight)
+            kind = kind + b + options.boundary_weight * m
         terms["kind"] = kind
         total = kind * options.kind_weight if options.freeze else total + options.kind_weight * kind
     return {"loss": total, **terms}  # type: ignore[dict-item]
