@@ -221,6 +221,103 @@ def _decode_tail(
     return tail, frames
 
 
+STORY_MIN_S = 30.0
+"""The shortest stretch between an episode's head and its tail worth decoding as its story (s): less holds a
+scene or two, and a second ffmpeg run costs more than what it could add."""
+
+
+def story_span(head: EpisodePrint) -> tuple[float, float] | None:
+    """Where an episode's story lies between its analysed head and tail (s of the stream's time), or None where
+    the head reached the end, no tail was taken, or less than STORY_MIN_S lies between."""
+    if head.reached_end or head.tail is None or head.tail.start_s - head.end_s < STORY_MIN_S:
+        return None
+    return head.end_s, head.tail.start_s
+
+
+def analyse_story(
+    path: str | os.PathLike[str],
+    span: tuple[float, float],
+    audio_start_s: float,
+    options: AudioOptions,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> EpisodePrint:
+    """The print of an episode's story (``story_span`` of its head; fingerprints and profile, no features),
+    decoded by a seek: the scenes a season's recaps and previews replay (``detectors.replay``). In the stream's
+    time as the head is (``audio_start_s``, the head's, places it on the timeline)."""
+    start, end = span
+    decode = replace(options, window_s=end - start)  # a language is resolved as a head's is (``stream_map``)
+    analyser = EpisodeAnalyser(options.sample_rate, matching=matching)
+    try:
+        for block in stream_audio(path, decode, seek_s=start + audio_start_s):
+            analyser.push(block)
+    except MediaError as exc:
+        raise MediaError(path, f"its story ({start:g}-{end:g} s): {exc.problem}") from None
+    return replace(analyser.finish(episode_id(path), np.inf).print, start_s=start)
+
+
+def _story_task(
+    path: Path, span: tuple[float, float], audio_start_s: float, options: AudioOptions, matching: MatchingOptions
+) -> tuple[Any, ...]:
+    """One episode's story as a task result: ("ok", print) or ("failed", one line)."""
+    relax_worker_malloc()
+    try:
+        return ("ok", analyse_story(path, span, audio_start_s, options, matching))
+    except MediaError as exc:
+        return ("failed", one_line(exc, path))
+
+
+STORY_KEY = "story-1"
+"""Version of the story's decode in its cache key (with the episode's own key and the span)."""
+
+
+def analyse_stories(
+    heads: dict[Path, EpisodePrint],
+    options: AudioOptions,
+    pool: Executor,
+    cache: AnalysisCache | None = None,
+    keys: dict[Path, EpisodeKey] | None = None,
+    progress: ProgressHook | None = None,
+    matching: MatchingOptions = DEFAULT_MATCHING,
+) -> tuple[dict[Path, EpisodePrint], list[Failure]]:
+    """The stories (``analyse_story``) of the episodes of ``heads`` that have one (``story_span``), on ``pool``,
+    read back from or stored in the cache beside their analyses (``keys``, see ``episode_keys``). A file that
+    fails now is a Failure: its head and tail still answer."""
+    keys = keys or {}
+    out: dict[Path, EpisodePrint] = {}
+    failures: list[Failure] = []
+    todo: dict[Path, tuple[tuple[float, float], str | None]] = {}
+    for path, head in heads.items():
+        span = story_span(head)
+        if span is None:
+            continue
+        key = digest(STORY_KEY, keys[path].digest, span) if cache is not None and path in keys else None
+        hit = cache.story(key) if cache is not None and key is not None else None
+        if hit is not None:
+            out[path] = hit
+        else:
+            todo[path] = (span, key)
+    tracker = Tracker(progress, "analyse stories", len(todo))
+    futures = {
+        pool.submit(_story_task, path, span, heads[path].audio_start_s, options, matching): path
+        for path, (span, _) in todo.items()
+    }
+    for future in as_completed(futures):
+        path = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
+            outcome = ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+        if outcome[0] == "failed":
+            failures.append(Failure(str(path), outcome[1]))
+        else:
+            out[path] = outcome[1]
+            key = todo[path][1]
+            if cache is not None and key is not None:
+                cache.put_story(key, outcome[1])
+        tracker.advance()
+    return out, failures
+
+
 ANALYSIS_TIME = "stream"
 """What an analysis's times count from: the chosen stream's first sample (its delay on the media's timeline
 recorded beside it), not the timeline itself as extracted audio does. In the analysis key: analyses whose

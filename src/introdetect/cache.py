@@ -121,6 +121,12 @@ class AnalysisCache:
     def put_episode(self, key: EpisodeKey, value: Any) -> None:
         self._put("episodes", key.digest, value)
 
+    def story(self, key: str) -> Any | None:
+        return self._get("stories", key)
+
+    def put_story(self, key: str, value: Any) -> None:
+        self._put("stories", key, value)
+
     def series(self, key: str) -> Any | None:
         return self._get("series", key)
 

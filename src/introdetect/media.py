@@ -318,9 +318,11 @@ def decode_command(
     selected: str | None = None,
     tail: bool = False,
     timeline: bool = True,
+    seek_s: float | None = None,
 ) -> list[str]:
     """ffmpeg arguments that decode the first ``window_s`` of one audio stream to mono float at the rate (with
-    ``tail``: the last ``tail_s`` instead, by a seek from the end), on the presentation timeline
+    ``tail``: the last ``tail_s`` instead, by a seek from the end; with ``seek_s``: ``window_s`` from that time
+    of the timeline on, by a seek as accurate), on the presentation timeline
     (``timeline_graph``: sample 0 is the container's start, or the seek point; ``timeline`` False, for a head:
     sample 0 is the stream's first sample).
 
@@ -338,9 +340,14 @@ def decode_command(
         "-loglevel",
         "level+info",
         *(["-sseof", f"-{options.tail_s:.6f}"] if tail else ["-t", f"{options.window_s:.3f}"]),
+        *(["-ss", f"{seek_s:.6f}"] if seek_s is not None and not tail else []),
         "-i",
         str(path),
-        *timeline_graph(selected or f"0:a:{options.stream}", show_start=not tail, timeline=timeline or tail),
+        *timeline_graph(
+            selected or f"0:a:{options.stream}",
+            show_start=not tail and seek_s is None,
+            timeline=timeline or tail or seek_s is not None,
+        ),
         "-vn",
         "-sn",
         "-dn",
@@ -557,10 +564,12 @@ def stream_audio(
     on_info: Callable[[MediaInfo], None] | None = None,
     tail: bool = False,
     timeline: bool = True,
+    seek_s: float | None = None,
 ) -> Iterator[np.ndarray]:
-    """Decode the analysis window of ``path`` (with ``tail``: its last ``options.tail_s``) and yield it as
-    consecutive mono float32 blocks, on the presentation timeline (``timeline`` False, for a head: from the
-    stream's first sample, which ``MediaInfo.audio_start_s`` places on the timeline).
+    """Decode the analysis window of ``path`` (with ``tail``: its last ``options.tail_s``; with ``seek_s``:
+    ``options.window_s`` from that time of the timeline on) and yield it as consecutive mono float32 blocks, on
+    the presentation timeline (``timeline`` False, for a head: from the stream's first sample, which
+    ``MediaInfo.audio_start_s`` places on the timeline).
 
     One ffmpeg process, no separate probe: the streams and the duration (for the truncation check) come
     from ffmpeg's own log. A reader thread keeps ffmpeg's pipe drained while the caller works on blocks.
@@ -569,7 +578,9 @@ def stream_audio(
     """
     options = options or AudioOptions()
     path = check_file(path)
-    command = decode_command(path, options, selected=stream_map(path, options), tail=tail, timeline=timeline)
+    command = decode_command(
+        path, options, selected=stream_map(path, options), tail=tail, timeline=timeline, seek_s=seek_s
+    )
     span_s = options.tail_s if tail else options.window_s
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -617,6 +628,8 @@ def stream_audio(
             on_info(info)
         problem = log.last_problem if log.problems else ""
         expected = _expected_s(info, span_s)
+        if expected is not None and seek_s is not None and not tail and info.duration_s is not None:
+            expected = min(span_s, info.duration_s - seek_s)  # what lies past the seek point
         if expected is not None and not timeline and not tail and (info.audio_start_s or 0.0) > 0:
             expected -= info.audio_start_s  # counted from the stream's first sample: its delay is not in it
         _check_length(path, decoded / options.sample_rate, expected, problem)

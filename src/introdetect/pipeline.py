@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .analysis import Analysed, analyse_many, episode_keys
+from .analysis import Analysed, analyse_many, analyse_stories, episode_keys, story_span
 from .batch import assign_ids
 from .cache import AnalysisCache, EpisodeKey
 from .detectors import DEFAULT_MODEL, FAMILIES, Candidate, DetectorContext, build_detectors
@@ -140,6 +140,12 @@ def _spans(found: list[Candidate]) -> list[tuple[str, float | None, float | None
     return [(str(c.kind), *((c.segment.start_s, c.segment.end_s) if c.segment else (None, None))) for c in found]
 
 
+def _story_of(p: EpisodePrint) -> tuple[float, float] | None:
+    """What of an episode's story enters a series' cache key: its span where it was decoded (its content follows
+    from the file and the settings, already in the episode's key)."""
+    return None if p.story is None else (p.story.start_s, p.story.end_s)
+
+
 def _ship(pool: Executor, prints: list[EpisodePrint]) -> Any:
     """A series' prints as the task will get them: on a Dask cluster, scattered to the workers first (a season is
     10+ MB: sent inside the task graph it would go through the scheduler, which warns about it); elsewhere, as is."""
@@ -181,7 +187,8 @@ def _run_series_detector(
         key = None
         if cache is not None and all(p in keys for p in members):
             earlier = [_spans(found.get(p, [])) for p in members]
-            key = digest("series", detector.key(), name, [keys[p].digest for p in members], earlier)
+            stories = [_story_of(prints[p]) for p in members]
+            key = digest("series", detector.key(), name, [keys[p].digest for p in members], earlier, stories)
             hit = cache.series(key)
             if hit is not None:
                 take(members, hit)
@@ -283,6 +290,17 @@ def candidates(
             analysed.candidates.update(more.candidates)
             seasons = [p for extend, members in asked if set(extend) & set(further) for p in members]
             found |= _series_candidates(seasons, analysed, names, series_detectors, pool, cache, keys, progress)
+        # the evidence asks for the scenes recaps and previews replay: decode those seasons' stories, match again
+        asked = _needs_stories(reps, analysed, found, names)
+        if asked:
+            stories, failed = analyse_stories(
+                {p: analysed.prints[p] for p in asked}, options, pool, cache, keys, progress, matching
+            )
+            analysed.failures += failed
+            for path, story in stories.items():
+                analysed.prints[path] = replace(analysed.prints[path], story=story)
+            if stories:
+                found |= _series_candidates(asked, analysed, names, series_detectors, pool, cache, keys, progress)
         for copy, (rep, _) in list(copies.items()):
             if {copy, rep} & extended:  # the longer heads align further: the copy's pieces measured again
                 copies[copy] = (rep, align(analysed.prints[rep], analysed.prints[copy], matching))
@@ -454,6 +472,32 @@ def _model_clipped(analysed: Analysed, path: Path, options: AudioOptions) -> boo
             last = curve.times()[-1] if curve is not None and curve.values else options.window_s
             return c.segment.end_s >= min(options.window_s - CLIPPED_MARGIN_S, last)
     return False
+
+
+REPLAYED_KINDS = frozenset({Kind.RECAP, Kind.PREVIEW})
+"""The parts that replay scenes of other episodes: heard in a season, they ask for its stories."""
+
+
+def _needs_stories(
+    unique: list[Path], analysed: Analysed, found: dict[Path, list[Candidate]], names: SeriesNames
+) -> list[Path]:
+    """The episodes of every season whose evidence asks for their stories (``analysis.analyse_stories``): a season
+    of two or more episodes, matched (``found`` holds its series detectors' answers), where the model or the
+    replays in heads and tails mark a recap or a preview in at least one episode, and some episode has a story
+    between its head and tail (``story_span``). Each extra second decoded is asked for by that evidence; a
+    season without recaps or previews decodes nothing more."""
+    out: list[Path] = []
+    for members in names.group([p for p in unique if p in analysed.prints]).values():
+        if len(members) < 2 or not any(found.get(p) for p in members):
+            continue
+        heard = any(
+            c.kind in REPLAYED_KINDS and c.segment is not None
+            for p in members
+            for c in (*found.get(p, []), *analysed.candidates.get(p, []))
+        )
+        if heard and any(story_span(analysed.prints[p]) is not None for p in members):
+            out += members
+    return out
 
 
 def _series_candidates(

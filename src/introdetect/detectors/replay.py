@@ -1,19 +1,25 @@
 """Recap and preview as a series detector: audio that replays scenes of other episodes of the season.
 
-A recap ("previously on") replays scenes of **earlier** episodes' story near the start of an episode; a preview
-("next time") replays scenes of the **next** episode's story near its end. Both are found the same way: the
-start of each episode's head (its first RECAP_LEAD_S) and its tail are matched against every other episode's
-head and tail (the fingerprints of ``matching/``), and a stretch is a *replay* when it recurs in one or two
-other episodes (a scene exists once, and perhaps in one other recap: a theme or a sting recurs in most) at
-another place than its own (a sting at the same place of every episode is the structure, not a scene). The
-replays of earlier episodes that begin near the start and follow each other with short gaps form the recap;
-those of the next episode in the tail form the preview. A piece recurring at the same place of other episodes
-just before them (the "previously on" or "next time" sting) starts the part, and is required: replayed pieces
-that nothing announces are more likely a score cue heard elsewhere (a wrong skip costs more than a miss).
+A recap ("previously on") replays scenes of **earlier** episodes' story at the start of an episode; a preview
+("next time") replays scenes of the **next** episode's story near its end. Both are found the same way: each
+episode's head (its first RECAP_LEAD_S) and its tail are matched against every other episode's head, story and
+tail (the fingerprints of ``matching/``), and a stretch is a *replay* when it recurs in the story of one other
+episode (or two: a scene is replayed in another recap too; a theme, a cue or a bed recurs in more) at another
+place than its own (a sting at the same place of every episode is the structure, not a scene).
 
-Only what was analysed can be recognised: a scene replayed from beyond an episode's head and tail windows is
-not found, so a recap or preview is found when at least one of its scenes lies in them, and its ends may fall
-short where its first or last scenes do not (docs/BENCHMARKS.md measures it).
+A replayed scene is matched strongly (STRONG_VOTES: a line of dialogue replayed as it was gives dozens of
+matching hashes; a stretch of bed or cue matched by chance, a handful); the strongly matched scenes that follow
+each other closely form the part, and weaker matches just after one of them extend it (a scene's last words
+over another bed). A recap opens the episode: its first scene within OPENING_ROOM_S of the start (after an
+ident), and it starts there (its sting and its first scene's unmatched words before the first match). A preview
+lies beside the credits (before them, or after them and any post-credits scene, to the file's end) and never
+inside them.
+
+Only what was analysed can be recognised. The heads and tails alone hold few of the scenes a recap replays (they
+lie anywhere in earlier episodes' story), so where the season's evidence asks (the model hears a recap or a
+preview, or the heads' replays begin one), the pipeline decodes each episode's **story** too (between its head
+and its tail: fingerprints only, ``analysis.analyse_story``) and this detector runs again with it
+(``EpisodePrint.story``). docs/BENCHMARKS.md measures it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 8
+VERSION = 9
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -41,7 +47,16 @@ RECAP_LEAD_S = 240.0
 recaps run 15 s to 2 minutes."""
 
 FIRST_WITHIN_S = 60.0
-"""A recap's first replayed scene begins this soon after the start (after an ident and the sting)."""
+"""Where another episode's story can begin (s from its start): before it lie its ident, its recap (which replays
+scenes too) and the first part of its cold open, not counted as a scene's source. 60 s: recaps of our corpus run
+to 40 s, a cold open's first minute is rarely replayed."""
+
+OPENING_ROOM_S = 12.0
+"""A recap's first strongly matched scene begins this soon after the episode's opening (its start, or its
+ident's end), and the recap starts at the opening: its sting (1–3 s) and its first scene (4–10 s) before the
+first match fit in it. Chosen on the held-out validation and train splits (4 s: 13 of 37 recaps within ±2 s of
+both ends; 12 s: 19, no false recap more); a run of replays beginning later is a cold open's cue, not a recap
+(60 s gave 4 false recaps in 190 episodes, 12 s one)."""
 
 CHAIN_GAP_S = 12.0
 """Replayed scenes further apart than this are not one recap or preview: between two recognised scenes lies at
@@ -51,9 +66,34 @@ STRUCTURAL_S = 20.0
 """A stretch recurring within this many seconds of the same place of the other episode (from the start in a
 head, from the end in a tail) is the structure (a sting, the theme), not a replayed scene."""
 
-MAX_PARTNERS = 1
-"""A replayed scene recurs in the story of this many other episodes: its own (other recaps and previews that
-replay it lie outside their episodes' story). More is a score cue: the same excerpt in the story of several."""
+MAX_PARTNERS = 2
+"""A replayed scene recurs in this many other episodes: its own story, and perhaps another recap or preview that
+replays it. More is a score cue or a bed: the same excerpt in several. (Counted over the matches as strong as a
+share PARTNER_SHARE of the scene's own, or STRONG_VOTES: a scene's words also match a bed weakly elsewhere.)"""
+
+PARTNER_SHARE = 0.3
+"""Share of a piece's votes another piece overlapping it needs to count as a partner (see MAX_PARTNERS)."""
+
+STRONG_VOTES = 20
+"""Hash votes (``align.SharedSegment.votes``) of a strongly matched scene: a line replayed as it was matches
+with 25–120 votes on the held-out splits, a stretch of bed or cue matched by chance with 8–22 (a few reach 30–50:
+MAX_PARTNERS catches those heard in several episodes). 20 on the validation and train splits: 16 gave a false
+recap more, 24 and 30 lost 2 and 4 right ones."""
+
+WEAK_GAP_S = 4.0
+"""A weaker match (any the aligner keeps) extends a part when it begins within this many seconds of the part's
+end: the last words of a scene replayed over another bed. Scenes in a part follow each other within a second."""
+
+MAX_RECAP_S = 120.0
+"""The longest recap (s): real recaps run 15 s to 2 minutes; a longer run of replays is a bed or a cue."""
+
+MAX_PREVIEW_S = 60.0
+"""The longest preview (s): "next time" runs 10–40 s."""
+
+BESIDE_CREDITS_S = 15.0
+"""A preview before the credits ends within this many seconds of their start, or, without credits, of the file's
+end: a run of replays elsewhere in the tail is story (a scene heard again in the next episode is not a
+preview). On the validation and train splits: 4 → 2 previews with over 5 s of story, none right lost."""
 
 STING_GAP_S = 3.0
 """A structural piece ending this soon before the first replayed scene is the part's sting and starts it."""
@@ -74,6 +114,7 @@ class _Piece:
     other: int  # the episode it recurs in
     there_s: float  # where, in that episode's file
     structural: bool
+    votes: int = 0  # the aligner's hash votes: how strongly it is matched
 
 
 @dataclass(frozen=True)
@@ -92,12 +133,18 @@ class _Layout:
             for span in (self.intro, self.credits)
         )
 
+    @property
+    def opening_s(self) -> float:
+        """Where the episode's content opens: after its ident, else at its start."""
+        return self.ident.end_s if self.ident is not None else 0.0
+
     def story(self, t: float) -> bool:
-        """Whether ``t`` (s of the file) lies in the episode's story: after its intro (or past where a recap can
-        be, without one) and before its credits."""
-        after = self.intro.end_s if self.intro is not None else FIRST_WITHIN_S
-        before = self.credits.start_s if self.credits is not None else np.inf
-        return after <= t < before
+        """Whether ``t`` (s of the file) may lie in the episode's story: past its opening minute (where its ident
+        and its own recap lie: FIRST_WITHIN_S) and outside its intro and credits (a cold open before a late intro
+        and a post-credits scene are story)."""
+        if t < max(FIRST_WITHIN_S, self.opening_s):
+            return False
+        return not any(span is not None and span.start_s <= t < span.end_s for span in (self.intro, self.credits))
 
     @classmethod
     def of(cls, found: Sequence[Candidate]) -> _Layout:
@@ -138,50 +185,62 @@ def _pieces(
             structural = other.reached_end and abs((query.end_s - start) - (other.end_s - there)) <= STRUCTURAL_S
         else:
             structural = other.start_s == 0.0 and abs(start - there) <= STRUCTURAL_S
-        out.append(_Piece(start, max(end, start + 1 / rate), owner[seg.other], there, structural))
+        out.append(_Piece(start, max(end, start + 1 / rate), owner[seg.other], there, structural, seg.votes))
     return out
 
 
-def _partners(pieces: list[_Piece], piece: _Piece, layouts: Sequence[_Layout]) -> int:
-    """In how many other episodes' story the stretch of ``piece`` recurs (any piece overlapping it): a scene's
-    own episode; other recaps or previews replaying it too are not story and do not count."""
+def _partners(pieces: list[_Piece], piece: _Piece) -> int:
+    """In how many other episodes the stretch of ``piece`` recurs: those of the pieces overlapping it that are
+    matched about as strongly (PARTNER_SHARE of its votes, or STRONG_VOTES), wherever in them (a cue heard at
+    the start of two episodes and in the story of two more is heard in four)."""
+    floor = min(PARTNER_SHARE * piece.votes, STRONG_VOTES)
     return len(
-        {
-            p.other
-            for p in pieces
-            if min(p.end_s, piece.end_s) > max(p.start_s, piece.start_s) and layouts[p.other].story(p.there_s)
-        }
+        {p.other for p in pieces if min(p.end_s, piece.end_s) > max(p.start_s, piece.start_s) and p.votes >= floor}
     )
 
 
 MIN_PIECES = 2
-"""A recap or preview rests on at least this many replayed pieces (distinct stretches): it replays scenes, and
-one stretch alone may be a score cue heard once elsewhere."""
+"""A recap or preview rests on at least this many strongly matched scenes (distinct stretches): it replays
+scenes, and one stretch alone may be a score cue heard once elsewhere."""
 
 
-def _chain(replays: list[_Piece], first_by: float) -> tuple[Segment | None, int]:
-    """The run of replays that begins by ``first_by`` (s of the file) and whose gaps stay under CHAIN_GAP_S, and
-    how many distinct stretches it holds (None when fewer than MIN_PIECES)."""
+def _chain(replays: list[_Piece], first_by: float = np.inf) -> tuple[Segment | None, int]:
+    """The run of replays holding the most strongly matched scenes (STRONG_VOTES), the first beginning by
+    ``first_by`` (s of the file), each within CHAIN_GAP_S of the run's end, and weaker ones extending it where
+    they begin within WEAK_GAP_S of it; and how many scenes it holds (None when fewer than MIN_PIECES)."""
     replays = sorted(replays, key=lambda p: p.start_s)
-    if not replays or replays[0].start_s > first_by:
-        return None, 0
-    start, end = replays[0].start_s, replays[0].end_s
-    stretches = {round(replays[0].start_s, 1)}
-    for p in replays[1:]:
-        if p.start_s - end > CHAIN_GAP_S:
+    best: tuple[Segment | None, int] = (None, 0)
+    covered = -np.inf
+    for first in replays:
+        if first.votes < STRONG_VOTES or first.start_s < covered:
+            continue
+        if first.start_s > first_by:
             break
-        end = max(end, p.end_s)
-        stretches.add(round(p.start_s, 1))
-    if len(stretches) < MIN_PIECES:
-        return None, len(stretches)
-    return Segment(start, end), len(stretches)
+        start, end = first.start_s, first.end_s
+        scenes = {round(first.start_s, 1)}
+        for p in replays:
+            if p.start_s < first.start_s or p.end_s <= end:
+                continue
+            strong = p.votes >= STRONG_VOTES
+            if p.start_s - end > (CHAIN_GAP_S if strong else WEAK_GAP_S):
+                if strong:
+                    break
+                continue
+            end = p.end_s
+            if strong:
+                scenes.add(round(p.start_s, 1))
+        covered = end
+        if len(scenes) > best[1]:
+            best = (Segment(start, end), len(scenes))
+    if best[1] < MIN_PIECES:
+        return None, best[1]
+    return best
 
 
 def _with_sting(span: Segment, pieces: list[_Piece], ident: Segment | None = None) -> Segment | None:
     """``span`` started at a structural piece (the part's sting, recurring at the same place of other episodes)
     that ends just before it and is short (STING_MAX_S: a score cue under the cold open of several episodes is
-    no sting), never the ident; None without one: a run of replayed pieces that no sting announces is more
-    likely a score cue heard elsewhere than a recap (a wrong skip costs more than a miss)."""
+    no sting), never the ident; None without one."""
     stings = [
         p
         for p in pieces
@@ -196,14 +255,49 @@ def _with_sting(span: Segment, pieces: list[_Piece], ident: Segment | None = Non
     return Segment(min(min(p.start_s for p in stings), span.start_s), span.end_s)
 
 
+def _recap(replays: list[_Piece], layout: _Layout) -> tuple[Segment | None, int]:
+    """The recap the replays of earlier episodes make (module doc): from the opening to the last scene's end."""
+    chain, scenes = _chain(replays, layout.opening_s + OPENING_ROOM_S)
+    if chain is None or chain.end_s - layout.opening_s > MAX_RECAP_S:
+        return None, scenes
+    return Segment(layout.opening_s, chain.end_s), scenes
+
+
+def _preview(
+    shown: list[_Piece], pieces: list[_Piece], layout: _Layout, file_end_s: float
+) -> tuple[Segment | None, int]:
+    """The preview the replays of the next episode make (module doc): beside the credits, never inside them."""
+    chain, scenes = _chain(shown)
+    if chain is None:
+        return None, scenes
+    chain = _with_sting(chain, pieces) or chain
+    credits = layout.credits
+    if credits is None:
+        beside = file_end_s - chain.end_s <= BESIDE_CREDITS_S
+    else:
+        if chain.start_s < credits.end_s < chain.end_s or 0 <= chain.start_s - credits.end_s <= OPENING_ROOM_S:
+            chain = Segment(credits.end_s, chain.end_s)  # after the credits: it starts where they end
+        elif chain.start_s < credits.start_s < chain.end_s:
+            chain = Segment(chain.start_s, credits.start_s)
+        beside = (
+            chain.start_s == credits.end_s
+            or 0 <= credits.start_s - chain.end_s <= BESIDE_CREDITS_S
+            or file_end_s - chain.end_s <= BESIDE_CREDITS_S
+        )
+    if not beside or chain.end_s - chain.start_s > MAX_PREVIEW_S:
+        return None, scenes
+    return chain, scenes
+
+
 def replay_parts(
     prints: Sequence[EpisodePrint],
     earlier: Sequence[Sequence[Candidate]] = (),
     options: MatchingOptions = DEFAULT_MATCHING,
 ) -> list[tuple[Segment | None, Segment | None, int, int]]:
-    """Per episode (in season order): its recap, its preview (None: none found), and how many replayed pieces
-    each rests on. ``earlier``: the intro and credits found before (where each episode's story lies: a recap
-    lies before the intro and replays other episodes' story; a preview replays the next episode's story)."""
+    """Per episode (in season order): its recap, its preview (None: none found), and how many replayed scenes
+    each rests on. ``earlier``: the ident, intro and credits found before (where each episode's story lies: a
+    recap lies before the intro and replays other episodes' story; a preview replays the next episode's
+    story). Each print's head, ``story`` (where the pipeline decoded it) and tail are the scenes' sources."""
     n = len(prints)
     layouts = [_Layout.of(earlier[e] if e < len(earlier) else ()) for e in range(n)]
     leads = [
@@ -215,42 +309,34 @@ def replay_parts(
     owner: dict[int, int] = {}
     places: dict[int, set[int]] = {e: set() for e in range(n)}
     for e, p in enumerate(prints):
-        for part in (p, tails[e]):
+        for part in (p, p.story, tails[e]):
             if part is not None and part.profile.n_frames:
                 owner[len(indexed)] = e
                 places[e].add(len(indexed))
                 indexed.append(part)
     index = InvertedIndex([landmark_hashes(p.landmarks.peaks, 1.0, options) for p in indexed], options)
-    partners = MAX_PARTNERS
-    out = []
-    for e in range(n):
-        recap_pieces = _pieces(heads[e], _query(index, heads[e], places[e], indexed, options), owner, False)
-        replays = [
+
+    def replayed(pieces: list[_Piece], e: int, source: int | None) -> list[_Piece]:
+        """The pieces of episode ``e`` that replay scenes of another's story (of ``source``; None: an earlier)."""
+        return [
             p
-            for p in recap_pieces
-            if p.other < e
+            for p in pieces
+            if (p.other < e if source is None else p.other == source)
             and not p.structural
             and not layouts[e].structure(p)
             and layouts[p.other].story(p.there_s)
-            and _partners(recap_pieces, p, layouts) <= partners
+            and _partners(pieces, p) <= MAX_PARTNERS
         ]
-        recap, recapped = _chain(replays, heads[e].start_s + FIRST_WITHIN_S)
-        recap = _with_sting(recap, recap_pieces, layouts[e].ident) if recap is not None else None
+
+    out = []
+    for e in range(n):
+        recap_pieces = _pieces(heads[e], _query(index, heads[e], places[e], indexed, options), owner, False)
+        recap, recapped = _recap(replayed(recap_pieces, e, None), layouts[e])
         preview, previewed = None, 0
         tail = tails[e]
         if tail is not None and tail.profile.n_frames:
             tail_pieces = _pieces(tail, _query(index, tail, places[e], indexed, options), owner, True)
-            shown = [
-                p
-                for p in tail_pieces
-                if p.other == e + 1
-                and not p.structural
-                and not layouts[e].structure(p)
-                and layouts[p.other].story(p.there_s)
-                and _partners(tail_pieces, p, layouts) <= partners
-            ]
-            preview, previewed = _chain(shown, np.inf)
-            preview = _with_sting(preview, tail_pieces) if preview is not None else None
+            preview, previewed = _preview(replayed(tail_pieces, e, e + 1), tail_pieces, layouts[e], tail.end_s)
         out.append((recap, preview, recapped, previewed))
     return out
 
@@ -285,9 +371,16 @@ class ReplayDetector:
         constants = (
             RECAP_LEAD_S,
             FIRST_WITHIN_S,
+            OPENING_ROOM_S,
             CHAIN_GAP_S,
             STRUCTURAL_S,
             MAX_PARTNERS,
+            PARTNER_SHARE,
+            STRONG_VOTES,
+            WEAK_GAP_S,
+            MAX_RECAP_S,
+            MAX_PREVIEW_S,
+            BESIDE_CREDITS_S,
             STING_GAP_S,
             IDENT_END_S,
             MIN_PIECES,

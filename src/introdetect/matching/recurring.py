@@ -32,7 +32,8 @@ from .profile import Profile
 @dataclass(frozen=True)
 class EpisodePrint:
     """What matching needs of one episode: its landmark peaks and its frame profile, of the head window; the
-    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits."""
+    same of its last minutes (``tail``, whose frame 0 lies at ``tail.start_s`` of the file), for the credits,
+    and where asked of what lies between (``story``), for the scenes recaps and previews replay."""
 
     id: str
     landmarks: Landmarks
@@ -44,6 +45,9 @@ class EpisodePrint:
     # where the decoded stream's first sample lies on the media's timeline (its delay against the container's
     # start, already applied by the decode: what precedes it is silence); recorded, never added again
     audio_start_s: float = 0.0
+    # the episode between the head and the tail (fingerprints only), decoded where a season's evidence asks
+    # for the scenes a recap or preview replays (``analysis.analyse_story``); None: not decoded
+    story: EpisodePrint | None = None
 
     @property
     def end_s(self) -> float:

@@ -1,0 +1,137 @@
+"""Recaps and previews from replayed scenes (``detectors/replay.py``): the rules on pieces (pure), the story's
+decode between head and tail (media made with ffmpeg from real recordings), and a season whose recaps replay
+scenes that only the stories hold (a tiny end-to-end run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from introdetect.detectors.replay import (
+    MAX_RECAP_S,
+    STRONG_VOTES,
+    _chain,
+    _Layout,
+    _partners,
+    _Piece,
+    _preview,
+    _recap,
+)
+from introdetect.timecode import Segment
+
+STRONG = STRONG_VOTES + 20  # a line replayed as it was (25-120 votes measured)
+WEAK = 9  # a stretch matched by chance, or a scene's last words over another bed
+
+
+def piece(start: float, end: float, votes: int = STRONG, other: int = 0, there: float = 300.0) -> _Piece:
+    return _Piece(start, end, other, there, False, votes)
+
+
+def test_a_recap_is_the_run_of_strongly_matched_scenes_from_the_opening() -> None:
+    layout = _Layout(intro=Segment(90.0, 120.0), credits=None, ident=Segment(0.0, 3.5))
+    # sting and the first scene's first words unmatched, three scenes, the last one's words weakly at its end
+    scenes = [piece(7.0, 12.0), piece(12.6, 19.0, other=1), piece(19.5, 24.0), piece(25.0, 27.5, WEAK)]
+    assert _recap(scenes, layout) == (Segment(3.5, 27.5), 3)
+    # a weak match further than WEAK_GAP_S does not extend it, nor a strong one past CHAIN_GAP_S
+    assert _recap([*scenes, piece(33.0, 35.0, WEAK), piece(45.0, 50.0)], layout) == (Segment(3.5, 27.5), 3)
+
+
+def test_one_scene_or_weak_matches_alone_are_no_recap() -> None:
+    layout = _Layout(intro=None, credits=None)
+    assert _recap([piece(2.0, 8.0)], layout)[0] is None
+    assert _recap([piece(2.0, 8.0, WEAK), piece(8.5, 12.0, WEAK), piece(12.5, 16.0, WEAK)], layout)[0] is None
+
+
+def test_replays_beginning_after_the_opening_are_a_cold_opens_cue_not_a_recap() -> None:
+    layout = _Layout(intro=Segment(150.0, 230.0), credits=None)
+    assert _recap([piece(25.0, 30.0), piece(31.0, 36.0)], layout)[0] is None
+    # nor is a run of replays longer than any recap
+    run = [piece(5.0 + 10 * k, 14.0 + 10 * k) for k in range(int(MAX_RECAP_S // 10) + 1)]
+    assert _recap(run, layout)[0] is None
+
+
+def test_the_best_run_is_taken_not_the_first() -> None:
+    replays = [piece(100.0, 104.0), piece(140.0, 145.0), piece(145.5, 150.0), piece(150.5, 156.0, WEAK)]
+    assert _chain(replays) == (Segment(140.0, 156.0), 2)
+
+
+def test_a_stretch_heard_in_several_episodes_is_a_cue_not_a_scene() -> None:
+    scene = piece(10.0, 16.0, 80, other=0)
+    bed = piece(11.0, 15.0, 12, other=2)  # a bed matching weakly elsewhere does not count
+    assert _partners([scene, bed], scene) == 1
+    cue = [piece(30.0, 60.0, 300, other=k) for k in range(4)] + [piece(31.0, 59.0, 60, other=4)]
+    assert _partners(cue, cue[0]) == 5  # strong in four, and 60 votes (over STRONG_VOTES) in a fifth
+
+
+def test_a_preview_lies_beside_the_credits_never_inside_them() -> None:
+    layout = _Layout(intro=None, credits=Segment(1200.0, 1250.0))
+    # after the credits: it starts where they end (its sting and first words unmatched)
+    after = [piece(1255.0, 1260.0, other=3), piece(1260.5, 1268.0, other=3)]
+    assert _preview(after, after, layout, 1275.0) == (Segment(1250.0, 1268.0), 2)
+    # before them: its end at most at their start
+    before = [piece(1175.0, 1182.0), piece(1182.5, 1203.0)]
+    assert _preview(before, before, layout, 1275.0)[0] == Segment(1175.0, 1200.0)
+    # in the middle of the tail, far from the credits: story heard again, not a preview
+    middle = [piece(1100.0, 1105.0), piece(1106.0, 1112.0)]
+    assert _preview(middle, middle, layout, 1275.0)[0] is None
+
+
+def test_without_credits_a_preview_ends_near_the_files_end() -> None:
+    layout = _Layout(intro=None, credits=None)
+    near = [piece(1250.0, 1256.0), piece(1257.0, 1265.0)]
+    assert _preview(near, near, layout, 1275.0)[0] == Segment(1250.0, 1265.0)
+    assert _preview(near, near, layout, 1400.0)[0] is None
+
+
+def test_the_story_is_decoded_on_the_heads_frame_grid(tinyparts_corpus: Path) -> None:
+    """The story, decoded by a seek between head and tail, holds the frames a longer head decode has there
+    (the replayed scenes are matched in it as in a head), in the stream's time as the head is."""
+    from introdetect.analysis import analyse_episode, analyse_story, story_span
+    from introdetect.settings import AudioOptions
+
+    path = tinyparts_corpus / "test" / "show02" / "show02_s01e01.mp3"
+    short = analyse_episode(path, AudioOptions(window_s=60.0, tail_s=30.0)).print
+    span = story_span(short)
+    assert span is not None and span[0] == pytest.approx(60.0) and span[1] == pytest.approx(short.tail.start_s)
+    story = analyse_story(path, span, short.audio_start_s, AudioOptions())
+    whole = analyse_episode(path, AudioOptions(window_s=400.0)).print
+    assert whole.reached_end and story_span(whole) is None  # a head that reached the end has no story
+    same = whole.between(story.start_s, story.end_s)
+    n = min(same.profile.n_frames, story.profile.n_frames)
+    assert n >= story.profile.n_frames - 1 and story.start_s == pytest.approx(span[0])
+    # measured: the same frames to a few hundredths of a dB (the seek's first frames aside)
+    loud = np.abs(same.profile.loudness_db[20:n] - story.profile.loudness_db[20:n])
+    assert float(np.median(loud)) < 0.2
+
+
+def test_a_season_decodes_its_stories_where_its_recaps_ask(tinyparts_corpus: Path) -> None:
+    """Heads of 100 s and tails of 30 s: show02 e03's recap replays scenes of e01 and e02 that lie between them.
+    The season's evidence (replays and the model's recaps) asks for the stories, which are decoded there, and
+    the recap is found to ±1 s (without them, no recap of this season is found); no story is marked."""
+    from introdetect import detect, pipeline
+    from introdetect.metrics import evaluate, read_truth
+    from introdetect.result import Kind
+    from introdetect.settings import AudioOptions
+
+    truth = read_truth(tinyparts_corpus / "truth_test.json")
+    spans: dict[str, tuple[float, float]] = {}
+    decode = pipeline.analyse_stories
+
+    def spy(heads, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        stories, failed = decode(heads, *args, **kwargs)
+        spans.update({p.name: (s.start_s, s.end_s) for p, s in stories.items()})
+        return stories, failed
+
+    with mock.patch.object(pipeline, "analyse_stories", spy):
+        found = detect(
+            [tinyparts_corpus / "test" / "show02"], options=AudioOptions(window_s=100.0, tail_s=30.0), workers=2
+        ).by_id()
+    assert spans and all(start == pytest.approx(100.0) for start, _ in spans.values())
+    recap = found["show02_s01e03"].part(Kind.RECAP)
+    real = truth["show02_s01e03"].span(Kind.RECAP)
+    assert recap is not None and recap.segment is not None and real is not None
+    assert abs(recap.segment.start_s - real.start_s) <= 1.0 and abs(recap.segment.end_s - real.end_s) <= 1.0
+    assert evaluate(found, truth).harm.over == 0
