@@ -1,6 +1,7 @@
 """Every part of an episode on a corpus split, as a user runs it: one `introdetect detect` call over the split's
 folder (start-up included, nothing cached), against ffmpeg decoding what it analysed of each episode (its head
-as far as it was heard, and its tail; two at a time, as detect's two workers do), in one run; then the intro's
+as far as it was heard, its tail, and its story where its season asked for it; two at a time, as detect's two
+workers do), in one run; then the intro's
 figures (strata: stings, recaps, idents), each other kind's and the harm (story inside marked parts), written to
 docs/BENCHMARKS.md.
 
@@ -28,7 +29,7 @@ from introdetect.settings import AudioOptions
 def _floor(paths: list[Path], durations: dict[str, float], workers: int, analysed: dict[str, Detection]) -> float:
     """Seconds for ffmpeg to decode what ``detect`` analysed of each episode (``analysed``: its answers), ``workers``
     at a time: its head window as far as it was heard (``Detection.analysed_s``: 900 s where the evidence asked
-    for more), and its tail."""
+    for more), its tail, and its story between them where the season asked for it (``Detection.story_s``)."""
     options = AudioOptions()
 
     def one(path: Path) -> None:
@@ -40,6 +41,10 @@ def _floor(paths: list[Path], durations: dict[str, float], workers: int, analyse
         if length > head and tail > 0:
             command = floor_command(path, tail)
             command[command.index("-t") : command.index("-t") + 2] = ["-sseof", f"-{tail:.3f}"]
+            subprocess.run(command, check=True)
+        if found is not None and found.story_s:  # the story between them, where the season asked for it
+            command = floor_command(path, found.story_s)
+            command[command.index("-i") : command.index("-i")] = ["-ss", f"{head:.3f}"]
             subprocess.run(command, check=True)
 
     start = time.perf_counter()

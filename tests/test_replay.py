@@ -113,7 +113,7 @@ def test_a_season_decodes_its_stories_where_its_recaps_ask(tinyparts_corpus: Pat
     the recap is found to ±1 s (without them, no recap of this season is found); no story is marked."""
     from introdetect import detect, pipeline
     from introdetect.metrics import evaluate, read_truth
-    from introdetect.result import Kind
+    from introdetect.result import Kind, parse_row
     from introdetect.settings import AudioOptions
 
     truth = read_truth(tinyparts_corpus / "truth_test.json")
@@ -135,3 +135,8 @@ def test_a_season_decodes_its_stories_where_its_recaps_ask(tinyparts_corpus: Pat
     assert recap is not None and recap.segment is not None and real is not None
     assert abs(recap.segment.start_s - real.start_s) <= 1.0 and abs(recap.segment.end_s - real.end_s) <= 1.0
     assert evaluate(found, truth).harm.over == 0
+    # the result says how much of each episode was decoded as its story, and reads back so
+    episode = found["show02_s01e03"]
+    start, end = spans["show02_s01e03.mp3"]
+    assert episode.story_s == pytest.approx(end - start, abs=0.1)
+    assert parse_row(episode.id, episode.to_json(), "result.json").story_s == pytest.approx(episode.story_s, abs=1e-3)

@@ -569,6 +569,7 @@ def _collect(
                 length + delay if length is not None else None,
                 audio_start_s=delay,
                 version_of=version_of,
+                story_s=head.story.duration_s if head.story is not None else None,
             )
         )
         # the file's chapters are on the timeline; the rest counts from the stream's first sample

@@ -284,6 +284,9 @@ class Detection:
     audio_start_s: float | None = None
     # another file of the same episode whose answers stand for this one's (mapped onto this file's own audio)
     version_of: str | None = None
+    # seconds decoded between the head and the tail (the story, where the season asked for the scenes its recaps
+    # and previews replay); None: none
+    story_s: float | None = None
 
     def __post_init__(self) -> None:
         kinds = [p.kind for p in self.parts]
@@ -329,6 +332,8 @@ class Detection:
         evidence = intro.evidence.to_json() if intro else {}
         if self.audio_start_s:
             evidence = {"audio_start_sec": seconds(self.audio_start_s), **evidence}
+        if self.story_s is not None:
+            evidence = {"story_sec": seconds(self.story_s), **evidence}
         if self.analysed_s is not None:
             evidence = {"analysed_sec": seconds(self.analysed_s), **evidence}
         found = [_segment_row(p) for p in self.parts if p.segment is not None]
@@ -521,6 +526,7 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
     parts.sort(key=lambda p: order.index(p.kind))
     analysed = evidence.get("analysed_sec") if isinstance(evidence, dict) else None
     audio_start = evidence.get("audio_start_sec") if isinstance(evidence, dict) else None
+    story = evidence.get("story_sec") if isinstance(evidence, dict) else None
     text = {k: row[k] if isinstance(row.get(k), str) else None for k in ("series", "path", "version_of")}
     duration = row.get("duration_sec")
     return Detection(
@@ -532,6 +538,7 @@ def parse_row(video_id: str, row: Any, file: str) -> Detection:
         _number(duration),
         _number(audio_start),
         text["version_of"],
+        _number(story),
     )
 
 
