@@ -300,7 +300,7 @@ def candidates(
             for path, story in stories.items():
                 analysed.prints[path] = replace(analysed.prints[path], story=story)
             if stories:
-                found |= _series_candidates(asked, analysed, names, series_detectors, pool, cache, keys, progress)
+                _match_replays_again(asked, analysed, names, series_detectors, found, pool, cache, keys, progress)
         for copy, (rep, _) in list(copies.items()):
             if {copy, rep} & extended:  # the longer heads align further: the copy's pieces measured again
                 copies[copy] = (rep, align(analysed.prints[rep], analysed.prints[copy], matching))
@@ -498,6 +498,29 @@ def _needs_stories(
         if heard and any(story_span(analysed.prints[p]) is not None for p in members):
             out += members
     return out
+
+
+def _match_replays_again(
+    asked: list[Path],
+    analysed: Analysed,
+    names: SeriesNames,
+    detectors: Sequence[SeriesDetector],
+    found: dict[Path, list[Candidate]],
+    pool: Executor,
+    cache: AnalysisCache | None,
+    keys: dict[Path, EpisodeKey],
+    progress: ProgressHook | None,
+) -> None:
+    """The detectors of recaps and previews (the only ones that read the stories) again on the seasons of
+    ``asked``, now with their stories; their answers replace the first ones in ``found`` (no series detector
+    before them answers these kinds, so every episode was open to them)."""
+    replaying = [d for d in detectors if d.kinds & REPLAYED_KINDS]
+    jobs = [(name, sorted(members, key=lambda p: p.name)) for name, members in names.group(asked).items()]
+    for detector in replaying:
+        again = _run_series_detector(detector, jobs, analysed.prints, pool, cache, keys, progress, found)
+        for path, given in again.items():
+            kept = [c for c in found.get(path, []) if not (c.kind in detector.kinds and c.family == detector.family)]
+            found[path] = [*kept, *given]
 
 
 def _series_candidates(
