@@ -104,7 +104,7 @@ def main() -> None:
         f"{machine()}; corpus `{manifest['size']}` seed {manifest['seed']}, {len(episodes)} episodes of "
         f"{len({e['series'] for e in episodes})} series unseen in training.\n\n"
         f"Cost, one `detect` call (start-up included, no cache) against ffmpeg decoding the heads (as far "
-        f"as heard) and tails it analysed, {args.workers} at a time: "
+        f"as heard), tails and stories it analysed, {args.workers} at a time: "
         f"**{detect_s:.1f} s vs {floor_s:.1f} s = {detect_s / floor_s:.2f}×** "
         f"({detect_s / len(episodes):.2f} s per episode).\n\n"
         "The intro, by stratum (`after_ident`: an ident opens the episode):\n\n"
