@@ -102,9 +102,13 @@ def test_the_story_is_decoded_on_the_heads_frame_grid(tinyparts_corpus: Path) ->
     same = whole.between(story.start_s, story.end_s)
     n = min(same.profile.n_frames, story.profile.n_frames)
     assert n >= story.profile.n_frames - 1 and story.start_s == pytest.approx(span[0])
-    # measured: the same frames to a few hundredths of a dB (the seek's first frames aside)
+    # measured: the same frames to a few hundredths of a dB (the seek's first frames aside), and the same peaks
     loud = np.abs(same.profile.loudness_db[20:n] - story.profile.loudness_db[20:n])
     assert float(np.median(loud)) < 0.2
+    peaks = {tuple(p) for p in story.landmarks.peaks.tolist() if p[0] >= 20}
+    shared = peaks & {tuple(p) for p in same.landmarks.peaks.tolist()}
+    assert len(shared) >= 0.9 * len(peaks) > 100
+    assert story.profile.log_mel.shape[0] == 0 and story.story is None  # fingerprints and loudness only
 
 
 def test_a_season_decodes_its_stories_where_its_recaps_ask(tinyparts_corpus: Path) -> None:

@@ -241,9 +241,11 @@ def analyse_story(
     options: AudioOptions,
     matching: MatchingOptions = DEFAULT_MATCHING,
 ) -> EpisodePrint:
-    """The print of an episode's story (``story_span`` of its head; fingerprints and profile, no features),
-    decoded by a seek: the scenes a season's recaps and previews replay (``detectors.replay``). In the stream's
-    time as the head is (``audio_start_s``, the head's, places it on the timeline)."""
+    """The print of an episode's story (``story_span`` of its head), decoded by a seek: the scenes a season's
+    recaps and previews replay (``detectors.replay``). Its fingerprints and frame loudness only: a story is
+    matched against, never refined or summarised, and its log-mel frames would be 20 times the rest (10 MB for
+    45 minutes); no features. In the stream's time as the head is (``audio_start_s``, the head's, places it on
+    the timeline)."""
     start, end = span
     decode = replace(options, window_s=end - start)  # a language is resolved as a head's is (``stream_map``)
     analyser = EpisodeAnalyser(options.sample_rate, matching=matching)
@@ -252,7 +254,10 @@ def analyse_story(
             analyser.push(block)
     except MediaError as exc:
         raise MediaError(path, f"its story ({start:g}-{end:g} s): {exc.problem}") from None
-    return replace(analyser.finish(episode_id(path), np.inf).print, start_s=start)
+    story = analyser.finish(episode_id(path), np.inf).print
+    bands = story.profile.log_mel.shape[1]
+    profile = replace(story.profile, log_mel=np.zeros((0, bands), dtype=np.float32))
+    return replace(story, profile=profile, start_s=start)
 
 
 def _story_task(
@@ -266,7 +271,7 @@ def _story_task(
         return ("failed", one_line(exc, path))
 
 
-STORY_KEY = "story-1"
+STORY_KEY = "story-2"
 """Version of the story's decode in its cache key (with the episode's own key and the span)."""
 
 

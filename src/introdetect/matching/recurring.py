@@ -45,8 +45,8 @@ class EpisodePrint:
     # where the decoded stream's first sample lies on the media's timeline (its delay against the container's
     # start, already applied by the decode: what precedes it is silence); recorded, never added again
     audio_start_s: float = 0.0
-    # the episode between the head and the tail (fingerprints only), decoded where a season's evidence asks
-    # for the scenes a recap or preview replays (``analysis.analyse_story``); None: not decoded
+    # the episode between the head and the tail (fingerprints and loudness, no log-mel frames), decoded where a
+    # season's evidence asks for the scenes a recap or preview replays (``analysis.analyse_story``); None: not
     story: EpisodePrint | None = None
 
     @property
