@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import time
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -120,12 +121,32 @@ def _tally(t: Counter, real: Segment | None, answer: Segment | None) -> None:
     t["±2s" if right else "wrong"] += 1
 
 
+def scale(splits: list[Path], out: Path) -> None:
+    """How the replays' matching (heads and tails queried against every head, story and tail) grows with the
+    season: the first N episodes of ``splits`` as one season (its series mixed: the cost, not the answers)."""
+    prints = [p for split in splits for _, p in sorted(whole_prints(split, out).items())]
+    print("| episodes | s per episode |\n|---|---|")
+    for n in (6, 12, 24, 48):
+        if n > len(prints):
+            break
+        given = [as_analysed(p, True) for p in prints[:n]]
+        start = time.perf_counter()
+        replay_parts(given)
+        print(f"| {n} | {(time.perf_counter() - start) / n:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", nargs="+", type=Path, default=[], help="splits the rules were chosen on")
     parser.add_argument("--test", nargs="+", type=Path, default=[], help="splits they are judged on")
     parser.add_argument("--out", type=Path, default=Path("out/replay-study"))
+    parser.add_argument(
+        "--scale", action="store_true", help="instead: seconds of the replays' matching per episode, 6 to 48 episodes"
+    )
     args = parser.parse_args()
+    if args.scale:
+        scale([*args.split, *args.test], args.out)
+        return
     columns = ("parts", "±2s", "iou>=0.5", "wrong", "missed", "false", "over 5 s outside")
     print("| splits | windows | kind | " + " | ".join(columns) + " |")
     print("|---|---|---|" + "---|" * len(columns))
