@@ -120,9 +120,11 @@ PART_TOLERANCE_S = 2.0
 """A part other than the intro is right with both ends within this of the truth (the structure issue's bar)."""
 
 
-def part_answers(predictions: Path, truth_path: Path) -> list[Answer]:
-    """The model's parts other than the intro in a lone regime's answers, each right or not (PART_TOLERANCE_S);
-    their method is their trust key (``model:credits``)."""
+def part_answers(
+    predictions: Path, truth_path: Path, method: str = "model", kinds: tuple[str, ...] = PART_KINDS
+) -> list[Answer]:
+    """The parts other than the intro of ``method`` and ``kinds`` found in a regime's answers, each right or not
+    (PART_TOLERANCE_S); their trust key is their method and kind (``model:credits``, ``recurring:recap``)."""
     from introdetect.result import Kind
     from introdetect.trust import part_key
 
@@ -130,7 +132,9 @@ def part_answers(predictions: Path, truth_path: Path) -> list[Answer]:
     out = []
     for detection in read_result(predictions):
         for part in detection.parts:
-            if part.kind == Kind.INTRO or str(part.method) != "model" or part.segment is None:
+            if part.kind == Kind.INTRO or str(part.method) != method or str(part.kind) not in kinds:
+                continue
+            if part.segment is None:
                 continue
             if part.confidence is None:
                 continue
@@ -140,18 +144,23 @@ def part_answers(predictions: Path, truth_path: Path) -> list[Answer]:
                 and max(abs(real.start_s - part.segment.start_s), abs(real.end_s - part.segment.end_s))
                 <= PART_TOLERANCE_S
             )
-            out.append(Answer("lone", detection.id, part_key("model", part.kind), part.confidence, True, right))
+            out.append(Answer("parts", detection.id, part_key(method, part.kind), part.confidence, True, right))
     return out
 
 
+REPLAYED = ("recap", "preview")
+"""The parts the replayed scenes give (``detectors/replay.py``, method ``recurring``): their maps are fitted on a
+new season's and two-episode seasons' answers."""
+
+
 def fit_parts(answers: list[Answer]) -> dict[str, tuple[float, float, float]]:
-    """Each model part kind's map: fitted where there are enough answers (``fit``), else the share right among
-    them counted with one right and one wrong more (a constant map; none at all: 0.5)."""
+    """Each part kind's map (the model's, the replayed scenes'): fitted where there are enough answers
+    (``fit``), else the share right among them counted with one right and one wrong more (a constant map; none
+    at all: 0.5)."""
     from introdetect.trust import part_key
 
     fitted = fit(answers)
-    for kind in PART_KINDS:
-        key = part_key("model", kind)
+    for key in [part_key("model", k) for k in PART_KINDS] + [part_key("recurring", k) for k in REPLAYED]:
         if key in fitted:
             continue
         rows = [a for a in answers if a.method == key]
@@ -178,7 +187,9 @@ def main() -> None:
         "--parts",
         action="store_true",
         help="with --fit: fit the maps of the model's other parts (model:credits…) on the lone regime's answers "
-        "(bench/heldout.py --trust own --regimes lone), every other map kept",
+        "(bench/heldout.py --trust own --regimes lone) and of the replayed scenes' recaps and previews "
+        "(recurring:recap…) on the season and pairs regimes' (--trust shipped: no map applies to them before "
+        "this one), every other map kept",
     )
     parser.add_argument(
         "--methods",
@@ -205,10 +216,15 @@ def main() -> None:
         return out
 
     more = f" --more {' '.join(str(c) for c in args.more)}" if args.more else ""
+    default = parser.get_default("predictions")
+    where = f" --predictions {args.predictions}" if args.predictions != default else ""
     if args.fit and args.parts:
         answers = []
         for corpus, predictions in sources:
-            answers += part_answers(predictions / "validation-own-lone.json", corpus / "truth_validation.json")
+            truth = corpus / "truth_validation.json"
+            answers += part_answers(predictions / "validation-own-lone.json", truth)
+            for regime in ("season", "pairs"):  # the replays' confidences: no map applies to them before this one
+                answers += part_answers(predictions / f"validation-shipped-{regime}.json", truth, "recurring", REPLAYED)
         shipped = TrustMap.load()
         fitted = fit_parts(answers)
         commit = subprocess.run(
@@ -217,11 +233,12 @@ def main() -> None:
         provenance = {
             **{k: v for k, v in shipped.provenance.items() if k != "parts"},
             "parts": {
-                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more} --fit --parts",
+                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --fit --parts",
                 "date": str(date.today()),
                 "commit": commit,
                 "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, the model's parts of lone "
-                "episodes: " + ", ".join(f"{k} {sum(a.method == k for a in answers)}" for k in sorted(fitted)),
+                "episodes and the replayed scenes' recaps and previews of the season and pairs regimes: "
+                + ", ".join(f"{k} {sum(a.method == k for a in answers)}" for k in sorted(fitted)),
                 "right": f"both ends within ±{PART_TOLERANCE_S:g} s of the truth's part of that kind",
             },
         }

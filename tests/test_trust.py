@@ -163,6 +163,25 @@ def test_trust_map_by_hand() -> None:
     assert sure.part(model_credits).confidence == MODEL_PART_MAX
     recap = Part(Kind.RECAP, Segment(0.0, 30.0), 0.99, Method.MODEL)
     assert sure.part(recap).confidence == MODEL_PART_MAX
+    # the replayed scenes' recaps by the map of theirs, with no bound; "no recap" as the detector said it
+    replays = TrustMap({"recurring:recap": (0.0, math.log(0.7 / 0.3), 0.0)})
+    found = Part(Kind.RECAP, Segment(0.0, 30.0), 0.9, Method.RECURRING)
+    assert replays.part(found).confidence == pytest.approx(0.7)
+    absent = Part(Kind.RECAP, None, 0.6, Method.RECURRING)
+    assert replays.part(absent) is absent
+
+
+def test_the_replays_recaps_and_previews_are_unsure_by_default() -> None:
+    """The shipped map of the replayed scenes' parts (fitted on the held-out validation split: recaps right 11 of
+    16, previews 8 of 17, whatever their own confidence) keeps them under the default --min-confidence: shown,
+    reviewed first, exported for a player only with --include-unsure."""
+    from introdetect.settings import DEFAULT_MIN_CONFIDENCE
+    from introdetect.trust import TrustMap
+
+    trust = TrustMap.load()
+    for kind in (Kind.RECAP, Kind.PREVIEW):
+        part = Part(kind, Segment(0.0, 30.0), 0.9, Method.RECURRING)
+        assert 0.3 < trust.part(part).confidence < DEFAULT_MIN_CONFIDENCE, kind
 
 
 def test_shipped_trust_map_is_fitted_and_monotone() -> None:

@@ -53,9 +53,10 @@ class TrustMap:
 
     def part(self, part: Part) -> Part:
         """The part with its confidence mapped: an intro by its method's map, another kind by the map of its
-        method and kind (``method:kind``, the model's parts: ``part_key``) where there is one; parts without a
-        confidence, or without a map, as given."""
-        if part.confidence is None:
+        method and kind (``method:kind``: the model's parts, the replayed scenes' recaps and previews;
+        ``part_key``) where there is one; parts without a confidence, or without a map, and "none of this kind"
+        for a kind other than the intro (the parts' maps are fitted on parts found), as given."""
+        if part.confidence is None or (part.kind != Kind.INTRO and part.segment is None):
             return part
         key = str(part.method) if part.kind == Kind.INTRO else part_key(part.method, part.kind)
         mapped = self.confidence(key, part.confidence, part.segment is not None)
