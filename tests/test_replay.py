@@ -74,6 +74,9 @@ def test_a_preview_lies_beside_the_credits_never_inside_them() -> None:
     # before them: its end at most at their start
     before = [piece(1175.0, 1182.0), piece(1182.5, 1203.0)]
     assert _preview(before, before, layout, 1275.0)[0] == Segment(1175.0, 1200.0)
+    # one scene of the next episode heard just before them is enough ("next time": a sting and a clip or two)
+    one = [piece(1185.0, 1196.0)]
+    assert _preview(one, one, layout, 1275.0) == (Segment(1185.0, 1196.0), 1)
     # in the middle of the tail, far from the credits: story heard again, not a preview
     middle = [piece(1100.0, 1105.0), piece(1106.0, 1112.0)]
     assert _preview(middle, middle, layout, 1275.0)[0] is None
