@@ -188,8 +188,8 @@ def main() -> None:
         action="store_true",
         help="with --fit: fit the maps of the model's other parts (model:credits…) on the lone regime's answers "
         "(bench/heldout.py --trust own --regimes lone) and of the replayed scenes' recaps and previews "
-        "(recurring:recap…) on the season and pairs regimes' (--trust shipped: no map applies to them before "
-        "this one), every other map kept",
+        "(recurring:recap…) on the season and pairs regimes' (--trust own --regimes season pairs), every other "
+        "map kept",
     )
     parser.add_argument(
         "--methods",
@@ -223,8 +223,8 @@ def main() -> None:
         for corpus, predictions in sources:
             truth = corpus / "truth_validation.json"
             answers += part_answers(predictions / "validation-own-lone.json", truth)
-            for regime in ("season", "pairs"):  # the replays' confidences: no map applies to them before this one
-                answers += part_answers(predictions / f"validation-shipped-{regime}.json", truth, "recurring", REPLAYED)
+            for regime in ("season", "pairs"):  # each detector's own confidence (bench/heldout.py --trust own)
+                answers += part_answers(predictions / f"validation-own-{regime}.json", truth, "recurring", REPLAYED)
         shipped = TrustMap.load()
         fitted = fit_parts(answers)
         commit = subprocess.run(
