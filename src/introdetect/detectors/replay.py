@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 10
+VERSION = 11
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -88,7 +88,8 @@ WITNESSES = 3
 """Episodes a season needs for a recap without a sting: a piece heard in the story of one other episode is a
 replayed scene only where a third could have heard it too (a cue or a bed recurs in more; MAX_PARTNERS). In a
 two-episode season a cold open's cue heard in both looks like a recap run from the opening (held-out test
-split, pairs: 4 false recaps of 26, up to 107 s of story), so there a recap needs its sting (``_with_sting``)."""
+split, pairs: 4 false recaps of 26, up to 107 s of story), so there a recap needs its sting (``_with_sting``),
+and a preview two scenes (MIN_PIECES; validation pairs: false previews 2 of 26 on one scene)."""
 
 MAX_RECAP_S = 120.0
 """The longest recap (s): real recaps run 15 s to 2 minutes; a longer run of replays is a bed or a cue."""
@@ -276,10 +277,11 @@ def _recap(replays: list[_Piece], layout: _Layout) -> tuple[Segment | None, int]
 
 
 def _preview(
-    shown: list[_Piece], pieces: list[_Piece], layout: _Layout, file_end_s: float
+    shown: list[_Piece], pieces: list[_Piece], layout: _Layout, file_end_s: float, fewest: int = PREVIEW_SCENES
 ) -> tuple[Segment | None, int]:
-    """The preview the replays of the next episode make (module doc): beside the credits, never inside them."""
-    chain, scenes = _chain(shown, fewest=PREVIEW_SCENES)
+    """The preview the replays of the next episode make (module doc): beside the credits, never inside them, on
+    ``fewest`` scenes or more."""
+    chain, scenes = _chain(shown, fewest=fewest)
     if chain is None:
         return None, scenes
     chain = _with_sting(chain, pieces) or chain
@@ -350,7 +352,8 @@ def replay_parts(
         tail = tails[e]
         if tail is not None and tail.profile.n_frames:
             tail_pieces = _pieces(tail, _query(index, tail, places[e], indexed, options), owner, True)
-            preview, previewed = _preview(replayed(tail_pieces, e, e + 1), tail_pieces, layouts[e], tail.end_s)
+            fewest = PREVIEW_SCENES if n >= WITNESSES else MIN_PIECES  # a cue two episodes share: not one scene
+            preview, previewed = _preview(replayed(tail_pieces, e, e + 1), tail_pieces, layouts[e], tail.end_s, fewest)
         out.append((recap, preview, recapped, previewed))
     return out
 
