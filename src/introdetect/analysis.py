@@ -4,6 +4,8 @@ for matching) and, when a detector asks, the model's frame features, all from on
 ``analyse_many`` runs that per episode as a task (on this process, local processes or a Dask cluster), runs
 the episode detectors on the result inside the task (the features never travel), and reads back or stores
 each episode's outcome in the analysis cache, keyed by the file and by everything that shapes it.
+``analyse_stories`` decodes, where a season's evidence asks, what lies between an episode's head and tail (its
+story: fingerprints only), for the scenes recaps and previews replay; cached beside the analyses.
 """
 
 from __future__ import annotations
