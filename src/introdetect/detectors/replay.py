@@ -54,9 +54,9 @@ to 40 s, a cold open's first minute is rarely replayed."""
 OPENING_ROOM_S = 12.0
 """A recap's first strongly matched scene begins this soon after the episode's opening (its start, or its
 ident's end), and the recap starts at the opening: its sting (1–3 s) and its first scene (4–10 s) before the
-first match fit in it. Chosen on the held-out validation and train splits (4 s: 13 of 37 recaps within ±2 s of
-both ends; 12 s: 19, no false recap more); a run of replays beginning later is a cold open's cue, not a recap
-(60 s gave 4 false recaps in 190 episodes, 12 s one)."""
+first match fit in it. Chosen on the held-out validation and train splits and the parts corpus's (``bench/
+replay_study.py``'s splits; 4 s: 16 of 41 recaps within ±2 s of both ends; 12 s: 23; 60 s: 25 and a false recap
+more): a run of replays beginning later is more often a cold open's cue than a recap."""
 
 CHAIN_GAP_S = 12.0
 """Replayed scenes further apart than this are not one recap or preview: between two recognised scenes lies at
@@ -77,8 +77,8 @@ PARTNER_SHARE = 0.3
 STRONG_VOTES = 20
 """Hash votes (``align.SharedSegment.votes``) of a strongly matched scene: a line replayed as it was matches
 with 25–120 votes on the held-out splits, a stretch of bed or cue matched by chance with 8–22 (a few reach 30–50:
-MAX_PARTNERS catches those heard in several episodes). 20 on the validation and train splits: 16 gave a false
-recap more, 24 and 30 lost 2 and 4 right ones."""
+MAX_PARTNERS catches those heard in several episodes). 20 on the validation and train splits: 16 gave a recap
+holding over 5 s of story and 2 false previews more, 24 and 30 lost 2 and 5 right recaps."""
 
 WEAK_GAP_S = 4.0
 """A weaker match (any the aligner keeps) extends a part when it begins within this many seconds of the part's
