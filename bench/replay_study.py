@@ -4,7 +4,8 @@ once with the heads (480 s) and tails (180 s) alone, once with the stories betwe
 decodes them where a season asks). Per kind: the parts within ±2 s of both ends, at IoU >= 0.5, wrong, missed,
 false, and the answers holding over 5 s outside the truth's span. What the rules were chosen on (the held-out
 corpus's validation and train splits, the parts corpus's train and validation) and what they are judged on
-(the test splits) are printed apart.
+(the test splits) are printed apart; ``--set NAME=VALUE`` runs them with a constant of the rules set otherwise,
+as each was chosen.
 
 Whole episodes are decoded once per split (fingerprints only; pickled under ``--out``).
 
@@ -15,7 +16,6 @@ Whole episodes are decoded once per split (fingerprints only; pickled under ``--
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import time
 from collections import Counter, defaultdict
@@ -24,16 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from introdetect.analysis import analyse_samples
+from introdetect.analysis import analyse_samples, tail_length_s
+from introdetect.detectors import replay
 from introdetect.detectors.base import Candidate
 from introdetect.detectors.replay import replay_parts
 from introdetect.matching.recurring import EpisodePrint
 from introdetect.media import episode_id, find_media, stream_audio
+from introdetect.metrics import Truth, read_truth
 from introdetect.result import Kind, Method
 from introdetect.settings import AudioOptions
 from introdetect.timecode import Segment
 
-HEAD_S, TAIL_S = 480.0, 180.0  # the default windows (settings.DEFAULT_WINDOW_S, DEFAULT_TAIL_S)
+WINDOWS = AudioOptions()
+"""The windows ``detect`` analyses by default: the head (``window_s``) and the tail (``tail_length_s``)."""
 
 
 def whole_prints(split: Path, out: Path) -> dict[str, EpisodePrint]:
@@ -54,36 +57,28 @@ def whole_prints(split: Path, out: Path) -> dict[str, EpisodePrint]:
 
 def as_analysed(p: EpisodePrint, stories: bool) -> EpisodePrint:
     """The print as the pipeline holds it: head, tail, and with ``stories`` what lies between."""
-    if p.end_s <= HEAD_S + TAIL_S:
-        return replace(p, tail=replace(p.after(p.end_s - min(TAIL_S, p.end_s / 3)), reached_end=True))
-    head = p.between(0.0, HEAD_S)
-    tail = replace(p.after(p.end_s - TAIL_S), reached_end=True)
-    story = p.between(HEAD_S, tail.start_s) if stories else None
+    tail_s = tail_length_s(WINDOWS, p.end_s)
+    if p.end_s <= WINDOWS.window_s:  # the head reached the end: the tail is cut from it
+        return replace(p, tail=replace(p.after(p.end_s - tail_s), reached_end=True))
+    head = p.between(0.0, WINDOWS.window_s)
+    tail = replace(p.after(p.end_s - tail_s), reached_end=True)
+    story = p.between(WINDOWS.window_s, tail.start_s) if stories and tail.start_s > WINDOWS.window_s else None
     return replace(head, tail=tail, story=story)
 
 
-def layout(row: dict) -> list[Candidate]:
+def layout(truth: Truth) -> list[Candidate]:
     """The truth's ident, intro and credits as the candidates the detectors before the replays give."""
-
-    def seconds(key: str) -> float | None:
-        value = row.get(key)
-        return value if value is None or isinstance(value, float | int) else _s(value)
-
-    out = []
-    for kind, start, end in (
-        (Kind.INTRO, "start_sec", "end_sec"),
-        (Kind.CREDITS, "credits_start", "credits_end"),
-        (Kind.IDENT, "ident_start", "ident_end"),
-    ):
-        if seconds(start) is not None:
-            out.append(Candidate(kind, Segment(seconds(start), seconds(end)), 0.9, Method.RECURRING))
-    return out
+    return [
+        Candidate(kind, span, 0.9, Method.RECURRING)
+        for kind in (Kind.INTRO, Kind.CREDITS, Kind.IDENT)
+        if (span := truth.span(kind)) is not None
+    ]
 
 
 def score(splits: list[Path], out: Path, stories: bool) -> dict[str, Counter]:
     tally: dict[str, Counter] = {"recap": Counter(), "preview": Counter()}
     for split in splits:
-        truth = json.loads((split.parent / f"truth_{split.name}.json").read_text(encoding="utf-8"))
+        truth = read_truth(split.parent / f"truth_{split.name}.json")
         prints = whole_prints(split, out)
         seasons: dict[str, list[str]] = defaultdict(list)
         for vid in sorted(prints):
@@ -92,17 +87,9 @@ def score(splits: list[Path], out: Path, stories: bool) -> dict[str, Counter]:
             given = [as_analysed(prints[v], stories) for v in ids]
             found = replay_parts(given, [layout(truth[v]) for v in ids])
             for vid, (recap, preview, _, _) in zip(ids, found, strict=True):
-                for kind, answer in (("recap", recap), ("preview", preview)):
-                    start, end = truth[vid].get(f"{kind}_start"), truth[vid].get(f"{kind}_end")
-                    real = None if start is None else Segment(_s(start), _s(end))
-                    _tally(tally[kind], real, answer)
+                for kind, answer in ((Kind.RECAP, recap), (Kind.PREVIEW, preview)):
+                    _tally(tally[str(kind)], truth[vid].span(kind), answer)
     return tally
-
-
-def _s(value: str) -> float:
-    """H:MM:SS.ss as seconds."""
-    h, m, s = value.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
 
 
 def _tally(t: Counter, real: Segment | None, answer: Segment | None) -> None:
@@ -143,7 +130,18 @@ def main() -> None:
     parser.add_argument(
         "--scale", action="store_true", help="instead: seconds of the replays' matching per episode, 6 to 48 episodes"
     )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a rule's constant of detectors/replay.py set otherwise for this run (e.g. OPENING_ROOM_S=4): how each "
+        "was chosen; only the stories' rows are printed",
+    )
     args = parser.parse_args()
+    for setting in args.set:
+        name, value = setting.split("=", 1)
+        setattr(replay, name, type(getattr(replay, name))(float(value)))
     if args.scale:
         scale([*args.split, *args.test], args.out)
         return
@@ -153,7 +151,7 @@ def main() -> None:
     for name, splits in (("chosen on", args.split), ("test", args.test)):
         if not splits:
             continue
-        for stories in (False, True):
+        for stories in (True,) if args.set else (False, True):
             tally = score(splits, args.out, stories)
             for kind, t in tally.items():
                 windows = "heads, stories, tails" if stories else "heads and tails"

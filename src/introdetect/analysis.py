@@ -11,7 +11,7 @@ story: fingerprints only), for the scenes recaps and previews replay; cached bes
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -308,12 +308,7 @@ def analyse_stories(
         pool.submit(_story_task, path, span, heads[path].audio_start_s, options, matching): path
         for path, (span, _) in todo.items()
     }
-    for future in as_completed(futures):
-        path = futures[future]
-        try:
-            outcome = future.result()
-        except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
-            outcome = ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+    for path, outcome in _outcomes(futures, tracker):
         if outcome[0] == "failed":
             failures.append(Failure(str(path), outcome[1]))
         else:
@@ -321,7 +316,6 @@ def analyse_stories(
             key = todo[path][1]
             if cache is not None and key is not None:
                 cache.put_story(key, outcome[1])
-        tracker.advance()
     return out, failures
 
 
@@ -409,6 +403,22 @@ def episode_keys(
     return keys
 
 
+def _outcomes(futures: dict[Any, Path], tracker: Tracker) -> Iterator[tuple[Path, tuple[Any, ...]]]:
+    """Each task's (path, outcome) as it finishes (``_analyse_task``, ``_story_task``: ("ok", …) or ("failed",
+    one line)); an exception in a task is that file's failure, the model file's aside (every episode would fail
+    the same way); the tracker told of each."""
+    for future in as_completed(futures):
+        path = futures[future]
+        try:
+            outcome = future.result()
+        except ModelFileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
+            outcome = ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+        yield path, outcome
+        tracker.advance()
+
+
 def analyse_many(
     paths: Sequence[Path],
     options: AudioOptions,
@@ -435,19 +445,11 @@ def analyse_many(
         out.prints[path], out.candidates[path] = hit
     tracker = Tracker(progress, stage, len(todo))
     futures = {pool.submit(_analyse_task, p, options, detectors, matching): p for p in todo}
-    for future in as_completed(futures):
-        path = futures[future]
-        try:
-            outcome = future.result()
-        except ModelFileError:
-            raise  # the model, not the episode: every episode would fail the same way
-        except Exception as exc:  # noqa: BLE001 - a batch goes on; the message still names the file
-            outcome = ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+    for path, outcome in _outcomes(futures, tracker):
         if outcome[0] == "failed":
             out.failures.append(Failure(str(path), outcome[1]))
         else:
             _, out.prints[path], out.candidates[path] = outcome
             if cache is not None and path in keys:
                 cache.put_episode(keys[path], (out.prints[path], out.candidates[path]))
-        tracker.advance()
     return out

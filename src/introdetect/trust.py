@@ -15,8 +15,10 @@ A method with too few answers, or only right or only wrong ones, to fit is left 
 ident) are mapped the same way, per kind (``model:credits``…; right: both ends within ±2 s, the structure
 issue's bar for them), fitted on its answers for lone episodes there; a kind with too few answers to fit is
 mapped onto the share right among them, counted with one right and one wrong more (no answer at all: 0.5),
-so that a kind the held-out material never confirmed is never a sure skip. The fitted file
-``trust_calibration.json`` records the command, the data and the figures of the fit.
+so that a kind the held-out material never confirmed is never a sure skip. The recaps and previews of replayed
+scenes (``recurring:recap``, ``recurring:preview``) are mapped the same way, fitted on a new season's and
+two-episode seasons' answers. The fitted file ``trust_calibration.json`` records the command, the data and the
+figures of the fit.
 """
 
 from __future__ import annotations

@@ -55,8 +55,10 @@ OPENING_ROOM_S = 12.0
 """A recap's first strongly matched scene begins this soon after the episode's opening (its start, or its
 ident's end), and the recap starts at the opening: its sting (1–3 s) and its first scene (4–10 s) before the
 first match fit in it. Chosen on the held-out validation and train splits and the parts corpus's (``bench/
-replay_study.py``'s splits; 4 s: 16 of 41 recaps within ±2 s of both ends; 12 s: 23; 60 s: 25 and a false recap
-more): a run of replays beginning later is more often a cold open's cue than a recap."""
+replay_study.py --set``, the splits it chose on; 4 s: 16 of 41 recaps within ±2 s of both ends; 12 s: 23; 60 s:
+25 and a false recap more): a run of replays beginning later is more often a cold open's cue than a recap. It
+also bounds how late after the credits a preview following them may start (60 s: 6 previews holding over 5 s of
+story, against 2)."""
 
 CHAIN_GAP_S = 12.0
 """Replayed scenes further apart than this are not one recap or preview: between two recognised scenes lies at
@@ -77,8 +79,9 @@ PARTNER_SHARE = 0.3
 STRONG_VOTES = 20
 """Hash votes (``align.SharedSegment.votes``) of a strongly matched scene: a line replayed as it was matches
 with 25–120 votes on the held-out splits, a stretch of bed or cue matched by chance with 8–22 (a few reach 30–50:
-MAX_PARTNERS catches those heard in several episodes). 20 on the validation and train splits: 16 gave a recap
-holding over 5 s of story and 2 false previews more, 24 and 30 lost 2 and 5 right recaps."""
+MAX_PARTNERS catches those heard in several episodes). 20 on the validation and train splits (``bench/
+replay_study.py --set``): 16 gave a recap holding over 5 s of story and 2 false previews more, 24 and 30 lost 2
+and 5 right recaps."""
 
 WEAK_GAP_S = 4.0
 """A weaker match (any the aligner keeps) extends a part when it begins within this many seconds of the part's
@@ -98,8 +101,9 @@ MAX_RECAP_S = 120.0
 PREVIEW_SCENES = 1
 """A preview beside the credits rests on one strongly matched scene of the next episode or more: "next time"
 runs 10–25 s, a sting and one or two clips, and a scene of the next episode's story heard just before or after
-the credits is little else. On the validation and train splits (against two scenes): right within ±2 s 7 → 10
-of 30, at IoU >= 0.5 14 → 18, false previews 2 → 4 of about 160 episodes without one, none with more story."""
+the credits is little else. On the validation and train splits (``bench/replay_study.py --set``, against two
+scenes): right within ±2 s 7 → 10 of 30, at IoU >= 0.5 13 → 17, false previews 2 → 3 of about 160 episodes
+without one, none with more story."""
 
 MAX_PREVIEW_S = 60.0
 """The longest preview (s): "next time" runs 10–40 s."""
@@ -107,8 +111,8 @@ MAX_PREVIEW_S = 60.0
 BESIDE_CREDITS_S = 15.0
 """A preview before the credits ends within this many seconds of their start, or, without credits, of the file's
 end: a run of replays elsewhere in the tail is story (a scene heard again in the next episode is not a
-preview). On the validation and train splits (against no such bound): previews holding over 5 s of story 6 → 2,
-false previews 6 → 4, none right lost."""
+preview). On the validation and train splits (``bench/replay_study.py --set``, against no such bound): previews
+holding over 5 s of story 6 → 2, false previews 5 → 3, none right lost."""
 
 STING_GAP_S = 3.0
 """A structural piece ending this soon before the first replayed scene is the part's sting and starts it."""
