@@ -135,6 +135,13 @@ def test_feature_options_validated():
     assert FeatureOptions().settings_hash != FeatureOptions(hop_length=512).settings_hash
 
 
+@pytest.mark.parametrize("n", [1, 2, 349, 350, 2048])
+def test_hann_window_is_scipys_periodic_hann(n):
+    import scipy.signal  # written out in spectral.py: its import is start-up every command pays
+
+    np.testing.assert_allclose(spectral.hann_window(n), scipy.signal.get_window("hann", n, fftbins=True), atol=1e-15)
+
+
 def test_mel_filterbank_matches_librosa():
     np.testing.assert_allclose(
         spectral.mel_filterbank(SR, N_FFT, 128), librosa.filters.mel(sr=SR, n_fft=N_FFT), rtol=1e-5, atol=1e-8

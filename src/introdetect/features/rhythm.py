@@ -5,11 +5,10 @@ Shapes: ``log_mel_db`` is (n_mels, n_frames); envelopes and per-frame series are
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import scipy.fft
-import scipy.signal
+
+from .spectral import hann_window
 
 
 def onset_strength(log_mel_db: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
@@ -42,7 +41,7 @@ def tempogram(onset_env: np.ndarray, win_length: int) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(padded, win_length)
     n_pad = scipy.fft.next_fast_len(2 * win_length - 1, real=True)
     out = np.empty((n, win_length))
-    window = _ac_window(win_length)
+    window = hann_window(win_length)
     # in chunks: a whole episode at once would zero-pad ~60 MB for the FFT, twice as slow as cache-sized parts
     for start in range(0, n, TEMPOGRAM_CHUNK):
         end = min(start + TEMPOGRAM_CHUNK, n)
@@ -58,11 +57,6 @@ def tempogram(onset_env: np.ndarray, win_length: int) -> np.ndarray:
 
 TEMPOGRAM_CHUNK = 1024
 """Tempogram columns per FFT batch (1024 × 350 doubles ≈ 3 MB)."""
-
-
-@lru_cache(maxsize=4)
-def _ac_window(win_length: int) -> np.ndarray:
-    return scipy.signal.get_window("hann", win_length, fftbins=True)
 
 
 def _log_prior(bpms: np.ndarray, start_bpm: float, std_bpm: float = 1.0, max_tempo: float = 320.0) -> np.ndarray:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.cluster import DBSCAN
 from threadpoolctl import threadpool_limits
 
 from ..settings import DEFAULT_MATCHING, MatchingOptions
@@ -325,6 +324,8 @@ def find_motifs(
             # a handful of points: one thread. And never an OpenMP thread team: a process forked after one
             # exists (the local worker pool) deadlocks in its next OpenMP call (seen: a 2-worker detect run
             # after a 1-worker run in the same process hung in DBSCAN)
+            from sklearn.cluster import DBSCAN  # here: its import is ~1 s of every command's start-up
+
             with threadpool_limits(limits=1, user_api="openmp"):
                 labels = DBSCAN(eps=options.dbscan_eps * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
             seed_label = labels[ids.index(seed)]
