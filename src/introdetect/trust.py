@@ -11,7 +11,9 @@ method's "there is none" be trusted less (or more) than its intros: the model's 
 a third of lone episodes that have one.
 
 A method with too few answers, or only right or only wrong ones, to fit is left as its detector says
-(``TrustMap.methods`` has no entry for it). The model's other parts (its kinds head: credits, recap, preview,
+(``TrustMap.methods`` has no entry for it). A method whose confidence does not order its answers there (the
+known-series lookups) is mapped onto constants (a = 0): the one-sided 95 % lower bound of its share right, for
+its intros and its "none heard" apart, since a fresh set of packages was right less often than the fit's. The model's other parts (its kinds head: credits, recap, preview,
 ident) are mapped the same way, per kind (``model:credits``…; right: both ends within ±2 s, the structure
 issue's bar for them), fitted on its answers for lone episodes there; a kind with too few answers to fit is
 mapped onto the share right among them, counted with one right and one wrong more (no answer at all: 0.5),
