@@ -285,7 +285,7 @@ def main() -> None:
         ).stdout.strip()
         methods = f" --methods {' '.join(args.methods)}" if args.methods else ""
         provenance = {
-            "command": f"python bench/fit_trust.py --corpus {args.corpus}{more} --fit{methods}",
+            "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --fit{methods}",
             "date": str(date.today()),
             "commit": commit,
             "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
