@@ -32,7 +32,7 @@ from .grouping import SeriesNames, labelled_aliases, labelled_videos
 from .known.library import IntroLibrary, build_library_from_prints
 from .labels import Label, LabelSet
 from .matching.confidence import ConfidenceModel
-from .matching.recurring import EpisodePrint
+from .matching.recurring import EpisodePrint, prepare_clustering
 from .matching.scoring import MotifScorer
 from .matching.versions import Alignment, FrameCache, align, find_versions
 from .media import episode_id, find_media
@@ -249,6 +249,8 @@ def candidates(
     reach = _labelled_reach(pairs, refs, options)
     for window, members in reach.items():
         keys |= episode_keys(members, window, [], cache, matching)
+    if len(unique) + len(refs) > 1 and "matching" in families:
+        prepare_clustering()  # before the workers fork: imported once, not in each
     with executor(workers, scheduler, len(unique) + len(refs)) as pool:
         analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress, matching)
         for window, members in reach.items():

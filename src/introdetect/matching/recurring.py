@@ -28,6 +28,13 @@ from .landmarks import Landmarks, hash_reach, landmark_hashes
 from .profile import Profile
 
 
+def prepare_clustering() -> None:
+    """Import the clustering (scikit-learn's DBSCAN: ~1 s, and with it scipy.stats and scipy.signal) in this
+    process. A season calls it before its worker processes fork, so that they do not each import it again; a
+    lone episode never clusters, and a command that never matches never pays it."""
+    import sklearn.cluster  # noqa: F401
+
+
 @dataclass(frozen=True)
 class EpisodePrint:
     """What matching needs of one episode: its landmark peaks and its frame profile, of the head window; the
@@ -324,7 +331,7 @@ def find_motifs(
             # a handful of points: one thread. And never an OpenMP thread team: a process forked after one
             # exists (the local worker pool) deadlocks in its next OpenMP call (seen: a 2-worker detect run
             # after a 1-worker run in the same process hung in DBSCAN)
-            from sklearn.cluster import DBSCAN  # here: its import is ~1 s of every command's start-up
+            from sklearn.cluster import DBSCAN  # see prepare_clustering
 
             with threadpool_limits(limits=1, user_api="openmp"):
                 labels = DBSCAN(eps=options.dbscan_eps * np.sqrt(x.shape[1]), min_samples=2).fit_predict(x)
