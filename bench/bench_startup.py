@@ -5,6 +5,13 @@ any Typer program pays), both in this venv, alternated in one run; the target is
 
 Also lists what `introdetect --help` imports that a Typer program does not (python -X importtime), so a
 regression names its culprit. The package is byte-compiled first, as pip does at install.
+
+With ``--against REV --detect MEDIA...``: what a `detect` call pays before and around its work, this checkout
+against the commit REV (a temporary git worktree, run through PYTHONPATH in this venv), alternated: the import of
+the pipeline and the command line, and `introdetect detect MEDIA --no-cache -q` for each MEDIA (an episode, a
+season's folder).
+
+    .venv/bin/python bench/bench_startup.py --runs 7 --against f82159d --detect EPISODE SEASON_FOLDER
 """
 
 from __future__ import annotations
@@ -46,11 +53,64 @@ def _imported(command: list[str]) -> set[str]:
     return names
 
 
+IMPORT = "import introdetect.pipeline, introdetect._cli"
+
+
+def against(rev: str, media: list[str], runs: int) -> str:
+    """A table: each measure's median for REV and for this checkout (alternated runs), and their ratio."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-f", "-q", str(tree), rev], check=True)
+        try:
+            sources = {rev: tree / "src", "this checkout": REPO / "src"}
+            for src in sources.values():
+                subprocess.run([sys.executable, "-m", "compileall", "-q", str(src / "introdetect")], check=True)
+            measures = {f"`{IMPORT}`": [sys.executable, "-c", IMPORT]}
+            for item in media:
+                out = str(Path(tmp) / "out.json")
+                measures[f"`introdetect detect {item} --no-cache -q`"] = [
+                    sys.executable, "-m", "introdetect", "detect", item, "--no-cache", "-q", "--out", out
+                ]  # fmt: skip
+            times = {(m, s): [] for m in measures for s in sources}
+            for _ in range(runs):
+                for name, command in measures.items():
+                    for label, src in sources.items():
+                        env = {**os.environ, "PYTHONPATH": str(src)}
+                        began = time.perf_counter()
+                        subprocess.run(command, check=True, capture_output=True, env=env)
+                        times[(name, label)].append(time.perf_counter() - began)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        (
+            f"Run {date} on {machine()}; command: `.venv/bin/python bench/bench_startup.py --runs {runs} --against "
+            f"{rev}{' --detect ' + ' '.join(media) if media else ''}` (medians of {runs} alternated runs each)."
+        ),
+        "",
+        f"| measure | {rev} s | this checkout s | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in measures:
+        old, new = (statistics.median(times[(name, s)]) for s in sources)
+        spread = ", ".join(f"{min(times[(name, s)]):.2f}–{max(times[(name, s)]):.2f}" for s in sources)
+        lines.append(f"| {name} (ranges {spread}) | {old:.2f} | {new:.2f} | {new / old:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--against", metavar="REV", help="compare a detect call's start-up with this commit's")
+    parser.add_argument("--detect", nargs="*", default=[], metavar="MEDIA", help="with --against: detect these")
     args = parser.parse_args()
+    if args.against:
+        print(against(args.against, args.detect, args.runs))
+        return
     commands = {"python -c 'import typer, rich.console'": BASELINE, "introdetect --help": HELP_ENTRY}
     if not Path(HELP_ENTRY[0]).exists():
         commands["introdetect --help"] = HELP
