@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,9 +60,6 @@ IMPORT = "import introdetect.pipeline, introdetect._cli"
 
 def against(rev: str, media: list[str], runs: int) -> str:
     """A table: each measure's median for REV and for this checkout (alternated runs), and their ratio."""
-    import os
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-f", "-q", str(tree), rev], check=True)
@@ -108,6 +107,8 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", help="compare a detect call's start-up with this commit's")
     parser.add_argument("--detect", nargs="*", default=[], metavar="MEDIA", help="with --against: detect these")
     args = parser.parse_args()
+    if args.detect and not args.against:
+        parser.error("--detect needs --against REV")
     if args.against:
         print(against(args.against, args.detect, args.runs))
         return

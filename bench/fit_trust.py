@@ -31,7 +31,7 @@ from introdetect.matching.confidence import logit
 from introdetect.metrics import Reliability, answer_right, evaluate, read_truth, reliability_from
 from introdetect.resources import data_path
 from introdetect.result import read_result
-from introdetect.trust import TRUST_FILE, TrustMap
+from introdetect.trust import TRUST_FILE, TrustMap, constant_coefficients
 
 REGIMES = ("season", "pairs", "lone", "known")
 MIN_ANSWERS = 12
@@ -88,27 +88,11 @@ def fit(answers: list[Answer]) -> dict[str, tuple[float, float, float]]:
     return methods
 
 
-LOWER_BOUND = 0.05
-"""A constant map's value is the one-sided 95 % lower bound (Clopper–Pearson) of the share right, not the share:
-the share right of a fresh set of packages fell below the validation split's (the known-series lookups: 40 of 42
-intros right there, 96 %, mapped so: 6 of 48 test answers confidently wrong, 87.5 % right; seen on the test split
-first, 2026-12-02), and a constant cannot tell which of its answers to doubt."""
-
-
 def constant_map(rows: list[Answer]) -> tuple[float, float, float]:
-    """(0, b, c): the lower bound (LOWER_BOUND) of the share right among the intros answered (b) and among the "no
-    intro" answers (b + c; none: as the intros)."""
-    from scipy.stats import beta
-
-    def bound(group: list[Answer]) -> float:
-        right = sum(a.right for a in group)
-        return float(beta.ppf(LOWER_BOUND, right, len(group) - right + 1)) if right else 0.0
-
-    intros = [a for a in rows if a.answered]
-    none = [a for a in rows if not a.answered]
-    b = float(logit(bound(intros))) if intros else 0.0
-    c = float(logit(bound(none))) - b if none else 0.0
-    return 0.0, round(b, 6), round(c, 6)
+    """``trust.constant_coefficients`` of a method's answers: its intros and its "no intro" answers apart."""
+    intros = [a.right for a in rows if a.answered]
+    none = [a.right for a in rows if not a.answered]
+    return constant_coefficients((sum(intros), len(intros)), (sum(none), len(none)))
 
 
 def mapped(answers: list[Answer], trust: TrustMap) -> list[Answer]:

@@ -200,20 +200,13 @@ def test_shipped_trust_map_is_fitted_and_monotone() -> None:
 
 
 def test_a_constant_map_is_the_lower_bound_of_the_share_right() -> None:
-    """bench/fit_trust.py maps a detector whose confidence does not order its answers onto constants: the
-    one-sided 95 % lower bound (Clopper–Pearson) of the share right, for its intros and its "none heard" apart."""
-    import sys
+    """A detector whose confidence does not order its answers is mapped onto constants (bench/fit_trust.py):
+    the one-sided 95 % lower bound (Clopper–Pearson) of the share right, for its intros and its "none heard"
+    apart."""
+    from introdetect.trust import TrustMap, constant_coefficients
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    try:
-        from fit_trust import Answer, constant_map
-    finally:
-        sys.path.pop(0)
-    from introdetect.trust import TrustMap
-
-    rows = [Answer("known", f"e{i}", "known", 0.9, True, i >= 2) for i in range(42)]
-    rows += [Answer("known", f"n{i}", "known", 0.9, False, True) for i in range(6)]
-    trust = TrustMap({"known": constant_map(rows)})
+    trust = TrustMap({"known": constant_coefficients((40, 42), (6, 6))})
     assert trust.confidence("known", 0.99, True) == pytest.approx(0.8576, abs=1e-3)  # 40 of 42, not 0.95
     assert trust.confidence("known", 0.2, True) == trust.confidence("known", 0.99, True)
     assert trust.confidence("known", 0.99, False) == pytest.approx(0.05 ** (1 / 6), abs=1e-4)  # 6 of 6
+    assert constant_coefficients((40, 42), (0, 0))[2] == 0.0  # no "none" answered: as the intros

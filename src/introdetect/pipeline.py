@@ -249,8 +249,8 @@ def candidates(
     reach = _labelled_reach(pairs, refs, options)
     for window, members in reach.items():
         keys |= episode_keys(members, window, [], cache, matching)
-    if len(unique) + len(refs) > 1 and "matching" in families:
-        prepare_clustering()  # before the workers fork: imported once, not in each
+    if len(unique) + len(refs) > 1 and "matching" in families and scheduler is None:
+        prepare_clustering()  # before the local workers fork: imported once, not in each
     with executor(workers, scheduler, len(unique) + len(refs)) as pool:
         analysed = analyse_many(unique, options, pool, episode_detectors, cache, keys, progress, matching)
         for window, members in reach.items():

@@ -12,9 +12,9 @@ a third of lone episodes that have one.
 
 A method with too few answers, or only right or only wrong ones, to fit is left as its detector says
 (``TrustMap.methods`` has no entry for it). A method whose confidence does not order its answers there (the
-known-series lookups) is mapped onto constants (a = 0): the one-sided 95 % lower bound of its share right, for
-its intros and its "none heard" apart, since a fresh set of packages was right less often than the fit's. The model's other parts (its kinds head: credits, recap, preview,
-ident) are mapped the same way, per kind (``model:credits``…; right: both ends within ±2 s, the structure
+known-series lookups) is mapped onto constants (``constant_coefficients``: the one-sided 95 % lower bound of
+its share right, for its intros and its "none heard" apart), since a fresh set of packages was right less often
+than the fit's. The model's other parts (its kinds head: credits, recap, preview, ident) are mapped the same way, per kind (``model:credits``…; right: both ends within ±2 s, the structure
 issue's bar for them), fitted on its answers for lone episodes there; a kind with too few answers to fit is
 mapped onto the share right among them, counted with one right and one wrong more (no answer at all: 0.5),
 so that a kind the held-out material never confirmed is never a sure skip. The recaps and previews of replayed
@@ -96,6 +96,27 @@ credits mapped at >= 0.87 had both ends within ±2 s 10 times of 15, and 1 episo
 story inside a part a player would skip (a post-credits scene inside the credits), against none without them.
 (With the shipped head and its map, none of that split's parts is mapped that high: the bound holds for a map
 refitted on other answers.)"""
+
+
+LOWER_BOUND = 0.05
+"""A constant map's value is the one-sided 95 % lower bound (Clopper–Pearson) of the share right, not the share:
+the share right of a fresh set of packages fell below the validation split's (the known-series lookups: 40 of 42
+intros right there, 96 %; mapped so, 6 of 48 test answers were confidently wrong, 87.5 % right; seen on the test
+split first, 2026-12-02), and a constant cannot tell which of its answers to doubt."""
+
+
+def constant_coefficients(intros: tuple[int, int], none: tuple[int, int]) -> tuple[float, float, float]:
+    """(0, b, c) of a constant map from (right, answers) of a method's intros and of its "no intro" answers: b the
+    lower bound (LOWER_BOUND) of the intros' share right, b + c the "none"s' (no "none" answered: as the
+    intros)."""
+    from scipy.stats import beta  # fitting only (bench/fit_trust.py): not on a command's start-up
+
+    def bound(right: int, answers: int) -> float:
+        return float(beta.ppf(LOWER_BOUND, right, answers - right + 1)) if right else 0.0
+
+    b = logit(bound(*intros)) if intros[1] else 0.0
+    c = logit(bound(*none)) - b if none[1] else 0.0
+    return 0.0, round(float(b), 6), round(float(c), 6)
 
 
 def part_key(method: Method | str, kind: Kind) -> str:
