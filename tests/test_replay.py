@@ -19,6 +19,7 @@ from introdetect.detectors.replay import (
     _Piece,
     _preview,
     _recap,
+    heard_in_stories,
 )
 from introdetect.timecode import Segment
 
@@ -42,7 +43,40 @@ def test_a_recap_is_the_run_of_strongly_matched_scenes_from_the_opening() -> Non
 def test_one_scene_or_weak_matches_alone_are_no_recap() -> None:
     layout = _Layout(intro=None, credits=None)
     assert _recap([piece(2.0, 8.0)], layout)[0] is None
-    assert _recap([piece(2.0, 8.0, WEAK), piece(8.5, 12.0, WEAK), piece(12.5, 16.0, WEAK)], layout)[0] is None
+    assert _recap([piece(2.0, 8.0)], layout, lambda p: False)[0] is None  # a cue heard in several stories
+    weak = [piece(2.0, 8.0, WEAK), piece(8.5, 12.0, WEAK), piece(12.5, 16.0, WEAK)]
+    assert _recap(weak, layout)[0] is None
+    assert _recap(weak, layout, lambda p: True)[0] is None
+
+
+def test_one_long_scene_from_one_episodes_story_is_a_recap() -> None:
+    """A recap replaying one clip: its scene heard in the story of one other episode only (``sourced``)."""
+    layout = _Layout(intro=Segment(140.0, 180.0), credits=None, ident=Segment(0.0, 0.5))
+    one = [piece(7.3, 15.5, 234), piece(16.0, 17.5, WEAK)]
+    assert _recap(one, layout, lambda p: p.votes >= STRONG_VOTES) == (Segment(0.5, 17.5), 1)
+    # the same scene beginning after the opening's room is a cold open's cue
+    late = [piece(40.0, 48.0, 234)]
+    assert _recap(late, layout, lambda p: True)[0] is None
+
+
+def test_a_scene_other_recaps_replay_too_is_still_a_scene() -> None:
+    """A stretch heard in three other episodes, in the story of one (its source) and in the recaps of two that
+    replay it too, is a scene; the same heard in the stories of three is a cue."""
+    layouts = [_Layout(intro=Segment(70.0, 85.0), credits=Segment(1200.0, 1250.0))] * 6
+    scene = piece(13.0, 14.6, 128, other=1, there=209.0)
+    recaps = [piece(13.0, 14.9, 91, other=k, there=10.0) for k in (4, 5)]
+    assert _partners([scene, *recaps], scene) == 3
+    assert heard_in_stories([scene, *recaps], scene, layouts) == 1
+    cue = [piece(13.0, 14.9, 91, other=k, there=300.0 + k) for k in (4, 5)]
+    assert heard_in_stories([scene, *cue], scene, layouts) == 3
+
+
+def test_a_previews_weak_first_words_start_it() -> None:
+    """Weaker matches of the next episode's scenes ending just before the first strong one move its start back
+    (its first clip's words over another bed), one after the other; one further than WEAK_GAP_S does not."""
+    replays = [piece(893.4, 894.4, WEAK), piece(897.2, 897.5, WEAK), piece(899.3, 901.8), piece(903.9, 904.7, STRONG)]
+    assert _chain(replays, fewest=1)[0] == Segment(893.4, 904.7)
+    assert _chain([piece(880.0, 881.0, WEAK), *replays[2:]], fewest=1)[0] == Segment(899.3, 904.7)
 
 
 def test_replays_beginning_after_the_opening_are_a_cold_opens_cue_not_a_recap() -> None:

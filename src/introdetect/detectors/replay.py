@@ -24,7 +24,7 @@ and its tail: fingerprints only, ``analysis.analyse_story``) and this detector r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 11
+VERSION = 12
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -71,7 +71,10 @@ head, from the end in a tail) is the structure (a sting, the theme), not a repla
 MAX_PARTNERS = 2
 """A replayed scene recurs in this many other episodes: its own story, and perhaps another recap or preview that
 replays it. More is a score cue or a bed: the same excerpt in several. (Counted over the matches as strong as a
-share PARTNER_SHARE of the scene's own, or STRONG_VOTES: a scene's words also match a bed weakly elsewhere.)"""
+share PARTNER_SHARE of the scene's own, or STRONG_VOTES: a scene's words also match a bed weakly elsewhere.) A
+stretch heard in more is still a scene where it is heard in the story of one of them only: recaps of several
+episodes replay the season's key scenes (held-out test: show07's recaps, which share their scenes, were missed),
+and a cue is heard in the story of most episodes."""
 
 PARTNER_SHARE = 0.3
 """Share of a piece's votes another piece overlapping it needs to count as a partner (see MAX_PARTNERS)."""
@@ -208,19 +211,45 @@ def _pieces(
     return out
 
 
-def _partners(pieces: list[_Piece], piece: _Piece) -> int:
+def _partners(pieces: list[_Piece], piece: _Piece, where: Callable[[_Piece], bool] | None = None) -> int:
     """In how many other episodes the stretch of ``piece`` recurs: those of the pieces overlapping it that are
     matched about as strongly (PARTNER_SHARE of its votes, or STRONG_VOTES), wherever in them (a cue heard at
-    the start of two episodes and in the story of two more is heard in four)."""
+    the start of two episodes and in the story of two more is heard in four); with ``where``, only the pieces
+    it holds (those heard in another episode's story, say)."""
     floor = min(PARTNER_SHARE * piece.votes, STRONG_VOTES)
     return len(
-        {p.other for p in pieces if min(p.end_s, piece.end_s) > max(p.start_s, piece.start_s) and p.votes >= floor}
+        {
+            p.other
+            for p in pieces
+            if min(p.end_s, piece.end_s) > max(p.start_s, piece.start_s)
+            and p.votes >= floor
+            and (where is None or where(p))
+        }
     )
+
+
+def heard_in_stories(pieces: list[_Piece], piece: _Piece, layouts: Sequence[_Layout]) -> int:
+    """In how many other episodes' story (``layouts``, in season order) the stretch of ``piece`` is heard: a
+    scene in one (its source) however many recaps replay it too; a cue in most (MAX_PARTNERS)."""
+    return _partners(pieces, piece, lambda q: layouts[q.other].story(q.there_s))
 
 
 MIN_PIECES = 2
 """A recap or preview rests on at least this many strongly matched scenes (distinct stretches): it replays
 scenes, and one stretch alone may be a score cue heard once elsewhere."""
+
+
+def _weak_lead(replays: list[_Piece], start_s: float) -> float:
+    """Where a run starting at ``start_s`` starts with the weaker matches just before it: each ending within
+    WEAK_GAP_S of the run's start moves it back (a preview's first clip, whose words over another bed match only
+    weakly, before the first strongly matched one)."""
+    moved = True
+    while moved:
+        moved = False
+        for p in replays:
+            if p.start_s < start_s <= p.end_s + WEAK_GAP_S:
+                start_s, moved = p.start_s, True
+    return start_s
 
 
 def _chain(replays: list[_Piece], first_by: float = np.inf, fewest: int = MIN_PIECES) -> tuple[Segment | None, int]:
@@ -250,7 +279,7 @@ def _chain(replays: list[_Piece], first_by: float = np.inf, fewest: int = MIN_PI
                 scenes.add(round(p.start_s, 1))
         covered = end
         if len(scenes) > best[1]:
-            best = (Segment(start, end), len(scenes))
+            best = (Segment(_weak_lead(replays, start), end), len(scenes))
     if best[1] < fewest:
         return None, best[1]
     return best
@@ -274,9 +303,18 @@ def _with_sting(span: Segment, pieces: list[_Piece], ident: Segment | None = Non
     return Segment(min(min(p.start_s for p in stings), span.start_s), span.end_s)
 
 
-def _recap(replays: list[_Piece], layout: _Layout) -> tuple[Segment | None, int]:
-    """The recap the replays of earlier episodes make (module doc): from the opening to the last scene's end."""
-    chain, scenes = _chain(replays, layout.opening_s + OPENING_ROOM_S)
+def _recap(
+    replays: list[_Piece], layout: _Layout, sourced: Callable[[_Piece], bool] | None = None
+) -> tuple[Segment | None, int]:
+    """The recap the replays of earlier episodes make (module doc): from the opening to the last scene's end. On
+    one strongly matched scene only where ``sourced`` holds for it: a recap may replay one long clip, but a cue
+    heard once elsewhere is one stretch too, so that scene must be heard in the story of exactly one other
+    episode, its source (a cue recurs in several; another recap replaying the scene does not count: measured in
+    docs/BENCHMARKS.md)."""
+    first_by = layout.opening_s + OPENING_ROOM_S
+    chain, scenes = _chain(replays, first_by)
+    if chain is None and sourced is not None:
+        chain, scenes = _chain([p for p in replays if p.votes < STRONG_VOTES or sourced(p)], first_by, fewest=1)
     if chain is None or chain.end_s - layout.opening_s > MAX_RECAP_S:
         return None, scenes
     return Segment(layout.opening_s, chain.end_s), scenes
@@ -336,6 +374,9 @@ def replay_parts(
                 indexed.append(part)
     index = InvertedIndex([landmark_hashes(p.landmarks.peaks, 1.0, options) for p in indexed], options)
 
+    # where a piece is heard in the other episodes' stories is known only where they were decoded
+    stories = any(p.story is not None and p.story.profile.n_frames for p in prints)
+
     def replayed(pieces: list[_Piece], e: int, source: int | None) -> list[_Piece]:
         """The pieces of episode ``e`` that replay scenes of another's story (of ``source``; None: an earlier)."""
         return [
@@ -345,13 +386,14 @@ def replay_parts(
             and not p.structural
             and not layouts[e].structure(p)
             and layouts[p.other].story(p.there_s)
-            and _partners(pieces, p) <= MAX_PARTNERS
+            and (_partners(pieces, p) <= MAX_PARTNERS or stories and heard_in_stories(pieces, p, layouts) == 1)
         ]
 
     out = []
     for e in range(n):
         recap_pieces = _pieces(heads[e], _query(index, heads[e], places[e], indexed, options), owner, False)
-        recap, recapped = _recap(replayed(recap_pieces, e, None), layouts[e])
+        sourced = (lambda p, pieces=recap_pieces: heard_in_stories(pieces, p, layouts) == 1) if stories else None
+        recap, recapped = _recap(replayed(recap_pieces, e, None), layouts[e], sourced)
         if recap is not None and n < WITNESSES and _with_sting(recap, recap_pieces, layouts[e].ident) is None:
             recap = None
         preview, previewed = None, 0
