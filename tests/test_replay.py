@@ -72,10 +72,11 @@ def test_a_scene_other_recaps_replay_too_is_still_a_scene() -> None:
 
 
 def test_a_previews_weak_first_words_start_it() -> None:
-    """Weaker matches of the next episode's scenes ending just before the first strong one move its start back
-    (its first clip's words over another bed), one after the other; one further than WEAK_GAP_S does not."""
+    """A weaker match of the next episode's scenes beginning just before the first strong one moves its start
+    back (its first clip's words over another bed), by one step of at most WEAK_GAP_S: chance matches in the
+    story before it are not chained."""
     replays = [piece(893.4, 894.4, WEAK), piece(897.2, 897.5, WEAK), piece(899.3, 901.8), piece(903.9, 904.7, STRONG)]
-    assert _chain(replays, fewest=1)[0] == Segment(893.4, 904.7)
+    assert _chain(replays, fewest=1)[0] == Segment(897.2, 904.7)
     assert _chain([piece(880.0, 881.0, WEAK), *replays[2:]], fewest=1)[0] == Segment(899.3, 904.7)
 
 
