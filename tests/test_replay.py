@@ -53,6 +53,7 @@ def test_one_long_scene_from_one_episodes_story_is_a_recap() -> None:
     """A recap replaying one clip: its scene heard in the story of one other episode only (``sourced``)."""
     layout = _Layout(intro=Segment(140.0, 180.0), credits=None, ident=Segment(0.0, 0.5))
     one = [piece(7.3, 15.5, 234), piece(16.0, 17.5, WEAK)]
+    assert _recap([piece(3.5, 4.9, 234)], layout, lambda p: True)[0] is None  # a line, not a clip (SOURCED_SCENE_S)
     assert _recap(one, layout, lambda p: p.votes >= STRONG_VOTES) == (Segment(0.5, 17.5), 1)
     # the same scene beginning after the opening's room is a cold open's cue
     late = [piece(40.0, 48.0, 234)]
