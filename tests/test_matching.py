@@ -206,6 +206,19 @@ def test_a_motif_longer_than_any_intro_is_never_the_intro() -> None:
     assert implausible_motifs(analysis) == [0]
 
 
+def test_motifs_the_scorer_rates_alike_go_to_the_one_most_episodes_hold() -> None:
+    """Held-out validation's show17: its 2 s sting heard in all six episodes and a 40 s cold-open cue heard in
+    two, both at probability 0.9999998 (the cue higher by 1.4e-9), and the cue was answered. Within TIE_LOG_ODDS
+    the motif most episodes hold is the intro; further apart, or under even odds, the likelier stays."""
+    from introdetect.detectors.recurring import likeliest
+
+    saturated = np.array([0.9999997906796635, 0.9999997893138077, 0.04])
+    assert likeliest(saturated, [2, 6, 3]) == 1
+    assert likeliest(np.array([0.9, 0.6, 0.2]), [3, 6, 6]) == 0  # log-odds 2.2 against 0.4: not alike
+    assert likeliest(np.array([0.62, 0.45]), [2, 6]) == 0  # the other is under even odds
+    assert likeliest(np.array([0.8, 0.7, -1.0]), [2, 5, 6]) == 1  # an excluded motif (-1: the ident) never
+
+
 def test_a_title_sting_over_a_bed_the_season_shares_is_its_intro(theme) -> None:
     """A 4 s sting of a real recording at another time in each of five episodes, over an ambience bed that
     every episode loops from another point (sonic-pi's ``ambi_lunar_land``, as the held-out show10's): the
