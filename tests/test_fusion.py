@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from introdetect.detectors import Candidate
-from introdetect.fusion import MODEL_SURE, NOTE_MODEL_ALONE, fuse_intro
+from introdetect.fusion import BEYOND_S, MODEL_LIKELY, MODEL_SURE, NOTE_MODEL_ALONE, fuse_intro
 from introdetect.result import Curve, Evidence, Kind, Match, Method, Opinion
 from introdetect.timecode import Segment
 
@@ -35,6 +35,22 @@ def test_agreement_keeps_the_matchers_boundaries_and_the_surer_confidence() -> N
     matched = _matched(Segment(60.04, 90.02), 0.6)
     fused = fuse_intro([matched, _model(Segment(59.5, 90.8), 0.9)])
     assert fused.segment == matched.segment and fused.method == Method.RECURRING and fused.confidence == 0.9
+
+
+def test_an_end_the_likely_model_places_well_beyond_the_recurring_piece_is_the_models() -> None:
+    """Held-out validation's show05: the recurring piece began 21 s into a 65 s theme whose bass-only first bars
+    an EQ'd release had lost the hashes of; the model's span began within a second of the theme. An end more than
+    BEYOND_S outside the piece, from a model likely right, is the model's; within it, or from an unlikely model,
+    the piece's stands."""
+    piece = _matched(Segment(138.4, 182.0), 0.38)
+    wider = fuse_intro([piece, _model(Segment(117.9, 182.6), 0.83)])
+    assert wider.segment == Segment(117.9, 182.0) and wider.method == Method.RECURRING
+    assert "start from the model" in wider.note and wider.confidence == 0.83
+    assert fuse_intro([piece, _model(Segment(117.9, 182.6), MODEL_LIKELY - 0.01)]).segment == piece.segment
+    near = fuse_intro([piece, _model(Segment(138.4 - BEYOND_S + 0.5, 182.0 + BEYOND_S - 0.5), 0.83)])
+    assert near.segment == piece.segment
+    both = fuse_intro([_matched(Segment(125.0, 175.0), 0.5), _model(Segment(117.9, 182.6), 0.9)])
+    assert both.segment == Segment(117.9, 182.6) and "start and end from the model" in both.note
 
 
 def test_a_sure_model_overrules_a_matcher_that_found_nothing() -> None:
