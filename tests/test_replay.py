@@ -19,6 +19,7 @@ from introdetect.detectors.replay import (
     _Piece,
     _preview,
     _recap,
+    _with_next_time,
     heard_in_stories,
 )
 from introdetect.timecode import Segment
@@ -229,3 +230,24 @@ def test_a_season_decodes_its_stories_where_its_recaps_ask(tinyparts_corpus: Pat
     start, end = spans["show02_s01e03.mp3"]
     assert episode.story_s == pytest.approx(end - start, abs=0.1)
     assert parse_row(episode.id, episode.to_json(), "result.json").story_s == pytest.approx(episode.story_s, abs=1e-3)
+
+
+def test_a_previews_start_is_its_next_time_sting_heard_before_another_preview() -> None:
+    """A 1.4 s piece just before a preview's first scene, heard just before another episode's preview too, is the
+    series' "next time" sting and starts it; the same piece heard elsewhere in that episode does not, nor does a
+    sting move a preview that starts where the credits end."""
+    preview = Segment(753.2, 763.2)
+    previews = [Segment(575.3, 601.5), preview, None]
+    sting = _Piece(750.8, 752.2, 0, 575.3, False, 29)
+    assert _with_next_time(preview, [sting], previews, Segment(767.7, 800.7)) == Segment(750.8, 763.2)
+    elsewhere = _Piece(750.8, 752.2, 0, 420.0, False, 29)
+    assert _with_next_time(preview, [elsewhere], previews, Segment(767.7, 800.7)) == preview
+    no_preview_there = _Piece(750.8, 752.2, 2, 575.3, False, 29)
+    assert _with_next_time(preview, [no_preview_there], previews, None) == preview
+    after = Segment(1240.65, 1270.7)  # started where the credits end
+    assert (
+        _with_next_time(
+            after, [_Piece(1238.0, 1239.9, 0, 575.3, False, 29)], [previews[0], after], Segment(1194.5, 1240.65)
+        )
+        == after
+    )

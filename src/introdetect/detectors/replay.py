@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 14
+VERSION = 15
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -349,6 +349,29 @@ def _preview(
     return chain, scenes
 
 
+def _with_next_time(
+    preview: Segment, pieces: list[_Piece], previews: Sequence[Segment | None], credits: Segment | None
+) -> Segment:
+    """``preview`` started at its "next time" sting: a short piece (STING_MAX_S) ending within STING_GAP_S of its
+    first scene, or over it, that recurs just before or at another episode's preview, the same sting (a preview
+    replays the next episode's scenes, but its sting is the series'). A preview after the credits, started where
+    they end (``_preview``), keeps that start: on the validation split the stings found after the credits were
+    twice a scene that another preview's start holds too, 2 and 8 s off, against one right."""
+    if credits is not None and preview.start_s == credits.end_s:
+        return preview
+    reach = STING_GAP_S + STING_MAX_S
+    stings = [
+        p.start_s
+        for p in pieces
+        if p.end_s - p.start_s <= STING_MAX_S
+        and preview.start_s - reach <= p.start_s <= preview.start_s
+        and p.end_s >= preview.start_s - STING_GAP_S
+        and (other := previews[p.other]) is not None
+        and other.start_s - reach <= p.there_s <= other.start_s + 0.5
+    ]
+    return Segment(min(stings), preview.end_s) if stings else preview
+
+
 def replay_parts(
     prints: Sequence[EpisodePrint],
     earlier: Sequence[Sequence[Candidate]] = (),
@@ -391,7 +414,8 @@ def replay_parts(
             and (_partners(pieces, p) <= MAX_PARTNERS or stories and heard_in_stories(pieces, p, layouts) == 1)
         ]
 
-    out = []
+    out: list[tuple[Segment | None, Segment | None, int, int]] = []
+    shown: list[list[_Piece]] = []  # each episode's tail pieces
     for e in range(n):
         recap_pieces = _pieces(heads[e], _query(index, heads[e], places[e], indexed, options), owner, False)
         sourced = (lambda p, pieces=recap_pieces: heard_in_stories(pieces, p, layouts) == 1) if stories else None
@@ -400,11 +424,17 @@ def replay_parts(
             recap = None
         preview, previewed = None, 0
         tail = tails[e]
+        tail_pieces: list[_Piece] = []
         if tail is not None and tail.profile.n_frames:
             tail_pieces = _pieces(tail, _query(index, tail, places[e], indexed, options), owner, True)
             fewest = PREVIEW_SCENES if n >= WITNESSES else MIN_PIECES  # a cue two episodes share: not one scene
             preview, previewed = _preview(replayed(tail_pieces, e, e + 1), tail_pieces, layouts[e], tail.end_s, fewest)
         out.append((recap, preview, recapped, previewed))
+        shown.append(tail_pieces)
+    previews = [preview for _, preview, _, _ in out]
+    for e, (recap, preview, recapped, previewed) in enumerate(out):
+        if preview is not None:
+            out[e] = (recap, _with_next_time(preview, shown[e], previews, layouts[e].credits), recapped, previewed)
     return out
 
 
