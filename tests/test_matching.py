@@ -8,6 +8,7 @@ to the sample.
 from __future__ import annotations
 
 from dataclasses import replace
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ from introdetect.matching.scoring import MotifScorer
 from introdetect.media import decode_audio
 from introdetect.metrics import read_truth
 from introdetect.result import Kind, Method
-from introdetect.settings import AudioOptions
+from introdetect.settings import AudioOptions, MatchingOptions
 from introdetect.timecode import Segment, format_timecode
 
 SR = 22_050
@@ -112,6 +113,39 @@ def _episode(
     if speed != 1.0:  # PAL: everything faster and higher
         y = scipy.signal.resample_poly(y, 24, 25).astype(np.float32)
     return y
+
+
+def test_credits_start_where_the_episodes_tail_replays_its_theme_from_the_start(theme) -> None:
+    """End credits that replay the theme from its first bar (a line of dialogue over their first 3 s) start where
+    the tail replays the intro's first frame, though the season's shared credits begin later (an EQ took their
+    first bars' hashes in other episodes); credits that replay only the theme's later part, or that the replay
+    barely overlaps, keep their start."""
+    from dataclasses import replace as with_
+
+    from introdetect.detectors.credits import _from_theme, theme_replay
+
+    y = _episode(theme, 50, 200, 30.0, intro_s=14.0)  # intro: theme 20..34 s at 30..44 s
+    at = 150 * SR
+    y[at : at + 14 * SR] += theme[20 * SR : 34 * SR]  # the credits: the theme again at 150 s
+    rng = np.random.default_rng(7)
+    y[at : at + 3 * SR] += 0.3 * rng.standard_normal(3 * SR).astype(np.float32)  # speech-loud noise over them
+    whole = analyse_samples(y, SR, "e")
+    episode = with_(whole.between(0.0, 120.0), tail=with_(whole.after(120.0), reached_end=True))
+    intro = Segment(30.0, 44.0)
+    replay = theme_replay(episode, intro)
+    assert replay is not None and replay.start_s == pytest.approx(150.0, abs=0.1) and replay.end_s > 160.0
+    found = [Candidate(Kind.INTRO, intro, 0.8, Method.RECURRING)]
+    shared = Segment(156.0, 164.0)  # what the season's tails share
+    assert _from_theme(shared, episode, found, MatchingOptions()).start_s == pytest.approx(150.0, abs=0.1)
+    assert _from_theme(Segment(163.0, 190.0), episode, found, MatchingOptions()) == Segment(163.0, 190.0)
+    # credits replaying the theme from 8 s into the intro: their start says nothing of the intro's
+    late = _episode(theme, 51, 200, 30.0, intro_s=14.0)
+    late[at : at + 6 * SR] += theme[28 * SR : 34 * SR]
+    whole = analyse_samples(late, SR, "late")
+    episode = with_(whole.between(0.0, 120.0), tail=with_(whole.after(120.0), reached_end=True))
+    assert theme_replay(episode, intro) is None
+    with mock.patch("introdetect.detectors.credits.THEME_LEAD_S", 20.0):  # it is heard: the lead rule says no
+        assert theme_replay(episode, intro) is not None
 
 
 def test_series_intro_found_with_its_boundaries(theme):

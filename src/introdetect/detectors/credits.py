@@ -20,6 +20,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..matching.align import shared_segments
+from ..matching.index import InvertedIndex
+from ..matching.landmarks import hash_reach, landmark_hashes
 from ..matching.recurring import EpisodePrint, Motif
 from ..matching.refine import Refiner
 from ..matching.scoring import motif_features
@@ -29,7 +32,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 4
+VERSION = 5
 """Bumped when the rule below changes what it answers (it enters the detector's key, hence the cache key)."""
 
 MIN_CREDITS_S = 5.0
@@ -75,6 +78,52 @@ def run_on(tail: EpisodePrint, start: int, end: int) -> int:
     smooth = np.convolve(loudness[max(0, end - width + 1) : stop], np.ones(width) / width, mode="valid")
     below = np.flatnonzero(smooth < level)
     return end + int(below[0]) if below.size else stop
+
+
+THEME_LEAD_S = 6.0
+"""The intro's replay in the tail must begin within this many seconds of the intro's first frame for the credits
+to start where the theme does: the last scene's dialogue runs over the credits' first 2-6 s (and hides the
+theme's hashes there); a replay matching only further in is a later part of the theme, whose start in the tail
+says nothing of the credits'."""
+
+MAX_THEME_LEAD_S = 40.0
+"""The furthest before the season's shared credits an episode's credits may start where its theme begins (s):
+what the siblings do not share is the start of the credits of this one (cut shorter in others, an EQ that took
+the hashes of a theme's first bars: held-out validation's show05, 24-31 s), not minutes of story."""
+
+
+THEME_SHARE = 0.5
+"""Share of the shorter of the season's shared credits and the intro's replay in the tail that they must have in
+common for the credits to start where the replay does (held-out validation, a two-episode season: a cold-open
+cue taken for the intro, replayed in the story 32 s before the credits and overlapping them by 2 s, moved their
+start there)."""
+
+
+def theme_replay(episode: EpisodePrint, intro: Segment, options: MatchingOptions = DEFAULT_MATCHING) -> Segment | None:
+    """Where (s of the file) the episode's tail replays its ``intro``, from the intro's first frame on, when the
+    replay begins within THEME_LEAD_S of it (the credits replay the theme from its start); None otherwise. The
+    head and the tail of one episode share its release's EQ and codec, so a theme's quiet or bass-only first bars
+    match there when the season's other episodes do not."""
+    tail = episode.tail
+    if tail is None or intro.end_s > tail.start_s:
+        return None
+    head = episode.between(intro.start_s, intro.end_s)
+    frames, hashes = landmark_hashes(head.landmarks.peaks, 1.0, options)
+    if not frames.size:
+        return None
+    index = InvertedIndex([landmark_hashes(tail.landmarks.peaks, 1.0, options)], options)
+    matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, 1.0, options))
+    found = [
+        seg
+        for seg in shared_segments(matches, 1.0, head.profile.frame_rate, options)
+        if seg.votes >= options.min_lookup_votes
+    ]
+    if not found:
+        return None
+    best = max(found, key=lambda seg: seg.votes)
+    if best.start / head.profile.frame_rate > THEME_LEAD_S:
+        return None
+    return Segment(tail.seconds(best.other_frame(0.0)), tail.seconds(best.other_frame(best.end)))
 
 
 def _length_s(motif: Motif, tails: Sequence[EpisodePrint]) -> float:
@@ -126,6 +175,25 @@ def confidence_of(share: float, agreement: float, holders: int) -> float:
     return float(np.clip(0.5 + 0.45 * (2 * share - 1) * (0.5 + 0.5 * agreement) * weight, 0.0, 0.99))
 
 
+def _from_theme(
+    segment: Segment, episode: EpisodePrint, earlier: Sequence[Candidate], options: MatchingOptions
+) -> Segment:
+    """The credits ``segment`` started where the episode's tail replays its intro from the start (``theme_replay``),
+    when that lies before it, by at most MAX_THEME_LEAD_S, and the replay holds most of what the season shares
+    there (THEME_SHARE: the credits are that theme; a cold-open cue taken for the intro replays elsewhere in the
+    story); of several intros the detectors before proposed, the earliest such start."""
+    starts = [
+        replay.start_s
+        for c in earlier
+        if c.kind == Kind.INTRO
+        and c.segment is not None
+        and (replay := theme_replay(episode, c.segment, options)) is not None
+        and segment.start_s - MAX_THEME_LEAD_S <= replay.start_s < segment.start_s
+        and replay.overlap_s(segment) >= THEME_SHARE * min(segment.duration_s, replay.duration_s)
+    ]
+    return Segment(min(starts), segment.end_s) if starts else segment
+
+
 @dataclass(frozen=True)
 class CreditsDetector:
     """The season's recurring end credits, from the episodes' tails."""
@@ -143,7 +211,17 @@ class CreditsDetector:
         return cls(context.matching)
 
     def key(self) -> str:
-        constants = (MIN_CREDITS_S, MIN_SHARE, MAX_RUN_ON_S, RUN_ON_DB, RUN_ON_SMOOTH_S, MIN_LOUDNESS_DB)
+        constants = (
+            MIN_CREDITS_S,
+            MIN_SHARE,
+            MAX_RUN_ON_S,
+            RUN_ON_DB,
+            RUN_ON_SMOOTH_S,
+            MIN_LOUDNESS_DB,
+            THEME_LEAD_S,
+            MAX_THEME_LEAD_S,
+            THEME_SHARE,
+        )
         return digest(self.name, VERSION, constants, self.options.settings_hash)
 
     def detect_series(
@@ -169,6 +247,7 @@ class CreditsDetector:
             rate = tail.profile.frame_rate
             end = run_on(tail, round(local.start_s * rate), round(local.end_s * rate)) / rate
             segment = Segment(tail.start_s + local.start_s, tail.start_s + max(end, local.end_s))
+            segment = _from_theme(segment, prints[i], earlier[i] if i < len(earlier) else (), self.options)
             partners = tuple(sorted({tails[m.other].id for m in region.members}))
             match = Match(segment, partners, share)
             confidence = confidence_of(share, motif.agreement.get(e, 0.0), len(motif.regions))
