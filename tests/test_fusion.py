@@ -186,3 +186,38 @@ def test_a_lone_episodes_intro_takes_the_boundaries_its_own_tail_replays() -> No
         assert fuse_intro([lone, model, *others]).segment == Segment(59.0, 66.5), others
     nothing = fuse_intro([lone, _model(None, 0.7), _inside(Segment(300.0, 330.0))])
     assert nothing.segment is None
+
+
+def test_a_lone_episodes_credits_where_its_tail_replays_its_intro() -> None:
+    """The inside detector's credits (where the tail replays a stretch of the head from its start) stand, unsure,
+    for a lone episode whose intro is that stretch and whose credits nothing else found; never over the model's
+    credits, nor for a stretch that is not the intro answered."""
+    from introdetect.fusion import THEME_CREDITS_CONFIDENCE, fuse
+
+    intro = Segment(138.1, 175.8)
+    lone = _matched(None, None, Method.UNMATCHED)
+    stretch = Candidate(Kind.INTRO, Segment(138.3, 175.8), None, Method.RECURRING, family="inside")
+    implied = Candidate(
+        Kind.CREDITS,
+        Segment(656.9, 694.6),
+        None,
+        Method.RECURRING,
+        evidence=Evidence((Match(Segment(138.3, 175.8), (), 1.0),)),
+        family="inside",
+    )
+    parts = {p.kind: p for p in fuse([lone, _model(intro, 0.8), stretch, implied])}
+    assert parts[Kind.CREDITS].segment == Segment(656.9, 694.6)
+    assert parts[Kind.CREDITS].confidence == THEME_CREDITS_CONFIDENCE < MODEL_SURE
+    assert parts[Kind.INTRO].segment == Segment(138.3, 175.8)  # the stretch's boundaries, as before
+    model_credits = Candidate(Kind.CREDITS, Segment(650.0, 694.0), 0.6, Method.MODEL, family="model")
+    kept = {p.kind: p for p in fuse([lone, _model(intro, 0.8), stretch, implied, model_credits])}
+    assert kept[Kind.CREDITS].segment == Segment(650.0, 694.0) and kept[Kind.CREDITS].method == Method.MODEL
+    other = Candidate(
+        Kind.CREDITS,
+        Segment(600.0, 620.0),
+        None,
+        Method.RECURRING,
+        evidence=Evidence((Match(Segment(300.0, 320.0), (), 1.0),)),
+        family="inside",
+    )
+    assert Kind.CREDITS not in {p.kind for p in fuse([lone, _model(intro, 0.8), other]) if p.segment is not None}

@@ -148,6 +148,29 @@ def test_credits_start_where_the_episodes_tail_replays_its_theme_from_the_start(
         assert theme_replay(episode, intro) is not None
 
 
+def test_a_lone_episodes_tail_replaying_its_intro_implies_its_credits(theme) -> None:
+    """The inside detector's credits: from where the tail replays the intro's first bar to where its loudness
+    stops holding; none where that replay lies further from the file's end than THEME_REACH_S (a cue quoting
+    the theme)."""
+    from dataclasses import replace as with_
+
+    from introdetect.detectors.inside import THEME_REACH_S, theme_credits
+
+    y = _episode(theme, 52, 200, 30.0, intro_s=14.0)
+    at = 150 * SR
+    y[at : at + 14 * SR] += theme[20 * SR : 34 * SR]
+    whole = analyse_samples(y, SR, "lone")
+    episode = with_(whole.between(0.0, 120.0), tail=with_(whole.after(120.0), reached_end=True))
+    credits = theme_credits(episode, Segment(30.0, 44.0))
+    assert credits is not None and credits.start_s == pytest.approx(150.0, abs=0.1)
+    assert 163.0 <= credits.end_s <= 165.0  # the replay's 14 s, then the noise floor: no run-on
+    longer = _episode(theme, 53, 200 + THEME_REACH_S, 30.0, intro_s=14.0)
+    longer[at : at + 14 * SR] += theme[20 * SR : 34 * SR]
+    whole = analyse_samples(longer, SR, "cue")
+    episode = with_(whole.between(0.0, 120.0), tail=with_(whole.after(120.0), reached_end=True))
+    assert theme_credits(episode, Segment(30.0, 44.0)) is None
+
+
 def test_series_intro_found_with_its_boundaries(theme):
     """Seven episodes with a 7 s intro at 30, 95, 61 and 140 s; one sped up 25/24 (intro at 80 s of its mix);
     one without; one after a cold open of more than five minutes (at 330 s); one trimmed to 4 s."""

@@ -16,15 +16,16 @@ from ..matching.index import InvertedIndex
 from ..matching.landmarks import hash_reach, landmark_hashes
 from ..matching.recurring import EpisodePrint, build_regions, settle_extent
 from ..matching.refine import Refiner
-from ..result import Kind, Method
+from ..result import Evidence, Kind, Match, Method
 from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
+from .credits import run_on, theme_replay
 
 INSIDE_FAMILY = "inside"
 """The family of the candidates below: evidence the fusion reads, never an answer (``fusion._sharpened``)."""
 
-INSIDE_RULES = "inside-1"
+INSIDE_RULES = "inside-2"
 """Version of the rules below, in the detector's key."""
 
 MIN_INSIDE_S = 1.5
@@ -58,6 +59,36 @@ def replays_inside(episode: EpisodePrint, options: MatchingOptions = DEFAULT_MAT
     return sorted(out, key=lambda s: s.start_s)
 
 
+NOTE_THEME_CREDITS = "where its own tail replays this stretch of its head"
+
+THEME_MIN_S = MIN_INSIDE_S
+"""The shortest replay of a stretch in the tail that starts credits (s): under it, a chance match of a theme's
+first bar (held-out lone episodes: three replays of 0.6-0.9 s lay 42-120 s from the credits, against one right)."""
+
+THEME_REACH_S = 70.0
+"""Credits a replay implies end within this many seconds of the file's end: after them come at most a
+post-credits scene and a preview (the corpora's: up to 40 s and 30 s); a replay earlier in the tail is the theme
+quoted by a score cue (held-out lone episodes: three replays 100-120 s before the credits, every one caught)."""
+
+
+def theme_credits(
+    episode: EpisodePrint, stretch: Segment, options: MatchingOptions = DEFAULT_MATCHING
+) -> Segment | None:
+    """The end credits an episode's tail implies where it replays ``stretch`` of its head from its start
+    (``credits.theme_replay``): from the replay's start to where its loudness stops holding (``credits.run_on``),
+    when the replay lasts THEME_MIN_S and they end within THEME_REACH_S of the file's end; else None."""
+    tail = episode.tail
+    replay = theme_replay(episode, stretch, options)
+    if tail is None or replay is None or replay.duration_s < THEME_MIN_S:
+        return None
+    rate = tail.profile.frame_rate
+    start, end = round((replay.start_s - tail.start_s) * rate), round((replay.end_s - tail.start_s) * rate)
+    stop = tail.start_s + run_on(tail, start, end) / rate
+    if tail.end_s - stop > THEME_REACH_S:
+        return None
+    return Segment(replay.start_s, max(stop, replay.end_s))
+
+
 @dataclass(frozen=True)
 class InsideDetector:
     """An episode with no siblings: the stretches of its head that its tail replays (candidates the fusion uses
@@ -65,7 +96,7 @@ class InsideDetector:
 
     name: ClassVar[str] = "inside"
     family: ClassVar[str] = INSIDE_FAMILY
-    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.INTRO, Kind.CREDITS})
     remote: ClassVar[bool] = False  # one index of one tail: cheap beside the decode
     answers: ClassVar[bool] = False  # evidence for the fusion, not an answer: the matcher still answers the episode
 
@@ -76,21 +107,27 @@ class InsideDetector:
         return cls(context.matching)
 
     def key(self) -> str:
-        return digest(self.name, INSIDE_RULES, self.options.settings_hash)
+        return digest(self.name, INSIDE_RULES, THEME_MIN_S, THEME_REACH_S, self.options.settings_hash)
 
     def detect_series(
         self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
     ) -> list[list[Candidate] | None]:
         if len(prints) != 1:
             return [None for _ in prints]
-        tail = prints[0].tail
-        return [
-            [
+        episode = prints[0]
+        tail = episode.tail
+        if tail is None:
+            return [None]
+        found: list[Candidate] = []
+        for span in replays_inside(episode, self.options):
+            found.append(
                 Candidate(
                     Kind.INTRO, span, None, Method.RECURRING, f"heard again in its own tail (from {tail.start_s:.0f} s)"
                 )
-                for span in replays_inside(prints[0], self.options)
-            ]
-            if tail is not None
-            else None
-        ]
+            )
+            credits = theme_credits(episode, span, self.options)
+            if credits is not None:
+                note = f"{NOTE_THEME_CREDITS} ({span})"
+                evidence = Evidence((Match(span, (), 1.0),))
+                found.append(Candidate(Kind.CREDITS, credits, None, Method.RECURRING, note, evidence))
+        return [found]
