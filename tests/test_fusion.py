@@ -188,6 +188,12 @@ def test_a_lone_episodes_intro_takes_the_boundaries_its_own_tail_replays() -> No
     assert nothing.segment is None
 
 
+def _implied(credits: Segment, stretch: Segment) -> Candidate:
+    """The inside detector's credits where the tail replays ``stretch`` of the head."""
+    evidence = Evidence((Match(stretch, (), 1.0),))
+    return Candidate(Kind.CREDITS, credits, None, Method.RECURRING, evidence=evidence, family="inside")
+
+
 def test_a_lone_episodes_credits_where_its_tail_replays_its_intro() -> None:
     """The inside detector's credits (where the tail replays a stretch of the head from its start) stand, unsure,
     for a lone episode whose intro is that stretch and whose credits nothing else found; never over the model's
@@ -197,14 +203,7 @@ def test_a_lone_episodes_credits_where_its_tail_replays_its_intro() -> None:
     intro = Segment(138.1, 175.8)
     lone = _matched(None, None, Method.UNMATCHED)
     stretch = Candidate(Kind.INTRO, Segment(138.3, 175.8), None, Method.RECURRING, family="inside")
-    implied = Candidate(
-        Kind.CREDITS,
-        Segment(656.9, 694.6),
-        None,
-        Method.RECURRING,
-        evidence=Evidence((Match(Segment(138.3, 175.8), (), 1.0),)),
-        family="inside",
-    )
+    implied = _implied(Segment(656.9, 694.6), Segment(138.3, 175.8))
     parts = {p.kind: p for p in fuse([lone, _model(intro, 0.8), stretch, implied])}
     assert parts[Kind.CREDITS].segment == Segment(656.9, 694.6)
     assert parts[Kind.CREDITS].confidence == THEME_CREDITS_CONFIDENCE < MODEL_SURE
@@ -212,12 +211,5 @@ def test_a_lone_episodes_credits_where_its_tail_replays_its_intro() -> None:
     model_credits = Candidate(Kind.CREDITS, Segment(650.0, 694.0), 0.6, Method.MODEL, family="model")
     kept = {p.kind: p for p in fuse([lone, _model(intro, 0.8), stretch, implied, model_credits])}
     assert kept[Kind.CREDITS].segment == Segment(650.0, 694.0) and kept[Kind.CREDITS].method == Method.MODEL
-    other = Candidate(
-        Kind.CREDITS,
-        Segment(600.0, 620.0),
-        None,
-        Method.RECURRING,
-        evidence=Evidence((Match(Segment(300.0, 320.0), (), 1.0),)),
-        family="inside",
-    )
+    other = _implied(Segment(600.0, 620.0), Segment(300.0, 320.0))
     assert Kind.CREDITS not in {p.kind for p in fuse([lone, _model(intro, 0.8), other]) if p.segment is not None}
