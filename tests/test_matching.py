@@ -122,7 +122,8 @@ def test_credits_start_where_the_episodes_tail_replays_its_theme_from_the_start(
     barely overlaps, keep their start."""
     from dataclasses import replace as with_
 
-    from introdetect.detectors.credits import _from_theme, theme_replay
+    from introdetect.detectors.credits import _from_theme
+    from introdetect.matching.tail import theme_replay
 
     y = _episode(theme, 50, 200, 30.0, intro_s=14.0)  # intro: theme 20..34 s at 30..44 s
     at = 150 * SR
@@ -144,7 +145,7 @@ def test_credits_start_where_the_episodes_tail_replays_its_theme_from_the_start(
     whole = analyse_samples(late, SR, "late")
     episode = with_(whole.between(0.0, 120.0), tail=with_(whole.after(120.0), reached_end=True))
     assert theme_replay(episode, intro) is None
-    with mock.patch("introdetect.detectors.credits.THEME_LEAD_S", 20.0):  # it is heard: the lead rule says no
+    with mock.patch("introdetect.matching.tail.THEME_LEAD_S", 20.0):  # it is heard: the lead rule says no
         assert theme_replay(episode, intro) is not None
 
 

@@ -122,7 +122,7 @@ def _note(*parts: str | None) -> str | None:
 
 def _widened(piece: Segment, model: Candidate) -> tuple[Segment, str]:
     """The recurring ``piece`` with each end the model, likely right (MODEL_LIKELY, mapped), places more than
-    BEYOND_S outside it (WIDER_S), and which ends moved ("" for none)."""
+    BEYOND_S outside it, and which ends moved ("" for none)."""
     span = model.segment
     if span is None or model.confidence is None or model.confidence < MODEL_LIKELY:
         return piece, ""

@@ -14,8 +14,9 @@ A method with too few answers, or only right or only wrong ones, to fit is left 
 (``TrustMap.methods`` has no entry for it). A method whose confidence does not order its answers there (the
 known-series lookups) is mapped onto constants (``constant_coefficients``: the one-sided 95 % lower bound of
 its share right, for its intros and its "none heard" apart), since a fresh set of packages was right less often
-than the fit's. The model's other parts (its kinds head: credits, recap, preview, ident) are mapped the same way, per kind (``model:credits``…; right: both ends within ±2 s, the structure
-issue's bar for them), fitted on its answers for lone episodes there; a kind with too few answers to fit is
+than the fit's. The model's other parts (its kinds head: credits, recap, preview, ident) are mapped the same
+way, per kind (``model:credits``…; right: both ends within ±2 s, the structure issue's bar for them), fitted on
+its answers for lone episodes there; a kind with too few answers to fit is
 mapped onto the share right among them, counted with one right and one wrong more (no answer at all: 0.5),
 so that a kind the held-out material never confirmed is never a sure skip. The recaps and previews of replayed
 scenes (``recurring:recap``, ``recurring:preview``) are mapped the same way, fitted on a new season's and

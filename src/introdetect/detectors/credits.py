@@ -20,13 +20,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..matching.align import shared_segments
-from ..matching.index import InvertedIndex
-from ..matching.landmarks import hash_reach, landmark_hashes
 from ..matching.recurring import EpisodePrint, Motif
 from ..matching.refine import Refiner
 from ..matching.scoring import motif_features
 from ..matching.series import analyse_series
+from ..matching.tail import THEME_LEAD_S, tail_index, theme_replay
 from ..result import Evidence, Kind, Match, Method
 from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
@@ -80,12 +78,6 @@ def run_on(tail: EpisodePrint, start: int, end: int) -> int:
     return end + int(below[0]) if below.size else stop
 
 
-THEME_LEAD_S = 6.0
-"""The intro's replay in the tail must begin within this many seconds of the intro's first frame for the credits
-to start where the theme does: the last scene's dialogue runs over the credits' first 2-6 s (and hides the
-theme's hashes there); a replay matching only further in is a later part of the theme, whose start in the tail
-says nothing of the credits'."""
-
 MAX_THEME_LEAD_S = 40.0
 """The furthest before the season's shared credits an episode's credits may start where its theme begins (s):
 what the siblings do not share is the start of the credits of this one (cut shorter in others, an EQ that took
@@ -97,33 +89,6 @@ THEME_SHARE = 0.5
 common for the credits to start where the replay does (held-out validation, a two-episode season: a cold-open
 cue taken for the intro, replayed in the story 32 s before the credits and overlapping them by 2 s, moved their
 start there)."""
-
-
-def theme_replay(episode: EpisodePrint, intro: Segment, options: MatchingOptions = DEFAULT_MATCHING) -> Segment | None:
-    """Where (s of the file) the episode's tail replays its ``intro``, from the intro's first frame on, when the
-    replay begins within THEME_LEAD_S of it (the credits replay the theme from its start); None otherwise. The
-    head and the tail of one episode share its release's EQ and codec, so a theme's quiet or bass-only first bars
-    match there when the season's other episodes do not."""
-    tail = episode.tail
-    if tail is None or intro.end_s > tail.start_s:
-        return None
-    head = episode.between(intro.start_s, intro.end_s)
-    frames, hashes = landmark_hashes(head.landmarks.peaks, 1.0, options)
-    if not frames.size:
-        return None
-    index = InvertedIndex([landmark_hashes(tail.landmarks.peaks, 1.0, options)], options)
-    matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, 1.0, options))
-    found = [
-        seg
-        for seg in shared_segments(matches, 1.0, head.profile.frame_rate, options)
-        if seg.votes >= options.min_lookup_votes
-    ]
-    if not found:
-        return None
-    best = max(found, key=lambda seg: seg.votes)
-    if best.start / head.profile.frame_rate > THEME_LEAD_S:
-        return None
-    return Segment(tail.seconds(best.other_frame(0.0)), tail.seconds(best.other_frame(best.end)))
 
 
 def _length_s(motif: Motif, tails: Sequence[EpisodePrint]) -> float:
@@ -182,12 +147,14 @@ def _from_theme(
     when that lies before it, by at most MAX_THEME_LEAD_S, and the replay holds most of what the season shares
     there (THEME_SHARE: the credits are that theme; a cold-open cue taken for the intro replays elsewhere in the
     story); of several intros the detectors before proposed, the earliest such start."""
+    intros = [c.segment for c in earlier if c.kind == Kind.INTRO and c.segment is not None]
+    if not intros or episode.tail is None:
+        return segment
+    index = tail_index(episode.tail, options)  # once for every intro proposed
     starts = [
         replay.start_s
-        for c in earlier
-        if c.kind == Kind.INTRO
-        and c.segment is not None
-        and (replay := theme_replay(episode, c.segment, options)) is not None
+        for intro in intros
+        if (replay := theme_replay(episode, intro, options, index)) is not None
         and segment.start_s - MAX_THEME_LEAD_S <= replay.start_s < segment.start_s
         and replay.overlap_s(segment) >= THEME_SHARE * min(segment.duration_s, replay.duration_s)
     ]

@@ -11,16 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from ..matching.align import shared_segments
 from ..matching.index import InvertedIndex
-from ..matching.landmarks import hash_reach, landmark_hashes
+from ..matching.landmarks import landmark_hashes
 from ..matching.recurring import EpisodePrint, build_regions, settle_extent
 from ..matching.refine import Refiner
+from ..matching.tail import heard_in_tail, tail_index, theme_replay
 from ..result import Evidence, Kind, Match, Method
 from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
-from .credits import run_on, theme_replay
+from .credits import run_on
 
 INSIDE_FAMILY = "inside"
 """The family of the candidates below: evidence the fusion reads, never an answer (``fusion._sharpened``)."""
@@ -33,10 +33,13 @@ MIN_INSIDE_S = 1.5
 stings of the corpora are 2 s)."""
 
 
-def replays_inside(episode: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING) -> list[Segment]:
+def replays_inside(
+    episode: EpisodePrint, options: MatchingOptions = DEFAULT_MATCHING, index: InvertedIndex | None = None
+) -> list[Segment]:
     """The stretches of the episode's head, before its tail begins, heard again in its tail: fingerprints of the
-    head looked up among the tail's, then each stretch refined against the tail frame by frame. Empty without a
-    tail (none analysed, or the head reaches the end and holds it)."""
+    head looked up among the tail's (``index``: the tail's, ``matching.tail.tail_index``, where the caller has
+    it), then each stretch refined against the tail frame by frame. Empty without a tail (none analysed, or the
+    head reaches the end and holds it)."""
     tail, o = episode.tail, options
     if tail is None or tail.start_s <= episode.start_s:
         return []
@@ -46,10 +49,9 @@ def replays_inside(episode: EpisodePrint, options: MatchingOptions = DEFAULT_MAT
     frames, hashes = frames[before], hashes[before]
     if not frames.size:
         return []
-    index = InvertedIndex([landmark_hashes(tail.landmarks.peaks, 1.0, o)], o)
-    matches = index.query(frames, hashes, reach=hash_reach(frames, hashes, 1.0, o))
+    index = index if index is not None else tail_index(tail, o)
     # the tail is episode 1 of the refinement (the head is 0)
-    segments = [replace(s, other=1) for s in shared_segments(matches, 1.0, rate, o) if s.votes >= o.min_lookup_votes]
+    segments = [replace(s, other=1) for s in heard_in_tail(frames, hashes, index, rate, o)]
     refiner = Refiner([episode, tail], o)
     out = []
     for region in build_regions(0, segments, o):
@@ -72,13 +74,17 @@ quoted by a score cue (held-out lone episodes: three replays 100-120 s before th
 
 
 def theme_credits(
-    episode: EpisodePrint, stretch: Segment, options: MatchingOptions = DEFAULT_MATCHING
+    episode: EpisodePrint,
+    stretch: Segment,
+    options: MatchingOptions = DEFAULT_MATCHING,
+    index: InvertedIndex | None = None,
 ) -> Segment | None:
     """The end credits an episode's tail implies where it replays ``stretch`` of its head from its start
-    (``credits.theme_replay``): from the replay's start to where its loudness stops holding (``credits.run_on``),
-    when the replay lasts THEME_MIN_S and they end within THEME_REACH_S of the file's end; else None."""
+    (``matching.tail.theme_replay``; ``index``: the tail's): from the replay's start to where its loudness stops
+    holding (``credits.run_on``), when the replay lasts THEME_MIN_S and they end within THEME_REACH_S of the
+    file's end; else None."""
     tail = episode.tail
-    replay = theme_replay(episode, stretch, options)
+    replay = theme_replay(episode, stretch, options, index)
     if tail is None or replay is None or replay.duration_s < THEME_MIN_S:
         return None
     rate = tail.profile.frame_rate
@@ -119,13 +125,14 @@ class InsideDetector:
         if tail is None:
             return [None]
         found: list[Candidate] = []
-        for span in replays_inside(episode, self.options):
+        index = tail_index(tail, self.options)  # once: the stretches and the credits they imply look up in it
+        for span in replays_inside(episode, self.options, index):
             found.append(
                 Candidate(
                     Kind.INTRO, span, None, Method.RECURRING, f"heard again in its own tail (from {tail.start_s:.0f} s)"
                 )
             )
-            credits = theme_credits(episode, span, self.options)
+            credits = theme_credits(episode, span, self.options, index)
             if credits is not None:
                 note = f"{NOTE_THEME_CREDITS} ({span})"
                 evidence = Evidence((Match(span, (), 1.0),))

@@ -315,7 +315,9 @@ def _recap(
     first_by = layout.opening_s + OPENING_ROOM_S
     chain, scenes = _chain(replays, first_by)
     if chain is None and sourced is not None:
-        alone = [p for p in replays if p.votes < STRONG_VOTES or p.end_s - p.start_s >= SOURCED_SCENE_S and sourced(p)]
+        alone = [
+            p for p in replays if p.votes < STRONG_VOTES or (p.end_s - p.start_s >= SOURCED_SCENE_S and sourced(p))
+        ]
         chain, scenes = _chain(alone, first_by, fewest=1)
     if chain is None or chain.end_s - layout.opening_s > MAX_RECAP_S:
         return None, scenes
