@@ -12,6 +12,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+import scipy.ndimage
 import scipy.signal
 from conftest import debian_package
 
@@ -24,7 +25,7 @@ from introdetect.labels import Label
 from introdetect.matching.align import shared_segments
 from introdetect.matching.confidence import ConfidenceModel
 from introdetect.matching.index import InvertedIndex
-from introdetect.matching.landmarks import find_peaks, hash_reach, landmark_hashes
+from introdetect.matching.landmarks import find_peaks, hash_reach, landmark_hashes, sliding_max
 from introdetect.matching.scoring import MotifScorer
 from introdetect.media import decode_audio
 from introdetect.metrics import read_truth
@@ -47,6 +48,18 @@ def test_find_peaks_keeps_local_maxima_above_the_floor():
     found = {tuple(p) for p in peaks.tolist()}
     assert (50, 100 + 3) in found and (120, 40 + 3) in found  # column 0 is FFT bin min_bin (3)
     assert (52, 102 + 3) not in found and (150, 200 + 3) not in found
+
+
+@pytest.mark.parametrize("shape", [(262, 509), (1, 509), (3, 5), (40, 1)])
+def test_the_sliding_maximum_is_scipys_filter(shape: tuple[int, int]) -> None:
+    """The peaks' neighbourhood maximum (by doubling) equals scipy's ``maximum_filter1d(mode="nearest")``, ties
+    and edges included: values rounded through float16 as the spectrum's are, on blocks shorter than the
+    window too."""
+    rng = np.random.default_rng(7)
+    values = np.round(rng.normal(size=shape) * 4).astype(np.float16).astype(np.float32)
+    for radius, axis in ((3, 0), (8, 1), (0, 1), (1, 0)):
+        want = scipy.ndimage.maximum_filter1d(values, 2 * radius + 1, axis=axis, mode="nearest")
+        np.testing.assert_array_equal(sliding_max(values, radius, axis), want)
 
 
 def test_hashes_are_the_same_wherever_the_sound_is():

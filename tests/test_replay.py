@@ -12,9 +12,12 @@ import pytest
 
 from introdetect.detectors.replay import (
     MAX_RECAP_S,
+    PARTNER_SHARE,
     STRONG_VOTES,
     _chain,
+    _in_story,
     _Layout,
+    _partner_counts,
     _partners,
     _Piece,
     _preview,
@@ -101,6 +104,32 @@ def test_a_stretch_heard_in_several_episodes_is_a_cue_not_a_scene() -> None:
     assert _partners([scene, bed], scene) == 1
     cue = [piece(30.0, 60.0, 300, other=k) for k in range(4)] + [piece(31.0, 59.0, 60, other=4)]
     assert _partners(cue, cue[0]) == 5  # strong in four, and 60 votes (over STRONG_VOTES) in a fifth
+
+
+def test_partners_counted_at_once_are_those_counted_one_by_one() -> None:
+    """``_partner_counts`` (one overlap matrix for a season's thousands of pieces) counts what the plain
+    definition does: distinct other episodes among the overlapping pieces matched about as strongly."""
+    rng = np.random.default_rng(3)
+    layouts = [_Layout(intro=Segment(60.0, 90.0), credits=Segment(1200.0, 1250.0))] * 6
+    starts = rng.uniform(0.0, 300.0, 200)
+    pieces = [
+        piece(s, s + rng.uniform(0.3, 8.0), int(rng.integers(5, 200)), int(rng.integers(0, 6)), rng.uniform(0, 1300))
+        for s in starts
+    ]
+    where = _in_story(layouts)
+    for held in (None, where):
+        counts = _partner_counts(pieces, pieces, held)
+        for p, n in zip(pieces, counts):
+            assert n == len(
+                {
+                    q.other
+                    for q in pieces
+                    if min(q.end_s, p.end_s) > max(q.start_s, p.start_s)
+                    and q.votes >= min(PARTNER_SHARE * p.votes, STRONG_VOTES)
+                    and (held is None or held(q))
+                }
+            )
+    assert list(_partner_counts([], pieces[:3])) == [0, 0, 0]
 
 
 def test_a_preview_lies_beside_the_credits_never_inside_them() -> None:

@@ -211,27 +211,46 @@ def _pieces(
     return out
 
 
-def _partners(pieces: list[_Piece], piece: _Piece, where: Callable[[_Piece], bool] | None = None) -> int:
+def _partner_counts(
+    pieces: Sequence[_Piece], queries: Sequence[_Piece], where: Callable[[_Piece], bool] | None = None
+) -> np.ndarray:
+    """``_partners`` of each of ``queries`` among ``pieces``, all at once (one overlap matrix: a season's
+    replays ask it of thousands of pieces)."""
+    if not pieces or not queries:
+        return np.zeros(len(queries), dtype=np.int64)
+    start, end = np.array([p.start_s for p in pieces]), np.array([p.end_s for p in pieces])
+    votes, other = np.array([p.votes for p in pieces]), np.array([p.other for p in pieces])
+    q_start, q_end = np.array([q.start_s for q in queries]), np.array([q.end_s for q in queries])
+    floor = np.minimum(PARTNER_SHARE * np.array([q.votes for q in queries]), STRONG_VOTES)
+    held = (np.minimum(q_end[:, None], end[None, :]) > np.maximum(q_start[:, None], start[None, :])) & (
+        votes[None, :] >= floor[:, None]
+    )
+    if where is not None:
+        held &= np.array([where(p) for p in pieces], dtype=bool)[None, :]
+    _, episode = np.unique(other, return_inverse=True)
+    in_episode = np.zeros((held.shape[0], int(episode.max()) + 1), dtype=bool)
+    rows, cols = np.nonzero(held)
+    in_episode[rows, episode[cols]] = True
+    return in_episode.sum(axis=1)
+
+
+def _partners(pieces: Sequence[_Piece], piece: _Piece, where: Callable[[_Piece], bool] | None = None) -> int:
     """In how many other episodes the stretch of ``piece`` recurs: those of the pieces overlapping it that are
     matched about as strongly (PARTNER_SHARE of its votes, or STRONG_VOTES), wherever in them (a cue heard at
     the start of two episodes and in the story of two more is heard in four); with ``where``, only the pieces
     it holds (those heard in another episode's story, say)."""
-    floor = min(PARTNER_SHARE * piece.votes, STRONG_VOTES)
-    return len(
-        {
-            p.other
-            for p in pieces
-            if min(p.end_s, piece.end_s) > max(p.start_s, piece.start_s)
-            and p.votes >= floor
-            and (where is None or where(p))
-        }
-    )
+    return int(_partner_counts(pieces, [piece], where)[0])
 
 
-def heard_in_stories(pieces: list[_Piece], piece: _Piece, layouts: Sequence[_Layout]) -> int:
+def _in_story(layouts: Sequence[_Layout]) -> Callable[[_Piece], bool]:
+    """Whether a piece is heard in its other episode's story (``layouts``, in season order)."""
+    return lambda q: layouts[q.other].story(q.there_s)
+
+
+def heard_in_stories(pieces: Sequence[_Piece], piece: _Piece, layouts: Sequence[_Layout]) -> int:
     """In how many other episodes' story (``layouts``, in season order) the stretch of ``piece`` is heard: a
     scene in one (its source) however many recaps replay it too; a cue in most (MAX_PARTNERS)."""
-    return _partners(pieces, piece, lambda q: layouts[q.other].story(q.there_s))
+    return _partners(pieces, piece, _in_story(layouts))
 
 
 MIN_PIECES = 2
@@ -406,15 +425,17 @@ def replay_parts(
 
     def replayed(pieces: list[_Piece], e: int, source: int | None) -> list[_Piece]:
         """The pieces of episode ``e`` that replay scenes of another's story (of ``source``; None: an earlier)."""
-        return [
+        scenes = [
             p
             for p in pieces
             if (p.other < e if source is None else p.other == source)
             and not p.structural
             and not layouts[e].structure(p)
             and layouts[p.other].story(p.there_s)
-            and (_partners(pieces, p) <= MAX_PARTNERS or stories and heard_in_stories(pieces, p, layouts) == 1)
         ]
+        partners = _partner_counts(pieces, scenes)
+        sources = _partner_counts(pieces, scenes, _in_story(layouts)) if stories else np.zeros(len(scenes))
+        return [p for p, n, heard in zip(scenes, partners, sources) if n <= MAX_PARTNERS or heard == 1]
 
     out: list[tuple[Segment | None, Segment | None, int, int]] = []
     shown: list[list[_Piece]] = []  # each episode's tail pieces
