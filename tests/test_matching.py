@@ -26,6 +26,7 @@ from introdetect.matching.align import shared_segments
 from introdetect.matching.confidence import ConfidenceModel
 from introdetect.matching.index import InvertedIndex
 from introdetect.matching.landmarks import find_peaks, hash_reach, landmark_hashes, sliding_max
+from introdetect.matching.profile import ProfileSink
 from introdetect.matching.scoring import MotifScorer
 from introdetect.media import decode_audio
 from introdetect.metrics import read_truth
@@ -60,6 +61,19 @@ def test_the_sliding_maximum_is_scipys_filter(shape: tuple[int, int]) -> None:
     for radius, axis in ((3, 0), (8, 1), (0, 1), (1, 0)):
         want = scipy.ndimage.maximum_filter1d(values, 2 * radius + 1, axis=axis, mode="nearest")
         np.testing.assert_array_equal(sliding_max(values, radius, axis), want)
+
+
+def test_a_profile_without_mel_bands_keeps_the_loudness() -> None:
+    """A story's profile (``mel`` False) holds the same frame loudness as a head's, and no log-mel frames."""
+    rng = np.random.default_rng(5)
+    blocks = [np.abs(rng.normal(size=(256, 1025))) * 10.0 ** rng.uniform(-3, 0) for _ in range(3)]
+    full, loudness = ProfileSink(SR, 2048, 40), ProfileSink(SR, 2048, 40, mel=False)
+    for block in blocks:
+        full(block)
+        loudness(block)
+    a, b = full.finish(FRAME_RATE), loudness.finish(FRAME_RATE)
+    np.testing.assert_array_equal(a.loudness_db, b.loudness_db)
+    assert a.log_mel.shape == (768, 40) and b.log_mel.shape == (0, 40) and b.n_frames == 768
 
 
 def test_hashes_are_the_same_wherever_the_sound_is():

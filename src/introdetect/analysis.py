@@ -72,12 +72,19 @@ class EpisodeAnalyser:
     """Collects what matching needs while audio is pushed in blocks (one FFT shared by fingerprints and profile);
     with ``features``, the model's frame features too, from the same FFT."""
 
-    def __init__(self, sample_rate: int, features: bool = False, matching: MatchingOptions = DEFAULT_MATCHING) -> None:
+    def __init__(
+        self,
+        sample_rate: int,
+        features: bool = False,
+        matching: MatchingOptions = DEFAULT_MATCHING,
+        mel: bool = True,
+    ) -> None:
+        """``mel`` False: the print's profile holds the frames' loudness alone (``ProfileSink``)."""
         self.sample_rate = sample_rate
         self.frame_rate = sample_rate / HOP_LENGTH
         self.matching = matching
         self._landmarks = LandmarkSink(self.frame_rate, matching)
-        self._profile = ProfileSink(sample_rate, N_FFT, matching.profile_bands)
+        self._profile = ProfileSink(sample_rate, N_FFT, matching.profile_bands, mel=mel)
         self._features: FeatureAccumulator | None = None
         self._stream: FrameStream | None = None
         if features:  # the features need the FFT in float64 (see FrameStream); the fingerprints take it as it comes
@@ -250,16 +257,14 @@ def analyse_story(
     the timeline)."""
     start, end = span
     decode = replace(options, window_s=end - start)  # a language is resolved as a head's is (``stream_map``)
-    analyser = EpisodeAnalyser(options.sample_rate, matching=matching)
+    analyser = EpisodeAnalyser(options.sample_rate, matching=matching, mel=False)
     try:
-        for block in stream_audio(path, decode, seek_s=start + audio_start_s):
-            analyser.push(block)
+        with decoding_alongside():
+            for block in stream_audio(path, decode, seek_s=start + audio_start_s):
+                analyser.push(block)
     except MediaError as exc:
         raise MediaError(path, f"its story ({start:g}-{end:g} s): {exc.problem}") from None
-    story = analyser.finish(episode_id(path), np.inf).print
-    bands = story.profile.log_mel.shape[1]
-    profile = replace(story.profile, log_mel=np.zeros((0, bands), dtype=np.float32))
-    return replace(story, profile=profile, start_s=start)
+    return replace(analyser.finish(episode_id(path), np.inf).print, start_s=start)
 
 
 def _story_task(

@@ -46,15 +46,19 @@ class Profile:
 
 
 class ProfileSink:
-    def __init__(self, sample_rate: int, n_fft: int, bands: int) -> None:
+    """Collects a ``Profile`` from a ``FrameStream``; with ``mel`` False, the loudness alone (its log-mel frames
+    empty: a story's, which is matched against and never refined, spares the projection)."""
+
+    def __init__(self, sample_rate: int, n_fft: int, bands: int, mel: bool = True) -> None:
         self.sample_rate, self.n_fft, self.bands = sample_rate, n_fft, bands
-        self._mel_t = _mel_t(sample_rate, n_fft, bands)
+        self._mel_t = _mel_t(sample_rate, n_fft, bands) if mel else None
         self._mel: list[np.ndarray] = []
         self._power: list[np.ndarray] = []
 
     def __call__(self, magnitude: np.ndarray) -> None:
         power = (magnitude * magnitude).astype(np.float32)
-        self._mel.append(power @ self._mel_t)
+        if self._mel_t is not None:
+            self._mel.append(power @ self._mel_t)
         # mean-square amplitude of the frame (Parseval, Hann window's power gain 3/8 · n_fft² / 2 for a sine peak)
         self._power.append(2.0 * power.sum(axis=1) / (self.n_fft**2 * 0.375))
 
