@@ -228,6 +228,24 @@ def test_series_intro_found_with_its_boundaries(theme):
         assert d.confidence is not None and 0.0 < d.confidence <= 1.0
 
 
+def test_an_intro_version_opening_earlier_starts_where_its_own_episodes_agree(theme):
+    """A season whose intro changes version half-way: the last three episodes' version opens 1 s earlier in the
+    theme. Their intros start where the two other episodes of that version still match them, though the three of
+    the first version (most partners) match only from the first version's first bar (start_quantile)."""
+    plan = [(40.0, 21.0), (55.0, 21.0), (70.0, 21.0), (45.0, 20.0), (60.0, 20.0), (50.0, 20.0)]
+    prints = []
+    for k, (at, first) in enumerate(plan):
+        y = _episode(theme, 60 + k, 240, None)
+        intro = theme[int(first * SR) : 27 * SR]
+        y[int(at * SR) : int(at * SR) + intro.size] += intro
+        prints.append(analyse_samples(y, SR, f"v{k}"))
+    answers = RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series("versions", prints)
+    for (at, first), found in zip(plan, answers, strict=True):
+        assert found is not None and found[0].segment is not None, found
+        assert abs(found[0].segment.start_s - at) < 0.25, (at, first, found[0].segment)
+        assert abs(found[0].segment.end_s - (at + 27.0 - first)) < 0.5, (at, first, found[0].segment)
+
+
 def test_lone_unknown_episode_says_it_cannot_be_matched(theme):
     only = analyse_samples(_episode(theme, 9, 120, 40.0), SR, "alone")
     [[d]] = RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series("solo", [only])
