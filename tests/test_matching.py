@@ -246,6 +246,47 @@ def test_an_intro_version_opening_earlier_starts_where_its_own_episodes_agree(th
         assert abs(found[0].segment.end_s - (at + 27.0 - first)) < 0.5, (at, first, found[0].segment)
 
 
+def test_only_the_print_fields_shape_an_episodes_print(theme):
+    """An analysis is cached under ``MatchingOptions.print_hash``: every other matching option, changed, leaves
+    the print as it was (so a new option that the print reads must join ``PRINT_FIELDS``), and a print field
+    changed changes it."""
+    import contextlib
+    from dataclasses import fields
+
+    from introdetect.errors import SettingsError
+    from introdetect.settings import PRINT_FIELDS
+
+    y = _episode(theme, 70, 60, 20.0)
+
+    def of(options: MatchingOptions) -> tuple:
+        p = analyse_samples(y, SR, "e", window_s=60.5, matching=options)
+        return p.landmarks.peaks.tobytes(), p.profile.log_mel.tobytes(), p.profile.loudness_db.tobytes(), p.reached_end
+
+    base = MatchingOptions()
+    want = of(base)
+    for f in fields(MatchingOptions):
+        value = getattr(base, f.name)
+        if isinstance(value, bool):
+            others = [not value]
+        elif isinstance(value, int):
+            others = [value + 1, value - 1]
+        elif isinstance(value, float):
+            others = [value * 0.9 if value else 0.5]
+        else:
+            others = [value[:1]]
+        valid = []
+        for other in others:
+            with contextlib.suppress(SettingsError):
+                valid.append(replace(base, **{f.name: other}))
+        assert valid, f.name
+        changed = valid[0]
+        if f.name in PRINT_FIELDS:
+            assert changed.print_hash != base.print_hash, f.name
+        else:
+            assert changed.print_hash == base.print_hash and of(changed) == want, f.name
+    assert of(replace(base, peaks_per_second=10)) != want and of(replace(base, end_slack_s=0.2))[3] != want[3]
+
+
 def test_lone_unknown_episode_says_it_cannot_be_matched(theme):
     only = analyse_samples(_episode(theme, 9, 120, 40.0), SR, "alone")
     [[d]] = RecurringDetector(MotifScorer.load(), ConfidenceModel.load()).detect_series("solo", [only])

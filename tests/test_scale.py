@@ -185,8 +185,9 @@ def test_the_cache_is_pruned_least_recently_used_first(library: Path, tmp_path: 
 def test_every_setting_that_shapes_an_answer_is_in_the_cache_key(
     library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A tuned matching constant, or a new package version, is never answered from an old entry: the episodes
-    are decoded again and their series matched again; the tuned constant really changes the answer."""
+    """A tuned matching constant, or a new package version, is never answered from an old entry: a rule's
+    constant matches the series again from the cached prints (the tuned constant really changes the answer), a
+    constant that shapes the prints (``PRINT_FIELDS``) decodes the episodes again, and so does a new version."""
     from introdetect.settings import MatchingOptions
 
     cache = AnalysisCache(tmp_path / "cache")
@@ -196,7 +197,10 @@ def test_every_setting_that_shapes_an_answer_is_in_the_cache_key(
     calls = _counting(monkeypatch)
     strict = MatchingOptions(min_votes=10_000)  # no shared segment can have that many votes: nothing recurs
     after = detect(videos, workers=1, cache=cache, use="matching", matching=strict)
-    assert sorted(calls) == sorted(v.name for v in videos) and all(d.intro is None for d in after)
+    assert calls == [] and all(d.intro is None for d in after)
+    sparse = MatchingOptions(peaks_per_second=20)
+    detect(videos, workers=1, cache=cache, use="matching", matching=sparse)
+    assert sorted(calls) == sorted(v.name for v in videos)
     calls.clear()
     monkeypatch.setattr(analysis_module, "__version__", "999.0.0")  # as a release that changes answers
     detect(videos, workers=1, cache=cache, use="matching")

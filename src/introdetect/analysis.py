@@ -334,8 +334,9 @@ def analysis_key(
     options: AudioOptions, detectors: Sequence[EpisodeDetector] = (), matching: MatchingOptions = DEFAULT_MATCHING
 ) -> str:
     """A digest of everything that shapes an episode's analysis (the settings part of its cache key): the
-    package version, decoding, the shared spectrum, the matching options, and each episode detector's own key
-    (a model's file content and feature settings)."""
+    package version, decoding, the shared spectrum, the matching options that shape a print
+    (``MatchingOptions.print_hash``), and each episode detector's own key (a model's file content and feature
+    settings)."""
     needs = any(d.needs_features for d in detectors)
     features = FeatureOptions(sample_rate=options.sample_rate).settings_hash if needs else None
     tail_features = any(d.needs_tail_features for d in detectors)
@@ -350,7 +351,7 @@ def analysis_key(
         TAIL_MAX_SHARE,
         HOP_LENGTH,
         N_FFT,
-        matching.settings_hash,
+        matching.print_hash,
         features,
         *(("tail features",) if tail_features else ()),
         [d.key() for d in detectors],

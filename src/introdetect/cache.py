@@ -5,7 +5,8 @@ Two levels:
 
 * an episode's analysis (its fingerprints and frame profile for matching, the episode detectors' candidates),
   keyed by the file (resolved path, size, modification time) and a hash of everything that shapes it (the
-  package version, decoding, the spectrum, the matching options, each detector's key: a model file's content);
+  package version, decoding, the spectrum, the matching options that shape a print, each episode detector's
+  key: a model file's content);
 * a series detector's result, keyed by the keys of its episodes and the detector's own key (its fitted models
   and options): the season is matched again only when one of its episodes (or a model) changed.
 

@@ -266,7 +266,8 @@ def option_names(cls: type) -> list[str]:
 class MatchingOptions:
     """How episodes are fingerprinted, matched and decided on: every constant of ``matching/``, ``known/`` and
     the recurring detector, with its unit and the reason for its value. Its ``settings_hash`` enters the cache
-    key of every episode analysis and series result, so a tuned value is never answered from an old entry.
+    key of every series result, and its ``print_hash`` (the options that shape a print) that of every episode
+    analysis, so a tuned value is never answered from an old entry, and a tuned rule decodes nothing again.
     The fitted scorers (``motif_scorer.json``, ``answer_confidence.json``) were fitted with these defaults."""
 
     # --- fingerprints: landmark peaks and hashes (matching/landmarks.py) ---
@@ -439,6 +440,31 @@ class MatchingOptions:
     @property
     def settings_hash(self) -> str:
         return _frozen_hash(self)
+
+    @property
+    def print_hash(self) -> str:
+        """The hash of the options that shape an episode's print (``PRINT_FIELDS``): the part of an analysis's
+        cache key that comes from matching. The rest shapes what is done with prints, and every series
+        detector and the copy finding put the whole ``settings_hash`` in their own keys: tuning a rule matches
+        again, it never decodes again."""
+        return _payload_hash({name: getattr(self, name) for name in PRINT_FIELDS})
+
+
+PRINT_FIELDS = (
+    "fft_double",
+    "min_bin",
+    "max_bin",
+    "peak_time_frames",
+    "peak_freq_bins",
+    "peaks_per_second",
+    "peak_floor_db",
+    "loud_frame_percentile",
+    "profile_bands",
+    "end_slack_s",
+)
+"""The ``MatchingOptions`` an episode's analysis reads (its FFT, peaks and profile, and whether it reached its
+end); the hashes are made from the peaks when matched. tests/test_matching.py changes every other field and
+checks that the print stays the same."""
 
 
 DEFAULT_MATCHING = MatchingOptions()
