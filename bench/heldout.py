@@ -19,7 +19,9 @@ bench/fit_trust.py fits the trust map on; ``--trust shipped`` (default) is what 
 regime's fused answers, the matching's and the model's own (``….matching.json``, ``….model.json``).
 
 Every regime shares one analysis cache under ``--out`` (an episode is decoded once for all regimes); a
-regime's cost is not what this measures (bench_parts.py is the cost benchmark).
+regime's cost is not what this measures (bench_parts.py is the cost benchmark). ``--set NAME=VALUE`` runs with
+a matching option changed (a rule's constant: the season matched again from the cached analyses, in a fresh
+``--out`` whose ``cache`` links to a run's cache).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,7 +54,7 @@ from introdetect.metrics import (
 )
 from introdetect.pipeline import DEFAULT_MODEL, candidates
 from introdetect.result import Detection, read_result, write_result
-from introdetect.settings import DEFAULT_MIN_CONFIDENCE
+from introdetect.settings import DEFAULT_MIN_CONFIDENCE, MatchingOptions
 from introdetect.timecode import format_timecode
 from introdetect.trust import IDENTITY, TrustMap
 
@@ -204,6 +207,19 @@ def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: lis
     return "\n".join(lines) + "\n"
 
 
+def matching_options(settings: list[str]) -> MatchingOptions:
+    """``MatchingOptions`` with each NAME=VALUE of ``settings`` (the value read as the default's type)."""
+    defaults = MatchingOptions()
+    changes: dict[str, Any] = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if not hasattr(defaults, name) or not value:
+            raise SystemExit(f"--set {setting}: not NAME=VALUE of a matching option")
+        kind = type(getattr(defaults, name))
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return replace(defaults, **changes)
+
+
 def main() -> None:
     parser = corpus_parser(__doc__.splitlines()[0], "heldout")
     parser.add_argument("--regimes", nargs="+", choices=REGIMES, default=list(REGIMES))
@@ -216,7 +232,16 @@ def main() -> None:
         help="confidences as each detector gives them (what bench/fit_trust.py fits on) or mapped by the shipped map",
     )
     more_seeds_argument(parser, "each predicted under OUT-s<seed>, all evaluated together (ids prefixed s<seed>:)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a matching option (settings.MatchingOptions) other than its default; the analyses read back from the "
+        "cache unless it shapes the prints (settings.PRINT_FIELDS)",
+    )
     args = parser.parse_args()
+    args.matching = matching_options(args.set)
     found_all: dict[str, dict[str, Detection]] = defaultdict(dict)
     truth_all: dict = {}
     pairs_all: list[tuple[str, str]] = []
@@ -256,7 +281,8 @@ def main() -> None:
         more = f" --more {' '.join(str(c) for c in args.more)}" if args.more else ""
         head = (
             f"`python bench/heldout.py --corpus {args.corpus}{more} --split {args.split} --trust {args.trust} "
-            f"--regimes {' '.join(args.regimes)} --docs` ({date.today()}, {machine()}): "
+            f"--regimes {' '.join(args.regimes)}{''.join(f' --set {x}' for x in args.set)} --docs` "
+            f"({date.today()}, {machine()}): "
             f"{sum(n for _, _, n, _ in described)} episodes of {sum(s for _, _, _, s in described)} series of the "
             f"{size} corpus's {args.split} split (seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}), {what}. "
             'An answer is right with both ends of the intro within ±1 s, or "no intro" where there is none.\n\n'
@@ -277,7 +303,9 @@ def predict(args: argparse.Namespace, corpus: Path, out: Path, by_series: dict[s
         if args.again or not target.exists():
             start = time.perf_counter()
             answers = Answers(trust, args.model)
-            RUNS[regime](answers, by_series, cache=cache, workers=args.workers, truth_rows=truth_rows)
+            RUNS[regime](
+                answers, by_series, cache=cache, workers=args.workers, truth_rows=truth_rows, matching=args.matching
+            )
             for use, given in answers.by_use.items():
                 write_result(target if use == "fused" else target.with_suffix(f".{use}.json"), given.values())
             print(f"{regime}: {len(answers.by_use['fused'])} answers in {time.perf_counter() - start:.0f} s → {target}")
