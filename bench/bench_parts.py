@@ -26,7 +26,9 @@ from introdetect.result import Detection, read_result
 from introdetect.settings import AudioOptions
 
 
-def _floor(paths: list[Path], durations: dict[str, float], workers: int, analysed: dict[str, Detection]) -> float:
+def decode_floor_s(
+    paths: list[Path], durations: dict[str, float], workers: int, analysed: dict[str, Detection]
+) -> float:
     """Seconds for ffmpeg to decode what ``detect`` analysed of each episode (``analysed``: its answers), ``workers``
     at a time: its head window as far as it was heard (``Detection.analysed_s``: 900 s where the evidence asked
     for more), its tail, and its story between them where the season asked for it (``Detection.story_s``)."""
@@ -82,7 +84,7 @@ def main() -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     detect_s = time.perf_counter() - start
     found = {d.id: d for d in read_result(result)}
-    floor_s = _floor(paths, durations, args.workers, found)
+    floor_s = decode_floor_s(paths, durations, args.workers, found)
     truth = read_truth(args.corpus / f"truth_{args.split}.json")
     evaluation = evaluate(found, truth)
     keep = {

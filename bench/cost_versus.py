@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_parts import _floor
+from bench_parts import decode_floor_s
 from common import corpus_parser, machine
 
 from introdetect.result import read_result
@@ -58,7 +58,7 @@ def main() -> None:
             new = _detect(SRC, folder, new_out, args.workers)
             found = {d.id: d for d in read_result(new_out)}
             paths = [args.corpus / e["file"] for e in episodes if e["series"] == name]
-            floor = _floor(paths, durations, args.workers, found)
+            floor = decode_floor_s(paths, durations, args.workers, found)
             same = json.loads(old_out.read_text(encoding="utf-8")) == json.loads(new_out.read_text(encoding="utf-8"))
             alike &= same
             for key, value in (("old", old), ("new", new), ("floor", floor)):

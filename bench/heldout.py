@@ -41,6 +41,7 @@ from common import corpus_parser, machine, more_seeds_argument, seed_folder, wri
 
 from introdetect import read_labels
 from introdetect.cache import AnalysisCache
+from introdetect.errors import SettingsError
 from introdetect.metrics import (
     HARM_S,
     RELIABILITY_COLUMNS,
@@ -213,11 +214,22 @@ def matching_options(settings: list[str]) -> MatchingOptions:
     changes: dict[str, Any] = {}
     for setting in settings:
         name, _, value = setting.partition("=")
-        if not hasattr(defaults, name) or not value:
-            raise SystemExit(f"--set {setting}: not NAME=VALUE of a matching option")
-        kind = type(getattr(defaults, name))
-        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
-    return replace(defaults, **changes)
+        kind = type(getattr(defaults, name, None))
+        if kind not in (bool, int, float) or not value:
+            raise SystemExit(f"--set {setting}: not NAME=VALUE of a numeric or yes/no matching option")
+        try:
+            if kind is bool:
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(value)
+                changes[name] = value.lower() in ("1", "true", "yes")
+            else:
+                changes[name] = kind(value)
+        except ValueError:
+            raise SystemExit(f"--set {setting}: {value!r} is not a {kind.__name__}") from None
+    try:
+        return replace(defaults, **changes)
+    except SettingsError as exc:
+        raise SystemExit(f"--set: {exc}") from None
 
 
 def main() -> None:

@@ -211,6 +211,33 @@ def _pieces(
     return out
 
 
+def _held(pieces: Sequence[_Piece], queries: Sequence[_Piece]) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``pieces`` partner each of ``queries`` (a (queries, pieces) bool matrix: overlapping it and matched
+    about as strongly, see ``_partners``), and each piece's other episode as a column of ``_count``."""
+    start, end = np.array([p.start_s for p in pieces]), np.array([p.end_s for p in pieces])
+    votes = np.array([p.votes for p in pieces])
+    q_start, q_end = np.array([q.start_s for q in queries]), np.array([q.end_s for q in queries])
+    floor = np.minimum(PARTNER_SHARE * np.array([q.votes for q in queries]), STRONG_VOTES)
+    held = (np.minimum(q_end[:, None], end[None, :]) > np.maximum(q_start[:, None], start[None, :])) & (
+        votes[None, :] >= floor[:, None]
+    )
+    return held, np.unique([p.other for p in pieces], return_inverse=True)[1]
+
+
+def _count(held: np.ndarray, episode: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """Per row of ``_held``, the distinct other episodes among its partners (``keep``: only those pieces)."""
+    if keep is not None:
+        held = held & keep[None, :]
+    in_episode = np.zeros((held.shape[0], int(episode.max()) + 1), dtype=bool)
+    rows, cols = np.nonzero(held)
+    in_episode[rows, episode[cols]] = True
+    return in_episode.sum(axis=1)
+
+
+def _where(pieces: Sequence[_Piece], where: Callable[[_Piece], bool]) -> np.ndarray:
+    return np.array([where(p) for p in pieces], dtype=bool)
+
+
 def _partner_counts(
     pieces: Sequence[_Piece], queries: Sequence[_Piece], where: Callable[[_Piece], bool] | None = None
 ) -> np.ndarray:
@@ -218,20 +245,8 @@ def _partner_counts(
     replays ask it of thousands of pieces)."""
     if not pieces or not queries:
         return np.zeros(len(queries), dtype=np.int64)
-    start, end = np.array([p.start_s for p in pieces]), np.array([p.end_s for p in pieces])
-    votes, other = np.array([p.votes for p in pieces]), np.array([p.other for p in pieces])
-    q_start, q_end = np.array([q.start_s for q in queries]), np.array([q.end_s for q in queries])
-    floor = np.minimum(PARTNER_SHARE * np.array([q.votes for q in queries]), STRONG_VOTES)
-    held = (np.minimum(q_end[:, None], end[None, :]) > np.maximum(q_start[:, None], start[None, :])) & (
-        votes[None, :] >= floor[:, None]
-    )
-    if where is not None:
-        held &= np.array([where(p) for p in pieces], dtype=bool)[None, :]
-    _, episode = np.unique(other, return_inverse=True)
-    in_episode = np.zeros((held.shape[0], int(episode.max()) + 1), dtype=bool)
-    rows, cols = np.nonzero(held)
-    in_episode[rows, episode[cols]] = True
-    return in_episode.sum(axis=1)
+    held, episode = _held(pieces, queries)
+    return _count(held, episode, None if where is None else _where(pieces, where))
 
 
 def _partners(pieces: Sequence[_Piece], piece: _Piece, where: Callable[[_Piece], bool] | None = None) -> int:
@@ -433,8 +448,11 @@ def replay_parts(
             and not layouts[e].structure(p)
             and layouts[p.other].story(p.there_s)
         ]
-        partners = _partner_counts(pieces, scenes)
-        sources = _partner_counts(pieces, scenes, _in_story(layouts)) if stories else np.zeros(len(scenes))
+        if not scenes:
+            return []
+        held, episode = _held(pieces, scenes)  # once: every partner, and those heard in a story
+        partners = _count(held, episode)
+        sources = _count(held, episode, _where(pieces, _in_story(layouts))) if stories else np.zeros(len(scenes))
         return [p for p, n, heard in zip(scenes, partners, sources) if n <= MAX_PARTNERS or heard == 1]
 
     out: list[tuple[Segment | None, Segment | None, int, int]] = []
