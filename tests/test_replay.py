@@ -25,6 +25,7 @@ from introdetect.detectors.replay import (
     _with_next_time,
     heard_in_stories,
 )
+from introdetect.matching.recurring import EpisodePrint
 from introdetect.timecode import Segment
 
 STRONG = STRONG_VOTES + 20  # a line replayed as it was (25-120 votes measured)
@@ -280,3 +281,43 @@ def test_a_previews_start_is_its_next_time_sting_heard_before_another_preview() 
         )
         == after
     )
+
+
+def test_a_preview_ends_where_its_last_words_do_never_in_the_credits(speech_clip: Path, music_clip: Path) -> None:
+    """Real speech (recorded prompts) over a quiet room from 10 s, and where the hashes matched it only to 3 s
+    before its last words: the preview runs on to them (±0.3 s), across the pauses between the prompts; where
+    the credits' music follows within a second, it stops at their start; a pause longer than SOUND_GAP_S ends
+    it; and never more than SOUND_REACH_S past the match."""
+    from introdetect.analysis import analyse_samples
+    from introdetect.detectors.replay import SOUND_GAP_S, SOUND_REACH_S, _sounding_end
+    from introdetect.media import decode_audio
+    from introdetect.settings import AudioOptions
+
+    rate = AudioOptions().sample_rate
+    speech = decode_audio(speech_clip, AudioOptions(window_s=60))
+    music = decode_audio(music_clip, AudioOptions(window_s=20))
+    speech = speech / np.abs(speech).max() * 0.5
+    loud = np.flatnonzero(np.abs(speech) > 0.01)
+    speech = speech[loud[0] : loud[-1] + 1]
+    room = np.random.default_rng(0).normal(0.0, 0.0005, round(40.0 * rate) + len(speech)).astype(np.float32)
+
+    def tail(after_s: float | None) -> EpisodePrint:
+        x = room.copy()
+        at = round(10.0 * rate)
+        x[at : at + len(speech)] += speech
+        if after_s is not None:  # the credits' music after the last words
+            cue = at + len(speech) + round(after_s * rate)
+            x[cue : cue + len(music)] += music[: len(x) - cue] * 0.5
+        return analyse_samples(x, rate, "tail")
+
+    words_end = 10.0 + len(speech) / rate
+    matched = Segment(10.0, words_end - 3.0)
+    quiet = tail(None)
+    assert _sounding_end(quiet, matched, 60.0) == pytest.approx(words_end, abs=0.3)
+    assert _sounding_end(quiet, matched, words_end - 1.0) <= words_end - 1.0 + 0.05
+    far = Segment(10.0, words_end - SOUND_REACH_S - 2.0)
+    assert _sounding_end(quiet, far, 60.0) == pytest.approx(far.end_s + SOUND_REACH_S, abs=0.1)
+    close = tail(0.5)  # the credits begin half a second after the last words: their start is the limit
+    assert _sounding_end(close, matched, words_end + 0.5) == pytest.approx(words_end, abs=0.3)
+    spaced = tail(SOUND_GAP_S + 1.0)  # music after a longer pause is not the preview's
+    assert _sounding_end(spaced, matched, 60.0) == pytest.approx(words_end, abs=0.3)

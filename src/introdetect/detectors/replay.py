@@ -13,7 +13,7 @@ each other closely form the part, and weaker matches just after one of them exte
 over another bed). A recap opens the episode: its first scene within OPENING_ROOM_S of the start (after an
 ident), and it starts there (its sting and its first scene's unmatched words before the first match). A preview
 lies beside the credits (before them, or after them and any post-credits scene, to the file's end) and never
-inside them.
+inside them; it ends where its sound does (its last words, which the hashes rarely reach).
 
 Only what was analysed can be recognised. The heads and tails alone hold few of the scenes a recap replays (they
 lie anywhere in earlier episodes' story), so where the season's evidence asks (the model hears a recap or a
@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 15
+VERSION = 16
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -358,11 +358,54 @@ def _recap(
     return Segment(layout.opening_s, chain.end_s), scenes
 
 
+SOUND_DROP_DB = 15.0
+"""A replayed part still sounds while its frame loudness stays within this many dB of its own loud frames (their
+90th percentile): its last words fade into the room, 20–30 dB down, and a line's syllables dip 5–12 dB."""
+
+SOUND_GAP_S = 1.0
+"""The longest pause within a part (s): a scene's lines follow each other within a second, and "next time" cuts
+to the credits after a longer one (our corpus: 1.3 s or more before them)."""
+
+SOUND_REACH_S = 8.0
+"""How far past its last matched scene a preview may still sound (s): one clip (4–10 s) whose words the hashes
+missed, most of it matched already."""
+
+
+def _sounding_end(tail: EpisodePrint | None, span: Segment, limit_s: float) -> float:
+    """Where the sound of ``span`` (a part of ``tail``) ends: its last scene's last words, which the hashes rarely
+    reach (a line's decay has no spectral peak to pair, and a preview's last clip may match only its first
+    words). From the span's end on while the loudness stays within SOUND_DROP_DB of the span's loud frames,
+    across pauses up to SOUND_GAP_S, at most SOUND_REACH_S further and never past ``limit_s``. Measured in
+    docs/BENCHMARKS.md (previews' ends were 1–11 s early)."""
+    if tail is None or not tail.profile.n_frames:
+        return span.end_s
+    loud_db, rate = tail.profile.loudness_db, tail.profile.frame_rate
+    first = max(0, int((span.start_s - tail.start_s) * rate))
+    last = min(len(loud_db), round((span.end_s - tail.start_s) * rate))
+    stop = min(len(loud_db), int((min(limit_s, span.end_s + SOUND_REACH_S) - tail.start_s) * rate))
+    if last <= first or stop <= last:
+        return span.end_s
+    level = float(np.percentile(loud_db[first:last], 90)) - SOUND_DROP_DB
+    gap = round(SOUND_GAP_S * rate)
+    reach = 0
+    for j in np.flatnonzero(loud_db[last:stop] >= level):
+        if j - reach > gap:
+            break
+        reach = int(j) + 1
+    return max(span.end_s, tail.seconds(last + reach))
+
+
 def _preview(
-    shown: list[_Piece], pieces: list[_Piece], layout: _Layout, file_end_s: float, fewest: int = PREVIEW_SCENES
+    shown: list[_Piece],
+    pieces: list[_Piece],
+    layout: _Layout,
+    file_end_s: float,
+    fewest: int = PREVIEW_SCENES,
+    tail: EpisodePrint | None = None,
 ) -> tuple[Segment | None, int]:
     """The preview the replays of the next episode make (module doc): beside the credits, never inside them, on
-    ``fewest`` scenes or more."""
+    ``fewest`` scenes or more, to where its sound ends (``_sounding_end`` in ``tail``: never into the credits
+    after it)."""
     chain, scenes = _chain(shown, fewest=fewest)
     if chain is None:
         return None, scenes
@@ -382,7 +425,8 @@ def _preview(
         )
     if not beside or chain.end_s - chain.start_s > MAX_PREVIEW_S:
         return None, scenes
-    return chain, scenes
+    limit = credits.start_s if credits is not None and chain.start_s < credits.start_s else file_end_s
+    return Segment(chain.start_s, _sounding_end(tail, chain, limit)), scenes
 
 
 def _with_next_time(
@@ -469,7 +513,9 @@ def replay_parts(
         if tail is not None and tail.profile.n_frames:
             tail_pieces = _pieces(tail, _query(index, tail, places[e], indexed, options), owner, True)
             fewest = PREVIEW_SCENES if n >= WITNESSES else MIN_PIECES  # a cue two episodes share: not one scene
-            preview, previewed = _preview(replayed(tail_pieces, e, e + 1), tail_pieces, layouts[e], tail.end_s, fewest)
+            preview, previewed = _preview(
+                replayed(tail_pieces, e, e + 1), tail_pieces, layouts[e], tail.end_s, fewest, tail
+            )
         out.append((recap, preview, recapped, previewed))
         shown.append(tail_pieces)
     previews = [preview for _, preview, _, _ in out]
@@ -526,6 +572,9 @@ class ReplayDetector:
             PREVIEW_SCENES,
             STING_MAX_S,
             SOURCED_SCENE_S,
+            SOUND_DROP_DB,
+            SOUND_GAP_S,
+            SOUND_REACH_S,
         )
         return digest(self.name, VERSION, constants, ABSENT_CONFIDENCE, self.options.settings_hash)
 
