@@ -5,7 +5,9 @@ or fitted on (the ``heldout`` corpus: docs/CORPUS.md), per regime a user meets:
 - ``pairs``: two-episode seasons (a new show: episodes 1+2, 3+4, 5+6 of each series, each pair on its own);
 - ``lone``: each episode alone (no siblings, no labels: the model, chapters, what recurs inside it);
 - ``known``: a known series from two labelled episodes (labels in whole seconds, as annotators give them),
-  the other four answered one at a time.
+  the other four answered one at a time (a media server meeting new episodes as they come);
+- ``known-season``: the same labels, the other four answered in one run (a season scanned with its labels: they
+  are matched with one another too, which hears an intro version the labelled episodes lack).
 
 Per regime: the intro within ±1 s, F1, false intros, the harm (story inside marked parts) and the trust figures
 (expected calibration error, the share right among answers at ≥ 0.9, the confidently wrong), and what each
@@ -59,7 +61,7 @@ from introdetect.settings import DEFAULT_MIN_CONFIDENCE, MatchingOptions
 from introdetect.timecode import format_timecode
 from introdetect.trust import IDENTITY, TrustMap
 
-REGIMES = ("season", "pairs", "lone", "known")
+REGIMES = ("season", "pairs", "lone", "known", "known-season")
 LABELLED_PER_SERIES = 2
 """Episodes of a known series whose labels are given (the structure issue's known-series case)."""
 THRESHOLDS = tuple(sorted({0.5, 0.7, DEFAULT_MIN_CONFIDENCE, 0.9, 0.95, 0.99}))
@@ -114,18 +116,30 @@ def whole_second_labels(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
     return out
 
 
-def _known(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+def _labelled(
+    out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, together: bool, **kwargs: Any
+) -> None:
+    """Each series' first LABELLED_PER_SERIES episodes labelled (whole seconds), the others answered with those
+    labels and videos: one at a time, or ``together`` (the rest of the season in one detect)."""
     with tempfile.TemporaryDirectory() as tmp:
         for series, paths in paths_by_series.items():
             labelled, answered = paths[:LABELLED_PER_SERIES], paths[LABELLED_PER_SERIES:]
             file = Path(tmp) / f"{series}.json"
             file.write_text(json.dumps(whole_second_labels({p.stem: truth_rows[p.stem] for p in labelled})))
             labels = read_labels(file)
-            for path in answered:
-                out.detect([path], labels=labels, videos=labelled, **kwargs)
+            for group in [answered] if together else [[p] for p in answered]:
+                out.detect(group, labels=labels, videos=labelled, **kwargs)
 
 
-RUNS = {"season": _season, "pairs": _pairs, "lone": _lone, "known": _known}
+def _known(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+    _labelled(out, paths_by_series, truth_rows, False, **kwargs)
+
+
+def _known_season(out: Answers, paths_by_series: dict[str, list[Path]], truth_rows: dict, **kwargs: Any) -> None:
+    _labelled(out, paths_by_series, truth_rows, True, **kwargs)
+
+
+RUNS = {"season": _season, "pairs": _pairs, "lone": _lone, "known": _known, "known-season": _known_season}
 
 
 def pair_ids(by_series: dict[str, list[Path]]) -> list[tuple[str, str]]:

@@ -284,3 +284,46 @@ def test_the_result_keeps_each_answers_evidence_and_reads_back(season_answers):
         for d in detections
         if d.part(Kind.INTRO).method in (Method.RECURRING, Method.MODEL)
     )
+
+
+def test_a_provisional_answer_leaves_its_episode_to_the_next_detector_which_hears_the_whole_season() -> None:
+    """Pure (stand-in detectors): the first answers a season's intros, one of them provisionally (a known intro
+    the episode holds part of); the next detector of the intro is asked about the whole season, the closed
+    episodes too, and its answers are kept for the open one only. A season answered wholly is not asked."""
+    from types import SimpleNamespace
+
+    from introdetect.analysis import Analysed
+    from introdetect.detectors import Candidate
+    from introdetect.grouping import SeriesNames
+    from introdetect.pipeline import _series_candidates
+    from introdetect.timecode import Segment
+
+    class First:
+        name, family, kinds, remote, answers = "first", "matching", frozenset({Kind.INTRO}), False, True
+
+        def key(self) -> str:
+            return self.name
+
+        def detect_series(self, series: str, prints: list, earlier: tuple = ()) -> list:
+            return [
+                [Candidate(Kind.INTRO, Segment(10.0, 20.0), 0.9, Method.KNOWN, provisional=p.id.endswith("e03"))]
+                for p in prints
+            ]
+
+    asked: list[list[str]] = []
+
+    class Second(First):
+        name = "second"
+
+        def detect_series(self, series: str, prints: list, earlier: tuple = ()) -> list:
+            asked.append([p.id for p in prints])
+            return [[Candidate(Kind.INTRO, Segment(9.0, 20.0), 0.8, Method.RECURRING)] for _ in prints]
+
+    paths = [Path(f"show{s}_s01e0{e}.mkv") for s in (1, 2) for e in (1, 2, 3)]
+    analysed = Analysed(prints={p: SimpleNamespace(id=p.stem) for p in paths})
+    only_first = [p for p in paths if p.stem != "show2_s01e03"]  # show2 wholly answered: nothing provisional
+    found = _series_candidates(only_first, analysed, SeriesNames(), [First(), Second()], None, None, {}, None)
+    assert asked == [["show1_s01e01", "show1_s01e02", "show1_s01e03"]]
+    methods = {p.stem: [c.method for c in cs] for p, cs in found.items()}
+    assert methods["show1_s01e03"] == [Method.KNOWN, Method.RECURRING]
+    assert all(m == [Method.KNOWN] for stem, m in methods.items() if stem != "show1_s01e03")

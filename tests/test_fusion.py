@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from introdetect.detectors import Candidate
-from introdetect.fusion import BEYOND_S, MODEL_LIKELY, MODEL_SURE, NOTE_MODEL_ALONE, fuse_intro
+from introdetect.fusion import BEYOND_S, MODEL_LIKELY, MODEL_SURE, NOTE_MODEL_ALONE, PROVISIONAL_HELD, fuse_intro
 from introdetect.result import Curve, Evidence, Kind, Match, Method, Opinion
 from introdetect.timecode import Segment
 
@@ -22,6 +24,24 @@ def test_a_known_intro_stands_whatever_the_model_says() -> None:
     known = _matched(Segment(60.0, 90.0), 0.95, Method.KNOWN)
     fused = fuse_intro([known, _model(Segment(200.0, 230.0), 0.99)])
     assert fused.segment == known.segment and fused.method == Method.KNOWN and "model" in fused.note
+
+
+def test_a_provisional_known_intro_gives_way_to_the_seasons_match_that_holds_it() -> None:
+    """A lookup that heard part of the known intro (another version) is provisional: the season's recurring
+    piece that holds most of it is the answer (the episode's own version, whole); one elsewhere, or holding
+    too little of it, is not; a known intro heard whole stands over any match."""
+    part = Segment(143.5, 184.9)
+    provisional = replace(_matched(part, 0.86, Method.KNOWN), provisional=True)
+    whole = _matched(Segment(142.8, 185.1), 0.91)
+    fused = fuse_intro([provisional, whole, _model(Segment(140.0, 187.0), 0.3)])
+    assert fused.segment == whole.segment and fused.method == Method.RECURRING and "known" in fused.note
+    cue = _matched(Segment(400.0, 440.0), 0.95)
+    assert fuse_intro([provisional, cue]).segment == part
+    little = _matched(Segment(180.0, 200.0), 0.95)  # holds 4.9 s of 41.4
+    assert fuse_intro([provisional, little]).segment == part
+    assert PROVISIONAL_HELD * part.duration_s > 4.9
+    sure = _matched(part, 0.86, Method.KNOWN)
+    assert fuse_intro([sure, whole]).segment == part
 
 
 def test_a_lone_episode_is_answered_by_the_model_alone() -> None:

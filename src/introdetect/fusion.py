@@ -103,6 +103,12 @@ USES: dict[str, tuple[str, ...] | None] = {"fused": None, "matching": ("matching
 the file's chapters), matching alone (known intros and recurrence), the model alone (each episode on its own)."""
 
 
+PROVISIONAL_HELD = 0.8
+"""Share of a provisional known answer (the part of a known intro an episode holds) that the season's matching
+must hold for its answer to stand instead: the episode's version of the intro contains what it shares with the
+known one; a span holding less of it is another piece."""
+
+
 def allowed(candidates: Sequence[Candidate], use: str) -> list[Candidate]:
     """The candidates of the detector families ``use`` names."""
     families = USES[use]
@@ -196,9 +202,25 @@ def _fuse_intro(intro: Sequence[Candidate]) -> Part:
     return _sharpened(_fuse_answers([c for c in intro if c.family != INSIDE_FAMILY]), inside)
 
 
+def _matching_answer(found: Sequence[Candidate]) -> Candidate | None:
+    """The matching family's answer: the first detector's, unless it is provisional (a known intro of which the
+    episode holds part only) and a later one's span holds PROVISIONAL_HELD of it (the season's matching heard
+    the episode's own version whole)."""
+    first = found[0] if found else None
+    if first is None or not first.provisional or first.segment is None:
+        return first
+    for later in found[1:]:
+        if (
+            later.segment is not None
+            and later.segment.overlap_s(first.segment) >= PROVISIONAL_HELD * first.segment.duration_s
+        ):
+            return replace(later, note=_note(later.note, f"{first.method} (part of the known intro): {first.segment}"))
+    return first
+
+
 def _fuse_answers(intro: Sequence[Candidate]) -> Part:
     model = next((c for c in intro if c.family == MODEL_FAMILY), None)
-    matcher = next((c for c in intro if c.family == "matching"), None)
+    matcher = _matching_answer([c for c in intro if c.family == "matching"])
     if model is None:
         return matcher.as_part() if matcher is not None else Part(Kind.INTRO, None, None, Method.UNMATCHED)
     if matcher is None:

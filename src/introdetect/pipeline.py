@@ -536,24 +536,35 @@ def _series_candidates(
     progress: ProgressHook | None,
 ) -> dict[Path, list[Candidate]]:
     """Each series detector in turn, on the episodes that earlier ones left open for its kinds (a detector of
-    evidence only, ``answers`` False, on every episode: its candidates close no kind)."""
+    evidence only, ``answers`` False, on every episode: its candidates close no kind). Where an earlier one
+    answered an episode provisionally (``Candidate.provisional``), the next hears its whole season, the closed
+    episodes too, and answers the open ones."""
     groups = {
         name: sorted(members, key=lambda p: p.name)
         for name, members in names.group([p for p in unique if p in analysed.prints]).items()
     }
     found: dict[Path, list[Candidate]] = {}
     answered: dict[Path, set[Kind]] = {}
+    provisional: set[Path] = set()  # answered provisionally: open to the detectors after
     for detector in detectors:
         closes = detector.answers
-        jobs = [
-            (name, [p for p in members if not (closes and detector.kinds <= answered.get(p, set()))])
-            for name, members in groups.items()
-        ]
+
+        def closed(p: Path, detector: SeriesDetector = detector) -> bool:
+            return detector.answers and detector.kinds <= answered.get(p, set())
+
+        jobs = []
+        for name, members in groups.items():
+            left = [p for p in members if not closed(p)]
+            # a provisional answer: the detector hears the whole season (the closed episodes too), answers it
+            jobs.append((name, members if closes and provisional & set(left) else left))
         answers = _run_series_detector(detector, jobs, analysed.prints, pool, cache, keys, progress, found)
         for path, given in answers.items():
+            if closed(path):
+                continue  # heard for its siblings' sake, answered already
             found.setdefault(path, []).extend(given)
             if closes:
-                answered.setdefault(path, set()).update(c.kind for c in given)
+                answered.setdefault(path, set()).update(c.kind for c in given if not c.provisional)
+                provisional |= {path} if any(c.provisional for c in given) else set()
     return found
 
 

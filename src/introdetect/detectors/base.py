@@ -9,7 +9,8 @@ every detector's candidates. Two shapes of detector:
 * a **series detector** sees the prints of a season's episodes and answers each of them. Series detectors
   run in their registration order, each told what the ones before it proposed for every episode; an episode
   answered by one for every kind the next one proposes is not given to that one (a known intro stands: the
-  season is not matched again for it).
+  season is not matched again for it), unless that answer is ``provisional``: then the next one hears the
+  whole season and answers the open episodes.
 
 A detector of a new kind of part needs nothing else: fusion takes, per kind it has no rule for, the surest
 candidate of the detectors ``use`` allows. A detector that competes on a kind fusion has rules for (the intro)
@@ -44,6 +45,10 @@ class Candidate(Part):
     fusion and ``use`` read it."""
 
     family: str = ""
+    provisional: bool = False
+    """An answer that leaves its kind open to the series detectors after it, which then hear the whole season
+    and may answer the episode better (a known intro of which the episode holds only part: another version of
+    it); fusion takes their answer where it holds most of this one (``fusion``)."""
 
     def as_part(self) -> Part:
         return Part(self.kind, self.segment, self.confidence, self.method, self.note, self.evidence)

@@ -1,6 +1,8 @@
 """Known intros as a series detector: an episode of a series with labelled episodes is answered by lookup in
 their intros (the most precise evidence there is); a lone episode of an unnamed series is looked up among
-every known intro before it is given up."""
+every known intro before it is given up. An episode that holds only part of the known intro (another version
+of it, which labels of the first version cannot bound) is answered provisionally: the season's matching hears
+it too, and its answer stands where it holds the lookup's (``fusion``)."""
 
 from __future__ import annotations
 
@@ -20,13 +22,28 @@ be cut, or mixed under speech beyond what a lookup hears); the model may overrul
 
 NOTE_UNHEARD = "none of the series' known intros is heard"
 
+NOTE_PARTIAL = "part of the known intro only (another version?): open to the season's matching"
+
+KNOWN_RULES = "known-2"
+"""Version of the rules above, in the detector's key: bump when they change what it answers."""
+
 
 def _known(found: Lookup) -> Candidate:
     """A lookup's answer; the matched known intro is its evidence."""
     assert found.intro is not None
     match = Match(found.intro, found.references, found.confidence, Method.KNOWN)
     note = "matched " + ", ".join(found.references[:3])
-    return Candidate(Kind.INTRO, found.intro, found.confidence, Method.KNOWN, note, Evidence(matches=(match,)))
+    if found.partial:
+        note += f"; {NOTE_PARTIAL}"
+    return Candidate(
+        Kind.INTRO,
+        found.intro,
+        found.confidence,
+        Method.KNOWN,
+        note,
+        Evidence(matches=(match,)),
+        provisional=found.partial,
+    )
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ class KnownDetector:
 
     def key(self) -> str:
         entries = [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries]
-        return digest(self.name, entries, self.library.options.settings_hash)
+        return digest(self.name, KNOWN_RULES, entries, self.library.options.settings_hash)
 
     def detect_series(
         self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()

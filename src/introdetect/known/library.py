@@ -85,6 +85,9 @@ class Lookup:
     intro: Segment | None
     confidence: float
     references: tuple[str, ...]
+    # the episode shares less than MAPPED_COVERAGE of the known intro: another version or cut of it, whose own
+    # extent its season's matching may hear better than the references (``detectors/known.py``)
+    partial: bool = False
 
 
 def _slice(
@@ -402,7 +405,8 @@ class IntroLibrary:
         best_seg, reference = pieces[0], chosen[best_ref].reference
         loudness = episode.profile.loudness_db
         quiet_below = _quiet_below(loudness, o)
-        if audio.duration_s < MAPPED_COVERAGE * expected.duration_s:
+        partial = audio.duration_s < MAPPED_COVERAGE * expected.duration_s
+        if partial:
             mapped = (False, False)  # another version of the intro, not a boundary the shared sound missed
         tolerance = o.audit_tolerance_s
         excerpt = audio.start_s > expected.start_s + tolerance and audio.end_s < expected.end_s - tolerance
@@ -430,7 +434,7 @@ class IntroLibrary:
             stretch = ref_loudness[max(ref_lo, 0) : max(min(ref_hi, ref_loudness.size), max(ref_lo, 0) + 1)]
             if stretch.size and float(np.percentile(stretch, 75)) >= _quiet_below(ref_loudness, o):
                 end = heard
-        return Lookup(Segment(start, max(end, start + 0.1)), float(confidence), references)
+        return Lookup(Segment(start, max(end, start + 0.1)), float(confidence), references, partial)
 
     # --- storage ----------------------------------------------------------------------------------------
 
