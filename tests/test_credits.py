@@ -89,6 +89,8 @@ def test_the_credits_are_neither_a_thin_bed_nor_a_cue_of_half_the_season() -> No
         _motif([0, 2, 4], 90.0, 16.0, 17.0),
     )
     assert credits_motif([sting, bed, cue], tails) is None  # before: the bed
+    # unless that short piece is the season's own intro replayed (a title sting's series closes on it)
+    assert credits_motif([sting, bed, cue], tails, replays_intro=lambda m: m is sting) is sting
     assert credits_motif([bed, cue], tails) is bed  # with nothing denser, the bed is the season's most regular
     theme = _motif(every, 140.0, 40.0, 30.0)
     assert credits_motif([sting, bed, cue, theme], tails) is theme
@@ -183,3 +185,34 @@ def test_credits_two_episodes_share_stay_unsure_by_default() -> None:
 
     assert confidence_of(1.0, 1.0, 2) < DEFAULT_MIN_CONFIDENCE < confidence_of(1.0, 1.0, 6)
     assert confidence_of(0.5, 0.0, 3) == 0.5 and confidence_of(1.0, 1.0, 6) < 0.99
+
+
+def test_a_title_sting_replayed_at_the_end_is_the_credits_however_short(music_clip: Path) -> None:
+    """Real music (4 s of Awakening) as a season's title sting at 30-40 s of each episode and again at its end,
+    over a quiet room: too short for credits by the season's tails alone (a logo or a sting), it is the credits
+    where each episode's tail replays the intro its detectors found; without that intro, no credits."""
+    from introdetect.analysis import analyse_samples
+    from introdetect.detectors.credits import MIN_CREDITS_S, CreditsDetector
+    from introdetect.media import decode_audio
+
+    sr = AudioOptions().sample_rate
+    music = decode_audio(music_clip, AudioOptions(window_s=60))
+    sting = music[20 * sr : 24 * sr] / np.abs(music[20 * sr : 24 * sr]).max() * 0.5
+    assert sting.size / sr < MIN_CREDITS_S
+    prints, intros = [], []
+    for e in range(3):
+        rng = np.random.default_rng(e)
+        y = rng.normal(0.0, 0.002, 200 * sr).astype(np.float32)
+        at = 30.0 + 5.0 * e
+        y[round(at * sr) : round(at * sr) + sting.size] += sting
+        y[190 * sr : 190 * sr + sting.size] += sting
+        whole = analyse_samples(y, sr, f"show_s01e0{e + 1}")
+        tail = replace(whole.after(140.0), reached_end=True)
+        prints.append(replace(whole.between(0.0, 120.0), tail=tail))
+        intros.append([Candidate(Kind.INTRO, Segment(at, at + 4.0), 0.9, Method.RECURRING, family="matching")])
+    found = CreditsDetector().detect_series("show", prints, intros)
+    for given in found:
+        assert given is not None and given[0].segment is not None, given
+        assert abs(given[0].segment.start_s - 190.0) < 0.5 and abs(given[0].segment.end_s - 194.0) < 1.0, given
+    alone = CreditsDetector().detect_series("show", prints, [[] for _ in prints])
+    assert all(given is not None and given[0].segment is None for given in alone), alone

@@ -8,13 +8,15 @@ happens to fall late, and a line of dialogue never recurs. Each episode's region
 by frame (``matching/refine.py``), runs on past what its partners share while its loudness holds (``run_on``:
 the longest credits of a season have no partner for their last seconds), and is placed on the file's timeline.
 
-An episode whose tail does not hold the motif is answered "no credits"; a lone episode, or a season of which
-fewer than two episodes have a tail, gets no answer (nothing to compare with).
+A motif too short for credits (a logo, a sting) is the credits only where it is the season's intro replayed (a
+title sting's series closes on its sting). An episode whose tail does not hold the motif is answered "no
+credits"; a lone episode, or a season of which fewer than two episodes have a tail, gets no answer (nothing to
+compare with).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,7 +32,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 5
+VERSION = 6
 """Bumped when the rule below changes what it answers (it enters the detector's key, hence the cache key)."""
 
 MIN_CREDITS_S = 5.0
@@ -47,6 +49,11 @@ MIN_LOUDNESS_DB = -3.0
 story (held-out validation show09: an ambience bed 7 dB under it, answered as 100 s of credits before the real
 ones). Credits that fill most of a tail set its median themselves (held-out test show04's, 0.5 dB under it: 0 dB
 was tried first and lost them), and the corpora's others lie 13-29 dB above it."""
+
+
+REPLAY_SHARE = 0.5
+"""Share of a short tail motif's region that must lie in its episode's replay of its intro for the motif to be
+that intro replayed (``_replays_intro``)."""
 
 
 MAX_RUN_ON_S = 20.0
@@ -103,7 +110,10 @@ def _length_s(motif: Motif, tails: Sequence[EpisodePrint]) -> float:
 
 
 def credits_motif(
-    motifs: Sequence[Motif], tails: Sequence[EpisodePrint], options: MatchingOptions = DEFAULT_MATCHING
+    motifs: Sequence[Motif],
+    tails: Sequence[EpisodePrint],
+    options: MatchingOptions = DEFAULT_MATCHING,
+    replays_intro: Callable[[Motif], bool] | None = None,
 ) -> Motif | None:
     """The credits among the tails' motifs (the module's rule), or None. Of the motifs recurring in at least
     MIN_SHARE of the tails, those ``region_density_ratio`` times thinner in shared hashes than the densest, or
@@ -111,7 +121,9 @@ def credits_motif(
     never the credits; of the rest, the one in the most episodes (the longest among equals) is, unless it is
     shorter than MIN_CREDITS_S: then what recurs most regularly at the end is a logo or a sting too short to be
     called credits, and a motif of fewer episodes is a score cue that fell late in some; no credits are answered
-    (a wrong "Next episode" mark costs more than none)."""
+    (a wrong "Next episode" mark costs more than none). Unless ``replays_intro`` holds for it: the season's
+    own intro replayed at the end (a title sting's series closes on it; held-out validation's show08 and our
+    parts corpus's show05 play their 4-6 s sting there and nothing else), its credits however short."""
     common = [m for m in motifs if len(m.regions) >= max(2, MIN_SHARE * len(tails))]
     if not common:
         return None
@@ -126,7 +138,36 @@ def credits_motif(
     if not foreground:
         return None
     best = max(foreground, key=lambda m: (len(m.regions), _length_s(m, tails)))
-    return best if _length_s(best, tails) >= MIN_CREDITS_S else None
+    if _length_s(best, tails) >= MIN_CREDITS_S or (replays_intro is not None and replays_intro(best)):
+        return best
+    return None
+
+
+def _replays_intro(
+    prints: Sequence[EpisodePrint],
+    have: Sequence[int],
+    earlier: Sequence[Sequence[Candidate]],
+    options: MatchingOptions,
+) -> Callable[[Motif], bool]:
+    """Whether a tail motif is the season's intro replayed: in MIN_SHARE of its episodes (two at least) the
+    region lies mostly (REPLAY_SHARE) inside where that episode's tail replays its intro (``theme_replay``; the
+    intro as the detectors before proposed it)."""
+
+    def replayed(motif: Motif) -> bool:
+        held = 0
+        for e, region in ((e, motif.main_region(e)) for e in motif.regions):
+            i = have[e]
+            tail = prints[i].tail
+            intros = [c.segment for c in (earlier[i] if i < len(earlier) else ()) if c.kind == Kind.INTRO]
+            if tail is None or not intros or intros[0] is None:
+                continue
+            rate = tail.profile.frame_rate
+            span = Segment(tail.start_s + region.start / rate, tail.start_s + max(region.end, region.start + 1) / rate)
+            replay = theme_replay(prints[i], intros[0], options)
+            held += replay is not None and replay.overlap_s(span) >= REPLAY_SHARE * span.duration_s
+        return held >= max(2, MIN_SHARE * len(motif.regions))
+
+    return replayed
 
 
 def confidence_of(share: float, agreement: float, holders: int) -> float:
@@ -188,6 +229,7 @@ class CreditsDetector:
             THEME_LEAD_S,
             MAX_THEME_LEAD_S,
             THEME_SHARE,
+            REPLAY_SHARE,
         )
         return digest(self.name, VERSION, constants, self.options.settings_hash)
 
@@ -200,7 +242,8 @@ class CreditsDetector:
         if len(tails) < 2:
             return out
         # the season's recurring motifs, found in the tails as the intro's are in the heads
-        motif = credits_motif(analyse_series(tails, None, self.options).motifs, tails, self.options)
+        replayed = _replays_intro(prints, have, earlier, self.options)
+        motif = credits_motif(analyse_series(tails, None, self.options).motifs, tails, self.options, replayed)
         share = 0.0 if motif is None else len(motif.regions) / len(tails)
         refiner = Refiner(tails, self.options)
         for e, i in enumerate(have):
