@@ -14,9 +14,9 @@ from introdetect.analysis import analyse_episode, tail_length_s
 from introdetect.detectors.base import Candidate
 from introdetect.detectors.credits import RUN_ON_DB, run_on
 from introdetect.fusion import NOTE_IN_CREDITS, fuse
+from introdetect.matching.align import SharedSegment
 from introdetect.matching.landmarks import Landmarks
 from introdetect.matching.profile import Profile
-from introdetect.matching.align import SharedSegment
 from introdetect.matching.recurring import EpisodePrint, Motif, Region
 from introdetect.metrics import read_truth
 from introdetect.result import Kind, Method
