@@ -149,6 +149,30 @@ def test_a_preview_lies_beside_the_credits_never_inside_them() -> None:
     assert _preview(middle, middle, layout, 1275.0)[0] is None
 
 
+def test_a_preview_after_the_credits_starts_where_it_sounds_after_them() -> None:
+    """Pure (a loudness profile): credits end at 1250 s, a quiet pause (the room, 35 dB down) to 1256 s, then
+    the preview's sting and scenes, its first scene matched from 1260 s: it starts at 1256 s (before: the
+    credits' end, 6 s of pause marked as preview); where it sounds at once, at their end."""
+    from introdetect.matching.landmarks import Landmarks
+    from introdetect.matching.profile import Profile
+
+    rate = 22050 / 1024
+    loudness = np.full(round(100 * rate), -55.0, np.float32)  # the tail: 1200-1300 s
+    loudness[: round(50 * rate)] = -18.0  # the credits
+    loudness[round(56 * rate) : round(75 * rate)] = -20.0  # the sting, then the scenes
+    frames = loudness.size
+    profile = Profile(np.zeros((frames, 4), np.float32), loudness, rate)
+    tail = EpisodePrint("e", Landmarks(np.zeros((0, 2), np.int32), rate, frames), profile, frames / rate, True, 1200.0)
+    layout = _Layout(intro=None, credits=Segment(1200.0, 1250.0))
+    after = [piece(1260.0, 1266.0, other=3), piece(1266.5, 1274.0, other=3)]
+    found, _ = _preview(after, after, layout, 1300.0, tail=tail)
+    assert found is not None and found.start_s == pytest.approx(1256.0, abs=0.1), found
+    assert found.end_s == pytest.approx(1275.0, abs=0.1)  # and ends where its sound does
+    loudness[round(50 * rate) : round(56 * rate)] = -20.0  # no pause: it follows the credits at once
+    found, _ = _preview(after, after, layout, 1300.0, tail=tail)
+    assert found is not None and found.start_s == pytest.approx(1250.0, abs=0.1), found
+
+
 def test_without_credits_a_preview_ends_near_the_files_end() -> None:
     layout = _Layout(intro=None, credits=None)
     near = [piece(1250.0, 1256.0), piece(1257.0, 1265.0)]

@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 16
+VERSION = 17
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -395,6 +395,23 @@ def _sounding_end(tail: EpisodePrint | None, span: Segment, limit_s: float) -> f
     return max(span.end_s, tail.seconds(last + reach))
 
 
+def _sounding_start(tail: EpisodePrint | None, from_s: float, span: Segment) -> float:
+    """The first moment from ``from_s`` on where ``tail`` sounds as ``span`` (a part of it) does: its loudness
+    within SOUND_DROP_DB of the span's loud frames (``from_s`` itself where it already does, or without a tail).
+    A preview after the credits starts there: its sting, after the pause the credits' fade leaves."""
+    if tail is None or not tail.profile.n_frames or span.start_s <= from_s:
+        return from_s
+    loud_db, rate = tail.profile.loudness_db, tail.profile.frame_rate
+    first = max(0, round((from_s - tail.start_s) * rate))
+    start = max(first, int((span.start_s - tail.start_s) * rate))
+    end = min(len(loud_db), round((span.end_s - tail.start_s) * rate))
+    if end <= start:
+        return from_s
+    level = float(np.percentile(loud_db[start:end], 90)) - SOUND_DROP_DB
+    loud = np.flatnonzero(loud_db[first:start] >= level)
+    return tail.seconds(first + int(loud[0])) if loud.size else span.start_s
+
+
 def _preview(
     shown: list[_Piece],
     pieces: list[_Piece],
@@ -414,12 +431,13 @@ def _preview(
     if credits is None:
         beside = file_end_s - chain.end_s <= BESIDE_CREDITS_S
     else:
-        if chain.start_s < credits.end_s < chain.end_s or 0 <= chain.start_s - credits.end_s <= OPENING_ROOM_S:
-            chain = Segment(credits.end_s, chain.end_s)  # after the credits: it starts where they end
+        after = chain.start_s < credits.end_s < chain.end_s or 0 <= chain.start_s - credits.end_s <= OPENING_ROOM_S
+        if after:  # it starts where it sounds after them (its sting; a pause may lie between)
+            chain = Segment(_sounding_start(tail, credits.end_s, chain), chain.end_s)
         elif chain.start_s < credits.start_s < chain.end_s:
             chain = Segment(chain.start_s, credits.start_s)
         beside = (
-            chain.start_s == credits.end_s
+            after
             or 0 <= credits.start_s - chain.end_s <= BESIDE_CREDITS_S
             or file_end_s - chain.end_s <= BESIDE_CREDITS_S
         )
@@ -435,9 +453,9 @@ def _with_next_time(
     """``preview`` started at its "next time" sting: a short piece (STING_MAX_S) ending within STING_GAP_S of its
     first scene, or over it, that recurs just before or at another episode's preview, the same sting (a preview
     replays the next episode's scenes, but its sting is the series'). A preview after the credits, started where
-    they end (``_preview``), keeps that start: on the validation split the stings found after the credits were
-    twice a scene that another preview's start holds too, 2 and 8 s off, against one right."""
-    if credits is not None and preview.start_s == credits.end_s:
+    it sounds after them (``_preview``), keeps that start: on the validation split the stings found after the
+    credits were twice a scene that another preview's start holds too, 2 and 8 s off, against one right."""
+    if credits is not None and credits.end_s <= preview.start_s <= credits.end_s + OPENING_ROOM_S:
         return preview
     reach = STING_GAP_S + STING_MAX_S
     stings = [
