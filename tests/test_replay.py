@@ -149,20 +149,42 @@ def test_a_preview_lies_beside_the_credits_never_inside_them() -> None:
     assert _preview(middle, middle, layout, 1275.0)[0] is None
 
 
+RATE = 22050 / 1024
+
+
+def _loudness_print(loudness: np.ndarray, start_s: float) -> EpisodePrint:
+    """A print of a loudness profile alone (no peaks), its frame 0 at ``start_s`` of the file."""
+    from introdetect.matching.landmarks import Landmarks
+    from introdetect.matching.profile import Profile
+
+    frames = loudness.size
+    profile = Profile(np.zeros((frames, 4), np.float32), loudness, RATE)
+    return EpisodePrint("e", Landmarks(np.zeros((0, 2), np.int32), RATE, frames), profile, frames / RATE, True, start_s)
+
+
+def test_a_recap_starts_where_it_sounds_after_the_ident() -> None:
+    """Pure (a loudness profile): an ident at 0-0.3 s, the room (35 dB down) to 1.5 s, then the recap's sting and
+    its scenes, the first matched from 4 s: the recap starts at 1.5 s (before: at the ident's end, the pause
+    marked as recap); without the profile, at the ident's end."""
+    loudness = np.full(round(120 * RATE), -55.0, np.float32)
+    loudness[: round(0.3 * RATE)] = -15.0
+    loudness[round(1.5 * RATE) : round(30 * RATE)] = -20.0
+    layout = _Layout(intro=Segment(90.0, 120.0), credits=None, ident=Segment(0.0, 0.3))
+    scenes = [piece(4.0, 10.0, other=0), piece(10.5, 18.0, other=1), piece(18.4, 29.0, other=0)]
+    recap, _ = _recap(scenes, layout, head=_loudness_print(loudness, 0.0))
+    assert recap is not None and recap.start_s == pytest.approx(1.5, abs=0.1) and recap.end_s == 29.0, recap
+    assert _recap(scenes, layout)[0] == Segment(0.3, 29.0)
+
+
 def test_a_preview_after_the_credits_starts_where_it_sounds_after_them() -> None:
     """Pure (a loudness profile): credits end at 1250 s, a quiet pause (the room, 35 dB down) to 1256 s, then
     the preview's sting and scenes, its first scene matched from 1260 s: it starts at 1256 s (before: the
     credits' end, 6 s of pause marked as preview); where it sounds at once, at their end."""
-    from introdetect.matching.landmarks import Landmarks
-    from introdetect.matching.profile import Profile
-
-    rate = 22050 / 1024
+    rate = RATE
     loudness = np.full(round(100 * rate), -55.0, np.float32)  # the tail: 1200-1300 s
     loudness[: round(50 * rate)] = -18.0  # the credits
     loudness[round(56 * rate) : round(75 * rate)] = -20.0  # the sting, then the scenes
-    frames = loudness.size
-    profile = Profile(np.zeros((frames, 4), np.float32), loudness, rate)
-    tail = EpisodePrint("e", Landmarks(np.zeros((0, 2), np.int32), rate, frames), profile, frames / rate, True, 1200.0)
+    tail = _loudness_print(loudness, 1200.0)
     layout = _Layout(intro=None, credits=Segment(1200.0, 1250.0))
     after = [piece(1260.0, 1266.0, other=3), piece(1266.5, 1274.0, other=3)]
     found, _ = _preview(after, after, layout, 1300.0, tail=tail)

@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 17
+VERSION = 18
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -332,32 +332,6 @@ def _with_sting(span: Segment, pieces: list[_Piece], ident: Segment | None = Non
     return Segment(min(min(p.start_s for p in stings), span.start_s), span.end_s)
 
 
-SOURCED_SCENE_S = 3.0
-"""The shortest strongly matched stretch a recap may rest on alone (s): a replayed clip runs 4–10 s, and a line
-of a second or two matched once is as likely a chance match (our parts corpus's test split: a 1.4 s match made a
-1.9 s recap where the real one ran 17 s; the true recaps on one scene of the held-out splits rest on 3.8–14 s)."""
-
-
-def _recap(
-    replays: list[_Piece], layout: _Layout, sourced: Callable[[_Piece], bool] | None = None
-) -> tuple[Segment | None, int]:
-    """The recap the replays of earlier episodes make (module doc): from the opening to the last scene's end. On
-    one strongly matched scene only where ``sourced`` holds for it: a recap may replay one long clip, but a cue
-    heard once elsewhere is one stretch too, so that scene must be heard in the story of exactly one other
-    episode, its source (a cue recurs in several; another recap replaying the scene does not count: measured in
-    docs/BENCHMARKS.md)."""
-    first_by = layout.opening_s + OPENING_ROOM_S
-    chain, scenes = _chain(replays, first_by)
-    if chain is None and sourced is not None:
-        alone = [
-            p for p in replays if p.votes < STRONG_VOTES or (p.end_s - p.start_s >= SOURCED_SCENE_S and sourced(p))
-        ]
-        chain, scenes = _chain(alone, first_by, fewest=1)
-    if chain is None or chain.end_s - layout.opening_s > MAX_RECAP_S:
-        return None, scenes
-    return Segment(layout.opening_s, chain.end_s), scenes
-
-
 SOUND_DROP_DB = 15.0
 """A replayed part still sounds while its frame loudness stays within this many dB of its own loud frames (their
 90th percentile): its last words fade into the room, 20–30 dB down, and a line's syllables dip 5–12 dB."""
@@ -396,9 +370,10 @@ def _sounding_end(tail: EpisodePrint | None, span: Segment, limit_s: float) -> f
 
 
 def _sounding_start(tail: EpisodePrint | None, from_s: float, span: Segment) -> float:
-    """The first moment from ``from_s`` on where ``tail`` sounds as ``span`` (a part of it) does: its loudness
-    within SOUND_DROP_DB of the span's loud frames (``from_s`` itself where it already does, or without a tail).
-    A preview after the credits starts there: its sting, after the pause the credits' fade leaves."""
+    """The first moment from ``from_s`` on where ``tail`` (a head, or a tail) sounds as ``span`` (a part of it)
+    does: its loudness within SOUND_DROP_DB of the span's loud frames (``from_s`` itself where it already does,
+    or without a print). A preview after the credits starts there: its sting, after the pause the credits leave;
+    a recap after the opening likewise: its sting, after the pause that follows the ident."""
     if tail is None or not tail.profile.n_frames or span.start_s <= from_s:
         return from_s
     loud_db, rate = tail.profile.loudness_db, tail.profile.frame_rate
@@ -410,6 +385,36 @@ def _sounding_start(tail: EpisodePrint | None, from_s: float, span: Segment) -> 
     level = float(np.percentile(loud_db[start:end], 90)) - SOUND_DROP_DB
     loud = np.flatnonzero(loud_db[first:start] >= level)
     return tail.seconds(first + int(loud[0])) if loud.size else span.start_s
+
+
+SOURCED_SCENE_S = 3.0
+"""The shortest strongly matched stretch a recap may rest on alone (s): a replayed clip runs 4–10 s, and a line
+of a second or two matched once is as likely a chance match (our parts corpus's test split: a 1.4 s match made a
+1.9 s recap where the real one ran 17 s; the true recaps on one scene of the held-out splits rest on 3.8–14 s)."""
+
+
+def _recap(
+    replays: list[_Piece],
+    layout: _Layout,
+    sourced: Callable[[_Piece], bool] | None = None,
+    head: EpisodePrint | None = None,
+) -> tuple[Segment | None, int]:
+    """The recap the replays of earlier episodes make (module doc): from where it sounds after the opening
+    (``_sounding_start`` in ``head``: its sting, after the pause that follows an ident) to the last scene's end. On
+    one strongly matched scene only where ``sourced`` holds for it: a recap may replay one long clip, but a cue
+    heard once elsewhere is one stretch too, so that scene must be heard in the story of exactly one other
+    episode, its source (a cue recurs in several; another recap replaying the scene does not count: measured in
+    docs/BENCHMARKS.md)."""
+    first_by = layout.opening_s + OPENING_ROOM_S
+    chain, scenes = _chain(replays, first_by)
+    if chain is None and sourced is not None:
+        alone = [
+            p for p in replays if p.votes < STRONG_VOTES or (p.end_s - p.start_s >= SOURCED_SCENE_S and sourced(p))
+        ]
+        chain, scenes = _chain(alone, first_by, fewest=1)
+    if chain is None or chain.end_s - layout.opening_s > MAX_RECAP_S:
+        return None, scenes
+    return Segment(_sounding_start(head, layout.opening_s, chain), chain.end_s), scenes
 
 
 def _preview(
@@ -522,7 +527,7 @@ def replay_parts(
     for e in range(n):
         recap_pieces = _pieces(heads[e], _query(index, heads[e], places[e], indexed, options), owner, False)
         sourced = (lambda p, pieces=recap_pieces: heard_in_stories(pieces, p, layouts) == 1) if stories else None
-        recap, recapped = _recap(replayed(recap_pieces, e, None), layouts[e], sourced)
+        recap, recapped = _recap(replayed(recap_pieces, e, None), layouts[e], sourced, heads[e])
         if recap is not None and n < WITNESSES and _with_sting(recap, recap_pieces, layouts[e].ident) is None:
             recap = None
         preview, previewed = None, 0
