@@ -195,6 +195,24 @@ def test_a_preview_after_the_credits_starts_where_it_sounds_after_them() -> None
     assert found is not None and found.start_s == pytest.approx(1250.0, abs=0.1), found
 
 
+def test_a_preview_runs_on_to_its_last_words_but_never_past_the_longest_preview() -> None:
+    """Pure (a loudness profile): a preview matched from 1250 to 1296 s sounds on to 1318 s: it ends at
+    1304 s, SOUND_REACH_S past its last match; one matched to 1308 s ends at 1310 s, MAX_PREVIEW_S from its start,
+    though its sound and SOUND_REACH_S run further."""
+    from introdetect.detectors.replay import MAX_PREVIEW_S, SOUND_REACH_S
+
+    loudness = np.full(round(120 * RATE), -55.0, np.float32)  # the tail: 1200-1320 s, the file's end
+    loudness[round(50 * RATE) : round(118 * RATE)] = -20.0
+    tail = _loudness_print(loudness, 1200.0)
+    layout = _Layout(intro=None, credits=None)
+    scenes = [piece(1250.0, 1272.0), piece(1272.5, 1296.0)]
+    found, _ = _preview(scenes, scenes, layout, 1310.0, tail=tail)
+    assert found is not None and found.end_s == pytest.approx(1296.0 + SOUND_REACH_S, abs=0.1), found
+    longer = [piece(1250.0, 1272.0), piece(1272.5, 1308.0)]
+    found, _ = _preview(longer, longer, layout, 1320.0, tail=tail)
+    assert found is not None and found.end_s == pytest.approx(1250.0 + MAX_PREVIEW_S, abs=0.1), found
+
+
 def test_without_credits_a_preview_ends_near_the_files_end() -> None:
     layout = _Layout(intro=None, credits=None)
     near = [piece(1250.0, 1256.0), piece(1257.0, 1265.0)]

@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 18
+VERSION = 19
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -449,7 +449,7 @@ def _preview(
     if not beside or chain.end_s - chain.start_s > MAX_PREVIEW_S:
         return None, scenes
     limit = credits.start_s if credits is not None and chain.start_s < credits.start_s else file_end_s
-    return Segment(chain.start_s, _sounding_end(tail, chain, limit)), scenes
+    return Segment(chain.start_s, _sounding_end(tail, chain, min(limit, chain.start_s + MAX_PREVIEW_S))), scenes
 
 
 def _with_next_time(
