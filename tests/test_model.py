@@ -717,3 +717,29 @@ def test_the_model_proposes_no_recap_shorter_than_a_real_one() -> None:
     q[-2:, 4], q[-2:, 0] = 0.9, 0.1  # the last two windows: short credits to the end
     (credits,) = kind_candidates(KindCurves(starts + 1000.0, 10.0, q), LATE_KINDS, 1105.0, late=True)
     assert credits.kind == Kind.CREDITS and credits.segment.end_s == 1105.0
+
+
+def test_the_models_intro_starts_at_its_themes_first_loud_frame(music_clip: Path) -> None:
+    """Real music (Awakening from 20 s, at 30 s of a quiet room) after a lead-in rising to 32 dB under it over the
+    1.5 s before: a model's start on the lead-in (1.2 s early) moves to the theme's attack (±0.1 s); a start on
+    the attack, or one more than ONSET_LOOK_S before it, stays."""
+    from introdetect.analysis import analyse_samples
+    from introdetect.detectors.model import ONSET_LOOK_S, loud_onset
+    from introdetect.media import decode_audio
+    from introdetect.settings import AudioOptions
+
+    sr = AudioOptions().sample_rate
+    music = decode_audio(music_clip, AudioOptions(window_s=60))
+    theme = music[20 * sr : 40 * sr] / np.abs(music[20 * sr : 40 * sr]).max() * 0.5
+    y = np.random.default_rng(3).normal(0.0, 0.0005, 80 * sr).astype(np.float32)
+    y[30 * sr : 30 * sr + theme.size] += theme
+    ramp = np.linspace(0.0, 1.0, round(1.5 * sr), dtype=np.float32)
+    y[round(28.5 * sr) : 30 * sr] += 0.004 * ramp * np.random.default_rng(4).normal(0.0, 1.0, ramp.size)
+    head = analyse_samples(y, sr, "e")
+    attack = 30.0
+    moved = loud_onset(head, Segment(attack - 1.2, 50.0))
+    assert moved is not None and abs(moved.start_s - attack) < 0.1 and moved.end_s == 50.0, moved
+    assert loud_onset(head, Segment(attack, 50.0)) == Segment(attack, 50.0)
+    early = Segment(attack - ONSET_LOOK_S - 1.0, 50.0)
+    assert loud_onset(head, early) == early
+    assert loud_onset(head, None) is None
