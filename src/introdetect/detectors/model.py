@@ -9,8 +9,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
-
 from ..analysis import EpisodeAnalysis
 from ..cache import file_digest
 from ..matching.recurring import EpisodePrint
@@ -92,16 +90,16 @@ def loud_onset(head: EpisodePrint, intro: Segment | None) -> Segment | None:
     ONSET_LOOK_S of its start; as it was where none lies there, or the intro is too short to have a level."""
     if intro is None or not head.profile.n_frames:
         return intro
-    loud_db, rate = head.profile.loudness_db, head.profile.frame_rate
+    profile, rate = head.profile, head.profile.frame_rate
     first = max(0, round((intro.start_s - head.start_s) * rate))
-    last = min(loud_db.size, round((intro.end_s - head.start_s) * rate))
+    last = min(profile.n_frames, round((intro.end_s - head.start_s) * rate))
     if last - first < 2:
         return intro
-    level = float(np.percentile(loud_db[first:last], 90)) - ONSET_DB
-    loud = np.flatnonzero(loud_db[first : min(last, first + round(ONSET_LOOK_S * rate))] >= level)
-    if not loud.size or not loud[0]:
+    level = profile.loud_level(first, last, ONSET_DB)
+    onset = profile.first_loud(first, min(last, first + round(ONSET_LOOK_S * rate)), level)
+    if onset is None or onset == first:
         return intro
-    return Segment(head.seconds(first + int(loud[0])), intro.end_s)
+    return Segment(head.seconds(onset), intro.end_s)
 
 
 def curve_of(answer: ModelAnswer) -> Curve:
@@ -141,7 +139,7 @@ class ModelDetector:
         return cls(context.model)
 
     def key(self) -> str:
-        return digest(self.name, MODEL_RULES, file_digest(model_path(self.source)))
+        return digest(self.name, MODEL_RULES, ONSET_DB, ONSET_LOOK_S, file_digest(model_path(self.source)))
 
     def detect(self, analysis: EpisodeAnalysis) -> list[Candidate]:
         if analysis.features is None:

@@ -359,7 +359,7 @@ def _sounding_end(tail: EpisodePrint | None, span: Segment, limit_s: float) -> f
     stop = min(len(loud_db), int((min(limit_s, span.end_s + SOUND_REACH_S) - tail.start_s) * rate))
     if last <= first or stop <= last:
         return span.end_s
-    level = float(np.percentile(loud_db[first:last], 90)) - SOUND_DROP_DB
+    level = tail.profile.loud_level(first, last, SOUND_DROP_DB)
     gap = round(SOUND_GAP_S * rate)
     reach = 0
     for j in np.flatnonzero(loud_db[last:stop] >= level):
@@ -376,15 +376,14 @@ def _sounding_start(tail: EpisodePrint | None, from_s: float, span: Segment) -> 
     a recap after the opening likewise: its sting, after the pause that follows the ident."""
     if tail is None or not tail.profile.n_frames or span.start_s <= from_s:
         return from_s
-    loud_db, rate = tail.profile.loudness_db, tail.profile.frame_rate
+    profile, rate = tail.profile, tail.profile.frame_rate
     first = max(0, round((from_s - tail.start_s) * rate))
     start = max(first, int((span.start_s - tail.start_s) * rate))
-    end = min(len(loud_db), round((span.end_s - tail.start_s) * rate))
+    end = min(profile.n_frames, round((span.end_s - tail.start_s) * rate))
     if end <= start:
         return from_s
-    level = float(np.percentile(loud_db[start:end], 90)) - SOUND_DROP_DB
-    loud = np.flatnonzero(loud_db[first:start] >= level)
-    return tail.seconds(first + int(loud[0])) if loud.size else span.start_s
+    sounding = profile.first_loud(first, start, profile.loud_level(start, end, SOUND_DROP_DB))
+    return tail.seconds(sounding) if sounding is not None else span.start_s
 
 
 SOURCED_SCENE_S = 3.0

@@ -34,6 +34,16 @@ class Profile:
     def n_frames(self) -> int:
         return int(self.loudness_db.shape[0])
 
+    def loud_level(self, start: int, end: int, drop_db: float) -> float:
+        """``drop_db`` under the loud frames of [start, end) (their 90th percentile, in dBFS): the level at which
+        a frame still sounds as that stretch does (its last words, its sting), above a pause's room."""
+        return float(np.percentile(self.loudness_db[start:end], 90)) - drop_db
+
+    def first_loud(self, start: int, end: int, level: float) -> int | None:
+        """The first frame of [start, end) at ``level`` dBFS or louder; None where none is."""
+        loud = np.flatnonzero(self.loudness_db[start:end] >= level)
+        return start + int(loud[0]) if loud.size else None
+
     def mfcc(self, start: int, end: int, n_mfcc: int = 20) -> np.ndarray:
         """(end − start, n_mfcc) MFCC of frames [start, end)."""
         return scipy.fft.dct(self.log_mel[start:end], type=2, norm="ortho", axis=1)[:, :n_mfcc]
