@@ -246,6 +246,28 @@ def test_an_intro_version_opening_earlier_starts_where_its_own_episodes_agree(th
         assert abs(found[0].segment.end_s - (at + 27.0 - first)) < 0.5, (at, first, found[0].segment)
 
 
+def test_a_full_intros_end_is_judged_by_the_partners_that_go_on_where_most_were_trimmed(theme):
+    """Two episodes play the 10.7 s intro whole, two trim it to 5.9 and 7 s (held-out test's show18: two of a
+    full episode's three partners trimmed). The full episodes end where the other full one still matches them:
+    the trimmed partners have stopped and do not judge what follows (``MatchingOptions.stopped_s``); the
+    trimmed episodes end where they stop. With every partner judging (the rule off), the full ends fall short."""
+    plan = [(40.0, 10.7), (75.0, 10.7), (55.0, 5.9), (62.0, 7.0)]
+    prints = [
+        analyse_samples(_episode(theme, 90 + k, 200, at, intro_s=n), SR, f"t{k}") for k, (at, n) in enumerate(plan)
+    ]
+
+    def ends(options: MatchingOptions) -> list[float]:
+        answers = RecurringDetector(MotifScorer.load(), ConfidenceModel.load(), options).detect_series("t", prints)
+        assert all(found is not None and found[0].segment is not None for found in answers), answers
+        return [found[0].segment.end_s for found in answers]  # type: ignore[index, union-attr]
+
+    judged = ends(MatchingOptions())
+    for (at, n), end in zip(plan, judged, strict=True):
+        assert abs(end - (at + n)) < 0.5, (at, n, judged)
+    every = ends(MatchingOptions(stopped_s=1e9))
+    assert max(abs(every[k] - (plan[k][0] + 10.7)) for k in (0, 1)) > 1.0, every
+
+
 def test_only_the_print_fields_shape_an_episodes_print(theme):
     """An analysis is cached under ``MatchingOptions.print_hash``: every other matching option, changed, leaves
     the print as it was (so a new option that the print reads must join ``PRINT_FIELDS``), and a print field

@@ -10,6 +10,7 @@ may move, what matches, what is quiet) are ``settings.MatchingOptions``'s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,12 @@ def normalised_frames(p: EpisodePrint) -> np.ndarray:
     return (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-6)).astype(np.float32)
 
 
+def _needed(partners: int, quantile: float) -> int:
+    """How many of ``partners`` must match for their ``quantile`` (percent) to: the share above it, rounded up,
+    one at least (75 of 5 partners: 2)."""
+    return max(1, math.ceil((1 - quantile / 100) * partners - 1e-9))
+
+
 class Refiner:
     """Refines regions of one series' episodes; keeps each episode's normalised frames once."""
 
@@ -41,16 +48,27 @@ class Refiner:
             self._frames[episode] = normalised_frames(self.prints[episode])
         return self._frames[episode]
 
-    def partners(self, region: Region) -> list[SharedSegment]:
+    def _partners(self, region: Region) -> list[tuple[SharedSegment, int]]:
+        """Per partner (most votes first, at most ``max_partners``): its strongest piece and the last frame of
+        this episode its alignment reaches (its pieces joined)."""
         dominant = dominant_alignments(region.members, self.options).values()
-        strongest = [max(pieces, key=lambda s: s.votes) for pieces in dominant]
-        return sorted(strongest, key=lambda s: -s.votes)[: self.options.max_partners]
+        found = [(max(pieces, key=lambda s: s.votes), max(s.end for s in pieces)) for pieces in dominant]
+        return sorted(found, key=lambda f: -f[0].votes)[: self.options.max_partners]
 
-    def similarity(self, region: Region, lo: int, hi: int, quantile: float) -> np.ndarray:
-        """(hi − lo,) per-frame similarity of frames lo..hi with the partners' aligned frames."""
+    def partners(self, region: Region) -> list[SharedSegment]:
+        return [seg for seg, _ in self._partners(region)]
+
+    def similarity(
+        self, region: Region, lo: int, hi: int, quantile: float, stopped_before: int | None = None
+    ) -> np.ndarray:
+        """(hi − lo,) per-frame similarity of frames lo..hi with the partners' aligned frames: the ``quantile``
+        of the partners'. With ``stopped_before`` (a frame of this episode), partners whose alignment ends
+        before it have stopped (a trimmed intro) and say nothing of these frames: the others decide, as many of
+        them as the quantile asks of all the partners (``_needed``)."""
         own = self.frames(region.episode)[lo:hi]
+        partners = self._partners(region)
         rows = []
-        for seg in self.partners(region):
+        for seg, _ in partners:
             other = self.frames(seg.other)
             mapped = np.rint(np.arange(lo, hi) * seg.speed + seg.offset).astype(np.int64)
             valid = (mapped >= 0) & (mapped < other.shape[0])
@@ -59,7 +77,12 @@ class Refiner:
             rows.append(row)
         if not rows:
             return np.full(hi - lo, -1.0)
-        curve = np.percentile(np.array(rows), quantile, axis=0)
+        going = [row for row, (_, reach) in zip(rows, partners) if stopped_before is None or reach >= stopped_before]
+        if going and len(going) < len(rows):
+            need = min(len(going), _needed(len(rows), quantile))
+            curve = -np.sort(-np.array(going), axis=0)[need - 1]
+        else:
+            curve = np.percentile(np.array(rows), quantile, axis=0)
         loudness = self.prints[region.episode].profile.loudness_db
         silent = loudness[lo:hi] < np.percentile(loudness, 95) - self.options.silence_db
         return np.where(silent, -1.0, curve)
@@ -83,9 +106,11 @@ class Refiner:
             if not sim[k]:
                 k = start - lo
         new_start = lo + k
-        # end: the frame after the last of the matching run that holds the hashes' last frame
+        # end: the frame after the last of the matching run that holds the hashes' last frame, judged by the
+        # partners whose alignment goes on to near it (a trimmed partner has stopped: it says nothing of after)
         lo, hi = max(0, end - 1 - inward), min(n, end + out)
-        sim = self.similarity(region, lo, hi, o.end_quantile) >= o.match_level
+        stopped = end - round(o.stopped_s * rate)
+        sim = self.similarity(region, lo, hi, o.end_quantile, stopped) >= o.match_level
         k = end - 1 - lo
         if 0 <= k < sim.size and sim[k]:
             while k < sim.size - 1 and sim[k + 1]:
