@@ -127,6 +127,24 @@ def test_truth_is_where_the_intro_plays(corpus, plans):
     assert checked >= 10
 
 
+def test_a_parts_truth_ends_where_its_music_stops_sounding(music_clip):
+    """A part's truth is where it is heard (``heard_extent``): a real recording that its file follows with 2 s
+    of digital silence (a tracker module rendered to its end) ends where the music does, within a block; music
+    that sounds to its end keeps its whole length, to the sample; a silent lead is left out at the start."""
+    from introdetect_eval.corpus.plan import HEARD_BLOCK_S, heard_extent
+
+    rate = 48_000
+    music = decode_audio(music_clip, AudioOptions(window_s=40, sample_rate=rate))[20 * rate : 24 * rate]
+    silence = np.zeros(2 * rate, dtype=np.float32)
+    first, last = heard_extent(np.concatenate([music, silence]), 6.0, rate)
+    assert first == 0.0 and 4.0 - HEARD_BLOCK_S <= last <= 4.0, (first, last)
+    assert heard_extent(music, 4.0, rate) == (0.0, 4.0)
+    assert heard_extent(music, 3.33, rate) == (0.0, 3.33)  # the excerpt's own length, not a block's multiple
+    first, last = heard_extent(np.concatenate([silence[: rate // 2], music]), 4.5, rate)
+    assert first == pytest.approx(0.5, abs=HEARD_BLOCK_S) and last == 4.5
+    assert heard_extent(silence, 2.0, rate) == (0.0, 2.0)  # nothing sounds: the whole span
+
+
 def test_variations_can_be_switched_off(plans):
     catalog, library, _, episodes = plans
     _, plain = plan_corpus(SIZES["tiny"], catalog, library, 0, frozenset({"pal_speedup", "codecs", "no_intro"}))

@@ -231,7 +231,7 @@ class EpisodePlan:
     episode: int
     name: str
     duration_s: float  # of the mix; the file is shorter by PAL_SPEEDUP when sped up
-    intro: Segment | None  # in mix time
+    intro: Segment | None  # in mix time, where its music sounds (``heard_extent``)
     variations: dict[str, float | bool | str]
     encoding: Encoding
     events: tuple[Event, ...] = field(repr=False)
@@ -363,6 +363,35 @@ def quiet_share(audio: np.ndarray, rate: int = MIX_RATE_HZ) -> float:
     if quiet[0] or quiet[-1]:
         return 1.0
     return float(quiet.mean())
+
+
+HEARD_BLOCK_S = 0.05
+"""s: the grain at which a part's truth is trimmed to where its music sounds (``heard_extent``)."""
+
+
+def heard_extent(audio: np.ndarray, length_s: float, rate: int = MIX_RATE_HZ) -> tuple[float, float]:
+    """Where the first ``length_s`` of ``audio`` sound (s into it): from its first to its last HEARD_BLOCK_S
+    block within QUIET_DB of its level (to ``length_s`` itself where its last block sounds). A part's truth is
+    where it is heard: end credits that replay a 6.5 s sting for as long as its file lasts hold its 2 s of
+    digital silence (pingus' ``success_1.it``), which no one hears as credits and no detector can place. The
+    whole span where nothing or everything sounds."""
+    block = max(1, int(HEARD_BLOCK_S * rate))
+    n = min(audio.size, round(length_s * rate)) // block
+    if n == 0:
+        return 0.0, length_s
+    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
+    overall = float(np.sqrt(np.mean(np.square(audio[: n * block], dtype=np.float64))))
+    sounding = np.flatnonzero(levels >= overall * 10.0 ** (-QUIET_DB / 20.0))
+    if overall < SILENT_SOURCE_RMS or sounding.size == 0:
+        return 0.0, length_s
+    last = length_s if sounding[-1] == n - 1 else (sounding[-1] + 1) * block / rate
+    return sounding[0] * block / rate, min(length_s, last)
+
+
+def _heard_span(library: SourceLibrary, excerpt: Excerpt, start_s: float) -> Segment:
+    """The truth of a part that plays ``excerpt`` from ``start_s`` (mix time): where it sounds."""
+    first, last = heard_extent(library.audio(excerpt.source, excerpt.offset_s, excerpt.length_s), excerpt.length_s)
+    return Segment(round(start_s + first, 3), round(start_s + last, 3))
 
 
 def _encoding(rng: np.random.Generator) -> Encoding:
@@ -844,7 +873,8 @@ def _plan_episode(
         fade_out_s=2.0,
     )
     events.append(credits)
-    others["credits"] = Segment(credits.start_s, round(min(credits.end_s, duration), 3))
+    heard = _heard_span(library, replace(ending, length_s=credits.length_s), credits.start_s)
+    others["credits"] = Segment(heard.start_s, round(min(heard.end_s, duration), 3))
     if post_s:
         post_start = round(credits_end + 0.5, 3)
         post_end = duration - (preview_s if preview_after else 0.0) - 0.3
@@ -868,7 +898,7 @@ def _plan_episode(
         number,
         name,
         duration,
-        intro,
+        None if intro is None else _heard_span(library, replace(theme, length_s=intro_length), intro.start_s),
         variations,
         encoding,
         tuple(events),
