@@ -58,13 +58,12 @@ class Refiner:
     def partners(self, region: Region) -> list[SharedSegment]:
         return [seg for seg, _ in self._partners(region)]
 
-    def similarity(
-        self, region: Region, lo: int, hi: int, quantile: float, stopped_before: int | None = None
-    ) -> np.ndarray:
+    def similarity(self, region: Region, lo: int, hi: int, quantile: float, at_end: bool = False) -> np.ndarray:
         """(hi − lo,) per-frame similarity of frames lo..hi with the partners' aligned frames: the ``quantile``
-        of the partners'. With ``stopped_before`` (a frame of this episode), partners whose alignment ends
-        before it have stopped (a trimmed intro) and say nothing of these frames: the others decide, as many of
-        them as the quantile asks of all the partners (``_needed``)."""
+        of the partners', -1 where the episode is quiet (``silence_db`` under its loud frames). ``at_end``
+        (around the region's end): partners whose alignment ends ``stopped_s`` before it have stopped (a trimmed
+        intro) and say nothing of these frames: the others decide, as many of them as the quantile asks of all
+        the partners (``_needed``); and frames ``end_quiet_db`` under the region's own loud frames are quiet too."""
         own = self.frames(region.episode)[lo:hi]
         partners = self._partners(region)
         rows = []
@@ -77,14 +76,19 @@ class Refiner:
             rows.append(row)
         if not rows:
             return np.full(hi - lo, -1.0)
-        going = [row for row, (_, reach) in zip(rows, partners) if stopped_before is None or reach >= stopped_before]
+        o, rate = self.options, self.prints[region.episode].profile.frame_rate
+        stopped = region.end - round(o.stopped_s * rate) if at_end else -1
+        going = [row for row, (_, reach) in zip(rows, partners, strict=True) if reach >= stopped]
         if going and len(going) < len(rows):
             need = min(len(going), _needed(len(rows), quantile))
             curve = -np.sort(-np.array(going), axis=0)[need - 1]
         else:
             curve = np.percentile(np.array(rows), quantile, axis=0)
         loudness = self.prints[region.episode].profile.loudness_db
-        silent = loudness[lo:hi] < np.percentile(loudness, 95) - self.options.silence_db
+        silent = loudness[lo:hi] < np.percentile(loudness, 95) - o.silence_db
+        if at_end and o.end_quiet_db > 0:
+            loud = np.percentile(loudness[region.start : max(region.end, region.start + 1)], 90)
+            silent |= loudness[lo:hi] < loud - o.end_quiet_db
         return np.where(silent, -1.0, curve)
 
     def refine(self, region: Region) -> Segment:
@@ -107,10 +111,10 @@ class Refiner:
                 k = start - lo
         new_start = lo + k
         # end: the frame after the last of the matching run that holds the hashes' last frame, judged by the
-        # partners whose alignment goes on to near it (a trimmed partner has stopped: it says nothing of after)
+        # partners whose alignment goes on to near it (a trimmed partner has stopped: it says nothing of after),
+        # never into what is far quieter than the piece (a bed that looks alike at any offset)
         lo, hi = max(0, end - 1 - inward), min(n, end + out)
-        stopped = end - round(o.stopped_s * rate)
-        sim = self.similarity(region, lo, hi, o.end_quantile, stopped) >= o.match_level
+        sim = self.similarity(region, lo, hi, o.end_quantile, at_end=True) >= o.match_level
         k = end - 1 - lo
         if 0 <= k < sim.size and sim[k]:
             while k < sim.size - 1 and sim[k + 1]:
