@@ -36,6 +36,7 @@ def plans():
 def test_builds_every_episode_and_resumes(corpus):
     folder, result = corpus
     assert result.rendered == result.episodes == 17
+    assert result.summary["without_dialogue"] == 0  # every episode speaks (a season whose lines ran out would not)
     again = build_corpus(folder, "tiny", seed=0, cache=CACHE)
     assert again.rendered == 0 and again.up_to_date == 17
 

@@ -70,7 +70,7 @@ def corpus(
     out.print(
         f"intros: {summary['short_intros_le_15s']} short (≤ 15 s), {summary['long_intros']} long, "
         f"{summary['no_intro']} episodes without, {summary['starts_past_300s']} starting past 300 s; "
-        f"median {summary['median_intro_s']:.1f} s"
+        f"median {summary['median_intro_s']:.1f} s; {summary['without_dialogue']} episodes without any dialogue"
     )
     out.print("variations: " + ", ".join(f"{k} {v}" for k, v in summary["variations"].items()))
     failure_list(result.failed)

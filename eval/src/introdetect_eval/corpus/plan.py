@@ -920,5 +920,8 @@ def plan_summary(episodes: list[EpisodePlan]) -> dict[str, object]:
         "long_intros": int(np.sum(lengths > 15)),
         "starts_past_300s": int(np.sum(starts > 300)),
         "median_intro_s": float(np.median(lengths)) if lengths.size else math.nan,
+        # a structured season says each line once per delivery (``used``): a series whose lines run out goes on
+        # without speech, which no real episode does
+        "without_dialogue": sum(not any(ev.kind == "dialogue" for ev in e.events) for e in episodes),
         "variations": {k: sum(bool(e.variations.get(k)) for e in episodes) for k in VARIATIONS},
     }
