@@ -12,7 +12,9 @@ or fitted on (the ``heldout`` corpus: docs/CORPUS.md), per regime a user meets:
 Per regime: the intro within ±1 s, F1, false intros, the harm (story inside marked parts) and the trust figures
 (expected calibration error, the share right among answers at ≥ 0.9, the confidently wrong), and what each
 --min-confidence would keep. Predictions go to ``--out`` (one result file per split and regime, read by
-bench/fit_trust.py); the figures to docs/BENCHMARKS.md with --docs.
+bench/fit_trust.py), each with a stamp of what made it (``run_stamp``: the code, the model, the settings, the
+corpus's truth): a file is read back only where its stamp is this run's, else made again (``--again``: always);
+the figures to docs/BENCHMARKS.md with --docs.
 
     python bench/heldout.py --corpus bench/out/corpus-heldout --split validation [--regimes season lone] [--docs]
 
@@ -317,16 +319,40 @@ def main() -> None:
         write_docs_block(name, head + "\n".join(blocks), f"The {size} corpus: {args.split}, {args.trust} confidences")
 
 
+def run_stamp(args: argparse.Namespace, corpus: Path) -> str:
+    """What a regime's result file was made by: the package's code and data (every file under its source
+    folder), the model, the matching options, the confidences asked for and the corpus's manifest and truth. A
+    result file whose stamp differs is run again (a file left by older code was once read back as current)."""
+    import hashlib
+
+    import introdetect
+
+    digest = hashlib.sha256()
+    package = Path(introdetect.__file__).resolve().parent
+    files = [f for f in sorted(package.rglob("*")) if f.is_file() and "__pycache__" not in f.parts]
+    for f in [*files, Path(args.model), corpus / "corpus.json", corpus / f"truth_{args.split}.json"]:
+        digest.update(str(f.name).encode())
+        digest.update(f.read_bytes() if f.is_file() else b"-")
+    digest.update(f"{args.matching.settings_hash}|{args.trust}".encode())
+    return digest.hexdigest()
+
+
 def predict(args: argparse.Namespace, corpus: Path, out: Path, by_series: dict[str, list[Path]]) -> dict:
-    """Each regime's fused answers of one corpus's split (run where --again or not there yet, else read back)."""
+    """Each regime's fused answers of one corpus's split (run where --again, not there yet or made by other code
+    or settings (``run_stamp``), else read back)."""
     truth_rows = json.loads((corpus / f"truth_{args.split}.json").read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     cache = AnalysisCache(out / "cache")
     trust = IDENTITY if args.trust == "own" else None
     found = {}
+    made_by = run_stamp(args, corpus)
     for regime in args.regimes:
         target = out / f"{args.split}-{args.trust}-{regime}.json"
-        if args.again or not target.exists():
+        stamp = target.with_suffix(".stamp")
+        stale = target.exists() and (not stamp.exists() or stamp.read_text(encoding="utf-8") != made_by)
+        if stale and not args.again:
+            print(f"{regime}: {target} was made by other code, settings or truth: run again")
+        if args.again or stale or not target.exists():
             start = time.perf_counter()
             answers = Answers(trust, args.model)
             RUNS[regime](
@@ -334,6 +360,7 @@ def predict(args: argparse.Namespace, corpus: Path, out: Path, by_series: dict[s
             )
             for use, given in answers.by_use.items():
                 write_result(target if use == "fused" else target.with_suffix(f".{use}.json"), given.values())
+            stamp.write_text(made_by, encoding="utf-8")
             print(f"{regime}: {len(answers.by_use['fused'])} answers in {time.perf_counter() - start:.0f} s → {target}")
         found[regime] = {d.id: d for d in read_result(target)}
     return found
