@@ -268,12 +268,13 @@ def test_a_full_intros_end_is_judged_by_the_partners_that_go_on_where_most_were_
     assert max(abs(every[k] - (plan[k][0] + 10.7)) for k in (0, 1)) > 1.0, every
 
 
-def test_an_intros_end_does_not_run_on_into_a_bed_far_quieter_than_it() -> None:
-    """Three episodes on arrays: an intro (frames 500-650, the same spectrum in each, at -15 dB), then a bed that
-    sounds alike in every episode and at any offset (a drone, at -42 dB), in episodes whose dialogue (a fifth
-    of their frames, at -30 dB) makes their loud level: the bed lies within ``silence_db`` of the episode's loud
-    frames but 27 dB under the intro. The end stays where the intro ends (``end_quiet_db``); with that rule off
-    it runs on into the bed as far as a boundary may move (``reach_out_s``)."""
+def test_an_intros_boundaries_do_not_reach_into_a_bed_far_quieter_than_it() -> None:
+    """Three episodes on arrays: an intro (frames 500-650, the same spectrum in each, at -15 dB), with a bed before
+    and after it that sounds alike in every episode and at any offset (a drone, at -42 dB), in episodes whose
+    dialogue (a fifth of their frames, at -30 dB) makes their loud level: the bed lies within ``silence_db`` of
+    the episode's loud frames but 27 dB under the intro. The boundaries stay where the intro is
+    (``piece_quiet_db``); with that rule off both reach into the bed as far as a boundary may move
+    (``reach_out_s``)."""
     from introdetect.matching.align import SharedSegment
     from introdetect.matching.landmarks import Landmarks
     from introdetect.matching.profile import Profile
@@ -289,17 +290,21 @@ def test_an_intros_end_does_not_run_on_into_a_bed_far_quieter_than_it() -> None:
         loudness = np.full(n, -50.0)
         loudness[rng.choice(n, n // 5, replace=False)] = -30.0  # dialogue: the episode's loud level
         log_mel[500:650] = intro + rng.normal(0, 1, (150, bands))
+        log_mel[300:500] = drone + rng.normal(0, 1, (200, bands))
         log_mel[650:1000] = drone + rng.normal(0, 1, (350, bands))
-        loudness[500:650], loudness[650:1000] = -15.0, -42.0
+        loudness[300:500], loudness[500:650], loudness[650:1000] = -42.0, -15.0, -42.0
         profile = Profile(log_mel.astype(np.float32), loudness.astype(np.float32), FRAME_RATE)
         prints.append(
             EpisodePrint(f"d{k}", Landmarks(np.zeros((0, 2), np.int32), FRAME_RATE, n), profile, n / FRAME_RATE)
         )
     members = [SharedSegment(other, 500, 650, 0, 1.0, 100) for other in (1, 2)]
     region = Region(0, 500, 650, members, 200)
-    assert Refiner(prints).refine(region).end_s == pytest.approx(650 / FRAME_RATE)
-    off = Refiner(prints, MatchingOptions(end_quiet_db=0)).refine(region)
-    assert off.end_s == pytest.approx((650 + round(MatchingOptions().reach_out_s * FRAME_RATE)) / FRAME_RATE)
+    judged = Refiner(prints).refine(region)
+    assert judged.start_s == pytest.approx(500 / FRAME_RATE) and judged.end_s == pytest.approx(650 / FRAME_RATE)
+    off = Refiner(prints, MatchingOptions(piece_quiet_db=0)).refine(region)
+    reach = round(MatchingOptions().reach_out_s * FRAME_RATE)
+    assert off.start_s == pytest.approx((500 - reach) / FRAME_RATE)
+    assert off.end_s == pytest.approx((650 + reach) / FRAME_RATE)
 
 
 def test_only_the_print_fields_shape_an_episodes_print(theme):

@@ -61,10 +61,10 @@ class Refiner:
 
     def similarity(self, region: Region, lo: int, hi: int, quantile: float, at_end: bool = False) -> np.ndarray:
         """(hi − lo,) per-frame similarity of frames lo..hi with the partners' aligned frames: the ``quantile``
-        of the partners', -1 where the episode is quiet (``silence_db`` under its loud frames). ``at_end``
-        (around the region's end): partners whose alignment ends ``stopped_s`` before it have stopped (a trimmed
-        intro) and say nothing of these frames: the others decide, as many of them as the quantile asks of all
-        the partners (``_needed``); and frames ``end_quiet_db`` under the region's own loud frames are quiet too."""
+        of the partners', -1 where the episode is quiet (``silence_db`` under its loud frames, or
+        ``piece_quiet_db`` under the region's own). ``at_end`` (around the region's end): partners whose alignment
+        ends ``stopped_s`` before it have stopped (a trimmed intro) and say nothing of these frames: the others
+        decide, as many of them as the quantile asks of all the partners (``_needed``)."""
         own = self.frames(region.episode)[lo:hi]
         partners = self._partners(region)
         rows = []
@@ -87,9 +87,9 @@ class Refiner:
             curve = np.percentile(np.array(rows), quantile, axis=0)
         loudness = self.prints[region.episode].profile.loudness_db
         silent = loudness[lo:hi] < np.percentile(loudness, 95) - o.silence_db
-        if at_end and o.end_quiet_db > 0:
+        if o.piece_quiet_db > 0:  # nor what is far quieter than the piece itself (a bed alike at any offset)
             loud = np.percentile(loudness[region.start : max(region.end, region.start + 1)], 90)
-            silent |= loudness[lo:hi] < loud - o.end_quiet_db
+            silent |= loudness[lo:hi] < loud - o.piece_quiet_db
         return np.where(silent, -1.0, curve)
 
     def refine(self, region: Region) -> Segment:
@@ -98,7 +98,8 @@ class Refiner:
         o = self.options
         out, inward = round(o.reach_out_s * rate), round(o.reach_in_s * rate)
         start, end = region.start, max(region.end, region.start + 1)
-        # start: earliest frame of the matching run that holds the hashes' first frame
+        # start: earliest frame of the matching run that holds the hashes' first frame (never reaching back into
+        # what is far quieter than the piece)
         lo, hi = max(0, start - out), min(n, start + inward + 1)
         sim = self.similarity(region, lo, hi, o.start_quantile) >= o.match_level
         k = start - lo
