@@ -85,11 +85,13 @@ class Refiner:
             curve = -np.sort(-np.array(going), axis=0)[need - 1]
         else:
             curve = np.percentile(np.array(rows), quantile, axis=0)
-        loudness = self.prints[region.episode].profile.loudness_db
+        profile = self.prints[region.episode].profile
+        loudness = profile.loudness_db
         silent = loudness[lo:hi] < np.percentile(loudness, 95) - o.silence_db
         if o.piece_quiet_db > 0:  # nor what is far quieter than the piece itself (a bed alike at any offset)
-            loud = np.percentile(loudness[region.start : max(region.end, region.start + 1)], 90)
-            silent |= loudness[lo:hi] < loud - o.piece_quiet_db
+            silent |= loudness[lo:hi] < profile.loud_level(
+                region.start, max(region.end, region.start + 1), o.piece_quiet_db
+            )
         return np.where(silent, -1.0, curve)
 
     def refine(self, region: Region) -> Segment:

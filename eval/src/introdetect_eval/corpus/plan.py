@@ -345,9 +345,11 @@ SILENT_SOURCE_RMS = 1e-3
 whose samples ffmpeg renders silent; wesnoth's ``silence.ogg``): sizes with ``audible_sources`` leave it out."""
 
 
-def _block_levels(audio: np.ndarray, rate: int = MIX_RATE_HZ) -> tuple[np.ndarray, float]:
-    """The RMS of each QUIET_BLOCK_S block of ``audio`` and of the whole."""
-    block = max(1, int(QUIET_BLOCK_S * rate))
+def _block_levels(
+    audio: np.ndarray, rate: int = MIX_RATE_HZ, block_s: float = QUIET_BLOCK_S
+) -> tuple[np.ndarray, float]:
+    """The RMS of each ``block_s`` block of ``audio`` and of the whole."""
+    block = max(1, int(block_s * rate))
     n = audio.size // block
     levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
     return levels, float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
@@ -376,15 +378,11 @@ def heard_extent(audio: np.ndarray, length_s: float, rate: int = MIX_RATE_HZ) ->
     digital silence (pingus' ``success_1.it``), which no one hears as credits and no detector can place. The
     whole span where nothing or everything sounds."""
     block = max(1, int(HEARD_BLOCK_S * rate))
-    n = min(audio.size, round(length_s * rate)) // block
-    if n == 0:
-        return 0.0, length_s
-    levels = np.sqrt(np.mean(np.square(audio[: n * block].reshape(n, block), dtype=np.float64), axis=1))
-    overall = float(np.sqrt(np.mean(np.square(audio[: n * block], dtype=np.float64))))
+    levels, overall = _block_levels(audio[: round(length_s * rate)], rate, HEARD_BLOCK_S)
     sounding = np.flatnonzero(levels >= overall * 10.0 ** (-QUIET_DB / 20.0))
     if overall < SILENT_SOURCE_RMS or sounding.size == 0:
         return 0.0, length_s
-    last = length_s if sounding[-1] == n - 1 else (sounding[-1] + 1) * block / rate
+    last = length_s if sounding[-1] == levels.size - 1 else (sounding[-1] + 1) * block / rate
     return sounding[0] * block / rate, min(length_s, last)
 
 
