@@ -205,6 +205,33 @@ def test_heldout_splits_take_sources_only_from_their_packages(plans):
         plan_corpus(missing, halved, library, 0)
 
 
+def test_a_structured_season_never_runs_out_of_speech(plans):
+    """A structured season says each recorded line only a few times (each use at a distinct rate), so a split
+    whose packages hold few dialogue groups for its series must give each series more than its share of them:
+    with one group each, held-out seasons went a third without any speech (docs/CORPUS.md)."""
+    from dataclasses import replace
+
+    catalog, _, _, _ = plans
+    halved = _halved(catalog)
+    library = SourceLibrary(halved)
+    shared = "sonic-pi-samples"
+    # three groups for three series: one of 1255 s of lines, two of under 90 s
+    layout = {"test": ("singularity-music:a", "asterisk-core-sounds-en-wav:a", shared)}
+    size = replace(SIZES["tinyparts"], series={"test": 3}, episode_s=(400.0, 450.0), split_packages=layout)
+    series, episodes = plan_corpus(size, halved, library, 0)
+    assert len({s.dialogue_groups for s in series}) == 3  # each series starts at its own place in the pool
+    # measured: each story 64-90 % speech (with one group each: two seasons silent from their third episode)
+    for episode in episodes:
+        assert episode.story is not None
+        story_s = episode.story.end_s - episode.story.start_s
+        speech_s = sum(
+            e.length_s
+            for e in episode.events
+            if e.kind == "dialogue" and episode.story.start_s <= e.start_s < episode.story.end_s
+        )
+        assert speech_s > 0.5 * story_s, (episode.id, speech_s, story_s)
+
+
 def test_heldout_corpus_layout_is_disjoint():
     """The shipped layout: training on the packages every fitted part saw, validation and test on disjoint
     packages opened for diversity, only the stings' package in more than one split."""

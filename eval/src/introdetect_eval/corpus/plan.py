@@ -446,7 +446,7 @@ def plan_corpus(
         pool = pools[splits[index] if size.split_packages else None]
         nth = drawn[pool.split]
         drawn[pool.split] += 1
-        tracks_per_series, groups_per_series = pool.per_series
+        tracks_per_series = pool.per_series[0]
         own_tracks = pool.music[nth * tracks_per_series : (nth + 1) * tracks_per_series] or [
             pool.music[nth % len(pool.music)]
         ]
@@ -466,7 +466,8 @@ def plan_corpus(
             logo = Excerpt(logo_source, 0.0, round(min(library.duration(logo_source), 3.0), 3))
         recap_source = stings[int(srng.integers(len(stings)))]
         recap = Excerpt(recap_source, 0.0, round(min(library.duration(recap_source), 2.0), 3))
-        groups = tuple(pool.groups[(nth * groups_per_series + i) % len(pool.groups)] for i in range(groups_per_series))
+        season_s = size.episodes_per_series[1] * size.episode_s[1] if size.structure else 0.0
+        groups = pool.speaking(nth, catalog, library, season_s)
         style = srng.random()
         if style < 0.3:
             cold_open = 0.0  # the intro opens the episode (after the logo, if any)
@@ -527,6 +528,13 @@ def _silent(library: SourceLibrary, source: SourceFile) -> bool:
     return _block_levels(library.audio(source))[1] < SILENT_SOURCE_RMS
 
 
+LINE_USES = 4
+"""How many times a structured series can say one recorded line (about: ``_scenes`` draws each use a rate
+DISTINCT_RATES apart from the line's earlier ones, and the range holds four to six such rates): a season needs
+recorded speech of its length over this (``_Pool.speaking``). The four groups of a few lines each that
+``_Pool.per_series`` gives left held-out seasons a third without any speech (docs/CORPUS.md)."""
+
+
 @dataclass(frozen=True)
 class _Pool:
     """What a split's series draw their sources from: the whole catalog, or (held-out packages) the split's."""
@@ -544,6 +552,24 @@ class _Pool:
             max(1, min(3, len(self.music) // self.series)),
             max(1, min(4, len(self.groups) // self.series)),
         )
+
+    def speaking(self, nth: int, catalog: Catalog, library: SourceLibrary, season_s: float = 0.0) -> tuple[str, ...]:
+        """The dialogue groups of the pool's ``nth`` series: ``per_series``' share, from the series' own place in
+        the pool on; and in a structured corpus, whose season lasts up to ``season_s``, the groups after them too
+        until their recorded lines last ``season_s / LINE_USES`` (every group where the pool holds less). Series
+        of one pool then share voices, as a network's shows share actors; a series never says a line twice alike
+        (``_scenes``' ``used``)."""
+        grouped = catalog.groups("dialogue")
+        share = self.per_series[1]
+        chosen: list[str] = []
+        speech_s = 0.0
+        for i in range(len(self.groups)):
+            if i >= share and speech_s >= season_s / LINE_USES:
+                break
+            group = self.groups[(nth * share + i) % len(self.groups)]
+            chosen.append(group)
+            speech_s += sum(library.duration(line) for line in grouped[group])
+        return tuple(chosen)
 
 
 def _pools(
