@@ -45,6 +45,16 @@ def test_a_recap_is_the_run_of_strongly_matched_scenes_from_the_opening() -> Non
     assert _recap([*scenes, piece(33.0, 35.0, WEAK), piece(45.0, 50.0)], layout) == (Segment(3.5, 27.5), 3)
 
 
+def test_matches_inside_the_ident_are_no_recap() -> None:
+    """Stretches of the ident matched in other episodes (its sample heard in their story: held-out validation,
+    2026-12-03) are no scenes: no recap ends before the content opens (it raised an invalid segment)."""
+    layout = _Layout(intro=Segment(90.0, 120.0), credits=None, ident=Segment(0.0, 3.67))
+    inside = [piece(0.4, 1.9), piece(2.2, 3.39, other=1)]
+    assert _recap(inside, layout)[0] is None
+    scenes = [piece(7.0, 12.0), piece(12.6, 19.0, other=1)]
+    assert _recap([*inside, *scenes], layout) == (Segment(3.67, 19.0), 2)
+
+
 def test_one_scene_or_weak_matches_alone_are_no_recap() -> None:
     layout = _Layout(intro=None, credits=None)
     assert _recap([piece(2.0, 8.0)], layout)[0] is None

@@ -39,7 +39,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 19
+VERSION = 20
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -403,8 +403,9 @@ def _recap(
     one strongly matched scene only where ``sourced`` holds for it: a recap may replay one long clip, but a cue
     heard once elsewhere is one stretch too, so that scene must be heard in the story of exactly one other
     episode, its source (a cue recurs in several; another recap replaying the scene does not count: measured in
-    docs/BENCHMARKS.md)."""
+    docs/BENCHMARKS.md). Replays over before the opening ends (matched inside the ident) are no scene of it."""
     first_by = layout.opening_s + OPENING_ROOM_S
+    replays = [p for p in replays if p.end_s > layout.opening_s]  # one over before the content opens: the ident's
     chain, scenes = _chain(replays, first_by)
     if chain is None and sourced is not None:
         alone = [
