@@ -424,6 +424,23 @@ def test_motifs_the_scorer_rates_alike_go_to_the_one_most_episodes_hold() -> Non
     assert likeliest(np.array([0.8, 0.7, -1.0]), [2, 5, 6]) == 1  # an excluded motif (-1: the ident) never
 
 
+def test_of_motifs_alike_in_odds_and_episodes_the_clearly_louder_is_the_intro() -> None:
+    """Held-out test's show18: an 18 s cue opening five cold opens under dialogue (4.9 dB over the episodes'
+    median level) and the intro (8.7 dB), both at 0.997 and in five episodes; the cue, likelier by 0.0003, was
+    answered. The louder by ``tie_louder_db`` is the intro; closer in level, or heard in fewer episodes, or
+    with the rule off, the likelier stays."""
+    from introdetect.detectors.recurring import likeliest
+    from introdetect.settings import MatchingOptions
+
+    odds = np.array([0.9967, 0.9970, 0.003])
+    assert likeliest(odds, [5, 5, 2], loudness=[8.7, 4.9, 12.0]) == 0
+    assert likeliest(odds, [5, 5, 2]) == 1  # no levels given: the likelier
+    assert likeliest(odds, [5, 5, 2], loudness=[6.9, 4.9, 12.0]) == 1  # 2 dB apart: alike
+    assert likeliest(odds, [4, 5, 2], loudness=[8.7, 4.9, 12.0]) == 1  # fewer episodes hold the louder
+    off = MatchingOptions(tie_louder_db=0.0)
+    assert likeliest(odds, [5, 5, 2], off, loudness=[8.7, 4.9, 12.0]) == 1
+
+
 def test_a_title_sting_over_a_bed_the_season_shares_is_its_intro(theme) -> None:
     """A 4 s sting of a real recording at another time in each of five episodes, over an ambience bed that
     every episode loops from another point (sonic-pi's ``ambi_lunar_land``, as the held-out show10's): the

@@ -151,15 +151,30 @@ episodes, at probability 0.99999979 and a 40 s cold-open cue heard in two at 0.0
 answered. 0: the likeliest alone."""
 
 
-def likeliest(probabilities: np.ndarray, episodes: Sequence[int], options: MatchingOptions = DEFAULT_MATCHING) -> int:
+def likeliest(
+    probabilities: np.ndarray,
+    episodes: Sequence[int],
+    options: MatchingOptions = DEFAULT_MATCHING,
+    loudness: Sequence[float] | None = None,
+) -> int:
     """The motif taken for the intro: of those whose log-odds lie within TIE_LOG_ODDS of the likeliest's (and
-    at least ``options.min_intro_probability``), the one heard in the most episodes; the likelier of those."""
+    at least ``options.min_intro_probability``), the one heard in the most episodes; of those, one louder than
+    every other by ``options.tie_louder_db`` (``loudness``: each motif's level over its episodes' median, dB),
+    else the likelier."""
     p = np.clip(probabilities, 1e-12, 1 - 1e-12)
     log_odds = np.log(p) - np.log1p(-p)
     best = int(np.argmax(probabilities))
     floor = log_odds[best] - TIE_LOG_ODDS
     near = [k for k in range(len(p)) if probabilities[k] >= options.min_intro_probability and log_odds[k] >= floor]
-    return max(near, key=lambda k: (episodes[k], probabilities[k]), default=best)
+    if not near:
+        return best
+    most = max(episodes[k] for k in near)
+    tied = sorted((k for k in near if episodes[k] == most), key=lambda k: -probabilities[k])
+    if loudness is not None and len(tied) > 1 and options.tie_louder_db > 0:
+        loudest = max(tied, key=lambda k: loudness[k])
+        if all(loudness[loudest] - loudness[k] >= options.tie_louder_db for k in tied if k != loudest):
+            return loudest
+    return tied[0]
 
 
 def series_answers(
@@ -184,7 +199,9 @@ def series_answers(
         return [
             (None, AnswerFeatures(0.0, logit(max(best, 0.0)), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints
         ]
-    k = likeliest(probabilities, [len(m.episodes) for m in analysis.motifs], options)
+    k = likeliest(
+        probabilities, [len(m.episodes) for m in analysis.motifs], options, [f.loudness for f in analysis.features]
+    )
     motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
     refiner = Refiner(prints, options)
     share = len(motif.episodes) / n
