@@ -441,6 +441,30 @@ def test_of_motifs_alike_in_odds_and_episodes_the_clearly_louder_is_the_intro() 
     assert likeliest(odds, [5, 5, 2], off, loudness=[8.7, 4.9, 12.0]) == 1
 
 
+def test_a_season_whose_intro_changes_version_is_answered_by_both_versions() -> None:
+    """Our corpus's show11 (with speech): the intro's first version in episodes 1-3 and a second, sharing no audio
+    with it, in 4-6, two motifs at 0.9995 and 1.0; the likelier alone answered the first three "no intro". A
+    second motif the scorer takes for an intro, heard in none of the first's episodes, answers them; one sharing
+    an episode with it (a cue), or under even odds, does not; ``max_versions`` 1 keeps the likeliest alone."""
+    from introdetect.detectors.recurring import versions
+    from introdetect.matching.recurring import Motif
+    from introdetect.matching.series import SeriesAnalysis
+    from introdetect.settings import MatchingOptions
+
+    def motif(*episodes: int) -> Motif:
+        return Motif({e: [] for e in episodes})
+
+    motifs = [motif(0, 1, 2, 3, 4), motif(3, 4, 5), motif(0, 1, 2), motif(1, 2), motif(5)]
+    odds = np.array([-1.0, 1.0, 0.9995, 0.97, 0.3])  # the first excluded (an ident)
+    analysis = SeriesAnalysis(motifs, [], odds)
+    assert versions(1, odds, analysis) == [1, 2]
+    assert versions(1, odds, analysis, MatchingOptions(max_versions=1)) == [1]
+    # the cue in episodes 1-2 shares none of the first's episodes either, but the second version is likelier
+    assert versions(1, np.array([-1.0, 1.0, 0.4, 0.97, 0.3]), analysis) == [1, 3]
+    assert versions(1, np.array([-1.0, 1.0, 0.4, 0.45, 0.3]), analysis) == [1]  # nothing else intro-like
+    assert versions(2, odds, analysis, MatchingOptions(max_versions=3)) == [2, 1]  # then episode 5 has its answer
+
+
 def test_a_title_sting_over_a_bed_the_season_shares_is_its_intro(theme) -> None:
     """A 4 s sting of a real recording at another time in each of five episodes, over an ambience bed that
     every episode loops from another point (sonic-pi's ``ambi_lunar_land``, as the held-out show10's): the

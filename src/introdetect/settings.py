@@ -405,6 +405,10 @@ class MatchingOptions:
     full level, a score cue under the dialogue. Held-out test's show18 (after the corpus gained its speech): an
     18 s cue opening five cold opens under dialogue, 4.9 dB over the episodes' median, and the intro, 8.7 dB,
     both at probability 0.997 and in five episodes; the cue was answered. 0 or inf: the likelier, as before."""
+    max_versions: int = 2
+    """Versions of the intro one season's answer may hold (``detectors/recurring.versions``): after the likeliest
+    motif, a second the scorer takes for an intro, heard in none of its episodes (an intro that changes version
+    half-way through the season, the two excerpts sharing no audio). 1: the likeliest motif alone, as before."""
     embedded_ratio: float = 1.8
     """An episode whose instance of the intro goes on, in step with some partner, for 1.8 times the intro's
     typical length holds the theme inside a longer recurring piece (a score cue quoting it), not as its opening
@@ -455,7 +459,15 @@ class MatchingOptions:
             raise SettingsError("max_bin does not fit in a 32-bit hash beside hash_bits_df and hash_bits_dt")
         if 2 * self.target_max_bins >= 1 << self.hash_bits_df:
             raise SettingsError(f"target_max_bins ({self.target_max_bins}) does not fit in hash_bits_df bits")
-        for name in ("fanout", "peaks_per_second", "profile_bands", "min_votes", "max_partners", "peak_time_frames"):
+        for name in (
+            "fanout",
+            "peaks_per_second",
+            "profile_bands",
+            "min_votes",
+            "max_partners",
+            "peak_time_frames",
+            "max_versions",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be >= 1")
         for name in ("region_overlap", "min_agreement", "match_level", "min_intro_probability", "closing_share"):

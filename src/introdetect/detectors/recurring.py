@@ -12,7 +12,7 @@ import numpy as np
 
 from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from ..matching.opening import OPENING_RULES, shared_openings
-from ..matching.recurring import EpisodePrint, alignment_groups, span
+from ..matching.recurring import EpisodePrint, Motif, alignment_groups, span
 from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
 from ..matching.series import SeriesAnalysis, analyse_series
@@ -177,6 +177,41 @@ def likeliest(
     return tied[0]
 
 
+def versions(
+    k: int, probabilities: np.ndarray, analysis: SeriesAnalysis, options: MatchingOptions = DEFAULT_MATCHING
+) -> list[int]:
+    """The motifs that answer a season: the intro's (``k``), then, while ``options.max_versions`` allows, the
+    likeliest other motif the scorer takes for an intro (``min_intro_probability``; ``probabilities`` with the
+    ident and implausible motifs excluded) heard in none of the episodes answered so far: a season whose intro
+    changes version half-way, two excerpts of the theme sharing no audio, makes two motifs of three episodes
+    each (our corpus's show11, with speech: the first three episodes answered "no intro")."""
+    chosen = [k]
+    covered = set(analysis.motifs[k].episodes)
+    while len(chosen) < options.max_versions:
+        others = [
+            j
+            for j, m in enumerate(analysis.motifs)
+            if j not in chosen and probabilities[j] >= options.min_intro_probability and not covered & set(m.episodes)
+        ]
+        if not others:
+            break
+        j = max(others, key=lambda j: probabilities[j])
+        chosen.append(j)
+        covered |= set(analysis.motifs[j].episodes)
+    return chosen
+
+
+def _embedded(motif: Motif, e: int, options: MatchingOptions) -> bool:
+    """Whether episode ``e``'s instance of ``motif`` goes on, in step with some partner, for
+    ``options.embedded_ratio`` times the motif's typical length: the theme inside a longer recurring piece (a score
+    cue quoting it), not its opening intro (only where three or more episodes hold the motif)."""
+    if len(motif.regions) < 3:
+        return False
+    typical = float(np.median([r.end - r.start for r in (motif.main_region(x) for x in motif.regions)]))
+    reach = max(map(span, alignment_groups(motif.main_region(e).members, options)))
+    return reach > options.embedded_ratio * typical
+
+
 def series_answers(
     prints: Sequence[EpisodePrint],
     scorer: MotifScorer,
@@ -202,14 +237,14 @@ def series_answers(
     k = likeliest(
         probabilities, [len(m.episodes) for m in analysis.motifs], options, [f.loudness for f in analysis.features]
     )
-    motif, probability = analysis.motifs[k], float(analysis.probabilities[k])
     refiner = Refiner(prints, options)
-    share = len(motif.episodes) / n
-    reach = {e: max(map(span, alignment_groups(motif.main_region(e).members, options))) for e in motif.regions}
-    typical = float(np.median([r.end - r.start for r in (motif.main_region(e) for e in motif.regions)]))
+    chosen = versions(k, probabilities, analysis, options)
     answers: list[tuple[Segment | None, AnswerFeatures]] = []
     for e, p in enumerate(prints):
-        if e not in motif.regions or (len(motif.regions) >= 3 and reach[e] > options.embedded_ratio * typical):
+        j = next((j for j in chosen if e in analysis.motifs[j].regions), k)
+        motif, probability = analysis.motifs[j], float(analysis.probabilities[j])
+        share = len(motif.episodes) / n
+        if e not in motif.regions or _embedded(motif, e, options):
             answers.append((None, AnswerFeatures(0.0, logit(probability), share, 0.0, 0.0, 0.0, math.log(n), 0.0)))
             continue
         region = motif.main_region(e)
