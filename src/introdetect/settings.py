@@ -404,7 +404,7 @@ class MatchingOptions:
     every other by this much (median level over the episode's median frame) is the intro: a theme is mixed at
     full level, a score cue under the dialogue. Held-out test's show18 (after the corpus gained its speech): an
     18 s cue opening five cold opens under dialogue, 4.9 dB over the episodes' median, and the intro, 8.7 dB,
-    both at probability 0.997 and in five episodes; the cue was answered. 0 or inf: the likelier, as before."""
+    both at probability 0.997 and in five episodes; the cue was answered. 0: the likelier, as before."""
     max_versions: int = 2
     """Versions of the intro one season's answer may hold (``detectors/recurring.versions``): after the likeliest
     motif, a second the scorer takes for an intro, heard in none of its episodes (an intro that changes version
