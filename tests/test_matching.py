@@ -445,8 +445,8 @@ def test_a_season_whose_intro_changes_version_is_answered_by_both_versions() -> 
     """Our corpus's show11 (with speech): the intro's first version in episodes 1-3 and a second, sharing no audio
     with it, in 4-6, two motifs at 0.9995 and 1.0; the likelier alone answered the first three "no intro". A
     second motif the scorer takes for an intro, heard in none of the first's episodes, answers them; one sharing
-    an episode with it (a cue), or under even odds, does not; ``max_versions`` 1 keeps the likeliest alone."""
-    from introdetect.detectors.recurring import versions
+    an episode with it (a cue), or under even odds, does not; ``max_intro_versions`` 1 keeps the likeliest alone."""
+    from introdetect.detectors.recurring import intro_versions
     from introdetect.matching.recurring import Motif
     from introdetect.matching.series import SeriesAnalysis
     from introdetect.settings import MatchingOptions
@@ -457,12 +457,13 @@ def test_a_season_whose_intro_changes_version_is_answered_by_both_versions() -> 
     motifs = [motif(0, 1, 2, 3, 4), motif(3, 4, 5), motif(0, 1, 2), motif(1, 2), motif(5)]
     odds = np.array([-1.0, 1.0, 0.9995, 0.97, 0.3])  # the first excluded (an ident)
     analysis = SeriesAnalysis(motifs, [], odds)
-    assert versions(1, odds, analysis) == [1, 2]
-    assert versions(1, odds, analysis, MatchingOptions(max_versions=1)) == [1]
+    assert intro_versions(1, odds, analysis) == [1, 2]
+    assert intro_versions(1, odds, analysis, MatchingOptions(max_intro_versions=1)) == [1]
     # the cue in episodes 1-2 shares none of the first's episodes either, but the second version is likelier
-    assert versions(1, np.array([-1.0, 1.0, 0.4, 0.97, 0.3]), analysis) == [1, 3]
-    assert versions(1, np.array([-1.0, 1.0, 0.4, 0.45, 0.3]), analysis) == [1]  # nothing else intro-like
-    assert versions(2, odds, analysis, MatchingOptions(max_versions=3)) == [2, 1]  # then episode 5 has its answer
+    assert intro_versions(1, np.array([-1.0, 1.0, 0.4, 0.97, 0.3]), analysis) == [1, 3]
+    assert intro_versions(1, np.array([-1.0, 1.0, 0.4, 0.45, 0.3]), analysis) == [1]  # nothing else intro-like
+    # three versions allowed: after the first version, the second; episode 5 has its answer then
+    assert intro_versions(2, odds, analysis, MatchingOptions(max_intro_versions=3)) == [2, 1]
 
 
 def test_a_title_sting_over_a_bed_the_season_shares_is_its_intro(theme) -> None:

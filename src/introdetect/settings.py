@@ -405,8 +405,8 @@ class MatchingOptions:
     full level, a score cue under the dialogue. Held-out test's show18 (after the corpus gained its speech): an
     18 s cue opening five cold opens under dialogue, 4.9 dB over the episodes' median, and the intro, 8.7 dB,
     both at probability 0.997 and in five episodes; the cue was answered. 0: the likelier, as before."""
-    max_versions: int = 2
-    """Versions of the intro one season's answer may hold (``detectors/recurring.versions``): after the likeliest
+    max_intro_versions: int = 2
+    """Versions of the intro one season's answer may hold (``detectors/recurring.intro_versions``): after the likeliest
     motif, a second the scorer takes for an intro, heard in none of its episodes (an intro that changes version
     half-way through the season, the two excerpts sharing no audio). 1: the likeliest motif alone, as before."""
     embedded_ratio: float = 1.8
@@ -466,7 +466,7 @@ class MatchingOptions:
             "min_votes",
             "max_partners",
             "peak_time_frames",
-            "max_versions",
+            "max_intro_versions",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be >= 1")

@@ -177,17 +177,17 @@ def likeliest(
     return tied[0]
 
 
-def versions(
+def intro_versions(
     k: int, probabilities: np.ndarray, analysis: SeriesAnalysis, options: MatchingOptions = DEFAULT_MATCHING
 ) -> list[int]:
-    """The motifs that answer a season: the intro's (``k``), then, while ``options.max_versions`` allows, the
+    """The motifs that answer a season: the intro's (``k``), then, while ``options.max_intro_versions`` allows, the
     likeliest other motif the scorer takes for an intro (``min_intro_probability``; ``probabilities`` with the
     ident and implausible motifs excluded) heard in none of the episodes answered so far: a season whose intro
     changes version half-way, two excerpts of the theme sharing no audio, makes two motifs of three episodes
     each (our corpus's show11, with speech: the first three episodes answered "no intro")."""
     chosen = [k]
     covered = set(analysis.motifs[k].episodes)
-    while len(chosen) < options.max_versions:
+    while len(chosen) < options.max_intro_versions:
         others = [
             j
             for j, m in enumerate(analysis.motifs)
@@ -238,7 +238,7 @@ def series_answers(
         probabilities, [len(m.episodes) for m in analysis.motifs], options, [f.loudness for f in analysis.features]
     )
     refiner = Refiner(prints, options)
-    chosen = versions(k, probabilities, analysis, options)
+    chosen = intro_versions(k, probabilities, analysis, options)
     answers: list[tuple[Segment | None, AnswerFeatures]] = []
     for e, p in enumerate(prints):
         j = next((j for j in chosen if e in analysis.motifs[j].regions), k)

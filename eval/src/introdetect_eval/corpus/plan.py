@@ -467,7 +467,7 @@ def plan_corpus(
         recap_source = stings[int(srng.integers(len(stings)))]
         recap = Excerpt(recap_source, 0.0, round(min(library.duration(recap_source), 2.0), 3))
         season_s = size.episodes_per_series[1] * size.episode_s[1] if size.structure else 0.0
-        groups = pool.speaking(nth, catalog, library, season_s)
+        groups = pool.speaking(nth, library, season_s)
         style = srng.random()
         if style < 0.3:
             cold_open = 0.0  # the intro opens the episode (after the logo, if any)
@@ -553,13 +553,13 @@ class _Pool:
             max(1, min(4, len(self.groups) // self.series)),
         )
 
-    def speaking(self, nth: int, catalog: Catalog, library: SourceLibrary, season_s: float = 0.0) -> tuple[str, ...]:
+    def speaking(self, nth: int, library: SourceLibrary, season_s: float = 0.0) -> tuple[str, ...]:
         """The dialogue groups of the pool's ``nth`` series: ``per_series``' share, from the series' own place in
         the pool on; and in a structured corpus, whose season lasts up to ``season_s``, the groups after them too
         until their recorded lines last ``season_s / LINE_USES`` (every group where the pool holds less). Series
         of one pool then share voices, as a network's shows share actors; a series never says a line twice alike
         (``_scenes``' ``used``)."""
-        grouped = catalog.groups("dialogue")
+        grouped = self.catalog.groups("dialogue")
         share = self.per_series[1]
         chosen: list[str] = []
         speech_s = 0.0
