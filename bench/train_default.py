@@ -1,14 +1,16 @@
 """Train the model shipped in the package, on the train splits of the generated corpora only.
 
-    .venv/bin/python bench/train_default.py --corpus /tmp/corpus-full --corpus /tmp/corpus-small \\
-        --corpus /tmp/corpus-tiny --out src/introdetect/data/default.idmodel
+    .venv/bin/python bench/train_default.py --corpus bench/out/corpus-full \\
+        --train-only bench/out/corpus-heldout-train --train-only bench/out/corpus-heldout-train-s1 --masks 2
 
 Never the test splits, never the "seen" episodes, never the reserved packages (the corpora use only the
-packages in introdetect.corpus.sources). Early stopping and calibration on the corpora's validation splits.
+packages in introdetect.corpus.sources), never a corpus drawing on the packages the held-out corpus holds out
+(the ``parts`` size draws on them: only the held-out corpus's own train split is clean). Early stopping and
+calibration on the corpora's validation splits.
 Corpora of several sizes: the full corpus's episodes all outlast the 480 s window, the small and tiny
 corpora's often do not (their end credits lie inside it), and a user's episodes can be either. The corpora
 reuse episode ids (show01_s01e01 in each), so each corpus keeps its own feature cache and its ids are
-prefixed with its size here; ``introdetect train`` does the same job for one label file set.
+prefixed with its folder's name here; ``introdetect train`` does the same job for one label file set.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
-from common import machine
+from common import machine, refuse_heldout_packages
 
 from introdetect.labels import read_labels
 from introdetect.model import job
@@ -31,17 +33,20 @@ from introdetect.runner import RichProgress
 
 
 def corpus_data(corpus: Path, split: str, inputs: job.InputOptions, cache_root: Path) -> job.TrainingData:
-    size = json.loads((corpus / "corpus.json").read_text())["size"]
+    """A corpus's split, ids prefixed with the corpus's folder: corpora of one size and several seeds reuse episode
+    ids (show01_s01e01 in each), so each folder keeps its own feature cache and its own prefix."""
+    refuse_heldout_packages(corpus, split)
+    name = corpus.name
     labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
     videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
     with RichProgress() as hook:
-        data = job.prepare(labels, videos, inputs, cache_root / f"features-{size}", workers=2, progress=hook)
+        data = job.prepare(labels, videos, inputs, cache_root / f"features-{name}", workers=2, progress=hook)
     if data.failed:
         raise SystemExit(f"{corpus}: {len(data.failed)} episodes failed: {data.failed[:2]}")
     out = job.TrainingData()
-    out.episodes = [replace(e, id=f"{size}:{e.id}") for e in data.episodes]
-    out.series = [f"{size}:{s}" for s in data.series]
-    out.labels = {f"{size}:{k}": v for k, v in data.labels.items()}
+    out.episodes = [replace(e, id=f"{name}:{e.id}") for e in data.episodes]
+    out.series = [f"{name}:{s}" for s in data.series]
+    out.labels = {f"{name}:{k}": v for k, v in data.labels.items()}
     return out
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO / "eval" / "src")]
 
-from common import machine
+from common import machine, refuse_heldout_packages
 
 from introdetect.labels import read_labels
 from introdetect.model import job
@@ -36,6 +36,7 @@ def corpus_data(spec: str, inputs: InputOptions, cache_root: Path) -> job.Traini
     and several seeds reuse episode ids: each keeps its own feature cache)."""
     folder, split = spec.rsplit(":", 1)
     corpus = Path(folder)
+    refuse_heldout_packages(corpus, split)
     labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
     videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
     with RichProgress() as hook:
