@@ -32,15 +32,19 @@ from introdetect.model.train import TrainOptions
 from introdetect.runner import RichProgress
 
 
-def corpus_data(corpus: Path, split: str, inputs: job.InputOptions, cache_root: Path) -> job.TrainingData:
-    """A corpus's split, ids prefixed with the corpus's folder: corpora of one size and several seeds reuse episode
-    ids (show01_s01e01 in each), so each folder keeps its own feature cache and its own prefix."""
-    refuse_heldout_packages(corpus, split)
-    name = corpus.name
+def corpus_data(
+    corpus: Path, split: str, inputs: job.InputOptions, cache_root: Path, prefix: str | None = None
+) -> job.TrainingData:
+    """A corpus's split, ids prefixed with the corpus's folder (or ``prefix``): corpora of one size and several
+    seeds reuse episode ids (show01_s01e01 in each), so each folder keeps its own feature cache and its own
+    prefix."""
+    name = prefix or corpus.name
+    if prefix is None:
+        refuse_heldout_packages(corpus, split)
     labels = read_labels(corpus / f"truth_{split}.json", policy="skip")
     videos = sorted(p for p in (corpus / split).rglob("*") if p.is_file())
     with RichProgress() as hook:
-        data = job.prepare(labels, videos, inputs, cache_root / f"features-{name}", workers=2, progress=hook)
+        data = job.prepare(labels, videos, inputs, cache_root / f"features-{corpus.name}", workers=2, progress=hook)
     if data.failed:
         raise SystemExit(f"{corpus}: {len(data.failed)} episodes failed: {data.failed[:2]}")
     out = job.TrainingData()
@@ -65,14 +69,28 @@ def main() -> None:
         "trust map is fitted, never early stopping)",
     )
     parser.add_argument("--masks", type=int, default=0, help="feature-band and time masks per episode and epoch")
+    parser.add_argument(
+        "--variants",
+        type=Path,
+        action="append",
+        default=[],
+        help="acoustic variants of a train split (bench/augment_corpus.py): each epoch sees an episode through one "
+        "of its versions",
+    )
     args = parser.parse_args()
     inputs = job.InputOptions()
     train = job.TrainingData.merged(
         [corpus_data(c, "train", inputs, args.cache) for c in [*args.corpus, *args.train_only]]
     )
+    for folder in args.variants:
+        of = Path(json.loads((folder / "corpus.json").read_text())["of"])
+        refuse_heldout_packages(of, "train")
+        versions = corpus_data(folder, "train", inputs, args.cache, prefix=of.name)
+        train.variants += [e for e in versions.episodes if job.variant_of(e.id) in train.labels]
+        train.labels.update(versions.labels)
     valid = job.TrainingData.merged([corpus_data(c, "validation", inputs, args.cache) for c in args.corpus])
     print(
-        f"train: {len(train.episodes)} episodes of {len(set(train.series))} series; "
+        f"train: {len(train.episodes)} episodes of {len(set(train.series))} series ({len(train.variants)} variants); "
         f"validation: {len(valid.episodes)} of {len(set(valid.series))}",
         flush=True,
     )
@@ -81,6 +99,7 @@ def main() -> None:
         + " ".join(f"--corpus {c}" for c in args.corpus)
         + "".join(f" --train-only {c}" for c in args.train_only)
         + (f" --masks {args.masks}" if args.masks else "")
+        + "".join(f" --variants {v}" for v in args.variants)
     )
     report = job.train_model(
         train,

@@ -2,6 +2,7 @@
 intro audio really is (found again by cross-correlating the decoded file with the source excerpt)."""
 
 import json
+import shutil
 from fractions import Fraction
 
 import numpy as np
@@ -264,3 +265,63 @@ def test_one_split_is_built_as_the_whole_corpus_has_it(corpus, tmp_path):
     assert {s["split"] for s in manifest["series"]} == {"test"}
     with pytest.raises(SettingsError, match="nope"):
         build_corpus(copy, "tiny", seed=0, cache=CACHE, splits={"nope"})
+
+
+# --- acoustic variants for training ----------------------------------------------------------------------------
+
+
+def test_variants_sound_like_another_release_and_their_truth_follows_the_speed(tiny_corpus, tmp_path, monkeypatch):
+    """Each train episode's head rendered through a drawn chain: the file lasts the window, its truth is the
+    episode's divided by the chain's speed, and a bad source is named while the others are written."""
+    from introdetect_eval.corpus import augment
+
+    from introdetect.model.job import VARIANT_MARK
+
+    assert augment.VARIANT_MARK == VARIANT_MARK
+    monkeypatch.setattr(augment, "SPEED_SHARE", 1.0)  # every variant changes speed: the truth must follow
+    monkeypatch.setattr(augment, "NOISE_SHARE", 1.0)  # and mixes a real noise bed under it
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    manifest = json.loads((corpus / "corpus.json").read_text())
+    train = [e for e in manifest["episodes"] if e["split"] == "train"]
+    (corpus / train[0]["file"]).write_bytes(b"not a media file")
+    out = tmp_path / "variants"
+    failed = augment.augment_split(corpus, "train", out, window_s=40.0, workers=1, cache=CACHE)
+    assert [f.path for f in failed] == [f"{train[0]['id']}{VARIANT_MARK}1"]
+    assert train[0]["id"] in failed[0].message
+    truth = json.loads((out / "truth_train.json").read_text())
+    original = json.loads((corpus / "truth_train.json").read_text())
+    listed = {e["id"]: e for e in json.loads((out / "corpus.json").read_text())["episodes"]}
+    assert set(truth) == set(listed) == {f"{e['id']}{VARIANT_MARK}1" for e in train[1:]}
+    with_intro = 0
+    for name, row in truth.items():
+        chain = listed[name]["chain"]
+        assert "asetrate=" in chain and " at -" in chain  # a speed change and a bed, as forced
+        speed = int(chain.split("asetrate=")[1].split(",")[0]) / augment.RATE_HZ
+        assert 0.96 <= speed <= 1.04 and speed != 1.0
+        source = original[name.split(VARIANT_MARK)[0]]
+        if source["start_sec"] is not None:
+            with_intro += 1
+            assert row["start_sec"] == pytest.approx(source["start_sec"] / speed, abs=2e-4)
+            assert row["end_sec"] == pytest.approx(source["end_sec"] / speed, abs=2e-4)
+        files = list((out / "train").rglob(f"{name}.*"))
+        assert len(files) == 1
+        assert probe(files[0]).duration_s == pytest.approx(40.0, abs=0.1)
+        sound = decode_audio(files[0], AudioOptions(window_s=40.0))
+        assert np.sqrt(np.mean(sound**2)) > 1e-3  # not silent
+    assert with_intro >= 2
+    # a second run renders nothing again and keeps what was there
+    stamp = {f: f.stat().st_mtime_ns for f in (out / "train").rglob("*.*")}
+    augment.augment_split(corpus, "train", out, window_s=40.0, workers=1, cache=CACHE)
+    assert {f: f.stat().st_mtime_ns for f in (out / "train").rglob("*.*")} == stamp
+
+
+def test_a_drawn_chain_is_the_same_for_the_same_seed_and_stays_in_range() -> None:
+    from introdetect_eval.corpus.augment import CODECS, SPEED_RANGE, draw_chain
+
+    chains = [draw_chain(np.random.default_rng(k), ["bed.flac"]) for k in range(200)]
+    assert chains[:5] == [draw_chain(np.random.default_rng(k), ["bed.flac"]) for k in range(5)]
+    assert all(SPEED_RANGE[0] <= c.speed <= SPEED_RANGE[1] for c in chains)
+    assert {c.codec for c in chains} == set(CODECS)
+    assert any(c.bed for c in chains) and any(c.bed is None for c in chains)
+    assert any(c.speed == 1.0 for c in chains) and any(c.speed != 1.0 for c in chains)

@@ -743,3 +743,71 @@ def test_the_models_intro_starts_at_its_themes_first_loud_frame(music_clip: Path
     early = Segment(attack - ONSET_LOOK_S - 1.0, 50.0)
     assert loud_onset(head, early) == early
     assert loud_onset(head, None) is None
+
+
+def test_training_sees_an_episode_through_its_variants_with_their_own_truth(monkeypatch) -> None:
+    """``TrainingData.variants``: each epoch an episode is drawn as itself or as one of its versions (another
+    release's sound, its truth scaled by the speed), the version's own truth makes its targets, a variant is never
+    a sequence of its own, and early stopping never sees one."""
+    from introdetect.labels import Label
+    from introdetect.model import job
+    from introdetect.model.inputs import EpisodeInputs
+    from introdetect.model.train import TrainOptions
+
+    rng = np.random.default_rng(1)
+    n = 14
+    starts = np.arange(n) * 5.0
+
+    def episode(name: str, intro: Segment, constant: float | None = None) -> EpisodeInputs:
+        patch = rng.normal(size=(27, (n + 1) * 40)) if constant is None else np.full((27, (n + 1) * 40), constant)
+        return EpisodeInputs(
+            name,
+            patch.astype(np.float32),
+            rng.normal(size=(20, (n + 1) * 40)).astype(np.float32),
+            rng.normal(size=(n, 4)).astype(np.float32),
+            starts,
+            n * 5.0 + 5,
+            boundary_targets(starts, 10.0, intro),
+        )
+
+    data = job.TrainingData()
+    for k in range(4):
+        intro = Segment(10.0 + k, 30.0 + k)
+        data.episodes.append(episode(f"ep{k}", intro))
+        data.series.append(f"s{k % 2}")
+        data.labels[f"ep{k}"] = Label(f"ep{k}", None, "0:00:10", "0:00:30", intro.start_s, intro.end_s)
+    late = Segment(40.0, 60.0)  # the variant's truth differs from its episode's: its targets must follow it
+    data.variants.append(episode(f"ep0{job.VARIANT_MARK}1", late, constant=7.0))
+    data.labels[f"ep0{job.VARIANT_MARK}1"] = Label(f"ep0{job.VARIANT_MARK}1", None, "0:00:40", "0:01:00", 40.0, 60.0)
+    seen: dict = {}
+    real_fit = job.fit
+
+    def spy(train, valid, dims, options, on_epoch, init, augment):
+        seen.update(train=train, valid=valid, augment=augment)
+        return real_fit(train, valid, dims, options, on_epoch, init, augment)
+
+    monkeypatch.setattr(job, "fit", spy)
+    valid = data.subset([2, 3])
+    train = data.subset([0, 1])
+    assert [v.id for v in train.variants] == [f"ep0{job.VARIANT_MARK}1"] and not valid.variants
+    job.train_model(
+        train,
+        InputOptions(),
+        TrainOptions(epochs=1, batch_size=2),
+        valid=valid,
+        channels=(4, 4, 4),
+        lstm_units=8,
+        embedding=16,
+        series_channels=4,
+    )
+    assert [e.id for e in seen["train"]] == ["ep0", "ep1"]
+    assert [e.id for e in seen["valid"]] == ["ep2", "ep3"]
+    draws = [seen["augment"](0, np.random.default_rng(k)) for k in range(40)]
+    variants = [d for d in draws if d.id != "ep0"]
+    assert 5 < len(variants) < 35  # both versions drawn
+    assert {d.id for d in variants} == {f"ep0{job.VARIANT_MARK}1"}
+    for view in draws:
+        intro_windows = view.start_s[view.targets["label"] == 1] + 5.0  # window centres inside the intro
+        expected = late if view.id != "ep0" else Segment(10.0, 30.0)
+        assert intro_windows.size and expected.start_s <= intro_windows.min() and intro_windows.max() <= expected.end_s
+    assert all(seen["augment"](1, np.random.default_rng(k)).id == "ep1" for k in range(10))

@@ -74,6 +74,10 @@ class TrainingData:
     tails: list[EpisodeInputs] = field(default_factory=list)
     """The episodes' tails (``prepare(tails=True)``), for a kinds head: the windows of their last minutes, where
     the head does not reach them. Only where the episodes are also in ``episodes`` (same ids)."""
+    variants: list[EpisodeInputs] = field(default_factory=list)
+    """Other versions of episodes' heads (another release's sound: codec, EQ, noise, speed; see
+    ``introdetect_eval.corpus.augment``), each id ``<episode id>~<n>`` with its own label in ``labels``: training
+    sees an episode through one of its versions each epoch. Never used for early stopping or calibration."""
 
     def subset(self, keep: Sequence[int]) -> TrainingData:
         ids = {self.episodes[i].id for i in keep}
@@ -82,6 +86,7 @@ class TrainingData:
             [self.series[i] for i in keep],
             self.labels,
             tails=[t for t in self.tails if t.id in ids],
+            variants=[v for v in self.variants if variant_of(v.id) in ids],
         )
 
     @classmethod
@@ -93,7 +98,17 @@ class TrainingData:
             out.series += p.series
             out.labels.update(p.labels)
             out.tails += p.tails
+            out.variants += p.variants
         return out
+
+
+VARIANT_MARK = "~"
+"""Joins an episode's id and its variant's number (``TrainingData.variants``)."""
+
+
+def variant_of(variant_id: str) -> str:
+    """The id of the episode a variant is a version of (the id itself for an episode)."""
+    return variant_id.split(VARIANT_MARK, 1)[0]
 
 
 def part_truth(label: Label) -> PartTruth:
@@ -444,13 +459,25 @@ def train_model(
     valid_eps = [normaliser.apply(e, inputs.drop) for e in [*valid_data.episodes, *valid_data.tails]]
     net_dims = dims_for(train_eps[0], inputs, **dims)
     augment = None
-    if options.shift or options.masks:
-        truths = [(train_data.labels[e.id].segment, part_truth(train_data.labels[e.id])) for e in sequences]
+    versions: dict[str, list[EpisodeInputs]] = {}
+    for v in train_data.variants:
+        versions.setdefault(variant_of(v.id), []).append(v)
+    if options.shift or options.masks or versions:
+        labels_all = {**data.labels, **train_data.labels}
+
+        def truth(e: EpisodeInputs) -> tuple[Segment | None, PartTruth]:
+            return labels_all[e.id].segment, part_truth(labels_all[e.id])
+
+        # a tail has no variant (they are of heads); an episode's versions are drawn alike with it
+        choices = [
+            [e, *(versions.get(e.id, []) if k < len(train_data.episodes) else [])] for k, e in enumerate(sequences)
+        ]
 
         def augment(i: int, rng: np.random.Generator) -> EpisodeInputs:
-            view = sequences[i]
+            options_i = choices[i]
+            view = options_i[int(rng.integers(len(options_i)))] if len(options_i) > 1 else options_i[0]
             if options.shift:
-                intro, parts = truths[i]
+                intro, parts = truth(view)
                 view = shifted(view, int(rng.integers(inputs.step_frames)), intro, inputs, parts)
             view = normaliser.apply(view, inputs.drop)
             return masked(view, options.masks, rng) if options.masks else view
