@@ -142,7 +142,8 @@ def render_command(source: Path, out: Path, chain: Chain, window_s: float) -> li
         encoder,
         "-b:a",
         bitrate,
-        *(["-ac", "2"] if encoder in ("ac3", "aac") else []),
+        "-ac",
+        "2",  # a stereo downmix, as a re-encode of a 5.1 release gives (Opus and MP3 refuse some 5.1 layouts)
         str(out),
     ]
 
