@@ -416,6 +416,7 @@ def fit_record(
         "history": fitted.history,
         "train_series": sorted(set(train.series)),
         "valid_series": sorted(set(valid.series)),
+        **({"variants": len(train.variants)} if train.variants else {}),
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "source": source or {},
     }
