@@ -36,6 +36,8 @@ from .settings import AudioOptions
 
 FFMPEG = os.environ.get("INTRODETECT_FFMPEG", "ffmpeg")
 FFPROBE = os.environ.get("INTRODETECT_FFPROBE", "ffprobe")
+FFMPEG_QUIET = (FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error")
+"""The start of an ffmpeg command whose log is read for its errors only (encodes, renders)."""
 
 PROBE_TIMEOUT_S = 30.0
 """ffprobe reads only headers; 30 s covers a slow network disk, while a hung probe is still cut off."""

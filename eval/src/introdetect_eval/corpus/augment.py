@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from introdetect.atomic import atomic_path, write_json_atomic
-from introdetect.media import FFMPEG
+from introdetect.media import FFMPEG_QUIET
 from introdetect.result import Failure
 from introdetect.runner import ProgressHook, Tracker, check_workers, process_pool
 from introdetect.timecode import format_timecode, parse_timecode
@@ -125,11 +125,7 @@ def render_command(source: Path, out: Path, chain: Chain, window_s: float) -> li
         )
     encoder, bitrate, _ = chain.codec
     return [
-        FFMPEG,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
+        *FFMPEG_QUIET,
         "-y",
         *inputs,
         "-filter_complex",
