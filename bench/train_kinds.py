@@ -3,11 +3,13 @@ an episode's head and tail lies in, trained on structured corpora's truth with e
 answers stay what they were; ``model.job.add_kinds_head``).
 
     .venv/bin/python bench/train_kinds.py --train out/corpus-heldout-train:train \\
-        --train out/corpus-parts-train:train --valid out/corpus-parts-train:validation
+        --train out/corpus-heldout-train-s1:train --valid out/corpus-heldout-train-s2:train
 
 Never a test split, never the held-out corpus's validation split (where the trust map is fitted), never the
-reserved packages: the held-out corpus's train split takes the nine first packages, the parts corpus every
-development package. Early stopping on the parts corpus's validation split.
+reserved packages, never a split that plays a package the held-out corpus holds out (``refuse_heldout_packages``:
+the parts corpus draws on every development package, and the shipped head, trained on it on 2026-12-02, heard
+two of them; docs/MODEL.md). The held-out corpus's train splits take the nine first packages only; early
+stopping on another seed's.
 """
 
 from __future__ import annotations
