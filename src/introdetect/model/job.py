@@ -469,14 +469,14 @@ def train_model(
         def truth(e: EpisodeInputs) -> tuple[Segment | None, PartTruth]:
             return labels_all[e.id].segment, part_truth(labels_all[e.id])
 
-        # a tail has no variant (they are of heads); an episode's versions are drawn alike with it
+        # each epoch an episode is itself or one of its versions, drawn uniformly; a tail has none (they are heads')
         choices = [
             [e, *(versions.get(e.id, []) if k < len(train_data.episodes) else [])] for k, e in enumerate(sequences)
         ]
 
         def augment(i: int, rng: np.random.Generator) -> EpisodeInputs:
-            options_i = choices[i]
-            view = options_i[int(rng.integers(len(options_i)))] if len(options_i) > 1 else options_i[0]
+            drawn = choices[i]
+            view = drawn[int(rng.integers(len(drawn)))] if len(drawn) > 1 else drawn[0]
             if options.shift:
                 intro, parts = truth(view)
                 view = shifted(view, int(rng.integers(inputs.step_frames)), intro, inputs, parts)
