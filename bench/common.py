@@ -132,26 +132,15 @@ def floor_command(path, window_s: float, *before_output: str) -> list[str]:  # n
 
 
 def refuse_heldout_packages(corpus: Path, split: str) -> None:
-    """Stop a training or fitting script before it learns from a corpus split that plays any package the held-out
-    corpus keeps for its validation or test series (``HELDOUT_SPLIT_PACKAGES``): the ``parts`` size draws on
-    them, and a model trained there has heard the packages every held-out figure claims it never heard."""
+    """Stop a training or fitting script before it learns from a corpus split that plays a package the held-out
+    corpus keeps for its validation or test series (``corpus.sources.heldout_packages_played``)."""
     import json
 
-    from introdetect_eval.corpus.sources import HELDOUT_SPLIT_PACKAGES
+    from introdetect_eval.corpus.sources import heldout_packages_played
 
-    kept = (set(HELDOUT_SPLIT_PACKAGES["validation"]) | set(HELDOUT_SPLIT_PACKAGES["test"])) - set(
-        HELDOUT_SPLIT_PACKAGES["train"]
-    )
-    manifest = json.loads((corpus / "corpus.json").read_text())
-    heard: set[str] = set()
-    for episode in manifest["episodes"]:
-        if episode["split"] == split:
-            heard |= {event["package"] for event in episode.get("events", []) if "package" in event}
-    for series in manifest["series"]:
-        if series["split"] == split and series.get("intro"):
-            heard.add(series["intro"]["package"])
-    if heard & kept:
+    played = heldout_packages_played(json.loads((corpus / "corpus.json").read_text()), split)
+    if played:
         raise SystemExit(
-            f"{corpus}: its {split} split plays {', '.join(sorted(heard & kept))}, held out for the held-out "
+            f"{corpus}: its {split} split plays {', '.join(sorted(played))}, held out for the held-out "
             "corpus's validation and test series: not to be learnt from"
         )

@@ -325,3 +325,22 @@ def test_a_drawn_chain_is_the_same_for_the_same_seed_and_stays_in_range() -> Non
     assert {c.codec for c in chains} == set(CODECS)
     assert any(c.bed for c in chains) and any(c.bed is None for c in chains)
     assert any(c.speed == 1.0 for c in chains) and any(c.speed != 1.0 for c in chains)
+
+
+def test_a_split_that_plays_a_held_out_package_is_found(corpus) -> None:
+    """The guard every training script runs: the tiny corpus plays the nine first packages only; an episode or a
+    series intro of a package kept for the held-out validation or test series is named, in its split alone."""
+    from introdetect_eval.corpus.sources import heldout_packages_played
+
+    folder, _ = corpus
+    manifest = json.loads((folder / "corpus.json").read_text(encoding="utf-8"))
+    assert all(not heldout_packages_played(manifest, split) for split in ("train", "validation", "test"))
+    train = next(e for e in manifest["episodes"] if e["split"] == "train")
+    train["events"].append({"kind": "score", "package": "pingus-data", "path": "x.it"})
+    series = next(s for s in manifest["series"] if s["split"] == "test")
+    series["intro"] = {**series["intro"], "package": "hyperrogue-music"}
+    assert heldout_packages_played(manifest, "train") == {"pingus-data"}
+    assert heldout_packages_played(manifest, "test") == {"hyperrogue-music"}
+    assert not heldout_packages_played(manifest, "validation")
+    train["events"].append({"kind": "sting", "package": "sonic-pi-samples", "path": "y.flac"})  # every split's
+    assert heldout_packages_played(manifest, "train") == {"pingus-data"}

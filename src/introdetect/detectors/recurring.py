@@ -201,15 +201,18 @@ def intro_versions(
     return chosen
 
 
-def _embedded(motif: Motif, e: int, options: MatchingOptions) -> bool:
-    """Whether episode ``e``'s instance of ``motif`` goes on, in step with some partner, for
-    ``options.embedded_ratio`` times the motif's typical length: the theme inside a longer recurring piece (a score
-    cue quoting it), not its opening intro (only where three or more episodes hold the motif)."""
+def _embedded(motif: Motif, options: MatchingOptions) -> set[int]:
+    """The episodes whose instance of ``motif`` goes on, in step with some partner, for ``options.embedded_ratio``
+    times the motif's typical length: the theme inside a longer recurring piece (a score cue quoting it), not its
+    opening intro (only where three or more episodes hold the motif)."""
     if len(motif.regions) < 3:
-        return False
+        return set()
     typical = float(np.median([r.end - r.start for r in (motif.main_region(x) for x in motif.regions)]))
-    reach = max(map(span, alignment_groups(motif.main_region(e).members, options)))
-    return reach > options.embedded_ratio * typical
+    return {
+        e
+        for e in motif.regions
+        if max(map(span, alignment_groups(motif.main_region(e).members, options))) > options.embedded_ratio * typical
+    }
 
 
 def series_answers(
@@ -239,12 +242,13 @@ def series_answers(
     )
     refiner = Refiner(prints, options)
     chosen = intro_versions(k, probabilities, analysis, options)
+    embedded = {j: _embedded(analysis.motifs[j], options) for j in chosen}
     answers: list[tuple[Segment | None, AnswerFeatures]] = []
     for e, p in enumerate(prints):
         j = next((j for j in chosen if e in analysis.motifs[j].regions), k)
         motif, probability = analysis.motifs[j], float(analysis.probabilities[j])
         share = len(motif.episodes) / n
-        if e not in motif.regions or _embedded(motif, e, options):
+        if e not in motif.regions or e in embedded[j]:
             answers.append((None, AnswerFeatures(0.0, logit(probability), share, 0.0, 0.0, 0.0, math.log(n), 0.0)))
             continue
         region = motif.main_region(e)

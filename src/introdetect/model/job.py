@@ -464,10 +464,9 @@ def train_model(
     for v in train_data.variants:
         versions.setdefault(variant_of(v.id), []).append(v)
     if options.shift or options.masks or versions:
-        labels_all = {**data.labels, **train_data.labels}
 
         def truth(e: EpisodeInputs) -> tuple[Segment | None, PartTruth]:
-            return labels_all[e.id].segment, part_truth(labels_all[e.id])
+            return train_data.labels[e.id].segment, part_truth(train_data.labels[e.id])
 
         # each epoch an episode is itself or one of its versions, drawn uniformly; a tail has none (they are heads')
         choices = [

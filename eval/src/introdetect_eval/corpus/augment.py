@@ -150,7 +150,7 @@ def _scaled(row: dict[str, Any], speed: float) -> dict[str, Any]:
     for key, value in row.items():
         if value is None:
             continue
-        if key.endswith(("_sec",)) and key != "duration_sec":
+        if key.endswith("_sec") and key != "duration_sec":
             out[key] = round(float(value) / speed, 4)
         elif key in ("start", "end") or key.endswith(("_start", "_end")):
             out[key] = format_timecode(parse_timecode(value) / speed, 2)

@@ -14,6 +14,7 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.signal
@@ -103,6 +104,25 @@ which every shipped model and fitted threshold saw; validation (where confidence
 disjoint sets of the packages opened for diversity: tracker music and a French and a Colombian voice for
 validation, other composers and an Italian voice for test. Every split also takes sonic-pi-samples, the only
 package with stings and ambience beds (its few effects come with it)."""
+
+
+def heldout_packages_played(manifest: dict[str, Any], split: str) -> set[str]:
+    """The packages the held-out corpus keeps for its validation and test series (not its train split's) that a
+    corpus split plays (``manifest``: a corpus.json; its episodes' events and its series' intros): a model or a
+    fit that learns from such a split has heard what every held-out figure claims it never heard (the ``parts``
+    size draws on every development package)."""
+    kept = (set(HELDOUT_SPLIT_PACKAGES["validation"]) | set(HELDOUT_SPLIT_PACKAGES["test"])) - set(
+        HELDOUT_SPLIT_PACKAGES["train"]
+    )
+    heard = {
+        event["package"]
+        for episode in manifest["episodes"]
+        if episode["split"] == split
+        for event in episode.get("events", [])
+        if "package" in event
+    }
+    heard |= {s["intro"]["package"] for s in manifest["series"] if s["split"] == split and s.get("intro")}
+    return heard & kept
 
 
 @dataclass(frozen=True)
