@@ -54,10 +54,15 @@ def corpus_data(
     return out
 
 
+DEFAULT_OUT = REPO / "src" / "introdetect" / "data" / "default.idmodel"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, action="append", required=True)
-    parser.add_argument("--out", type=Path, default=REPO / "src" / "introdetect" / "data" / "default.idmodel")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="the model file (the shipped one's curve goes to docs/)"
+    )
     parser.add_argument("--cache", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument(
@@ -69,6 +74,9 @@ def main() -> None:
         "trust map is fitted, never early stopping)",
     )
     parser.add_argument("--masks", type=int, default=0, help="feature-band and time masks per episode and epoch")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the training's draws: initial weights, order, masks, shifts, variants"
+    )
     parser.add_argument(
         "--variants",
         type=Path,
@@ -100,11 +108,12 @@ def main() -> None:
         + "".join(f" --train-only {c}" for c in args.train_only)
         + (f" --masks {args.masks}" if args.masks else "")
         + "".join(f" --variants {v}" for v in args.variants)
+        + (f" --seed {args.seed}" if args.seed else "")
     )
     report = job.train_model(
         train,
         inputs,
-        TrainOptions(epochs=args.epochs, masks=args.masks),
+        TrainOptions(epochs=args.epochs, masks=args.masks, seed=args.seed),
         valid=valid,
         on_epoch=lambda r: print({k: round(v, 4) for k, v in r.items()}, flush=True),
         source={
@@ -115,9 +124,10 @@ def main() -> None:
         },
     )
     report.model.save(args.out)
+    shipped = args.out.resolve() == DEFAULT_OUT.resolve()
     job.plot_history(
         report.fitted.history,
-        REPO / "docs" / "model_training.png",
+        REPO / "docs" / "model_training.png" if shipped else args.out.with_suffix(".png"),
         f"default model: best epoch {report.fitted.best_epoch} of {len(report.fitted.history)}",
     )
     print(f"wrote {args.out}; validation: {report.validation}; {report.fitted.seconds:.0f} s")
