@@ -482,6 +482,34 @@ def test_an_intro_cut_by_the_models_span_is_heard_further(tinyparts_corpus: Path
     assert IntroModel.load().heard_further(features, "e02", whole) is whole
 
 
+def test_an_intro_past_the_models_span_is_heard_later(tinyparts_corpus: Path, monkeypatch) -> None:
+    """The shipped model with its span cut to 50 s (as the 480 s span misses a theme after a long cold open) on a
+    real episode whose intro runs 55.8-67.1 s: the first look hears none; with the episode analysed further, a
+    look from SECOND_LOOK_LEAD_S before the span's end (20 s here) hears the intro, surer than the first "none",
+    and it stands; a first answer surer than anything heard later stands, and so does the first where what is
+    heard later runs into the episode's tail."""
+    import dataclasses
+
+    import introdetect.model.infer as infer
+    from introdetect.analysis import analyse_episode
+
+    monkeypatch.setattr(infer, "SECOND_LOOK_LEAD_S", 20.0)
+    truth = read_truth(tinyparts_corpus / "truth_test.json")["show02_s01e02"].intro
+    features = analyse_episode(tinyparts_corpus / "test" / "show02" / "show02_s01e02.mp4", features=True).features
+    model = IntroModel.load()
+    model.inputs = dataclasses.replace(model.inputs, span_s=50.0)
+    first = model.answer(model.inputs_of(features, "e02"))
+    assert first.intro is None  # measured: "no intro" at 0.998
+    heard = model.heard_further(features, "e02", first)
+    assert heard.intro is not None and heard.confidence > first.confidence
+    assert abs(heard.intro.start_s - truth.start_s) <= 1.0 and abs(heard.intro.end_s - truth.end_s) <= 1.0, heard
+    assert heard.outputs is first.outputs  # the curve stays the first look's
+    sure = dataclasses.replace(first, confidence=1.0)
+    assert model.heard_further(features, "e02", sure) is sure
+    # an intro heard later that runs into the episode's tail (where credits replay a theme) is no intro
+    assert model.heard_further(features, "e02", first, before_s=60.0) is first
+
+
 def test_episode_features_after_an_offset_start_on_a_whole_frame() -> None:
     from introdetect.features.episode import EpisodeFeatures
 

@@ -43,6 +43,7 @@ from .settings import (
     EXTENDED_WINDOW_S,
     LABELLED_REACH_S,
     LATE_MARGIN_S,
+    MODEL_UNSURE_BELOW,
     AudioOptions,
     MatchingOptions,
     digest,
@@ -419,7 +420,8 @@ def _needs_longer_head(
     episodes, matching answered it, and an intro of it starts late in the window (within LATE_MARGIN_S of its
     end) or none was found; it asks for the episodes whose intro matching did not find, or found ending at the
     window's end (CLIPPED_MARGIN_S: the theme runs on past it), and whose head window did not reach their end.
-    Any episode, lone or in a season, whose model intro ends at its window's end asks for its own head too; and
+    Any episode, lone or in a season, whose model intro ends at its window's end asks for its own head too, as
+    does a lone episode whose model answer is unsure (``_model_unsure``); and
     in a series of ``late_known`` (``_late_known_series``), any episode whose lookup heard none of its known
     intros or one cut by the window (``_known_asks``)."""
     if options.window_s >= EXTENDED_WINDOW_S:
@@ -431,6 +433,8 @@ def _needs_longer_head(
             asked |= set(_known_asks(members, found, options))
         # the model's intro cut by the window (a lone episode, or one its season's matching did not ask for)
         asked |= {p for p in members if _model_clipped(analysed, p, options)}
+        if len(members) == 1:  # a lone episode the model is unsure of: its intro may lie past the window
+            asked |= {p for p in members if _model_unsure(analysed, found, p)}
         extend = [p for p in members if p in asked and not analysed.prints[p].reached_end]
         if extend:
             out.append((extend, members))
@@ -473,6 +477,17 @@ def _model_clipped(analysed: Analysed, path: Path, options: AudioOptions) -> boo
             curve = c.evidence.curve
             last = curve.times()[-1] if curve is not None and curve.values else options.window_s
             return c.segment.end_s >= min(options.window_s - CLIPPED_MARGIN_S, last)
+    return False
+
+
+def _model_unsure(analysed: Analysed, found: dict[Path, list[Candidate]], path: Path) -> bool:
+    """No series detector found this episode's intro, and the model answered "no intro" or an intro under
+    MODEL_UNSURE_BELOW: the intro may lie past the head window (``IntroModel.heard_further``)."""
+    if any(c.kind == Kind.INTRO and c.segment is not None for c in found.get(path, [])):
+        return False
+    for c in analysed.candidates.get(path, []):
+        if c.family == "model" and c.kind == Kind.INTRO:
+            return c.segment is None or (c.confidence or 0.0) < MODEL_UNSURE_BELOW
     return False
 
 

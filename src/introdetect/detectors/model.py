@@ -24,7 +24,7 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
-MODEL_RULES = "kinds-7"
+MODEL_RULES = "kinds-10"
 """Version of how the model's outputs become answers beyond the file (``IntroModel.heard_further``, the kinds'
 runs and their bounds: ``kind_candidates``), in the cache key: bump when it changes."""
 
@@ -145,13 +145,14 @@ class ModelDetector:
         if analysis.features is None:
             return []
         model = load_model(self.source)
-        answer = model.predict(analysis.features, analysis.id)
+        tail = analysis.print.tail
+        tail_start = tail.start_s if tail is not None else float("inf")
+        answer = model.predict(analysis.features, analysis.id, tail_start)
         answer = replace(answer, intro=loud_onset(analysis.print, answer.intro))
         found = [candidate_of(answer)]
         if answer.kinds is None:
             return found
-        head, tail = analysis.features, analysis.print.tail
-        tail_start = tail.start_s if tail is not None else float("inf")
+        head = analysis.features
         early = answer.kinds.between(0.0, tail_start)
         if analysis.print.reached_end and head.duration_s <= model.inputs.span_s:  # the model's span holds the end
             late, end = answer.kinds.between(tail_start, float("inf")), head.duration_s
