@@ -458,10 +458,9 @@ def test_feature_masks_blank_bands_and_spans_and_leave_the_episode_alone() -> No
     assert np.array_equal(out.series, e.series)
 
 
-def test_an_intro_cut_by_the_models_span_is_heard_further(tinyparts_corpus: Path, monkeypatch) -> None:
-    """The shipped model with its span cut to 60 s (as the 480 s span cuts a late theme) on a real episode whose
-    intro runs 55.8-67.1 s: the first look ends it at the span's end; the second, from SECOND_LOOK_LEAD_S before
-    its start (20 s for this span), finds its end, and the start stays the first look's."""
+def _show02_e02_heard_through(tinyparts_corpus: Path, monkeypatch, span_s: float):
+    """(truth intro, features, the shipped model with its span cut to ``span_s``) of tinyparts show02 e02, whose
+    intro runs 55.8-67.1 s; the second look starts SECOND_LOOK_LEAD_S = 20 s before what it looks past."""
     import dataclasses
 
     import introdetect.model.infer as infer
@@ -471,7 +470,15 @@ def test_an_intro_cut_by_the_models_span_is_heard_further(tinyparts_corpus: Path
     truth = read_truth(tinyparts_corpus / "truth_test.json")["show02_s01e02"].intro
     features = analyse_episode(tinyparts_corpus / "test" / "show02" / "show02_s01e02.mp4", features=True).features
     model = IntroModel.load()
-    model.inputs = dataclasses.replace(model.inputs, span_s=60.0)
+    model.inputs = dataclasses.replace(model.inputs, span_s=span_s)
+    return truth, features, model
+
+
+def test_an_intro_cut_by_the_models_span_is_heard_further(tinyparts_corpus: Path, monkeypatch) -> None:
+    """The shipped model with its span cut to 60 s (as the 480 s span cuts a late theme) on a real episode whose
+    intro runs 55.8-67.1 s: the first look ends it at the span's end; the second, from SECOND_LOOK_LEAD_S before
+    its start (20 s for this span), finds its end, and the start stays the first look's."""
+    truth, features, model = _show02_e02_heard_through(tinyparts_corpus, monkeypatch, 60.0)
     first = model.answer(model.inputs_of(features, "e02"))
     assert first.intro is not None and first.intro.end_s < truth.end_s - 5.0  # measured: 55.8-57.9 s
     heard = model.heard_further(features, "e02", first)
@@ -490,14 +497,7 @@ def test_an_intro_past_the_models_span_is_heard_later(tinyparts_corpus: Path, mo
     heard later runs into the episode's tail."""
     import dataclasses
 
-    import introdetect.model.infer as infer
-    from introdetect.analysis import analyse_episode
-
-    monkeypatch.setattr(infer, "SECOND_LOOK_LEAD_S", 20.0)
-    truth = read_truth(tinyparts_corpus / "truth_test.json")["show02_s01e02"].intro
-    features = analyse_episode(tinyparts_corpus / "test" / "show02" / "show02_s01e02.mp4", features=True).features
-    model = IntroModel.load()
-    model.inputs = dataclasses.replace(model.inputs, span_s=50.0)
+    truth, features, model = _show02_e02_heard_through(tinyparts_corpus, monkeypatch, 50.0)
     first = model.answer(model.inputs_of(features, "e02"))
     assert first.intro is None  # measured: "no intro" at 0.998
     heard = model.heard_further(features, "e02", first)
