@@ -65,10 +65,10 @@ CLIPPED_MARGIN_S = 1.0
 that starts late runs on past it (held-out packages: a 57 s theme at 7:40–8:40 was answered 7:46–8:00)."""
 
 MODEL_UNSURE_BELOW = 0.7
-"""The model's own confidence under which its answer for an episode that nothing else answers (no series detector
-found its intro) asks for the head to be heard further (to EXTENDED_WINDOW_S), as does its "no intro" at any
-confidence: the intro may lie past the head window, after a long cold open (real labels: 4 of 110 past 480 s).
-The design's 0.7, under which the model is unsure."""
+"""The model's own confidence under which its answer for a lone episode that nothing else answers (no series
+detector found its intro) asks for the head to be heard further (to EXTENDED_WINDOW_S), as does its "no intro" at
+any confidence: the intro may lie past the head window, after a long cold open (real labels: 4 of 110 past 480 s).
+The design's 0.7, under which the model is unsure. In the model detector's cache key."""
 
 WINDOW_COVERAGE = 0.95
 """Share of labelled intros that the default analysis window must hold (the rule behind DEFAULT_WINDOW_S)."""

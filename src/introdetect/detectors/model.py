@@ -17,7 +17,7 @@ from ..model.infer import IntroModel, ModelAnswer
 from ..model.inputs import KINDS
 from ..resources import default_model_path
 from ..result import Curve, Evidence, Kind, Method, Opinion
-from ..settings import digest
+from ..settings import MODEL_UNSURE_BELOW, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
@@ -139,7 +139,9 @@ class ModelDetector:
         return cls(context.model)
 
     def key(self) -> str:
-        return digest(self.name, MODEL_RULES, ONSET_DB, ONSET_LOOK_S, file_digest(model_path(self.source)))
+        return digest(
+            self.name, MODEL_RULES, ONSET_DB, ONSET_LOOK_S, MODEL_UNSURE_BELOW, file_digest(model_path(self.source))
+        )
 
     def detect(self, analysis: EpisodeAnalysis) -> list[Candidate]:
         if analysis.features is None:

@@ -151,10 +151,11 @@ class IntroModel:
         look's."""
         if features.duration_s <= self.inputs.span_s:
             return first
-        if first.intro is not None and first.confidence >= MODEL_UNSURE_BELOW:
-            return self._runs_on(features, episode_id, first)
-        runs_on = self._runs_on(features, episode_id, first) if first.intro is not None else first
-        return runs_on if runs_on is not first else self._heard_later(features, episode_id, first, before_s)
+        if first.intro is not None:
+            runs_on = self._runs_on(features, episode_id, first)
+            if runs_on is not first or first.confidence >= MODEL_UNSURE_BELOW:
+                return runs_on
+        return self._heard_later(features, episode_id, first, before_s)
 
     def _runs_on(self, features: EpisodeFeatures, episode_id: str, first: ModelAnswer) -> ModelAnswer:
         """An intro reaching the last window of the model's span runs on past what the model heard: the model
