@@ -30,7 +30,7 @@ from introdetect_eval.debsources import package_root  # noqa: E402
 
 from introdetect.batch import extract_one, features_one  # noqa: E402
 from introdetect.features.compute import compute_features  # noqa: E402
-from introdetect.media import FFMPEG, extract_audio, read_wav  # noqa: E402
+from introdetect.media import FFMPEG_QUIET, extract_audio, read_wav  # noqa: E402
 from introdetect.settings import AudioOptions, FeatureOptions  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -52,11 +52,7 @@ def build_episode(path: Path) -> Path:
         music_list.write_text("".join(f"file '{p}'\n" for p in music))
         speech_list.write_text("".join(f"file '{p}'\n" for p in prompts[:400]))
         cmd = [
-            FFMPEG,
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
+            *FFMPEG_QUIET,
             "-y",
             "-f",
             "concat",

@@ -380,11 +380,7 @@ def preview_command(
     ``output``: what the review page plays where the browser cannot play the file itself, on the presentation
     timeline as every decode is (its time 0 is the container's start)."""
     return [
-        FFMPEG,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
+        *FFMPEG_QUIET,
         "-t",
         f"{options.window_s:.3f}",
         "-i",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from introdetect.atomic import atomic_path
-from introdetect.media import FFMPEG
+from introdetect.media import FFMPEG_QUIET
 from introdetect.timecode import Segment
 
 SAMPLE_RATE_HZ = 44_100  # the sample is written at a common delivery rate; introdetect resamples it
@@ -64,7 +64,7 @@ def sample_command(
         _ambience(rest_s, 2),
     ]
     graph = "[0:a][1:a][2:a]concat=n=3:v=0:a=1,aformat=channel_layouts=stereo[a]"
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *inputs]
+    cmd = [*FFMPEG_QUIET, *inputs]
     if video:
         cmd += ["-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=10:duration={total}"]
     cmd += ["-filter_complex", graph, "-map", "[a]"]

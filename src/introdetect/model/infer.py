@@ -167,8 +167,7 @@ class IntroModel:
         last_centre = float(outputs.start_s[-1]) + outputs.length_s / 2 if outputs.start_s.size else 0.0
         if first.intro.end_s < last_centre or first.intro.start_s <= SECOND_LOOK_LEAD_S:
             return first
-        later_features, offset = features.after(first.intro.start_s - SECOND_LOOK_LEAD_S)
-        later = self.answer(self.inputs_of(later_features, episode_id))
+        later, offset = self._look_from(features, episode_id, first.intro.start_s - SECOND_LOOK_LEAD_S)
         if later.intro is None:
             return first
         seen = later.intro.shifted(offset)
@@ -184,11 +183,16 @@ class IntroModel:
         hears there, surer than the first look's answer and ending before the tail (``before_s``: the credits'
         theme is no intro; held-out validation, two-episode seasons: credits at 12:12 of an episode without an
         intro answered at 0.95), stands (held-out test show15 e05: a theme at 7:40-8:37 heard as 7:40-7:41)."""
-        later_features, offset = features.after(max(0.0, self.inputs.span_s - SECOND_LOOK_LEAD_S))
-        later = self.answer(self.inputs_of(later_features, episode_id))
+        later, offset = self._look_from(features, episode_id, self.inputs.span_s - SECOND_LOOK_LEAD_S)
         if later.intro is None or later.confidence <= first.confidence:
             return first
         intro = later.intro.shifted(offset)
         if intro.end_s > before_s:
             return first
         return ModelAnswer(first.id, intro, later.confidence, later.presence, intro, first.outputs, first.kinds)
+
+    def _look_from(self, features: EpisodeFeatures, episode_id: str, at_s: float) -> tuple[ModelAnswer, float]:
+        """The model's answer on the features from ``at_s`` on (as if the episode started there, on a whole
+        frame) and the offset kept, in s: add it to the answer's times."""
+        later_features, offset = features.after(max(0.0, at_s))
+        return self.answer(self.inputs_of(later_features, episode_id)), offset

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from introdetect.errors import MediaError
-from introdetect.media import FFMPEG, check_file
+from introdetect.media import FFMPEG_QUIET, check_file
 from introdetect.result import Detection, Method
 from introdetect.timecode import Segment
 
@@ -42,11 +42,7 @@ class IntroSkipperOptions:
 
 def fingerprint_command(path: str | os.PathLike[str], length_s: float) -> list[str]:
     return [
-        FFMPEG,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
+        *FFMPEG_QUIET,
         "-i",
         str(path),
         "-to",

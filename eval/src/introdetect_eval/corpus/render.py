@@ -9,7 +9,7 @@ import numpy as np
 
 from introdetect.atomic import atomic_path
 from introdetect.errors import IntrodetectError
-from introdetect.media import FFMPEG
+from introdetect.media import FFMPEG_QUIET
 
 from .plan import LEVEL_DB, PAL_SPEEDUP, EpisodePlan, Event
 from .sources import MIX_RATE_HZ, SourceLibrary
@@ -119,11 +119,7 @@ def encode_command(plan: EpisodePlan, path: Path) -> list[str]:
         filters.append(f"asetrate={MIX_RATE_HZ * PAL_SPEEDUP:.6f},aresample={MIX_RATE_HZ}")
     filters.append("alimiter=limit=0.97:level=false")
     cmd = [
-        FFMPEG,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
+        *FFMPEG_QUIET,
         "-y",
         "-f",
         "f32le",
