@@ -206,22 +206,18 @@ def test_heldout_splits_take_sources_only_from_their_packages(plans):
         plan_corpus(missing, halved, library, 0)
 
 
-def test_a_structured_season_never_runs_out_of_speech(plans):
-    """A structured season says each recorded line only a few times (each use at a distinct rate), so a split
-    whose packages hold few dialogue groups for its series must give each series more than its share of them:
-    with one group each, held-out seasons went a third without any speech (docs/CORPUS.md)."""
+def _three_speaking_series(catalog, split: str, sparse: tuple[str, ...] = ()):
+    """Three structured series of ``split`` over one music package and the halved catalog's groups: one of 1255 s
+    of lines, two of under 90 s; their plans and each episode's story's share of speech."""
     from dataclasses import replace
 
-    catalog, _, _, _ = plans
     halved = _halved(catalog)
-    library = SourceLibrary(halved)
-    shared = "sonic-pi-samples"
-    # three groups for three series: one of 1255 s of lines, two of under 90 s
-    layout = {"test": ("singularity-music:a", "asterisk-core-sounds-en-wav:a", shared)}
-    size = replace(SIZES["tinyparts"], series={"test": 3}, episode_s=(400.0, 450.0), split_packages=layout)
-    series, episodes = plan_corpus(size, halved, library, 0)
-    assert len({s.dialogue_groups for s in series}) == 3  # each series starts at its own place in the pool
-    # measured: each story 64-90 % speech (with one group each: two seasons silent from their third episode)
+    layout = {split: ("singularity-music:a", "asterisk-core-sounds-en-wav:a", "sonic-pi-samples")}
+    size = replace(
+        SIZES["tinyparts"], series={split: 3}, episode_s=(400.0, 450.0), split_packages=layout, sparse_speech=sparse
+    )
+    series, episodes = plan_corpus(size, halved, SourceLibrary(halved), 0)
+    shares = {}
     for episode in episodes:
         assert episode.story is not None
         story_s = episode.story.end_s - episode.story.start_s
@@ -230,7 +226,30 @@ def test_a_structured_season_never_runs_out_of_speech(plans):
             for e in episode.events
             if e.kind == "dialogue" and episode.story.start_s <= e.start_s < episode.story.end_s
         )
-        assert speech_s > 0.5 * story_s, (episode.id, speech_s, story_s)
+        shares[episode.id] = speech_s / story_s
+    return series, shares
+
+
+def test_a_structured_season_never_runs_out_of_speech(plans):
+    """A structured season says each recorded line only a few times (each use at a distinct rate), so a split
+    whose packages hold few dialogue groups for its series must give each series more than its share of them:
+    with one group each, held-out seasons went a third without any speech (docs/CORPUS.md)."""
+    series, shares = _three_speaking_series(plans[0], "test")
+    assert len({s.dialogue_groups for s in series}) == 3  # each series starts at its own place in the pool
+    # measured: each story 64-90 % speech (with one group each: two seasons silent from their third episode)
+    assert min(shares.values()) > 0.5, shares
+
+
+def test_a_sparse_speech_split_keeps_its_series_to_their_share(plans):
+    """The held-out train split speaks little (CorpusSize.sparse_speech): each series keeps its own share of the
+    pool's groups, so the seasons with a short group fall silent, as every structured season did before
+    LINE_USES; the model trained on such series finds lone intros of unseen packages better (docs/MODEL.md)."""
+    assert SIZES["heldout"].sparse_speech == ("train",)
+    series, shares = _three_speaking_series(plans[0], "train", sparse=("train",))
+    assert [len(s.dialogue_groups) for s in series] == [1, 1, 1]
+    assert min(shares.values()) < 0.1 < max(shares.values()), shares  # a silent story beside a speaking one
+    speaking, _ = _three_speaking_series(plans[0], "train")  # the same split, not named: speaks throughout
+    assert [len(s.dialogue_groups) for s in speaking] != [1, 1, 1]
 
 
 def test_heldout_corpus_layout_is_disjoint():
