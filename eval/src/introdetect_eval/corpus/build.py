@@ -2,7 +2,8 @@
 
 Layout of the output folder::
 
-    corpus.json              manifest: seed, size, sources (package, path, licence), series, episodes
+    corpus.json              manifest: seed, size, sources (package, path, licence), series, episodes; the
+                             size's split_packages and sparse_speech where it has them
     truth_train.json         VK-format truth per split (null start/end: no intro), with start_sec, end_sec,
     truth_validation.json    duration_sec and tags (the episode's variations) for the evaluation's strata, and
                              every other part (ident_start/ident_end, recap_…, credits_…, preview_…; null: none)
@@ -212,6 +213,8 @@ def build_corpus(
     manifest["without"] = sorted(without)
     if spec.split_packages:
         manifest["split_packages"] = {split: list(names) for split, names in spec.split_packages.items()}
+    if spec.sparse_speech:  # the splits whose seasons speak little (CorpusSize.sparse_speech)
+        manifest["sparse_speech"] = list(spec.sparse_speech)
     write_json_atomic(folder / MANIFEST, manifest)
     result.summary = manifest["summary"]
     return result
