@@ -491,23 +491,29 @@ def test_an_intro_cut_by_the_models_span_is_heard_further(tinyparts_corpus: Path
 
 def test_an_intro_past_the_models_span_is_heard_later(tinyparts_corpus: Path, monkeypatch) -> None:
     """The shipped model with its span cut to 50 s (as the 480 s span misses a theme after a long cold open) on a
-    real episode whose intro runs 55.8-67.1 s: the first look hears none; with the episode analysed further, a
-    look from SECOND_LOOK_LEAD_S before the span's end (20 s here) hears the intro, surer than the first "none",
-    and it stands; a first answer surer than anything heard later stands, and so does the first where what is
-    heard later runs into the episode's tail."""
+    real episode whose intro runs 55.8-67.1 s: the first look hears none, sure of it (its span holds no intro);
+    with the episode analysed further, a look from SECOND_LOOK_LEAD_S before the span's end (20 s here) hears the
+    intro, sure of it by the model's own calibration, and it stands; an intro heard later but not that sure does
+    not, and neither does one that runs into the episode's tail. An unsure first intro gives way to it."""
     import dataclasses
+
+    from introdetect.model import infer
 
     truth, features, model = _show02_e02_heard_through(tinyparts_corpus, monkeypatch, 50.0)
     first = model.answer(model.inputs_of(features, "e02"))
-    assert first.intro is None  # measured: "no intro" at 0.998
+    assert first.intro is None  # measured: "no intro" at 1.000
     heard = model.heard_further(features, "e02", first)
-    assert heard.intro is not None and heard.confidence > first.confidence
+    assert heard.intro is not None and heard.confidence >= infer.MODEL_UNSURE_BELOW  # measured: 0.998
     assert abs(heard.intro.start_s - truth.start_s) <= 1.0 and abs(heard.intro.end_s - truth.end_s) <= 1.0, heard
     assert heard.outputs is first.outputs  # the curve stays the first look's
-    sure = dataclasses.replace(first, confidence=1.0)
-    assert model.heard_further(features, "e02", sure) is sure
     # an intro heard later that runs into the episode's tail (where credits replay a theme) is no intro
     assert model.heard_further(features, "e02", first, before_s=60.0) is first
+    # not sure enough of what it hears later: the first "none" stands
+    monkeypatch.setattr(infer, "MODEL_UNSURE_BELOW", 0.9999)
+    assert model.heard_further(features, "e02", first) is first
+    # an unsure first intro (elsewhere) gives way to the surer one heard later
+    unsure = dataclasses.replace(first, intro=Segment(5.0, 9.0), confidence=0.6)
+    assert model.heard_further(features, "e02", unsure).intro == heard.intro
 
 
 def test_episode_features_after_an_offset_start_on_a_whole_frame() -> None:

@@ -24,7 +24,7 @@ from .base import Candidate, DetectorContext
 DEFAULT_MODEL = "default"
 """``detect(model=DEFAULT_MODEL)``: the model shipped in the package (None: no model)."""
 
-MODEL_RULES = "kinds-10"
+MODEL_RULES = "kinds-11"
 """Version of how the model's outputs become answers beyond the file (``IntroModel.heard_further``, the kinds'
 runs and their bounds: ``kind_candidates``), in the cache key: bump when it changes."""
 

@@ -180,11 +180,16 @@ class IntroModel:
         self, features: EpisodeFeatures, episode_id: str, first: ModelAnswer, before_s: float
     ) -> ModelAnswer:
         """The model looks at a span starting SECOND_LOOK_LEAD_S before the end of the first one; an intro it
-        hears there, surer than the first look's answer and ending before the tail (``before_s``: the credits'
+        hears there, surer than the first look's intro (or, after a first "no intro", sure by the model's own
+        calibration: over MODEL_UNSURE_BELOW) and ending before the tail (``before_s``: the credits'
         theme is no intro; held-out validation, two-episode seasons: credits at 12:12 of an episode without an
         intro answered at 0.95), stands (held-out test show15 e05: a theme at 7:40-8:37 heard as 7:40-7:41)."""
         later, offset = self._look_from(features, episode_id, self.inputs.span_s - SECOND_LOOK_LEAD_S)
-        if later.intro is None or later.confidence <= first.confidence:
+        # a first "no intro" speaks of its own span only: an intro heard after it stands where the model is sure
+        # of it (a model sure of the "none" to 1.0 would never let one be surer); an unsure intro gives way only
+        # to a surer one
+        bar = MODEL_UNSURE_BELOW if first.intro is None else first.confidence
+        if later.intro is None or later.confidence <= bar:
             return first
         intro = later.intro.shifted(offset)
         if intro.end_s > before_s:
