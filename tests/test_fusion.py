@@ -99,6 +99,9 @@ def test_between_no_intro_and_the_models_intro_the_likelier_stands_if_likely_rig
     assert 0.62 < MODEL_OVER_NONE
     less = fuse_intro([_matched(None, 0.36), _model(Segment(42.4, 53.1), 0.30)])
     assert less.segment is None and less.method == Method.RECURRING
+    # likelier than a very doubtful "no intro", but right far less often than wrong: no intro stays
+    unlikely = fuse_intro([_matched(None, 0.22), _model(Segment(99.8, 102.8), 0.28)])
+    assert unlikely.segment is None
 
 
 def test_an_unsure_model_leaves_the_recurrence_evidence_to_decide() -> None:

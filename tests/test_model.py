@@ -511,6 +511,9 @@ def test_an_intro_past_the_models_span_is_heard_later(tinyparts_corpus: Path, mo
     # not sure enough of what it hears later: the first "none" stands
     monkeypatch.setattr(infer, "MODEL_UNSURE_BELOW", 0.9999)
     assert model.heard_further(features, "e02", first) is first
+    # an unsure first intro surer than anything heard later stands
+    surer = dataclasses.replace(first, intro=Segment(5.0, 9.0), confidence=0.9995)
+    assert model.heard_further(features, "e02", surer) is surer
     # an unsure first intro (elsewhere) gives way to the surer one heard later
     unsure = dataclasses.replace(first, intro=Segment(5.0, 9.0), confidence=0.6)
     assert model.heard_further(features, "e02", unsure).intro == heard.intro
