@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-from common import corpus_parser, floor_command, machine, write_docs_block
+from common import corpus_parser, exported_harm, floor_command, machine, write_docs_block
 
 from introdetect.analysis import tail_length_s
 from introdetect.metrics import FIGURE_COLUMNS, KIND_COLUMNS, evaluate, figure_rows, harm_line, kind_rows, read_truth
@@ -113,7 +113,9 @@ def main() -> None:
         + _table(FIGURE_COLUMNS, intro_rows)
         + "\nThe other parts:\n\n"
         + _table(KIND_COLUMNS, kind_rows(evaluation))
-        + f"\nHarm: {harm_line(evaluation)}; worst: {evaluation.harm.worst[:6]}.\n"
+        + f"\nHarm: {harm_line(evaluation)}; worst: {evaluation.harm.worst[:6]}"
+        + exported_harm(found, truth)
+        + ".\n"
     )
     print(text)
     if args.docs:

@@ -144,3 +144,20 @@ def refuse_heldout_packages(corpus: Path, split: str) -> None:
             f"{corpus}: its {split} split plays {', '.join(sorted(played))}, held out for the held-out "
             "corpus's validation and test series: not to be learnt from"
         )
+
+
+def exported_harm(found: dict, truth: dict) -> str:
+    """The harm of what exports mark at the default --min-confidence (unsure parts left out, as a player gets
+    them), to print beside the harm of every answer ("" when no episode could be scored for it)."""
+    from introdetect.metrics import HARM_S, harm_of
+    from introdetect.settings import DEFAULT_MIN_CONFIDENCE
+
+    exported = {vid: d.sure_only(DEFAULT_MIN_CONFIDENCE) for vid, d in found.items()}
+    harm = harm_of(exported, {vid: truth[vid] for vid in found})
+    if not harm.episodes:
+        return ""
+    worst = f", worst {harm.worst[:4]}" if harm.worst else ""
+    return (
+        f"; as exported at --min-confidence {DEFAULT_MIN_CONFIDENCE:g}: "
+        f"{harm.over} of {harm.episodes} over {HARM_S:g} s{worst}"
+    )

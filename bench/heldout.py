@@ -41,19 +41,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import corpus_parser, machine, more_seeds_argument, seed_folder, write_docs_block
+from common import corpus_parser, exported_harm, machine, more_seeds_argument, seed_folder, write_docs_block
 
 from introdetect import read_labels
 from introdetect.cache import AnalysisCache
 from introdetect.errors import SettingsError
 from introdetect.metrics import (
-    HARM_S,
     RELIABILITY_COLUMNS,
     Evaluation,
     answer_right,
     evaluate,
     harm_line,
-    harm_of,
     read_truth,
     reliability_rows,
 )
@@ -177,19 +175,6 @@ def _pairs_line(evaluation: Evaluation, pairs: list[tuple[str, str]]) -> str:
     )
 
 
-def _exported_harm(found: dict[str, Detection], truth: dict) -> str:
-    """The harm of what exports mark at the default --min-confidence (unsure parts left out, as a player gets
-    them), beside the harm of every answer."""
-    exported = {vid: d.sure_only(DEFAULT_MIN_CONFIDENCE) for vid, d in found.items()}
-    harm = harm_of(exported, {vid: truth[vid] for vid in found})
-    if not harm.episodes:
-        return ""
-    return (
-        f"; as exported at --min-confidence {DEFAULT_MIN_CONFIDENCE:g}: "
-        f"{harm.over} of {harm.episodes} over {HARM_S:g} s"
-    )
-
-
 def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: list[tuple[str, str]]) -> str:
     evaluation = evaluate(found, {vid: truth[vid] for vid in found})
     o = evaluation.overall
@@ -198,7 +183,7 @@ def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: lis
         f"{o.hits.get('±1s', float('nan')):.0%}, F1 {o.f1:.2f}, false intros {o.fp} of {o.no_intro}"
         + (f"; {_pairs_line(evaluation, pairs)}" if name == "pairs" else "")
         + (f"; {harm_line(evaluation)}" if harm_line(evaluation) else "")
-        + _exported_harm(found, truth),
+        + exported_harm(found, truth),
         "",
         "| " + " | ".join(RELIABILITY_COLUMNS) + " |",
         "|" + "---|" * len(RELIABILITY_COLUMNS),
