@@ -22,6 +22,7 @@ from introdetect.detectors.replay import (
     _Piece,
     _preview,
     _recap,
+    _scenes,
     _with_next_time,
     heard_in_stories,
 )
@@ -85,6 +86,32 @@ def test_a_scene_other_recaps_replay_too_is_still_a_scene() -> None:
     assert heard_in_stories([scene, *recaps], scene, layouts) == 1
     cue = [piece(13.0, 14.9, 91, other=k, there=300.0 + k) for k in (4, 5)]
     assert heard_in_stories([scene, *cue], scene, layouts) == 3
+
+
+def test_a_stretch_a_later_episodes_story_holds_is_a_cue_not_a_recaps_scene() -> None:
+    """Pure: a recap replays earlier episodes' scenes. A stretch of episode 3's opening heard in episode 0's
+    story and, past its intro, in episode 5's, or in its own story, is a cue of the season (our parts corpus's
+    test split: such a cue made show02 e04's recap 21.6 s too long, and a false recap of e06); the same heard in
+    episode 5's own recap (before its intro) is a scene a later recap replays again. A weak match is not
+    questioned so: a chance match of a few votes elsewhere must not cut a recap's weakly matched last words."""
+    layouts = [_Layout(intro=Segment(80.0, 95.0), credits=Segment(1200.0, 1250.0))] * 6
+    scene = piece(26.0, 43.0, 37, other=0, there=826.0)
+    in_later_story = piece(25.0, 43.0, 126, other=5, there=265.0)
+    assert _scenes([scene, in_later_story], 3, None, layouts, True) == []
+    in_later_recap = piece(25.0, 43.0, 126, other=5, there=30.0)
+    assert _scenes([scene, in_later_recap], 3, None, layouts, True) == [scene]
+    # a later episode without an intro: its first MAX_RECAP_S may hold its recap, what lies past them is story
+    bare = [*layouts[:5], _Layout(intro=None, credits=Segment(1200.0, 1250.0))]
+    assert _scenes([scene, piece(25.0, 43.0, 126, other=5, there=100.0)], 3, None, bare, True) == [scene]
+    assert _scenes([scene, piece(25.0, 43.0, 126, other=5, there=MAX_RECAP_S + 5)], 3, None, bare, True) == []
+    # a stretch of an earlier episode's story heard in another earlier one: a preview there may replay it
+    assert scene in _scenes([scene, piece(25.0, 43.0, 126, other=1, there=700.0)], 3, None, layouts, True)
+    # its own story proper holds it (``again``: its head matched against its own head, story and tail)
+    assert _scenes([scene], 3, None, layouts, True, [piece(25.0, 43.0, 16, other=3, there=268.0)]) == []
+    assert _scenes([scene], 3, None, layouts, True, [piece(25.0, 43.0, 16, other=3, there=50.0)]) == [scene]
+    weak = piece(16.5, 18.4, 14, other=1, there=463.0)
+    assert _scenes([weak], 3, None, layouts, True, [piece(16.6, 17.5, 8, other=3, there=1029.0)]) == [weak]
+    assert _scenes([weak, piece(16.5, 18.4, 30, other=5, there=500.0)], 3, None, layouts, True)[0] == weak
 
 
 def test_a_previews_weak_first_words_start_it() -> None:
