@@ -493,15 +493,15 @@ def _scenes(
     """The pieces of episode ``e`` that replay scenes of another episode's story (of ``source``; None: of an
     earlier one, as a recap does): not the structure, heard in that episode's story, in few others
     (MAX_PARTNERS) or in the story of that one only (``stories``: where the stories were decoded), and, for a
-    recap, a strongly matched one never heard in the story proper (``_Layout.proper``) of a later episode or of
+    recap, never strongly heard (STRONG_VOTES) in the story proper (``_Layout.proper``) of a later episode or of
     its own (``again``: its head's pieces matched in its own head, story and tail). A recap replays earlier
     episodes' scenes, a later episode's recap may replay them again, but past its recap no story holds them:
-    what is heard there is a cue or a bed of the season (our parts corpus's test split: show02 e04's cold open,
-    a cue heard in the stories of e01 and e06, made its recap 21.6 s too long; the same cue in e06's own story
-    made it a false recap). Weak matches are not questioned so (a chance match of 8 votes counts as the partner
-    of one of 14: it cut a right recap's last words on that split), nor previews: their clips lie over the
-    episode's own bed, heard in other episodes' stories too (the same rule on the previews of that split lost 3
-    of 11 right ones)."""
+    what is heard there as strongly as a scene is a cue or a bed of the season (our parts corpus's test split:
+    show02 e04's cold open, a cue heard in the stories of e01 and e06 with 126 votes, made its recap 21.6 s too
+    long). A chance match there does not count (on that split a match of 9 votes cut a right recap's last 8 s,
+    one of 8 another's; a false recap resting on the same cue as e04's, heard in its own story with 16 votes,
+    stays: unsure, at the recaps' confidence). Not for previews: their clips lie over the episode's own bed,
+    heard in other episodes' stories too (the rule on the previews of that split lost 3 of 11 right ones)."""
     scenes = [
         p
         for p in pieces
@@ -517,16 +517,16 @@ def _scenes(
     sources = _count(held, episode, _where(pieces, _in_story(layouts))) if stories else np.zeros(len(scenes))
 
     def later(q: _Piece) -> bool:
-        return q.other > e and layouts[q.other].proper(q.there_s)
+        return q.votes >= STRONG_VOTES and q.other > e and layouts[q.other].proper(q.there_s)
 
     elsewhere = _count(held, episode, _where(pieces, later)) if source is None else np.zeros(len(scenes))
     if again and source is None:  # its own story proper holds it too: a cue of the episode
-        mine = _held(list(again), scenes)[0] & _where(again, lambda q: layouts[e].proper(q.there_s))[None, :]
-        elsewhere = elsewhere + mine.any(axis=1)
+        mine = _where(again, lambda q: q.votes >= STRONG_VOTES and layouts[e].proper(q.there_s))
+        elsewhere = elsewhere + (_held(list(again), scenes)[0] & mine[None, :]).any(axis=1)
     return [
         p
         for p, n, heard, bed in zip(scenes, partners, sources, elsewhere)
-        if (n <= MAX_PARTNERS or heard == 1) and not (bed and p.votes >= STRONG_VOTES)
+        if (n <= MAX_PARTNERS or heard == 1) and not bed
     ]
 
 
