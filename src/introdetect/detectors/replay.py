@@ -5,7 +5,8 @@ A recap ("previously on") replays scenes of **earlier** episodes' story at the s
 episode's head (its first RECAP_LEAD_S) and its tail are matched against every other episode's head, story and
 tail (the fingerprints of ``matching/``), and a stretch is a *replay* when it recurs in the story of one other
 episode (or two: a scene is replayed in another recap too; a theme, a cue or a bed recurs in more) at another
-place than its own (a sting at the same place of every episode is the structure, not a scene).
+place than its own (a sting at the same place of every episode is the structure, not a scene), and, for a
+recap, not strongly heard past the recap of a later episode or in its own story (a cue of the season: ``_scenes``).
 
 A replayed scene is matched strongly (STRONG_VOTES: a line of dialogue replayed as it was gives dozens of
 matching hashes; a stretch of bed or cue matched by chance, a handful); the strongly matched scenes that follow
