@@ -266,8 +266,9 @@ def test_heldout_corpus_layout_is_disjoint():
 
 
 def test_one_split_is_built_as_the_whole_corpus_has_it(corpus, tmp_path):
-    """--split test: the test episodes alone, the same plans (so the files already there are up to date), the
-    manifest listing those alone; an unknown split is refused."""
+    """--split test: the test episodes alone, the same plans (so the files already there are up to date); the
+    manifest lists them and the other splits' episodes already there (a split built after another must not hide
+    it: a benchmark then found none of the first), not those whose files are gone; an unknown split is refused."""
     import shutil
 
     from introdetect.settings import SettingsError
@@ -276,12 +277,18 @@ def test_one_split_is_built_as_the_whole_corpus_has_it(corpus, tmp_path):
     copy = tmp_path / "tiny"
     shutil.copytree(folder, copy)
     whole = json.loads((folder / "corpus.json").read_text(encoding="utf-8"))
+    splits = {e["split"] for e in whole["episodes"]}
+    assert "test" in splits and len(splits) > 1
+    gone = min(splits - {"test"})
+    shutil.rmtree(copy / gone)
     result = build_corpus(copy, "tiny", seed=0, cache=CACHE, splits={"test"})
     test = {e["id"]: e["plan_hash"] for e in whole["episodes"] if e["split"] == "test"}
     assert test and result.episodes == len(test) and result.up_to_date == len(test) and result.rendered == 0
     manifest = json.loads((copy / "corpus.json").read_text(encoding="utf-8"))
-    assert {e["id"]: e["plan_hash"] for e in manifest["episodes"]} == test
-    assert {s["split"] for s in manifest["series"]} == {"test"}
+    listed = {e["id"]: e["plan_hash"] for e in manifest["episodes"]}
+    assert listed == {e["id"]: e["plan_hash"] for e in whole["episodes"] if e["split"] != gone}
+    assert [e["id"] for e in manifest["episodes"]] == [e["id"] for e in whole["episodes"] if e["id"] in listed]
+    assert {s["split"] for s in manifest["series"]} == splits - {gone}
     with pytest.raises(SettingsError, match="nope"):
         build_corpus(copy, "tiny", seed=0, cache=CACHE, splits={"nope"})
 

@@ -40,7 +40,8 @@ def corpus(
     split: Annotated[
         Optional[list[str]],
         typer.Option(
-            help="Build only this split (repeatable): train, validation, test, seen; its episodes are those of the whole corpus."
+            help="Build only this split (repeatable): train, validation, test, seen; its episodes are those of the "
+            "whole corpus, and the manifest keeps the other splits already built there."
         ),
     ] = None,
 ) -> None:

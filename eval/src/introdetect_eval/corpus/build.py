@@ -159,8 +159,10 @@ def build_corpus(
     splits: Collection[str] | None = None,
 ) -> CorpusResult:
     """Build (or bring up to date) the corpus of ``size`` from ``seed`` in ``folder``; ``without`` names
-    variations switched off (plan.SWITCHES); ``splits`` (None: all) the splits built, truth files and manifest
-    then holding those alone (the same plans: a split built alone is the one the whole corpus has)."""
+    variations switched off (plan.SWITCHES); ``splits`` (None: all) the splits built (the same plans: a split
+    built alone is the one the whole corpus has). The manifest lists those and the other splits' episodes already
+    there and up to date (their files and plans as it listed them): a split built after another does not hide it
+    (it did, and a benchmark then found no episode of the first)."""
     if size not in SIZES:
         raise SettingsError(f"corpus size must be one of {', '.join(SIZES)}, got {size!r}")
     unknown = sorted(set(splits or ()) - set(SPLITS))
@@ -173,9 +175,6 @@ def build_corpus(
     catalog = build_catalog(spec.packages, cache)
     library = SourceLibrary(catalog)
     series, episodes = plan_corpus(spec, catalog, library, seed, frozenset(without))
-    if splits is not None:
-        series = [x for x in series if x.split in splits]
-        episodes = [e for e in episodes if e.split in splits]
     previous: dict[str, str] = {}
     if (folder / MANIFEST).exists():
         try:
@@ -183,6 +182,17 @@ def build_corpus(
             previous = {e["id"]: e["plan_hash"] for e in old.get("episodes", [])}
         except (json.JSONDecodeError, KeyError, TypeError):
             previous = {}
+
+    def built(plan: EpisodePlan) -> bool:
+        return episode_path(folder, plan).exists() and previous.get(plan.id) == plan.plan_hash()
+
+    planned = episodes
+    kept: list[EpisodePlan] = []  # the other splits' episodes already there, as the manifest listed them
+    if splits is not None:
+        kept = [e for e in episodes if e.split not in splits and built(e)]
+        listed = set(splits) | {e.split for e in kept}
+        series = [x for x in series if x.split in listed]
+        episodes = [e for e in episodes if e.split in splits]
     result = CorpusResult(folder, episodes=len(episodes))
     todo = []
     for plan in episodes:
@@ -190,7 +200,7 @@ def build_corpus(
         for stale in path.parent.glob(f"{plan.id}.*"):  # the same episode in another container, from an older plan
             if stale != path and stale.suffix.lower() in {".mp4", ".mkv", ".mp3"}:
                 stale.unlink()
-        if path.exists() and previous.get(plan.id) == plan.plan_hash():
+        if built(plan):
             result.up_to_date += 1
         else:
             todo.append((plan, path))
@@ -209,7 +219,8 @@ def build_corpus(
         rows = {e.id: _truth_row(e) for e in episodes if e.split == split}
         if rows:
             write_json_atomic(folder / f"truth_{split}.json", rows)
-    manifest = _manifest(folder, seed, size, catalog, series, episodes)
+    listed_ids = {e.id for e in (*episodes, *kept)}
+    manifest = _manifest(folder, seed, size, catalog, series, [e for e in planned if e.id in listed_ids])
     manifest["without"] = sorted(without)
     if spec.split_packages:
         manifest["split_packages"] = {split: list(names) for split, names in spec.split_packages.items()}
