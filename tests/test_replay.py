@@ -283,6 +283,7 @@ def test_the_story_is_decoded_on_the_heads_frame_grid(tinyparts_corpus: Path) ->
     shared = peaks & {tuple(p) for p in same.landmarks.peaks.tolist()}
     assert len(shared) >= 0.9 * len(peaks) > 100
     assert story.profile.log_mel.shape[0] == 0 and story.story is None  # fingerprints and loudness only
+    assert not story.reached_end  # the tail holds the file's end, never the story (no tail structure in it)
 
 
 def test_a_delayed_releases_story_is_its_undelayed_copys(tinyparts_corpus: Path, tmp_path: Path) -> None:
