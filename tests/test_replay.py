@@ -427,3 +427,54 @@ def test_a_preview_ends_where_its_last_words_do_never_in_the_credits(speech_clip
     assert _sounding_end(close, matched, words_end + 0.5) == pytest.approx(words_end, abs=0.3)
     spaced = tail(SOUND_GAP_S + 1.0)  # music after a longer pause is not the preview's
     assert _sounding_end(spaced, matched, 60.0) == pytest.approx(words_end, abs=0.3)
+
+
+def _frames_print(log_mel: np.ndarray, loudness: np.ndarray, start_s: float) -> EpisodePrint:
+    """A print of log-mel frames and their loudness (no peaks), its frame 0 at ``start_s`` of the file."""
+    from introdetect.matching.landmarks import Landmarks
+    from introdetect.matching.profile import Profile
+
+    frames = loudness.size
+    profile = Profile(log_mel.astype(np.float32), loudness.astype(np.float32), RATE)
+    return EpisodePrint("e", Landmarks(np.zeros((0, 2), np.int32), RATE, frames), profile, frames / RATE, True, start_s)
+
+
+def test_a_previews_next_time_sting_is_where_the_other_previews_open_alike() -> None:
+    """Pure (log-mel frames and loudness): four tails, each with its preview's "next time" sting (the same 0.8 s
+    spectra) after a cut, at a different place of each, then scenes of its own; each preview was found from its
+    first matched scene, 6 s after the sting. The sting's start is found in each (to a frame) where two other
+    previews open alike; not where only one other does (a false preview may be that one), not without the cut
+    before it (a stretch of bed or theme that recurs), never in the credits."""
+    from introdetect.detectors.replay import _sting_starts
+
+    rng = np.random.default_rng(7)
+    n, bands = round(60 * RATE), 40
+    sting = rng.normal(0.0, 6.0, (round(0.8 * RATE), bands))
+    places = [20.0, 23.5, 17.25, 26.0]  # s after each tail's start (1000 s)
+
+    def tail(at: float, cut: bool = True) -> EpisodePrint:
+        log_mel = rng.normal(0.0, 6.0, (n, bands))  # bed and scenes: each episode's own
+        loudness = np.full(n, -30.0)
+        k = round(at * RATE)
+        # the cut before "next time"; without it, sound as loud runs on into it (a theme's last bars, a bed)
+        loudness[k - round(1.0 * RATE) : k] = -60.0 if cut else -15.0
+        log_mel[k : k + sting.shape[0]] = sting + rng.normal(0.0, 1.0, sting.shape)
+        loudness[k : k + sting.shape[0]] = -15.0
+        return _frames_print(log_mel, loudness, 1000.0)
+
+    tails = [tail(at) for at in places]
+    previews = [Segment(1000.0 + at + 6.0, 1000.0 + at + 20.0) for at in places]
+    layouts = [_Layout(intro=None, credits=None)] * 4
+    found = _sting_starts(tails, previews, layouts)
+    assert all(f is not None and abs(f - (1000.0 + at)) <= 1.5 / RATE for f, at in zip(found, places, strict=True)), (
+        found
+    )
+    # two previews only: one partner each, no sting placed
+    assert _sting_starts(tails[:2], previews[:2], layouts[:2]) == [None, None]
+    # one preview among the four without the cut: not placed there, the others still are
+    found = _sting_starts([*tails[:3], tail(places[3], cut=False)], previews, layouts)
+    assert found[3] is None and all(f is not None for f in found[:3])
+    # the sting inside a preview's credits (as found): not compared there, the others still agree
+    credits = [*layouts[:3], _Layout(intro=None, credits=Segment(1000.0 + places[3] - 2.0, 1000.0 + places[3] + 3.0))]
+    found = _sting_starts(tails, previews, credits)
+    assert found[3] is None and all(f is not None for f in found[:3])
