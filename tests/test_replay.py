@@ -443,7 +443,7 @@ def test_a_previews_next_time_sting_is_where_the_other_previews_open_alike() -> 
     """Pure (log-mel frames and loudness): four tails, each with its preview's "next time" sting (the same 0.8 s
     spectra) after a cut, at a different place of each, then scenes of its own; each preview was found from its
     first matched scene, 6 s after the sting. The sting's start is found in each (to a frame) where two other
-    previews open alike; not where only one other does (a false preview may be that one), not without the cut
+    previews open alike (and after a start found too early); not where only one other does (a false preview may be that one), not without the cut
     before it (a stretch of bed or theme that recurs), never in the credits."""
     from introdetect.detectors.replay import _sting_starts
 
@@ -469,6 +469,9 @@ def test_a_previews_next_time_sting_is_where_the_other_previews_open_alike() -> 
     assert all(f is not None and abs(f - (1000.0 + at)) <= 1.5 / RATE for f, at in zip(found, places, strict=True)), (
         found
     )
+    # a preview found 4 s before its sting (on weaker matches, or a pause): its sting is found after that start
+    early = [Segment(1000.0 + places[0] - 4.0, 1000.0 + places[0] + 20.0), *previews[1:]]
+    assert _sting_starts(tails, early, layouts)[0] == pytest.approx(1000.0 + places[0], abs=1.5 / RATE)
     # two previews only: one partner each, no sting placed
     assert _sting_starts(tails[:2], previews[:2], layouts[:2]) == [None, None]
     # one preview among the four without the cut: not placed there, the others still are
