@@ -443,8 +443,9 @@ def test_a_previews_next_time_sting_is_where_the_other_previews_open_alike() -> 
     """Pure (log-mel frames and loudness): four tails, each with its preview's "next time" sting (the same 0.8 s
     spectra) after a cut, at a different place of each, then scenes of its own; each preview was found from its
     first matched scene, 6 s after the sting. The sting's start is found in each (to a frame) where two other
-    previews open alike (and after a start found too early); not where only one other does (a false preview may be that one), not without the cut
-    before it (a stretch of bed or theme that recurs), never in the credits."""
+    previews open alike (and after a start found too early); not where only one other does (a false preview may
+    be that one), not without the cut before it (a stretch of bed or theme that recurs), never in the
+    credits."""
     from introdetect.detectors.replay import _sting_starts
 
     rng = np.random.default_rng(7)

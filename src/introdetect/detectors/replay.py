@@ -14,7 +14,9 @@ each other closely form the part, and weaker matches just after one of them exte
 over another bed). A recap opens the episode: its first scene within OPENING_ROOM_S of the start (after an
 ident), and it starts there (its sting and its first scene's unmatched words before the first match). A preview
 lies beside the credits (before them, or after them and any post-credits scene, to the file's end) and never
-inside them; it ends where its sound does (its last words, which the hashes rarely reach).
+inside them; it ends where its sound does (its last words, which the hashes rarely reach), and starts at its
+"next time" sting where the season's other previews open alike, frame by frame (``_sting_starts``: a short
+sample the hashes rarely pair).
 
 Only what was analysed can be recognised. The heads and tails alone hold few of the scenes a recap replays (they
 lie anywhere in earlier episodes' story), so where the season's evidence asks (the model hears a recap or a
