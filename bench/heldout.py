@@ -181,7 +181,7 @@ def regime_block(name: str, found: dict[str, Detection], truth: dict, pairs: lis
     lines = [
         f"**{name}** ({o.episodes} episodes, {o.with_intro} with an intro): within ±1 s "
         f"{o.hits.get('±1s', float('nan')):.0%}, F1 {o.f1:.2f}, intros at IoU < 0.5 (misplaced or false) {o.fp}, "
-        f"false intros {round(o.false_intro_rate * o.no_intro) if o.no_intro else 0} of {o.no_intro}"
+        f"false intros {o.false_intros} of {o.no_intro}"
         + (f"; {_pairs_line(evaluation, pairs)}" if name == "pairs" else "")
         + (f"; {harm_line(evaluation)}" if harm_line(evaluation) else "")
         + exported_harm(found, truth),

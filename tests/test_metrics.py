@@ -73,7 +73,7 @@ def test_detection_figures(result):
     assert (o.tp, o.fp, o.fn) == (1, 2, 3)
     assert o.precision == pytest.approx(1 / 3) and o.recall == pytest.approx(1 / 4)
     assert o.f1 == pytest.approx(2 / 7)
-    assert o.false_intro_rate == pytest.approx(0.5)  # C of C, D
+    assert o.false_intro_rate == pytest.approx(0.5) and o.false_intros == 1  # C of C, D
     assert (o.episodes, o.with_intro, o.no_intro) == (6, 4, 2)
 
 

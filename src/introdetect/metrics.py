@@ -161,6 +161,7 @@ class Figures:
     precision: float = 0.0
     recall: float = 0.0
     f1: float = 0.0
+    false_intros: int = 0  # episodes without an intro answered with one
     false_intro_rate: float = float("nan")
 
 
@@ -478,8 +479,9 @@ def _figures(scores: list[EpisodeScore], windows: dict[str, tuple[np.ndarray, np
     fig.recall = _safe_div(fig.tp, fig.tp + fig.fn)
     fig.f1 = _safe_div(2 * fig.precision * fig.recall, fig.precision + fig.recall)
     no_intro = [s for s in scores if s.truth is None]
+    fig.false_intros = sum(s.predicted is not None for s in no_intro)
     if no_intro:
-        fig.false_intro_rate = sum(s.predicted is not None for s in no_intro) / len(no_intro)
+        fig.false_intro_rate = fig.false_intros / len(no_intro)
     return fig
 
 

@@ -565,7 +565,7 @@ def _sting_starts(
         windows[e] = (first, frames, profile.loudness_db)
     found: dict[int, list[tuple[int, int, int]]] = {e: [] for e in windows}  # (frame, partner, frames alike)
     order = sorted(windows)
-    rate = tails[order[0]].profile.frame_rate if order else 1.0  # type: ignore[union-attr]  # one analysis: one rate
+    rate = next((t.profile.frame_rate for t in tails if t is not None), 1.0)  # one analysis: one frame rate
     longest = round(STING_MAX_S * rate)
     for k, i in enumerate(order):
         first_i, frames_i, loud_i = windows[i]
