@@ -712,3 +712,67 @@ def test_a_stretch_of_the_head_its_own_tail_replays_is_found_to_the_frame(theme)
     other = _episode(theme, 91, 160, 40.0)
     head = analyse_samples(other, SR, "other")
     assert replays_inside(replace(head, tail=head.after(120.0))) == []
+
+
+def test_a_cue_whose_sound_is_heard_again_far_from_its_region_is_no_intro() -> None:
+    """Held-out validation show09: a cue opening the cold open of most episodes (0:04-0:35) was answered as the
+    intro; one episode holds its sound again at 6:38, which two partners place on their own instance of it. Heard
+    again ECHO_GAP_S away, through ECHO_MIN_PARTNERS partners, the motif is a cue; a phrase the theme repeats
+    inside its own span, a lone partner's pairing, or a bed's thin pairing over it, is no echo."""
+    from types import SimpleNamespace
+
+    from introdetect.detectors.recurring import echoed
+    from introdetect.matching.align import SharedSegment
+    from introdetect.matching.recurring import Motif, Region
+    from introdetect.matching.scoring import MotifFeatures
+    from introdetect.matching.series import SeriesAnalysis
+
+    rate = 20.0  # frames per second
+    prints = [SimpleNamespace(profile=SimpleNamespace(frame_rate=rate)) for _ in range(3)]
+    cue = Motif({0: [Region(0, 80, 700)], 1: [Region(1, 100, 700)], 2: [Region(2, 60, 600)]})
+
+    def heard_at(frame: int, *partners: int, votes: int = 300) -> Motif:
+        """Episode 1 holds the cue's sound at ``frame``, as the ``partners`` place it on their own instance (25 s
+        matched with ``votes``)."""
+        starts = {0: 80, 2: 60}
+        members = [SharedSegment(o, frame, frame + 500, starts[o] - frame, 1.0, votes) for o in partners]
+        return Motif({1: [Region(1, frame, frame + 500, members)]})
+
+    def is_cue(*others: Motif) -> bool:
+        motifs = [cue, *others]
+        density = 16.0  # the cue's hash votes per second and partner: an echo needs 4 (ECHO_DENSITY_SHARE)
+        features = [MotifFeatures(1.0, 3.4, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, density, 0.0)] * len(motifs)
+        return echoed(SeriesAnalysis(motifs, features, np.ones(len(motifs))), 0, prints, MatchingOptions())
+
+    assert not is_cue()
+    assert is_cue(heard_at(7960, 0, 2))  # 6:38 in episode 1, placed by episodes 0 and 2 on their cue
+    assert not is_cue(heard_at(7960, 0))  # one partner
+    assert not is_cue(heard_at(7960, 0, 2, votes=60))  # 2.4 votes/s: a bed under everything pairs so thinly
+    assert not is_cue(heard_at(1000, 0, 2))  # 15 s after its region: a phrase repeated inside the theme
+    misplaced = Motif({1: [Region(1, 7960, 8460, [SharedSegment(o, 7960, 8460, 4000, 1.0, 300) for o in (0, 2)])]})
+    assert not is_cue(misplaced)  # the partners place it elsewhere than on their instance of the cue
+
+
+def test_a_head_reaching_into_its_tail_is_matched_up_to_the_tail() -> None:
+    """A head that holds the episode's end (a short episode, or one heard further) holds the credits' replay of
+    the theme, which split the intro's motif (held-out validation show09 at 15 minutes): matching takes the head
+    up to where its tail starts, the tail kept for the credits; a head ending before its tail is unchanged."""
+    from introdetect.detectors.recurring import before_tail
+    from introdetect.matching.landmarks import Landmarks
+    from introdetect.matching.profile import Profile
+    from introdetect.matching.recurring import EpisodePrint
+
+    rate = 10.0
+
+    def head(seconds: float, tail_at: float) -> EpisodePrint:
+        n = int(seconds * rate)
+        peaks = np.column_stack([np.arange(0, n, 5), np.full(n // 5, 7)]).astype(np.int32)
+        profile = Profile(np.zeros((n, 4), np.float32), np.zeros(n, np.float32), rate)
+        tail = EpisodePrint("e", Landmarks(peaks[:0], rate, 0), profile, 0.0, True, tail_at)
+        return EpisodePrint("e", Landmarks(peaks, rate, n), profile, seconds, True, 0.0, tail, audio_start_s=0.25)
+
+    short = before_tail(head(640.0, 460.0))
+    assert short.duration_s == pytest.approx(460.0) and short.landmarks.peaks[:, 0].max() < 4600
+    assert short.tail is not None and short.tail.start_s == 460.0 and short.audio_start_s == 0.25
+    long = head(480.0, 911.0)
+    assert before_tail(long) is long

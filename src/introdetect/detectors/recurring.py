@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
 
+from ..matching.align import SharedSegment
 from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from ..matching.opening import OPENING_RULES, shared_openings
-from ..matching.recurring import EpisodePrint, Motif, alignment_groups, span
+from ..matching.recurring import EpisodePrint, Motif, Region, alignment_groups, span
 from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
 from ..matching.series import SeriesAnalysis, analyse_series
@@ -121,6 +122,17 @@ def heard_later(analysis: SeriesAnalysis, spans: Sequence[Segment | None], rate:
     return False
 
 
+def before_tail(p: EpisodePrint) -> EpisodePrint:
+    """The head up to its tail (``EpisodePrint.tail``: the episode's last minutes, at most its last third) where it
+    reaches into it: a short episode's head, or one heard further, holds the end credits, whose replay of the theme
+    may match better than the opening and split its motif (held-out validation show09 heard to 15 minutes: the 4 s
+    sting's motif held three episodes' credits, and their openings formed a motif of their own). No intro lies
+    there; the credits are the tail's to find."""
+    if p.tail is None or p.tail.start_s >= p.end_s:
+        return p
+    return replace(p.between(p.start_s, p.tail.start_s), tail=p.tail, audio_start_s=p.audio_start_s)
+
+
 def series_matches(prints: Sequence[EpisodePrint], analysis: SeriesAnalysis, limit: int) -> list[tuple[Match, ...]]:
     """Per episode, the recurring motifs heard in it (its main region of each), best first, at most ``limit``."""
     order = np.argsort(-analysis.probabilities, kind="stable")[:limit] if analysis.motifs else []
@@ -149,6 +161,60 @@ heard in the most episodes is the intro (an intro opens nearly every episode of 
 The scorer saturates for clear candidates: held-out validation's show17 had its 2 s sting, heard in all six
 episodes, at probability 0.99999979 and a 40 s cold-open cue heard in two at 0.0000000014 more, and the cue was
 answered. 0: the likeliest alone."""
+
+
+ECHO_GAP_S = 30.0
+"""A motif's sound heard again in an episode that holds it, this far (s) from its region there, is a score cue, not
+the intro (``echoed``): an intro plays once before the story, and a cue that opens the cold open is heard again
+inside it (held-out validation show09: a 35 s cue at 0:04–0:35 of five episodes, heard again at 6:38 of one,
+answered as the intro where a 4 s sting after cold opens of 5–11 minutes is). A theme whose phrase repeats
+inside it lies within its own region; the nearest echo of any other season of the corpora (with two partners)
+is none."""
+
+ECHO_MIN_PARTNERS = 2
+"""...when at least this many partner episodes place the echo on their own instance of the motif: one landmark
+pairing by chance is no echo (held-out validation show12 and show18: an intro echoed by one partner 7 minutes
+later)..."""
+
+ECHO_DENSITY_SHARE = 0.25
+"""...each as densely matched as this share of the motif's own hash votes per second and partner
+(``MotifFeatures.density``): a bed looped under a whole season pairs with any stretch of it, the sting over it
+included, thinly (a sting at 31 votes/s, the bed's stretches over it at 1.6–2.6: 0.05–0.08 of it), where a cue's
+echoes keep 0.45–0.9 of its density (show09: 3.0–6.2 against 6.6)."""
+
+
+def echoed(analysis: SeriesAnalysis, k: int, prints: Sequence[EpisodePrint], options: MatchingOptions) -> bool:
+    """Motif ``k``'s sound is heard again, ECHO_GAP_S away from its region, in an episode that holds it: some
+    region (of any motif) lines up, through ECHO_MIN_PARTNERS of its members matched as densely as
+    ECHO_DENSITY_SHARE of the motif, with motif k's regions in those partners. The heads hold no credits
+    (``before_tail``), where the theme is heard again."""
+    motif = analysis.motifs[k]
+    own = {e: motif.main_region(e) for e in motif.regions}
+    dense = ECHO_DENSITY_SHARE * analysis.features[k].density
+    for other in analysis.motifs:
+        for e, regions in other.regions.items():
+            if e not in own:
+                continue
+            rate = prints[e].profile.frame_rate
+            for r in regions:
+                if max(r.start - own[e].end, own[e].start - r.end) / rate <= ECHO_GAP_S:
+                    continue
+                partners = {
+                    s.other
+                    for s in r.members
+                    if s.other in own
+                    and _lands_on(s, own[s.other])
+                    and s.votes / max(s.end - s.start, 1) * rate >= dense
+                }
+                if len(partners) >= ECHO_MIN_PARTNERS:
+                    return True
+    return False
+
+
+def _lands_on(segment: SharedSegment, region: Region) -> bool:
+    """The stretch ``segment`` maps into its other episode overlaps ``region`` over half the shorter of the two."""
+    a, b = segment.other_frame(segment.start), segment.other_frame(segment.end)
+    return min(b, region.end) - max(a, region.start) > 0.5 * min(b - a, region.end - region.start)
 
 
 def likeliest(
@@ -232,14 +298,18 @@ def series_answers(
         probabilities[ident] = -1.0  # never the intro
     for k in implausible_motifs(analysis):
         probabilities[k] = -1.0
+    episodes = [len(m.episodes) for m in analysis.motifs]
+    loudness = [f.loudness for f in analysis.features]
+    while analysis.motifs and probabilities.max() >= options.min_intro_probability:
+        k = likeliest(probabilities, episodes, options, loudness)
+        if not echoed(analysis, k, prints, options):
+            break
+        probabilities[k] = -1.0  # a score cue: never the intro
     if not analysis.motifs or probabilities.max() < options.min_intro_probability:
         best = float(probabilities.max()) if analysis.motifs else 0.0
         return [
             (None, AnswerFeatures(0.0, logit(max(best, 0.0)), 0.0, 0.0, 0.0, 0.0, math.log(n), 0.0)) for _ in prints
         ]
-    k = likeliest(
-        probabilities, [len(m.episodes) for m in analysis.motifs], options, [f.loudness for f in analysis.features]
-    )
     refiner = Refiner(prints, options)
     chosen = intro_versions(k, probabilities, analysis, options)
     embedded = {j: _embedded(analysis.motifs[j], options) for j in chosen}
@@ -299,13 +369,16 @@ class RecurringDetector:
             OPENING_RULES,
             IDENT_PARTNER_SUPPORT,
             TIE_LOG_ODDS,
+            ECHO_GAP_S,
+            ECHO_MIN_PARTNERS,
+            ECHO_DENSITY_SHARE,
         )
         return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
     def detect_series(
         self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
     ) -> list[list[Candidate] | None]:
-        prints = list(prints)
+        prints = [before_tail(p) for p in prints]
         if len(prints) < 2:
             return [[Candidate(Kind.INTRO, None, None, Method.UNMATCHED, NOTE_LONE)] for _ in prints]
         analysis = analyse_series(prints, self.scorer, self.options)
