@@ -776,3 +776,34 @@ def test_a_head_reaching_into_its_tail_is_matched_up_to_the_tail() -> None:
     assert short.tail is not None and short.tail.start_s == 460.0 and short.audio_start_s == 0.25
     long = head(480.0, 911.0)
     assert before_tail(long) is long
+
+
+def test_an_intro_broken_by_effects_starts_where_its_opening_motif_does() -> None:
+    """Held-out validation show05: effects over the middle of a 64 s theme in three episodes split it into two
+    motifs, its first 11 s and the rest, and those episodes' intros were answered 25 s late. A motif ending at
+    most LEAD_GAP_S before the intro's region, where that region holds only part of the theme and the two together
+    span the whole, in every episode they share (two at least), gives those episodes their start; a cue heard
+    before a full intro, in one episode only, or too long to be the opening, gives none."""
+    from introdetect.detectors.recurring import leading_parts
+    from introdetect.matching.recurring import Motif, Region
+    from introdetect.matching.series import SeriesAnalysis
+
+    rate = 10.0  # frames per second
+    # the theme's 64 s in e0 and e3; its last 20 s and 33 s in e1 and e2, where effects cover its middle
+    intro = Motif({e: [Region(e, start, 1760)] for e, start in enumerate((1124, 1560, 1428, 1125))})
+
+    def lead(regions: dict[int, tuple[int, int]]) -> Motif:
+        return Motif({e: [Region(e, a, b)] for e, (a, b) in regions.items()})
+
+    def starts(*others: Motif, exclude: tuple[int, ...] = ()) -> dict[int, int]:
+        motifs = [intro, *others]
+        analysis = SeriesAnalysis(motifs, [], np.ones(len(motifs)))
+        return leading_parts(analysis, 0, list(exclude), rate)
+
+    opening = lead({1: (1294, 1386), 2: (1177, 1287)})  # 11 s, ending 17 s and 14 s before the rest
+    assert starts(opening) == {1: 1294, 2: 1177}
+    assert starts(opening, exclude=(1,)) == {}  # the ident's motif is never an opening
+    assert starts(lead({1: (1294, 1386)})) == {}  # one episode
+    assert starts(lead({1: (1294, 1386), 3: (1000, 1100)})) == {}  # before e3's full intro: a cue
+    assert starts(lead({1: (1040, 1300), 2: (908, 1168)})) == {}  # 72 s and 85 s together: longer than the theme
+    assert starts(lead({1: (1094, 1186), 2: (977, 1087)})) == {}  # 37 s and 34 s before the rest

@@ -217,6 +217,45 @@ def _lands_on(segment: SharedSegment, region: Region) -> bool:
     return min(b, region.end) - max(a, region.start) > 0.5 * min(b - a, region.end - region.start)
 
 
+LEAD_GAP_S = 30.0
+"""An intro whose middle is covered by effects or dialogue breaks into two motifs: its opening, and the rest
+(``leading_parts``). A motif whose region ends at most this long (s) before the intro's region starts may be its
+opening (held-out validation show05: effects over 14–17 s of a 64 s theme in three episodes)..."""
+
+LEAD_PARTIAL_SHARE = 0.8
+"""...where the intro's region spans at most this share of its longest region (the rest of the theme)..."""
+
+LEAD_FULL_TOLERANCE = 0.1
+"""...and the two together span at most this much more than the longest region (the whole theme, the ends
+refined after); in at least two episodes, and every episode the motif shares with the intro's."""
+
+
+def leading_parts(analysis: SeriesAnalysis, k: int, exclude: Sequence[int], rate: float) -> dict[int, int]:
+    """Per episode where motif ``k`` (the intro) holds only its later part, the first frame of the motif that holds
+    its opening (module constants; ``exclude``: motifs never taken, the ident's; ``rate``: frames per second)."""
+    motif = analysis.motifs[k]
+    lengths = {e: motif.main_region(e).end - motif.main_region(e).start for e in motif.regions}
+    full = max(lengths.values())
+    starts: dict[int, int] = {}
+    for j, other in enumerate(analysis.motifs):
+        shared = set(other.regions) & set(motif.regions)
+        if j == k or j in exclude or len(shared) < 2:
+            continue
+        found = {}
+        for e in shared:
+            lead, rest = other.main_region(e), motif.main_region(e)
+            if (
+                0 <= rest.start - lead.end <= LEAD_GAP_S * rate
+                and lengths[e] <= LEAD_PARTIAL_SHARE * full
+                and rest.end - lead.start <= (1 + LEAD_FULL_TOLERANCE) * full
+            ):
+                found[e] = lead.start
+        if len(found) == len(shared):
+            for e, start in found.items():
+                starts[e] = min(starts.get(e, start), start)
+    return starts
+
+
 def likeliest(
     probabilities: np.ndarray,
     episodes: Sequence[int],
@@ -312,6 +351,7 @@ def series_answers(
         ]
     refiner = Refiner(prints, options)
     chosen = intro_versions(k, probabilities, analysis, options)
+    leads = leading_parts(analysis, k, [] if ident is None else [ident], prints[0].profile.frame_rate)
     embedded = {j: _embedded(analysis.motifs[j], options) for j in chosen}
     answers: list[tuple[Segment | None, AnswerFeatures]] = []
     for e, p in enumerate(prints):
@@ -334,6 +374,8 @@ def series_answers(
             math.log(n),
             math.log1p(region.spread / p.profile.frame_rate),
         )
+        if j == k and e in leads:  # the theme's opening, cut off from the rest by what is heard over it
+            region = Region(e, leads[e], region.end, region.members, region.votes, region.spread)
         answers.append((refiner.refine(region), features))
     return answers
 
@@ -372,6 +414,9 @@ class RecurringDetector:
             ECHO_GAP_S,
             ECHO_MIN_PARTNERS,
             ECHO_DENSITY_SHARE,
+            LEAD_GAP_S,
+            LEAD_PARTIAL_SHARE,
+            LEAD_FULL_TOLERANCE,
         )
         return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
