@@ -718,7 +718,8 @@ def test_a_cue_whose_sound_is_heard_again_far_from_its_region_is_no_intro() -> N
     """Held-out validation show09: a cue opening the cold open of most episodes (0:04-0:35) was answered as the
     intro; one episode holds its sound again at 6:38, which two partners place on their own instance of it. Heard
     again ECHO_GAP_S away, through ECHO_MIN_PARTNERS partners, the motif is a cue; a phrase the theme repeats
-    inside its own span, a lone partner's pairing, or a bed's thin pairing over it, is no echo."""
+    inside its own span, a lone partner's pairing, a bed's thin pairing over it, or the credits' replay running
+    into the episode's tail, is no echo."""
     from types import SimpleNamespace
 
     from introdetect.detectors.recurring import echoed
@@ -728,7 +729,7 @@ def test_a_cue_whose_sound_is_heard_again_far_from_its_region_is_no_intro() -> N
     from introdetect.matching.series import SeriesAnalysis
 
     rate = 20.0  # frames per second
-    prints = [SimpleNamespace(profile=SimpleNamespace(frame_rate=rate)) for _ in range(3)]
+    prints = [SimpleNamespace(profile=SimpleNamespace(frame_rate=rate), tail=None) for _ in range(3)]
     cue = Motif({0: [Region(0, 80, 700)], 1: [Region(1, 100, 700)], 2: [Region(2, 60, 600)]})
 
     def heard_at(frame: int, *partners: int, votes: int = 300) -> Motif:
@@ -751,31 +752,39 @@ def test_a_cue_whose_sound_is_heard_again_far_from_its_region_is_no_intro() -> N
     assert not is_cue(heard_at(1000, 0, 2))  # 15 s after its region: a phrase repeated inside the theme
     misplaced = Motif({1: [Region(1, 7960, 8460, [SharedSegment(o, 7960, 8460, 4000, 1.0, 300) for o in (0, 2)])]})
     assert not is_cue(misplaced)  # the partners place it elsewhere than on their instance of the cue
+    # the echo running into episode 1's tail (from 410 s): the end credits replaying the theme
+    prints[1] = SimpleNamespace(
+        profile=prints[1].profile, tail=SimpleNamespace(start_s=410.0), seconds=lambda frame: frame / rate
+    )
+    assert not is_cue(heard_at(7960, 0, 2))
 
 
-def test_a_head_reaching_into_its_tail_is_matched_up_to_the_tail() -> None:
-    """A head that holds the episode's end (a short episode, or one heard further) holds the credits' replay of
-    the theme, which split the intro's motif (held-out validation show09 at 15 minutes): matching takes the head
-    up to where its tail starts, the tail kept for the credits; a head ending before its tail is unchanged."""
-    from introdetect.detectors.recurring import before_tail
-    from introdetect.matching.landmarks import Landmarks
-    from introdetect.matching.profile import Profile
-    from introdetect.matching.recurring import EpisodePrint
+def test_an_episodes_answer_comes_from_its_opening_never_from_its_tail() -> None:
+    """A head that reaches the episode's tail (a short episode, or one heard further) holds the credits' replay of
+    the theme, which may match better than the opening (held-out validation show09 at 15 minutes: the sting's motif
+    held three episodes' credits; their openings made a motif of their own). ``openings`` leaves out every region
+    in an episode's tail, keeping the features and probabilities the scorer gave the whole motif; a motif heard
+    only in tails is left without regions; a head that ends before its tail keeps all."""
+    from types import SimpleNamespace
+
+    from introdetect.detectors.recurring import openings
+    from introdetect.matching.recurring import Motif, Region
+    from introdetect.matching.series import SeriesAnalysis
 
     rate = 10.0
 
-    def head(seconds: float, tail_at: float) -> EpisodePrint:
-        n = int(seconds * rate)
-        peaks = np.column_stack([np.arange(0, n, 5), np.full(n // 5, 7)]).astype(np.int32)
-        profile = Profile(np.zeros((n, 4), np.float32), np.zeros(n, np.float32), rate)
-        tail = EpisodePrint("e", Landmarks(peaks[:0], rate, 0), profile, 0.0, True, tail_at)
-        return EpisodePrint("e", Landmarks(peaks, rate, n), profile, seconds, True, 0.0, tail, audio_start_s=0.25)
+    def head(tail_at: float) -> SimpleNamespace:
+        return SimpleNamespace(tail=SimpleNamespace(start_s=tail_at), seconds=lambda frame: frame / rate)
 
-    short = before_tail(head(640.0, 460.0))
-    assert short.duration_s == pytest.approx(460.0) and short.landmarks.peaks[:, 0].max() < 4600
-    assert short.tail is not None and short.tail.start_s == 460.0 and short.audio_start_s == 0.25
-    long = head(480.0, 911.0)
-    assert before_tail(long) is long
+    prints = [head(460.0), head(911.0)]  # a 640 s episode heard whole; a long one heard to 900 s
+    sting = Motif({0: [Region(0, 3205, 3241), Region(0, 5849, 5877, votes=90)], 1: [Region(1, 8500, 8536)]})
+    credits = Motif({0: [Region(0, 5820, 6400)]})
+    view = openings(SeriesAnalysis([sting, credits], ["features"] * 2, np.array([0.6, 0.9])), prints)
+    assert [(r.start, r.end) for r in view.motifs[0].regions[0]] == [(3205, 3241)]
+    assert view.motifs[0].main_region(0).start == 3205  # not the credits' better-matched replay
+    assert [(r.start, r.end) for r in view.motifs[0].regions[1]] == [(8500, 8536)]  # 850 s: before its tail
+    assert view.motifs[1].regions == {}
+    assert view.features == ["features"] * 2 and view.probabilities.tolist() == [0.6, 0.9]
 
 
 def test_an_intro_broken_by_effects_starts_where_its_opening_motif_does() -> None:
@@ -807,3 +816,32 @@ def test_an_intro_broken_by_effects_starts_where_its_opening_motif_does() -> Non
     assert starts(lead({1: (1294, 1386), 3: (1000, 1100)})) == {}  # before e3's full intro: a cue
     assert starts(lead({1: (1040, 1300), 2: (908, 1168)})) == {}  # 72 s and 85 s together: longer than the theme
     assert starts(lead({1: (1094, 1186), 2: (977, 1087)})) == {}  # 37 s and 34 s before the rest
+
+
+def test_the_episodes_no_version_holds_are_answered_by_the_motif_as_long_held_by_exactly_them() -> None:
+    """Held-out test show04: one 3.5 s sting in two versions, each in three episodes, rated 0.96 and 0.0009 by the
+    scorer; the second three episodes were answered "no intro". The motif held by exactly the episodes the chosen
+    versions leave out, lasting within VERSION_LENGTH_RATIO of the intro, is their version (the likeliest such);
+    one held by fewer or other episodes, or far shorter or longer, or excluded, is not."""
+    import math
+
+    from introdetect.detectors.recurring import other_version
+    from introdetect.matching.recurring import Motif
+    from introdetect.matching.scoring import MotifFeatures
+    from introdetect.matching.series import SeriesAnalysis
+
+    def motif(seconds: float, *episodes: int) -> tuple[Motif, MotifFeatures]:
+        features = MotifFeatures(len(episodes) / 6, math.log(seconds), 5.0, 0.0, 0.0, 0.0, 0.0, 1.0, 5.0, 0.0)
+        return Motif({e: [] for e in episodes}), features
+
+    def version(*candidates: tuple[Motif, MotifFeatures], odds: list[float] | None = None) -> int | None:
+        pairs = [motif(3.4, 3, 4, 5), *candidates]
+        analysis = SeriesAnalysis([m for m, _ in pairs], [f for _, f in pairs], np.zeros(len(pairs)))
+        return other_version([0], np.array(odds or [0.96] + [0.0009] * len(candidates)), analysis, 6)
+
+    assert version(motif(3.3, 0, 1, 2)) == 1
+    assert version(motif(3.2, 0, 1, 2), motif(3.3, 0, 1, 2), odds=[0.96, 0.0004, 0.0009]) == 2  # the likelier
+    assert version(motif(3.3, 0, 1)) is None  # not every episode left out
+    assert version(motif(3.3, 0, 1, 2, 3)) is None  # one the intro's version holds too
+    assert version(motif(1.8, 0, 1, 2)) is None and version(motif(7.3, 0, 1, 2)) is None  # not as long
+    assert version(motif(3.3, 0, 1, 2), odds=[0.96, -1.0]) is None  # excluded (the ident)
