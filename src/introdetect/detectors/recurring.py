@@ -177,8 +177,7 @@ ECHO_GAP_S = 30.0
 the intro (``echoed``): an intro plays once before the story, and a cue that opens the cold open is heard again
 inside it (held-out validation show09: a 35 s cue at 0:04–0:35 of five episodes, heard again at 6:38 of one,
 answered as the intro where a 4 s sting after cold opens of 5–11 minutes is). A theme whose phrase repeats
-inside it lies within its own region; the nearest echo of any other season of the corpora (with two partners)
-is none."""
+inside it lies within its own region; no other season of the corpora holds such an echo."""
 
 ECHO_MIN_PARTNERS = 2
 """...when at least this many partner episodes place the echo on their own instance of the motif: one landmark
