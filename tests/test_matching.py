@@ -845,3 +845,28 @@ def test_the_episodes_no_version_holds_are_answered_by_the_motif_as_long_held_by
     assert version(motif(3.3, 0, 1, 2, 3)) is None  # one the intro's version holds too
     assert version(motif(1.8, 0, 1, 2)) is None and version(motif(7.3, 0, 1, 2)) is None  # not as long
     assert version(motif(3.3, 0, 1, 2), odds=[0.96, -1.0]) is None  # excluded (the ident)
+
+
+def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
+    """Held-out test show15 as a two-episode season: the theme ends, 1.2 s of quiet follow, then the next scene's
+    first sound, which both episodes share at the same offset; the answer ran 1.4 s on to it. An end with a pause
+    of PAUSE_S or more within its last PAUSE_TAIL_S ends where the pause starts; a shorter pause, or one followed
+    by more of the answer (a theme's last hit and its decay), or none, leaves it."""
+    from types import SimpleNamespace
+
+    from introdetect.detectors.recurring import end_before_pause
+
+    rate = 20.0  # frames per second
+    loudness = np.full(2000, -22.0)  # 100 s at a loud level
+
+    def answered(pause: tuple[float, float] | None, end_s: float) -> Segment:
+        level = loudness.copy()
+        if pause is not None:
+            level[int(pause[0] * rate) : int(pause[1] * rate)] = -44.0  # 22 dB under: silence_db is 20
+        p = SimpleNamespace(profile=SimpleNamespace(frame_rate=rate, loudness_db=level), start_s=0.0)
+        return end_before_pause(Segment(40.0, end_s), p, MatchingOptions())
+
+    assert answered((60.0, 61.25), 61.45).end_s == pytest.approx(60.0)  # 1.25 s of quiet, 0.2 s past it
+    assert answered((60.0, 60.75), 60.95).end_s == 60.95  # a 0.75 s rest
+    assert answered((60.0, 61.25), 62.25).end_s == 62.25  # a last hit 1 s long after the rest
+    assert answered(None, 61.45).end_s == 61.45
