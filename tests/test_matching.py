@@ -855,6 +855,7 @@ def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
     from types import SimpleNamespace
 
     from introdetect.detectors.recurring import end_before_pause
+    from introdetect.matching.profile import Profile
 
     rate = 20.0  # frames per second
     loudness = np.full(2000, -22.0)  # 100 s at a loud level
@@ -863,7 +864,7 @@ def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
         level = loudness.copy()
         if pause is not None:
             level[int(pause[0] * rate) : int(pause[1] * rate)] = -44.0  # 22 dB under: silence_db is 20
-        p = SimpleNamespace(profile=SimpleNamespace(frame_rate=rate, loudness_db=level), start_s=0.0)
+        p = SimpleNamespace(profile=Profile(np.zeros((level.size, 1), np.float32), level, rate), start_s=0.0)
         return end_before_pause(Segment(40.0, end_s), p, MatchingOptions())
 
     assert answered((60.0, 61.25), 61.45).end_s == pytest.approx(60.0)  # 1.25 s of quiet, 0.2 s past it

@@ -10,10 +10,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..matching.align import SharedSegment
 from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from ..matching.opening import OPENING_RULES, shared_openings
-from ..matching.recurring import EpisodePrint, Motif, Region, alignment_groups, span
+from ..matching.recurring import EpisodePrint, Motif, alignment_groups, span
 from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
 from ..matching.series import SeriesAnalysis, analyse_series
@@ -122,11 +121,11 @@ def heard_later(analysis: SeriesAnalysis, spans: Sequence[Segment | None], rate:
     return False
 
 
-def before_tail(p: EpisodePrint, region: Region) -> bool:
-    """The region starts before the episode's tail (``EpisodePrint.tail``: its last minutes, at most its last
-    third), where no intro lies: a head that reaches the tail (a short episode, or one heard further) holds the
-    end credits too."""
-    return p.tail is None or p.seconds(region.start) < p.tail.start_s
+def before_tail(p: EpisodePrint, frame: int) -> bool:
+    """The head's ``frame`` lies before the episode's tail (``EpisodePrint.tail``: its last minutes, at most its
+    last third), where no intro lies: a head that reaches the tail (a short episode, or one heard further) holds
+    the end credits too."""
+    return p.tail is None or p.seconds(frame) < p.tail.start_s
 
 
 def openings(analysis: SeriesAnalysis, prints: Sequence[EpisodePrint]) -> SeriesAnalysis:
@@ -137,7 +136,9 @@ def openings(analysis: SeriesAnalysis, prints: Sequence[EpisodePrint]) -> Series
     4 s sting's motif held three episodes' credits, and their openings made another motif, at 0.04)."""
     motifs = []
     for motif in analysis.motifs:
-        regions = {e: kept for e, rs in motif.regions.items() if (kept := [r for r in rs if before_tail(prints[e], r)])}
+        regions = {
+            e: kept for e, rs in motif.regions.items() if (kept := [r for r in rs if before_tail(prints[e], r.start)])
+        }
         motifs.append(replace(motif, regions=regions))
     return SeriesAnalysis(motifs, analysis.features, analysis.probabilities)
 
@@ -187,15 +188,17 @@ later)..."""
 ECHO_DENSITY_SHARE = 0.25
 """...each as densely matched as this share of the motif's own hash votes per second and partner
 (``MotifFeatures.density``): a bed looped under a whole season pairs with any stretch of it, the sting over it
-included, thinly (a sting at 31 votes/s, the bed's stretches over it at 1.6–2.6: 0.05–0.08 of it), where a cue's
-echoes keep 0.45–0.9 of its density (show09: 3.0–6.2 against 6.6)."""
+included, thinly (``test_a_title_sting_over_a_bed_the_season_shares_is_its_intro``: a sting at 31.6 votes/s, the
+bed's stretches over it at 1.2–2.6, 0.04–0.08 of it), where a cue's echoes keep 0.45–0.94 of its density (held-out
+show09: 3.0–6.2 against 6.6)."""
 
 
 def echoed(analysis: SeriesAnalysis, k: int, prints: Sequence[EpisodePrint], options: MatchingOptions) -> bool:
     """Motif ``k``'s sound is heard again, ECHO_GAP_S away from its region, in an episode that holds it: some
     region (of any motif) lines up, through ECHO_MIN_PARTNERS of its members matched as densely as
     ECHO_DENSITY_SHARE of the motif, with motif k's regions in those partners. Neither the motif's regions nor an
-    echo may reach into the episode's tail (``openings``, ``_ends_before_tail``): the credits replay the theme."""
+    echo may reach into the episode's tail (``before_tail``: a short episode's end credits, which replay the theme,
+    may start before its tail, as the tiny corpus's at 102 s of 164, and run into it)."""
     motif = analysis.motifs[k]
     own = {e: motif.main_region(e) for e in motif.regions}
     dense = ECHO_DENSITY_SHARE * analysis.features[k].density
@@ -207,30 +210,18 @@ def echoed(analysis: SeriesAnalysis, k: int, prints: Sequence[EpisodePrint], opt
             for r in regions:
                 if max(r.start - own[e].end, own[e].start - r.end) / rate <= ECHO_GAP_S:
                     continue
-                if not _ends_before_tail(prints[e], r):  # the end credits, replaying the theme, run into the tail
+                if not before_tail(prints[e], r.end - 1):  # the end credits, replaying the theme, run into the tail
                     continue
                 partners = {
                     s.other
                     for s in r.members
                     if s.other in own
-                    and _lands_on(s, own[s.other])
+                    and own[s.other].overlap(s.other_frame(s.start), s.other_frame(s.end)) > 0.5
                     and s.votes / max(s.end - s.start, 1) * rate >= dense
                 }
                 if len(partners) >= ECHO_MIN_PARTNERS:
                     return True
     return False
-
-
-def _ends_before_tail(p: EpisodePrint, region: Region) -> bool:
-    """The region ends before the episode's tail (at most its last third: a short episode's end credits may start
-    before it, as the tiny corpus's at 102 s of 164, and run into it)."""
-    return p.tail is None or p.seconds(region.end) <= p.tail.start_s
-
-
-def _lands_on(segment: SharedSegment, region: Region) -> bool:
-    """The stretch ``segment`` maps into its other episode overlaps ``region`` over half the shorter of the two."""
-    a, b = segment.other_frame(segment.start), segment.other_frame(segment.end)
-    return min(b, region.end) - max(a, region.start) > 0.5 * min(b - a, region.end - region.start)
 
 
 LEAD_GAP_S = 30.0
@@ -367,7 +358,7 @@ def end_before_pause(segment: Segment, p: EpisodePrint, options: MatchingOptions
     rate, loudness = p.profile.frame_rate, p.profile.loudness_db
     end = min(round((segment.end_s - p.start_s) * rate), loudness.size)
     first = max(0, end - round((PAUSE_S + PAUSE_TAIL_S) * rate) - 1)
-    quiet = loudness[first:end] < np.percentile(loudness, 95) - options.silence_db
+    quiet = loudness[first:end] < p.profile.episode_level(options.silence_db)
     last = np.flatnonzero(quiet)
     if not last.size or (quiet.size - 1 - last[-1]) / rate > PAUSE_TAIL_S:
         return segment
@@ -454,7 +445,7 @@ def series_answers(
             math.log1p(region.spread / p.profile.frame_rate),
         )
         if j == k and e in leads:  # the theme's opening, cut off from the rest by what is heard over it
-            region = Region(e, leads[e], region.end, region.members, region.votes, region.spread)
+            region = replace(region, start=leads[e])
         answers.append((end_before_pause(refiner.refine(region), p, options), features))
     return answers
 

@@ -50,8 +50,7 @@ def shared_openings(
     frames = [normalised_frames(p)[:look] for p in prints]
     out: list[Segment | None] = []
     for i, p in enumerate(prints):
-        loud = p.profile.loudness_db
-        sounding = loud[:look] >= (np.percentile(loud, 95) if loud.size else 0.0) - options.silence_db
+        sounding = p.profile.loudness_db[:look] >= p.profile.episode_level(options.silence_db)
         first = int(np.argmax(sounding)) if sounding.any() else look
         if first > LEAD_S * rate:
             out.append(None)

@@ -39,6 +39,11 @@ class Profile:
         a frame still sounds as that stretch does (its last words, its sting), above a pause's room."""
         return float(np.percentile(self.loudness_db[start:end], 90)) - drop_db
 
+    def episode_level(self, drop_db: float) -> float:
+        """``drop_db`` under the episode's loud frames (their 95th percentile, in dBFS; 0 dBFS for no frames):
+        frames under it are quiet (``MatchingOptions.silence_db``: room tone and beds sound alike anywhere)."""
+        return (float(np.percentile(self.loudness_db, 95)) if self.n_frames else 0.0) - drop_db
+
     def first_loud(self, start: int, end: int, level: float) -> int | None:
         """The first frame of [start, end) at ``level`` dBFS or louder; None where none is."""
         loud = np.flatnonzero(self.loudness_db[start:end] >= level)

@@ -87,7 +87,7 @@ class Refiner:
             curve = np.percentile(np.array(rows), quantile, axis=0)
         profile = self.prints[region.episode].profile
         loudness = profile.loudness_db
-        silent = loudness[lo:hi] < np.percentile(loudness, 95) - o.silence_db
+        silent = loudness[lo:hi] < profile.episode_level(o.silence_db)
         if o.piece_quiet_db > 0:  # nor what is far quieter than the piece itself (a bed alike at any offset)
             silent |= loudness[lo:hi] < profile.loud_level(
                 region.start, max(region.end, region.start + 1), o.piece_quiet_db

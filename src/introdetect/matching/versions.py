@@ -219,7 +219,7 @@ def held_share(
     at = np.rint((mapped - c.start_s) * c.profile.frame_rate).astype(np.int64)
     valid = (at >= 0) & (at < c.profile.n_frames)
     loudness = r.profile.loudness_db
-    sounding = loudness[lo:hi] >= np.percentile(loudness, 95) - options.silence_db
+    sounding = loudness[lo:hi] >= r.profile.episode_level(options.silence_db)
     if not sounding.any():
         return float(valid.mean())  # a silent span is there where the copy has audio for it
     match = np.zeros(hi - lo, dtype=bool)
