@@ -847,6 +847,35 @@ def test_the_episodes_no_version_holds_are_answered_by_the_motif_as_long_held_by
     assert version(motif(3.3, 0, 1, 2), odds=[0.96, -1.0]) is None  # excluded (the ident)
 
 
+def test_an_intros_start_reaches_back_to_the_onset_after_a_pause() -> None:
+    """Held-out validation show05: a theme opening on a drone, which holds few spectral peaks, was answered
+    0.3–1.0 s late in all five episodes; the sound runs unbroken from the onset after the cut into what the
+    partners match. A start with a pause of ONSET_QUIET_S or more within ONSET_REACH_S before it moves back to
+    the pause's end; a shorter rest between two words, a pause further back, sound without a pause, or a pause
+    right at the start, leave it."""
+    from types import SimpleNamespace
+
+    from introdetect.detectors.recurring import ONSET_REACH_S, start_after_pause
+    from introdetect.matching.profile import Profile
+
+    rate = 20.0  # frames per second
+    loudness = np.full(2000, -22.0)  # 100 s at a loud level
+
+    def answered(pause: tuple[float, float] | None, start_s: float) -> Segment:
+        level = loudness.copy()
+        if pause is not None:
+            level[int(pause[0] * rate) : int(pause[1] * rate)] = -44.0  # 22 dB under: silence_db is 20
+        p = SimpleNamespace(profile=Profile(np.zeros((level.size, 1), np.float32), level, rate), start_s=0.0)
+        return start_after_pause(Segment(start_s, 80.0), p, MatchingOptions())
+
+    assert answered((38.0, 40.0), 41.0).start_s == pytest.approx(40.0)  # the drone's onset, 1 s before
+    assert answered((39.0, 40.0), 40.0).start_s == 40.0  # the pause ends at the start
+    assert answered((39.8, 40.0), 41.0).start_s == 41.0  # a 0.2 s rest between two words
+    assert answered((30.0, 40.0 - ONSET_REACH_S - 0.5), 40.0).start_s == 40.0  # the pause further back
+    assert answered(None, 41.0).start_s == 41.0
+    assert answered((0.0, 40.0 - ONSET_REACH_S + 1.0), 40.0).start_s == pytest.approx(38.0)  # quiet past the look
+
+
 def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
     """Held-out test show15 as a two-episode season: the theme ends, 1.2 s of quiet follow, then the next scene's
     first sound, which both episodes share at the same offset; the answer ran 1.4 s on to it. An end with a pause
