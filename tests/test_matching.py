@@ -847,26 +847,29 @@ def test_the_episodes_no_version_holds_are_answered_by_the_motif_as_long_held_by
     assert version(motif(3.3, 0, 1, 2), odds=[0.96, -1.0]) is None  # excluded (the ident)
 
 
+def _loud_print(pause: tuple[float, float] | None, rate: float = 20.0) -> object:
+    """An episode's print on arrays for the pause rules: 100 s at a loud level (``rate`` frames per second), quiet
+    over ``pause`` (s), 22 dB under (``silence_db`` is 20)."""
+    from types import SimpleNamespace
+
+    from introdetect.matching.profile import Profile
+
+    level = np.full(int(100 * rate), -22.0)
+    if pause is not None:
+        level[int(pause[0] * rate) : int(pause[1] * rate)] = -44.0
+    return SimpleNamespace(profile=Profile(np.zeros((level.size, 1), np.float32), level, rate), start_s=0.0)
+
+
 def test_an_intros_start_reaches_back_to_the_onset_after_a_pause() -> None:
     """Held-out validation show05: a theme opening on a drone, which holds few spectral peaks, was answered
     0.3–1.0 s late in all five episodes; the sound runs unbroken from the onset after the cut into what the
     partners match. A start with a pause of ONSET_QUIET_S or more within ONSET_REACH_S before it moves back to
     the pause's end; a shorter rest between two words, a pause further back, sound without a pause, or a pause
     right at the start, leave it."""
-    from types import SimpleNamespace
-
     from introdetect.detectors.recurring import ONSET_REACH_S, start_after_pause
-    from introdetect.matching.profile import Profile
-
-    rate = 20.0  # frames per second
-    loudness = np.full(2000, -22.0)  # 100 s at a loud level
 
     def answered(pause: tuple[float, float] | None, start_s: float) -> Segment:
-        level = loudness.copy()
-        if pause is not None:
-            level[int(pause[0] * rate) : int(pause[1] * rate)] = -44.0  # 22 dB under: silence_db is 20
-        p = SimpleNamespace(profile=Profile(np.zeros((level.size, 1), np.float32), level, rate), start_s=0.0)
-        return start_after_pause(Segment(start_s, 80.0), p, MatchingOptions())
+        return start_after_pause(Segment(start_s, 80.0), _loud_print(pause), MatchingOptions())  # type: ignore[arg-type]
 
     assert answered((38.0, 40.0), 41.0).start_s == pytest.approx(40.0)  # the drone's onset, 1 s before
     assert answered((39.0, 40.0), 40.0).start_s == 40.0  # the pause ends at the start
@@ -881,20 +884,10 @@ def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
     first sound, which both episodes share at the same offset; the answer ran 1.4 s on to it. An end with a pause
     of PAUSE_S or more within its last PAUSE_TAIL_S ends where the pause starts; a shorter pause, or one followed
     by more of the answer (a theme's last hit and its decay), or none, leaves it."""
-    from types import SimpleNamespace
-
     from introdetect.detectors.recurring import end_before_pause
-    from introdetect.matching.profile import Profile
-
-    rate = 20.0  # frames per second
-    loudness = np.full(2000, -22.0)  # 100 s at a loud level
 
     def answered(pause: tuple[float, float] | None, end_s: float) -> Segment:
-        level = loudness.copy()
-        if pause is not None:
-            level[int(pause[0] * rate) : int(pause[1] * rate)] = -44.0  # 22 dB under: silence_db is 20
-        p = SimpleNamespace(profile=Profile(np.zeros((level.size, 1), np.float32), level, rate), start_s=0.0)
-        return end_before_pause(Segment(40.0, end_s), p, MatchingOptions())
+        return end_before_pause(Segment(40.0, end_s), _loud_print(pause), MatchingOptions())  # type: ignore[arg-type]
 
     assert answered((60.0, 61.25), 61.45).end_s == pytest.approx(60.0)  # 1.25 s of quiet, 0.2 s past it
     assert answered((60.0, 60.75), 60.95).end_s == 60.95  # a 0.75 s rest

@@ -275,7 +275,7 @@ TWICE_SHARE = 0.5
 """Share of a recap's scene's votes (or STRONG_VOTES) with which another episode must hold its stretch at two
 places for it to be a cue (``_heard_twice``). Chosen on the held-out validation splits of both seeds and the
 parts corpus's test split (the replays' inputs as the pipeline builds them, a one-off script): at 0.5 no right
-recap is lost there; at 0.3, a chance match of a few words cut three right recaps short."""
+recap is lost there; at 0.3, chance matches of a few words cut four right recaps short."""
 
 TWICE_GAP_S = 30.0
 """Seconds between two places of one episode that make them two (``_heard_twice``): an episode's head, story
