@@ -380,18 +380,9 @@ leaves a start 1.0 s late (seed 0 show05 e04's drone); 2 to 5 s give the same an
 0.05 s of the truth. 3 s bounds what a wrong onset can add of the story before it."""
 
 ONSET_QUIET_S = 0.3
-"""The shortest pause (s) whose end is taken for the intro's onset (``start_after_pause``), or whose start for its
-end (``end_at_pause``): the quiet frames (``silence_db`` under the episode's loud frames) of a cut before or
-after the theme; a rest between two words is shorter. 0.2 to 0.5 s give the same answers on the validation runs
-above (for the end, 0.2 to 1 s)."""
-
-OFFSET_REACH_S = 2.0
-"""How far past its refined end (s) an intro's end may move on to the pause its sound runs into
-(``end_at_pause``): where the partners that play the theme to its end carry dialogue over its last bars, their
-frames stop matching before the theme does. Chosen on the recurring detector's inputs dumped from the held-out
-validation runs (a one-off script): seed 1 show03's first version ends 1.6 s after its partners stop matching; 1.5
-s leaves it, 2 and 2.5 s give the same answers, 3 s runs one end on our parts corpus 2.5 s into the story. Where
-the next scene's sound follows the theme without a pause, nothing moves."""
+"""The shortest pause (s) whose end is taken for the intro's onset (``start_after_pause``): the quiet frames
+(``silence_db`` under the episode's loud frames) of a cut before the theme; a rest between two words is
+shorter. 0.2 to 0.5 s give the same answers on the validation runs above."""
 
 
 def start_after_pause(segment: Segment, p: EpisodePrint, options: MatchingOptions) -> Segment:
@@ -414,27 +405,6 @@ def start_after_pause(segment: Segment, p: EpisodePrint, options: MatchingOption
         return segment
     onset = p.start_s + (first + int(last[-1]) + 1) / rate
     return Segment(onset, segment.end_s) if onset < segment.start_s else segment
-
-
-def end_at_pause(segment: Segment, p: EpisodePrint, options: MatchingOptions) -> Segment:
-    """``segment`` ending where the pause its sound runs into starts (ONSET_QUIET_S of quiet frames at least, or
-    the quiet that runs past the look on), looking on OFFSET_REACH_S at most: the sound runs on unbroken from its
-    end to there, the theme's last bars and their decay, which the partners no longer confirm (held-out validation
-    seed 1 show03: the two partners playing a 47 s theme to its end carry dialogue over its last 1.6 s, and three
-    ends stopped that early). Quiet at its end already, or sound without a pause within reach: as it is."""
-    rate, loudness = p.profile.frame_rate, p.profile.loudness_db
-    end = min(max(0, round((segment.end_s - p.start_s) * rate)), loudness.size)
-    quiet = loudness[end : end + round(OFFSET_REACH_S * rate)] < p.profile.episode_level(options.silence_db)
-    first = np.flatnonzero(quiet)
-    if not first.size or first[0] == 0:
-        return segment
-    k = int(first[0])
-    j = k
-    while j + 1 < quiet.size and quiet[j + 1]:
-        j += 1
-    if j + 1 < quiet.size and (j + 1 - k) / rate < ONSET_QUIET_S:
-        return segment
-    return Segment(segment.start_s, p.start_s + (end + k) / rate)
 
 
 def _embedded(motif: Motif, options: MatchingOptions) -> set[int]:
@@ -512,8 +482,7 @@ def series_answers(
         )
         if j == k and e in leads:  # the theme's opening, cut off from the rest by what is heard over it
             region = replace(region, start=leads[e])
-        refined = end_before_pause(start_after_pause(refiner.refine(region), p, options), p, options)
-        answers.append((end_at_pause(refined, p, options), features))
+        answers.append((end_before_pause(start_after_pause(refiner.refine(region), p, options), p, options), features))
     return answers
 
 
@@ -559,7 +528,6 @@ class RecurringDetector:
             PAUSE_TAIL_S,
             ONSET_REACH_S,
             ONSET_QUIET_S,
-            OFFSET_REACH_S,
         )
         return digest(self.name, self.scorer.to_json(), self.confidence.to_json(), self.options.settings_hash, idents)
 
