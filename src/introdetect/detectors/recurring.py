@@ -12,6 +12,7 @@ import numpy as np
 
 from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from ..matching.opening import OPENING_RULES, shared_openings
+from ..matching.profile import quiet_runs
 from ..matching.recurring import EpisodePrint, Motif, alignment_groups, span
 from ..matching.refine import Refiner
 from ..matching.scoring import MotifScorer
@@ -353,20 +354,23 @@ quiet into the same onset in both episodes; our corpus's show06 e03, 1.0 s on), 
 rest keeps its decay. Cutting there errs on the short side, the safe one."""
 
 
+def _last_pause(p: EpisodePrint, first: int, end: int, options: MatchingOptions) -> tuple[int, int] | None:
+    """The last run [a, b) of quiet frames (``silence_db`` under the episode's loud frames) in the head's frames
+    [first, end), None where there is none."""
+    loudness = p.profile.loudness_db
+    runs = quiet_runs(loudness[first:end], p.profile.episode_level(options.silence_db))
+    return (first + int(runs[-1][0]), first + int(runs[-1][1])) if runs.size else None
+
+
 def end_before_pause(segment: Segment, p: EpisodePrint, options: MatchingOptions) -> Segment:
     """``segment`` ending where a pause before its last PAUSE_TAIL_S starts (module constants), else as it is."""
-    rate, loudness = p.profile.frame_rate, p.profile.loudness_db
-    end = min(round((segment.end_s - p.start_s) * rate), loudness.size)
-    first = max(0, end - round((PAUSE_S + PAUSE_TAIL_S) * rate) - 1)
-    quiet = loudness[first:end] < p.profile.episode_level(options.silence_db)
-    last = np.flatnonzero(quiet)
-    if not last.size or (quiet.size - 1 - last[-1]) / rate > PAUSE_TAIL_S:
+    rate = p.profile.frame_rate
+    end = min(round((segment.end_s - p.start_s) * rate), p.profile.n_frames)
+    pause = _last_pause(p, max(0, end - round((PAUSE_S + PAUSE_TAIL_S) * rate) - 1), end, options)
+    if pause is None or (end - pause[1]) / rate > PAUSE_TAIL_S:
         return segment
-    k = int(last[-1])
-    while k > 0 and quiet[k - 1]:
-        k -= 1
-    cut = p.start_s + (first + k) / rate
-    if (last[-1] + 1 - k) / rate < PAUSE_S or cut <= segment.start_s:
+    cut = p.start_s + pause[0] / rate
+    if (pause[1] - pause[0]) / rate < PAUSE_S or cut <= segment.start_s:
         return segment
     return Segment(segment.start_s, cut)
 
@@ -391,19 +395,15 @@ def start_after_pause(segment: Segment, p: EpisodePrint, options: MatchingOption
     runs on unbroken from there into what the partners match, so it is the theme's own first moments, which the
     hashes miss (held-out validation show05: a 64 s theme opening on a drone was answered 0.3–1.0 s late in all
     five episodes). Without a pause there, as it is."""
-    rate, loudness = p.profile.frame_rate, p.profile.loudness_db
-    start = min(max(0, round((segment.start_s - p.start_s) * rate)), loudness.size)
+    rate = p.profile.frame_rate
+    start = min(max(0, round((segment.start_s - p.start_s) * rate)), p.profile.n_frames)
     first = max(0, start - round(ONSET_REACH_S * rate))
-    quiet = loudness[first:start] < p.profile.episode_level(options.silence_db)
-    last = np.flatnonzero(quiet)
-    if not last.size or int(last[-1]) + 1 >= quiet.size:
+    pause = _last_pause(p, first, start, options)
+    if pause is None or pause[1] >= start:
         return segment
-    k = int(last[-1])
-    while k > 0 and quiet[k - 1]:
-        k -= 1
-    if k > 0 and (last[-1] + 1 - k) / rate < ONSET_QUIET_S:
+    if pause[0] > first and (pause[1] - pause[0]) / rate < ONSET_QUIET_S:
         return segment
-    onset = p.start_s + (first + int(last[-1]) + 1) / rate
+    onset = p.start_s + pause[1] / rate
     return Segment(onset, segment.end_s) if onset < segment.start_s else segment
 
 

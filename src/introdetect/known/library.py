@@ -35,7 +35,7 @@ from ..labels import Label
 from ..matching.align import SharedSegment, shared_segments
 from ..matching.index import InvertedIndex
 from ..matching.landmarks import Landmarks, hash_reach, landmark_hashes
-from ..matching.profile import Profile
+from ..matching.profile import Profile, quiet_runs
 from ..matching.recurring import (
     EpisodePrint,
     Region,
@@ -554,9 +554,9 @@ def _after_pause(
         lo, hi = max(int(heard * rate), 0), min(int(np.ceil((said + slack_s) * rate)), loudness.size)
     else:
         lo, hi = max(int((said - slack_s) * rate), 0), min(int(np.ceil(heard * rate)), loudness.size)
-    quiet = np.concatenate([[False], loudness[lo:hi] < quiet_below, [False]])
-    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))  # quiet runs [a, b) of the stretch, in pairs
-    runs = [(a, b) for a, b in edges.reshape(-1, 2) if b - a >= PAUSE_S * rate and a > 0 and b < hi - lo]
+    runs = [
+        (a, b) for a, b in quiet_runs(loudness[lo:hi], quiet_below) if b - a >= PAUSE_S * rate and a > 0 and b < hi - lo
+    ]
     if not runs:
         return None
     return (lo + runs[-1][1]) / rate if side == 0 else (lo + runs[0][0]) / rate

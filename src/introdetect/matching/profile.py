@@ -21,6 +21,13 @@ def _mel_t(sample_rate: int, n_fft: int, bands: int) -> np.ndarray:
     return np.ascontiguousarray(spectral.mel_filterbank(sample_rate, n_fft, bands).T.astype(np.float32))
 
 
+def quiet_runs(loudness_db: np.ndarray, level: float) -> np.ndarray:
+    """(runs, 2) the runs [a, b) of frames under ``level`` dBFS in ``loudness_db`` (indices into it), in order:
+    the pauses the boundary rules look for."""
+    quiet = np.concatenate([[False], loudness_db < level, [False]])
+    return np.flatnonzero(np.diff(quiet.astype(np.int8))).reshape(-1, 2)
+
+
 @dataclass(frozen=True)
 class Profile:
     """(frames, bands) float32 log mel energies in dB (``MatchingOptions.profile_bands``), and (frames,) frame
