@@ -88,6 +88,18 @@ def fit(answers: list[Answer]) -> dict[str, tuple[float, float, float]]:
     return methods
 
 
+def reach_of(answers: list[Answer]) -> dict[str, tuple[float | None, float | None]]:
+    """Per method, the highest confidence of its intros and of its "no intro" answers in a fit (``TrustMap.reach``:
+    the map is not carried past them)."""
+    out = {}
+    for method in sorted({a.method for a in answers}):
+        rows = [a for a in answers if a.method == method]
+        intros = [a.confidence for a in rows if a.answered]
+        none = [a.confidence for a in rows if not a.answered]
+        out[method] = (max(intros) if intros else None, max(none) if none else None)
+    return out
+
+
 def constant_map(rows: list[Answer]) -> tuple[float, float, float]:
     """``trust.constant_coefficients`` of a method's answers: its intros and its "no intro" answers apart."""
     intros = [a.right for a in rows if a.answered]
@@ -200,6 +212,13 @@ def main() -> None:
         "map kept",
     )
     parser.add_argument(
+        "--reach",
+        action="store_true",
+        help="bound the shipped map of each method (--methods, default all) at the highest confidences of its "
+        "answers on the validation split (TrustMap.reach), its coefficients kept: PREDICTIONS must hold the "
+        "answers of the code the map was fitted for (bench/heldout.py --trust own)",
+    )
+    parser.add_argument(
         "--methods",
         nargs="+",
         choices=sorted(FITS),
@@ -251,19 +270,43 @@ def main() -> None:
             },
         }
         path = data_path(TRUST_FILE)
-        trust = TrustMap({**shipped.methods, **fitted}, provenance)
+        trust = TrustMap({**shipped.methods, **fitted}, provenance, shipped.reach)
         path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
         return
-    if args.fit:
+    if args.fit or args.reach:
         chosen = args.methods or sorted(FITS)
         fitting = []
         for method in chosen:
             regimes, use = FITS[method]
             fitting += [a for a in load("validation", "own", regimes, use) if a.method == method]
         shipped = TrustMap.load()
+        reach = {**shipped.reach, **reach_of(fitting)}
+    if args.reach and not args.fit:
+        for method, (most, most_none) in sorted(reach_of(fitting).items()):
+            print(f"{method}: intros up to {most}, no intro up to {most_none}")
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+        ).stdout.strip()
+        methods = f" --methods {' '.join(args.methods)}" if args.methods else ""
+        provenance = {
+            **shipped.provenance,
+            "reach": {
+                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --reach{methods}",
+                "date": str(date.today()),
+                "commit": commit,
+                "on": f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
+                + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in chosen),
+            },
+        }
+        path = data_path(TRUST_FILE)
+        trust = TrustMap(shipped.methods, provenance, reach)
+        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+        return
+    if args.fit:
         kept = {m: v for m, v in shipped.methods.items() if m not in chosen}
-        trust = TrustMap({**kept, **fit(fitting)})
+        trust = TrustMap({**kept, **fit(fitting)}, reach=reach)
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
         ).stdout.strip()
@@ -279,7 +322,8 @@ def main() -> None:
         if kept:  # the methods not refitted keep the fit they came from
             provenance["kept"] = {"methods": sorted(kept), "from": shipped.provenance}
         path = data_path(TRUST_FILE)
-        path.write_text(json.dumps(TrustMap(trust.methods, provenance).to_json(), indent=2) + "\n", encoding="utf-8")
+        trust = TrustMap(trust.methods, provenance, trust.reach)
+        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
         return
 

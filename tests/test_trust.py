@@ -210,3 +210,21 @@ def test_a_constant_map_is_the_lower_bound_of_the_share_right() -> None:
     assert trust.confidence("known", 0.2, True) == trust.confidence("known", 0.99, True)
     assert trust.confidence("known", 0.99, False) == pytest.approx(0.05 ** (1 / 6), abs=1e-4)  # 6 of 6
     assert constant_coefficients((40, 42), (0, 0))[2] == 0.0  # no "none" answered: as the intros
+
+
+def test_a_map_is_not_carried_past_the_confidences_it_was_fitted_on() -> None:
+    """``TrustMap.reach``: a confidence above the highest its method gave in the fit (for intros and for "no intro"
+    apart) is mapped as that highest one; below it, the map as fitted; the bounds survive the file."""
+    from introdetect.trust import TrustMap
+
+    trust = TrustMap({"model": (1.0, 0.0, 0.0)}, reach={"model": (None, 0.97)})
+    assert trust.confidence("model", 0.9999, answered=False) == pytest.approx(0.97, abs=1e-6)
+    assert trust.confidence("model", 0.9, answered=False) == pytest.approx(0.9, abs=1e-6)
+    assert trust.confidence("model", 0.9999, answered=True) == pytest.approx(0.9999, abs=1e-6)  # no bound on intros
+    again = TrustMap.from_json(json.loads(json.dumps(trust.to_json())))
+    assert again.reach == trust.reach and again.methods == trust.methods
+    # the shipped map: the model's "no intro" at its own 0.9999 is no surer than at the 0.97 it reached in the fit
+    shipped = TrustMap.load()
+    most = shipped.reach["model"][1]
+    assert most is not None and most < 0.99
+    assert shipped.confidence("model", 0.9999, False) == shipped.confidence("model", most, False) < 0.9
