@@ -130,7 +130,7 @@ def threshold_for(answers: list[Answer], target: float = TARGET_RIGHT) -> float 
 
 def _row(name: str, r: Reliability) -> str:
     return (
-        f"| {name} | {r.answers} | {r.ece:.3f} | {r.sure} | {r.sure_right:.3f} | "
+        f"| {name} | {r.answers} | {r.ece:.3f} | {r.ece_chance:.3f} | {r.sure} | {r.sure_right:.3f} | "
         f"{r.confidently_wrong} ({r.confidently_wrong_rate:.1%}) |"
     )
 
@@ -328,7 +328,10 @@ def main() -> None:
         return
 
     threshold = threshold_for(load("validation", "shipped"))
-    head = "| regime | answers | ECE | at ≥ 0.9 | right there | confidently wrong |\n|---|---|---|---|---|---|"
+    head = (
+        "| regime | answers | ECE | ECE by chance | at ≥ 0.9 | right there | confidently wrong |\n"
+        "|---|---|---|---|---|---|---|"
+    )
     lines = ["The test split's fused answers, with each detector's own confidence and with the shipped map:", "", head]
     own, shipped = load("test", "own"), load("test", "shipped")
     for regime in (*REGIMES, "all"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,20 @@ def test_reliability_figures_by_hand() -> None:
     assert [(b[0], b[1]) for b in r.bins] == [("0.5–0.6", 1), ("0.9–1.0", 3)]
     ece = (1 / 4) * abs(0 - 0.55) + (3 / 4) * abs(2 / 3 - (0.95 + 0.95 + 0.92) / 3)
     assert r.ece == pytest.approx(ece)
+
+
+def test_the_ece_that_chance_alone_gives() -> None:
+    """``ece_chance``: the ECE of a perfectly calibrated detector at these confidences. Answers at 1.0 are always
+    right: 0. A hundred answers at 0.5, each right with that chance: the share right strays from 0.5 by
+    E|p̂ − ½| = √(¼/100)·√(2/π) ≈ 0.040; four hundred, half that. The same figure on every run."""
+    from introdetect.metrics import reliability_from
+
+    assert reliability_from([1.0] * 50, [True] * 50).ece_chance == 0.0
+    hundred = reliability_from([0.5] * 100, [True] * 50 + [False] * 50)
+    assert hundred.ece == 0.0
+    assert hundred.ece_chance == pytest.approx(0.05 * (2 / math.pi) ** 0.5, abs=0.005)
+    assert reliability_from([0.5] * 400, [True] * 400).ece_chance == pytest.approx(0.020, abs=0.003)
+    assert reliability_from([0.5] * 100, [False] * 100).ece_chance == hundred.ece_chance
 
 
 def detections(folder: Path | None = None) -> list[Detection]:

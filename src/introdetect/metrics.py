@@ -79,6 +79,11 @@ confidently-wrong rate are the trust figures (the issue's targets: ≥ 97 % righ
 
 RELIABILITY_BINS = 10
 
+CHANCE_DRAWS = 200
+"""Draws of the chance ECE (``Reliability.ece_chance``): the ECE a perfectly calibrated detector would show on
+answers at these confidences, each right with exactly its confidence, averaged over this many draws of a seeded
+generator (the same figure on every run). 200 draws put its mean within ±0.002 on 72 answers."""
+
 HARM_S = 5.0
 """Seconds of story skipped that a viewer notices as a wrong skip (more than a line of dialogue): the share of
 episodes past it is the harm figure."""
@@ -168,7 +173,9 @@ class Figures:
 @dataclass
 class Reliability:
     """How far a set of answers' confidences can be trusted (module doc): rows (bin "0.9–1.0", answers, mean
-    confidence, share right), the expected calibration error, and the figures at SURE_CONFIDENCE."""
+    confidence, share right), the expected calibration error, and the figures at SURE_CONFIDENCE.
+    ``ece_chance``: the ECE that chance alone gives at these confidences and this many answers (CHANCE_DRAWS): a
+    binned ECE is never 0 on a finite set, and on 72 answers a perfectly calibrated detector shows 0.05-0.11."""
 
     answers: int = 0
     bins: list[tuple[str, int, float, float]] = field(default_factory=list)
@@ -177,6 +184,7 @@ class Reliability:
     sure_right: float = float("nan")
     confidently_wrong: int = 0
     confidently_wrong_rate: float = float("nan")
+    ece_chance: float = float("nan")
 
 
 @dataclass
@@ -368,7 +376,8 @@ def reliability_from(confidences: Sequence[float], right: Sequence[bool]) -> Rel
     r = np.asarray(right, dtype=np.float64)
     edges = np.linspace(0.0, 1.0, RELIABILITY_BINS + 1)
     which = np.clip(np.digitize(c, edges[1:-1]), 0, RELIABILITY_BINS - 1)
-    rows, ece = [], 0.0
+    draws = np.random.default_rng(0).random((CHANCE_DRAWS, c.size)) < c  # right with exactly its confidence
+    rows, ece, chance = [], 0.0, np.zeros(CHANCE_DRAWS)
     for b in range(RELIABILITY_BINS):
         sel = which == b
         if sel.any():
@@ -376,6 +385,7 @@ def reliability_from(confidences: Sequence[float], right: Sequence[bool]) -> Rel
                 (f"{edges[b]:.1f}–{edges[b + 1]:.1f}", int(sel.sum()), float(c[sel].mean()), float(r[sel].mean()))
             )
             ece += sel.sum() / c.size * abs(r[sel].mean() - c[sel].mean())
+            chance += sel.sum() / c.size * np.abs(draws[:, sel].mean(axis=1) - c[sel].mean())
     sure = c >= SURE_CONFIDENCE
     wrong = int(np.count_nonzero(sure & (r == 0)))
     return Reliability(
@@ -386,6 +396,7 @@ def reliability_from(confidences: Sequence[float], right: Sequence[bool]) -> Rel
         float(r[sure].mean()) if sure.any() else float("nan"),
         wrong,
         wrong / c.size,
+        float(chance.mean()),
     )
 
 
@@ -398,7 +409,15 @@ def reliability_by_method(scores: list[EpisodeScore]) -> dict[str, Reliability]:
     return out
 
 
-RELIABILITY_COLUMNS = ("method", "answers", "ECE", f"at ≥ {SURE_CONFIDENCE:g}", "right there", "confidently wrong")
+RELIABILITY_COLUMNS = (
+    "method",
+    "answers",
+    "ECE",
+    "ECE by chance",
+    f"at ≥ {SURE_CONFIDENCE:g}",
+    "right there",
+    "confidently wrong",
+)
 """The columns of the reliability table (``evaluate``)."""
 
 
@@ -409,6 +428,7 @@ def reliability_rows(evaluation: Evaluation) -> list[list[str]]:
             name,
             str(r.answers),
             cell(r.ece),
+            cell(r.ece_chance),
             str(r.sure),
             cell(r.sure_right),
             f"{r.confidently_wrong} ({cell(r.confidently_wrong_rate)})",
