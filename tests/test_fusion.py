@@ -229,6 +229,28 @@ def test_a_lone_episodes_intro_takes_the_boundaries_its_own_tail_replays() -> No
     assert nothing.segment is None
 
 
+def test_a_seasons_intro_ends_where_its_own_credits_replay_it() -> None:
+    """Held-out validation seed 1 show03: the partners carry dialogue over the theme's last 1.6 s, so the season's
+    intro ends 1.6 s early; the episode's credits replay the theme from its first bar to its end. The replay's
+    end stands (recurring and known intros alike); a replay starting elsewhere (a cue), ending before the
+    intro (credits cut short) or further than REPLAY_REACH_S past it changes nothing, nor does one in the
+    model's answer of a season (only a lone episode's model span takes a replay's boundaries, both of them)."""
+    from introdetect.fusion import REPLAY_REACH_S, REPLAY_START_S
+
+    intro = Segment(140.9, 186.7)
+    for method in (Method.RECURRING, Method.KNOWN):
+        fused = fuse_intro([_matched(intro, 0.9, method), _model(None, 0.6), _inside(Segment(140.9, 188.3))])
+        assert fused.segment == Segment(140.9, 188.3) and fused.method == method, method
+        assert fused.confidence == 0.9 and "credits' replay" in fused.note
+    later = intro.start_s + REPLAY_START_S + 0.5
+    far = intro.end_s + REPLAY_REACH_S + 0.5
+    for stretch in (Segment(later, 188.3), Segment(140.9, 175.0), Segment(140.9, far), Segment(300.0, 330.0)):
+        fused = fuse_intro([_matched(intro, 0.9), _model(None, 0.6), _inside(stretch)])
+        assert fused.segment == intro, stretch
+    overruled = fuse_intro([_matched(Segment(20.0, 30.0), 0.3), _model(intro, 0.99), _inside(Segment(140.9, 188.3))])
+    assert overruled.method == Method.MODEL and overruled.segment == Segment(140.9, 188.3)
+
+
 def _implied(credits: Segment, stretch: Segment) -> Candidate:
     """The inside detector's credits where the tail replays ``stretch`` of the head."""
     evidence = Evidence((Match(stretch, (), 1.0),))

@@ -714,6 +714,25 @@ def test_a_stretch_of_the_head_its_own_tail_replays_is_found_to_the_frame(theme)
     assert replays_inside(replace(head, tail=head.after(120.0))) == []
 
 
+def test_a_replayed_stretch_ends_before_the_quiet_after_it(theme, monkeypatch) -> None:
+    """Held-out validation seed 1 show07: the theme dies away into near-silence after the intro and again after
+    its replay in the credits; the stretch ran 1.1 s on into that quiet. Here Awakening's seconds 20-27 at 40 s,
+    then its next two seconds 40 dB down, and the same in the tail from 120 s: the stretch ends at the theme's
+    end, 47 s (without the pause rule, 1.35 s later)."""
+    from introdetect.detectors import inside
+
+    y = _episode(theme, 90, 160, 40.0)
+    y[47 * SR : 49 * SR] = theme[27 * SR : 29 * SR] * 0.01
+    y[120 * SR : 127 * SR] += theme[20 * SR : 27 * SR]
+    y[127 * SR : 129 * SR] = theme[27 * SR : 29 * SR] * 0.01
+    head = analyse_samples(y, SR, "ep")
+    episode = replace(head, tail=head.after(110.0))
+    spans = replays_inside(episode)
+    assert len(spans) == 1 and abs(spans[0].start_s - 40.0) < 0.3 and abs(spans[0].end_s - 47.0) < 0.3, spans
+    monkeypatch.setattr(inside, "end_before_pause", lambda segment, p, o: segment)
+    assert replays_inside(episode)[0].end_s > 48.0  # what the rule prevents
+
+
 def test_a_cue_whose_sound_is_heard_again_far_from_its_region_is_no_intro() -> None:
     """Held-out validation show09: a cue opening the cold open of most episodes (0:04-0:35) was answered as the
     intro; one episode holds its sound again at 6:38, which two partners place on their own instance of it. Heard

@@ -17,7 +17,8 @@ SERIES_DETECTORS = (KnownDetector, RecurringDetector, CreditsDetector, ReplayDet
 
 FAMILIES = tuple(dict.fromkeys(d.family for d in (*EPISODE_DETECTORS, *SERIES_DETECTORS)))
 """What ``detect(use=…)`` chooses from: matching (known intros and recurrence), the model, the file's chapters;
-and what recurs inside a lone episode (``inside``: evidence that sharpens the model's span, never an answer)."""
+and what recurs inside an episode (``inside``: its head heard again in its own tail, evidence that sharpens the
+model's span and ends a season's intro where its credits' replay does, never an answer)."""
 
 
 def build_detectors(

@@ -2,8 +2,10 @@
 the end credits, as most series do). For an episode with no siblings and no known intro, the model answers
 alone and its boundaries are loose (a window's resolution, refined by change points); where such a stretch and
 the model's span name the same piece, the stretch's boundaries, found by fingerprints and refined frame by frame
-against the tail, stand (``fusion``). A stretch is never an intro on its own: a score cue or a bed may recur
-inside an episode too."""
+against the tail, stand (``fusion``). In a season, the credits' replay of the theme is a clean reference for the
+end of the intro it starts with (``fusion``: where the partners carry dialogue over the theme's last bars, what
+they share stops short of it). A stretch is never an intro on its own: a score cue or a bed may recur inside an
+episode too."""
 
 from __future__ import annotations
 
@@ -21,11 +23,12 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 from .credits import run_on
+from .recurring import PAUSE_S, PAUSE_TAIL_S, end_before_pause
 
 INSIDE_FAMILY = "inside"
 """The family of the candidates below: evidence the fusion reads, never an answer (``fusion._sharpened``)."""
 
-INSIDE_RULES = "inside-2"
+INSIDE_RULES = "inside-3"
 """Version of the rules below, in the detector's key."""
 
 MIN_INSIDE_S = 1.5
@@ -38,8 +41,9 @@ def replays_inside(
 ) -> list[Segment]:
     """The stretches of the episode's head, before its tail begins, heard again in its tail: fingerprints of the
     head looked up among the tail's (``index``: the tail's, ``matching.tail.tail_index``, where the caller has
-    it), then each stretch refined against the tail frame by frame. Empty without a tail (none analysed, or the
-    head reaches the end and holds it)."""
+    it), then each stretch refined against the tail frame by frame, its end never across a pause
+    (``recurring.end_before_pause``: a theme's reverb dying out in both places matches on into the quiet after
+    it). Empty without a tail (none analysed, or the head reaches the end and holds it)."""
     tail, o = episode.tail, options
     if tail is None or tail.start_s <= episode.start_s:
         return []
@@ -55,7 +59,7 @@ def replays_inside(
     refiner = Refiner([episode, tail], o)
     out = []
     for region in build_regions(0, segments, o):
-        span = refiner.refine(settle_extent(region, o))
+        span = end_before_pause(refiner.refine(settle_extent(region, o)), episode, o)
         if span.duration_s >= MIN_INSIDE_S and episode.start_s + span.end_s <= tail.start_s:
             out.append(span)
     return sorted(out, key=lambda s: s.start_s)
@@ -97,8 +101,9 @@ def theme_credits(
 
 @dataclass(frozen=True)
 class InsideDetector:
-    """An episode with no siblings: the stretches of its head that its tail replays (candidates the fusion uses
-    only to sharpen the model's span; a season is matched across its episodes instead)."""
+    """The stretches of an episode's head that its tail replays: evidence the fusion uses to sharpen the model's
+    span of an episode with no siblings, and to end a season's intro where its credits' replay ends; the credits
+    such a replay implies for an episode with no siblings only (a season's are matched across its episodes)."""
 
     name: ClassVar[str] = "inside"
     family: ClassVar[str] = INSIDE_FAMILY
@@ -113,17 +118,19 @@ class InsideDetector:
         return cls(context.matching)
 
     def key(self) -> str:
-        return digest(self.name, INSIDE_RULES, THEME_MIN_S, THEME_REACH_S, self.options.settings_hash)
+        return digest(
+            self.name, INSIDE_RULES, THEME_MIN_S, THEME_REACH_S, PAUSE_S, PAUSE_TAIL_S, self.options.settings_hash
+        )
 
     def detect_series(
         self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
     ) -> list[list[Candidate] | None]:
-        if len(prints) != 1:
-            return [None for _ in prints]
-        episode = prints[0]
+        return [self._replays(episode, lone=len(prints) == 1) for episode in prints]
+
+    def _replays(self, episode: EpisodePrint, lone: bool) -> list[Candidate] | None:
         tail = episode.tail
         if tail is None:
-            return [None]
+            return None
         found: list[Candidate] = []
         index = tail_index(tail, self.options)  # once: the stretches and the credits they imply look up in it
         for span in replays_inside(episode, self.options, index):
@@ -132,9 +139,11 @@ class InsideDetector:
                     Kind.INTRO, span, None, Method.RECURRING, f"heard again in its own tail (from {tail.start_s:.0f} s)"
                 )
             )
+            if not lone:
+                continue
             credits = theme_credits(episode, span, self.options, index)
             if credits is not None:
                 note = f"{NOTE_THEME_CREDITS} ({span})"
                 evidence = Evidence((Match(span, (), 1.0),))
                 found.append(Candidate(Kind.CREDITS, credits, None, Method.RECURRING, note, evidence))
-        return [found]
+        return found
