@@ -12,6 +12,8 @@ detector's own confidence and with the shipped map (fusion then weighs mapped co
     python bench/heldout.py --corpus bench/out/corpus-heldout --split validation  # the shipped map
     python bench/heldout.py --corpus bench/out/corpus-heldout --split test --trust own
     python bench/heldout.py --corpus bench/out/corpus-heldout --split test
+    python bench/heldout.py --corpus bench/out/corpus-heldout --split validation --trust decided
+    python bench/fit_trust.py --corpus bench/out/corpus-heldout --answers       # the fused answers' maps
     python bench/fit_trust.py --corpus bench/out/corpus-heldout [--docs]         # the report
 """
 
@@ -31,7 +33,7 @@ from introdetect.matching.confidence import logit
 from introdetect.metrics import Reliability, answer_right, evaluate, read_truth, reliability_from
 from introdetect.resources import data_path
 from introdetect.result import read_result
-from introdetect.trust import TRUST_FILE, TrustMap, constant_coefficients
+from introdetect.trust import TRUST_FILE, TrustMap, answer_key, constant_coefficients
 
 REGIMES = ("season", "pairs", "lone", "known")
 MIN_ANSWERS = 12
@@ -212,6 +214,13 @@ def main() -> None:
         "map kept",
     )
     parser.add_argument(
+        "--answers",
+        action="store_true",
+        help="fit the answer maps (TrustMap.answer: the fused intro's confidence, per method that decided it) on "
+        "the validation split's fused answers made with the shipped map without them (bench/heldout.py --trust "
+        "decided), every other map kept",
+    )
+    parser.add_argument(
         "--reach",
         action="store_true",
         help="bound the shipped map of each method (--methods, default all) at the highest confidences of its "
@@ -274,6 +283,35 @@ def main() -> None:
         path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
         return
+    if args.answers:
+        fitting = load("validation", "decided")
+        shipped = TrustMap.load()
+        fitted = fit(fitting)
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+        ).stdout.strip()
+        provenance = {
+            **{k: v for k, v in shipped.provenance.items() if k != "answers"},
+            "answers": {
+                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --answers",
+                "date": str(date.today()),
+                "commit": commit,
+                "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, the fused answers of the regimes "
+                f"{', '.join(REGIMES)} (bench/heldout.py --trust decided), per method that decided: "
+                + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in sorted({a.method for a in fitting}))
+                + f"; mapped: {', '.join(sorted(fitted)) or 'none'}",
+                "right": "both ends of the intro within ±1 s, or no intro where there is none",
+            },
+        }
+        reached = reach_of(fitting)
+        decisions = shipped.decisions()
+        methods = {**decisions.methods, **{answer_key(m): v for m, v in fitted.items()}}
+        reach = {**decisions.reach, **{answer_key(m): reached[m] for m in fitted}}
+        path = data_path(TRUST_FILE)
+        trust = TrustMap(methods, provenance, reach)
+        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+        return
     if args.fit or args.reach:
         chosen = args.methods or sorted(FITS)
         fitting = []
@@ -305,7 +343,12 @@ def main() -> None:
         print(f"wrote {path}")
         return
     if args.fit:
-        kept = {m: v for m, v in shipped.methods.items() if m not in chosen}
+        # the answer maps are fitted on answers fusion decided under the maps refitted here: they go with them
+        decisions = shipped.decisions()
+        if decisions.methods != shipped.methods:
+            print("the answer maps are dropped: fit them again (--answers) on answers made with this map")
+        kept = {m: v for m, v in decisions.methods.items() if m not in chosen}
+        reach = {m: v for m, v in reach.items() if m in kept or m in chosen}
         trust = TrustMap({**kept, **fit(fitting)}, reach=reach)
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
@@ -351,7 +394,7 @@ def main() -> None:
     print(text)
     if args.docs:
         head_line = (
-            f"`python bench/fit_trust.py --corpus {args.corpus}{more} --docs` ({date.today()}, {machine()}):\n\n"
+            f"`python bench/fit_trust.py --corpus {args.corpus}{more}{where} --docs` ({date.today()}, {machine()}):\n\n"
         )
         write_docs_block("trust-map", head_line + text, "Trust map (fitted on held-out packages)")
 

@@ -19,7 +19,8 @@ the figures to docs/BENCHMARKS.md with --docs.
     python bench/heldout.py --corpus bench/out/corpus-heldout --split validation [--regimes season lone] [--docs]
 
 ``--trust own`` keeps each detector's own confidence (the fused answer decided on them too): what
-bench/fit_trust.py fits the trust map on; ``--trust shipped`` (default) is what a user gets. Beside each
+bench/fit_trust.py fits the trust map on; ``--trust decided``, the shipped map without its answer maps (what
+``fit_trust.py --answers`` fits those on); ``--trust shipped`` (default) is what a user gets. Beside each
 regime's fused answers, the matching's and the model's own (``….matching.json``, ``….model.json``).
 
 Every regime shares one analysis cache under ``--out`` (an episode is decoded once for all regimes); a
@@ -59,7 +60,7 @@ from introdetect.pipeline import DEFAULT_MODEL, candidates
 from introdetect.result import Detection, read_result, write_result
 from introdetect.settings import DEFAULT_MIN_CONFIDENCE, MatchingOptions
 from introdetect.timecode import format_timecode
-from introdetect.trust import IDENTITY, TrustMap
+from introdetect.trust import IDENTITY, TrustMap, shipped_trust
 
 REGIMES = ("season", "pairs", "lone", "known", "known-season")
 LABELLED_PER_SERIES = 2
@@ -241,9 +242,10 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL, help="a model file (default: the shipped one)")
     parser.add_argument(
         "--trust",
-        choices=("own", "shipped"),
+        choices=("own", "decided", "shipped"),
         default="shipped",
-        help="confidences as each detector gives them (what bench/fit_trust.py fits on) or mapped by the shipped map",
+        help="confidences as each detector gives them (what bench/fit_trust.py fits on), mapped by the shipped map "
+        "without its answer maps (what fit_trust.py --answers fits on), or by the whole shipped map",
     )
     more_seeds_argument(parser, "each predicted under OUT-s<seed>, all evaluated together (ids prefixed s<seed>:)")
     parser.add_argument(
@@ -329,7 +331,7 @@ def predict(args: argparse.Namespace, corpus: Path, out: Path, by_series: dict[s
     truth_rows = json.loads((corpus / f"truth_{args.split}.json").read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     cache = AnalysisCache(out / "cache")
-    trust = IDENTITY if args.trust == "own" else None
+    trust = {"own": IDENTITY, "decided": shipped_trust().decisions()}.get(args.trust)
     found = {}
     made_by = run_stamp(args, corpus)
     for regime in args.regimes:

@@ -8,6 +8,7 @@ import csv
 import itertools
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,42 @@ def test_a_map_is_not_carried_past_the_confidences_it_was_fitted_on() -> None:
     most = shipped.reach["model"][1]
     assert most is not None and most < 0.99
     assert shipped.confidence("model", 0.9999, False) == shipped.confidence("model", most, False) < 0.9
+
+
+def test_the_fused_intro_is_mapped_by_the_answer_map_of_its_method() -> None:
+    """``TrustMap.answer``: the fused intro's confidence by the map of the method that decided it
+    (``answer:recurring``), after fusion compared the candidates under the detectors' maps; other kinds and
+    methods without an answer map as given. ``decisions()`` drops the answer maps; the file keeps them.
+    ``Candidates.answers`` applies both: the candidate's map first, then the answer's."""
+    from introdetect.detectors.base import Candidate
+    from introdetect.matching.confidence import logit
+    from introdetect.pipeline import Candidates
+    from introdetect.trust import TrustMap, answer_key
+
+    trust = TrustMap(
+        {"recurring": (1.0, 0.0, 0.0), answer_key(Method.RECURRING): (2.0, 0.5, -1.0)},
+        reach={answer_key(Method.RECURRING): (0.9, None)},
+    )
+    intro = Part(Kind.INTRO, Segment(60.0, 90.0), 0.8, Method.RECURRING)
+    z = 2.0 * logit(0.8) + 0.5
+    assert trust.answer(intro).confidence == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-6)
+    top = 1 / (1 + math.exp(-(2.0 * logit(0.9) + 0.5)))
+    assert trust.answer(replace(intro, confidence=0.99)).confidence == pytest.approx(top, abs=1e-6)  # its reach
+    none = Part(Kind.INTRO, None, 0.8, Method.RECURRING)
+    assert trust.answer(none).confidence == pytest.approx(1 / (1 + math.exp(-(z - 1.0))), abs=1e-6)
+    for other in (
+        Part(Kind.CREDITS, Segment(900.0, 960.0), 0.8, Method.RECURRING),
+        Part(Kind.INTRO, Segment(60.0, 90.0), 0.8, Method.MODEL),
+        Part(Kind.INTRO, Segment(60.0, 90.0), None, Method.RECURRING),
+    ):
+        assert trust.answer(other) is other
+    decisions = trust.decisions()
+    assert set(decisions.methods) == {"recurring"} and decisions.answer(intro) is intro
+    again = TrustMap.from_json(json.loads(json.dumps(trust.to_json())))
+    assert again.methods == trust.methods and again.reach == trust.reach
+    episode = Detection("e1", (), "show", duration_s=1300.0)
+    candidate = Candidate(Kind.INTRO, Segment(60.0, 90.0), 0.8, Method.RECURRING, family="matching")
+    fused = Candidates([episode], {"e1": [candidate]}).answers("matching", trust=trust).detections[0]
+    assert fused.part(Kind.INTRO).confidence == pytest.approx(trust.answer(intro).confidence, abs=1e-6)
+    decided = Candidates([episode], {"e1": [candidate]}).answers("matching", trust=decisions).detections[0]
+    assert decided.part(Kind.INTRO).confidence == pytest.approx(0.8, abs=1e-6)

@@ -34,7 +34,9 @@ calibrates its own on the corpus it was fitted on (the matcher's by ``matching/c
 its Platt scaling); before these rules compare them, the pipeline maps every intro candidate's confidence by
 the trust map (``trust.py``: fitted per method on series made from source packages nothing else saw), so that
 "the model is likelier" means it is right more often on new material (there, the model's own 0.99 was right a
-fifth of the time and overruled the matcher wrongly in 8 of 10 cases). A fitted combination was tried
+fifth of the time and overruled the matcher wrongly in 8 of 10 cases). The fused intro's confidence is mapped
+once more after these rules, by the answer map of the method that decided (``TrustMap.answer``, fitted on the
+fused answers of the same split), so the bounds here stay on the scale they were chosen on. A fitted combination was tried
 (``bench/train_fused_confidence.py``): with only 5 wrong answers among
 64 to learn from, it came out worse on the test splits than the detectors' own confidences
 (docs/BENCHMARKS.md).

@@ -66,12 +66,17 @@ class Candidates:
         """Each episode's parts from the detectors ``use`` names (fusion.USES): fused, matching, or model. Each
         intro candidate's confidence is first mapped by ``trust`` onto the share right on held-out material
         (None: the shipped map, ``trust.py``; ``trust.IDENTITY``: the detectors' own confidences, which the map
-        is fitted on), so that fusion weighs confidences that mean the same for every detector."""
+        is fitted on), so that fusion weighs confidences that mean the same for every detector; the fused intro's
+        confidence is then mapped by the answer map of the method that decided it (``TrustMap.answer``;
+        ``trust.decisions()``: without it)."""
         if use not in USES:
             raise SettingsError(f"use must be one of {', '.join(USES)}, got {use!r}")
         trust = trust if trust is not None else shipped_trust()
         detections = [
-            replace(d, parts=fuse([trust.part(c) for c in self.found.get(d.id, [])], use)) for d in self.episodes
+            replace(
+                d, parts=tuple(trust.answer(p) for p in fuse([trust.part(c) for c in self.found.get(d.id, [])], use))
+            )
+            for d in self.episodes
         ]
         return DetectResult(detections, list(self.failures))
 

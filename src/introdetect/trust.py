@@ -22,6 +22,14 @@ so that a kind the held-out material never confirmed is never a sure skip. The r
 scenes (``recurring:recap``, ``recurring:preview``) are mapped the same way, fitted on a new season's and
 two-episode seasons' answers.
 
+**The answer's map.** The map above is what fusion compares (its bounds, ``fusion.MATCHER_SURE`` and the like,
+are on its scale), fitted on each detector's own answers. The fused intro's confidence is then mapped once more,
+by the map of the method that decided it (``answer:recurring``, ``answer:model``; ``TrustMap.answer``), fitted
+on the fused answers of the same validation split (``bench/fit_trust.py --answers``, on answers made with the
+first map alone: ``bench/heldout.py --trust decided``): the same form, so what a user reads is the share right
+of such answers, while fusion's choices stay those its bounds were chosen for. A method the fused answers do not
+fit (too few wrong: the known-series lookups) keeps the first map's value.
+
 A map says nothing beyond the confidences it was fitted on (``TrustMap.reach``): a confidence higher than the
 highest its method gave in the fit, for an intro or for "no intro" apart, is mapped as that highest one. The
 model's "no intro" reached 0.97 of its own on the validation split (right 10 times of 15 there), and the
@@ -79,6 +87,21 @@ class TrustMap:
         if part.kind != Kind.INTRO and part.method == Method.MODEL:
             mapped = min(mapped, MODEL_PART_MAX)
         return part if mapped == part.confidence else replace(part, confidence=mapped)
+
+    def answer(self, part: Part) -> Part:
+        """The fused intro with its confidence mapped by the answer map of the method that decided it (module
+        doc); other kinds, parts without a confidence, and methods without such a map, as given."""
+        key = answer_key(part.method)
+        if part.kind != Kind.INTRO or part.confidence is None or key not in self.methods:
+            return part
+        mapped = self.confidence(key, part.confidence, part.segment is not None)
+        return part if mapped == part.confidence else replace(part, confidence=mapped)
+
+    def decisions(self) -> TrustMap:
+        """The map without its answer maps: the confidences fusion compares, as the fused answers carry them
+        before the last map (what ``bench/fit_trust.py --answers`` fits on)."""
+        kept = {m: v for m, v in self.methods.items() if not m.startswith(ANSWER_PREFIX)}
+        return TrustMap(kept, self.provenance, {m: v for m, v in self.reach.items() if m in kept})
 
     def to_json(self) -> dict[str, Any]:
         def entry(method: str, a: float, b: float, c: float) -> dict[str, float]:
@@ -145,6 +168,14 @@ def constant_coefficients(intros: tuple[int, int], none: tuple[int, int]) -> tup
     b = logit(bound(*intros)) if intros[1] else 0.0
     c = logit(bound(*none)) - b if none[1] else 0.0
     return 0.0, round(float(b), 6), round(float(c), 6)
+
+
+ANSWER_PREFIX = "answer:"
+
+
+def answer_key(method: Method | str) -> str:
+    """The map's key for the fused intro decided by ``method`` (``answer:recurring``)."""
+    return f"{ANSWER_PREFIX}{method}"
 
 
 def part_key(method: Method | str, kind: Kind) -> str:
