@@ -898,6 +898,23 @@ def test_an_intros_start_reaches_back_to_the_onset_after_a_pause() -> None:
     assert answered((0.0, 40.0 - ONSET_REACH_S + 1.0), 40.0).start_s == pytest.approx(38.0)  # quiet past the look
 
 
+def test_a_known_lookup_takes_the_seasons_boundary_rules() -> None:
+    """Held-out validation seed 1 show03 as a known series: an episode of the intro's second version shares part of
+    the labelled first version; the lookup started 0.6-1.0 s after the onset that follows a cut. The lookup's
+    intro takes the season's rules: its start at that onset, its end never across a pause; "none heard" as it
+    is."""
+    from introdetect.detectors.known import at_pauses
+    from introdetect.known.library import Lookup
+
+    found = Lookup(Segment(41.0, 61.45), 0.9, ("e1",), partial=True)
+    moved = at_pauses(found, _loud_print((38.0, 40.0)), MatchingOptions())  # type: ignore[arg-type]
+    assert moved.intro == Segment(40.0, 61.45) and moved.partial and moved.references == ("e1",)
+    ended = at_pauses(found, _loud_print((60.0, 61.25)), MatchingOptions())  # type: ignore[arg-type]
+    assert ended.intro is not None and ended.intro.end_s == pytest.approx(60.0) and ended.intro.start_s == 41.0
+    none = Lookup(None, 0.4, ())
+    assert at_pauses(none, _loud_print((38.0, 40.0)), MatchingOptions()) is none  # type: ignore[arg-type]
+
+
 def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
     """Held-out test show15 as a two-episode season: the theme ends, 1.2 s of quiet follow, then the next scene's
     first sound, which both episodes share at the same offset; the answer ran 1.4 s on to it. An end with a pause

@@ -2,19 +2,23 @@
 their intros (the most precise evidence there is); a lone episode of an unnamed series is looked up among
 every known intro before it is given up. An episode that holds only part of the known intro (another version
 of it, which labels of the first version cannot bound) is answered provisionally: the season's matching hears
-it too, and its answer stands where it holds the lookup's (``fusion``)."""
+it too, and its answer stands where it holds the lookup's (``fusion``). A lookup's boundaries follow the season's
+rules at pauses (``recurring.start_after_pause``, ``end_before_pause``): held-out validation seed 1 show03's
+second version, looked up in labels of the first, started 0.6-1.0 s after the onset that follows the cut before
+it (the shared part of two versions begins after their own first bars)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from ..known.library import IntroLibrary, Lookup
 from ..matching.recurring import EpisodePrint
 from ..result import Evidence, Kind, Match, Method
-from ..settings import digest
+from ..settings import MatchingOptions, digest
 from .base import Candidate, DetectorContext
+from .recurring import ONSET_QUIET_S, ONSET_REACH_S, PAUSE_S, PAUSE_TAIL_S, end_before_pause, start_after_pause
 
 UNHEARD_CONFIDENCE = 0.5
 """How sure "no intro" is when none of a known series' intros is heard in an episode: even odds (the intro may
@@ -24,8 +28,16 @@ NOTE_UNHEARD = "none of the series' known intros is heard"
 
 NOTE_PARTIAL = "part of the known intro only (another version?): open to the season's matching"
 
-KNOWN_RULES = "known-2"
+KNOWN_RULES = "known-3"
 """Version of the rules above, in the detector's key: bump when they change what it answers."""
+
+
+def at_pauses(found: Lookup, p: EpisodePrint, options: MatchingOptions) -> Lookup:
+    """The lookup's intro with the season's boundary rules (``recurring.start_after_pause``, then
+    ``end_before_pause``): its start at the onset after a pause just before it, its end never across a pause."""
+    if found.intro is None:
+        return found
+    return replace(found, intro=end_before_pause(start_after_pause(found.intro, p, options), p, options))
 
 
 def _known(found: Lookup) -> Candidate:
@@ -66,7 +78,8 @@ class KnownDetector:
 
     def key(self) -> str:
         entries = [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries]
-        return digest(self.name, KNOWN_RULES, entries, self.library.options.settings_hash)
+        pauses = (ONSET_REACH_S, ONSET_QUIET_S, PAUSE_S, PAUSE_TAIL_S)
+        return digest(self.name, KNOWN_RULES, pauses, entries, self.library.options.settings_hash)
 
     def detect_series(
         self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()
@@ -76,12 +89,12 @@ class KnownDetector:
             for p in prints:
                 found = self.library.lookup(p, series)
                 if found is not None and found.intro is not None:
-                    out.append([_known(found)])
+                    out.append([_known(at_pauses(found, p, self.library.options))])
                 else:
                     out.append([Candidate(Kind.INTRO, None, UNHEARD_CONFIDENCE, Method.KNOWN, NOTE_UNHEARD)])
             return out
         if len(prints) == 1:  # a lone episode of an unnamed series: try every known intro before giving up
             found = self.library.lookup(prints[0], None)
             if found is not None and found.intro is not None:
-                return [[_known(found)]]
+                return [[_known(at_pauses(found, prints[0], self.library.options))]]
         return [None for _ in prints]
