@@ -192,6 +192,25 @@ def fit_parts(answers: list[Answer]) -> dict[str, tuple[float, float, float]]:
     return fitted
 
 
+INTRO_RIGHT = "both ends of the intro within ±1 s, or no intro where there is none"
+"""What a right intro answer is, in the provenance of the maps fitted on intros."""
+
+
+def _made_by(command: str, **fields: str) -> dict[str, str]:
+    """A fit's provenance: its command, the date, the commit, and what it was fitted on."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+    ).stdout.strip()
+    return {"command": command, "date": str(date.today()), "commit": commit, **fields}
+
+
+def _write_map(trust: TrustMap) -> None:
+    """The package's map file (``TRUST_FILE``), replaced by ``trust``."""
+    path = data_path(TRUST_FILE)
+    path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 FITS = {  # method → (regimes, the detector family's answers file) it is fitted on
     "recurring": (("season", "pairs"), "matching"),
     "known": (("known",), "matching"),
@@ -263,54 +282,35 @@ def main() -> None:
                 answers += part_answers(predictions / f"validation-own-{regime}.json", truth, "recurring", REPLAYED)
         shipped = TrustMap.load()
         fitted = fit_parts(answers)
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
-        ).stdout.strip()
-        provenance = {
-            **{k: v for k, v in shipped.provenance.items() if k != "parts"},
-            "parts": {
-                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --fit --parts",
-                "date": str(date.today()),
-                "commit": commit,
-                "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, the model's parts of lone "
-                "episodes and the replayed scenes' recaps and previews of the season and pairs regimes: "
-                + ", ".join(f"{k} {sum(a.method == k for a in answers)}" for k in sorted(fitted)),
-                "right": f"both ends within ±{PART_TOLERANCE_S:g} s of the truth's part of that kind",
-            },
-        }
-        path = data_path(TRUST_FILE)
-        trust = TrustMap({**shipped.methods, **fitted}, provenance, shipped.reach)
-        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        made = _made_by(
+            f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --fit --parts",
+            fitted_on=f"{' + '.join(c.name for c, _ in sources)} validation, the model's parts of lone "
+            "episodes and the replayed scenes' recaps and previews of the season and pairs regimes: "
+            + ", ".join(f"{k} {sum(a.method == k for a in answers)}" for k in sorted(fitted)),
+            right=f"both ends within ±{PART_TOLERANCE_S:g} s of the truth's part of that kind",
+        )
+        provenance = {**shipped.provenance, "parts": made}
+        _write_map(TrustMap({**shipped.methods, **fitted}, provenance, shipped.reach))
         return
     if args.answers:
         fitting = load("validation", "decided")
         shipped = TrustMap.load()
         fitted = fit(fitting)
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
-        ).stdout.strip()
-        provenance = {
-            **{k: v for k, v in shipped.provenance.items() if k != "answers"},
-            "answers": {
-                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --answers",
-                "date": str(date.today()),
-                "commit": commit,
-                "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, the fused answers of the regimes "
-                f"{', '.join(REGIMES)} (bench/heldout.py --trust decided), per method that decided: "
-                + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in sorted({a.method for a in fitting}))
-                + f"; mapped: {', '.join(sorted(fitted)) or 'none'}",
-                "right": "both ends of the intro within ±1 s, or no intro where there is none",
-            },
-        }
+        deciding = sorted({a.method for a in fitting})
+        made = _made_by(
+            f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --answers",
+            fitted_on=f"{' + '.join(c.name for c, _ in sources)} validation, the fused answers of the regimes "
+            f"{', '.join(REGIMES)} (bench/heldout.py --trust decided), per method that decided: "
+            + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in deciding)
+            + f"; mapped: {', '.join(sorted(fitted)) or 'none'}",
+            right=INTRO_RIGHT,
+        )
+        provenance = {**shipped.provenance, "answers": made}
         reached = reach_of(fitting)
         decisions = shipped.decisions()
         methods = {**decisions.methods, **{answer_key(m): v for m, v in fitted.items()}}
         reach = {**decisions.reach, **{answer_key(m): reached[m] for m in fitted}}
-        path = data_path(TRUST_FILE)
-        trust = TrustMap(methods, provenance, reach)
-        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        _write_map(TrustMap(methods, provenance, reach))
         return
     if args.fit or args.reach:
         chosen = args.methods or sorted(FITS)
@@ -323,24 +323,16 @@ def main() -> None:
     if args.reach and not args.fit:
         for method, (most, most_none) in sorted(reach_of(fitting).items()):
             print(f"{method}: intros up to {most}, no intro up to {most_none}")
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
-        ).stdout.strip()
         methods = f" --methods {' '.join(args.methods)}" if args.methods else ""
         provenance = {
             **shipped.provenance,
-            "reach": {
-                "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --reach{methods}",
-                "date": str(date.today()),
-                "commit": commit,
-                "on": f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
+            "reach": _made_by(
+                f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --reach{methods}",
+                on=f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
                 + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in chosen),
-            },
+            ),
         }
-        path = data_path(TRUST_FILE)
-        trust = TrustMap(shipped.methods, provenance, reach)
-        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        _write_map(TrustMap(shipped.methods, provenance, reach))
         return
     if args.fit:
         # the answer maps are fitted on answers fusion decided under the maps refitted here: they go with them
@@ -350,24 +342,16 @@ def main() -> None:
         kept = {m: v for m, v in decisions.methods.items() if m not in chosen}
         reach = {m: v for m, v in reach.items() if m in kept or m in chosen}
         trust = TrustMap({**kept, **fit(fitting)}, reach=reach)
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
-        ).stdout.strip()
         methods = f" --methods {' '.join(args.methods)}" if args.methods else ""
-        provenance = {
-            "command": f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --fit{methods}",
-            "date": str(date.today()),
-            "commit": commit,
-            "fitted_on": f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
+        provenance = _made_by(
+            f"python bench/fit_trust.py --corpus {args.corpus}{more}{where} --fit{methods}",
+            fitted_on=f"{' + '.join(c.name for c, _ in sources)} validation, each detector's own answers: "
             + ", ".join(f"{m} {sum(a.method == m for a in fitting)}" for m in chosen),
-            "right": "both ends of the intro within ±1 s, or no intro where there is none",
-        }
+            right=INTRO_RIGHT,
+        )
         if kept:  # the methods not refitted keep the fit they came from
             provenance["kept"] = {"methods": sorted(kept), "from": shipped.provenance}
-        path = data_path(TRUST_FILE)
-        trust = TrustMap(trust.methods, provenance, trust.reach)
-        path.write_text(json.dumps(trust.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        _write_map(TrustMap(trust.methods, provenance, trust.reach))
         return
 
     threshold = threshold_for(load("validation", "shipped"))
