@@ -32,7 +32,7 @@ fit (too few wrong: the known-series lookups) keeps the first map's value.
 
 A map says nothing beyond the confidences it was fitted on (``TrustMap.reach``): a confidence higher than the
 highest its method gave in the fit, for an intro or for "no intro" apart, is mapped as that highest one. The
-model's "no intro" reached 0.97 of its own on the validation split (right 10 times of 15 there), and the
+model's "no intro" reached 0.97 of its own on the validation split (right 8 times of 12 there), and the
 sigmoid carried an own 0.9999 to 0.986 (the trust issue's own finding: its "no intro" at ≥ 0.98 was wrong on
 4 of 11 lone episodes). The fitted file ``trust_calibration.json`` records the command, the data and the
 figures of the fit.
