@@ -142,6 +142,8 @@ USES: dict[str, tuple[str, ...] | None] = {"fused": None, "matching": ("matching
 the file's chapters), matching alone (known intros and recurrence), the model alone (each episode on its own)."""
 
 
+NOTE_NOT_KNOWN = "none of the known intros heard: the season's matching answers"
+
 PROVISIONAL_HELD = 0.8
 """Share of a provisional known answer (the part of a known intro an episode holds) that the season's matching
 must hold for its answer to stand instead: the episode's version of the intro contains what it shares with the
@@ -263,10 +265,15 @@ def _fuse_intro(intro: Sequence[Candidate]) -> Part:
 
 
 def _matching_answer(found: Sequence[Candidate]) -> Candidate | None:
-    """The matching family's answer: the first detector's, unless it is provisional (a known intro of which the
-    episode holds part only) and a later one's span holds PROVISIONAL_HELD of it (the season's matching heard
-    the episode's own version whole)."""
+    """The matching family's answer: the first detector's, unless it is provisional: a known intro of which the
+    episode holds part only, where a later one's span holds PROVISIONAL_HELD of it (the season's matching heard
+    the episode's own version whole), or "none of the known intros heard", where a later one heard an intro
+    (another version of it, which the labels never bounded)."""
     first = found[0] if found else None
+    if first is not None and first.provisional and first.segment is None:
+        # none of the known intros heard: the season's matching may hear another version of it
+        heard = next((c for c in found[1:] if c.segment is not None), None)
+        return replace(heard, note=_note(heard.note, NOTE_NOT_KNOWN)) if heard is not None else first
     if first is None or not first.provisional or first.segment is None:
         return first
     for later in found[1:]:
