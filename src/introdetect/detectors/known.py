@@ -4,10 +4,10 @@ every known intro before it is given up. An episode that holds only part of the 
 of it, which labels of the first version cannot bound) is answered provisionally: the season's matching hears
 it too, and its answer stands where it holds the lookup's (``fusion``); so is "none of the known intros heard":
 a season whose intro changed version after the labelled episodes holds one the labels never bounded, which the
-season's matching hears (held-out test seed 0 show04 e04 and e06, scanned with their season). A lookup's boundaries follow the season's
-rules at pauses (``recurring.start_after_pause``, ``end_before_pause``): held-out validation seed 1 show03's
-second version, looked up in labels of the first, started 0.6-1.0 s after the onset that follows the cut before
-it (the shared part of two versions begins after their own first bars)."""
+season's matching hears (held-out test seed 0 show04 e04 and e06, scanned with their season). A lookup's
+boundaries follow the season's rules at pauses (``recurring.start_after_pause``, ``end_before_pause``):
+held-out validation seed 1 show03's second version, looked up in labels of the first, started 0.6-1.0 s after
+the onset that follows the cut before it (the shared part of two versions begins after their own first bars)."""
 
 from __future__ import annotations
 
