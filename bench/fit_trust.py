@@ -294,6 +294,8 @@ def main() -> None:
         return
     if args.answers:
         fitting = load("validation", "decided")
+        if not fitting:  # an empty fit would write a map without answer maps
+            parser.error(f"no fused answers under {args.predictions}: run bench/heldout.py --trust decided first")
         shipped = TrustMap.load()
         fitted = fit(fitting)
         deciding = sorted({a.method for a in fitting})
@@ -318,6 +320,10 @@ def main() -> None:
         for method in chosen:
             regimes, use = FITS[method]
             fitting += [a for a in load("validation", "own", regimes, use) if a.method == method]
+        if not fitting:  # an empty fit would write a map without these methods' maps
+            parser.error(
+                f"no answers of {', '.join(chosen)} under {args.predictions}: run bench/heldout.py --trust own"
+            )
         shipped = TrustMap.load()
         reach = {**shipped.reach, **reach_of(fitting)}
     if args.reach and not args.fit:

@@ -20,7 +20,8 @@ from ..matching.recurring import EpisodePrint
 from ..result import Evidence, Kind, Match, Method
 from ..settings import MatchingOptions, digest
 from .base import Candidate, DetectorContext
-from .recurring import ONSET_QUIET_S, ONSET_REACH_S, PAUSE_S, PAUSE_TAIL_S, end_before_pause, start_after_pause
+from .recurring import PAUSE_RULES
+from .recurring import at_pauses as intro_at_pauses
 
 UNHEARD_CONFIDENCE = 0.5
 """How sure "no intro" is when none of a known series' intros is heard in an episode: even odds (the intro may
@@ -35,11 +36,11 @@ KNOWN_RULES = "known-4"
 
 
 def at_pauses(found: Lookup, p: EpisodePrint, options: MatchingOptions) -> Lookup:
-    """The lookup's intro with the season's boundary rules (``recurring.start_after_pause``, then
-    ``end_before_pause``): its start at the onset after a pause just before it, its end never across a pause."""
+    """The lookup's intro with the season's boundary rules (``recurring.at_pauses``): its start at the onset after
+    a pause just before it, its end never across a pause."""
     if found.intro is None:
         return found
-    return replace(found, intro=end_before_pause(start_after_pause(found.intro, p, options), p, options))
+    return replace(found, intro=intro_at_pauses(found.intro, p, options))
 
 
 def _known(found: Lookup) -> Candidate:
@@ -80,8 +81,7 @@ class KnownDetector:
 
     def key(self) -> str:
         entries = [(e.id, e.series, e.intro.start_s, e.intro.end_s) for e in self.library.entries]
-        pauses = (ONSET_REACH_S, ONSET_QUIET_S, PAUSE_S, PAUSE_TAIL_S)
-        return digest(self.name, KNOWN_RULES, pauses, entries, self.library.options.settings_hash)
+        return digest(self.name, KNOWN_RULES, PAUSE_RULES, entries, self.library.options.settings_hash)
 
     def detect_series(
         self, series: str, prints: Sequence[EpisodePrint], earlier: Sequence[Sequence[Candidate]] = ()

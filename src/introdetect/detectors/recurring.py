@@ -407,6 +407,16 @@ def start_after_pause(segment: Segment, p: EpisodePrint, options: MatchingOption
     return Segment(onset, segment.end_s) if onset < segment.start_s else segment
 
 
+PAUSE_RULES = (ONSET_REACH_S, ONSET_QUIET_S, PAUSE_S, PAUSE_TAIL_S)
+"""The constants of ``at_pauses``, for the keys of the detectors that apply it."""
+
+
+def at_pauses(segment: Segment, p: EpisodePrint, options: MatchingOptions) -> Segment:
+    """An intro's boundaries at the pauses around it: its start at the onset after a pause just before it
+    (``start_after_pause``), then its end never across a pause (``end_before_pause``)."""
+    return end_before_pause(start_after_pause(segment, p, options), p, options)
+
+
 def _embedded(motif: Motif, options: MatchingOptions) -> set[int]:
     """The episodes whose instance of ``motif`` goes on, in step with some partner, for ``options.embedded_ratio``
     times the motif's typical length: the theme inside a longer recurring piece (a score cue quoting it), not its
@@ -482,7 +492,7 @@ def series_answers(
         )
         if j == k and e in leads:  # the theme's opening, cut off from the rest by what is heard over it
             region = replace(region, start=leads[e])
-        answers.append((end_before_pause(start_after_pause(refiner.refine(region), p, options), p, options), features))
+        answers.append((at_pauses(refiner.refine(region), p, options), features))
     return answers
 
 
