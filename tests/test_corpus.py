@@ -252,6 +252,46 @@ def test_a_sparse_speech_split_keeps_its_series_to_their_share(plans):
     assert [len(s.dialogue_groups) for s in speaking] != [1, 1, 1]
 
 
+def test_a_spoken_lines_split_says_sentences_each_use_distinct_as_the_file_plays(plans):
+    """CorpusSize.spoken_lines: no scene of the prompts' spelled words (a recap of "r", "s", "slash" was no
+    dialogue and no fingerprint), and two uses of one line in a season never as alike, on the files' timeline (the
+    rate times the episode's PAL speed-up), as a speed the matcher tries: a line at 1.013 in one episode and 1.097
+    in a PAL one matched itself at 25/24 in the held-out corpus. Replays (recaps, previews) are the same use."""
+    from dataclasses import replace
+
+    from introdetect_eval.corpus.plan import DISTINCT_MARGIN, MATCHED_SPEEDS, spelled
+
+    halved = _halved(plans[0])
+    layout = {"test": ("singularity-music:a", "asterisk-core-sounds-en-wav:a", "sonic-pi-samples")}
+    base = replace(SIZES["tinyparts"], series={"test": 3}, episode_s=(400.0, 450.0), split_packages=layout)
+    assert SIZES["heldout"].spoken_lines == ("validation", "test")  # the train split the model learnt from stays
+
+    def lines(size):
+        _, episodes = plan_corpus(size, halved, SourceLibrary(halved), 2)  # seed 2: PAL episodes among them
+        out = []
+        for episode in episodes:
+            replays = [s for k, s in episode.others.items() if k in ("recap", "preview") and s is not None]
+            out += [
+                (episode, event)
+                for event in episode.events
+                if event.kind == "dialogue" and not any(s.start_s <= event.start_s < s.end_s for s in replays)
+            ]
+        return out
+
+    before = lines(base)
+    assert any(spelled(e.source.group) for _, e in before)  # the split's package has them
+    after = lines(replace(base, spoken_lines=("test",)))
+    assert not any(spelled(e.source.group) for _, e in after)
+    assert any(episode.speed != 1.0 for episode, _ in after)  # PAL episodes among them
+    said: dict[tuple[str, str], list[float]] = {}
+    for episode, event in after:
+        said.setdefault((episode.series, event.source.path), []).append(event.rate * episode.speed)
+    pairs = [(a, b) for rates in said.values() for i, a in enumerate(rates) for b in rates[i + 1 :]]
+    assert pairs
+    # as _distinct_rate compares them: each later use against the earlier ones (the rates are rounded to 0.1 ‰)
+    assert all(abs(b / a - s) > DISTINCT_MARGIN * 0.99 for a, b in pairs for s in MATCHED_SPEEDS)
+
+
 def test_heldout_corpus_layout_is_disjoint():
     """The shipped layout: training on the packages every fitted part saw, validation and test on disjoint
     packages opened for diversity, only the stings' package in more than one split."""

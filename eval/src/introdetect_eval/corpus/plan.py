@@ -99,6 +99,13 @@ class CorpusSize:
     training series are stories of ambience and score as much as of dialogue. Trained on them (with the full
     corpus, whose stories speak throughout), the model found lone episodes of held-out packages far better than
     trained on the same series speaking throughout (docs/MODEL.md, "The spread between trainings")."""
+    spoken_lines: tuple[str, ...] = ()
+    """Splits whose scenes are lines people say: the telephone prompts' spelled alphabets, digits and phonetic
+    alphabets (SPELLED_GROUPS: 0.3-1.4 s single words, "r", "s", "slash", "h-27") left out of their dialogue, and
+    each use of a line kept distinct from its earlier ones on the files' own timeline (its rate times the
+    episode's PAL speed-up: a line said at 1.013 in one episode and 1.097 in a PAL one of the same season matched
+    itself at the matcher's 25/24, a recurrence no series has). Found on the held-out splits' recaps and previews
+    (docs/CORPUS.md). Off for the splits the shipped model trained on, whose plans it would change."""
 
 
 def _sizes() -> dict[str, CorpusSize]:
@@ -150,7 +157,7 @@ def _sizes() -> dict[str, CorpusSize]:
         # one long season, for measuring how the cost of matching grows with the number of episodes
         "season": CorpusSize("season", {"test": 1}, (40, 40), 0, (1200.0, 1560.0), FIRST_PACKAGES, 0.6, (15.0, 90.0)),
         # the parts of an episode: a season of each series, structured, over every development package
-        "parts": parts,
+        "parts": replace(parts, spoken_lines=("train", "validation", "test")),
         # validation that resembles real use (trust issue): splits that hold out whole source packages.
         # Training keeps the nine first packages (those the shipped model and every fitted threshold saw); the
         # validation split (where confidences and thresholds are fitted) and the test split each take music,
@@ -162,6 +169,7 @@ def _sizes() -> dict[str, CorpusSize]:
             split_packages=HELDOUT_SPLIT_PACKAGES,
             audible_sources=True,
             sparse_speech=("train",),
+            spoken_lines=("validation", "test"),
         ),
         # the same structure in two short seasons, for the tests
         "tinyparts": CorpusSize(
@@ -581,12 +589,25 @@ class _Pool:
         return tuple(chosen)
 
 
+SPELLED_GROUPS = frozenset({"letters", "digits", "phonetic", "ICAO"})
+"""Folders of the telephone prompts that hold single spelled words (an alphabet, numbers, a phonetic alphabet: 0.7-1.3
+s median each), not sentences: a scene of them ("r", "s", "slash", "space", "t") is no dialogue any series has,
+and a recap clip of them gives a fingerprint no more than a few separate words."""
+
+
+def spelled(group: str) -> bool:
+    """Whether a dialogue group (``sources._group``: 'package:folder/…') holds spelled words (SPELLED_GROUPS)."""
+    return bool(SPELLED_GROUPS & set(group.split(":")[-1].split("/")))
+
+
 def _pools(
     size: CorpusSize, catalog: Catalog, library: SourceLibrary, music: list[SourceFile], groups: list[str]
 ) -> dict[str | None, _Pool]:
     """One pool for all splits, or one per split of the packages ``size.split_packages`` gives it (in the
     shuffled order of ``music`` and ``groups``); a split whose packages lack music or dialogue is an error."""
     if not size.split_packages:
+        if set(size.spoken_lines) >= set(size.series):
+            groups = [g for g in groups if not spelled(g)]
         return {None: _Pool(None, catalog, music, groups, sum(size.series.values()))}
     grouped = catalog.groups("dialogue")
     pools: dict[str | None, _Pool] = {}
@@ -597,6 +618,8 @@ def _pools(
         if size.audible_sources:
             own_music = [m for m in own_music if not _silent(library, m)]
         own_groups = [g for g in groups if grouped[g][0].package in packages]
+        if split in size.spoken_lines:
+            own_groups = [g for g in own_groups if not spelled(g)]
         if not own_music or not own_groups or not view.by_role("effect"):
             raise ValueError(f"split {split!r}: its packages lack music, dialogue or effects")
         pools[split] = _Pool(split, view, own_music, own_groups, count)
@@ -689,11 +712,12 @@ DISTINCT_MARGIN = 0.015
 MATCHED_SPEEDS = (1.0, 25 / 24, 24 / 25)
 
 
-def _distinct_rate(rng: np.random.Generator, earlier: list[float]) -> float | None:
-    """A rate for a new use of a line whose ``earlier`` uses had these rates (DISTINCT_RATES), None if none fits."""
+def _distinct_rate(rng: np.random.Generator, earlier: list[float], speed: float = 1.0) -> float | None:
+    """A rate for a new use of a line whose ``earlier`` uses had these rates (DISTINCT_RATES), None if none fits;
+    ``speed``: the episode's own (CorpusSize.spoken_lines: the rates compared as the file plays them)."""
     for _ in range(16):
         rate = float(rng.uniform(*DISTINCT_RATES))
-        if all(abs(rate / r - s) > DISTINCT_MARGIN for r in earlier for s in MATCHED_SPEEDS):
+        if all(abs(rate * speed / r - s) > DISTINCT_MARGIN for r in earlier for s in MATCHED_SPEEDS):
             return rate
     return None
 
@@ -707,10 +731,12 @@ def _scenes(
     end_s: float,
     gain_db: float = 0.0,
     used: dict[str, list[float]] | None = None,
+    speed: float = 1.0,
 ) -> list[Event]:
     """Dialogue filling [start_s, end_s): scenes of consecutive lines of one group, with natural gaps. ``used``
     (a structured corpus): each line's rates so far in the series, kept distinct (DISTINCT_RATES); a line with no
-    distinct rate left is passed over."""
+    distinct rate left is passed over. ``speed``: the episode's speed-up where the rates are kept distinct as the
+    file plays them (CorpusSize.spoken_lines), else 1."""
     grouped = catalog.groups("dialogue")
     events: list[Event] = []
     t = max(0.0, start_s) + float(rng.uniform(0.3, 1.5))
@@ -732,11 +758,11 @@ def _scenes(
                 # so each use is delivered a little faster or slower and higher or lower (±3–7 %)
                 rate = float(rng.choice([-1, 1]) * rng.uniform(0.03, 0.07) + 1.0)
             else:
-                found = _distinct_rate(rng, used.setdefault(line.path, []))
+                found = _distinct_rate(rng, used.setdefault(line.path, []), speed)
                 if found is None:
                     continue
                 rate = found
-                used[line.path].append(rate)
+                used[line.path].append(rate * speed)
             length = length / rate
             if t + length > end_s - 0.2:
                 return events
@@ -796,6 +822,8 @@ def _plan_episode(
         variations[name] = False
         variations.pop({"volume_change": "gain_db", "eq_change": "eq"}.get(name, ""), None)
     theme = series.intro_v2 if variations["new_intro_version"] and series.intro_v2 is not None else series.intro
+    # where lines are kept distinct as the file plays them (CorpusSize.spoken_lines), the episode's speed counts
+    line_speed = PAL_SPEEDUP if variations["pal_speedup"] and split in size.spoken_lines else 1.0
 
     # the series' ambience bed, entered at a different point of its loop in every episode
     bed_phase = round(float(rng.uniform(0.0, library.duration(series.ambience))), 3)
@@ -817,7 +845,7 @@ def _plan_episode(
             # "previously on": scenes of the earlier episodes' story, as they were
             scenes, reach = _clips(xrng, list(earlier), t, recap_end)
         else:
-            scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end, used=used)
+            scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end, used=used, speed=line_speed)
             reach = max([e.end_s for e in scenes], default=0.0)
         events += scenes
         # the recap ends with its last line: what follows until the cold open's first line is the bed alone
@@ -835,7 +863,7 @@ def _plan_episode(
     intro: Segment | None = None
     if not variations["no_intro"]:
         intro = Segment(intro_start, round(intro_start + intro_length, 3))
-        events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start, used=used)
+        events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start, used=used, speed=line_speed)
         fade_out = min(0.4, intro_length / 6) if not variations["trimmed_intro"] else min(0.8, intro_length / 4)
         events.append(
             Event(
@@ -850,7 +878,14 @@ def _plan_episode(
         )
         if variations["dialogue_over_intro"]:
             events += _scenes(
-                rng, catalog, library, series.dialogue_groups, intro.start_s - 0.5, intro.end_s, used=used
+                rng,
+                catalog,
+                library,
+                series.dialogue_groups,
+                intro.start_s - 0.5,
+                intro.end_s,
+                used=used,
+                speed=line_speed,
             )
         if variations["effects_over_intro"]:
             for _ in range(int(rng.integers(1, 4))):
@@ -877,7 +912,9 @@ def _plan_episode(
             story_end = slot[0] - 1.0
     if variations["dialogue_over_credits"] and not (variations["preview"] and not preview_after):
         story_end = credits_start + float(xrng.uniform(2.0, 6.0))  # the last scene runs over the credits' start
-    events += _scenes(rng, catalog, library, series.dialogue_groups, content_start, story_end, used=used)
+    events += _scenes(
+        rng, catalog, library, series.dialogue_groups, content_start, story_end, used=used, speed=line_speed
+    )
     # score cues, the same excerpts in every episode of the series, at other times: recurring non-intro music
     cue_end = min(credits_start, story_end) if structured else credits_start
     for cue in series.cues:
@@ -911,7 +948,9 @@ def _plan_episode(
     if post_s:
         post_start = round(credits_end + 0.5, 3)
         post_end = duration - (preview_s if preview_after else 0.0) - 0.3
-        events += _scenes(xrng, catalog, library, series.dialogue_groups, post_start, post_end, used=used)
+        events += _scenes(
+            xrng, catalog, library, series.dialogue_groups, post_start, post_end, used=used, speed=line_speed
+        )
     preview_slot = None
     if slot is not None and series.preview_sting is not None:
         sting = series.preview_sting
