@@ -711,13 +711,25 @@ DISTINCT_MARGIN = 0.015
 
 MATCHED_SPEEDS = (1.0, 25 / 24, 24 / 25)
 
+SPOKEN_MARGIN = 0.04
+"""DISTINCT_MARGIN where lines are kept distinct as the file plays them (CorpusSize.spoken_lines). 1.5 % was not
+enough: twelve real sentences (asterisk-prompt-fr-armelle, 2-8 s) said again at a rate ratio of 1.015 matched
+the first saying with 58 hash votes, 1.02 with 48, 1.03 with 39 (at 25/24), 1.06 with 55, 1.07 with 15 and
+1.08 with 9 (the matcher's floor is 8, a strong scene 20: ``detectors/replay.STRONG_VOTES``), measured
+2026-12-04 with the matcher's own landmarks and offset voting. 4 % keeps every two uses a ratio of 1.08 or
+more from each other and from PAL's 25/24 either way; DISTINCT_RATES' span (1.30) still holds four uses of a
+line (LINE_USES)."""
 
-def _distinct_rate(rng: np.random.Generator, earlier: list[float], speed: float = 1.0) -> float | None:
+
+def _distinct_rate(
+    rng: np.random.Generator, earlier: list[float], speed: float = 1.0, margin: float = DISTINCT_MARGIN
+) -> float | None:
     """A rate for a new use of a line whose ``earlier`` uses had these rates (DISTINCT_RATES), None if none fits;
-    ``speed``: the episode's own (CorpusSize.spoken_lines: the rates compared as the file plays them)."""
+    ``speed``: the episode's own, ``margin``: SPOKEN_MARGIN (CorpusSize.spoken_lines: the rates compared as the
+    file plays them)."""
     for _ in range(16):
         rate = float(rng.uniform(*DISTINCT_RATES))
-        if all(abs(rate * speed / r - s) > DISTINCT_MARGIN for r in earlier for s in MATCHED_SPEEDS):
+        if all(abs(rate * speed / r - s) > margin for r in earlier for s in MATCHED_SPEEDS):
             return rate
     return None
 
@@ -732,11 +744,12 @@ def _scenes(
     gain_db: float = 0.0,
     used: dict[str, list[float]] | None = None,
     speed: float = 1.0,
+    margin: float = DISTINCT_MARGIN,
 ) -> list[Event]:
     """Dialogue filling [start_s, end_s): scenes of consecutive lines of one group, with natural gaps. ``used``
     (a structured corpus): each line's rates so far in the series, kept distinct (DISTINCT_RATES); a line with no
     distinct rate left is passed over. ``speed``: the episode's speed-up where the rates are kept distinct as the
-    file plays them (CorpusSize.spoken_lines), else 1."""
+    file plays them (CorpusSize.spoken_lines), else 1; ``margin``: how far apart (SPOKEN_MARGIN there)."""
     grouped = catalog.groups("dialogue")
     events: list[Event] = []
     t = max(0.0, start_s) + float(rng.uniform(0.3, 1.5))
@@ -758,7 +771,7 @@ def _scenes(
                 # so each use is delivered a little faster or slower and higher or lower (±3–7 %)
                 rate = float(rng.choice([-1, 1]) * rng.uniform(0.03, 0.07) + 1.0)
             else:
-                found = _distinct_rate(rng, used.setdefault(line.path, []), speed)
+                found = _distinct_rate(rng, used.setdefault(line.path, []), speed, margin)
                 if found is None:
                     continue
                 rate = found
@@ -823,7 +836,9 @@ def _plan_episode(
         variations.pop({"volume_change": "gain_db", "eq_change": "eq"}.get(name, ""), None)
     theme = series.intro_v2 if variations["new_intro_version"] and series.intro_v2 is not None else series.intro
     # where lines are kept distinct as the file plays them (CorpusSize.spoken_lines), the episode's speed counts
-    line_speed = PAL_SPEEDUP if variations["pal_speedup"] and split in size.spoken_lines else 1.0
+    spoken = split in size.spoken_lines
+    line_speed = PAL_SPEEDUP if variations["pal_speedup"] and spoken else 1.0
+    margin = SPOKEN_MARGIN if spoken else DISTINCT_MARGIN
 
     # the series' ambience bed, entered at a different point of its loop in every episode
     bed_phase = round(float(rng.uniform(0.0, library.duration(series.ambience))), 3)
@@ -845,7 +860,9 @@ def _plan_episode(
             # "previously on": scenes of the earlier episodes' story, as they were
             scenes, reach = _clips(xrng, list(earlier), t, recap_end)
         else:
-            scenes = _scenes(rng, catalog, library, series.dialogue_groups, t, recap_end, used=used, speed=line_speed)
+            scenes = _scenes(
+                rng, catalog, library, series.dialogue_groups, t, recap_end, used=used, speed=line_speed, margin=margin
+            )
             reach = max([e.end_s for e in scenes], default=0.0)
         events += scenes
         # the recap ends with its last line: what follows until the cold open's first line is the bed alone
@@ -863,7 +880,9 @@ def _plan_episode(
     intro: Segment | None = None
     if not variations["no_intro"]:
         intro = Segment(intro_start, round(intro_start + intro_length, 3))
-        events += _scenes(rng, catalog, library, series.dialogue_groups, t, intro_start, used=used, speed=line_speed)
+        events += _scenes(
+            rng, catalog, library, series.dialogue_groups, t, intro_start, used=used, speed=line_speed, margin=margin
+        )
         fade_out = min(0.4, intro_length / 6) if not variations["trimmed_intro"] else min(0.8, intro_length / 4)
         events.append(
             Event(
@@ -886,6 +905,7 @@ def _plan_episode(
                 intro.end_s,
                 used=used,
                 speed=line_speed,
+                margin=margin,
             )
         if variations["effects_over_intro"]:
             for _ in range(int(rng.integers(1, 4))):
@@ -913,7 +933,15 @@ def _plan_episode(
     if variations["dialogue_over_credits"] and not (variations["preview"] and not preview_after):
         story_end = credits_start + float(xrng.uniform(2.0, 6.0))  # the last scene runs over the credits' start
     events += _scenes(
-        rng, catalog, library, series.dialogue_groups, content_start, story_end, used=used, speed=line_speed
+        rng,
+        catalog,
+        library,
+        series.dialogue_groups,
+        content_start,
+        story_end,
+        used=used,
+        speed=line_speed,
+        margin=margin,
     )
     # score cues, the same excerpts in every episode of the series, at other times: recurring non-intro music
     cue_end = min(credits_start, story_end) if structured else credits_start
@@ -949,7 +977,15 @@ def _plan_episode(
         post_start = round(credits_end + 0.5, 3)
         post_end = duration - (preview_s if preview_after else 0.0) - 0.3
         events += _scenes(
-            xrng, catalog, library, series.dialogue_groups, post_start, post_end, used=used, speed=line_speed
+            xrng,
+            catalog,
+            library,
+            series.dialogue_groups,
+            post_start,
+            post_end,
+            used=used,
+            speed=line_speed,
+            margin=margin,
         )
     preview_slot = None
     if slot is not None and series.preview_sting is not None:
