@@ -31,7 +31,7 @@ def _spelled(group: str) -> bool:
     return bool(SPELLED & set(group.split(":")[-1].split("/")))
 
 
-def speech_figures(episodes: list) -> dict[str, float]:  # noqa: ANN001 - EpisodePlans
+def speech_figures(episodes: list) -> dict[str, float]:  # EpisodePlans
     lines = spelled = replayed = replayed_spelled = 0
     shares: list[float] = []
     said: dict[tuple[str, str], list[float]] = {}
