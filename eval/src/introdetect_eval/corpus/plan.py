@@ -102,10 +102,10 @@ class CorpusSize:
     spoken_lines: tuple[str, ...] = ()
     """Splits whose scenes are lines people say: the telephone prompts' spelled alphabets, digits and phonetic
     alphabets (SPELLED_GROUPS: 0.3-1.4 s single words, "r", "s", "slash", "h-27") left out of their dialogue, and
-    each use of a line kept distinct from its earlier ones on the files' own timeline (its rate times the
-    episode's PAL speed-up: a line said at 1.013 in one episode and 1.097 in a PAL one of the same season matched
-    itself at the matcher's 25/24, a recurrence no series has). Found on the held-out splits' recaps and previews
-    (docs/CORPUS.md). Off for the splits the shipped model trained on, whose plans it would change."""
+    each use of a line kept SPOKEN_MARGIN (4 %) from its earlier ones on the files' own timeline (its rate times
+    the episode's PAL speed-up: a line said at 1.013 in one episode and 1.097 in a PAL one of the same season
+    matched itself at the matcher's 25/24, a recurrence no series has). Found on the held-out splits' recaps and
+    previews (docs/CORPUS.md). Off for the splits the shipped model trained on, whose plans it would change."""
 
 
 def _sizes() -> dict[str, CorpusSize]:
