@@ -291,6 +291,10 @@ def test_a_spoken_lines_split_says_sentences_each_use_distinct_as_the_file_plays
     assert pairs
     # as _distinct_rate compares them: each later use against the earlier ones (the rates are rounded to 0.1 ‰)
     assert all(abs(b / a - s) > SPOKEN_MARGIN * 0.99 for a, b in pairs for s in MATCHED_SPEEDS)
+    # one pool serving every split cannot speak sentences in some of them only
+    shared = replace(SIZES["tinyparts"], series={"train": 1, "test": 1}, spoken_lines=("test",))
+    with pytest.raises(ValueError, match="spoken_lines names some of its splits"):
+        plan_corpus(shared, halved, SourceLibrary(halved), 0)
 
 
 def test_heldout_corpus_layout_is_disjoint():

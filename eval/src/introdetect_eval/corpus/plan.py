@@ -606,7 +606,10 @@ def _pools(
     """One pool for all splits, or one per split of the packages ``size.split_packages`` gives it (in the
     shuffled order of ``music`` and ``groups``); a split whose packages lack music or dialogue is an error."""
     if not size.split_packages:
-        if set(size.spoken_lines) >= set(size.series):
+        if size.spoken_lines and set(size.spoken_lines) != set(size.series):
+            # one pool serves every split: its groups cannot be spoken lines for some splits only
+            raise ValueError(f"size {size.name!r}: spoken_lines names some of its splits, but one pool serves all")
+        if size.spoken_lines:
             groups = [g for g in groups if not spelled(g)]
         return {None: _Pool(None, catalog, music, groups, sum(size.series.values()))}
     grouped = catalog.groups("dialogue")
@@ -714,9 +717,9 @@ MATCHED_SPEEDS = (1.0, 25 / 24, 24 / 25)
 SPOKEN_MARGIN = 0.04
 """DISTINCT_MARGIN where lines are kept distinct as the file plays them (CorpusSize.spoken_lines). 1.5 % was not
 enough: twelve real sentences (asterisk-prompt-fr-armelle, 2-8 s) said again at a rate ratio of 1.015 matched
-the first saying with 58 hash votes, 1.02 with 48, 1.03 with 39 (at 25/24), 1.06 with 55, 1.07 with 15 and
-1.08 with 9 (the matcher's floor is 8, a strong scene 20: ``detectors/replay.STRONG_VOTES``), measured
-2026-12-04 with the matcher's own landmarks and offset voting. 4 % keeps every two uses a ratio of 1.08 or
+the first saying with 58 hash votes, 1.02 with 43, 1.03 with 43 (at 25/24), 1.06 with 48, 1.07 with 17 and
+1.08 with 10 (the matcher's floor is 8, a strong scene 20: ``detectors/replay.STRONG_VOTES``; ``python
+bench/reused_lines.py``, 2026-12-04). 4 % keeps every two uses a ratio of 1.08 or
 more from each other and from PAL's 25/24 either way; DISTINCT_RATES' span (1.30) still holds four uses of a
 line (LINE_USES)."""
 
