@@ -956,3 +956,27 @@ def test_an_intros_end_never_bridges_a_pause_to_the_next_sound() -> None:
     assert answered((60.0, 60.75), 60.95).end_s == 60.95  # a 0.75 s rest
     assert answered((60.0, 61.25), 62.25).end_s == 62.25  # a last hit 1 s long after the rest
     assert answered(None, 61.45).end_s == 61.45
+
+
+def test_a_partner_of_the_same_longer_cut_sets_the_end_where_most_partners_hold_a_shorter_one() -> None:
+    """Held-out validation seed 1 show03: a theme cut shorter from episode 4 on; episode 1's partners of the short
+    cut (three) share its first 42 s, its one partner of the long cut all 47 s. The agreed end (a high quantile)
+    falls among the short cut; the partner that shares it from its start and goes on sets the end. A partner
+    reaching further from another start (another alignment), or less than LONGER_VERSION_S further, does not."""
+    from introdetect.detectors.recurring import LONGER_VERSION_S, longer_version
+    from introdetect.matching.align import SharedSegment
+    from introdetect.matching.recurring import Region, settle_extent
+
+    rate = 21.5
+    start, short, long_ = round(138 * rate), round(180 * rate), round(185 * rate)
+    members = [SharedSegment(o, start, short, 100 * o, 1.0, 300) for o in (1, 2, 3)]
+    members.append(SharedSegment(4, start, long_, 400, 1.0, 300))
+    region = settle_extent(Region(0, start, short, members))
+    assert region.end < long_ - LONGER_VERSION_S * rate
+    assert longer_version(region, rate).end == long_ and longer_version(region, rate).start == start
+    for last in (
+        SharedSegment(4, start + round(3 * rate), long_, 400, 1.0, 300),  # from another start
+        SharedSegment(4, start, short + round(1.5 * rate), 400, 1.0, 300),  # not far enough past the others
+    ):
+        settled = settle_extent(Region(0, start, short, [*members[:3], last]))
+        assert longer_version(settled, rate).end == settled.end
