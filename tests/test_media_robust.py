@@ -180,3 +180,24 @@ def test_a_hanging_ffmpeg_is_stopped_by_a_timeout_that_grows_with_the_window(tmp
     with pytest.raises(media.MediaError, match=r"stuck.mkv: ffmpeg did not finish within 5 s"):
         media.decode_audio(stuck, AudioOptions(window_s=16))
     assert time.monotonic() - began < 15
+
+
+def test_a_folder_is_searched_without_its_hidden_files_and_folders(tmp_path) -> None:
+    """A write in progress (our own ``.name.part-…`` temporary files: a corpus build killed half-way left two that
+    detect then failed on), macOS's ``._name`` resource forks and a trash folder are no episodes; a hidden file
+    named on its own is still read, and a folder given by a hidden path is searched."""
+    from introdetect.media import find_media
+
+    for name in (
+        "s1/e01.mkv",
+        "s1/.e02.mkv.part-x1.mkv",
+        "s1/._e01.mkv",
+        ".Trash/e03.mkv",
+        "s1/extra/e04.mp4",
+        "s1/e01.srt",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    assert find_media([tmp_path]) == [tmp_path / "s1/e01.mkv", tmp_path / "s1/extra/e04.mp4"]
+    assert find_media([tmp_path / "s1/._e01.mkv"]) == [tmp_path / "s1/._e01.mkv"]
+    assert find_media([tmp_path / ".Trash"]) == [tmp_path / ".Trash/e03.mkv"]

@@ -164,14 +164,26 @@ def episode_id(path: str | os.PathLike[str]) -> str:
     return Path(path).stem
 
 
+def _hidden(path: Path, root: Path) -> bool:
+    """A file or folder under ``root`` whose name starts with a dot: a download or a write in progress (our own
+    temporary files, ``.name.part-…``), macOS's ``._name`` resource forks beside every file copied from a Mac, a
+    trash folder. Media servers skip them too; a hidden file named on its own is still read."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def find_media(paths: Iterable[str | os.PathLike[str]], suffixes: Iterable[str] = MEDIA_SUFFIXES) -> list[Path]:
-    """Files as given; folders expanded to the media files inside them (recursively, sorted by path)."""
+    """Files as given; folders expanded to the media files inside them (recursively, sorted by path; hidden files
+    and folders left out)."""
     wanted = {s.lower() for s in suffixes}
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted))
+            files.extend(
+                sorted(
+                    p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted and not _hidden(p, path)
+                )
+            )
         else:
             files.append(path)
     return files
