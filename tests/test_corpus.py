@@ -297,6 +297,47 @@ def test_a_spoken_lines_split_says_sentences_each_use_distinct_as_the_file_plays
         plan_corpus(shared, halved, SourceLibrary(halved), 0)
 
 
+def test_a_spoken_lines_split_replays_a_scene_distinct_from_every_other_delivery_of_its_lines(plans):
+    """A recap or a preview replays a scene of another episode as it was (its rate), played at its own episode's
+    speed: there it may match that scene (the same delivery, at 1 or PAL's 25/24), never another use of the same
+    recording (another rate), which would make the scene heard in a later story too: a cue, never a recap's scene
+    (the parts corpus's test split: its four recaps never found). Each two deliveries, as the files play them,
+    stay SPOKEN_MARGIN from a speed the matcher tries, as ``_distinct_rate`` compares them (one of the orders)."""
+    from dataclasses import replace
+
+    from introdetect_eval.corpus.plan import MATCHED_SPEEDS, SPOKEN_MARGIN
+
+    halved = _halved(plans[0])
+    layout = {"test": ("singularity-music:a", "asterisk-core-sounds-en-wav:a", "sonic-pi-samples")}
+    size = replace(
+        SIZES["tinyparts"], series={"test": 3}, episode_s=(400.0, 450.0), split_packages=layout, spoken_lines=("test",)
+    )
+    _, episodes = plan_corpus(size, halved, SourceLibrary(halved), 2)
+    uses: dict[tuple[str, str], list[tuple[float, float, bool]]] = {}  # (rate, as played, replayed)
+    for episode in episodes:
+        replays = [s for k, s in episode.others.items() if k in ("recap", "preview") and s is not None]
+        for event in episode.events:
+            if event.kind == "dialogue":
+                replayed = any(s.start_s <= event.start_s < s.end_s for s in replays)
+                uses.setdefault((episode.series, event.source.path), []).append(
+                    (event.rate, event.rate * episode.speed, replayed)
+                )
+
+    def apart(a: float, b: float) -> bool:
+        return any(all(abs(x / y - s) > SPOKEN_MARGIN * 0.99 for s in MATCHED_SPEEDS) for x, y in ((a, b), (b, a)))
+
+    pairs = [
+        (u, v)
+        for rows in uses.values()
+        for u in rows
+        if u[2]
+        for v in rows
+        if abs(v[0] / u[0] - 1.0) > 2e-4  # another delivery (rates are rounded to 0.1 ‰)
+    ]
+    assert pairs and any(u[2] for rows in uses.values() for u in rows)
+    assert all(apart(u[1], v[1]) for u, v in pairs), [(u, v) for u, v in pairs if not apart(u[1], v[1])][:3]
+
+
 def test_heldout_corpus_layout_is_disjoint():
     """The shipped layout: training on the packages every fitted part saw, validation and test on disjoint
     packages opened for diversity, only the stings' package in more than one split."""
