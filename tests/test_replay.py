@@ -13,6 +13,7 @@ import pytest
 
 from introdetect.detectors.replay import (
     MAX_RECAP_S,
+    OPENING_ROOM_S,
     PARTNER_SHARE,
     STRONG_VOTES,
     _chain,
@@ -150,6 +151,17 @@ def test_replays_beginning_after_the_opening_are_a_cold_opens_cue_not_a_recap() 
     # nor is a run of replays longer than any recap
     run = [piece(5.0 + 10 * k, 14.0 + 10 * k) for k in range(int(MAX_RECAP_S // 10) + 1)]
     assert _recap(run, layout)[0] is None
+
+
+def test_a_recap_whose_first_strong_scene_begins_late_is_led_by_a_weak_match_in_time() -> None:
+    """Parts test show04 e06: the recap's first clip matched weakly (13.5 s), its first strong scene began at
+    16.3 s, past the bound (OPENING_ROOM_S after the ident); the weak match before it begins in time, so the run
+    stands, from it. Without a weak match in time, or with one further back than WEAK_GAP_S, it does not."""
+    bound = 2.9 + OPENING_ROOM_S
+    scenes = [piece(16.3, 20.9), piece(21.5, 26.0)]
+    assert _chain([piece(13.5, 13.9, WEAK), *scenes], first_by=bound)[0] == Segment(13.5, 26.0)
+    assert _chain(scenes, first_by=bound)[0] is None
+    assert _chain([piece(11.0, 11.5, WEAK), *scenes], first_by=bound)[0] is None
 
 
 def test_the_best_run_is_taken_not_the_first() -> None:

