@@ -2,7 +2,9 @@
 how many are spelled words (the telephone prompts' letters, digits and phonetic alphabets: SPELLED_GROUPS), the
 lines recaps and previews replay and how many of those are spelled, the median story's share of speech, and the
 pairs of uses of one line in a season that play as alike as a speed the matcher tries (the rates times each
-episode's PAL speed-up within ALIKE of 1, 25/24 or 24/25: a line that matches itself).
+episode's PAL speed-up within ALIKE of 1, 25/24 or 24/25: a line that matches itself), and the replayed lines
+that play as alike as another delivery of their recording (another rate; either order of the ratio: a scene
+heard in a later story too, which is then a cue).
 
     python bench/corpus_speech.py --size heldout --seed 0 --split validation --split test
     PYTHONPATH=/tmp/old/src:/tmp/old/eval/src python bench/corpus_speech.py ...   # an older generator's plans
@@ -35,12 +37,17 @@ def speech_figures(episodes: list) -> dict[str, float]:  # EpisodePlans
     lines = spelled = replayed = replayed_spelled = 0
     shares: list[float] = []
     said: dict[tuple[str, str], list[float]] = {}
+    deliveries: dict[tuple[str, str], list[tuple[float, float, bool]]] = {}  # (rate, as played, replayed)
     for episode in episodes:
         replays = [s for k, s in episode.others.items() if k in ("recap", "preview") and s is not None]
         for event in episode.events:
             if event.kind != "dialogue":
                 continue
-            if any(s.start_s <= event.start_s < s.end_s for s in replays):
+            replay = any(s.start_s <= event.start_s < s.end_s for s in replays)
+            deliveries.setdefault((episode.series, event.source.path), []).append(
+                (event.rate, event.rate * episode.speed, replay)
+            )
+            if replay:
                 replayed += 1
                 replayed_spelled += _spelled(event.source.group)
                 continue
@@ -61,6 +68,17 @@ def speech_figures(episodes: list) -> dict[str, float]:  # EpisodePlans
         for b in rates[i + 1 :]
         if min(abs(b / a - s) for s in MATCHED_SPEEDS) < ALIKE - 1e-4
     )
+    replayed_alike = sum(
+        1
+        for rows in deliveries.values()
+        for rate, played, replay in rows
+        if replay
+        and any(
+            abs(other / rate - 1.0) > 2e-4  # another delivery (the rates are rounded to 0.1 ‰)
+            and min(min(abs(played / there - s), abs(there / played - s)) for s in MATCHED_SPEEDS) < ALIKE - 1e-4
+            for other, there, _ in rows
+        )
+    )
     return {
         "episodes": len(episodes),
         "lines": lines,
@@ -69,6 +87,7 @@ def speech_figures(episodes: list) -> dict[str, float]:  # EpisodePlans
         "replayed_spelled": replayed_spelled,
         "median_speech": float(np.median(shares)) if shares else 0.0,
         "alike": alike,
+        "replayed_alike": replayed_alike,
     }
 
 
@@ -88,7 +107,7 @@ def main() -> None:
             f"{split}: {f['episodes']} episodes; story lines {f['lines']}, spelled {f['spelled']} "
             f"({f['spelled'] / max(f['lines'], 1):.0%}); replayed lines {f['replayed']}, spelled "
             f"{f['replayed_spelled']}; median story speech {f['median_speech']:.0%}; uses that play alike "
-            f"{f['alike']}"
+            f"{f['alike']}; replayed lines alike another delivery {f['replayed_alike']}"
         )
 
 
