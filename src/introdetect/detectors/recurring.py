@@ -442,7 +442,7 @@ quantile falls among them when they are most of the season. Held-out validation 
 episodes 1-3, its first 42.3 s from episode 4 on; episodes 1 and 3 ended 4.0 and 5.7 s early, their one partner of
 the long cut reaching within 0.1 s of the truth. Replayed on the recurring detector's inputs of every held-out
 season (both splits, both seeds; a one-off script, 2026-12-04), 2 s changes those two answers only (to within 0.1
-s), 1 s one more, on test, 0.2 s further from its truth."""
+s); 1 s moves one more, on test, out of ±0.5 s of its truth."""
 
 
 def longer_version(region: Region, rate: float, options: MatchingOptions = DEFAULT_MATCHING) -> Region:

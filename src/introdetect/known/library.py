@@ -408,8 +408,8 @@ class IntroLibrary:
         tolerance = o.audit_tolerance_s
         excerpt = audio.start_s > expected.start_s + tolerance and audio.end_s < expected.end_s - tolerance
         # another version of the intro (not a boundary the shared sound missed): a stretch short of the known
-        # intro, or one inside it at both ends (held-out test seed 1 show10 e05 and e06: 37 s of a 40 s first
-        # version, in a second version of 49 s cut from the same theme), which the season's matching hears whole
+        # intro, or one inside it at both ends (held-out test seed 1 show10 e05: 37 s of a 40 s first version, in
+        # a second version of 49 s cut from the same theme), which the season's matching hears whole
         partial = audio.duration_s < MAPPED_COVERAGE * expected.duration_s or excerpt
         if partial:
             mapped = (False, False)
