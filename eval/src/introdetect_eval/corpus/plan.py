@@ -728,14 +728,14 @@ def _fill_previews(
     """Each episode's preview slot filled with scenes of the next episode's story (its truth set to them).
     ``used``: the series' lines' rates as played, kept distinct in the episodes of the ``spoken_lines`` splits
     (``_clips``)."""
-    spoken = {k: (used, plan.speed) for k, plan in enumerate(season) if plan.split in spoken_lines}
     out = []
     for k, plan in enumerate(season):
         slot = plan.preview_slot
         if slot is None or k + 1 >= len(season):
             out.append(plan)
             continue
-        clips, reach = _clips(rng, [season[k + 1]], slot.start_s, slot.end_s, *spoken.get(k, (None, 1.0)))
+        distinct = used if plan.split in spoken_lines else None
+        clips, reach = _clips(rng, [season[k + 1]], slot.start_s, slot.end_s, distinct, plan.speed)
         if not clips:
             out.append(plan)
             continue
@@ -905,7 +905,7 @@ def _plan_episode(
         recap_end = t + float(rng.uniform(15, 40))
         if structured and earlier:
             # "previously on": scenes of the earlier episodes' story, as they were
-            scenes, reach = _clips(xrng, list(earlier), t, recap_end, *((used, line_speed) if spoken else (None,)))
+            scenes, reach = _clips(xrng, list(earlier), t, recap_end, used if spoken else None, line_speed)
         else:
             scenes = _scenes(
                 rng, catalog, library, series.dialogue_groups, t, recap_end, used=used, speed=line_speed, margin=margin
