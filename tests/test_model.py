@@ -782,6 +782,34 @@ def test_the_models_intro_starts_at_its_themes_first_loud_frame(music_clip: Path
     assert loud_onset(head, None) is None
 
 
+def test_the_models_intro_that_opens_the_file_starts_at_zero(music_clip: Path, speech_clip: Path) -> None:
+    """Real music (Awakening from 20 s) opening a file, then a quiet room: a model's start 1.5 s in moves to 0:00.
+    The same theme after a real line of speech and a 0.6 s pause stays where the model put it, as does a start
+    past OPENING_LOOK_S."""
+    from introdetect.analysis import analyse_samples
+    from introdetect.detectors.model import OPENING_LOOK_S, from_the_opening
+    from introdetect.media import decode_audio
+    from introdetect.settings import AudioOptions
+
+    sr = AudioOptions().sample_rate
+    music = decode_audio(music_clip, AudioOptions(window_s=60))
+    theme = music[20 * sr : 40 * sr] / np.abs(music[20 * sr : 40 * sr]).max() * 0.5
+    y = np.random.default_rng(5).normal(0.0, 0.0005, 60 * sr).astype(np.float32)
+    y[: theme.size] += theme
+    head = analyse_samples(y, sr, "e")
+    assert from_the_opening(head, Segment(1.5, 20.0)) == Segment(0.0, 20.0)
+    late = Segment(OPENING_LOOK_S + 0.5, 20.0)
+    assert from_the_opening(head, late) == late
+    assert from_the_opening(head, None) is None
+    # a cold open's line (a recorded prompt's first second, as loud as the theme), a 0.6 s pause, then the theme
+    speech = decode_audio(speech_clip, AudioOptions(window_s=10))[:sr]
+    z = np.random.default_rng(6).normal(0.0, 0.0005, 60 * sr).astype(np.float32)
+    z[: speech.size] += speech / np.abs(speech).max() * 0.5
+    z[round(1.6 * sr) : round(1.6 * sr) + theme.size] += theme
+    after = analyse_samples(z, sr, "e")
+    assert from_the_opening(after, Segment(1.6, 21.6)) == Segment(1.6, 21.6)
+
+
 def test_training_sees_an_episode_through_its_variants_with_their_own_truth(monkeypatch) -> None:
     """``TrainingData.variants``: each epoch an episode is drawn as itself or as one of its versions (another
     release's sound, its truth scaled by the speed), the version's own truth makes its targets, a variant is never
