@@ -247,6 +247,22 @@ def test_a_lone_episodes_intro_takes_the_boundaries_its_own_tail_replays() -> No
     assert nothing.segment is None
 
 
+def test_a_lone_episodes_intro_keeps_the_models_end_where_its_credits_cut_the_theme_short() -> None:
+    """A stretch its credits replay that ends more than CUT_SHORT_S before the model's span (held-out validation
+    seed 0 show05 e05: 96.7-153.4 s replayed of a theme at 96.5-161.3 s, the model's span 97.0-161.0 s) gives
+    the intro its start only; one ending within CUT_SHORT_S of the model's, or after it, gives both ends."""
+    from introdetect.fusion import CUT_SHORT_S
+
+    lone = _matched(None, None, Method.UNMATCHED)
+    model = _model(Segment(97.0, 161.0), 0.8)
+    cut = fuse_intro([lone, model, _inside(Segment(96.74, 153.35))])
+    assert cut.segment == Segment(96.74, 161.0) and cut.method == Method.MODEL, cut
+    near = Segment(96.74, 161.0 - CUT_SHORT_S + 0.1)
+    assert fuse_intro([lone, model, _inside(near)]).segment == near
+    after = Segment(96.74, 162.5)
+    assert fuse_intro([lone, model, _inside(after)]).segment == after
+
+
 def test_a_seasons_intro_ends_where_its_own_credits_replay_it() -> None:
     """Held-out validation seed 1 show03: the partners carry dialogue over the theme's last 1.6 s, so the season's
     intro ends 1.6 s early; the episode's credits replay the theme from its first bar to its end. The replay's
