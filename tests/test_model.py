@@ -782,6 +782,37 @@ def test_the_models_intro_starts_at_its_themes_first_loud_frame(music_clip: Path
     assert loud_onset(head, None) is None
 
 
+def test_the_models_intro_ends_after_its_themes_last_loud_frame(music_clip: Path, speech_clip: Path) -> None:
+    """Real music (Awakening from 20 s, 10 s of it at 30 s of a quiet room): a model's end 1.2 s into the quiet
+    after it moves back to the theme's last loud frame (±0.1 s); an end on it, or one followed by a recorded line
+    as loud as the theme (story going on), stays, as does one more than OFFSET_LOOK_S past the theme."""
+    from introdetect.analysis import analyse_samples
+    from introdetect.detectors.model import OFFSET_LOOK_S, loud_offset
+    from introdetect.media import decode_audio
+    from introdetect.settings import AudioOptions
+
+    sr = AudioOptions().sample_rate
+    music = decode_audio(music_clip, AudioOptions(window_s=60))
+    theme = music[20 * sr : 30 * sr] / np.abs(music[20 * sr : 30 * sr]).max() * 0.5
+    y = np.random.default_rng(7).normal(0.0, 0.0005, 60 * sr).astype(np.float32)
+    y[30 * sr : 40 * sr] += theme
+    head = analyse_samples(y, sr, "e")
+    end = 40.0
+    moved = loud_offset(head, Segment(30.0, end + 1.2))
+    assert moved is not None and abs(moved.end_s - end) < 0.1 and moved.start_s == 30.0, moved
+    on = loud_offset(head, Segment(30.0, end))
+    assert on is not None and abs(on.end_s - end) < 0.1
+    far = Segment(30.0, end + OFFSET_LOOK_S + 1.0)
+    assert loud_offset(head, far) == far
+    assert loud_offset(head, None) is None
+    speech = decode_audio(speech_clip, AudioOptions(window_s=10))[: 2 * sr]
+    z = y.copy()
+    z[40 * sr : 40 * sr + speech.size] += speech / np.abs(speech).max() * 0.5
+    talked = analyse_samples(z, sr, "e")
+    spoken = loud_offset(talked, Segment(30.0, end + 1.2))
+    assert spoken is not None and spoken.end_s > end + 0.8, spoken
+
+
 def test_the_models_intro_that_opens_the_file_starts_at_zero(music_clip: Path, speech_clip: Path) -> None:
     """Real music (Awakening from 20 s) opening a file, then a quiet room: a model's start 1.5 s in moves to 0:00.
     The same theme after a real line of speech and a 0.6 s pause stays where the model put it, as does a start
