@@ -87,18 +87,28 @@ ONSET_LOOK_S = 2.0
 for the theme run 1-1.8 s on the held-out splits; 1.5 and 3 s gave the same on validation."""
 
 
-def loud_onset(head: EpisodePrint, intro: Segment | None) -> Segment | None:
-    """``intro`` (the model's, on ``head``'s timeline) started at its theme's first loud frame (ONSET_DB) within
-    ONSET_LOOK_S of its start; as it was where none lies there, or the intro is too short to have a level."""
+def _theme_frames(head: EpisodePrint, intro: Segment | None, drop_db: float) -> tuple[int, int, float] | None:
+    """The frames [first, last) of ``intro`` (on ``head``'s timeline) and the level ``drop_db`` under their loud
+    frames (``Profile.loud_level``); None without an intro or a print, or where the intro is too short to have a
+    level."""
     if intro is None or not head.profile.n_frames:
-        return intro
+        return None
     profile, rate = head.profile, head.profile.frame_rate
     first = max(0, round((intro.start_s - head.start_s) * rate))
     last = min(profile.n_frames, round((intro.end_s - head.start_s) * rate))
     if last - first < 2:
+        return None
+    return first, last, profile.loud_level(first, last, drop_db)
+
+
+def loud_onset(head: EpisodePrint, intro: Segment | None) -> Segment | None:
+    """``intro`` (the model's, on ``head``'s timeline) started at its theme's first loud frame (ONSET_DB) within
+    ONSET_LOOK_S of its start; as it was where none lies there, or the intro is too short to have a level."""
+    frames = _theme_frames(head, intro, ONSET_DB)
+    if intro is None or frames is None:
         return intro
-    level = profile.loud_level(first, last, ONSET_DB)
-    onset = profile.first_loud(first, min(last, first + round(ONSET_LOOK_S * rate)), level)
+    first, last, level = frames
+    onset = head.profile.first_loud(first, min(last, first + round(ONSET_LOOK_S * head.profile.frame_rate)), level)
     if onset is None or onset == first:
         return intro
     return Segment(head.seconds(onset), intro.end_s)
@@ -121,16 +131,12 @@ validation at OFFSET_DB."""
 def loud_offset(head: EpisodePrint, intro: Segment | None) -> Segment | None:
     """``intro`` (the model's, on ``head``'s timeline) ended just after its theme's last loud frame (OFFSET_DB)
     within OFFSET_LOOK_S before its end; as it was where that frame is its last, or none lies there."""
-    if intro is None or not head.profile.n_frames:
+    frames = _theme_frames(head, intro, OFFSET_DB)
+    if intro is None or frames is None:
         return intro
-    profile, rate = head.profile, head.profile.frame_rate
-    first = max(0, round((intro.start_s - head.start_s) * rate))
-    last = min(profile.n_frames, round((intro.end_s - head.start_s) * rate))
-    if last - first < 2:
-        return intro
-    level = profile.loud_level(first, last, OFFSET_DB)
-    look = max(first, last - round(OFFSET_LOOK_S * rate))
-    loud = np.flatnonzero(profile.loudness_db[look:last] >= level)
+    first, last, level = frames
+    look = max(first, last - round(OFFSET_LOOK_S * head.profile.frame_rate))
+    loud = np.flatnonzero(head.profile.loudness_db[look:last] >= level)
     if not loud.size or look + int(loud[-1]) + 1 >= last:
         return intro
     return Segment(intro.start_s, head.seconds(look + int(loud[-1]) + 1))
@@ -152,18 +158,16 @@ def from_the_opening(head: EpisodePrint, intro: Segment | None) -> Segment | Non
     """``intro`` (the model's) started at the file's start where it starts within OPENING_LOOK_S of it and sounds
     from there on at the theme's level (ONSET_DB under its loud frames) with no pause longer than OPENING_PAUSE_S
     before its start: the theme opens the file; as it was otherwise."""
-    if intro is None or head.start_s != 0.0 or not 0.0 < intro.start_s <= OPENING_LOOK_S or not head.profile.n_frames:
+    frames = _theme_frames(head, intro, ONSET_DB)
+    if intro is None or frames is None or head.start_s != 0.0 or not 0.0 < intro.start_s <= OPENING_LOOK_S:
         return intro
-    profile, rate = head.profile, head.profile.frame_rate
-    first, last = round(intro.start_s * rate), min(profile.n_frames, round(intro.end_s * rate))
-    if last - first < 2:
-        return intro
-    quiet = profile.loudness_db[:first] < profile.loud_level(first, last, ONSET_DB)
+    first, _, level = frames
+    quiet = head.profile.loudness_db[:first] < level
     run = longest = 0
     for q in quiet:
         run = run + 1 if q else 0
         longest = max(longest, run)
-    if longest > OPENING_PAUSE_S * rate:
+    if longest > OPENING_PAUSE_S * head.profile.frame_rate:
         return intro
     return Segment(0.0, intro.end_s)
 
