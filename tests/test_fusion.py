@@ -257,6 +257,7 @@ def test_a_lone_episodes_intro_keeps_the_models_end_where_its_credits_cut_the_th
     model = _model(Segment(97.0, 161.0), 0.8)
     cut = fuse_intro([lone, model, _inside(Segment(96.74, 153.35))])
     assert cut.segment == Segment(96.74, 161.0) and cut.method == Method.MODEL, cut
+    assert "cut the theme short" in cut.note
     near = Segment(96.74, 161.0 - CUT_SHORT_S + 0.1)
     assert fuse_intro([lone, model, _inside(near)]).segment == near
     after = Segment(96.74, 162.5)

@@ -106,6 +106,8 @@ NOTE_IN_CREDITS = "the theme heard lies in the end credits: not an intro"
 
 NOTE_INSIDE = "boundaries of the stretch its own tail replays"
 
+NOTE_INSIDE_START = "start of the stretch its own tail replays, end the model's (the credits cut the theme short)"
+
 INSIDE_COVERAGE = 0.8
 """A stretch its own tail replays sets a lone episode's intro only when it is at least this share of the model's
 span: the credits may replay a part of the theme (cut short, speech over its first bars), and then its
@@ -246,10 +248,10 @@ def _sharpened(part: Part, inside: Sequence[Candidate]) -> Part:
         return part
     if best.segment.duration_s < INSIDE_COVERAGE * span.duration_s:
         return part  # a replay cut short: part of the intro, the model's looser span is nearer the whole
-    segment = best.segment
-    if span.end_s - segment.end_s > CUT_SHORT_S:  # the credits cut the theme short: the model's end
-        segment = Segment(segment.start_s, span.end_s)
-    return replace(part, segment=segment, note=_note(part.note, f"{NOTE_INSIDE} (model: {span})"))
+    if span.end_s - best.segment.end_s > CUT_SHORT_S:  # the credits cut the theme short: the model's end
+        note = f"{NOTE_INSIDE_START} (replayed: {best.segment}; model: {span})"
+        return replace(part, segment=Segment(best.segment.start_s, span.end_s), note=_note(part.note, note))
+    return replace(part, segment=best.segment, note=_note(part.note, f"{NOTE_INSIDE} (model: {span})"))
 
 
 def _run_on(part: Part, inside: Sequence[Candidate]) -> Part:
