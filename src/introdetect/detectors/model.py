@@ -13,6 +13,7 @@ import numpy as np
 
 from ..analysis import EpisodeAnalysis
 from ..cache import file_digest
+from ..matching.profile import quiet_runs
 from ..matching.recurring import EpisodePrint
 from ..model.decode import KindCurves, kind_span
 from ..model.infer import IntroModel, ModelAnswer
@@ -162,12 +163,8 @@ def from_the_opening(head: EpisodePrint, intro: Segment | None) -> Segment | Non
     if intro is None or frames is None or head.start_s != 0.0 or not 0.0 < intro.start_s <= OPENING_LOOK_S:
         return intro
     first, _, level = frames
-    quiet = head.profile.loudness_db[:first] < level
-    run = longest = 0
-    for q in quiet:
-        run = run + 1 if q else 0
-        longest = max(longest, run)
-    if longest > OPENING_PAUSE_S * head.profile.frame_rate:
+    runs = quiet_runs(head.profile.loudness_db[:first], level)
+    if runs.size and int((runs[:, 1] - runs[:, 0]).max()) > OPENING_PAUSE_S * head.profile.frame_rate:
         return intro
     return Segment(0.0, intro.end_s)
 
