@@ -136,6 +136,32 @@ def test_a_stretch_one_episode_plays_twice_is_a_cue_not_a_recaps_scene() -> None
     assert _scenes([scene, at_its_opening], 2, 3, layouts, True) == [scene]
 
 
+def test_two_scenes_replayed_from_two_places_of_one_episode_are_not_its_stretch_heard_twice() -> None:
+    """Held-out validation seed 1 show07 e04: a recap replays two scenes of episode 1 one after the other (its
+    story at 329.8 s and at 553.5 s); their matches meet with 0.28 s of overlap, which is no stretch held at two
+    places: both stay scenes, and the recap runs on through them."""
+    layouts = [_Layout(intro=Segment(170.0, 200.0), credits=Segment(1400.0, 1440.0))] * 6
+    first = piece(22.15, 28.14, 73, other=1, there=329.82)
+    second = piece(27.86, 32.37, 109, other=1, there=553.51)
+    assert _scenes([first, second], 3, None, layouts, True) == [first, second]
+    # the same stretch held at two places (overlapping most of it) is still a cue
+    again = replace(second, start_s=22.4, end_s=28.0)
+    assert _scenes([first, again], 3, None, layouts, True) == []
+
+
+def test_weakly_matched_clips_between_two_scenes_fill_the_gap() -> None:
+    """Held-out validation seed 1 show18 e02: the recap's first scene ends at 5.4 s, the next strong one begins
+    12.8 s later, past CHAIN_GAP_S; two clips between them matched weakly (4.0 s) fill part of the gap, and the
+    recap runs on to its last scene. Weak matches filling too little of a longer gap do not join it."""
+    layout = _Layout(intro=Segment(200.0, 230.0), credits=None, ident=Segment(0.0, 0.46))
+    scenes = [piece(1.53, 5.43, 22), piece(18.25, 21.08, 75), piece(21.92, 27.86, 45), piece(28.89, 32.88, 187)]
+    between = [piece(10.08, 13.19, 17), piece(15.88, 16.81, WEAK)]
+    assert _recap(scenes, layout)[0] is None  # one scene in time, the rest beginning too late
+    assert _recap([*scenes, *between], layout) == (Segment(0.46, 32.88), 4)
+    later = [replace(p, start_s=p.start_s + 4.0, end_s=p.end_s + 4.0) for p in scenes[1:]]
+    assert _recap([scenes[0], *between, *later], layout)[0] is None  # 4.0 s of a 16.8 s gap filled
+
+
 def test_a_previews_weak_first_words_start_it() -> None:
     """A weaker match of the next episode's scenes beginning just before the first strong one moves its start
     back (its first clip's words over another bed), by one step of at most WEAK_GAP_S: chance matches in the
