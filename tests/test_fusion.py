@@ -311,3 +311,25 @@ def test_a_lone_episodes_credits_where_its_tail_replays_its_intro() -> None:
     assert kept[Kind.CREDITS].segment == Segment(650.0, 694.0) and kept[Kind.CREDITS].method == Method.MODEL
     other = _implied(Segment(600.0, 620.0), Segment(300.0, 320.0))
     assert Kind.CREDITS not in {p.kind for p in fuse([lone, _model(intro, 0.8), other]) if p.segment is not None}
+
+
+def test_a_lone_episode_the_model_hears_no_intro_in_takes_the_stretch_its_credits_replay_unsure() -> None:
+    """Held-out lone episodes (seed 0 validation show09 e02, a 4 s sting at 10:32): the model heard no intro, but
+    the episode's own credits replay a stretch of its head from their start: that stretch is the intro, unsure
+    (a score cue quoting the end theme is one too), with the credits it implies; the earliest of several. Where
+    the model hears an intro, or no credits replay a stretch, nothing changes."""
+    from introdetect.fusion import INSIDE_INTRO_CONFIDENCE, NOTE_INSIDE_INTRO, fuse
+
+    lone = _matched(None, None, Method.UNMATCHED)
+    sting = Segment(632.3, 635.8)
+    implied = _implied(Segment(1310.0, 1350.0), sting)
+    cue = _implied(Segment(1320.0, 1350.0), Segment(700.0, 712.0))
+    parts = {p.kind: p for p in fuse([lone, _model(None, 0.62), _inside(sting), cue, implied])}
+    intro = parts[Kind.INTRO]
+    assert intro.segment == sting and intro.method == Method.RECURRING
+    assert intro.confidence == INSIDE_INTRO_CONFIDENCE < MODEL_SURE and intro.note.startswith(NOTE_INSIDE_INTRO)
+    assert "no intro (0.62)" in intro.note and intro.evidence.matches[0].segment == sting
+    assert parts[Kind.CREDITS].segment == Segment(1310.0, 1350.0)
+    heard = fuse([lone, _model(Segment(120.0, 130.0), 0.7), implied])[0]
+    assert heard.segment == Segment(120.0, 130.0) and heard.method == Method.MODEL
+    assert fuse([lone, _model(None, 0.62), _inside(sting)])[0].segment is None  # no credits replay it

@@ -49,7 +49,7 @@ from dataclasses import replace
 
 from .detectors.base import Candidate
 from .detectors.inside import INSIDE_FAMILY
-from .result import Evidence, Kind, Method, Opinion, Part
+from .result import Evidence, Kind, Match, Method, Opinion, Part
 from .timecode import Segment
 
 MODEL_SURE = 0.7
@@ -143,6 +143,16 @@ THEME_CREDITS_CONFIDENCE = 0.5
 test split's lone episodes whose credits nothing else found, 5 of 9 such answers had both ends within ±2 s and
 the other 4 ended early (none held story); on validation 0 of 3, all ending 2.4 s early on 6 s credits. Unsure
 by default: shown and reviewed, exported only with ``--include-unsure``."""
+
+NOTE_INSIDE_INTRO = "the stretch of its head its own credits replay from their start, where the model heard no intro"
+
+INSIDE_INTRO_CONFIDENCE = 0.5
+"""How sure the intro of a lone episode is where the model heard none but its own end credits replay a stretch
+of its head from their start (``detectors/inside.theme_credits``), before the answer map of what recurs: on the
+held-out validation split's lone episodes (both seeds, 2026-12-04, ``/tmp`` one-off over ``bench/heldout.py``'s
+cache), 1 of the 2 such answers was right (seed 0 show09 e02's 4 s sting at 10:32, within 0.4 s), the other a
+score cue of an episode without intro quoting its end theme (seed 1 show01 e06, 15 s). Unsure by default: shown
+and reviewed first, exported only with ``--include-unsure``."""
 
 IN_CREDITS_SHARE = 0.5
 """An intro with more than this share of its length inside the episode's end credits is the theme replayed
@@ -356,8 +366,30 @@ def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...
             # candidate may be a real intro that the credits' span reached: held-out packages had one at 0.95)
             sure = _surest_of_both(credits.confidence if credits is not None else None, c.confidence)
             kept.append(replace(c, segment=None, confidence=sure, note=_note(c.note, NOTE_IN_CREDITS)))
-    intro = fuse_intro(kept, "fused")
-    return (intro, *_with_theme_credits(parts, intro, [c for c in given if c.family == INSIDE_FAMILY]))
+    inside = [c for c in given if c.family == INSIDE_FAMILY]
+    intro = _theme_replayed(fuse_intro(kept, "fused"), inside)
+    return (intro, *_with_theme_credits(parts, intro, inside))
+
+
+def _theme_replayed(intro: Part, inside: Sequence[Candidate]) -> Part:
+    """Where the model heard no intro in a lone episode, the earliest stretch of its head that its own end credits
+    replay from their start (the inside detector's credits, which only a lone episode gets): the intro's theme,
+    as most series play it, *unsure* (INSIDE_INTRO_CONFIDENCE). A score cue quoting the end theme is one too,
+    hence no surer."""
+    if intro.method != Method.MODEL or intro.segment is not None:
+        return intro
+    stretches = [
+        c.evidence.matches[0].segment
+        for c in inside
+        if c.kind == Kind.CREDITS and c.segment is not None and c.evidence.matches
+    ]
+    if not stretches:
+        return intro
+    stretch = min(stretches, key=lambda s: s.start_s)
+    heard = f" ({intro.confidence:.2f})" if intro.confidence is not None else ""
+    note = f"{NOTE_INSIDE_INTRO}; model: no intro{heard}"
+    evidence = replace(intro.evidence, matches=(Match(stretch, (), 1.0, Method.RECURRING),))
+    return Part(Kind.INTRO, stretch, INSIDE_INTRO_CONFIDENCE, Method.RECURRING, note, evidence)
 
 
 def _with_theme_credits(parts: list[Part], intro: Part, inside: Sequence[Candidate]) -> list[Part]:
