@@ -19,6 +19,8 @@ recurs across the season) and the model's:
   (IoU ≥ AGREE_IOU, the stretch at least INSIDE_COVERAGE of the span), the stretch's frame-precise boundaries
   stand, with the model's confidence (such a stretch alone is no intro: a cue may recur inside an episode too),
   but its end only where it ends at most CUT_SHORT_S before the model's (the credits may cut the theme short);
+  where the model hears no intro in a lone episode, the earliest such stretch whose replay starts the episode's
+  end credits is its intro, *unsure* (INSIDE_INTRO_CONFIDENCE: a score cue may quote the end theme);
 * a season's intro (recurring or known) that a stretch of the head its own tail replays starts with (within
   REPLAY_START_S) ends where that replay ends, up to REPLAY_REACH_S later: the credits play the theme clean,
   where the partners may carry dialogue over its last bars and share it only up to there;

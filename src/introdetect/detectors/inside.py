@@ -4,8 +4,9 @@ alone and its boundaries are loose (a window's resolution, refined by change poi
 the model's span name the same piece, the stretch's boundaries, found by fingerprints and refined frame by frame
 against the tail, stand (``fusion``). In a season, the credits' replay of the theme is a clean reference for the
 end of the intro it starts with (``fusion``: where the partners carry dialogue over the theme's last bars, what
-they share stops short of it). A stretch is never an intro on its own: a score cue or a bed may recur inside an
-episode too."""
+they share stops short of it). A stretch is never a sure intro on its own: a score cue or a bed may recur inside
+an episode too; where the model hears no intro in a lone episode, a stretch whose replay starts its end credits
+is an *unsure* one (``fusion._theme_replayed``)."""
 
 from __future__ import annotations
 
