@@ -151,8 +151,8 @@ NOTE_INSIDE_INTRO = "the stretch of its head its own credits replay from their s
 INSIDE_INTRO_CONFIDENCE = 0.5
 """How sure the intro of a lone episode is where the model heard none but its own end credits replay a stretch
 of its head from their start (``detectors/inside.theme_credits``), before the answer map of what recurs: on the
-held-out validation split's lone episodes (both seeds, 2026-12-04, ``/tmp`` one-off over ``bench/heldout.py``'s
-cache), 1 of the 2 such answers was right (seed 0 show09 e02's 4 s sting at 10:32, within 0.4 s), the other a
+held-out validation split's lone episodes (both seeds, 2026-12-04; a one-off count of the inside detector's
+candidates from ``bench/heldout.py --regimes lone``'s cache), 1 of the 2 such answers was right (seed 0 show09 e02's 4 s sting at 10:32, within 0.4 s), the other a
 score cue of an episode without intro quoting its end theme (seed 1 show01 e06, 15 s). Unsure by default: shown
 and reviewed first, exported only with ``--include-unsure``."""
 
