@@ -724,6 +724,33 @@ def test_a_boundary_bridged_across_a_pause_moves_to_the_labels_side() -> None:
     assert end is not None and abs(end - (6.0 - 1.44)) < 1.5 / rate, end
 
 
+def test_a_known_intros_replay_by_the_credits_is_not_the_intro_where_only_the_tail_reached_the_end() -> None:
+    """Held-out validation seed 0 show09 e05 (a known series): a 4 s sting at 7:55, replayed at the start of the
+    credits at 14:55 of a 15:50 file; the head was analysed to 15:00 (the series' intros lie late), so it did not
+    reach the end, and the credits' stronger match was answered. The tail, decoded back from the file's end,
+    tells how long the file is: a match in its last fifth is the credits'. Without a tail nothing tells."""
+    from types import SimpleNamespace
+
+    from introdetect.known.library import _intro_region
+    from introdetect.matching.align import SharedSegment
+    from introdetect.matching.recurring import Region
+
+    rate = 20.0  # frames per second
+
+    def heard(start_s: float, votes: int) -> Region:
+        a, b = int(start_s * rate), int((start_s + 3.9) * rate)
+        return Region(0, a, b, [SharedSegment(k, a, b, 0, 1.0, votes) for k in (1, 2)], votes)
+
+    intro, credits = heard(474.9, 60), heard(894.7, 90)
+    tail = SimpleNamespace(reached_end=True, end_s=949.8)
+    head = SimpleNamespace(
+        profile=SimpleNamespace(frame_rate=rate), reached_end=False, duration_s=900.0, start_s=0.0, tail=tail
+    )
+    assert _intro_region(head, [intro, credits], MatchingOptions()) is intro
+    untold = SimpleNamespace(**{**vars(head), "tail": None})
+    assert _intro_region(untold, [intro, credits], MatchingOptions()) is credits
+
+
 def test_a_stretch_of_the_head_its_own_tail_replays_is_found_to_the_frame(theme) -> None:
     """One episode: Awakening's seconds 20-27 at 40 s (the intro) and its seconds 20-50 again from 120 s (the
     end credits replay the theme from the intro's bar on), noise elsewhere; its tail is its last 40 s. The head's

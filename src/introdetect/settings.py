@@ -446,8 +446,8 @@ class MatchingOptions:
     """A label whose start or end is more than 1 s from the audio's is flagged by the audit: whole-second labels
     are at most 0.5 s off by rounding, so more is a labelling slip."""
     closing_share: float = 0.8
-    """In an episode that ends inside the window, a match starting in its last fifth is its end credits, which
-    replay the theme (they take the last 5–15 % of an episode)."""
+    """In an episode whose length the analysis knows (its head reached its end, or its tail did), a match starting
+    in its last fifth is its end credits, which replay the theme (they take the last 5–15 % of an episode)."""
     quiet_db: float = 20.0
     """Sound more than 20 dB under the episode's loud frames is quiet: a fade-out or a soft first bar, which the
     audio cannot place to the second (as ``silence_db``)."""
