@@ -751,25 +751,30 @@ def test_a_known_intros_replay_by_the_credits_is_not_the_intro_where_only_the_ta
     credits at 14:55 of a 15:50 file; the head was analysed to 15:00 (the series' intros lie late), so it did not
     reach the end, and the credits' stronger match was answered. The tail, decoded back from the file's end,
     tells how long the file is: a match in its last fifth is the credits'. Without a tail nothing tells."""
-    from types import SimpleNamespace
-
     from introdetect.known.library import _intro_region
     from introdetect.matching.align import SharedSegment
-    from introdetect.matching.recurring import Region
+    from introdetect.matching.landmarks import Landmarks
+    from introdetect.matching.profile import Profile
+    from introdetect.matching.recurring import EpisodePrint, Region
 
     rate = 20.0  # frames per second
+
+    def heard_for(seconds: float, start_s: float = 0.0, reached_end: bool = False) -> EpisodePrint:
+        n = int(seconds * rate)
+        profile = Profile(np.zeros((n, 4), np.float32), np.full(n, -20.0, np.float32), rate)
+        landmarks = Landmarks(np.zeros((0, 2), np.int32), rate, n)
+        return EpisodePrint("ep", landmarks, profile, seconds, reached_end, start_s)
 
     def heard(start_s: float, votes: int) -> Region:
         a, b = int(start_s * rate), int((start_s + 3.9) * rate)
         return Region(0, a, b, [SharedSegment(k, a, b, 0, 1.0, votes) for k in (1, 2)], votes)
 
     intro, credits = heard(474.9, 60), heard(894.7, 90)
-    tail = SimpleNamespace(reached_end=True, end_s=949.8)
-    head = SimpleNamespace(
-        profile=SimpleNamespace(frame_rate=rate), reached_end=False, duration_s=900.0, start_s=0.0, tail=tail
-    )
+    head = replace(heard_for(900.0), tail=heard_for(119.8, 830.0, reached_end=True))  # the file ends at 949.8 s
+    assert head.file_end_s == pytest.approx(949.8)
     assert _intro_region(head, [intro, credits], MatchingOptions()) is intro
-    untold = SimpleNamespace(**{**vars(head), "tail": None})
+    untold = heard_for(900.0)  # no tail, the end not reached
+    assert untold.file_end_s is None
     assert _intro_region(untold, [intro, credits], MatchingOptions()) is credits
 
 
@@ -1029,3 +1034,13 @@ def test_a_partner_of_the_same_longer_cut_sets_the_end_where_most_partners_hold_
     ):
         settled = settle_extent(Region(0, start, short, [*members[:3], last]))
         assert longer_version(settled, rate).end == settled.end
+
+
+def test_the_first_and_last_loud_frames_of_a_stretch() -> None:
+    """Pure: frame loudness -40, -10, -40, -12, -40 dBFS; at -15 dBFS the first loud frame of [0, 5) is 1, the last
+    3; of [4, 5) neither is."""
+    from introdetect.matching.profile import Profile
+
+    profile = Profile(np.zeros((5, 2), np.float32), np.array([-40, -10, -40, -12, -40], np.float32), 20.0)
+    assert (profile.first_loud(0, 5, -15.0), profile.last_loud(0, 5, -15.0)) == (1, 3)
+    assert (profile.first_loud(4, 5, -15.0), profile.last_loud(4, 5, -15.0)) == (None, None)

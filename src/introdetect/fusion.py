@@ -373,6 +373,16 @@ def fuse(candidates: Sequence[Candidate], use: str = "fused") -> tuple[Part, ...
     return (intro, *_with_theme_credits(parts, intro, inside))
 
 
+def _theme_replays(inside: Sequence[Candidate]) -> list[tuple[Candidate, Segment]]:
+    """The inside detector's credits (a lone episode's: where its tail replays a stretch of its head from its
+    start), each with the stretch of the head it replays."""
+    return [
+        (c, c.evidence.matches[0].segment)
+        for c in inside
+        if c.kind == Kind.CREDITS and c.segment is not None and c.evidence.matches
+    ]
+
+
 def _theme_replayed(intro: Part, inside: Sequence[Candidate]) -> Part:
     """Where the model heard no intro in a lone episode, the earliest stretch of its head that its own end credits
     replay from their start (the inside detector's credits, which only a lone episode gets): the intro's theme,
@@ -380,11 +390,7 @@ def _theme_replayed(intro: Part, inside: Sequence[Candidate]) -> Part:
     hence no surer."""
     if intro.method != Method.MODEL or intro.segment is not None:
         return intro
-    stretches = [
-        c.evidence.matches[0].segment
-        for c in inside
-        if c.kind == Kind.CREDITS and c.segment is not None and c.evidence.matches
-    ]
+    stretches = [stretch for _, stretch in _theme_replays(inside)]
     if not stretches:
         return intro
     stretch = min(stretches, key=lambda s: s.start_s)
@@ -400,16 +406,9 @@ def _with_theme_credits(parts: list[Part], intro: Part, inside: Sequence[Candida
     the tail replays must be the intro answered (IoU ≥ AGREE_IOU); *unsure* (THEME_CREDITS_CONFIDENCE)."""
     if intro.segment is None or any(p.kind == Kind.CREDITS and p.segment is not None for p in parts):
         return parts
-    implied = [
-        c
-        for c in inside
-        if c.kind == Kind.CREDITS
-        and c.segment is not None
-        and c.evidence.matches
-        and c.evidence.matches[0].segment.iou(intro.segment) >= AGREE_IOU
-    ]
+    implied = [(c, stretch) for c, stretch in _theme_replays(inside) if stretch.iou(intro.segment) >= AGREE_IOU]
     if not implied:
         return parts
-    best = max(implied, key=lambda c: c.evidence.matches[0].segment.iou(intro.segment))
+    best, _ = max(implied, key=lambda pair: pair[1].iou(intro.segment))
     credits = replace(best.as_part(), confidence=THEME_CREDITS_CONFIDENCE)
     return [p for p in parts if p.kind != Kind.CREDITS] + [credits]

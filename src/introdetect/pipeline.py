@@ -607,7 +607,7 @@ def _collect(
         vid = episode_id(path)
         head = analysed.prints[path]
         delay = head.audio_start_s  # the analysis counts from the stream's first sample: here it goes on the timeline
-        length = head.tail.end_s if head.tail is not None else (head.end_s if head.reached_end else None)
+        length = head.file_end_s
         own = [*found.get(path, []), *analysed.candidates.get(path, [])]
         version_of = None
         if path in copies:

@@ -9,8 +9,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
-
 from ..analysis import EpisodeAnalysis
 from ..cache import file_digest
 from ..matching.profile import quiet_runs
@@ -137,10 +135,10 @@ def loud_offset(head: EpisodePrint, intro: Segment | None) -> Segment | None:
         return intro
     first, last, level = frames
     look = max(first, last - round(OFFSET_LOOK_S * head.profile.frame_rate))
-    loud = np.flatnonzero(head.profile.loudness_db[look:last] >= level)
-    if not loud.size or look + int(loud[-1]) + 1 >= last:
+    final = head.profile.last_loud(look, last, level)
+    if final is None or final + 1 >= last:
         return intro
-    return Segment(intro.start_s, head.seconds(look + int(loud[-1]) + 1))
+    return Segment(intro.start_s, head.seconds(final + 1))
 
 
 OPENING_LOOK_S = 2.5

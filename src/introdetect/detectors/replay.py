@@ -235,9 +235,10 @@ def _held(
     votes = np.array([p.votes for p in pieces])
     q_start, q_end = np.array([q.start_s for q in queries]), np.array([q.end_s for q in queries])
     floor = np.minimum(share * np.array([q.votes for q in queries]), STRONG_VOTES)
-    shorter = np.minimum((q_end - q_start)[:, None], (end - start)[None, :])
     common = np.minimum(q_end[:, None], end[None, :]) - np.maximum(q_start[:, None], start[None, :])
-    held = (common > overlap * shorter) & (votes[None, :] >= floor[:, None])
+    if overlap > 0:  # the partners' count asks any overlap: no second (queries, pieces) matrix for it
+        common -= overlap * np.minimum((q_end - q_start)[:, None], (end - start)[None, :])
+    held = (common > 0) & (votes[None, :] >= floor[:, None])
     return held, np.unique([p.other for p in pieces], return_inverse=True)[1]
 
 

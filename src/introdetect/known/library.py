@@ -202,17 +202,6 @@ def _intro_hashes(entry: KnownIntro, options: MatchingOptions) -> tuple[np.ndarr
     return frames[inside], hashes[inside]
 
 
-def _file_length_s(episode: EpisodePrint) -> float | None:
-    """How long the episode's file is from its head's start (s), where the analysis knows: its head reached the
-    end, or its tail, decoded back from the end, did; None otherwise."""
-    if episode.reached_end:
-        return episode.duration_s
-    tail = episode.tail
-    if tail is not None and tail.reached_end:
-        return tail.end_s - episode.start_s
-    return None
-
-
 def _intro_region(episode: EpisodePrint, regions: Sequence[Region], options: MatchingOptions) -> Region:
     """Of the stretches that match the known intros well (half the best's references and a third of its
     votes), the strongest that does not end the episode: end credits replay the theme after the intro, and
@@ -226,7 +215,8 @@ def _intro_region(episode: EpisodePrint, regions: Sequence[Region], options: Mat
     top_votes = max(r.votes for r in regions)
     good = [r for r in regions if 2 * partners[id(r)] >= top_partners and 3 * r.votes >= top_votes]
 
-    length = _file_length_s(episode)
+    end = episode.file_end_s
+    length = None if end is None else end - episode.start_s  # the file's length from the head's start
 
     def closing(r: Region) -> bool:  # end credits: end the episode, or start in its last fifth
         return length is not None and (

@@ -56,6 +56,11 @@ class Profile:
         loud = np.flatnonzero(self.loudness_db[start:end] >= level)
         return start + int(loud[0]) if loud.size else None
 
+    def last_loud(self, start: int, end: int, level: float) -> int | None:
+        """The last frame of [start, end) at ``level`` dBFS or louder; None where none is."""
+        loud = np.flatnonzero(self.loudness_db[start:end] >= level)
+        return start + int(loud[-1]) if loud.size else None
+
     def mfcc(self, start: int, end: int, n_mfcc: int = 20) -> np.ndarray:
         """(end − start, n_mfcc) MFCC of frames [start, end)."""
         return scipy.fft.dct(self.log_mel[start:end], type=2, norm="ortho", axis=1)[:, :n_mfcc]

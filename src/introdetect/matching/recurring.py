@@ -60,6 +60,14 @@ class EpisodePrint:
         """Where this print ends in the file (the file's length, for a tail or a head that reached the end)."""
         return self.start_s + self.duration_s
 
+    @property
+    def file_end_s(self) -> float | None:
+        """Where the file ends (s), where the analysis knows: its tail's end (decoded back from the file's end), or
+        this print's own where it reached the end; None otherwise."""
+        if self.tail is not None:
+            return self.tail.end_s
+        return self.end_s if self.reached_end else None
+
     def seconds(self, frame: float) -> float:
         """A frame of this print as seconds of the file."""
         return self.start_s + frame / self.profile.frame_rate
