@@ -532,6 +532,43 @@ def test_a_bed_the_episodes_share_at_zero_is_no_ident() -> None:
     assert ident_motif(SeriesAnalysis([], [at_zero(IDENT_MIN_DENSITY), intro], probabilities)) == 0
 
 
+def test_a_cue_that_joined_the_intros_motif_by_chance_matches_is_no_intro() -> None:
+    """Held-out validation seed 0 show12 e06 (no intro): a score cue joined the intro's motif through chance matches
+    with the other episodes' intros (9.4 votes/s against the motif's 49.6), its strong matches lying elsewhere in
+    them (the same cue in another episode's score), and was answered as the intro, 17.2 s of story exported. An
+    episode answers a motif only where it matches another instance of it as densely as INSTANCE_DENSITY_SHARE of
+    the motif's density; a degraded instance (effects over it: a third of the density) still does."""
+    from types import SimpleNamespace
+
+    from introdetect.detectors.recurring import INSTANCE_DENSITY_SHARE, thin_instances
+    from introdetect.matching.align import SharedSegment
+    from introdetect.matching.recurring import Motif, Region
+
+    rate, density = 10.0, 50.0  # frames per second; the motif's hash votes per second and partner
+    prints = [SimpleNamespace(profile=SimpleNamespace(frame_rate=rate))] * 4
+
+    def region(episode: int, start: int, matches: list[tuple[int, int, int]]) -> Region:
+        """A 60 s region at frame ``start``: its matches (partner, the partner's frame it starts at, votes)."""
+        members = [SharedSegment(o, start, start + 600, at - start, 1.0, votes) for o, at, votes in matches]
+        return Region(episode, start, start + 600, members, sum(m.votes for m in members))
+
+    theme = int(60 * density)  # a 60 s theme matched at the motif's density
+    degraded = int(60 * density / 3)
+    cue = int(60 * INSTANCE_DENSITY_SHARE * density * 0.75)
+    motif = Motif(
+        {
+            0: [region(0, 0, [(1, 0, theme), (2, 300, degraded), (3, 5000, 8 * theme)])],
+            1: [region(1, 0, [(0, 0, theme), (2, 300, degraded), (3, 20, cue)])],
+            2: [region(2, 300, [(0, 0, degraded), (1, 0, degraded)])],
+            # the cue: matched densely only at frame 5000 of episode 0, outside its theme; thinly into the themes
+            3: [region(3, 3000, [(0, 5000, 8 * theme), (0, 40, cue), (1, 20, cue)])],
+        }
+    )
+    assert thin_instances(motif, density, prints) == {3}
+    # the floor is the motif's own: against a motif three times as dense, the degraded instance is thin too
+    assert thin_instances(motif, 3 * density, prints) == {2, 3}
+
+
 def test_an_ident_is_found_from_how_the_episodes_open(tinyparts_corpus) -> None:
     """Real recordings: show01's 3 s network ident opens its four episodes (one EQ'd, whose landmarks its
     siblings do not match): the openings compared frame by frame find it in all four, 0-3.0 s; show02, without
