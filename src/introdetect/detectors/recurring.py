@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..matching.align import SharedSegment
 from ..matching.confidence import AnswerFeatures, ConfidenceModel, logit
 from ..matching.opening import OPENING_RULES, shared_openings
 from ..matching.profile import quiet_runs
@@ -205,14 +206,27 @@ bed's stretches over it at 1.2–2.6, 0.04–0.08 of it), where a cue's echoes k
 show09: 3.0–6.2 against 6.6)."""
 
 
+def instances(motif: Motif) -> dict[int, Region]:
+    """Each episode's instance of ``motif``: its main region there."""
+    return {e: motif.main_region(e) for e in motif.regions}
+
+
+def lands_on(segment: SharedSegment, regions: dict[int, Region]) -> bool:
+    """``segment`` (a member of some region) matches its partner episode inside that episode's region of
+    ``regions`` (a motif's ``instances``), over more than half of the shorter of the two."""
+    other = regions.get(segment.other)
+    return (
+        other is not None and other.overlap(segment.other_frame(segment.start), segment.other_frame(segment.end)) > 0.5
+    )
+
+
 def echoed(analysis: SeriesAnalysis, k: int, prints: Sequence[EpisodePrint], options: MatchingOptions) -> bool:
     """Motif ``k``'s sound is heard again, ECHO_GAP_S away from its region, in an episode that holds it: some
     region (of any motif) lines up, through ECHO_MIN_PARTNERS of its members matched as densely as
     ECHO_DENSITY_SHARE of the motif, with motif k's regions in those partners. Neither the motif's regions nor an
     echo may reach into the episode's tail (``before_tail``: a short episode's end credits, which replay the theme,
     may start before its tail, as the tiny corpus's at 102 s of 164, and run into it)."""
-    motif = analysis.motifs[k]
-    own = {e: motif.main_region(e) for e in motif.regions}
+    own = instances(analysis.motifs[k])
     dense = ECHO_DENSITY_SHARE * analysis.features[k].density
     for other in analysis.motifs:
         for e, regions in other.regions.items():
@@ -225,11 +239,7 @@ def echoed(analysis: SeriesAnalysis, k: int, prints: Sequence[EpisodePrint], opt
                 if not before_tail(prints[e], r.end - 1):  # the end credits, replaying the theme, run into the tail
                     continue
                 partners = {
-                    s.other
-                    for s in r.members
-                    if s.other in own
-                    and own[s.other].overlap(s.other_frame(s.start), s.other_frame(s.end)) > 0.5
-                    and s.votes / max(s.end - s.start, 1) * rate >= dense
+                    s.other for s in r.members if lands_on(s, own) and s.votes / max(s.end - s.start, 1) * rate >= dense
                 }
                 if len(partners) >= ECHO_MIN_PARTNERS:
                     return True
@@ -459,16 +469,14 @@ def thin_instances(motif: Motif, density: float, prints: Sequence[EpisodePrint])
     """The episodes whose region of ``motif`` matches no other episode's region of it as densely as
     INSTANCE_DENSITY_SHARE of ``density`` (the motif's votes per second and partner): what joined it by chance."""
     floor = INSTANCE_DENSITY_SHARE * density
+    own = instances(motif)
     thin = set()
-    for e in motif.regions:
-        region = motif.main_region(e)
+    for e, region in own.items():
         seconds = max((region.end - region.start) / prints[e].profile.frame_rate, 0.5)
         votes: dict[int, int] = {}
         for s in region.members:
-            if s.other != e and s.other in motif.regions:
-                other = motif.main_region(s.other)
-                if other.overlap(s.other_frame(s.start), s.other_frame(s.end)) > 0.5:
-                    votes[s.other] = votes.get(s.other, 0) + s.votes
+            if s.other != e and lands_on(s, own):
+                votes[s.other] = votes.get(s.other, 0) + s.votes
         if max(votes.values(), default=0) / seconds < floor:
             thin.add(e)
     return thin
